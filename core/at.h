@@ -1,0 +1,153 @@
+/* at.h: the AT engine. No I/O of its own: the caller feeds received bytes and the
+ * current time, takes the bytes to write, and pops events. One command in flight, the
+ * rest queued. Every buffer is sized once in at_new(); nothing is allocated per byte,
+ * per line or per command afterwards.
+ *
+ * Line classification, in this order (DESIGN.md):
+ *   1. boot banner "RDY": fails the running command (AT_RESULT_REBOOT), fails every
+ *      queued one the same way, raises AT_EV_REBOOT;
+ *   2. final result of the running command: OK, ERROR, +CME ERROR: n, +CMS ERROR: n,
+ *      or one of the command's own finals;
+ *   3. a line the running command expects (prefix AND shape), only once the command has
+ *      been completely written;
+ *   4. a URC from the table given in at_config (prefix AND shape);
+ *   5. the echo of the running command (dropped);
+ *   6. otherwise AT_EV_UNKNOWN. No line is ever dropped silently.
+ */
+#ifndef BC260Y_AT_H
+#define BC260Y_AT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* A line shape: a prefix and how many comma-separated fields follow its colon.
+ * "+NNMI" {0,0} is the bare indication, {1,1} the AT+NNMI? answer, {2,2} the data URC.
+ * A prefix ending in '=' or with AT_MATCH_ANY_TEXT matches by plain start. */
+typedef struct at_match {
+  const char *prefix; /* "+CSCON", "BUFFERED=", "RDY" */
+  int8_t min_fields;  /* fields after "prefix:"; 0 means the bare prefix */
+  int8_t max_fields;  /* -1: no upper bound */
+} at_match;
+
+#define AT_MATCH_MAX_PREFIX 32 /* longest prefix a queued command may expect */
+#define AT_CMD_MAX_EXPECT 4    /* expected shapes per command */
+
+enum at_cmd_flags {
+  AT_CMD_TEXT_LINES = 1u << 0, /* lines not starting with '+' are answer lines (ATI) */
+  AT_CMD_PROMPT = 1u << 1,     /* wait for '>' then write the payload and Ctrl-Z */
+};
+
+/* What a caller submits. The engine copies everything it needs: the caller's memory can
+ * go away right after at_submit() returns. */
+typedef struct at_cmd {
+  const char *text; /* without the trailing CR; must not contain CR, LF or NUL */
+  size_t len;
+  const at_match *expect; /* answer line shapes; may be NULL with n_expect 0 */
+  size_t n_expect;
+  const at_match *finals; /* extra final result lines for this command, e.g. "SEND OK" */
+  size_t n_finals;
+  unsigned flags;
+  const char *payload; /* for AT_CMD_PROMPT */
+  size_t payload_len;
+  uint32_t first_byte_ms; /* from fully written to the first received byte; 0: default */
+  uint32_t total_ms;      /* from fully written to the final result; 0: default */
+  uint64_t tag;           /* the caller's id, returned in the response event */
+} at_cmd;
+
+typedef enum at_result {
+  AT_RESULT_OK = 0,
+  AT_RESULT_ERROR,   /* plain ERROR */
+  AT_RESULT_CME,     /* +CME ERROR: code (code -1 when the text is verbose) */
+  AT_RESULT_CMS,     /* +CMS ERROR: code */
+  AT_RESULT_FINAL,   /* one of the command's own finals */
+  AT_RESULT_TIMEOUT, /* first-byte or total timeout */
+  AT_RESULT_REBOOT,  /* the module rebooted (RDY) while the command ran or waited */
+  AT_RESULT_ABORTED, /* at_abort_all(): the caller closed the port */
+  AT_RESULT_OVERFLOW /* an answer larger than answer_max; the answer is incomplete */
+} at_result;
+
+typedef enum at_event_type {
+  AT_EV_RESPONSE = 1, /* a command finished: tag, result, code, final, lines */
+  AT_EV_URC,          /* a line from the URC table: text */
+  AT_EV_UNKNOWN,      /* a line nobody claimed: text */
+  AT_EV_LATE,         /* a final result after its command timed out: text */
+  AT_EV_OVERFLOW,     /* a line longer than line_max was skipped; text: its first bytes */
+  AT_EV_REBOOT,       /* boot banner seen */
+  AT_EV_UNRESPONSIVE  /* unresponsive_after consecutive timeouts */
+} at_event_type;
+
+/* An event. Its pointers stay valid until the next call to at_feed(), at_tick(),
+ * at_submit() or at_abort_all() (events are popped between those calls). */
+typedef struct at_event {
+  at_event_type type;
+  uint64_t tag;      /* AT_EV_RESPONSE */
+  at_result result;  /* AT_EV_RESPONSE */
+  int code;          /* AT_EV_RESPONSE: CME/CMS number */
+  const char *text;  /* the line (URC, unknown, late), or the final line of a response */
+  size_t len;        /* length of text */
+  const char *lines; /* AT_EV_RESPONSE: answer lines, each NUL-terminated, back to back */
+  size_t n_lines;
+} at_event;
+
+typedef struct at_config {
+  size_t line_max;          /* longest line kept (>= 4096; default 4096) */
+  size_t answer_max;        /* bytes of answer lines per command (default 8192) */
+  size_t queue_max;         /* queued commands, the running one included (default 16) */
+  size_t cmd_max;           /* longest command text + payload (default 4096) */
+  size_t event_max;         /* events held between pops (default 64) */
+  uint32_t first_byte_ms;   /* default first-byte timeout (default 2000) */
+  uint32_t total_ms;        /* default total timeout (default 5000: the guide's maximum) */
+  uint32_t settle_ms;       /* after a timeout, wait this long for a late reply before
+                               the next command starts (default 300) */
+  unsigned unresponsive_after; /* consecutive timeouts before AT_EV_UNRESPONSIVE (3) */
+  const at_match *urcs;     /* the URC table (static; the engine keeps the pointer) */
+  size_t n_urcs;
+} at_config;
+
+typedef struct at_counters {
+  uint64_t bytes_in, bytes_out, lines, urcs, unknown, late, overflows, timeouts,
+      commands, reboots;
+} at_counters;
+
+typedef struct at_engine at_engine;
+
+/* Fills the defaults above into *cfg (urcs left NULL). */
+void at_config_defaults(at_config *cfg);
+/* NULL when out of memory or when cfg is invalid (line_max < 4096...). */
+at_engine *at_new(const at_config *cfg);
+void at_free(at_engine *at);
+
+/* Queues a command. Returns 0, or -1 when the queue is full or the command is invalid
+ * (too long, empty, contains CR/LF/NUL, prefix too long); at_error() says which. */
+int at_submit(at_engine *at, const at_cmd *cmd, uint64_t now_ms);
+const char *at_error(const at_engine *at);
+
+/* Feeds received bytes. Returns how many were consumed: fewer than n only when the event
+ * queue is full; pop events, then feed the rest. */
+size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms);
+/* Runs the timers: call at (or after) at_next_deadline(). */
+void at_tick(at_engine *at, uint64_t now_ms);
+/* The next time at_tick() has work, or UINT64_MAX when none. */
+uint64_t at_next_deadline(const at_engine *at);
+
+/* Bytes waiting to be written; *len 0 when none. */
+const uint8_t *at_output(const at_engine *at, size_t *len);
+/* The caller wrote n of them. */
+void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms);
+
+/* Pops the oldest event into *ev; returns 0 when there is none. */
+int at_next_event(at_engine *at, at_event *ev);
+/* The answer lines of a response, one by one: i from 0 to n_lines-1. */
+const char *at_event_line(const at_event *ev, size_t i);
+
+/* Fails the running and queued commands with AT_RESULT_ABORTED (port closed). */
+void at_abort_all(at_engine *at);
+/* Commands queued, the running one included. */
+size_t at_pending(const at_engine *at);
+const at_counters *at_get_counters(const at_engine *at);
+
+/* Field helpers shared with the decoders: number of quote-aware comma-separated fields
+ * after "prefix:" (0 for a bare prefix, -1 when line does not start with prefix). */
+int at_count_fields(const char *line, size_t len, const char *prefix);
+
+#endif

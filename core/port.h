@@ -1,0 +1,46 @@
+/* port.h: opens a port from a spec string and hands back a non-blocking fd.
+ *   "/dev/ttyUSB0" ... : libserialport (baud, 8N1, no flow control) when built with it;
+ *   any tty it refuses (pseudo-terminals, socat links) or every tty without it: termios;
+ *   "tcp://host:port"  : a raw TCP stream (ser2net).
+ * Also lists serial ports and creates pseudo-terminal pairs for the virtual module.
+ * Errors name the port and the reason: "/dev/ttyUSB9: No such file or directory".
+ */
+#ifndef BC260Y_PORT_H
+#define BC260Y_PORT_H
+
+#include <stddef.h>
+
+#define PORT_ERR_MAX 256
+
+typedef struct port port;
+
+typedef enum port_kind { PORT_SERIAL = 1, PORT_TTY, PORT_TCP, PORT_PTY_MASTER } port_kind;
+
+/* baud 0 means 9600 (the BC260Y-CN default). NULL on failure with err filled. */
+port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]);
+/* A new pseudo-terminal pair: returns the master end (raw, non-blocking) and writes the
+ * slave's path (/dev/pts/N) into slave_path. */
+port *port_open_pty(char *slave_path, size_t cap, char err[PORT_ERR_MAX]);
+
+int port_fd(const port *p);
+port_kind port_get_kind(const port *p);
+const char *port_name(const port *p);
+
+/* Non-blocking I/O. read: >0 bytes, 0 nothing available now, -1 error or closed
+ * (err says which: "closed" when the peer hung up). write: bytes written (possibly 0). */
+long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]);
+long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]);
+
+/* Idempotent-safe: closes the fd and frees p. */
+void port_close(port *p);
+
+typedef struct port_info {
+  char name[128];
+  char description[128];
+  int usb_vid, usb_pid; /* -1 when not a USB port */
+} port_info;
+/* Fills up to cap entries; returns how many ports exist (may exceed cap), or -1 on error.
+ * Without libserialport: scans /dev/ttyUSB*, /dev/ttyACM*, /dev/ttyS* with sysfs VID/PID. */
+int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]);
+
+#endif

@@ -1,0 +1,354 @@
+-- bc260y.loop: a small poll(2)-based scheduler for the library and its users.
+--
+-- Tasks are coroutines. A task waits (sleep, a signal, a future, fd readiness) by yielding
+-- to the loop; the same calls made outside any task run the loop themselves until done,
+-- so quick scripts can block. The loop never wakes up while idle: one poll(2) sleeps
+-- until the next fd event or the next timer deadline. step(timeout) and the fds of the
+-- watchers let another loop (uloop, luv, cqueues) drive it.
+--
+--   loop.spawn(fn, ...)                 start a task (an error in it is raised by run/step)
+--   loop.spawn_protected(onerror, fn, ...)  same, errors go to onerror(msg_with_traceback)
+--   loop.current()                      the running task or nil
+--   loop.sleep(s)                       pause the task (or run the loop s seconds)
+--   loop.timer(delay, fn)               fn() in loop context after delay; :cancel()
+--   loop.watch(fd, fn)                  fn(fd) whenever fd is readable or hung up; :cancel()
+--   loop.wait_writable(fd, timeout)     true | nil, "timeout"
+--   loop.signal()                       s:wait(timeout) -> ... | nil,"timeout"; s:notify(...)
+--                                       wakes the current waiters (a notify with no waiter is lost)
+--   loop.future()                       f:set(...) once; f:get(timeout) -> the values, at once
+--                                       when already set (nothing is lost)
+--   loop.step(timeout)                  one poll + run what is ready; false when nothing can
+--                                       ever happen (no task runnable, no fd, no timer)
+--   loop.run(fn, ...)                   run fn as a task, and the loop until no task is left
+local core = require("bc260y.core")
+
+local loop = {}
+
+local now = core.now
+loop.now = now
+
+local unpack, pack = table.unpack, table.pack
+
+local runnable = {}      -- FIFO of {task, args} to resume
+local alive = 0          -- tasks not finished
+local current = nil      -- the task being resumed
+local readers = {}       -- fd -> {handle, ...} persistent watchers
+local writers = {}       -- fd -> {wake, ...} one-shot waits for writability
+local timers = {}        -- binary min-heap of timer handles by (at, seq)
+local timer_seq = 0
+
+---------------------------------------------------------------------------------------
+-- timers (a min-heap with lazy cancellation)
+local function before(a, b)
+  if a.at ~= b.at then return a.at < b.at end
+  return a.seq < b.seq
+end
+
+local function heap_push(h)
+  local i = #timers + 1
+  timers[i] = h
+  while i > 1 do
+    local p = i // 2
+    if not before(timers[i], timers[p]) then break end
+    timers[i], timers[p] = timers[p], timers[i]
+    i = p
+  end
+end
+
+local function heap_pop()
+  local top, n = timers[1], #timers
+  timers[1] = timers[n]
+  timers[n] = nil
+  n = n - 1
+  local i = 1
+  while true do
+    local l, r, m = 2 * i, 2 * i + 1, i
+    if l <= n and before(timers[l], timers[m]) then m = l end
+    if r <= n and before(timers[r], timers[m]) then m = r end
+    if m == i then break end
+    timers[i], timers[m] = timers[m], timers[i]
+    i = m
+  end
+  return top
+end
+
+local Timer = {}
+Timer.__index = Timer
+function Timer:cancel() self.cancelled = true end
+
+function loop.timer(delay, fn)
+  assert(type(delay) == "number", "timer: delay must be a number")
+  assert(type(fn) == "function", "timer: fn must be a function")
+  timer_seq = timer_seq + 1
+  local h = setmetatable({at = now() + math.max(delay, 0), seq = timer_seq, fn = fn}, Timer)
+  heap_push(h)
+  return h
+end
+
+local function next_deadline()
+  while timers[1] and timers[1].cancelled do heap_pop() end
+  return timers[1] and timers[1].at
+end
+
+---------------------------------------------------------------------------------------
+-- tasks
+local Task = {}
+Task.__index = Task
+function Task:__tostring() return "bc260y.task(" .. (self.done and "done" or "alive") .. ")" end
+
+local function schedule(task, ...)
+  runnable[#runnable + 1] = {task, pack(...)}
+end
+
+local function resume(task, args)
+  local prev = current
+  current = task
+  local ok, err = coroutine.resume(task.co, unpack(args, 1, args.n))
+  current = prev
+  if coroutine.status(task.co) == "dead" then
+    task.done = true
+    alive = alive - 1
+    if not ok then
+      local msg = debug.traceback(task.co, tostring(err))
+      if task.onerror then
+        task.onerror(msg)
+      else
+        error(msg, 0)
+      end
+    end
+  end
+end
+
+local function new_task(onerror, fn, ...)
+  assert(type(fn) == "function", "spawn: fn must be a function")
+  local task = setmetatable({co = coroutine.create(fn), onerror = onerror}, Task)
+  alive = alive + 1
+  schedule(task, ...)
+  return task
+end
+
+function loop.spawn(fn, ...) return new_task(nil, fn, ...) end
+function loop.spawn_protected(onerror, fn, ...)
+  assert(type(onerror) == "function", "spawn_protected: onerror must be a function")
+  return new_task(onerror, fn, ...)
+end
+
+-- The running task, only when the code runs in that task's own coroutine (not in a
+-- coroutine of the user's nested inside it).
+function loop.current()
+  if current and coroutine.running() == current.co then return current end
+  return nil
+end
+
+function loop.tasks() return alive end
+
+---------------------------------------------------------------------------------------
+-- The one way to wait: setup(wake) arranges for wake(...) to be called later; suspend
+-- returns wake's arguments, or nil, "timeout" after timeout seconds (nil: no limit).
+local TIMEOUT = {}
+local step
+
+local function suspend(setup, timeout)
+  local task = loop.current()
+  local done, result = false, nil
+  local timer
+  local function wake(...)
+    if done then return end
+    done = true
+    if timer then timer:cancel() end
+    if task then schedule(task, ...) else result = pack(...) end
+  end
+  if timeout then timer = loop.timer(timeout, function() wake(TIMEOUT) end) end
+  setup(wake)
+  if task then
+    result = pack(coroutine.yield())
+  else
+    while not done do
+      if not step(nil) and not done then
+        error("bc260y.loop: waiting for something that can never happen (no fd, timer or task)", 2)
+      end
+    end
+  end
+  if result[1] == TIMEOUT then return nil, "timeout" end
+  return unpack(result, 1, result.n)
+end
+
+function loop.sleep(s)
+  assert(type(s) == "number", "sleep: seconds must be a number")
+  suspend(function(wake) loop.timer(s, wake) end)
+end
+
+---------------------------------------------------------------------------------------
+-- fd readiness
+local Watch = {}
+Watch.__index = Watch
+function Watch:cancel()
+  local list = readers[self.fd]
+  if not list then return end
+  for i = #list, 1, -1 do
+    if list[i] == self then table.remove(list, i) end
+  end
+  if #list == 0 then readers[self.fd] = nil end
+end
+
+function loop.watch(fd, fn)
+  assert(math.type(fd) == "integer", "watch: fd must be an integer")
+  assert(type(fn) == "function", "watch: fn must be a function")
+  local h = setmetatable({fd = fd, fn = fn}, Watch)
+  local list = readers[fd] or {}
+  list[#list + 1] = h
+  readers[fd] = list
+  return h
+end
+
+function loop.wait_writable(fd, timeout)
+  assert(math.type(fd) == "integer", "wait_writable: fd must be an integer")
+  local waiter
+  local ok, err = suspend(function(wake)
+    waiter = wake
+    local list = writers[fd] or {}
+    list[#list + 1] = wake
+    writers[fd] = list
+  end, timeout)
+  if not ok then -- timed out: forget the waiter
+    local list = writers[fd]
+    for i = #(list or {}), 1, -1 do
+      if list[i] == waiter then table.remove(list, i) end
+    end
+    if list and #list == 0 then writers[fd] = nil end
+    return nil, err
+  end
+  return true
+end
+
+---------------------------------------------------------------------------------------
+-- signals and futures
+local Signal = {}
+Signal.__index = Signal
+function Signal:wait(timeout)
+  local waiters = self.waiters
+  local entry
+  local r = pack(suspend(function(wake)
+    entry = wake
+    waiters[#waiters + 1] = wake
+  end, timeout))
+  for i = #waiters, 1, -1 do
+    if waiters[i] == entry then table.remove(waiters, i) end
+  end
+  return unpack(r, 1, r.n)
+end
+function Signal:notify(...)
+  local waiters = self.waiters
+  self.waiters = {}
+  for _, wake in ipairs(waiters) do wake(...) end
+end
+function loop.signal() return setmetatable({waiters = {}}, Signal) end
+
+local Future = {}
+Future.__index = Future
+function Future:set(...)
+  if self.values then return false end
+  self.values = pack(...)
+  self.signal:notify(...)
+  return true
+end
+function Future:get(timeout)
+  if self.values then return unpack(self.values, 1, self.values.n) end
+  return self.signal:wait(timeout)
+end
+function Future:is_set() return self.values ~= nil end
+function loop.future() return setmetatable({signal = loop.signal()}, Future) end
+
+---------------------------------------------------------------------------------------
+-- the loop itself
+local function run_runnable()
+  local batch = runnable
+  runnable = {}
+  for i = 1, #batch do
+    local entry = batch[i]
+    local task = entry[1]
+    if not task.done then
+      local ok, err = pcall(resume, task, entry[2])
+      if not ok then
+        -- An unprotected task failed: keep the rest of the batch for the next step,
+        -- then let the error reach run()/step()'s caller.
+        local rest = table.move(batch, i + 1, #batch, 1, {})
+        runnable = table.move(runnable, 1, #runnable, #rest + 1, rest)
+        error(err, 0)
+      end
+    end
+  end
+end
+
+local function fire_timers()
+  local t = now()
+  while true do
+    local at = next_deadline()
+    if not at or at > t then break end
+    heap_pop().fn()
+  end
+end
+
+-- One iteration: runs ready tasks, then polls for at most timeout seconds (nil: until
+-- something happens) and dispatches fds and timers. Returns false when there is nothing
+-- that could ever happen.
+step = function(timeout)
+  run_runnable()
+  local rfds, wfds = {}, {}
+  for fd in pairs(readers) do rfds[#rfds + 1] = fd end
+  for fd in pairs(writers) do wfds[#wfds + 1] = fd end
+  local deadline = next_deadline()
+  local wait = timeout
+  if #runnable > 0 then
+    wait = 0
+  elseif deadline then
+    local until_timer = math.max(deadline - now(), 0)
+    wait = wait and math.min(wait, until_timer) or until_timer
+  end
+  if wait == nil and #rfds == 0 and #wfds == 0 then return false end
+  local rready, wready = core.poll(rfds, wfds, wait)
+  if rready then
+    for fd in pairs(rready) do
+      local list = readers[fd]
+      if list then
+        for _, h in ipairs({table.unpack(list)}) do h.fn(fd) end
+      end
+    end
+  end
+  if wready then
+    for fd in pairs(wready) do
+      local list = writers[fd]
+      writers[fd] = nil
+      for _, wake in ipairs(list or {}) do wake(true) end
+    end
+  end
+  fire_timers()
+  run_runnable()
+  return true
+end
+loop.step = step
+
+-- The fds the loop watches and the time of its next timer, for an outer loop.
+function loop.pollables()
+  local rfds, wfds = {}, {}
+  for fd in pairs(readers) do rfds[#rfds + 1] = fd end
+  for fd in pairs(writers) do wfds[#wfds + 1] = fd end
+  return rfds, wfds, next_deadline()
+end
+
+function loop.run(fn, ...)
+  if loop.current() then return fn(...) end -- already inside the loop
+  local results
+  local main = loop.spawn(function(...) results = pack(fn(...)) end, ...)
+  while not main.done or alive > 0 do
+    if not step(nil) then
+      if alive > 0 then
+        error(("bc260y.loop: %d task(s) wait for something that can never happen"):format(alive), 2)
+      end
+      break
+    end
+  end
+  return unpack(results, 1, results.n)
+end
+
+return loop
