@@ -22,15 +22,21 @@
 
 /* A line shape: a prefix and how many comma-separated fields follow its colon.
  * "+NNMI" {0,0} is the bare indication, {1,1} the AT+NNMI? answer, {2,2} the data URC.
- * A prefix ending in '=' or with AT_MATCH_ANY_TEXT matches by plain start. */
+ * The colon may be followed by spaces or not ("+X: v" and "+X:v"); commas inside double
+ * quotes do not separate fields. After the prefix the line must end or go on with ':'
+ * ("+NNMI" does not match "+NNMIX: 1").
+ * A prefix ending in '=' ("BUFFERED=") or with min_fields AT_MATCH_ANY_TEXT matches by
+ * plain start, whatever follows. */
 typedef struct at_match {
   const char *prefix; /* "+CSCON", "BUFFERED=", "RDY" */
   int8_t min_fields;  /* fields after "prefix:"; 0 means the bare prefix */
   int8_t max_fields;  /* -1: no upper bound */
 } at_match;
 
+#define AT_MATCH_ANY_TEXT (-1)  /* min_fields: any line starting with prefix */
 #define AT_MATCH_MAX_PREFIX 32 /* longest prefix a queued command may expect */
 #define AT_CMD_MAX_EXPECT 4    /* expected shapes per command */
+#define AT_CMD_MAX_FINALS 4    /* extra final shapes per command */
 
 enum at_cmd_flags {
   AT_CMD_TEXT_LINES = 1u << 0, /* lines not starting with '+' are answer lines (ATI) */
@@ -40,16 +46,18 @@ enum at_cmd_flags {
 /* What a caller submits. The engine copies everything it needs: the caller's memory can
  * go away right after at_submit() returns. */
 typedef struct at_cmd {
-  const char *text; /* without the trailing CR; must not contain CR, LF or NUL */
+  const char *text; /* without the trailing CR; no control characters (CR, LF, NUL, ^Z...) */
   size_t len;
   const at_match *expect; /* answer line shapes; may be NULL with n_expect 0 */
   size_t n_expect;
   const at_match *finals; /* extra final result lines for this command, e.g. "SEND OK" */
   size_t n_finals;
   unsigned flags;
-  const char *payload; /* for AT_CMD_PROMPT */
+  const char *payload; /* for AT_CMD_PROMPT; must not contain ^Z (0x1A) or ESC (0x1B) */
   size_t payload_len;
-  uint32_t first_byte_ms; /* from fully written to the first received byte; 0: default */
+  uint32_t first_byte_ms; /* from fully written to the first received byte; 0: default.
+                             For a prompt command both timers restart once the payload
+                             is written. */
   uint32_t total_ms;      /* from fully written to the final result; 0: default */
   uint64_t tag;           /* the caller's id, returned in the response event */
 } at_cmd;
@@ -77,7 +85,12 @@ typedef enum at_event_type {
 } at_event_type;
 
 /* An event. Its pointers stay valid until the next call to at_feed(), at_tick(),
- * at_submit() or at_abort_all() (events are popped between those calls). */
+ * at_submit() or at_abort_all() (events are popped between those calls). Texts are
+ * NUL-terminated. A response without a final line (timeout, aborted, queued command
+ * failed by a reboot) has text NULL and len 0; a reboot of the running command has the
+ * "RDY" line as its text. AT_RESULT_OVERFLOW replaces OK or a command's own final when
+ * an answer line was lost (answer_max exceeded, or a line longer than line_max while the
+ * command was waiting): text is then still the final line. */
 typedef struct at_event {
   at_event_type type;
   uint64_t tag;      /* AT_EV_RESPONSE */
@@ -94,11 +107,14 @@ typedef struct at_config {
   size_t answer_max;        /* bytes of answer lines per command (default 8192) */
   size_t queue_max;         /* queued commands, the running one included (default 16) */
   size_t cmd_max;           /* longest command text + payload (default 4096) */
-  size_t event_max;         /* events held between pops (default 64) */
+  size_t event_max;         /* events held between pops (default 64, at least 4); at_feed
+                               stops consuming once this many are waiting */
   uint32_t first_byte_ms;   /* default first-byte timeout (default 2000) */
   uint32_t total_ms;        /* default total timeout (default 5000: the guide's maximum) */
   uint32_t settle_ms;       /* after a timeout, wait this long for a late reply before
-                               the next command starts (default 300) */
+                               the next command starts (default 300). A final result (or
+                               an expected line) of the timed-out command seen meanwhile
+                               is AT_EV_LATE and ends the window at once. */
   unsigned unresponsive_after; /* consecutive timeouts before AT_EV_UNRESPONSIVE (3) */
   const at_match *urcs;     /* the URC table (static; the engine keeps the pointer) */
   size_t n_urcs;
@@ -123,7 +139,8 @@ int at_submit(at_engine *at, const at_cmd *cmd, uint64_t now_ms);
 const char *at_error(const at_engine *at);
 
 /* Feeds received bytes. Returns how many were consumed: fewer than n only when the event
- * queue is full; pop events, then feed the rest. */
+ * queue is full; pop every waiting event, then feed the rest. Timers due at now_ms run
+ * first (a caller that feeds late has already let the deadline pass). */
 size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms);
 /* Runs the timers: call at (or after) at_next_deadline(). */
 void at_tick(at_engine *at, uint64_t now_ms);
