@@ -539,7 +539,7 @@ static int is_generic_final(const char *l, size_t n, at_result *r, int *code) {
   }
   if (n >= 11 && l[0] == '+' && (memcmp(l, "+CME ERROR:", 11) == 0 ||
                                  memcmp(l, "+CMS ERROR:", 11) == 0)) {
-    *r = l[2] == 'M' ? AT_RESULT_CME : AT_RESULT_CMS;
+    *r = l[3] == 'E' ? AT_RESULT_CME : AT_RESULT_CMS;
     *code = parse_code(l + 11, n - 11);
     return 1;
   }

@@ -1,0 +1,802 @@
+/* test_at.c: the AT engine's rules, one test per rule of DESIGN.md ("The C core"): line
+ * ends, classification order, same-prefix shapes, echo, prompt, timeouts, settle window,
+ * reboot, overflow, back-pressure and the failure catalogue (TinyGSM #682, Zephyr PR
+ * #67527, esp-protocols PR #125).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "at.h"
+#include "check.h"
+
+/* The module's URC shapes (the same as core/bc260y.c's table). */
+static const at_match urcs[] = {
+    {"+QLWEVTIND", 1, 1},  {"+NNMI", 0, 0},       {"+NNMI", 2, 2},
+    {"+QIND", 2, 5},       {"+CSCON", 1, 1},      {"+CEREG", 1, 1},
+    {"+CEREG", 4, 4},      {"+QNBIOTEVENT", 1, 1}, {"+CFUN", 1, 1},
+    {"+CPIN", 1, 1},       {"+IP", 1, 1},
+};
+#define N_URCS (sizeof urcs / sizeof urcs[0])
+
+/* A popped event, copied so that it outlives the engine's next call. */
+typedef struct ev {
+  at_event_type type;
+  uint64_t tag;
+  at_result result;
+  int code;
+  char text[128];
+  int has_text;
+  char lines[512]; /* answer lines joined with '|' */
+  size_t n_lines;
+} ev;
+
+static ev evs[256];
+static size_t n_evs;
+
+static void pop_all(at_engine *at) {
+  at_event e;
+  while (at_next_event(at, &e)) {
+    if (n_evs >= sizeof evs / sizeof evs[0]) {
+      CHECK(!"too many events");
+      continue;
+    }
+    ev *d = &evs[n_evs++];
+    memset(d, 0, sizeof *d);
+    d->type = e.type;
+    d->tag = e.tag;
+    d->result = e.result;
+    d->code = e.code;
+    d->has_text = e.text != NULL;
+    if (e.text) snprintf(d->text, sizeof d->text, "%.*s", (int)e.len, e.text);
+    d->n_lines = e.n_lines;
+    for (size_t i = 0; i < e.n_lines; i++) {
+      const char *l = at_event_line(&e, i);
+      if (i) strncat(d->lines, "|", sizeof d->lines - strlen(d->lines) - 1);
+      strncat(d->lines, l, sizeof d->lines - strlen(d->lines) - 1);
+    }
+  }
+}
+
+static at_engine *mk(void (*tweak)(at_config *)) {
+  at_config cfg;
+  at_config_defaults(&cfg);
+  cfg.urcs = urcs;
+  cfg.n_urcs = N_URCS;
+  if (tweak) tweak(&cfg);
+  at_engine *at = at_new(&cfg);
+  CHECK(at != NULL);
+  n_evs = 0;
+  return at;
+}
+
+static void feed(at_engine *at, const char *s, uint64_t now) {
+  size_t n = strlen(s), off = 0;
+  int spins = 0;
+  while (off < n && spins++ < 1000) {
+    off += at_feed(at, (const uint8_t *)s + off, n - off, now);
+    pop_all(at);
+  }
+  CHECK(off == n);
+}
+
+static void feedn(at_engine *at, const char *s, size_t n, uint64_t now) {
+  size_t off = 0;
+  int spins = 0;
+  while (off < n && spins++ < 1000) {
+    off += at_feed(at, (const uint8_t *)s + off, n - off, now);
+    pop_all(at);
+  }
+  CHECK(off == n);
+}
+
+static int submit(at_engine *at, const char *text, const at_match *expect, size_t n_expect,
+                  unsigned flags, uint64_t tag) {
+  at_cmd c;
+  memset(&c, 0, sizeof c);
+  c.text = text;
+  c.len = strlen(text);
+  c.expect = expect;
+  c.n_expect = n_expect;
+  c.flags = flags;
+  c.tag = tag;
+  return at_submit(at, &c, 0);
+}
+
+/* Takes the whole pending output, checks it, reports it written at now. */
+static void write_out(at_engine *at, const char *want, uint64_t now) {
+  size_t len = 0;
+  const uint8_t *out = at_output(at, &len);
+  CHECK_EQ_INT(len, strlen(want));
+  if (out && len == strlen(want)) CHECK(memcmp(out, want, len) == 0);
+  at_output_consumed(at, len, now);
+}
+
+static const at_match EXP_CGPADDR[] = {{"+CGPADDR", 1, -1}};
+static const at_match EXP_NNMI_Q[] = {{"+NNMI", 1, 1}};
+static const at_match EXP_CSCON_Q[] = {{"+CSCON", 2, 2}};
+
+static void test_count_fields(void) {
+  CHECK_EQ_INT(at_count_fields("+NNMI", 5, "+NNMI"), 0);
+  CHECK_EQ_INT(at_count_fields("+NNMI: 1", 8, "+NNMI"), 1);
+  CHECK_EQ_INT(at_count_fields("+NNMI:1", 7, "+NNMI"), 1);
+  CHECK_EQ_INT(at_count_fields("+NNMI: 4,AAAA0000", 17, "+NNMI"), 2);
+  CHECK_EQ_INT(at_count_fields("+NNMI:4,AAAA0000", 16, "+NNMI"), 2);
+  const char *q = "+QIND: \"FOTA\",\"DOWNLOADING\",512";
+  CHECK_EQ_INT(at_count_fields(q, strlen(q), "+QIND"), 3);
+  const char *q2 = "+QIND: \"FO,TA\",\"a,b,c\",512";
+  CHECK_EQ_INT(at_count_fields(q2, strlen(q2), "+QIND"), 3);
+  const char *q3 = "+QIND: \"FOTA\", \"UPDATING\", 100%, 1,1";
+  CHECK_EQ_INT(at_count_fields(q3, strlen(q3), "+QIND"), 5);
+  CHECK_EQ_INT(at_count_fields("+NNMIX: 1", 9, "+NNMI"), -1);
+  CHECK_EQ_INT(at_count_fields("+CSCON", 6, "+NNMI"), -1);
+  CHECK_EQ_INT(at_count_fields("+NN", 3, "+NNMI"), -1);
+  CHECK_EQ_INT(at_count_fields("+NNMI:", 6, "+NNMI"), 0);
+  const char *b = "BUFFERED=1,RECEIVED=1,DROPPED=0";
+  CHECK_EQ_INT(at_count_fields(b, strlen(b), "BUFFERED="), 3);
+}
+
+static void test_config(void) {
+  at_config cfg;
+  at_config_defaults(&cfg);
+  CHECK_EQ_INT(cfg.line_max, 4096);
+  CHECK_EQ_INT(cfg.total_ms, 5000);
+  cfg.line_max = 4095; /* a 1024-byte payload is 2048 hex digits plus its prefix */
+  CHECK(at_new(&cfg) == NULL);
+  at_config_defaults(&cfg);
+  cfg.queue_max = 0;
+  CHECK(at_new(&cfg) == NULL);
+  at_config_defaults(&cfg);
+  cfg.n_urcs = 2; /* but no table */
+  CHECK(at_new(&cfg) == NULL);
+}
+
+static void test_simple_response(void) {
+  at_engine *at = mk(NULL);
+  CHECK_EQ_INT(submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 7), 0);
+  CHECK_EQ_INT(at_pending(at), 1);
+  write_out(at, "AT+CGPADDR?\r", 0);
+  feed(at, "\r\n+CGPADDR: 0,\"11.168.11.169\"\r\n\r\nOK\r\n", 10);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].type, AT_EV_RESPONSE);
+  CHECK_EQ_INT(evs[0].tag, 7);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  CHECK_EQ_STR(evs[0].text, "OK");
+  CHECK_EQ_STR(evs[0].lines, "+CGPADDR: 0,\"11.168.11.169\"");
+  CHECK_EQ_INT(at_pending(at), 0);
+  /* the no-space spelling is the same answer */
+  n_evs = 0;
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 8);
+  write_out(at, "AT+CGPADDR?\r", 20);
+  feed(at, "\r\n+CGPADDR:0,\"1.2.3.4\"\r\nOK\r\n", 30);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_STR(evs[0].lines, "+CGPADDR:0,\"1.2.3.4\"");
+  at_free(at);
+}
+
+static void test_nnmi_shapes(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT+NNMI?", EXP_NNMI_Q, 1, 0, 1);
+  write_out(at, "AT+NNMI?\r", 0);
+  feed(at, "\r\n+NNMI: 4,AAAA0000\r\n\r\n+NNMI: 1\r\n\r\n+NNMI\r\n\r\n+NNMI:2,BBBB\r\n\r\nOK\r\n", 5);
+  CHECK_EQ_INT(n_evs, 4);
+  CHECK_EQ_INT(evs[0].type, AT_EV_URC);
+  CHECK_EQ_STR(evs[0].text, "+NNMI: 4,AAAA0000");
+  CHECK_EQ_INT(evs[1].type, AT_EV_URC);
+  CHECK_EQ_STR(evs[1].text, "+NNMI");
+  CHECK_EQ_INT(evs[2].type, AT_EV_URC);
+  CHECK_EQ_STR(evs[2].text, "+NNMI:2,BBBB");
+  CHECK_EQ_INT(evs[3].type, AT_EV_RESPONSE);
+  CHECK_EQ_INT(evs[3].n_lines, 1);
+  CHECK_EQ_STR(evs[3].lines, "+NNMI: 1");
+  /* with no command running, "+NNMI: 1" matches no URC shape: unknown, not dropped */
+  n_evs = 0;
+  feed(at, "\r\n+NNMI: 1\r\n", 6);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].type, AT_EV_UNKNOWN);
+  at_free(at);
+}
+
+static void test_cscon_shapes(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT+CSCON?", EXP_CSCON_Q, 1, 0, 1);
+  write_out(at, "AT+CSCON?\r", 0);
+  feed(at, "\r\n+CSCON:0\r\n\r\n+CSCON: 0,1\r\n\r\n+CSCON: 1\r\n\r\nOK\r\n", 1);
+  CHECK_EQ_INT(n_evs, 3);
+  CHECK_EQ_INT(evs[0].type, AT_EV_URC);
+  CHECK_EQ_STR(evs[0].text, "+CSCON:0");
+  CHECK_EQ_INT(evs[1].type, AT_EV_URC);
+  CHECK_EQ_STR(evs[1].text, "+CSCON: 1");
+  CHECK_EQ_INT(evs[2].type, AT_EV_RESPONSE);
+  CHECK_EQ_STR(evs[2].lines, "+CSCON: 0,1");
+  at_free(at);
+}
+
+static void test_quoted_urc(void) {
+  at_engine *at = mk(NULL);
+  feed(at, "\r\n+QIND: \"FOTA\",\"DOWNLOADING\",512\r\n", 0);
+  /* a comma inside quotes must not add a field: 2 fields is in the table's 2..5 */
+  feed(at, "\r\n+QIND: \"FOTA,X\",\"START\"\r\n", 0);
+  /* 6 fields is no known shape */
+  feed(at, "\r\n+QIND: 1,2,3,4,5,6\r\n", 0);
+  CHECK_EQ_INT(n_evs, 3);
+  CHECK_EQ_INT(evs[0].type, AT_EV_URC);
+  CHECK_EQ_INT(evs[1].type, AT_EV_URC);
+  CHECK_EQ_INT(evs[2].type, AT_EV_UNKNOWN);
+  CHECK_EQ_STR(evs[2].text, "+QIND: 1,2,3,4,5,6");
+  at_free(at);
+}
+
+static void test_line_ends(void) {
+#define V(x) {x, sizeof(x) - 1}
+  static const struct {
+    const char *s;
+    size_t n;
+  } variants[] = {
+      V("+QLWEVTIND: 0\r+QLWEVTIND: 3\r"),
+      V("+QLWEVTIND: 0\n+QLWEVTIND: 3\n"),
+      V("\r\n+QLWEVTIND: 0\r\n\r\n+QLWEVTIND: 3\r\n"),
+      V("+QLWEVTIND: 0\r\r\n+QLWEVTIND: 3\r\r\n"),
+      V("\0\r\n+QLWEVT\0IND: 0\r\n\0\0\r\n\n\n+QLWEVTIND: 3\r\n\0"),
+  };
+#undef V
+  for (size_t v = 0; v < 5; v++) {
+    at_engine *at = mk(NULL);
+    feedn(at, variants[v].s, variants[v].n, 0);
+    CHECK_EQ_INT(n_evs, 2);
+    CHECK_EQ_INT(evs[0].type, AT_EV_URC);
+    CHECK_EQ_STR(evs[0].text, "+QLWEVTIND: 0");
+    CHECK_EQ_INT(evs[1].type, AT_EV_URC);
+    CHECK_EQ_STR(evs[1].text, "+QLWEVTIND: 3");
+    CHECK_EQ_INT(at_get_counters(at)->lines, 2);
+    at_free(at);
+  }
+}
+
+/* Zephyr PR #67527: an answer or a final before the command is completely written
+ * belongs to something else. */
+static void test_not_before_written(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 1);
+  feed(at, "\r\n+CGPADDR: 0,\"9.9.9.9\"\r\n\r\nOK\r\n", 0); /* nothing written yet */
+  size_t len;
+  at_output(at, &len);
+  at_output_consumed(at, len - 1, 1); /* all but the CR */
+  feed(at, "\r\nOK\r\n", 2);
+  CHECK_EQ_INT(n_evs, 3);
+  CHECK_EQ_INT(evs[0].type, AT_EV_UNKNOWN);
+  CHECK_EQ_INT(evs[1].type, AT_EV_UNKNOWN);
+  CHECK_EQ_INT(evs[2].type, AT_EV_UNKNOWN);
+  CHECK_EQ_INT(at_pending(at), 1);
+  CHECK_EQ_INT(at_next_deadline(at), UINT64_MAX); /* timers start once written */
+  at_output_consumed(at, 1, 3);
+  CHECK_EQ_INT(at_next_deadline(at), 3 + 2000);
+  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\n\r\nOK\r\n", 4);
+  CHECK_EQ_INT(n_evs, 4);
+  CHECK_EQ_INT(evs[3].type, AT_EV_RESPONSE);
+  CHECK_EQ_STR(evs[3].lines, "+CGPADDR: 0,\"1.1.1.1\"");
+  at_free(at);
+}
+
+/* TinyGSM #682: a URC between answer lines is a URC, never part of the answer. */
+static void test_urc_between_answer_lines(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 1);
+  write_out(at, "AT+CGPADDR?\r", 0);
+  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\n\r\n+QLWEVTIND: 3\r\n"
+           "\r\n+CGPADDR: 1,\"2.2.2.2\",\"::1\"\r\n\r\nOK\r\n", 1);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_URC);
+  CHECK_EQ_STR(evs[0].text, "+QLWEVTIND: 3");
+  CHECK_EQ_INT(evs[1].type, AT_EV_RESPONSE);
+  CHECK_EQ_INT(evs[1].n_lines, 2);
+  CHECK_EQ_STR(evs[1].lines, "+CGPADDR: 0,\"1.1.1.1\"|+CGPADDR: 1,\"2.2.2.2\",\"::1\"");
+  at_free(at);
+}
+
+static void test_echo(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 1);
+  write_out(at, "AT+CGPADDR?\r", 0);
+  feed(at, "AT+CGPADDR?\r\r\n+CGPADDR: 0,\"1.1.1.1\"\r\n\r\nOK\r\n", 1);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].type, AT_EV_RESPONSE);
+  CHECK_EQ_INT(evs[0].n_lines, 1);
+  /* after a reboot the module echoes again even though the host sent ATE0 before */
+  n_evs = 0;
+  feed(at, "\r\nRDY\r\n", 2);
+  submit(at, "AT+QSCLK=0", NULL, 0, 0, 2);
+  write_out(at, "AT+QSCLK=0\r", 3);
+  feed(at, "AT+QSCLK=0\r\r\nOK\r\n", 4);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_REBOOT);
+  CHECK_EQ_INT(evs[1].type, AT_EV_RESPONSE);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_OK);
+  CHECK_EQ_INT(evs[1].n_lines, 0);
+  /* an echo of something that is not running is not silently dropped */
+  n_evs = 0;
+  feed(at, "AT+QSCLK=0\r\n", 5);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].type, AT_EV_UNKNOWN);
+  at_free(at);
+}
+
+static void test_reboot(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 1);
+  submit(at, "AT+NNMI?", EXP_NNMI_Q, 1, 0, 2);
+  submit(at, "AT+CSCON?", EXP_CSCON_Q, 1, 0, 3);
+  write_out(at, "AT+CGPADDR?\r", 0);
+  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n", 1);
+  CHECK_EQ_INT(n_evs, 6);
+  CHECK_EQ_INT(evs[0].type, AT_EV_RESPONSE);
+  CHECK_EQ_INT(evs[0].tag, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_REBOOT);
+  CHECK_EQ_STR(evs[0].text, "RDY");
+  CHECK_EQ_STR(evs[0].lines, "+CGPADDR: 0,\"1.1.1.1\"");
+  CHECK_EQ_INT(evs[1].tag, 2);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_REBOOT);
+  CHECK_EQ_INT(evs[2].tag, 3);
+  CHECK_EQ_INT(evs[2].result, AT_RESULT_REBOOT);
+  CHECK_EQ_INT(evs[3].type, AT_EV_REBOOT);
+  CHECK_EQ_INT(evs[4].type, AT_EV_URC);
+  CHECK_EQ_INT(evs[5].type, AT_EV_URC);
+  CHECK_EQ_INT(at_pending(at), 0);
+  size_t len;
+  CHECK(at_output(at, &len) == NULL && len == 0);
+  CHECK_EQ_INT(at_get_counters(at)->reboots, 1);
+  at_free(at);
+}
+
+static void test_errors(void) {
+  at_engine *at = mk(NULL);
+  const char *finals[] = {"\r\n+CME ERROR: 959\r\n", "\r\n+CMS ERROR:500\r\n", "\r\nERROR\r\n",
+                          "\r\n+CME ERROR: operation not allowed\r\n"};
+  at_result want[] = {AT_RESULT_CME, AT_RESULT_CMS, AT_RESULT_ERROR, AT_RESULT_CME};
+  int codes[] = {959, 500, 0, -1};
+  for (int i = 0; i < 4; i++) {
+    n_evs = 0;
+    submit(at, "AT+NMGS=1,00", NULL, 0, 0, (uint64_t)i);
+    write_out(at, "AT+NMGS=1,00\r", 0);
+    feed(at, finals[i], 1);
+    CHECK_EQ_INT(n_evs, 1);
+    CHECK_EQ_INT(evs[0].type, AT_EV_RESPONSE);
+    CHECK_EQ_INT(evs[0].result, want[i]);
+    CHECK_EQ_INT(evs[0].code, codes[i]);
+  }
+  at_free(at);
+}
+
+static void test_command_finals(void) {
+  at_engine *at = mk(NULL);
+  static const at_match fin[] = {{"SEND OK", 0, 0}, {"SEND FAIL", 0, 0}};
+  at_cmd c;
+  memset(&c, 0, sizeof c);
+  c.text = "AT+QISEND=0,5";
+  c.len = strlen(c.text);
+  c.finals = fin;
+  c.n_finals = 2;
+  c.flags = AT_CMD_PROMPT;
+  c.payload = "hello";
+  c.payload_len = 5;
+  c.tag = 9;
+  CHECK_EQ_INT(at_submit(at, &c, 0), 0);
+  write_out(at, "AT+QISEND=0,5\r", 0);
+  size_t len;
+  CHECK(at_output(at, &len) == NULL); /* nothing until the prompt */
+  feed(at, "AT+QISEND=0,5\r\r\n> ", 1);
+  write_out(at, "hello\x1a", 2);
+  feed(at, "\r\nSEND OK\r\n", 3);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_FINAL);
+  CHECK_EQ_STR(evs[0].text, "SEND OK");
+  CHECK_EQ_INT(evs[0].tag, 9);
+  at_free(at);
+}
+
+static void test_prompt_forms(void) {
+  const char *prompts[] = {">", "> ", "\r\n>", "\r\n> ", "\r\n>\r\n"};
+  for (int i = 0; i < 5; i++) {
+    at_engine *at = mk(NULL);
+    at_cmd c;
+    memset(&c, 0, sizeof c);
+    c.text = "AT+SEND=3";
+    c.len = 9;
+    c.flags = AT_CMD_PROMPT;
+    c.payload = "abc";
+    c.payload_len = 3;
+    at_submit(at, &c, 0);
+    write_out(at, "AT+SEND=3\r", 0);
+    feed(at, prompts[i], 1);
+    write_out(at, "abc\x1a", 2);
+    feed(at, "\r\nOK\r\n", 3);
+    CHECK_EQ_INT(n_evs, 1);
+    CHECK_EQ_INT(evs[0].type, AT_EV_RESPONSE);
+    CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+    at_free(at);
+  }
+  /* a '>' for a command that wants no prompt is a line like any other */
+  at_engine *at = mk(NULL);
+  submit(at, "AT", NULL, 0, 0, 1);
+  write_out(at, "AT\r", 0);
+  feed(at, "> \r\nOK\r\n", 1);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_UNKNOWN);
+  CHECK_EQ_STR(evs[0].text, "> ");
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_OK);
+  /* the timers restart once the payload is written */
+  n_evs = 0;
+  at_cmd c;
+  memset(&c, 0, sizeof c);
+  c.text = "AT+SEND=1";
+  c.len = 9;
+  c.flags = AT_CMD_PROMPT;
+  c.payload = "x";
+  c.payload_len = 1;
+  c.first_byte_ms = 100;
+  c.total_ms = 1000;
+  at_submit(at, &c, 10);
+  write_out(at, "AT+SEND=1\r", 10);
+  CHECK_EQ_INT(at_next_deadline(at), 110);
+  feed(at, "> ", 50);
+  CHECK_EQ_INT(at_next_deadline(at), 1010);
+  write_out(at, "x\x1a", 900);
+  CHECK_EQ_INT(at_next_deadline(at), 1000);
+  at_tick(at, 999);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 0);
+  at_tick(at, 1000);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
+  at_free(at);
+}
+
+static void no_settle(at_config *c) { c->settle_ms = 0; }
+
+static void test_timeouts(void) {
+  at_engine *at = mk(no_settle);
+  /* first byte: silence */
+  at_cmd c;
+  memset(&c, 0, sizeof c);
+  c.text = "AT";
+  c.len = 2;
+  c.first_byte_ms = 100;
+  c.total_ms = 1000;
+  c.tag = 1;
+  at_submit(at, &c, 0);
+  CHECK_EQ_INT(at_next_deadline(at), UINT64_MAX);
+  write_out(at, "AT\r", 10);
+  CHECK_EQ_INT(at_next_deadline(at), 110);
+  at_tick(at, 109);
+  CHECK_EQ_INT(n_evs, 0);
+  at_tick(at, 110);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
+  CHECK(!evs[0].has_text);
+  CHECK_EQ_INT(at_get_counters(at)->timeouts, 1);
+  /* total: the module talks (a URC) but never answers */
+  n_evs = 0;
+  c.tag = 2;
+  at_submit(at, &c, 200);
+  write_out(at, "AT\r", 200);
+  feed(at, "\r\n+CSCON:1\r\n", 250);
+  CHECK_EQ_INT(at_next_deadline(at), 1200);
+  at_tick(at, 1199);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 1);
+  at_tick(at, 1200);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[1].tag, 2);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_TIMEOUT);
+  CHECK_EQ_INT(at_pending(at), 0);
+  at_free(at);
+}
+
+static void short_settle(at_config *c) {
+  c->settle_ms = 300;
+  c->first_byte_ms = 100;
+  c->total_ms = 500;
+}
+
+/* esp-protocols PR #125: a late reply must not complete the next command. */
+static void test_settle(void) {
+  at_engine *at = mk(short_settle);
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 1);
+  submit(at, "AT+NNMI?", EXP_NNMI_Q, 1, 0, 2);
+  write_out(at, "AT+CGPADDR?\r", 0);
+  at_tick(at, 100);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
+  size_t len;
+  CHECK(at_output(at, &len) == NULL); /* the next waits for the settle window */
+  CHECK_EQ_INT(at_pending(at), 1);
+  CHECK_EQ_INT(at_next_deadline(at), 400);
+  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\n\r\n+QLWEVTIND: 3\r\n\r\nOK\r\n", 150);
+  CHECK_EQ_INT(n_evs, 4);
+  CHECK_EQ_INT(evs[1].type, AT_EV_LATE);
+  CHECK_EQ_STR(evs[1].text, "+CGPADDR: 0,\"1.1.1.1\"");
+  CHECK_EQ_INT(evs[2].type, AT_EV_URC);
+  CHECK_EQ_INT(evs[3].type, AT_EV_LATE);
+  CHECK_EQ_STR(evs[3].text, "OK");
+  CHECK_EQ_INT(at_get_counters(at)->late, 2);
+  /* the late final ended the window: the next command goes out now */
+  write_out(at, "AT+NNMI?\r", 160);
+  feed(at, "\r\n+NNMI: 1\r\n\r\nOK\r\n", 170);
+  CHECK_EQ_INT(n_evs, 5);
+  CHECK_EQ_INT(evs[4].tag, 2);
+  CHECK_EQ_INT(evs[4].result, AT_RESULT_OK);
+  CHECK_EQ_STR(evs[4].lines, "+NNMI: 1");
+  /* no late reply: the window closes by time */
+  n_evs = 0;
+  submit(at, "AT", NULL, 0, 0, 3);
+  submit(at, "ATI", NULL, 0, AT_CMD_TEXT_LINES, 4);
+  write_out(at, "AT\r", 1000);
+  at_tick(at, 1100);
+  CHECK(at_output(at, &len) == NULL);
+  at_tick(at, 1399);
+  CHECK(at_output(at, &len) == NULL);
+  at_tick(at, 1400);
+  write_out(at, "ATI\r", 1400);
+  feed(at, "\r\nQuectel_Ltd\r\nQuectel_BC260Y-CN\r\nRevision: BC260YCNAAR02A02\r\n\r\nOK\r\n", 1410);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].tag, 3);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
+  CHECK_EQ_INT(evs[1].tag, 4);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_OK);
+  CHECK_EQ_STR(evs[1].lines, "Quectel_Ltd|Quectel_BC260Y-CN|Revision: BC260YCNAAR02A02");
+  at_free(at);
+}
+
+static void test_unresponsive(void) {
+  at_engine *at = mk(no_settle);
+  uint64_t t = 0;
+  for (int round = 0; round < 2; round++) {
+    n_evs = 0;
+    for (int i = 0; i < 3; i++) {
+      submit(at, "AT", NULL, 0, 0, (uint64_t)i);
+      write_out(at, "AT\r", t);
+      t += 2000;
+      at_tick(at, t);
+      pop_all(at);
+    }
+    CHECK_EQ_INT(n_evs, 4);
+    CHECK_EQ_INT(evs[3].type, AT_EV_UNRESPONSIVE);
+    feed(at, "\r\n+CSCON:0\r\n", t); /* any line: the module is alive again */
+  }
+  /* two timeouts, a line, two timeouts: never three in a row */
+  n_evs = 0;
+  for (int i = 0; i < 4; i++) {
+    if (i == 2) feed(at, "\r\n+CSCON:0\r\n", t);
+    submit(at, "AT", NULL, 0, 0, 0);
+    write_out(at, "AT\r", t);
+    t += 2000;
+    at_tick(at, t);
+    pop_all(at);
+  }
+  for (size_t i = 0; i < n_evs; i++) CHECK(evs[i].type != AT_EV_UNRESPONSIVE);
+  at_free(at);
+}
+
+static void test_line_overflow(void) {
+  at_engine *at = mk(NULL);
+  size_t big = 5000;
+  char *buf = malloc(big + 64);
+  memcpy(buf, "+NNMI: 2496,", 12);
+  memset(buf + 12, 'A', big - 12);
+  memcpy(buf + big, "\r\n+QLWEVTIND: 3\r\n", 17);
+  /* in pieces, to cross the limit in the middle of a feed */
+  feedn(at, buf, 3000, 0);
+  feedn(at, buf + 3000, big + 17 - 3000, 0);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_OVERFLOW);
+  CHECK(strncmp(evs[0].text, "+NNMI: 2496,AAAA", 16) == 0);
+  CHECK_EQ_INT(evs[1].type, AT_EV_URC);
+  CHECK_EQ_STR(evs[1].text, "+QLWEVTIND: 3");
+  CHECK_EQ_INT(at_get_counters(at)->overflows, 1);
+  /* exactly line_max is still a line */
+  n_evs = 0;
+  memset(buf + 12, 'B', 4096 - 12);
+  memcpy(buf + 4096, "\r\n", 2);
+  memcpy(buf, "+NNMI: 2042,", 12);
+  feedn(at, buf, 4098, 1);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].type, AT_EV_URC);
+  /* an over-long line while a command waits: its answer may be lost, so it says so */
+  n_evs = 0;
+  static const at_match nmgr[] = {{"+NMGR", 2, 2}};
+  submit(at, "AT+NMGR", nmgr, 1, 0, 5);
+  write_out(at, "AT+NMGR\r", 2);
+  memcpy(buf, "+NMGR: 2496,", 12);
+  memset(buf + 12, 'C', big - 12);
+  memcpy(buf + big, "\r\nOK\r\n", 6);
+  feedn(at, buf, big + 6, 3);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_OVERFLOW);
+  CHECK_EQ_INT(evs[1].type, AT_EV_RESPONSE);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_OVERFLOW);
+  CHECK_EQ_STR(evs[1].text, "OK");
+  free(buf);
+  at_free(at);
+}
+
+static void small_answer(at_config *c) { c->answer_max = 40; }
+
+static void test_answer_overflow(void) {
+  at_engine *at = mk(small_answer);
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 1);
+  write_out(at, "AT+CGPADDR?\r", 0);
+  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\n\r\n+CGPADDR: 1,\"2.2.2.2\"\r\n\r\nOK\r\n", 1);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_OVERFLOW);
+  CHECK_EQ_INT(evs[0].n_lines, 1); /* what fitted, and a result that says it is partial */
+  /* an error stays an error */
+  n_evs = 0;
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 2);
+  write_out(at, "AT+CGPADDR?\r", 2);
+  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\n\r\n+CGPADDR: 1,\"2.2.2.2\"\r\n\r\n+CME ERROR: 1\r\n", 3);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_CME);
+  /* and the next command starts clean */
+  n_evs = 0;
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 3);
+  write_out(at, "AT+CGPADDR?\r", 4);
+  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\nOK\r\n", 5);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  at_free(at);
+}
+
+static void few_events(at_config *c) { c->event_max = 4; }
+
+static void test_back_pressure(void) {
+  at_engine *at = mk(few_events);
+  char buf[2000] = "";
+  for (int i = 0; i < 40; i++) strcat(buf, "\r\n+QLWEVTIND: 3\r\n");
+  size_t n = strlen(buf);
+  size_t used = at_feed(at, (const uint8_t *)buf, n, 0);
+  CHECK(used > 0 && used < n);
+  size_t first = 0;
+  at_event e;
+  while (at_next_event(at, &e)) first++;
+  CHECK(first >= 4 && first <= 5 + 16 + 3);
+  n_evs = 0;
+  feedn(at, buf + used, n - used, 0);
+  CHECK_EQ_INT(first + n_evs, 40); /* nothing lost */
+  CHECK_EQ_INT(at_get_counters(at)->urcs, 40);
+  CHECK_EQ_INT(at_get_counters(at)->bytes_in, n);
+  at_free(at);
+}
+
+static void test_submit_rules(void) {
+  at_engine *at = mk(NULL);
+  CHECK_EQ_INT(submit(at, "AT\r+CFUN=0", NULL, 0, 0, 0), -1);
+  CHECK(strstr(at_error(at), "control") != NULL);
+  CHECK_EQ_INT(submit(at, "AT\n", NULL, 0, 0, 0), -1);
+  CHECK_EQ_INT(submit(at, "", NULL, 0, 0, 0), -1);
+  at_cmd c;
+  memset(&c, 0, sizeof c);
+  c.text = "AT";
+  c.len = 5000;
+  CHECK_EQ_INT(at_submit(at, &c, 0), -1);
+  CHECK(strstr(at_error(at), "long") != NULL);
+  c.len = 2;
+  c.payload = "a\x1a" "b";
+  c.payload_len = 3;
+  c.flags = AT_CMD_PROMPT;
+  CHECK_EQ_INT(at_submit(at, &c, 0), -1);
+  static const at_match longp[] = {{"+A_PREFIX_LONGER_THAN_32_BYTES_XXXX", 1, 1}};
+  c.payload_len = 0;
+  c.flags = 0;
+  c.expect = longp;
+  c.n_expect = 1;
+  CHECK_EQ_INT(at_submit(at, &c, 0), -1);
+  CHECK_EQ_INT(at_pending(at), 0);
+  size_t len;
+  CHECK(at_output(at, &len) == NULL); /* nothing refused reached the wire */
+  /* the engine copies: the caller's text and prefixes may change right after */
+  char text[16], prefix[16];
+  strcpy(text, "AT+NNMI?");
+  strcpy(prefix, "+NNMI");
+  at_match m = {prefix, 1, 1};
+  c.text = text;
+  c.len = strlen(text);
+  c.expect = &m;
+  c.n_expect = 1;
+  c.tag = 77;
+  CHECK_EQ_INT(at_submit(at, &c, 0), 0);
+  memset(text, 'X', sizeof text - 1);
+  memset(prefix, 'Y', sizeof prefix - 1);
+  write_out(at, "AT+NNMI?\r", 0);
+  feed(at, "\r\n+NNMI: 2\r\nOK\r\n", 1);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_STR(evs[0].lines, "+NNMI: 2");
+  /* queue full at queue_max */
+  for (int i = 0; i < 16; i++) CHECK_EQ_INT(submit(at, "AT", NULL, 0, 0, 0), 0);
+  CHECK_EQ_INT(submit(at, "AT", NULL, 0, 0, 0), -1);
+  CHECK_EQ_STR(at_error(at), "queue full");
+  at_free(at);
+}
+
+static void test_abort(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 1);
+  submit(at, "AT", NULL, 0, 0, 2);
+  write_out(at, "AT+CGPADDR?\r", 0);
+  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\n+QLWEV", 1); /* a half line too */
+  at_abort_all(at);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_ABORTED);
+  CHECK_EQ_INT(evs[0].tag, 1);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_ABORTED);
+  CHECK_EQ_INT(evs[1].tag, 2);
+  CHECK_EQ_INT(at_pending(at), 0);
+  CHECK_EQ_INT(at_next_deadline(at), UINT64_MAX);
+  /* a new port: the half line is gone, the engine works */
+  n_evs = 0;
+  feed(at, "TIND: 3\r\n+QLWEVTIND: 3\r\n", 2);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_UNKNOWN);
+  CHECK_EQ_INT(evs[1].type, AT_EV_URC);
+  at_free(at);
+}
+
+static void test_counters(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT", NULL, 0, 0, 1);
+  write_out(at, "AT\r", 0);
+  feed(at, "\r\n+QLWEVTIND: 3\r\n\r\nhello\r\n\r\nOK\r\n", 1);
+  const at_counters *k = at_get_counters(at);
+  CHECK_EQ_INT(k->bytes_out, 3);
+  CHECK_EQ_INT(k->bytes_in, 17 + 9 + 6);
+  CHECK_EQ_INT(k->lines, 3);
+  CHECK_EQ_INT(k->urcs, 1);
+  CHECK_EQ_INT(k->unknown, 1);
+  CHECK_EQ_INT(k->commands, 1);
+  at_free(at);
+}
+
+/* A command with text lines (ATI, AT+NQMGR): non-'+' lines are its answer, a URC in
+ * between is not, and its echo is not an answer line. */
+static void test_text_lines(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT+NQMGR", NULL, 0, AT_CMD_TEXT_LINES, 1);
+  write_out(at, "AT+NQMGR\r", 0);
+  feed(at, "AT+NQMGR\r\r\n+CSCON:0\r\nBUFFERED=1,RECEIVED=1,DROPPED=0\r\n\r\nOK\r\n", 1);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_URC);
+  CHECK_EQ_STR(evs[1].lines, "BUFFERED=1,RECEIVED=1,DROPPED=0");
+  at_free(at);
+}
+
+int main(void) {
+  test_count_fields();
+  test_config();
+  test_simple_response();
+  test_nnmi_shapes();
+  test_cscon_shapes();
+  test_quoted_urc();
+  test_line_ends();
+  test_not_before_written();
+  test_urc_between_answer_lines();
+  test_echo();
+  test_reboot();
+  test_errors();
+  test_command_finals();
+  test_prompt_forms();
+  test_timeouts();
+  test_settle();
+  test_unresponsive();
+  test_line_overflow();
+  test_answer_overflow();
+  test_back_pressure();
+  test_submit_rules();
+  test_abort();
+  test_counters();
+  test_text_lines();
+  return CHECK_DONE();
+}
