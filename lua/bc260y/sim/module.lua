@@ -1,0 +1,954 @@
+-- bc260y.sim.module: the virtual BC260Y-CN as a state machine. Bytes from the host go in
+-- with m:input(bytes); everything the module says leaves through opts.out(bytes); time
+-- passes through a bc260y.sim.clock. No I/O of its own, so it is tested with a virtual
+-- clock and no pty (bc260y.sim wires it to a pseudo-terminal).
+--
+-- Behaviour (guide chapters 2-5 and BC260Y-FACTS.md), with the choices the guide leaves open:
+-- * Lines start with AT/at (any case) and end with CR; LF and NUL are ignored, backspace
+--   edits. Lines that do not start with AT get no answer. Lines over 4096 bytes: ERROR.
+-- * Echo is on after every boot (ATE0/ATE1); the echo is the line and CR, sent when the CR
+--   arrives. Answers: CR LF <line> CR LF ... CR LF OK CR LF, after a short latency.
+-- * AT+CMEE defaults to 1 (numeric +CME ERROR: <n>, as the guide's examples and the
+--   error table assume); 0 gives ERROR, 2 the English text. Unknown commands and
+--   unsupported forms always answer plain ERROR.
+-- * Wrong parameter count: 2; bad value: 3; NMGS odd hex: 17, longer than 1024 bytes or
+--   than <length>: 14; bad psk: 5; not attached: 957; a second NCDPOPEN while
+--   registering: 955, while registered: 959; NMGS while registering: 955, registered but
+--   not observed (or after a RST): 959, not registered: 954; a second CON while one is
+--   unacknowledged: 959; data commands (NMGS, NMGR, NCDPOPEN, NCDPCLOSE) during DFOTA:
+--   959; NCDPCLOSE while registering: ERROR (the guide's words), with no session: 958.
+-- * Deep sleep (AT+QSCLK=1, the default): once RRC is idle and nothing is pending for
+--   psm_active seconds, +QNBIOTEVENT: "ENTER DEEPSLEEP". Bytes from the host wake it
+--   but are lost (until the wake-up completes), as are bytes sent while it boots.
+--   Waking prints EXIT DEEPSLEEP and, with a session, +QLWEVTIND: 6 (7 when the
+--   resume fault is armed, NMSTATUS then reads RESUMPTION_FAILED).
+-- * AT+NCFG lifetime lives in NVRAM (opts.nvram, shared across reboots) and, as the guide
+--   says, takes effect at the next boot: the registration carries the lifetime loaded at boot.
+-- * A RST from the platform (+QLWEVTIND: 10) leaves NMSTATUS at REGISTERED without the
+--   observation; NMGS is refused until AT+NCDPOPEN registers again (allowed then).
+-- * AT+CFUN=0 detaches: no IP, RRC idle, the platform session is lost (NMSTATUS
+--   DEREGISTERED); AT+CFUN=1 attaches again (+IP).
+local fota = require("bc260y.sim.fota")
+
+local Module = {}
+Module.__index = Module
+
+local LINE_MAX = 4096
+
+-- Module seconds. Scaled by the clock's speed.
+Module.DEFAULT_TIMINGS = {
+  response = 0.02,         -- command processing latency
+  boot = 0.5,              -- reset to RDY
+  sim_ready = 0.1,         -- RDY/+CFUN to +CPIN: READY
+  attach = 1.5,            -- +CPIN to network attach (+IP)
+  register = 1.5,          -- NCDPOPEN to +QLWEVTIND: 0 (or 1 when rejected)
+  dtls = 1.0,              -- extra for an encrypted connection
+  observe = 0.3,           -- +QLWEVTIND: 0 to 3
+  register_timeout = 126,  -- the guide's maximum for an unencrypted connection
+  deregister = 1.0,        -- NCDPCLOSE to DEREGISTERED
+  rrc_setup = 0.2,         -- RRC connection setup (+CSCON:1)
+  uplink = 0.3,            -- NMGS to the platform receiving it
+  con_ack = 0.5,           -- platform receipt to +QLWEVTIND: 4
+  con_timeout = 93,        -- CoAP retransmissions (2+4+8+16+32 s, +ACK wait) give up: 5
+  reply = 0.7,             -- platform receipt to the auto reply's +NNMI
+  downlink = 0.4,          -- a queued downlink to its +NNMI
+  rrc_inactivity = 20,     -- network releases RRC after this long without traffic
+  rai_release = 0.3,       -- ... and this soon with RAI
+  rai2_guard = 5,          -- RAI 2 with no reply coming: released anyway
+  psm_active = 20,         -- RRC idle to deep sleep (T3324)
+  wake = 0.1,              -- wake-up time; bytes arriving meanwhile are lost too
+  tau = 3600,              -- deep sleep ends by itself (periodic TAU)
+  lifetime_update = 2,     -- lifetime update exchange (+QLWEVTIND: 2)
+  fota_observe = 1,        -- trigger to +QLWEVTIND: 8
+  fota_uri = 1,            -- 8 to DOWNLOAD START
+  fota_block = 512,        -- bytes per DOWNLOADING line
+  fota_block_time = 1,     -- seconds per block
+  fota_verify = 2,         -- DOWNLOAD,0 to START
+  fota_update_step = 7,    -- percent per UPDATING line
+  fota_update_time = 1,    -- seconds per UPDATING line
+  fota_reboot = 1,         -- END,0 to the reboot
+}
+
+local CME_TEXT = {
+  [1] = "other error", [2] = "wrong number of parameters", [3] = "wrong parameter value",
+  [5] = "PSK setting error", [8] = "connection parameters not initialised",
+  [14] = "data longer than allowed", [16] = "connection unavailable, SIM card",
+  [17] = "hex data of odd length", [303] = "operation not supported",
+  [801] = "no received data", [950] = "engine exception", [951] = "network congested",
+  [952] = "poor coverage level", [953] = "engine exception, reboot needed",
+  [954] = "not logged in", [955] = "login in progress",
+  [957] = "connection temporarily unavailable", [958] = "no session",
+  [959] = "operation not permitted", [960] = "SIM-ID authentication string not set",
+}
+
+local STATUS_SESSION = {REGISTERED = true, REGISTERED_AND_OBSERVED = true}
+
+local function hex_encode(s)
+  return (s:gsub(".", function(c) return ("%02X"):format(c:byte()) end))
+end
+
+local function hex_decode(h)
+  return (h:gsub("%x%x", function(p) return string.char(tonumber(p, 16)) end))
+end
+
+-- Luhn check digit for the first 14 digits of an IMEI.
+function Module.luhn_digit(body)
+  local sum = 0
+  for i = #body, 1, -1 do
+    local d = tonumber(body:sub(i, i))
+    if (#body - i) % 2 == 0 then
+      d = d * 2
+      if d > 9 then d = d - 9 end
+    end
+    sum = sum + d
+  end
+  return tostring((10 - sum % 10) % 10)
+end
+
+function Module.valid_imei(imei)
+  return type(imei) == "string" and imei:match("^%d+$") ~= nil and #imei == 15
+    and Module.luhn_digit(imei:sub(1, 14)) == imei:sub(15)
+end
+
+Module.DEFAULT_IMEI = "86945305123456" .. Module.luhn_digit("86945305123456")
+
+function Module.new(opts)
+  assert(opts.clock and opts.platform and opts.out, "module.new: clock, platform and out needed")
+  local t = {}
+  for k, v in pairs(Module.DEFAULT_TIMINGS) do t[k] = v end
+  for k, v in pairs(opts.timings or {}) do
+    if Module.DEFAULT_TIMINGS[k] == nil then error("sim: unknown timing " .. tostring(k), 3) end
+    if type(v) ~= "number" or v < 0 then error("sim: timing " .. k .. " must be >= 0", 3) end
+    t[k] = v
+  end
+  local imei = opts.imei or Module.DEFAULT_IMEI
+  if type(imei) ~= "string" or not imei:match("^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d$") then
+    error("sim: imei must be 15 digits, got " .. tostring(imei), 3)
+  end
+  local cmee = opts.cmee or 1
+  local qsclk = opts.qsclk or 1
+  if cmee ~= 0 and cmee ~= 1 and cmee ~= 2 then error("sim: cmee must be 0, 1 or 2", 3) end
+  if qsclk ~= 0 and qsclk ~= 1 and qsclk ~= 2 then error("sim: qsclk must be 0, 1 or 2", 3) end
+  local self = setmetatable({
+    clock = opts.clock, platform = opts.platform, out = opts.out, t = t,
+    imei = imei,
+    sn = opts.sn or "D1E21N2J" .. imei:sub(9, 14),
+    ip = opts.ip or "10.46.118.23",
+    rssi = opts.rssi or 25,
+    revision = opts.revision or "BC260YCNAAR02A02",
+    nvram = opts.nvram or {},
+    default_cmee = cmee, default_qsclk = qsclk,
+    timers = {}, named = {},
+    phase = "off",
+    fault = {},
+    reboots = 0,
+    on_line = opts.on_line,   -- optional hook(line) for tracing what the host sent
+  }, Module)
+  self.nvram.lifetime = self.nvram.lifetime or 0
+  return self
+end
+
+----------------------------------------------------------------------------------------
+-- timers: all die with a reboot
+function Module:after(delay, fn)
+  local h
+  h = self.clock:after(delay, function()
+    self.timers[h] = nil
+    fn()
+  end)
+  self.timers[h] = true
+  return h
+end
+
+function Module:_named(name, delay, fn)
+  local old = self.named[name]
+  if old then old:cancel(); self.timers[old] = nil end
+  if delay then
+    self.named[name] = self:after(delay, function() self.named[name] = nil; fn() end)
+  else
+    self.named[name] = nil
+  end
+end
+
+function Module:_cancel_all()
+  for h in pairs(self.timers) do h:cancel() end
+  self.timers, self.named = {}, {}
+end
+
+----------------------------------------------------------------------------------------
+-- output
+function Module:_emit(s) self.out(s) end
+function Module:_urc(line) self:_emit("\r\n" .. line .. "\r\n") end
+
+function Module:_final_error(code)
+  if code == "ERROR" or self.cmee == 0 then return "ERROR" end
+  if self.cmee == 2 then return "+CME ERROR: " .. (CME_TEXT[code] or tostring(code)) end
+  return "+CME ERROR: " .. code
+end
+
+function Module:_respond(lines, final)
+  local parts = {}
+  local inject = self.fault.urc_inside
+  self.fault.urc_inside = nil
+  for i, l in ipairs(lines or {}) do
+    parts[#parts + 1] = "\r\n" .. l .. "\r\n"
+    if i == 1 and inject then parts[#parts + 1] = "\r\n" .. inject .. "\r\n"; inject = nil end
+  end
+  if inject then parts[#parts + 1] = "\r\n" .. inject .. "\r\n" end
+  parts[#parts + 1] = "\r\n" .. final .. "\r\n"
+  self:_emit(table.concat(parts))
+end
+
+----------------------------------------------------------------------------------------
+-- power and boot
+function Module:_reset_volatile()
+  self.echo = true
+  self.cmee = self.default_cmee
+  self.cscon_n, self.cereg_n = 0, 0
+  self.qsclk = self.default_qsclk
+  self.nnmi = 1
+  self.buffer, self.buffer_bytes = {}, 0
+  self.received, self.dropped = 0, 0
+  self.status = "UNINITIALISED"
+  self.observe_reset = false
+  self.uldata = 0
+  self.con_pending = false
+  self.rrc = 0
+  self.attached = false
+  self.cfun = 1
+  self.sleep_state = nil
+  self.acc, self.overflow = "", false
+  self.lines, self.busy = {}, false
+  self.dl_timer = nil
+  self.deregistering = false
+  self.lifetime = self.nvram.lifetime -- NCFG takes effect after a reboot
+  self.session = nil
+end
+
+function Module:power_on()
+  self:_reboot("power_on")
+end
+
+-- Every reboot: reset, power loss, DFOTA's own, a fault. The banner follows after boot s.
+function Module:_reboot(why)
+  self:_cancel_all()
+  if self.session then self.platform:_lost(self.imei) end
+  if self.fota then fota.interrupted(self, why) end
+  self:_reset_volatile()
+  self.phase = "booting"
+  self.reboots = self.reboots + 1
+  local t = self.t
+  self:after(t.boot, function()
+    self.phase = "ready"
+    self:_urc("RDY")
+    self:_urc("+CFUN: 1")
+    self:after(t.sim_ready, function()
+      self:_urc("+CPIN: READY")
+      self:_named("attach", t.attach, function() self:_attach() end)
+    end)
+  end)
+end
+
+function Module:_attach()
+  if self.cfun ~= 1 or self.phase ~= "ready" then return end
+  self.attached = true
+  self:_urc("+IP: " .. self.ip)
+  self:_cereg_urc()
+  self:_rrc_up() -- the attach itself is signalling: RRC connected until inactivity
+  self:_idle_check()
+end
+
+function Module:_cereg_urc()
+  local stat = self.attached and 1 or 0
+  if self.cereg_n == 1 then
+    self:_urc("+CEREG: " .. stat)
+  elseif self.cereg_n >= 2 then
+    if self.attached then
+      self:_urc(('+CEREG: %d,"5A0F","0C2B3A67",9'):format(stat))
+    else
+      self:_urc("+CEREG: " .. stat)
+    end
+  end
+end
+
+----------------------------------------------------------------------------------------
+-- RRC and deep sleep
+function Module:_rrc_up()
+  if not self.attached then return end
+  if self.rrc == 0 then
+    self.rrc = 1
+    if self.cscon_n == 1 then self:_urc("+CSCON:1") end
+  end
+  self:_named("sleep", nil)
+  self:_rrc_release_in(self.t.rrc_inactivity)
+end
+
+function Module:_rrc_release_in(delay)
+  self:_named("rrc", delay, function()
+    if self.rrc == 1 then
+      self.rrc = 0
+      if self.cscon_n == 1 then self:_urc("+CSCON:0") end
+    end
+    self:_idle_check()
+  end)
+end
+
+function Module:_busy()
+  return self.status == "REGISTERING" or self.con_pending or self.fota ~= nil
+    or self.deregistering or self.dl_timer ~= nil or #self.lines > 0 or self.busy
+end
+
+function Module:_idle_check()
+  if self.sleep_state then return end
+  if self.qsclk == 1 and self.phase == "ready" and self.attached and self.rrc == 0
+     and not self:_busy() then
+    self:_named("sleep", self.t.psm_active, function() self:_enter_sleep() end)
+  else
+    self:_named("sleep", nil)
+  end
+end
+
+function Module:_enter_sleep()
+  if self.qsclk ~= 1 or self.rrc ~= 0 or self:_busy() then return end
+  self:_urc('+QNBIOTEVENT: "ENTER DEEPSLEEP"')
+  self.sleep_state = "asleep"
+  self.acc, self.overflow = "", false
+  self:_named("tau", self.t.tau, function() self:wake("tau") end)
+end
+
+-- Leaves deep sleep (bytes on the UART, the PSM_EINT pin, the TAU timer, a lifetime
+-- update). then(): what to do once awake.
+function Module:wake(why, after_wake)
+  if self.sleep_state ~= "asleep" then
+    if after_wake and not self.sleep_state then after_wake() end
+    return false
+  end
+  self.sleep_state = "waking"
+  self:_named("tau", nil)
+  self:after(self.t.wake, function()
+    self.sleep_state = nil
+    self.acc, self.overflow = "", false
+    self:_urc('+QNBIOTEVENT: "EXIT DEEPSLEEP"')
+    if STATUS_SESSION[self.status] then
+      if self.fault.resume_fail then
+        self.fault.resume_fail = nil
+        self.status = "RESUMPTION_FAILED"
+        self.platform:_lost(self.imei)
+        self.session = nil
+        self:_urc("+QLWEVTIND: 7")
+      else
+        self:_urc("+QLWEVTIND: 6")
+      end
+    end
+    if after_wake then after_wake() end
+    self:_downlinks_ready()
+    self:_idle_check()
+  end)
+  return true
+end
+
+----------------------------------------------------------------------------------------
+-- input: bytes -> lines -> commands
+function Module:input(bytes)
+  if self.phase ~= "ready" then return end -- booting: lost
+  if self.sleep_state == "asleep" then self:wake("uart"); return end
+  if self.sleep_state == "waking" then return end
+  local acc = self.acc .. bytes
+  while true do
+    local cr = acc:find("\r", 1, true)
+    if not cr then break end
+    local line = acc:sub(1, cr - 1)
+    acc = acc:sub(cr + 1)
+    if self.overflow then
+      self.overflow = false
+      self:_line_done(nil)
+    else
+      self:_line_done(line)
+    end
+  end
+  if #acc > LINE_MAX then
+    self.overflow = true
+    acc = ""
+  end
+  self.acc = acc
+end
+
+local function clean(line)
+  line = line:gsub("[%z\n]", "")
+  local prev
+  repeat prev = line; line = line:gsub("[^\b\127][\b\127]", "", 1) until line == prev
+  return (line:gsub("[\b\127]", ""))
+end
+
+function Module:_line_done(raw)
+  if raw == nil then -- overflowed line
+    self.lines[#self.lines + 1] = {overflow = true}
+  else
+    local line = clean(raw)
+    if line == "" then return end
+    if self.echo then self:_emit(line .. "\r") end
+    if #line > LINE_MAX then
+      self.lines[#self.lines + 1] = {overflow = true}
+    else
+      self.lines[#self.lines + 1] = {text = line}
+    end
+    if #self.lines > 64 then table.remove(self.lines, 1) end -- a flood is bounded
+  end
+  self:_named("sleep", nil)
+  self:_pump()
+end
+
+function Module:_pump()
+  if self.busy or #self.lines == 0 then return end
+  self.busy = true
+  self:after(self.t.response, function()
+    local item = table.remove(self.lines, 1)
+    self.busy = false
+    if item then self:_execute(item) end
+    if self.phase == "ready" then
+      self:_pump()
+      self:_idle_check()
+    end
+  end)
+end
+
+local function split_args(s)
+  local args, cur, inq = {}, {}, false
+  for i = 1, #s do
+    local c = s:sub(i, i)
+    if c == '"' then
+      inq = not inq
+      cur[#cur + 1] = c
+    elseif c == "," and not inq then
+      args[#args + 1] = table.concat(cur)
+      cur = {}
+    else
+      cur[#cur + 1] = c
+    end
+  end
+  if inq then return nil end
+  args[#args + 1] = table.concat(cur)
+  return args
+end
+
+local function unquote(s)
+  local inner = s:match('^"(.*)"$')
+  return inner or s
+end
+
+local function int(s, lo, hi)
+  if not s or not s:match("^%d+$") or #s > 10 then return nil end
+  local n = tonumber(s)
+  if (lo and n < lo) or (hi and n > hi) then return nil end
+  return math.tointeger(n)
+end
+
+local COMMANDS = {}
+
+function Module:_execute(item)
+  if self.on_line and item.text then self.on_line(item.text) end
+  if item.overflow then return self:_respond(nil, "ERROR") end
+  local line = item.text
+  if not line:sub(1, 2):upper():match("^AT$") then return end -- not a command: ignored
+  if self.fault.reboot_next then
+    -- A reboot in the middle of the command: the echo went out, no answer does.
+    self.fault.reboot_next = nil
+    return self:_reboot("fault")
+  end
+  local rest = line:sub(3)
+  local up = rest:upper()
+  local lines, final
+  if rest == "" then
+    lines = {}
+  elseif up == "E0" or up == "E" then
+    self.echo = false; lines = {}
+  elseif up == "E1" then
+    self.echo = true; lines = {}
+  elseif up == "I" or up == "I0" then
+    lines = {"Quectel_Ltd", "Quectel_BC260Y-CN", "Revision: " .. self.revision}
+  else
+    local name, tail = up:match("^%+(%u[%u%d]*)(.*)$")
+    local h = name and COMMANDS[name]
+    if not h then return self:_respond(nil, "ERROR") end
+    local form, args
+    tail = rest:sub(#name + 2)
+    if tail == "=?" then form = "test"
+    elseif tail == "?" then form = "read"
+    elseif tail == "" then form = "exec"
+    elseif tail:sub(1, 1) == "=" then
+      form = "set"
+      args = split_args(tail:sub(2))
+      if not args then return self:_respond(nil, self:_final_error(3)) end
+    end
+    local fn = form and h[form]
+    if not fn then return self:_respond(nil, "ERROR") end
+    if form == "test" and type(fn) == "string" then
+      lines = fn ~= "" and {fn} or {}
+    else
+      lines, final = fn(self, args)
+    end
+  end
+  if final == nil then
+    self:_respond(lines, "OK")
+  else
+    self:_respond(nil, self:_final_error(final))
+  end
+end
+
+----------------------------------------------------------------------------------------
+-- general commands
+COMMANDS.CGMI = {exec = function(self) return {"Quectel_Ltd"} end, test = ""}
+COMMANDS.CGMM = {exec = function(self) return {"BC260Y-CN"} end, test = ""}
+COMMANDS.CGMR = {exec = function(self) return {"Revision: " .. self.revision} end, test = ""}
+
+COMMANDS.CGSN = {
+  test = "+CGSN: (0-3)",
+  exec = function(self) return {self.sn} end,
+  set = function(self, a)
+    if #a ~= 1 then return nil, 2 end
+    local n = int(a[1], 0, 3)
+    if not n then return nil, 3 end
+    if n == 0 then return {self.sn} end
+    if n == 1 then return {"+CGSN: " .. self.imei} end
+    if n == 2 then return {"+CGSN: " .. self.imei:sub(1, 14) .. "01"} end
+    return {"+CGSN: 01"}
+  end,
+}
+
+local function cgpaddr(self)
+  if not self.attached then return {} end
+  return {('+CGPADDR: 0,"%s"'):format(self.ip)}
+end
+COMMANDS.CGPADDR = {
+  test = "+CGPADDR: (0)", exec = cgpaddr, read = cgpaddr,
+  set = function(self, a)
+    if #a ~= 1 then return nil, 2 end
+    if int(a[1]) ~= 0 then return nil, 3 end
+    return cgpaddr(self)
+  end,
+}
+
+COMMANDS.CSQ = {
+  test = "+CSQ: (0-31,99),(99)",
+  exec = function(self)
+    if not self.attached then return {"+CSQ: 99,99"} end
+    return {("+CSQ: %d,0"):format(self.rssi)}
+  end,
+}
+
+COMMANDS.CEREG = {
+  test = "+CEREG: (0-5)",
+  read = function(self)
+    local stat = self.attached and 1 or 0
+    if self.cereg_n >= 2 and self.attached then
+      return {('+CEREG: %d,%d,"5A0F","0C2B3A67",9'):format(self.cereg_n, stat)}
+    end
+    return {("+CEREG: %d,%d"):format(self.cereg_n, stat)}
+  end,
+  set = function(self, a)
+    if #a ~= 1 then return nil, 2 end
+    local n = int(a[1], 0, 5)
+    if not n then return nil, 3 end
+    self.cereg_n = n
+    return {}
+  end,
+}
+
+COMMANDS.CSCON = {
+  test = "+CSCON: (0,1)",
+  read = function(self) return {("+CSCON: %d,%d"):format(self.cscon_n, self.rrc)} end,
+  set = function(self, a)
+    if #a ~= 1 then return nil, 2 end
+    local n = int(a[1], 0, 1)
+    if not n then return nil, 3 end
+    self.cscon_n = n
+    return {}
+  end,
+}
+
+COMMANDS.QSCLK = {
+  test = "+QSCLK: (0-2)",
+  read = function(self) return {"+QSCLK: " .. self.qsclk} end,
+  set = function(self, a)
+    if #a ~= 1 then return nil, 2 end
+    local n = int(a[1], 0, 2)
+    if not n then return nil, 3 end
+    self.qsclk = n
+    return {} -- _pump runs _idle_check after the answer
+  end,
+}
+
+COMMANDS.QRST = {
+  test = "+QRST: 1",
+  set = function(self, a)
+    if #a ~= 1 then return nil, 2 end
+    if int(a[1]) ~= 1 then return nil, 3 end
+    self:after(0.1, function() self:_reboot("qrst") end)
+    return {}
+  end,
+}
+
+COMMANDS.CFUN = {
+  test = "+CFUN: (0,1),(0)",
+  read = function(self) return {"+CFUN: " .. self.cfun} end,
+  set = function(self, a)
+    if #a < 1 or #a > 2 then return nil, 2 end
+    local n = int(a[1], 0, 1)
+    if not n or (a[2] and int(a[2], 0, 0) == nil) then return nil, 3 end
+    if n == self.cfun then return {} end
+    self.cfun = n
+    if n == 0 then
+      self:_named("attach", nil)
+      self:_named("rrc", nil)
+      self.attached = false
+      if self.rrc == 1 then
+        self.rrc = 0
+        if self.cscon_n == 1 then self:_urc("+CSCON:0") end
+      end
+      if self.status ~= "UNINITIALISED" then
+        if self.session then self.platform:_lost(self.imei) end
+        self.session = nil
+        self.status = "DEREGISTERED"
+        self.con_pending = false
+      end
+      self:_cereg_urc()
+    else
+      self:_named("attach", self.t.attach, function() self:_attach() end)
+    end
+    return {}
+  end,
+}
+
+COMMANDS.CPIN = {test = "", read = function() return {"+CPIN: READY"} end}
+
+COMMANDS.CMEE = {
+  test = "+CMEE: (0-2)",
+  read = function(self) return {"+CMEE: " .. self.cmee} end,
+  set = function(self, a)
+    if #a ~= 1 then return nil, 2 end
+    local n = int(a[1], 0, 2)
+    if not n then return nil, 3 end
+    self.cmee = n
+    return {}
+  end,
+}
+
+----------------------------------------------------------------------------------------
+-- platform commands (guide chapter 2)
+COMMANDS.NCDPOPEN = {
+  test = "",
+  set = function(self, a)
+    if #a < 1 or #a > 3 then return nil, 2 end
+    local host = unquote(a[1])
+    if host == "" or #host > 63 or host:find('[^%w%.%-:]') then return nil, 3 end
+    local port = 5683
+    if a[2] and a[2] ~= "" then
+      port = int(a[2], 0, 65535)
+      if not port then return nil, 3 end
+      if port == 0 then port = 5683 end
+    end
+    local psk
+    if a[3] then
+      psk = unquote(a[3])
+      if psk == "" or #psk % 2 ~= 0 or #psk > 512 or psk:find("[^%x]") then return nil, 5 end
+    end
+    if self.fota then return nil, 959 end
+    if self.status == "REGISTERING" then return nil, 955 end
+    if STATUS_SESSION[self.status] and not self.observe_reset then return nil, 959 end
+    if self.deregistering then return nil, 959 end
+    if not self.attached then return nil, 957 end
+    self:_start_registration(host, port, psk)
+    return {}
+  end,
+}
+
+function Module:_start_registration(host, port, psk)
+  local t = self.t
+  self.status = "REGISTERING"
+  self.observe_reset = false
+  self.session = nil
+  self:_named("lifetime", nil)
+  self:_rrc_up()
+  local delay = t.register + (psk and t.dtls or 0)
+  self:_named("register", delay, function()
+    local decision = self.platform:_register(self, {imei = self.imei, host = host, port = port,
+                                                    psk = psk, lifetime = self.lifetime})
+    self:_rrc_up()
+    if decision == "accept" then
+      self.status = "REGISTERED"
+      self.session = {host = host, port = port}
+      self:_urc("+QLWEVTIND: 0")
+      self:_named("observe", t.observe, function() self:_observed() end)
+      self:_schedule_lifetime_update()
+    elseif decision == "reject" then
+      self.status = "REJECTED_BY_SERVER"
+      self:_urc("+QLWEVTIND: 1")
+      self:_idle_check()
+    else
+      self:_named("register", math.max(t.register_timeout - delay, 0), function()
+        self.status = "TIMEOUT"
+        self:_urc("+QLWEVTIND: 1")
+        self:_idle_check()
+      end)
+    end
+  end)
+end
+
+function Module:_observed()
+  if self.status ~= "REGISTERED" then return end
+  if not self.platform:_observes(self.imei) then return end
+  self.status = "REGISTERED_AND_OBSERVED"
+  self:_urc("+QLWEVTIND: 3")
+  local done = self.platform:_fota_awaiting(self.imei)
+  if done then
+    self:after(self.t.fota_observe, function()
+      self:_urc("+QLWEVTIND: 9")
+      done.state = done.result == "ok" and "succeeded" or "failed"
+      self.platform:_fota_event(done, done.state, {result = done.result})
+    end)
+  else
+    local job = self.platform:_fota_due(self.imei, "register")
+    if job then fota.start(self, job) end
+  end
+  self:_downlinks_ready()
+end
+
+function Module:_schedule_lifetime_update()
+  if not self.lifetime or self.lifetime <= 0 then return end
+  self:_named("lifetime", self.lifetime * 0.9, function()
+    self:wake("lifetime", function()
+      if not STATUS_SESSION[self.status] then return end
+      self:_rrc_up()
+      self:after(self.t.lifetime_update, function()
+        if not STATUS_SESSION[self.status] then return end
+        self.platform:_event("lifetime_update", self.imei)
+        self:_urc("+QLWEVTIND: 2")
+        self:_schedule_lifetime_update()
+      end)
+    end)
+  end)
+end
+
+COMMANDS.NCDPCLOSE = {
+  test = "",
+  exec = function(self)
+    if self.fota then return nil, 959 end
+    if self.status == "REGISTERING" then return nil, "ERROR" end
+    if self.deregistering then return {} end
+    if STATUS_SESSION[self.status] then
+      self.deregistering = true
+      self.con_pending = false
+      self:_named("lifetime", nil)
+      self:_named("observe", nil)
+      self:_rrc_up()
+      self:_named("deregister", self.t.deregister, function()
+        self.deregistering = false
+        self.session = nil
+        self.status = "DEREGISTERED"
+        self.platform:_deregister(self.imei)
+        self:_idle_check()
+      end)
+      return {}
+    end
+    if self.status == "REJECTED_BY_SERVER" or self.status == "TIMEOUT"
+       or self.status == "RESUMPTION_FAILED" then
+      self.status = "DEREGISTERED"
+      return {}
+    end
+    return nil, 958
+  end,
+}
+
+local NMGS_TYPES = {[0] = {false, 0}, [1] = {false, 1}, [2] = {false, 2},
+                    [100] = {true, 0}, [101] = {true, 1}, [102] = {true, 2}}
+
+COMMANDS.NMGS = {
+  test = "",
+  set = function(self, a)
+    if #a < 2 or #a > 3 then return nil, 2 end
+    local len = int(a[1])
+    if not len then return nil, 3 end
+    local h = unquote(a[2])
+    if h:find("[^%x]") then return nil, 3 end
+    if #h % 2 ~= 0 then return nil, 17 end
+    if len < 1 then return nil, 3 end
+    if len > 1024 or #h // 2 > len then return nil, 14 end
+    if #h // 2 < len then return nil, 3 end
+    local ty = 0
+    if a[3] then
+      ty = int(a[3])
+      if not ty or not NMGS_TYPES[ty] then return nil, 3 end
+    end
+    local con, rai = NMGS_TYPES[ty][1], NMGS_TYPES[ty][2]
+    if self.fota then return nil, 959 end
+    if self.status == "REGISTERING" then return nil, 955 end
+    if self.status == "REGISTERED" or self.deregistering then return nil, 959 end
+    if self.status ~= "REGISTERED_AND_OBSERVED" then return nil, 954 end
+    if not self.attached then return nil, 957 end
+    if con and self.con_pending then return nil, 959 end
+    self:_uplink(hex_decode(h), con, rai, ty)
+    return {}
+  end,
+}
+
+function Module:_uplink(data, con, rai, ty)
+  local t = self.t
+  if con then self.uldata, self.con_pending = 1, true end
+  local setup = self.rrc == 1 and 0 or t.rrc_setup
+  self:after(setup, function() self:_rrc_up() end)
+  self:after(setup + t.uplink, function()
+    if self.status ~= "REGISTERED_AND_OBSERVED" then return end
+    local answer = self.platform:_uplink(self.imei, data, con, rai, ty)
+    if answer == "rst" then
+      if con then self.uldata, self.con_pending = 5, false end
+      self.status = "REGISTERED"
+      self.observe_reset = true
+      self:_urc("+QLWEVTIND: 10")
+      self:_idle_check()
+      return
+    end
+    local reply = self.platform:_reply()
+    local job = self.platform:_fota_due(self.imei, "uplink")
+    local function released() -- RAI: the network lets go as soon as the exchange is done
+      if rai == 1 or (rai == 2 and (con or not reply)) then
+        self:_rrc_release_in(rai == 2 and not con and t.rai2_guard or t.rai_release)
+      end
+    end
+    if con then
+      if answer == "ack" then
+        self:after(t.con_ack, function()
+          self.uldata, self.con_pending = 4, false
+          self:_urc("+QLWEVTIND: 4")
+          released()
+          self:_idle_check()
+        end)
+      else
+        self:after(t.con_timeout, function()
+          self.uldata, self.con_pending = 3, false
+          self:_urc("+QLWEVTIND: 5")
+          self:_idle_check()
+        end)
+      end
+    else
+      released()
+    end
+    if reply then
+      self:after(t.reply, function()
+        if not STATUS_SESSION[self.status] then return end
+        self.platform:_event("reply", self.imei, {data = reply})
+        self:_rrc_up()
+        self:_receive(reply)
+        if rai == 2 then self:_rrc_release_in(t.rai_release) end
+      end)
+    end
+    if job then fota.start(self, job) end
+  end)
+end
+
+function Module:_can_receive()
+  return self.phase == "ready" and self.attached and not self.sleep_state
+    and STATUS_SESSION[self.status] and not self.deregistering
+    and not (self.fota and self.fota.job.state == "updating")
+end
+
+-- The platform has downlinks queued: take them one at a time while we can receive.
+function Module:_downlinks_ready()
+  if self.dl_timer or not self:_can_receive() then return end
+  if self.platform:pending_downlinks(self.imei) == 0 then return end
+  self.dl_timer = self:after(self.t.downlink, function()
+    self.dl_timer = nil
+    if not self:_can_receive() then return end
+    local data = self.platform:_next_downlink(self.imei)
+    if data then
+      self:_rrc_up()
+      self:_receive(data)
+    end
+    self:_downlinks_ready()
+    self:_idle_check()
+  end)
+end
+
+-- A downlink reached the module: the receive mode decides what the host sees.
+function Module:_receive(data)
+  self.received = self.received + 1
+  if self.nnmi == 1 then
+    self:_urc(("+NNMI: %d,%s"):format(#data, hex_encode(data)))
+    return
+  end
+  if #self.buffer >= 8 or self.buffer_bytes + #data > 2560 then
+    self.dropped = self.dropped + 1
+    self:_urc('+NNMI: "recv",buff full')
+    return
+  end
+  self.buffer[#self.buffer + 1] = data
+  self.buffer_bytes = self.buffer_bytes + #data
+  if self.nnmi == 2 then self:_urc("+NNMI") end
+end
+
+COMMANDS.NMGR = {
+  test = "",
+  exec = function(self)
+    if self.fota then return nil, 959 end
+    local data = table.remove(self.buffer, 1)
+    if not data then return {} end
+    self.buffer_bytes = self.buffer_bytes - #data
+    return {("+NMGR: %d,%s"):format(#data, hex_encode(data))}
+  end,
+}
+
+COMMANDS.NNMI = {
+  test = "+NNMI: (0-2)",
+  read = function(self) return {"+NNMI: " .. self.nnmi} end,
+  set = function(self, a)
+    if #a ~= 1 then return nil, 2 end
+    local n = int(a[1], 0, 2)
+    if not n then return nil, 3 end
+    self.nnmi = n
+    return {}
+  end,
+}
+
+COMMANDS.NCFG = {
+  test = "+NCFG: 0,(0-2592000)",
+  set = function(self, a)
+    if #a < 1 or #a > 2 then return nil, 2 end
+    if int(a[1]) ~= 0 then return nil, 3 end
+    if not a[2] then return {"+NCFG: " .. self.nvram.lifetime} end
+    local v = int(a[2], 0, 2592000)
+    if not v then return nil, 3 end
+    if v >= 1 and v < 900 then v = 900 end
+    self.nvram.lifetime = v
+    return {}
+  end,
+}
+
+COMMANDS.NMSTATUS = {test = "", read = function(self) return {"+NMSTATUS: " .. self.status} end}
+
+COMMANDS.QLWULDATASTATUS = {
+  test = "",
+  read = function(self) return {"+QLWULDATASTATUS: " .. self.uldata} end,
+}
+
+COMMANDS.NQMGR = {
+  test = "",
+  exec = function(self)
+    return {("BUFFERED=%d,RECEIVED=%d,DROPPED=%d"):format(#self.buffer, self.received,
+                                                          self.dropped)}
+  end,
+}
+
+----------------------------------------------------------------------------------------
+-- for scripts and tests
+function Module:state()
+  return {
+    phase = self.phase, status = self.status, echo = self.echo, cmee = self.cmee,
+    qsclk = self.qsclk, nnmi = self.nnmi, rrc = self.rrc, attached = self.attached,
+    asleep = self.sleep_state ~= nil, buffered = #self.buffer, received = self.received,
+    dropped = self.dropped, uldata = self.uldata, lifetime = self.lifetime,
+    revision = self.revision, reboots = self.reboots, fota = self.fota and self.fota.job.state,
+  }
+end
+
+Module.hex_encode, Module.hex_decode = hex_encode, hex_decode
+
+return Module
