@@ -202,19 +202,46 @@ int at_count_fields(const char *line, size_t len, const char *prefix) {
   return commas >= 127 ? 127 : (int)commas + 1;
 }
 
-static int match_line(const at_match *m, const char *line, size_t len) {
-  size_t pl = strlen(m->prefix);
+/* A line being classified, with its field count cached: the count scans the whole line
+ * (a +NNMI downlink is 2 KiB of hex), and several table entries share a prefix. */
+typedef struct line_view {
+  const char *s;
+  size_t n;
+  size_t fields_at; /* offset of the ':' the cached count follows; 0: none cached */
+  int fields;
+} line_view;
+
+static int view_fields(line_view *v, size_t colon) {
+  if (v->fields_at != colon) {
+    size_t i = colon + 1;
+    while (i < v->n && v->s[i] == ' ') i++;
+    size_t commas = i < v->n ? count_commas(v->s + i, v->n - i) : 0;
+    v->fields = i == v->n ? 0 : commas >= 127 ? 127 : (int)commas + 1;
+    v->fields_at = colon;
+  }
+  return v->fields;
+}
+
+static int match_line(const at_match *m, line_view *v) {
+  const char *line = v->s;
+  size_t len = v->n, pl = strlen(m->prefix);
   if (pl == 0 || pl > len || line[0] != m->prefix[0]) return 0;
-  if (m->min_fields == AT_MATCH_ANY_TEXT || m->prefix[pl - 1] == '=')
-    return memcmp(line, m->prefix, pl) == 0;
-  int n = at_count_fields(line, len, m->prefix);
-  if (n < 0 || n < m->min_fields) return 0;
+  if (memcmp(line, m->prefix, pl) != 0) return 0;
+  if (m->min_fields == AT_MATCH_ANY_TEXT || m->prefix[pl - 1] == '=') return 1;
+  int n;
+  if (pl == len)
+    n = 0;
+  else if (line[pl] != ':')
+    return 0; /* "+NNMIX" is not "+NNMI" */
+  else
+    n = view_fields(v, pl);
+  if (n < m->min_fields) return 0;
   return m->max_fields < 0 || n <= m->max_fields;
 }
 
-static int match_any(const at_match *m, size_t n, const char *line, size_t len) {
+static int match_any(const at_match *m, size_t n, line_view *v) {
   for (size_t i = 0; i < n; i++)
-    if (match_line(&m[i], line, len)) return 1;
+    if (match_line(&m[i], v)) return 1;
   return 0;
 }
 
@@ -546,9 +573,9 @@ static int is_generic_final(const char *l, size_t n, at_result *r, int *code) {
   return 0;
 }
 
-static int is_final_of(const slot *s, const char *l, size_t n, at_result *r, int *code) {
-  if (is_generic_final(l, n, r, code)) return 1;
-  if (match_any(s->finals, s->n_finals, l, n)) {
+static int is_final_of(const slot *s, line_view *v, at_result *r, int *code) {
+  if (is_generic_final(v->s, v->n, r, code)) return 1;
+  if (match_any(s->finals, s->n_finals, v)) {
     *r = AT_RESULT_FINAL, *code = 0;
     return 1;
   }
@@ -573,6 +600,7 @@ static void append_answer(at_engine *at, const char *l, size_t n) {
 }
 
 static void classify(at_engine *at, const char *l, size_t n) {
+  line_view v = {l, n, 0, 0};
   at->counters.lines++;
   at->consecutive_timeouts = 0;
   if (n == 3 && memcmp(l, "RDY", 3) == 0) {
@@ -587,31 +615,31 @@ static void classify(at_engine *at, const char *l, size_t n) {
   if (at->phase == PH_SETTLE) {
     /* The timed-out command's own reply, late: report it, and since the module is
      * evidently done with that command, let the next one go at once. */
-    if (is_final_of(s, l, n, &r, &code)) {
+    if (is_final_of(s, &v, &r, &code)) {
       at->counters.late++;
       push_text_event(at, AT_EV_LATE, l, n);
       drop_head(at);
       start_next(at);
       return;
     }
-    if (match_any(s->expect, s->n_expect, l, n)) {
+    if (match_any(s->expect, s->n_expect, &v)) {
       at->counters.late++;
       push_text_event(at, AT_EV_LATE, l, n);
       return;
     }
   } else if (at->phase >= PH_PROMPT && at->phase <= PH_WAIT) {
     /* Only a completely written command can be answered (Zephyr PR #67527). */
-    if (is_final_of(s, l, n, &r, &code)) {
+    if (is_final_of(s, &v, &r, &code)) {
       complete(at, r, code, l, n);
       return;
     }
-    if (match_any(s->expect, s->n_expect, l, n) ||
+    if (match_any(s->expect, s->n_expect, &v) ||
         ((s->flags & AT_CMD_TEXT_LINES) && l[0] != '+' && !is_echo(s, l, n))) {
       append_answer(at, l, n);
       return;
     }
   }
-  if (match_any(at->cfg.urcs, at->cfg.n_urcs, l, n)) {
+  if (match_any(at->cfg.urcs, at->cfg.n_urcs, &v)) {
     /* A URC between answer lines stays a URC (TinyGSM #682). */
     at->counters.urcs++;
     push_text_event(at, AT_EV_URC, l, n);
