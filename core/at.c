@@ -466,10 +466,15 @@ const uint8_t *at_output(const at_engine *at, size_t *len) {
   return NULL;
 }
 
+/* The caller's clock is arbitrary: a deadline past UINT64_MAX is "never", not a wrap. */
+static uint64_t later(uint64_t now, uint32_t ms) {
+  return now > NO_DEADLINE - ms ? NO_DEADLINE : now + ms;
+}
+
 static void arm_timers(at_engine *at, const slot *s, uint64_t now) {
   at->got_byte = 0;
-  at->first_deadline = now + s->first_byte_ms;
-  at->total_deadline = now + s->total_ms;
+  at->first_deadline = later(now, s->first_byte_ms);
+  at->total_deadline = later(now, s->total_ms);
 }
 
 void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms) {
@@ -523,7 +528,7 @@ static void run_timers(at_engine *at, uint64_t now) {
      * taken as the next command's. Hold the next one back for a moment. */
     at->phase = PH_SETTLE;
     at->first_deadline = at->total_deadline = NO_DEADLINE;
-    at->settle_until = now + at->cfg.settle_ms;
+    at->settle_until = later(now, at->cfg.settle_ms);
   } else {
     drop_head(at);
     start_next(at);

@@ -157,7 +157,8 @@ int at_next_event(at_engine *at, at_event *ev);
 /* The answer lines of a response, one by one: i from 0 to n_lines-1. */
 const char *at_event_line(const at_event *ev, size_t i);
 
-/* Fails the running and queued commands with AT_RESULT_ABORTED (port closed). */
+/* Fails the running and queued commands with AT_RESULT_ABORTED (port closed; their
+ * partial answers are not returned) and forgets a partly received line. */
 void at_abort_all(at_engine *at);
 /* Commands queued, the running one included. */
 size_t at_pending(const at_engine *at);

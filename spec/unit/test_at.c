@@ -773,6 +773,52 @@ static void test_text_lines(void) {
   at_free(at);
 }
 
+static const at_match plain_urcs[] = {{"+IP", AT_MATCH_ANY_TEXT, -1}, {"STATE=", 0, 0}};
+static void plain_table(at_config *c) {
+  c->urcs = plain_urcs;
+  c->n_urcs = 2;
+}
+
+/* A prefix ending in '=' or with AT_MATCH_ANY_TEXT matches by plain start. */
+static void test_plain_prefixes(void) {
+  at_engine *at = mk(plain_table);
+  feed(at, "\r\n+IP: 10.0.0.1, \"x,y\"\r\n\r\n+IP\r\n\r\nSTATE=1,2,3\r\n\r\n+IPX: 1\r\n", 0);
+  CHECK_EQ_INT(n_evs, 4);
+  CHECK_EQ_INT(evs[0].type, AT_EV_URC);
+  CHECK_EQ_INT(evs[1].type, AT_EV_URC);
+  CHECK_EQ_INT(evs[2].type, AT_EV_URC);
+  CHECK_EQ_INT(evs[3].type, AT_EV_URC); /* plain start: "+IPX" starts with "+IP" */
+  at_free(at);
+}
+
+/* While a timed-out command settles, its late echo is dropped and a late ERROR is late. */
+static void test_settle_echo_error(void) {
+  at_engine *at = mk(short_settle);
+  submit(at, "AT+NNMI?", EXP_NNMI_Q, 1, 0, 1);
+  write_out(at, "AT+NNMI?\r", 0);
+  at_tick(at, 100);
+  feed(at, "AT+NNMI?\r\r\nERROR\r\n", 120);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
+  CHECK_EQ_INT(evs[1].type, AT_EV_LATE);
+  CHECK_EQ_STR(evs[1].text, "ERROR");
+  CHECK_EQ_INT(at_pending(at), 0);
+  CHECK_EQ_INT(at_next_deadline(at), UINT64_MAX);
+  at_free(at);
+}
+
+/* A clock near its end does not wrap a deadline into the past. */
+static void test_clock_end(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT", NULL, 0, 0, 1);
+  write_out(at, "AT\r", UINT64_MAX - 10);
+  at_tick(at, UINT64_MAX - 5);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 0);
+  CHECK_EQ_INT(at_pending(at), 1);
+  at_free(at);
+}
+
 int main(void) {
   test_count_fields();
   test_config();
@@ -798,5 +844,8 @@ int main(void) {
   test_abort();
   test_counters();
   test_text_lines();
+  test_plain_prefixes();
+  test_settle_echo_error();
+  test_clock_end();
   return CHECK_DONE();
 }
