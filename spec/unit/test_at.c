@@ -819,6 +819,50 @@ static void test_clock_end(void) {
   at_free(at);
 }
 
+/* A longer name that starts like a known prefix is not that prefix. */
+static void test_prefix_boundary(void) {
+  at_engine *at = mk(NULL);
+  feed(at, "\r\n+NNMIX: 4,AAAA\r\n\r\n+QLWEVTINDX: 3\r\n", 0);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_UNKNOWN);
+  CHECK_EQ_INT(evs[1].type, AT_EV_UNKNOWN);
+  at_free(at);
+}
+
+/* A reboot while a timed-out command settles: the settling one was answered already
+ * (no second answer), the queued one fails with the reboot. */
+static void test_reboot_in_settle(void) {
+  at_engine *at = mk(short_settle);
+  submit(at, "AT", NULL, 0, 0, 1);
+  submit(at, "AT", NULL, 0, 0, 2);
+  write_out(at, "AT\r", 0);
+  at_tick(at, 100);
+  feed(at, "\r\nRDY\r\n", 150);
+  CHECK_EQ_INT(n_evs, 3);
+  CHECK_EQ_INT(evs[0].tag, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
+  CHECK_EQ_INT(evs[1].tag, 2);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_REBOOT);
+  CHECK(!evs[1].has_text); /* it never ran: the banner is not its final line */
+  CHECK_EQ_INT(evs[2].type, AT_EV_REBOOT);
+  CHECK_EQ_INT(at_pending(at), 0);
+  at_free(at);
+}
+
+/* An over-long line that spans many feeds is skipped across all of them. */
+static void test_overflow_many_feeds(void) {
+  at_engine *at = mk(NULL);
+  char chunk[1000];
+  memset(chunk, 'Z', sizeof chunk);
+  for (int i = 0; i < 20; i++) feedn(at, chunk, sizeof chunk, 0);
+  feed(at, "tail of it\r\n+QLWEVTIND: 3\r\n", 0);
+  CHECK_EQ_INT(n_evs, 2);
+  CHECK_EQ_INT(evs[0].type, AT_EV_OVERFLOW);
+  CHECK_EQ_INT(evs[1].type, AT_EV_URC);
+  CHECK_EQ_INT(at_get_counters(at)->bytes_in, 20000 + 12 + 15);
+  at_free(at);
+}
+
 int main(void) {
   test_count_fields();
   test_config();
@@ -847,5 +891,8 @@ int main(void) {
   test_plain_prefixes();
   test_settle_echo_error();
   test_clock_end();
+  test_prefix_boundary();
+  test_reboot_in_settle();
+  test_overflow_many_feeds();
   return CHECK_DONE();
 }
