@@ -1,0 +1,122 @@
+-- bc260y.sim.cli: `bc260y sim`, the virtual module as a process of its own for any serial
+-- tool (tio, minicom, screen, pyserial). Prints the pty path on the first line, serves
+-- until SIGINT (Ctrl-C) or SIGTERM, then closes the pty and exits 0.
+--
+--   bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
+--              [--script FILE] [--trace]
+--   --script FILE  runs FILE as a task with the sim as its argument (`local s = ...`):
+--                  queue downlinks, create DFOTA jobs, inject faults while a tool is attached.
+--   --trace        logs the bytes in both directions on stderr.
+local cli = {}
+
+local USAGE = [[
+usage: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
+                  [--script FILE] [--trace]
+Starts a virtual BC260Y-CN behind a pseudo-terminal, prints its path on the first line
+and serves until interrupted (Ctrl-C or SIGTERM).
+  --imei N       the module's IMEI (15 digits; default 869453051234566)
+  --speed S      time scale: 1 is real time (default), 10 runs ten times faster
+  --seed N       seed for the noise fault
+  --auto-reply   the platform answers every uplink with AAAA0000
+  --psk HEX      the device's PSK on the platform (an encrypted device)
+  --script FILE  Lua run as a task with the sim as its argument (local s = ...)
+  --trace        log every byte in both directions on stderr
+]]
+
+local function parse(argv)
+  local o = {}
+  local i = 1
+  local function value(name)
+    i = i + 1
+    local v = argv[i]
+    if v == nil then error(name .. " needs a value", 0) end
+    return v
+  end
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--imei" then
+      o.imei = value(a)
+      if not o.imei:match("^%d+$") or #o.imei ~= 15 then error("--imei: 15 digits", 0) end
+    elseif a == "--speed" then
+      o.speed = tonumber(value(a))
+      if not o.speed or o.speed <= 0 or o.speed ~= o.speed or o.speed == math.huge then
+        error("--speed: a positive number", 0)
+      end
+    elseif a == "--seed" then
+      o.seed = math.tointeger(tonumber(value(a)))
+      if not o.seed then error("--seed: an integer", 0) end
+    elseif a == "--psk" then
+      o.psk = value(a)
+    elseif a == "--auto-reply" then
+      o.auto_reply = true
+    elseif a == "--script" then
+      o.script = value(a)
+    elseif a == "--trace" then
+      o.trace = true
+    elseif a == "-h" or a == "--help" then
+      o.help = true
+    else
+      error("unknown option " .. a, 0)
+    end
+    i = i + 1
+  end
+  return o
+end
+
+-- Returns the process exit status.
+function cli.main(argv, out, err)
+  out, err = out or io.stdout, err or io.stderr
+  local okp, o = pcall(parse, argv or {})
+  if not okp then
+    err:write("bc260y sim: ", tostring(o), "\n", USAGE)
+    return 2
+  end
+  if o.help then out:write(USAGE); return 0 end
+  local loop = require("bc260y.loop")
+  local sim = require("bc260y.sim")
+  local trace
+  if o.trace then
+    trace = function(dir, bytes)
+      err:write(("%s %q\n"):format(dir == "in" and ">" or "<", bytes))
+    end
+  end
+  local okn, s = pcall(sim.new, {imei = o.imei, speed = o.speed, seed = o.seed, psk = o.psk,
+                                 trace = trace})
+  if not okn then
+    err:write("bc260y sim: ", tostring(s), "\n")
+    return 1
+  end
+  if o.auto_reply then s.platform:set_auto_reply(true) end
+  out:write(s.path, "\n")
+  out:flush()
+  if o.script then
+    local chunk, lerr = loadfile(o.script)
+    if not chunk then
+      err:write("bc260y sim: ", lerr, "\n")
+      s:close()
+      return 1
+    end
+    loop.spawn_protected(function(msg) err:write("bc260y sim: script: ", msg, "\n") end, chunk, s)
+  end
+  -- SIGINT interrupts poll(2); the standalone interpreter then raises "interrupted!" in
+  -- Lua, which ends the loop here so the pty is closed properly.
+  local status = 0
+  while not s.closed do
+    local okstep, e = pcall(loop.step, nil)
+    if not okstep then
+      if not tostring(e):find("interrupted", 1, true) then
+        err:write("bc260y sim: ", tostring(e), "\n")
+        status = 1
+      end
+      break
+    end
+  end
+  if s.error then
+    err:write("bc260y sim: ", s.error, "\n")
+    status = 1
+  end
+  s:close()
+  return status
+end
+
+return cli
