@@ -599,6 +599,15 @@ function TestModuleFaults:test_reboot_during_next_command()
   lu.assertEquals(r.p:device().state, "lost")
 end
 
+function TestModuleFaults:test_connection_error()
+  local r = registered()
+  r.m:_connection_error()
+  lu.assertEquals(r.lines(0.1), {"+QLWEVTIND: -1"})
+  lu.assertEquals(r.cmd("AT+NMSTATUS?"), {"+NMSTATUS: DEREGISTERED", "OK"})
+  lu.assertEquals(r.cmd("AT+NMGS=1,01"), {"+CME ERROR: 954"})
+  lu.assertEquals(r.cmd('AT+NCDPOPEN="1.2.3.4"', 3), {"OK", "+QLWEVTIND: 0", "+QLWEVTIND: 3"})
+end
+
 TestTranscripts = {}
 
 -- A wire over the pure module: recv advances the virtual clock until a line is there.

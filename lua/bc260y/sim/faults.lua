@@ -18,6 +18,8 @@
 --   f:resume_failure()              the next wake from deep sleep fails: +QLWEVTIND: 7
 --   f:power_loss()                  power goes away and comes back (a reboot; during a
 --                                   DFOTA update the job fails)
+--   f:connection_error()            the session breaks: +QLWEVTIND: -1, NMSTATUS
+--                                   DEREGISTERED, the host must connect again
 --   f:clear()                       every fault off
 local faults = {}
 
@@ -114,6 +116,8 @@ end
 function Faults:resume_failure() self.sim.module.fault.resume_fail = true end
 
 function Faults:power_loss() self.sim:power_cycle() end
+
+function Faults:connection_error() self.sim.module:_connection_error() end
 
 function Faults:clear()
   self.split, self.rate_in, self.rate_out = false, 0, 0

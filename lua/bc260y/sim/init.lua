@@ -17,7 +17,7 @@
 --   s.faults                fault injection (bc260y.sim.faults): :garbage([bytes])
 --       :split_writes(on[, gap]) :urc_inside_next_response(line) :reboot_during_next_command()
 --       :silence([seconds]) :hangup() :noise(rate[, "in"|"out"|"both"]) :resume_failure()
---       :power_loss() :clear()
+--       :power_loss() :connection_error() :clear()
 --   s:wake()                pulse PSM_EINT: leave deep sleep without losing bytes
 --   s:power_cycle()         power off and on (boot banner; echo back on)
 --   s:set_speed(speed)      change the time scale
@@ -114,7 +114,14 @@ end
 function Sim:_out(bytes)
   if self.closed then return end
   if self.faults:silent() then
+    -- A hung module's output waits, bounded like the line itself.
     self.held[#self.held + 1] = bytes
+    self.held_bytes = (self.held_bytes or 0) + #bytes
+    while self.held_bytes > self.out_max and #self.held > 1 do
+      local dropped = table.remove(self.held, 1)
+      self.held_bytes = self.held_bytes - #dropped
+      self.lost_bytes = self.lost_bytes + #dropped
+    end
     return
   end
   self:_raw_out(self.faults:_corrupt(bytes, self.faults.rate_out))
@@ -122,7 +129,7 @@ end
 
 function Sim:_release_held()
   local held = self.held
-  self.held = {}
+  self.held, self.held_bytes = {}, 0
   for _, b in ipairs(held) do self:_out(b) end
 end
 

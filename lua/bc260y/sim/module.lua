@@ -937,6 +937,22 @@ COMMANDS.NQMGR = {
   end,
 }
 
+-- The session breaks under the module (a fault): +QLWEVTIND: -1.
+function Module:_connection_error()
+  if self.phase ~= "ready" then return end
+  if self.session or self.status == "REGISTERING" then
+    self.platform:_lost(self.imei)
+    self.session = nil
+    self:_named("register", nil)
+    self:_named("observe", nil)
+    self:_named("lifetime", nil)
+    self.status = "DEREGISTERED"
+    self.con_pending = false
+  end
+  self:_urc("+QLWEVTIND: -1")
+  self:_idle_check()
+end
+
 ----------------------------------------------------------------------------------------
 -- for scripts and tests
 function Module:state()
