@@ -729,6 +729,13 @@ size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
       p += keep;
       continue;
     }
+    if (at->line_len == 0 && eol != end && !memchr(p, 0, seg)) {
+      /* The whole line lies in the caller's buffer: classify it there, no copy. */
+      const char *l = (const char *)p;
+      p = eol + 1;
+      classify(at, l, seg);
+      continue;
+    }
     char *dst = at->line + at->line_len;
     memcpy(dst, p, seg);
     if (seg && memchr(dst, 0, seg)) { /* NUL bytes inside a line: drop them */
