@@ -24,11 +24,16 @@ extern const size_t bc_urc_table_len;
 typedef struct bc_expect {
   at_match match[AT_CMD_MAX_EXPECT];
   size_t n;
-  unsigned flags; /* AT_CMD_TEXT_LINES for ATI, AT+CGMM, AT+CGMR, AT+CGSN=0, AT+NQMGR */
+  unsigned flags; /* AT_CMD_TEXT_LINES for ATI, AT+CGMI, AT+CGMM, AT+CGMR, AT+CGSN[=0] */
+  char name[AT_MATCH_MAX_PREFIX + 1]; /* storage for a generic "+FOO" prefix */
 } bc_expect;
-/* The answer shapes of a command line ("AT+NNMI?" -> "+NNMI" with exactly 1 field;
- * "AT+CSCON?" -> "+CSCON" with 2; "AT+NQMGR" -> text lines; an unknown "AT+FOO..." ->
- * "+FOO" of any shape). The prefixes point into static storage or into cmd. */
+/* The answer shapes of a command line, case-insensitive ("at+nnmi?" too):
+ * "AT+NNMI?" -> "+NNMI" with exactly 1 field; "AT+CSCON?" -> "+CSCON" with 2;
+ * "AT+NQMGR" -> a line starting "BUFFERED="; ATI -> text lines; any other query, test or
+ * execute form "AT+FOO", "AT+FOO?", "AT+FOO=?" -> "+FOO" with any number of fields.
+ * A plain "AT", a basic command (ATE0) or a set command "AT+FOO=..." without a known
+ * answer expects nothing. Prefixes point into static storage or into out->name, so *out
+ * must outlive the at_submit() that uses it (the engine copies them). */
 void bc_expect_for(const char *cmd, size_t len, bc_expect *out);
 
 /* ---- decoders --------------------------------------------------------------------- */
@@ -49,7 +54,8 @@ typedef enum bc_kind {
   BC_CSCON_ANSWER,   /* +CSCON: n,mode: n, value = mode */
   BC_CEREG,          /* URC +CEREG: stat[,...]: value = stat */
   BC_CEREG_ANSWER,   /* +CEREG: n,stat[,...]: n, value = stat */
-  BC_CGPADDR,        /* +CGPADDR: cid,"ip"[,"ip6"]: n = cid, text = first address */
+  BC_CGPADDR,        /* +CGPADDR: cid[,"ip"[,"ip6"]]: n = cid, text = first address
+                        (text_len 0 when the line has none) */
   BC_CGSN,           /* +CGSN: imei: text */
   BC_CSQ,            /* +CSQ: rssi,ber: value = rssi, n = ber */
   BC_QNBIOTEVENT,    /* +QNBIOTEVENT: "ENTER DEEPSLEEP"|"EXIT DEEPSLEEP": value 1 enter, 0 exit */
@@ -68,7 +74,8 @@ typedef enum bc_fota_stage {
   BC_FOTA_DOWNLOADING, /* value: bytes so far */
   BC_FOTA_DOWNLOAD,    /* value: 0 ok, 2 out of memory, 4 link lost, 9 invalid URL */
   BC_FOTA_START,
-  BC_FOTA_UPDATING, /* value: percent; n: total, m: current */
+  BC_FOTA_UPDATING, /* value: percent; n: total, m: current (-1 when the line has only
+                       the percent, as the guide's URC index writes it) */
   BC_FOTA_END       /* value: 0 ok, 255 failed */
 } bc_fota_stage;
 

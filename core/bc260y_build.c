@@ -1,0 +1,112 @@
+/* bc260y_build.c: command builders for the commands that carry caller data. Whatever a
+ * caller passes, the result is exactly one well-formed command line: anything that could
+ * end the line (CR, LF), start another command (';'), break out of a quoted string ('"')
+ * or shift a parameter (',') is refused with a static message, never escaped or dropped. */
+#include <stdio.h>
+#include <string.h>
+
+#include "bc260y.h"
+
+#define BC_HOST_MAX 253 /* longest DNS name; an IPv6 literal is far shorter */
+
+static int fail(const char **err, const char *msg) {
+  if (err) *err = msg;
+  return -1;
+}
+
+/* snprintf into buf, -1 when it does not fit (a truncated command must never be sent). */
+static int finish(char *buf, size_t cap, int n, const char **err) {
+  if (n < 0 || (size_t)n >= cap) {
+    buf[0] = '\0'; /* no truncated command left behind for a careless caller */
+    return fail(err, "output buffer too small");
+  }
+  return n;
+}
+
+static int is_hex_digit(unsigned char c) {
+  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
+}
+
+/* AT+NCDPOPEN="<host>",<port>[,"<psk>"]
+ * - host is quoted: real firmware and every example of the guide quote it.
+ * - port: 0 means the default and is written as 5683 (the guide: 0 or absent = 5683;
+ *   every guide example spells the port out, so the line always has one, and a psk
+ *   needs the port field in front of it anyway).
+ * - psk: the guide's type for it is "十六进制字符串型" (hex string), the same words it
+ *   uses for NCDPOPEN's quoted <ip_addr> ("字符串型"), and Quectel's string parameters
+ *   are quoted, so it is written quoted. Even length, 1..256 bytes (2..512 digits). */
+int bc_build_ncdpopen(char *buf, size_t cap, const char *host, long port,
+                      const char *psk_hex, const char **err) {
+  if (err) *err = NULL;
+  if (!buf || cap == 0) return fail(err, "output buffer too small");
+  if (!host) return fail(err, "host is missing");
+  size_t hl = strlen(host);
+  if (hl == 0) return fail(err, "host is empty");
+  if (hl > BC_HOST_MAX) return fail(err, "host longer than 253 characters");
+  for (size_t i = 0; i < hl; i++) {
+    unsigned char c = (unsigned char)host[i];
+    if (c == '\r' || c == '\n') return fail(err, "host contains CR or LF");
+    if (c == '"') return fail(err, "host contains a quote");
+    if (c == ';') return fail(err, "host contains a semicolon");
+    if (c == ',') return fail(err, "host contains a comma");
+    if (c == ' ') return fail(err, "host contains a space");
+    if (c < 0x21 || c > 0x7e) return fail(err, "host contains a non-printable byte");
+  }
+  if (port < 0 || port > 65535) return fail(err, "port out of range 0..65535");
+  if (port == 0) port = 5683;
+  if (!psk_hex)
+    return finish(buf, cap, snprintf(buf, cap, "AT+NCDPOPEN=\"%s\",%ld", host, port), err);
+  size_t pl = strlen(psk_hex);
+  if (pl == 0) return fail(err, "psk is empty");
+  for (size_t i = 0; i < pl; i++)
+    if (!is_hex_digit((unsigned char)psk_hex[i])) return fail(err, "psk is not hex digits");
+  if (pl % 2) return fail(err, "psk has an odd number of hex digits");
+  if (pl > 2 * BC_MAX_PSK) return fail(err, "psk longer than 256 bytes");
+  return finish(buf, cap,
+                snprintf(buf, cap, "AT+NCDPOPEN=\"%s\",%ld,\"%s\"", host, port, psk_hex), err);
+}
+
+/* AT+NMGS=<len>,<HEX>,<type>
+ * The hex is unquoted and upper case: the command table's syntax and the first example
+ * (AT+NMGS=5,00454c4c4f) write it bare, which BC95/BC28/BC260Y firmware all accept. The
+ * type is always written, so the module's default never decides NON vs CON. */
+int bc_build_nmgs(char *buf, size_t cap, const uint8_t *data, size_t len, int type,
+                  const char **err) {
+  if (err) *err = NULL;
+  if (!buf || cap == 0) return fail(err, "output buffer too small");
+  if (len == 0 || !data) return fail(err, "data is empty");
+  if (len > BC_MAX_PAYLOAD) return fail(err, "data longer than 1024 bytes");
+  if (!(type == 0 || type == 1 || type == 2 || type == 100 || type == 101 || type == 102))
+    return fail(err, "type must be 0, 1, 2, 100, 101 or 102");
+  int n = snprintf(buf, cap, "AT+NMGS=%zu,", len);
+  if (n < 0 || (size_t)n >= cap) return finish(buf, cap, -1, err);
+  long h = bc_hex_encode(data, len, buf + n, cap - (size_t)n);
+  if (h < 0) return finish(buf, cap, -1, err);
+  size_t at = (size_t)n + (size_t)h;
+  int t = snprintf(buf + at, cap - at, ",%d", type);
+  if (t < 0 || (size_t)t >= cap - at) return finish(buf, cap, -1, err);
+  return (int)(at + (size_t)t);
+}
+
+/* AT+NCFG=0,<lifetime>: 0..2592000 s (1..900 is raised to 900 by the module itself). */
+int bc_build_ncfg_lifetime(char *buf, size_t cap, long lifetime, const char **err) {
+  if (err) *err = NULL;
+  if (!buf || cap == 0) return fail(err, "output buffer too small");
+  if (lifetime < 0 || lifetime > BC_LIFETIME_MAX)
+    return fail(err, "lifetime out of range 0..2592000");
+  return finish(buf, cap, snprintf(buf, cap, "AT+NCFG=0,%ld", lifetime), err);
+}
+
+int bc_build_nnmi(char *buf, size_t cap, int mode, const char **err) {
+  if (err) *err = NULL;
+  if (!buf || cap == 0) return fail(err, "output buffer too small");
+  if (mode < 0 || mode > 2) return fail(err, "mode out of range 0..2");
+  return finish(buf, cap, snprintf(buf, cap, "AT+NNMI=%d", mode), err);
+}
+
+int bc_build_qsclk(char *buf, size_t cap, int mode, const char **err) {
+  if (err) *err = NULL;
+  if (!buf || cap == 0) return fail(err, "output buffer too small");
+  if (mode < 0 || mode > 2) return fail(err, "mode out of range 0..2");
+  return finish(buf, cap, snprintf(buf, cap, "AT+QSCLK=%d", mode), err);
+}

@@ -1,0 +1,367 @@
+/* bc260y_decode.c: typed decoding of every URC and answer line the BC260Y-CN prints
+ * (BC260Y-FACTS.md, guide chapters 2 and 3). Lines come straight off the serial line, so
+ * the decoders are strict and bounded: a known prefix with a malformed body is BC_NONE
+ * (never a half-filled result), nothing reads past len, nothing allocates. Both spacings
+ * ("+X: v" BC260Y, "+X:v" BC95/BC28 and the guide) and hex of either case are accepted;
+ * spaces after commas are tolerated because the guide prints them in +QIND examples. */
+#include <limits.h>
+#include <string.h>
+
+#include "bc260y.h"
+
+#define MAX_FIELDS 10
+
+typedef struct field {
+  const char *p; /* contents, quotes stripped */
+  size_t n;
+  int quoted;
+} field;
+
+typedef struct body {
+  field f[MAX_FIELDS];
+  int n;     /* number of fields; 0 for a bare prefix */
+  int bare;  /* no colon at all */
+} body;
+
+/* Does line start with prefix and go on with ':' or end? Splits what follows the colon
+ * into quote-aware comma-separated fields. Returns 0 when the prefix does not match or
+ * the body is malformed (unbalanced quotes, junk after a closing quote, too many
+ * fields, a colon followed by nothing). */
+static int split(const char *line, size_t len, const char *prefix, body *b) {
+  size_t pl = strlen(prefix);
+  if (len < pl || memcmp(line, prefix, pl) != 0) return 0;
+  memset(b, 0, sizeof *b);
+  if (len == pl) {
+    b->bare = 1;
+    return 1;
+  }
+  if (line[pl] != ':') return 0;
+  size_t i = pl + 1;
+  while (i < len && line[i] == ' ') i++;
+  if (i == len) return 0; /* "+X:" with nothing: not a form the module prints */
+  for (;;) {
+    if (b->n == MAX_FIELDS) return 0;
+    field *f = &b->f[b->n++];
+    while (i < len && line[i] == ' ') i++;
+    if (i < len && line[i] == '"') {
+      size_t s = ++i;
+      while (i < len && line[i] != '"') i++;
+      if (i == len) return 0; /* unterminated quote */
+      f->p = line + s;
+      f->n = i - s;
+      f->quoted = 1;
+      i++;
+      while (i < len && line[i] == ' ') i++;
+      if (i < len && line[i] != ',') return 0; /* "a"b */
+    } else {
+      size_t s = i;
+      while (i < len && line[i] != ',') {
+        if (line[i] == '"') return 0; /* a quote inside an unquoted field */
+        i++;
+      }
+      size_t e = i;
+      while (e > s && line[e - 1] == ' ') e--;
+      f->p = line + s;
+      f->n = e - s;
+    }
+    if (i == len) break;
+    i++; /* the comma */
+  }
+  return 1;
+}
+
+/* A decimal number, optional leading '-', digits only, no overflow, within [lo, hi]. */
+static int num(const field *f, long lo, long hi, long *v) {
+  size_t i = 0;
+  int neg = 0;
+  if (f->quoted) return 0;
+  if (f->n > 0 && f->p[0] == '-') neg = 1, i = 1;
+  if (i == f->n) return 0;
+  long x = 0;
+  for (; i < f->n; i++) {
+    unsigned char c = (unsigned char)f->p[i];
+    if (c < '0' || c > '9') return 0;
+    if (x > (LONG_MAX - (c - '0')) / 10) return 0;
+    x = x * 10 + (c - '0');
+  }
+  if (neg) x = -x;
+  if (x < lo || x > hi) return 0;
+  *v = x;
+  return 1;
+}
+
+static int is_text(const field *f, const char *w) {
+  size_t wl = strlen(w);
+  return f->n == wl && memcmp(f->p, w, wl) == 0;
+}
+
+static int is_hex(const char *p, size_t n) {
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'))) return 0;
+  }
+  return 1;
+}
+
+/* Printable ASCII without quotes or commas: an IMEI, a PIN state, a revision. */
+static int is_token(const char *p, size_t n, int allow_space) {
+  if (n == 0) return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (c < 0x20 || c > 0x7e || c == '"' || c == ',' || (c == ' ' && !allow_space)) return 0;
+  }
+  return 1;
+}
+
+/* An IPv4 or IPv6 address as the module prints it: digits, hex letters, '.' and ':'. */
+static int is_addr(const char *p, size_t n) {
+  if (n == 0 || n > 63) return 0;
+  for (size_t i = 0; i < n; i++) {
+    unsigned char c = (unsigned char)p[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f') ||
+          c == '.' || c == ':'))
+      return 0;
+  }
+  return 1;
+}
+
+static void set_text(bc_decoded *out, const field *f) {
+  out->text = f->p;
+  out->text_len = f->n;
+}
+
+/* <length>,<hex>: length 1..1024 and exactly 2*length hex digits (quotes tolerated: the
+ * guide shows NMGS data both quoted and not). */
+static int payload(const body *b, bc_decoded *out) {
+  long n;
+  if (b->n != 2 || !num(&b->f[0], 1, BC_MAX_PAYLOAD, &n)) return 0;
+  if (b->f[1].n != (size_t)n * 2 || !is_hex(b->f[1].p, b->f[1].n)) return 0;
+  out->value = n;
+  set_text(out, &b->f[1]);
+  return 1;
+}
+
+static bc_kind decode_nnmi(const body *b, bc_decoded *out) {
+  long v;
+  if (b->bare) return BC_NNMI_INDICATION;
+  if (b->n == 1) return num(&b->f[0], 0, 2, &v) ? (out->value = v, BC_NNMI_MODE) : BC_NONE;
+  if (b->n == 2 && b->f[0].quoted && is_text(&b->f[0], "recv")) {
+    if (!b->f[1].quoted && is_text(&b->f[1], "buff full")) return BC_NNMI_BUFF_FULL;
+    return BC_NONE;
+  }
+  return payload(b, out) ? BC_NNMI_DATA : BC_NONE;
+}
+
+/* <percent>% (the % is optional: the URC index writes a bare <percent>). */
+static int percent(const field *f, long *v) {
+  field g = *f;
+  if (g.n > 0 && g.p[g.n - 1] == '%') g.n--;
+  return num(&g, 0, 100, v);
+}
+
+static bc_kind decode_qind(const body *b, bc_decoded *out) {
+  if (b->bare || b->n < 2 || !b->f[0].quoted || !is_text(&b->f[0], "FOTA") || !b->f[1].quoted)
+    return BC_NONE;
+  const field *st = &b->f[1];
+  long v, t, c;
+  if (is_text(st, "DOWNLOAD START") && b->n == 2) {
+    out->stage = BC_FOTA_DOWNLOAD_START;
+  } else if (is_text(st, "START") && b->n == 2) {
+    out->stage = BC_FOTA_START;
+  } else if (is_text(st, "DOWNLOADING") && b->n == 3 && num(&b->f[2], 0, LONG_MAX, &v)) {
+    out->stage = BC_FOTA_DOWNLOADING;
+    out->value = v;
+  } else if (is_text(st, "DOWNLOAD") && b->n == 3 && num(&b->f[2], 0, 255, &v)) {
+    out->stage = BC_FOTA_DOWNLOAD;
+    out->value = v;
+  } else if (is_text(st, "END") && b->n == 3 && num(&b->f[2], 0, 255, &v)) {
+    out->stage = BC_FOTA_END;
+    out->value = v;
+  } else if (is_text(st, "UPDATING") && b->n == 3 && percent(&b->f[2], &v)) {
+    out->stage = BC_FOTA_UPDATING;
+    out->value = v;
+    out->n = out->m = -1;
+  } else if (is_text(st, "UPDATING") && b->n == 5 && percent(&b->f[2], &v) &&
+             num(&b->f[3], 0, 255, &t) && num(&b->f[4], 0, 255, &c)) {
+    out->stage = BC_FOTA_UPDATING;
+    out->value = v;
+    out->n = t;
+    out->m = c;
+  } else {
+    return BC_NONE;
+  }
+  return BC_FOTA;
+}
+
+static const char *const nmstatus_names[] = {
+    "UNINITIALISED", "REGISTERING",           "REJECTED_BY_SERVER", "TIMEOUT",
+    "REGISTERED",    "REGISTERED_AND_OBSERVED", "DEREGISTERED",     "RESUMPTION_FAILED"};
+
+const char *bc_nmstatus_name(bc_nmstatus s) {
+  if ((int)s < 0 || (size_t)s >= sizeof nmstatus_names / sizeof nmstatus_names[0]) return NULL;
+  return nmstatus_names[s];
+}
+
+const char *bc_fota_stage_name(bc_fota_stage s) {
+  switch (s) {
+  case BC_FOTA_DOWNLOAD_START: return "download_start";
+  case BC_FOTA_DOWNLOADING: return "downloading";
+  case BC_FOTA_DOWNLOAD: return "download";
+  case BC_FOTA_START: return "start";
+  case BC_FOTA_UPDATING: return "updating";
+  case BC_FOTA_END: return "end";
+  }
+  return NULL;
+}
+
+/* "NAME=<n>" at p[0..n). */
+static int named_count(const char *p, size_t n, const char *name, long *v) {
+  size_t nl = strlen(name);
+  if (n <= nl + 1 || memcmp(p, name, nl) != 0 || p[nl] != '=') return 0;
+  field f = {p + nl + 1, n - nl - 1, 0};
+  return num(&f, 0, LONG_MAX, v);
+}
+
+static bc_kind decode_nqmgr(const char *line, size_t len, bc_decoded *out) {
+  /* BUFFERED=<n>,RECEIVED=<n>,DROPPED=<n>: no '+' and no colon, so split by hand. */
+  body b;
+  memset(&b, 0, sizeof b);
+  size_t i = 0;
+  while (b.n < 3) {
+    size_t s = i;
+    while (i < len && line[i] != ',') i++;
+    size_t e = i;
+    while (e > s && line[e - 1] == ' ') e--;
+    while (s < e && line[s] == ' ') s++;
+    b.f[b.n].p = line + s;
+    b.f[b.n].n = e - s;
+    b.n++;
+    if (i == len) break;
+    i++;
+  }
+  if (b.n != 3 || i != len) return BC_NONE;
+  if (!named_count(b.f[0].p, b.f[0].n, "BUFFERED", &out->buffered) ||
+      !named_count(b.f[1].p, b.f[1].n, "RECEIVED", &out->received) ||
+      !named_count(b.f[2].p, b.f[2].n, "DROPPED", &out->dropped))
+    return BC_NONE;
+  return BC_NQMGR;
+}
+
+static bc_kind decode_plus(const char *line, size_t len, bc_decoded *out) {
+  body b;
+  long v, w;
+  if (split(line, len, "+QLWEVTIND", &b))
+    return b.n == 1 && num(&b.f[0], -1, 10, &v) ? (out->value = v, BC_QLWEVTIND) : BC_NONE;
+  if (split(line, len, "+NNMI", &b)) return decode_nnmi(&b, out);
+  if (split(line, len, "+NMGR", &b)) return payload(&b, out) ? BC_NMGR : BC_NONE;
+  if (split(line, len, "+QIND", &b)) return decode_qind(&b, out);
+  if (split(line, len, "+NMSTATUS", &b)) {
+    if (b.n != 1) return BC_NONE;
+    for (size_t i = 0; i < sizeof nmstatus_names / sizeof nmstatus_names[0]; i++)
+      if (is_text(&b.f[0], nmstatus_names[i])) {
+        out->value = (long)i;
+        set_text(out, &b.f[0]);
+        return BC_NMSTATUS;
+      }
+    return BC_NONE;
+  }
+  if (split(line, len, "+QLWULDATASTATUS", &b))
+    return b.n == 1 && num(&b.f[0], 0, 5, &v) ? (out->value = v, BC_QLWULDATASTATUS) : BC_NONE;
+  if (split(line, len, "+NCFG", &b))
+    return b.n == 1 && num(&b.f[0], 0, BC_LIFETIME_MAX, &v) ? (out->value = v, BC_NCFG)
+                                                            : BC_NONE;
+  if (split(line, len, "+CSCON", &b)) {
+    if (b.n == 1 && num(&b.f[0], 0, 1, &v)) return out->value = v, BC_CSCON;
+    if (b.n == 2 && num(&b.f[0], 0, 3, &w) && num(&b.f[1], 0, 1, &v))
+      return out->n = w, out->value = v, BC_CSCON_ANSWER;
+    return BC_NONE;
+  }
+  if (split(line, len, "+CEREG", &b)) {
+    /* URC: <stat>[,<tac>,<ci>,<act>[,<cause_type>,<reject>[,<active>,<tau>]]]: 1/4/6/8
+     * fields; the answer has <n> in front: 2/5/7/9. Only n and stat are decoded. */
+    if (b.n == 1 || b.n == 4 || b.n == 6 || b.n == 8)
+      return num(&b.f[0], 0, 10, &v) ? (out->value = v, BC_CEREG) : BC_NONE;
+    if (b.n == 2 || b.n == 5 || b.n == 7 || b.n == 9)
+      return num(&b.f[0], 0, 5, &w) && num(&b.f[1], 0, 10, &v)
+                 ? (out->n = w, out->value = v, BC_CEREG_ANSWER)
+                 : BC_NONE;
+    return BC_NONE;
+  }
+  if (split(line, len, "+CGPADDR", &b)) {
+    if (b.n < 1 || b.n > 3 || !num(&b.f[0], 0, 255, &v)) return BC_NONE;
+    for (int i = 1; i < b.n; i++)
+      if (!is_addr(b.f[i].p, b.f[i].n)) return BC_NONE;
+    out->n = v;
+    if (b.n > 1) set_text(out, &b.f[1]);
+    else out->text = line + len, out->text_len = 0;
+    return BC_CGPADDR;
+  }
+  if (split(line, len, "+CGSN", &b))
+    return b.n == 1 && is_token(b.f[0].p, b.f[0].n, 0) ? (set_text(out, &b.f[0]), BC_CGSN)
+                                                        : BC_NONE;
+  if (split(line, len, "+CSQ", &b)) {
+    if (b.n != 2 || !num(&b.f[0], 0, 99, &v) || !num(&b.f[1], 0, 99, &w)) return BC_NONE;
+    if ((v > 31 && v != 99) || (w > 7 && w != 99)) return BC_NONE;
+    return out->value = v, out->n = w, BC_CSQ;
+  }
+  if (split(line, len, "+QNBIOTEVENT", &b)) {
+    if (b.n != 1) return BC_NONE;
+    if (is_text(&b.f[0], "ENTER DEEPSLEEP")) return out->value = 1, BC_QNBIOTEVENT;
+    if (is_text(&b.f[0], "EXIT DEEPSLEEP")) return out->value = 0, BC_QNBIOTEVENT;
+    return BC_NONE;
+  }
+  if (split(line, len, "+CFUN", &b))
+    return b.n == 1 && num(&b.f[0], 0, 255, &v) ? (out->value = v, BC_CFUN) : BC_NONE;
+  if (split(line, len, "+CPIN", &b))
+    return b.n == 1 && is_token(b.f[0].p, b.f[0].n, 1) ? (set_text(out, &b.f[0]), BC_CPIN)
+                                                        : BC_NONE;
+  if (split(line, len, "+IP", &b))
+    return b.n == 1 && is_addr(b.f[0].p, b.f[0].n) ? (set_text(out, &b.f[0]), BC_IP) : BC_NONE;
+  if (split(line, len, "+CME ERROR", &b))
+    return b.n == 1 && num(&b.f[0], 0, INT_MAX, &v) ? (out->value = v, BC_CME_ERROR) : BC_NONE;
+  return BC_NONE;
+}
+
+static int starts(const char *line, size_t len, const char *w) {
+  size_t wl = strlen(w);
+  return len >= wl && memcmp(line, w, wl) == 0;
+}
+
+bc_kind bc_decode(const char *line, size_t len, bc_decoded *out) {
+  bc_decoded d;
+  memset(&d, 0, sizeof d);
+  bc_kind k = BC_NONE;
+  if (!line) len = 0;
+  /* The engine hands lines without their CR LF; a caller with a raw line still gets it
+   * decoded. */
+  while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n')) len--;
+  if (len == 0) {
+    k = BC_NONE;
+  } else if (line[0] == '+') {
+    k = decode_plus(line, len, &d);
+  } else if (len == 3 && memcmp(line, "RDY", 3) == 0) {
+    k = BC_RDY;
+  } else if (starts(line, len, "BUFFERED=")) {
+    k = decode_nqmgr(line, len, &d);
+  } else if (starts(line, len, "Revision:")) {
+    size_t i = 9;
+    while (i < len && line[i] == ' ') i++;
+    if (is_token(line + i, len - i, 0)) {
+      d.text = line + i;
+      d.text_len = len - i;
+      k = BC_ATI_REVISION;
+    }
+  } else if (len == 11 && memcmp(line, "Quectel_Ltd", 11) == 0) {
+    d.text = line;
+    d.text_len = len;
+    k = BC_ATI_MANUFACTURER;
+  } else if (starts(line, len, "Quectel_") && len > 8 && is_token(line, len, 0)) {
+    d.text = line;
+    d.text_len = len;
+    k = BC_ATI_MODEL;
+  }
+  if (k == BC_NONE) memset(&d, 0, sizeof d);
+  d.kind = k;
+  if (out) *out = d;
+  return k;
+}
