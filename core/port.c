@@ -1,0 +1,511 @@
+/* port.c: opens serial devices (libserialport, else termios), raw TCP streams (ser2net)
+ * and pseudo-terminal pairs, and does the non-blocking reads and writes the event loop
+ * needs. Every error names the port and the reason ("/dev/ttyUSB9: No such file or
+ * directory"); a peer that hung up is reported as "closed". Listing lives in port_list.c. */
+/* ptsname_r (thread-safe, unlike ptsname) is a GNU extension in glibc. */
+#ifndef _GNU_SOURCE
+#define _GNU_SOURCE
+#endif
+#include "port.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <termios.h>
+#include <unistd.h>
+
+#ifdef BC260Y_WITH_LIBSERIALPORT
+#include <libserialport.h>
+#endif
+
+/* How long port_open waits for a TCP connection before giving up: long enough for a
+ * ser2net box across a slow link, short enough that a black-holed address does not
+ * stall a script for the kernel's two minutes. */
+#define PORT_CONNECT_TIMEOUT_MS 10000
+
+struct port {
+  int fd;
+  /* The pty's own slave fd, held open for the port's life (see port_open_pty). */
+  int slave_fd;
+  port_kind kind;
+  char *name;
+#ifdef BC260Y_WITH_LIBSERIALPORT
+  struct sp_port *sp; /* owns fd when the port was opened through libserialport */
+#endif
+};
+
+static void set_err(char *err, const char *fmt, ...) {
+  if (!err) return;
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(err, PORT_ERR_MAX, fmt, ap);
+  va_end(ap);
+}
+
+static port *port_new(const char *name, port_kind kind, char *err) {
+  port *p = calloc(1, sizeof *p);
+  size_t n = strlen(name);
+  char *copy = malloc(n + 1);
+  if (!p || !copy) {
+    free(p);
+    free(copy);
+    set_err(err, "%s: out of memory", name);
+    return NULL;
+  }
+  memcpy(copy, name, n + 1);
+  p->fd = -1;
+  p->slave_fd = -1;
+  p->kind = kind;
+  p->name = copy;
+  return p;
+}
+
+static int set_nonblock_cloexec(int fd) {
+  int fl = fcntl(fd, F_GETFL);
+  if (fl < 0 || fcntl(fd, F_SETFL, fl | O_NONBLOCK) < 0) return -1;
+  int fdfl = fcntl(fd, F_GETFD);
+  if (fdfl < 0 || fcntl(fd, F_SETFD, fdfl | FD_CLOEXEC) < 0) return -1;
+  return 0;
+}
+
+/* ---- baud rates ---------------------------------------------------------------- */
+
+static const struct {
+  int baud;
+  speed_t speed;
+} baud_table[] = {
+    {50, B50},           {75, B75},           {110, B110},         {134, B134},
+    {150, B150},         {200, B200},         {300, B300},         {600, B600},
+    {1200, B1200},       {1800, B1800},       {2400, B2400},       {4800, B4800},
+    {9600, B9600},       {19200, B19200},     {38400, B38400},     {57600, B57600},
+    {115200, B115200},   {230400, B230400},
+#ifdef B460800
+    {460800, B460800},
+#endif
+#ifdef B500000
+    {500000, B500000},
+#endif
+#ifdef B576000
+    {576000, B576000},
+#endif
+#ifdef B921600
+    {921600, B921600},
+#endif
+#ifdef B1000000
+    {1000000, B1000000},
+#endif
+#ifdef B1152000
+    {1152000, B1152000},
+#endif
+#ifdef B1500000
+    {1500000, B1500000},
+#endif
+#ifdef B2000000
+    {2000000, B2000000},
+#endif
+#ifdef B2500000
+    {2500000, B2500000},
+#endif
+#ifdef B3000000
+    {3000000, B3000000},
+#endif
+#ifdef B3500000
+    {3500000, B3500000},
+#endif
+#ifdef B4000000
+    {4000000, B4000000},
+#endif
+};
+
+/* Only the rates termios can name: the same set whichever backend opens the port, so a
+ * script that works on a pty works on the real adapter. */
+static int baud_to_speed(int baud, speed_t *out) {
+  for (size_t i = 0; i < sizeof baud_table / sizeof baud_table[0]; i++)
+    if (baud_table[i].baud == baud) {
+      *out = baud_table[i].speed;
+      return 0;
+    }
+  return -1;
+}
+
+/* Raw 8N1, no flow control, no translation of CR/LF or anything else, reads that never
+ * wait (VMIN=0 VTIME=0; O_NONBLOCK does the rest). */
+static int termios_raw(int fd, speed_t speed, int set_speed) {
+  struct termios t;
+  if (tcgetattr(fd, &t) < 0) return -1;
+  cfmakeraw(&t);
+  t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB);
+#ifdef CRTSCTS
+  t.c_cflag &= ~(tcflag_t)CRTSCTS;
+#endif
+  t.c_cflag |= CS8 | CLOCAL | CREAD;
+  t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
+  t.c_cc[VMIN] = 0;
+  t.c_cc[VTIME] = 0;
+  if (set_speed && (cfsetispeed(&t, speed) < 0 || cfsetospeed(&t, speed) < 0)) return -1;
+  return tcsetattr(fd, TCSANOW, &t);
+}
+
+/* ---- TCP ----------------------------------------------------------------------- */
+
+/* Splits "host:port" / "[v6]:port" into host and a validated decimal port. */
+static int parse_tcp(const char *spec, const char *rest, char *host, size_t hcap, char *svc,
+                     size_t scap, char *err) {
+  const char *colon;
+  const char *hstart = rest, *hend;
+  if (rest[0] == '[') {
+    const char *close = strchr(rest, ']');
+    if (!close || close[1] != ':') {
+      set_err(err, "%s: expected tcp://[address]:port", spec);
+      return -1;
+    }
+    hstart = rest + 1;
+    hend = close;
+    colon = close + 1;
+  } else {
+    colon = strrchr(rest, ':');
+    if (!colon) {
+      set_err(err, "%s: missing port (expected tcp://host:port)", spec);
+      return -1;
+    }
+    hend = colon;
+  }
+  size_t hlen = (size_t)(hend - hstart);
+  if (hlen == 0) {
+    set_err(err, "%s: missing host (expected tcp://host:port)", spec);
+    return -1;
+  }
+  if (hlen >= hcap) {
+    set_err(err, "%s: host name too long", spec);
+    return -1;
+  }
+  const char *ps = colon + 1;
+  size_t plen = strlen(ps);
+  long portno = 0;
+  if (plen == 0 || plen > 5) goto bad_port;
+  for (size_t i = 0; i < plen; i++) {
+    if (ps[i] < '0' || ps[i] > '9') goto bad_port;
+    portno = portno * 10 + (ps[i] - '0');
+  }
+  if (portno < 1 || portno > 65535) goto bad_port;
+  memcpy(host, hstart, hlen);
+  host[hlen] = '\0';
+  snprintf(svc, scap, "%ld", portno);
+  return 0;
+bad_port:
+  set_err(err, "%s: bad port number (expected 1-65535)", spec);
+  return -1;
+}
+
+/* Non-blocking connect bounded by PORT_CONNECT_TIMEOUT_MS; returns 0 or an errno. */
+static int connect_one(int fd, const struct addrinfo *ai) {
+  if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return 0;
+  if (errno != EINPROGRESS && errno != EINTR) return errno;
+  struct pollfd pfd = {fd, POLLOUT, 0};
+  int r;
+  do {
+    r = poll(&pfd, 1, PORT_CONNECT_TIMEOUT_MS);
+  } while (r < 0 && errno == EINTR);
+  if (r < 0) return errno;
+  if (r == 0) return ETIMEDOUT;
+  int soerr = 0;
+  socklen_t len = sizeof soerr;
+  if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) return errno;
+  return soerr;
+}
+
+static port *open_tcp(const char *spec, char *err) {
+  char host[256], svc[8];
+  if (parse_tcp(spec, spec + 6, host, sizeof host, svc, sizeof svc, err) < 0) return NULL;
+  struct addrinfo hints, *res = NULL;
+  memset(&hints, 0, sizeof hints);
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_NUMERICSERV;
+  int g = getaddrinfo(host, svc, &hints, &res);
+  if (g != 0) {
+    set_err(err, "%s: %s", spec, g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
+    return NULL;
+  }
+  int last = ECONNREFUSED, fd = -1;
+  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+    if (fd < 0) {
+      last = errno;
+      continue;
+    }
+    if (set_nonblock_cloexec(fd) < 0) {
+      last = errno;
+    } else if ((last = connect_one(fd, ai)) == 0) {
+      break;
+    }
+    close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(res);
+  if (fd < 0) {
+    set_err(err, "%s: %s", spec, strerror(last));
+    return NULL;
+  }
+  /* AT commands are short lines: send each one now rather than wait for Nagle. */
+  int one = 1;
+  (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+  port *p = port_new(spec, PORT_TCP, err);
+  if (!p) {
+    close(fd);
+    return NULL;
+  }
+  p->fd = fd;
+  return p;
+}
+
+/* ---- serial devices ------------------------------------------------------------ */
+
+#ifdef BC260Y_WITH_LIBSERIALPORT
+/* NULL when libserialport cannot or will not take the device (a pty, a socat link, a
+ * permission problem): the caller then falls back to termios, whose open() errno is the
+ * one reported, so the wording never depends on the backend. */
+static port *open_libserialport(const char *path, int baud) {
+  struct sp_port *sp = NULL;
+  if (sp_get_port_by_name(path, &sp) != SP_OK) return NULL;
+  int fd = -1;
+  if (sp_open(sp, SP_MODE_READ_WRITE) != SP_OK) {
+    sp_free_port(sp);
+    return NULL;
+  }
+  if (sp_set_baudrate(sp, baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
+      sp_set_parity(sp, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(sp, 1) != SP_OK ||
+      sp_set_flowcontrol(sp, SP_FLOWCONTROL_NONE) != SP_OK ||
+      sp_get_port_handle(sp, &fd) != SP_OK || fd < 0 || set_nonblock_cloexec(fd) < 0) {
+    sp_close(sp);
+    sp_free_port(sp);
+    return NULL;
+  }
+  port *p = port_new(path, PORT_SERIAL, NULL);
+  if (!p) {
+    sp_close(sp);
+    sp_free_port(sp);
+    return NULL;
+  }
+  p->fd = fd;
+  p->sp = sp;
+  return p;
+}
+#endif
+
+static port *open_device(const char *path, int baud, char *err) {
+  speed_t speed;
+  if (baud_to_speed(baud, &speed) < 0) {
+    set_err(err, "%s: unsupported baud rate %d", path, baud);
+    return NULL;
+  }
+  struct stat st;
+  if (stat(path, &st) < 0) {
+    set_err(err, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  /* A regular file or a directory is never a modem: refuse before opening it for
+   * writing (open(O_RDWR) on a file would succeed and later writes would scribble). */
+  if (!S_ISCHR(st.st_mode)) {
+    set_err(err, "%s: not a terminal", path);
+    return NULL;
+  }
+#ifdef BC260Y_WITH_LIBSERIALPORT
+  port *sp = open_libserialport(path, baud);
+  if (sp) return sp;
+#endif
+  int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    set_err(err, "%s: %s", path, strerror(errno));
+    return NULL;
+  }
+  if (!isatty(fd)) {
+    close(fd);
+    set_err(err, "%s: not a terminal", path);
+    return NULL;
+  }
+  if (termios_raw(fd, speed, 1) < 0) {
+    set_err(err, "%s: %s", path, strerror(errno));
+    close(fd);
+    return NULL;
+  }
+  port *p = port_new(path, PORT_TTY, err);
+  if (!p) {
+    close(fd);
+    return NULL;
+  }
+  p->fd = fd;
+  return p;
+}
+
+port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]) {
+  if (err) err[0] = '\0';
+  if (!spec || !spec[0]) {
+    set_err(err, "empty port name");
+    return NULL;
+  }
+  if (baud < 0) {
+    set_err(err, "%s: unsupported baud rate %d", spec, baud);
+    return NULL;
+  }
+  if (baud == 0) baud = 9600;
+  if (strncmp(spec, "tcp://", 6) == 0) return open_tcp(spec, err);
+  return open_device(spec, baud, err);
+}
+
+/* ---- pseudo-terminals ---------------------------------------------------------- */
+
+/* The master end for the virtual module. The port keeps its own slave fd open for its
+ * whole life. Why: while no slave fd is open, Linux makes the master's read fail with
+ * EIO and poll report POLLHUP continuously, so an event loop watching the master would
+ * spin (or conclude the client is gone) before the client opened the path, and again
+ * each time a client closes and reopens it (a CLI reconnecting, a test run after
+ * another). Holding the slave keeps the line up across clients. The cost: a client's
+ * hang-up is not visible on the master (the virtual module does not need it), and bytes
+ * the master writes while no client is attached wait in the slave's input queue. The
+ * held fd also pins the raw termios set here, which a pty would otherwise keep anyway. */
+port *port_open_pty(char *slave_path, size_t cap, char err[PORT_ERR_MAX]) {
+  if (err) err[0] = '\0';
+  if (slave_path && cap) slave_path[0] = '\0';
+  int m = posix_openpt(O_RDWR | O_NOCTTY);
+  if (m < 0) {
+    set_err(err, "pty: posix_openpt: %s", strerror(errno));
+    return NULL;
+  }
+  char path[128];
+  const char *step = "grantpt";
+  if (grantpt(m) < 0) goto fail;
+  step = "unlockpt";
+  if (unlockpt(m) < 0) goto fail;
+  step = "ptsname_r";
+  int r = ptsname_r(m, path, sizeof path);
+  if (r != 0) {
+    errno = r;
+    goto fail;
+  }
+  step = "cannot set up the master";
+  if (set_nonblock_cloexec(m) < 0) goto fail;
+  /* Setting termios through the master sets the (shared) slave line: raw, no echo, no
+   * ICRNL/ONLCR, so 0x0D, 0x0A, 0x1A, 0x00 and 0xFF pass unchanged both ways. */
+  if (termios_raw(m, B9600, 1) < 0) goto fail;
+  step = "open slave";
+  int s = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (s < 0) goto fail;
+  if (termios_raw(s, B9600, 1) < 0) {
+    int e = errno;
+    close(s);
+    errno = e;
+    step = "set slave raw";
+    goto fail;
+  }
+  if (slave_path && strlen(path) >= cap) {
+    close(s);
+    close(m);
+    set_err(err, "%s: slave path does not fit the buffer", path);
+    return NULL;
+  }
+  port *p = port_new(path, PORT_PTY_MASTER, err);
+  if (!p) {
+    close(s);
+    close(m);
+    return NULL;
+  }
+  p->fd = m;
+  p->slave_fd = s;
+  if (slave_path) memcpy(slave_path, path, strlen(path) + 1);
+  return p;
+fail: {
+  int e = errno;
+  close(m);
+  set_err(err, "pty: %s: %s", step, strerror(e));
+  return NULL;
+}
+}
+
+/* ---- I/O ----------------------------------------------------------------------- */
+
+int port_fd(const port *p) { return p ? p->fd : -1; }
+port_kind port_get_kind(const port *p) { return p ? p->kind : (port_kind)0; }
+const char *port_name(const port *p) { return p ? p->name : NULL; }
+
+static long io_error(const port *p, int e, char *err) {
+  /* EIO: a pty master with no slave, a tty after hang-up; ECONNRESET / EPIPE: a TCP
+   * peer that went away. All mean the other end is gone, which callers handle
+   * differently from a real fault (reconnect vs report). */
+  if (e == EIO || e == ECONNRESET || e == EPIPE || e == ENXIO || e == ENODEV) {
+    set_err(err, "closed");
+  } else {
+    set_err(err, "%s: %s", p->name, strerror(e));
+  }
+  return -1;
+}
+
+long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]) {
+  if (err) err[0] = '\0';
+  if (!p || p->fd < 0) {
+    set_err(err, "closed");
+    return -1;
+  }
+  if (cap == 0) return 0;
+  for (;;) {
+    ssize_t n = read(p->fd, buf, cap);
+    if (n > 0) return (long)n;
+    if (n == 0) {
+      /* O_NONBLOCK with VMIN=0 makes an idle tty answer EAGAIN, so 0 is end of file:
+       * the socket peer closed or the tty hung up. */
+      set_err(err, "closed");
+      return -1;
+    }
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return io_error(p, errno, err);
+  }
+}
+
+long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]) {
+  if (err) err[0] = '\0';
+  if (!p || p->fd < 0) {
+    set_err(err, "closed");
+    return -1;
+  }
+  if (len == 0) return 0;
+  for (;;) {
+    ssize_t n;
+    /* MSG_NOSIGNAL: a vanished TCP peer must be an error return, not a SIGPIPE that
+     * kills the interpreter. */
+    if (p->kind == PORT_TCP)
+      n = send(p->fd, buf, len, MSG_NOSIGNAL);
+    else
+      n = write(p->fd, buf, len);
+    if (n >= 0) return (long)n;
+    if (errno == EINTR) continue;
+    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
+    return io_error(p, errno, err);
+  }
+}
+
+void port_close(port *p) {
+  if (!p) return;
+#ifdef BC260Y_WITH_LIBSERIALPORT
+  if (p->sp) {
+    sp_close(p->sp);
+    sp_free_port(p->sp);
+    p->sp = NULL;
+    p->fd = -1;
+  }
+#endif
+  if (p->fd >= 0) close(p->fd);
+  if (p->slave_fd >= 0) close(p->slave_fd);
+  free(p->name);
+  free(p);
+}

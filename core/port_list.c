@@ -1,0 +1,128 @@
+/* port_list.c: enumerates the serial ports a user could pass to port_open, with a
+ * description and the USB vendor/product ids (to spot the BC260Y's USB-UART adapter).
+ * With libserialport it asks the library; without, it scans /dev and reads sysfs. */
+#include "port.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#ifdef BC260Y_WITH_LIBSERIALPORT
+#include <libserialport.h>
+#else
+#include <fcntl.h>
+#include <glob.h>
+#include <limits.h>
+#include <linux/serial.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+#endif
+
+static void fill(port_info *o, const char *name, const char *desc, int vid, int pid) {
+  snprintf(o->name, sizeof o->name, "%s", name ? name : "");
+  snprintf(o->description, sizeof o->description, "%s", desc ? desc : "");
+  o->usb_vid = vid;
+  o->usb_pid = pid;
+}
+
+#ifdef BC260Y_WITH_LIBSERIALPORT
+
+int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
+  if (err) err[0] = '\0';
+  struct sp_port **list = NULL;
+  enum sp_return r = sp_list_ports(&list);
+  if (r != SP_OK) {
+    char *msg = sp_last_error_message();
+    if (err) snprintf(err, PORT_ERR_MAX, "list ports: %s", msg ? msg : "libserialport failed");
+    if (msg) sp_free_error_message(msg);
+    return -1;
+  }
+  int n = 0;
+  for (; list[n]; n++) {
+    if (!out || n >= cap) continue;
+    int vid = -1, pid = -1;
+    if (sp_get_port_transport(list[n]) == SP_TRANSPORT_USB &&
+        sp_get_port_usb_vid_pid(list[n], &vid, &pid) != SP_OK)
+      vid = pid = -1;
+    fill(&out[n], sp_get_port_name(list[n]), sp_get_port_description(list[n]), vid, pid);
+  }
+  sp_free_port_list(list);
+  return n;
+}
+
+#else
+
+/* Reads the first line of a small sysfs file; 0 on success. */
+static int read_line(const char *path, char *buf, size_t cap) {
+  FILE *f = fopen(path, "r");
+  if (!f) return -1;
+  char *ok = fgets(buf, (int)cap, f);
+  fclose(f);
+  if (!ok) return -1;
+  buf[strcspn(buf, "\r\n")] = '\0';
+  return 0;
+}
+
+/* The kernel lists ttyS0..31 whether or not a UART is behind them; like libserialport,
+ * keep only those whose serial_struct names a real UART type. */
+static int real_8250(const char *dev) {
+  int fd = open(dev, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  struct serial_struct ss;
+  int ok = ioctl(fd, TIOCGSERIAL, &ss) == 0 && ss.type != PORT_UNKNOWN;
+  close(fd);
+  return ok;
+}
+
+static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid) {
+  const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
+  char link[PATH_MAX], real[PATH_MAX], file[PATH_MAX + 32], val[128];
+  *vid = *pid = -1;
+  desc[0] = '\0';
+  snprintf(link, sizeof link, "/sys/class/tty/%s/device", base);
+  if (!realpath(link, real)) return -1; /* no device behind the node: not a port */
+  snprintf(file, sizeof file, "%s/driver", link);
+  char drv[PATH_MAX];
+  if (realpath(file, drv)) {
+    const char *d = strrchr(drv, '/') ? strrchr(drv, '/') + 1 : drv;
+    if (strcmp(d, "serial8250") == 0 && !real_8250(dev)) return -1;
+    snprintf(desc, dcap, "%s", d);
+  }
+  /* Walk up from the interface towards the USB device, which carries idVendor. */
+  for (int depth = 0; depth < 6; depth++) {
+    snprintf(file, sizeof file, "%s/idVendor", real);
+    if (read_line(file, val, sizeof val) == 0) {
+      *vid = (int)strtol(val, NULL, 16);
+      snprintf(file, sizeof file, "%s/idProduct", real);
+      if (read_line(file, val, sizeof val) == 0) *pid = (int)strtol(val, NULL, 16);
+      snprintf(file, sizeof file, "%s/product", real);
+      if (read_line(file, val, sizeof val) == 0) snprintf(desc, dcap, "%s", val);
+      break;
+    }
+    char *slash = strrchr(real, '/');
+    if (!slash || slash == real) break;
+    *slash = '\0';
+  }
+  return 0;
+}
+
+int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
+  if (err) err[0] = '\0';
+  static const char *const patterns[] = {"/dev/ttyUSB*", "/dev/ttyACM*", "/dev/ttyS*"};
+  int n = 0;
+  for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
+    glob_t g;
+    if (glob(patterns[i], 0, NULL, &g) != 0) continue; /* none of that kind */
+    for (size_t j = 0; j < g.gl_pathc; j++) {
+      char desc[128];
+      int vid, pid;
+      if (describe(g.gl_pathv[j], desc, sizeof desc, &vid, &pid) < 0) continue;
+      if (out && n < cap) fill(&out[n], g.gl_pathv[j], desc, vid, pid);
+      n++;
+    }
+    globfree(&g);
+  }
+  return n;
+}
+
+#endif
