@@ -421,10 +421,8 @@ static void push_decoded(lua_State *L, const char *line, size_t len) {
     lua_setfield(L, -2, "stage");
     /* DOWNLOAD START and START carry no number. */
     if (d.stage != BC_FOTA_DOWNLOAD_START && d.stage != BC_FOTA_START) set_int(L, "value", d.value);
-    if (d.stage == BC_FOTA_UPDATING) {
-      set_int(L, "total", d.n);
-      set_int(L, "current", d.m);
-    }
+    if (d.stage == BC_FOTA_UPDATING && d.n >= 0) set_int(L, "total", d.n);
+    if (d.stage == BC_FOTA_UPDATING && d.m >= 0) set_int(L, "current", d.m);
     break;
   }
   case BC_NMSTATUS: case BC_CGSN: case BC_CPIN: case BC_IP: case BC_ATI_MANUFACTURER:
@@ -442,7 +440,7 @@ static void push_decoded(lua_State *L, const char *line, size_t len) {
     break;
   case BC_CGPADDR:
     set_int(L, "cid", d.n);
-    set_str(L, "ip", d.text, d.text_len);
+    if (d.text_len) set_str(L, "ip", d.text, d.text_len); /* none before attach */
     break;
   case BC_CSQ:
     set_int(L, "rssi", d.value);
@@ -861,9 +859,12 @@ static int l_hex_decode(lua_State *L) {
 
 /* ---- builders ------------------------------------------------------------------------- */
 
-/* A builder's refusal becomes "bad argument #arg to 'name' (message)". */
-static int build_result(lua_State *L, int rc, const char *buf, const char *err, int arg) {
-  if (rc < 0) return luaL_argerror(L, arg, err ? err : "refused");
+/* A builder's refusal becomes "bad argument #arg to 'name' (message)". The name is given
+ * rather than taken from the call site (luaL_argerror), which says '?' under pcall or an
+ * alias. */
+static int build_result(lua_State *L, int rc, const char *buf, const char *err, int arg,
+                        const char *name) {
+  if (rc < 0) return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name, err ? err : "refused");
   lua_pushlstring(L, buf, (size_t)rc);
   return 1;
 }
@@ -894,7 +895,7 @@ static int l_build_ncdpopen(lua_State *L) {
   int rc = bc_build_ncdpopen(buf, sizeof buf, host, portno, psk, &err);
   static const char *const names[] = {"psk", "port"};
   static const int args[] = {3, 2};
-  return build_result(L, rc, buf, err, arg_of(err, names, args, 2));
+  return build_result(L, rc, buf, err, arg_of(err, names, args, 2), "ncdpopen");
 }
 
 static int l_build_nmgs(lua_State *L) {
@@ -906,7 +907,7 @@ static int l_build_nmgs(lua_State *L) {
   int rc = bc_build_nmgs(buf, sizeof buf, (const uint8_t *)data, len, type, &err);
   static const char *const names[] = {"type"};
   static const int args[] = {2};
-  return build_result(L, rc, buf, err, arg_of(err, names, args, 1));
+  return build_result(L, rc, buf, err, arg_of(err, names, args, 1), "nmgs");
 }
 
 static int l_build_ncfg(lua_State *L) {
@@ -914,7 +915,7 @@ static int l_build_ncfg(lua_State *L) {
   char buf[128];
   const char *err = NULL;
   int rc = bc_build_ncfg_lifetime(buf, sizeof buf, lifetime, &err);
-  return build_result(L, rc, buf, err, 1);
+  return build_result(L, rc, buf, err, 1, "ncfg");
 }
 
 static int l_build_nnmi(lua_State *L) {
@@ -922,7 +923,7 @@ static int l_build_nnmi(lua_State *L) {
   char buf[64];
   const char *err = NULL;
   int rc = bc_build_nnmi(buf, sizeof buf, mode, &err);
-  return build_result(L, rc, buf, err, 1);
+  return build_result(L, rc, buf, err, 1, "nnmi");
 }
 
 static int l_build_qsclk(lua_State *L) {
@@ -930,7 +931,7 @@ static int l_build_qsclk(lua_State *L) {
   char buf[64];
   const char *err = NULL;
   int rc = bc_build_qsclk(buf, sizeof buf, mode, &err);
-  return build_result(L, rc, buf, err, 1);
+  return build_result(L, rc, buf, err, 1, "qsclk");
 }
 
 static const luaL_Reg build_funcs[] = {{"ncdpopen", l_build_ncdpopen},

@@ -1,0 +1,634 @@
+-- core_spec.lua: the bc260y.core binding: ports and ptys, poll, the AT engine with real
+-- event tables, decoders, the error table, hex and the command builders, and object life
+-- cycle (close, __close, __gc, use after close, bad arguments).
+local lu = require("luaunit")
+local core = require("bc260y.core")
+local h = require("helpers")
+
+local function raises(pattern, fn, ...)
+  local ok, err = pcall(fn, ...)
+  lu.assertFalse(ok, "expected an error matching " .. pattern)
+  lu.assertStrContains(tostring(err), pattern, false)
+  return err
+end
+
+-- ---------------------------------------------------------------------------------------
+TestClock = {}
+
+function TestClock.test_now_is_monotonic_seconds()
+  local a = core.now()
+  lu.assertEquals(math.type(a), "float")
+  core.poll({}, {}, 0.02)
+  local b = core.now()
+  lu.assertTrue(b - a >= 0.019, "20 ms poll advanced the clock by " .. (b - a))
+  lu.assertTrue(b - a < 1)
+end
+
+function TestClock.test_module_flags()
+  lu.assertEquals(type(core.with_libserialport), "boolean")
+end
+
+-- ---------------------------------------------------------------------------------------
+TestPoll = {}
+
+function TestPoll.test_timeout_gives_two_empty_sets()
+  local t0 = core.now()
+  local r, w = core.poll({}, {}, 0.05)
+  local dt = core.now() - t0
+  lu.assertEquals(r, {})
+  lu.assertEquals(w, {})
+  lu.assertTrue(dt >= 0.045 and dt < 0.5, "waited " .. dt)
+end
+
+function TestPoll.test_zero_timeout_does_not_block()
+  local t0 = core.now()
+  core.poll({}, {}, 0)
+  lu.assertTrue(core.now() - t0 < 0.02)
+end
+
+function TestPoll.test_readiness()
+  local m, s = h.pty_pair()
+  local r, w = core.poll({ m:fd() }, { s:fd() }, 0)
+  lu.assertNil(r[m:fd()], "nothing written yet")
+  lu.assertTrue(w[s:fd()], "a fresh pty is writable")
+  assert(h.write_all(s, "x"))
+  r = core.poll({ m:fd(), s:fd() }, {}, 1)
+  lu.assertTrue(r[m:fd()])
+  lu.assertNil(r[s:fd()])
+  m:close()
+  s:close()
+end
+
+-- The module side (pty master) going away hangs up the client's tty: poll must wake the
+-- reader (POLLHUP alone, no POLLIN) and read must say "closed".
+function TestPoll.test_hangup_counts_as_readable()
+  local m, s = h.pty_pair()
+  m:close()
+  local r = core.poll({ s:fd() }, {}, 1)
+  lu.assertTrue(r[s:fd()], "the reader must wake up to see the hang-up")
+  local data, msg, code = s:read()
+  lu.assertNil(data)
+  lu.assertEquals(code, "closed", msg)
+  local n
+  n, msg, code = s:write("AT\r")
+  lu.assertNil(n)
+  lu.assertEquals(code, "closed", msg)
+  s:close()
+end
+
+function TestPoll.test_bad_arguments_raise()
+  raises("table expected", core.poll, "x", {}, 0)
+  raises("table expected", core.poll, {}, 5, 0)
+  raises("number expected", core.poll, {}, {}, "soon")
+  raises("not a file descriptor", core.poll, { "x" }, {}, 0)
+  raises("not a file descriptor", core.poll, { -1 }, {}, 0)
+end
+
+-- ---------------------------------------------------------------------------------------
+TestPort = {}
+
+function TestPort.test_pty_pair_bytes_both_ways()
+  local m, path = core.open_pty()
+  lu.assertNotNil(m, path)
+  lu.assertStrMatches(path, "/dev/pts/%d+")
+  lu.assertEquals(m:kind(), "pty")
+  local s = assert(core.open_port(path, 9600))
+  lu.assertEquals(s:kind(), "tty")
+  lu.assertEquals(s:name(), path)
+  lu.assertEquals(m:read(), "", "nothing available yet")
+  -- Binary-safe (raw mode): NUL, CR, LF and 0xFF pass unchanged.
+  local down = "AT+CGSN=1\r\0\255\n"
+  assert(h.write_all(m, down))
+  lu.assertEquals(h.read_for(s, #down), down)
+  local up = "\r\n+CGSN: 869999999999999\r\n\r\nOK\r\n"
+  assert(h.write_all(s, up))
+  lu.assertEquals(h.read_for(m, #up), up)
+  -- read(max) never returns more than max.
+  assert(h.write_all(s, "abcdef"))
+  core.poll({ m:fd() }, {}, 1)
+  lu.assertEquals(#m:read(2), 2)
+  lu.assertEquals(h.read_for(m, 4), "cdef")
+  s:close()
+  m:close()
+end
+
+function TestPort.test_large_write_is_partial_not_blocking()
+  local m, s = h.pty_pair()
+  local big = string.rep("x", 1 << 20)
+  local total = 0
+  for _ = 1, 64 do
+    local n = assert(m:write(big))
+    lu.assertTrue(n >= 0 and n <= #big)
+    if n == 0 then break end
+    total = total + n
+  end
+  lu.assertTrue(total < 64 * #big, "the pty buffer is finite: write must stop short")
+  lu.assertEquals(m:write(""), 0)
+  s:close()
+  m:close()
+end
+
+function TestPort.test_open_port_errors_name_port_and_reason()
+  local p, msg, code = core.open_port("/dev/ttyUSB_does_not_exist_9")
+  lu.assertNil(p)
+  lu.assertEquals(code, "io")
+  lu.assertStrContains(msg, "/dev/ttyUSB_does_not_exist_9")
+  lu.assertStrContains(msg, "No such file")
+  p, msg, code = core.open_port("/etc/hostname")
+  lu.assertNil(p, "a regular file is not a port")
+  lu.assertEquals(code, "io")
+  lu.assertStrContains(msg, "/etc/hostname")
+end
+
+function TestPort.test_open_port_bad_arguments_raise()
+  raises("string expected", core.open_port, nil)
+  raises("string expected", core.open_port, 42)
+  raises("NUL", core.open_port, "/dev/pts/0\0x")
+  raises("baud", core.open_port, "/dev/null", -5)
+  raises("number expected", core.open_port, "/dev/null", "fast")
+end
+
+function TestPort.test_tostring_close_and_use_after_close()
+  local m, path = assert(core.open_pty())
+  lu.assertStrMatches(tostring(m), "bc260y%.Port%(.+%)")
+  local s = assert(core.open_port(path))
+  lu.assertEquals(tostring(s), "bc260y.Port(" .. path .. ")")
+  local fd = s:fd()
+  lu.assertEquals(math.type(fd), "integer")
+  lu.assertFalse(s:closed())
+  s:close()
+  s:close() -- idempotent
+  lu.assertTrue(s:closed())
+  lu.assertStrContains(tostring(s), "closed")
+  lu.assertEquals(s:name(), path, "the name stays known for messages")
+  raises("closed", s.fd, s)
+  raises("closed", s.kind, s)
+  local data, msg, code = s:read()
+  lu.assertNil(data)
+  lu.assertEquals(code, "closed", msg)
+  local n
+  n, msg, code = s:write("AT\r")
+  lu.assertNil(n)
+  lu.assertEquals(code, "closed", msg)
+  m:close()
+end
+
+function TestPort.test_to_be_closed_variable()
+  local kept
+  do
+    local m <close>, path = assert(core.open_pty())
+    lu.assertNotNil(path)
+    kept = m
+    lu.assertFalse(kept:closed())
+  end
+  lu.assertTrue(kept:closed())
+  kept:close() -- still idempotent after __close
+end
+
+function TestPort.test_gc_closes_the_fd()
+  local fds = {}
+  for i = 1, 50 do
+    local m = assert(core.open_pty())
+    fds[i] = m:fd()
+  end
+  collectgarbage()
+  collectgarbage()
+  -- With every master collected, a new pty reuses a low fd instead of growing.
+  local m = assert(core.open_pty())
+  lu.assertTrue(m:fd() <= fds[1], "fd " .. m:fd() .. " after collecting 50 ptys")
+  m:close()
+end
+
+function TestPort.test_methods_check_self()
+  local m = assert(core.open_pty())
+  raises("bc260y.Port expected", m.read, {})
+  raises("string expected", m.write, m, 42)
+  raises("string expected", m.write, m, nil)
+  raises("read size", m.read, m, 0)
+  m:close()
+end
+
+function TestPort.test_list_ports()
+  local list, msg = core.list_ports()
+  lu.assertNotNil(list, msg)
+  for _, p in ipairs(list) do
+    lu.assertEquals(type(p.name), "string")
+    if p.vid then lu.assertEquals(math.type(p.vid), "integer") end
+  end
+end
+
+-- ---------------------------------------------------------------------------------------
+-- The engine, driven with explicit times (seconds).
+TestEngine = {}
+
+-- Submits text at time t and marks its bytes written; returns the bytes.
+local function send(e, text, opts, t)
+  opts = opts or {}
+  opts.now = t or 0
+  assert(e:submit(text, opts))
+  local out = e:output()
+  e:consumed(#out, t or 0)
+  return out
+end
+
+function TestEngine.test_response_with_lines()
+  local e = core.engine()
+  lu.assertEquals(e:output(), "")
+  lu.assertNil(e:deadline(), "idle engine has no deadline")
+  local out = send(e, "AT+CGSN=1", { tag = 7 })
+  lu.assertEquals(out, "AT+CGSN=1\r")
+  lu.assertEquals(e:pending(), 1)
+  lu.assertEquals(tostring(e), "bc260y.Engine(1 pending)")
+  local evs = e:feed("\r\n+CGSN: 869999999999999\r\n\r\nOK\r\n", 0.1)
+  lu.assertEquals(evs, { {
+    type = "response", tag = 7, result = "ok", final = "OK",
+    lines = { "+CGSN: 869999999999999" },
+  } })
+  lu.assertEquals(e:pending(), 0)
+  lu.assertEquals(e:output(), "")
+end
+
+function TestEngine.test_urc_in_the_middle_of_a_response()
+  local e = core.engine()
+  send(e, "AT+CGSN=1", { tag = 1 })
+  local evs = e:feed("\r\n+CGSN: 869999999999999\r\n\r\n+QLWEVTIND: 3\r\n\r\nOK\r\n", 0.1)
+  lu.assertEquals(h.types(evs), "urc,response")
+  lu.assertEquals(evs[1].line, "+QLWEVTIND: 3")
+  lu.assertEquals(evs[1].decoded, { kind = "qlwevtind", value = 3 })
+  lu.assertEquals(evs[2].lines, { "+CGSN: 869999999999999" }, "the URC is not in the answer")
+end
+
+function TestEngine.test_nnmi_answer_vs_urc()
+  local e = core.engine()
+  send(e, "AT+NNMI?", { tag = 2 })
+  local evs = e:feed("\r\n+NNMI: 4,AAAA0000\r\n+NNMI: 1\r\n\r\nOK\r\n", 0.1)
+  lu.assertEquals(h.types(evs), "urc,response")
+  lu.assertEquals(evs[1].decoded.kind, "nnmi_data")
+  lu.assertEquals(evs[1].decoded.data, "\170\170\0\0")
+  lu.assertEquals(evs[2].lines, { "+NNMI: 1" })
+end
+
+function TestEngine.test_split_bytes_and_explicit_expect()
+  local e = core.engine()
+  send(e, "AT+FOO", { tag = 3, expect = { { "+BAR", 1, 1 } } })
+  local all = {}
+  local reply = "\r\n+BAR: 5\r\n+BAR: 1,2\r\nOK\r\n"
+  for i = 1, #reply do
+    for _, ev in ipairs(e:feed(reply:sub(i, i), 0.1)) do all[#all + 1] = ev end
+  end
+  lu.assertEquals(h.types(all), "unknown,response")
+  lu.assertEquals(all[1].line, "+BAR: 1,2", "the two-field line is not the expected shape")
+  lu.assertEquals(all[2].lines, { "+BAR: 5" })
+end
+
+function TestEngine.test_cme_error_and_text_lines()
+  local e = core.engine()
+  send(e, "AT+NMGS=1,00", { tag = 4 })
+  local evs = e:feed("\r\n+CME ERROR: 954\r\n", 0.1)
+  lu.assertEquals(evs, { { type = "response", tag = 4, result = "cme", code = 954,
+    final = "+CME ERROR: 954", lines = {} } })
+  send(e, "AT+NQMGR", { tag = 5 }, 1)
+  evs = e:feed("\r\nBUFFERED=0,RECEIVED=3,DROPPED=0\r\n\r\nOK\r\n", 1.1)
+  lu.assertEquals(evs[1].lines, { "BUFFERED=0,RECEIVED=3,DROPPED=0" })
+  send(e, "ATI", { tag = 6 }, 2)
+  evs = e:feed("\r\nQuectel_Ltd\r\nQuectel_BC260Y-CN\r\nRevision: BC260YCNAAR02A02\r\n\r\nOK\r\n", 2.1)
+  lu.assertEquals(evs[1].lines, { "Quectel_Ltd", "Quectel_BC260Y-CN", "Revision: BC260YCNAAR02A02" })
+end
+
+function TestEngine.test_prompt_payload()
+  local e = core.engine()
+  assert(e:submit("AT+SEND=3", { tag = 9, prompt = "abc", now = 0 }))
+  local out = e:output()
+  lu.assertEquals(out, "AT+SEND=3\r")
+  e:consumed(#out, 0)
+  lu.assertEquals(e:feed("\r\n> ", 0.1), {})
+  lu.assertEquals(e:output(), "abc\26")
+end
+
+function TestEngine.test_queue_one_in_flight()
+  local e = core.engine()
+  assert(e:submit("AT", { tag = 1, now = 0 }))
+  assert(e:submit("AT+CSQ", { tag = 2, now = 0 }))
+  lu.assertEquals(e:pending(), 2)
+  lu.assertEquals(e:output(), "AT\r", "the second waits for the first")
+  e:consumed(3, 0)
+  local evs = e:feed("\r\nOK\r\n", 0.1)
+  lu.assertEquals(evs[1].tag, 1)
+  lu.assertEquals(e:output(), "AT+CSQ\r")
+end
+
+function TestEngine.test_timeout_deadline_and_late()
+  local e = core.engine({ settle = 0.3 })
+  send(e, "AT+CSQ", { tag = 11, first_byte = 1, total = 2 }, 10)
+  local d = e:deadline()
+  lu.assertNotNil(d)
+  lu.assertAlmostEquals(d, 11, 0.001)
+  lu.assertEquals(e:tick(10.5), {})
+  local evs = e:tick(11)
+  lu.assertEquals(evs, { { type = "response", tag = 11, result = "timeout", lines = {} } })
+  evs = e:feed("\r\nOK\r\n", 11.1)
+  lu.assertEquals(evs, { { type = "late", line = "OK" } })
+  local c = e:counters()
+  lu.assertEquals(c.timeouts, 1)
+  lu.assertEquals(c.late, 1)
+end
+
+function TestEngine.test_unresponsive_after_consecutive_timeouts()
+  local e = core.engine({ unresponsive_after = 2, settle = 0 })
+  local seen = {}
+  local t = 0
+  for i = 1, 2 do
+    send(e, "AT", { tag = i, first_byte = 0.1, total = 0.2 }, t)
+    t = t + 1
+    for _, ev in ipairs(e:tick(t)) do seen[#seen + 1] = ev.type end
+  end
+  lu.assertEquals(table.concat(seen, ","), "response,response,unresponsive")
+end
+
+function TestEngine.test_reboot_fails_running_and_queued()
+  local e = core.engine()
+  send(e, "AT+CGSN=1", { tag = 1 })
+  assert(e:submit("AT", { tag = 2, now = 0 }))
+  local evs = e:feed("\r\nRDY\r\n", 0.5)
+  local resp = h.of_type(evs, "response")
+  lu.assertEquals(#resp, 2)
+  lu.assertEquals(resp[1].result, "reboot")
+  lu.assertEquals(resp[2].result, "reboot")
+  lu.assertEquals(#h.of_type(evs, "reboot"), 1)
+  lu.assertEquals(e:pending(), 0)
+  lu.assertEquals(e:counters().reboots, 1)
+end
+
+function TestEngine.test_abort()
+  local e = core.engine()
+  send(e, "AT", { tag = 1 })
+  assert(e:submit("AT+CSQ", { tag = 2, now = 0 }))
+  local evs = e:abort()
+  lu.assertEquals(#evs, 2)
+  for i, ev in ipairs(evs) do
+    lu.assertEquals(ev.type, "response")
+    lu.assertEquals(ev.result, "aborted")
+    lu.assertEquals(ev.tag, i)
+  end
+  lu.assertEquals(e:pending(), 0)
+  lu.assertEquals(e:abort(), {})
+end
+
+function TestEngine.test_unknown_overflow_and_counters()
+  local e = core.engine()
+  local evs = e:feed("garbage\r\n" .. string.rep("A", 5000) .. "\r\n+CSCON: 1\r\n", 1)
+  lu.assertEquals(h.types(evs), "unknown,overflow,urc")
+  lu.assertEquals(evs[1].line, "garbage")
+  lu.assertEquals(evs[2].line:sub(1, 4), "AAAA")
+  lu.assertTrue(#evs[2].line < 5000)
+  lu.assertEquals(evs[3].decoded, { kind = "cscon", value = 1 })
+  local c = e:counters()
+  lu.assertEquals(c.unknown, 1)
+  lu.assertEquals(c.overflows, 1)
+  lu.assertEquals(c.urcs, 1)
+  lu.assertEquals(c.bytes_in, 9 + 5002 + 11)
+  for _, k in ipairs({ "lines", "late", "timeouts", "commands", "reboots", "bytes_out" }) do
+    lu.assertEquals(math.type(c[k]), "integer", k)
+  end
+end
+
+function TestEngine.test_feed_handles_back_pressure()
+  local e = core.engine({ event_max = 4 })
+  local burst = string.rep("+QLWEVTIND: 3\r\n", 200)
+  local evs = e:feed(burst, 1)
+  lu.assertEquals(#evs, 200, "every URC comes out although the engine holds only 4")
+  lu.assertEquals(evs[200].decoded.value, 3)
+end
+
+function TestEngine.test_submit_refusals()
+  local e = core.engine({ queue_max = 2 })
+  local ok, msg = e:submit("AT\r\nAT+NCDPCLOSE", { now = 0 })
+  lu.assertNil(ok, "CR/LF in a command must be refused")
+  lu.assertNotNil(msg)
+  ok, msg = e:submit("AT\rX")
+  lu.assertNil(ok)
+  ok, msg = e:submit("AT\nX")
+  lu.assertNil(ok)
+  ok = e:submit("")
+  lu.assertNil(ok, "empty command")
+  ok, msg = e:submit("AT+" .. string.rep("X", 10000))
+  lu.assertNil(ok, "too long")
+  assert(e:submit("AT"))
+  assert(e:submit("AT"))
+  ok, msg = e:submit("AT")
+  lu.assertNil(ok, "queue full")
+  lu.assertEquals(type(msg), "string")
+  lu.assertEquals(e:pending(), 2)
+  lu.assertEquals(e:output(), "AT\r", "nothing refused reached the output")
+end
+
+function TestEngine.test_bad_arguments_raise()
+  local e = core.engine()
+  raises("string expected", e.submit, e, 42)
+  raises("string expected", e.submit, e, nil)
+  raises("table expected", e.submit, e, "AT", "opts")
+  raises("tag", e.submit, e, "AT", { tag = "x" })
+  raises("expect", e.submit, e, "AT", { expect = "+X" })
+  raises("expect", e.submit, e, "AT", { expect = { 5 } })
+  raises("expect", e.submit, e, "AT", { expect = { "+A", "+B", "+C", "+D", "+E" } })
+  raises("first_byte", e.submit, e, "AT", { first_byte = -1 })
+  raises("prompt", e.submit, e, "AT", { prompt = 5 })
+  raises("number expected", e.feed, e, "OK\r\n")
+  raises("string expected", e.feed, e, nil, 1)
+  raises("time out of range", e.feed, e, "", -1)
+  raises("number expected", e.tick, e)
+  raises("pending output", e.consumed, e, 5, 0)
+  raises("line_max", core.engine, { line_max = "big" })
+  raises("cannot create engine", core.engine, { line_max = 100 })
+  raises("table expected", core.engine, 5)
+  raises("bc260y.Engine expected", e.pending, {})
+  lu.assertEquals(e:pending(), 0, "nothing was queued by the failed calls")
+end
+
+function TestEngine.test_close_and_use_after_close()
+  local e = core.engine()
+  assert(e:submit("AT"))
+  e:close()
+  e:close()
+  lu.assertEquals(tostring(e), "bc260y.Engine(closed)")
+  raises("closed", e.submit, e, "AT")
+  raises("closed", e.feed, e, "", 0)
+  raises("closed", e.pending, e)
+  local kept
+  do
+    local e2 <close> = core.engine()
+    kept = e2
+  end
+  lu.assertEquals(tostring(kept), "bc260y.Engine(closed)")
+end
+
+-- ---------------------------------------------------------------------------------------
+TestDecode = {}
+
+local decode_cases = {
+  { "+QLWEVTIND: 3", { kind = "qlwevtind", value = 3 } },
+  { "+QLWEVTIND:-1", { kind = "qlwevtind", value = -1 } },
+  { "+NNMI: 4,AAAA0000", { kind = "nnmi_data", length = 4, data = "\170\170\0\0", hex = "AAAA0000" } },
+  { "+NNMI:2,0aff", { kind = "nnmi_data", length = 2, data = "\10\255", hex = "0aff" } },
+  { "+NNMI", { kind = "nnmi_indication" } },
+  { '+NNMI: "recv",buff full', { kind = "nnmi_buff_full" } },
+  { "+NNMI: 1", { kind = "nnmi_mode", value = 1 } },
+  { "+NMGR: 3,414243", { kind = "nmgr", length = 3, data = "ABC", hex = "414243" } },
+  { '+QIND: "FOTA","DOWNLOAD START"', { kind = "fota", stage = "download_start" } },
+  { '+QIND: "FOTA","DOWNLOADING",512', { kind = "fota", stage = "downloading", value = 512 } },
+  { '+QIND: "FOTA","DOWNLOAD",0', { kind = "fota", stage = "download", value = 0 } },
+  { '+QIND: "FOTA","START"', { kind = "fota", stage = "start" } },
+  { '+QIND: "FOTA","UPDATING",2%,1,1',
+    { kind = "fota", stage = "updating", value = 2, total = 1, current = 1 } },
+  { '+QIND: "FOTA","END",255', { kind = "fota", stage = "end", value = 255 } },
+  { '+QIND: "FOTA","UPDATING",50%', { kind = "fota", stage = "updating", value = 50 } },
+  { "+CGPADDR: 0", { kind = "cgpaddr", cid = 0 } },
+  { "+NMSTATUS: REGISTERED_AND_OBSERVED", { kind = "nmstatus", value = "REGISTERED_AND_OBSERVED" } },
+  { "+QLWULDATASTATUS: 4", { kind = "qlwuldatastatus", value = 4 } },
+  { "BUFFERED=1,RECEIVED=5,DROPPED=2", { kind = "nqmgr", buffered = 1, received = 5, dropped = 2 } },
+  { "+NCFG: 86400", { kind = "ncfg", value = 86400 } },
+  { "+CSCON: 0", { kind = "cscon", value = 0 } },
+  { "+CSCON:0,1", { kind = "cscon_answer", n = 0, value = 1 } },
+  { "+CEREG: 5", { kind = "cereg", value = 5 } },
+  { "+CEREG: 1,1", { kind = "cereg_answer", n = 1, value = 1 } },
+  { '+CGPADDR: 0,"10.1.2.3"', { kind = "cgpaddr", cid = 0, ip = "10.1.2.3" } },
+  { "+CGSN: 869999999999999", { kind = "cgsn", value = "869999999999999" } },
+  { "+CSQ: 23,0", { kind = "csq", rssi = 23, ber = 0 } },
+  { '+QNBIOTEVENT: "ENTER DEEPSLEEP"', { kind = "qnbiotevent", value = "ENTER DEEPSLEEP" } },
+  { '+QNBIOTEVENT: "EXIT DEEPSLEEP"', { kind = "qnbiotevent", value = "EXIT DEEPSLEEP" } },
+  { "+CFUN: 1", { kind = "cfun", value = 1 } },
+  { "+CPIN: READY", { kind = "cpin", value = "READY" } },
+  { "+IP: 10.1.2.3", { kind = "ip", value = "10.1.2.3" } },
+  { "RDY", { kind = "rdy" } },
+  { "+CME ERROR: 954", { kind = "cme_error", value = 954 } },
+  { "Quectel_Ltd", { kind = "ati_manufacturer", value = "Quectel_Ltd" } },
+  { "Quectel_BC260Y-CN", { kind = "ati_model", value = "Quectel_BC260Y-CN" } },
+  { "Revision: BC260YCNAAR02A02", { kind = "ati_revision", value = "BC260YCNAAR02A02" } },
+}
+
+function TestDecode.test_each_kind()
+  for _, case in ipairs(decode_cases) do
+    lu.assertEquals(core.decode(case[1]), case[2], case[1])
+  end
+end
+
+function TestDecode.test_unknown_and_malformed_give_nil()
+  lu.assertNil(core.decode("hello"))
+  lu.assertNil(core.decode(""))
+  lu.assertNil(core.decode("+NNMI: 4,ZZ"))
+  lu.assertNil(core.decode("+QLWEVTIND: x"))
+  raises("string expected", core.decode, nil)
+  raises("string expected", core.decode, 5)
+end
+
+-- ---------------------------------------------------------------------------------------
+TestErrors = {}
+
+function TestErrors.test_table()
+  lu.assertEquals(core.errors[954].name, "CTIOT_EA_NOT_LOGIN")
+  lu.assertEquals(core.errors[8].name, "CTIOT_EA_PARAM_NOT_INTIALIZED")
+  lu.assertEquals(core.errors[14].name, "CTIOT_EB_DATA_LENGTH_OVERRRUN")
+  lu.assertStrContains(core.errors[954].zh, "未登录")
+  lu.assertEquals(type(core.errors[954].en), "string")
+  lu.assertNil(core.errors[4242])
+  local n = 0
+  for code, info in pairs(core.errors) do
+    lu.assertEquals(math.type(code), "integer")
+    lu.assertTrue(#info.name > 0 and #info.en > 0 and #info.zh > 0)
+    n = n + 1
+  end
+  lu.assertTrue(n >= 20, "the guide lists 20 codes, found " .. n)
+end
+
+-- ---------------------------------------------------------------------------------------
+TestHex = {}
+
+function TestHex.test_round_trip()
+  local all = {}
+  for i = 0, 255 do all[#all + 1] = string.char(i) end
+  local bytes = table.concat(all)
+  local hex = core.hex_encode(bytes)
+  lu.assertEquals(#hex, 512)
+  lu.assertEquals(hex:sub(1, 8), "00010203")
+  lu.assertEquals(hex:sub(-4), "FEFF", "upper case")
+  lu.assertEquals(core.hex_decode(hex), bytes)
+  lu.assertEquals(core.hex_decode(hex:lower()), bytes)
+  lu.assertEquals(core.hex_encode(""), "")
+  lu.assertEquals(core.hex_decode(""), "")
+end
+
+function TestHex.test_bad_hex()
+  local v, msg = core.hex_decode("ABC")
+  lu.assertNil(v)
+  lu.assertStrContains(msg, "odd")
+  v, msg = core.hex_decode("ABCG")
+  lu.assertNil(v)
+  lu.assertStrContains(msg, "position 4")
+  v = core.hex_decode("AB\0\0")
+  lu.assertNil(v)
+  raises("string expected", core.hex_decode, 1234)
+  raises("string expected", core.hex_encode, nil)
+end
+
+-- ---------------------------------------------------------------------------------------
+TestBuild = {}
+
+function TestBuild.test_ncdpopen()
+  local b = core.build
+  lu.assertStrMatches(b.ncdpopen("221.229.214.202", 5683), 'AT%+NCDPOPEN="221%.229%.214%.202",?5?6?8?3?')
+  local plain = b.ncdpopen("180.101.147.115")
+  lu.assertStrContains(plain, 'AT+NCDPOPEN="180.101.147.115"')
+  lu.assertStrContains(b.ncdpopen("1.2.3.4", 5684, "0011AABB"), "0011AABB")
+  raises("bad argument #1 to 'ncdpopen' (host", b.ncdpopen, "1.2.3.4\r\nAT+QRST=1")
+  raises("bad argument #1 to 'ncdpopen'", b.ncdpopen, "1.2.3.4\n")
+  raises("bad argument #1 to 'ncdpopen'", b.ncdpopen, '1.2.3.4",1;AT')
+  raises("bad argument #1 to 'ncdpopen'", b.ncdpopen, "1.2.3.4;AT")
+  -- Argument checks done by the binding itself name the function from the call site.
+  raises("bad argument #1 to 'ncdpopen' (host contains a NUL", function() b.ncdpopen("1.2.3.4\0\r\nAT") end)
+  raises("bad argument #1 to 'ncdpopen'", b.ncdpopen, "")
+  raises("bad argument #2 to 'ncdpopen'", b.ncdpopen, "1.2.3.4", 70000)
+  raises("bad argument #2 to 'ncdpopen'", b.ncdpopen, "1.2.3.4", -1)
+  raises("bad argument #2 to 'ncdpopen' (number expected", function() b.ncdpopen("1.2.3.4", "5683x") end)
+  raises("bad argument #3 to 'ncdpopen'", b.ncdpopen, "1.2.3.4", 5684, "XYZ")
+  raises("bad argument #3 to 'ncdpopen'", b.ncdpopen, "1.2.3.4", 5684, "AB\r\n")
+  raises("bad argument #3 to 'ncdpopen'", b.ncdpopen, "1.2.3.4", 5684, string.rep("AA", 257))
+  raises("string expected", b.ncdpopen, 1234)
+end
+
+function TestBuild.test_nmgs()
+  local b = core.build
+  lu.assertStrMatches(b.nmgs("\1\5HELLO", 0), "AT%+NMGS=7,010548454C4C4F,?0?")
+  lu.assertEquals(b.nmgs("\r\n", 100), "AT+NMGS=2,0D0A,100") -- CR/LF data travels as hex
+  lu.assertStrContains(b.nmgs(string.rep("\0", 1024), 102), "AT+NMGS=1024,")
+  raises("bad argument #1 to 'nmgs'", b.nmgs, "", 0)
+  raises("bad argument #1 to 'nmgs'", b.nmgs, string.rep("x", 1025), 0)
+  raises("bad argument #2 to 'nmgs'", b.nmgs, "x", 3)
+  raises("bad argument #2 to 'nmgs'", b.nmgs, "x", 103)
+  raises("number expected", b.nmgs, "x", "con")
+  raises("string expected", b.nmgs, 12, 0)
+  raises("string expected", b.nmgs, nil, 0)
+end
+
+function TestBuild.test_ncfg_nnmi_qsclk()
+  local b = core.build
+  lu.assertEquals(b.ncfg(86400), "AT+NCFG=0,86400")
+  lu.assertEquals(b.ncfg(2592000), "AT+NCFG=0,2592000")
+  raises("bad argument #1 to 'ncfg'", b.ncfg, 2592001)
+  raises("bad argument #1 to 'ncfg'", b.ncfg, -1)
+  raises("number has no integer representation", b.ncfg, 1.5)
+  lu.assertEquals(b.nnmi(1), "AT+NNMI=1")
+  raises("bad argument #1 to 'nnmi'", b.nnmi, 3)
+  raises("bad argument #1 to 'nnmi' (out of range)", function() b.nnmi(1 << 40) end)
+  lu.assertEquals(b.qsclk(0), "AT+QSCLK=0")
+  raises("bad argument #1 to 'qsclk'", b.qsclk, -1)
+  raises("number expected", b.qsclk, "0\r\nAT+QRST=1")
+end
+
+function TestBuild.test_built_commands_go_through_the_engine()
+  local e = core.engine()
+  send(e, core.build.nmgs(string.rep("\255", 1024), 100), { tag = 1 })
+  local evs = e:feed("\r\nOK\r\n", 0.1)
+  lu.assertEquals(evs[1].result, "ok")
+end
+
+os.exit(lu.LuaUnit.run())

@@ -1,0 +1,67 @@
+-- helpers.lua: small shared helpers for the LuaUnit specs (pty pairs, reading with a
+-- deadline, picking events out of an engine's event array).
+local core = require("bc260y.core")
+
+local helpers = {}
+
+-- Reads from port until `want` bytes arrived or `timeout` seconds passed; returns what
+-- arrived (possibly less), or nil, msg, code from the port.
+function helpers.read_for(port, want, timeout)
+  local deadline = core.now() + (timeout or 1)
+  local got = {}
+  local n = 0
+  while n < want do
+    local left = deadline - core.now()
+    if left <= 0 then break end
+    core.poll({ port:fd() }, {}, left)
+    local s, msg, code = port:read()
+    if not s then
+      if n > 0 then return table.concat(got) end
+      return nil, msg, code
+    end
+    got[#got + 1] = s
+    n = n + #s
+  end
+  return table.concat(got)
+end
+
+-- Writes all of s (polling for writability); returns true or nil, msg, code.
+function helpers.write_all(port, s, timeout)
+  local deadline = core.now() + (timeout or 1)
+  local off = 1
+  while off <= #s do
+    local n, msg, code = port:write(s:sub(off))
+    if not n then return nil, msg, code end
+    off = off + n
+    if off <= #s then
+      if core.now() > deadline then return nil, "timeout", "timeout" end
+      core.poll({}, { port:fd() }, 0.05)
+    end
+  end
+  return true
+end
+
+-- A pty master and the slave end opened as a tty Port.
+function helpers.pty_pair()
+  local master, path = assert(core.open_pty())
+  local slave = assert(core.open_port(path))
+  return master, slave, path
+end
+
+-- The events of a given type, in order.
+function helpers.of_type(events, t)
+  local out = {}
+  for _, ev in ipairs(events) do
+    if ev.type == t then out[#out + 1] = ev end
+  end
+  return out
+end
+
+-- The types of an event array, as one string ("urc,response"), for readable asserts.
+function helpers.types(events)
+  local t = {}
+  for i, ev in ipairs(events) do t[i] = ev.type end
+  return table.concat(t, ",")
+end
+
+return helpers
