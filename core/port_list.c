@@ -81,13 +81,12 @@ static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid
   desc[0] = '\0';
   snprintf(link, sizeof link, "/sys/class/tty/%s/device", base);
   if (!realpath(link, real)) return -1; /* no device behind the node: not a port */
-  snprintf(file, sizeof file, "%s/driver", link);
-  char drv[PATH_MAX];
-  if (realpath(file, drv)) {
-    const char *d = strrchr(drv, '/') ? strrchr(drv, '/') + 1 : drv;
-    if (strcmp(d, "serial8250") == 0 && !real_8250(dev)) return -1;
-    snprintf(desc, dcap, "%s", d);
-  }
+  /* Native UARTs: the driver link says serial8250 on older kernels and "port"
+   * (serial-base bus) on newer ones, so probe every ttyS rather than trust it. */
+  if (strncmp(base, "ttyS", 4) == 0 && !real_8250(dev)) return -1;
+  /* Like libserialport, a native port is described by its name; USB ones get their
+   * product string below. */
+  snprintf(desc, dcap, "%s", base);
   /* Walk up from the interface towards the USB device, which carries idVendor. */
   for (int depth = 0; depth < 6; depth++) {
     snprintf(file, sizeof file, "%s/idVendor", real);
