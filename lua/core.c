@@ -159,7 +159,9 @@ static int l_poll(lua_State *L) {
       short re = pfds[i].revents;
       if (!re) continue;
       /* A hang-up or error counts as ready so the reader (or writer) calls read/write and
-       * sees it; a bare POLLHUP never comes with POLLIN on a pty master. */
+       * sees it: poll may report POLLHUP/POLLERR/POLLNVAL without POLLIN (a pipe whose
+       * writer left, a pty master with no slave, an fd closed behind the loop's back),
+       * and a loop that waited for POLLIN alone would spin or sleep forever. */
       int hit = (i < n_read) ? (re & (POLLIN | POLLPRI | POLLHUP | POLLERR | POLLNVAL)) != 0
                              : (re & (POLLOUT | POLLHUP | POLLERR | POLLNVAL)) != 0;
       if (!hit) continue;

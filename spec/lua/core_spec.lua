@@ -76,6 +76,16 @@ function TestPoll.test_hangup_counts_as_readable()
   s:close()
 end
 
+-- An fd that is no longer open (POLLNVAL, with no POLLIN) is reported readable too, so the
+-- loop's reader runs and finds out instead of the loop polling it forever.
+function TestPoll.test_invalid_fd_counts_as_readable()
+  local m = assert(core.open_pty())
+  local fd = m:fd()
+  m:close()
+  local r = core.poll({ fd }, {}, 0)
+  lu.assertTrue(r[fd])
+end
+
 function TestPoll.test_bad_arguments_raise()
   raises("table expected", core.poll, "x", {}, 0)
   raises("table expected", core.poll, {}, 5, 0)
@@ -138,6 +148,17 @@ function TestPort.test_open_port_errors_name_port_and_reason()
   lu.assertNil(p, "a regular file is not a port")
   lu.assertEquals(code, "io")
   lu.assertStrContains(msg, "/etc/hostname")
+end
+
+function TestPort.test_tcp_errors()
+  local p, msg, code = core.open_port("tcp://127.0.0.1:1")
+  lu.assertNil(p)
+  lu.assertEquals(code, "io")
+  lu.assertStrContains(msg, "tcp://127.0.0.1:1")
+  p, msg, code = core.open_port("tcp://127.0.0.1")
+  lu.assertNil(p)
+  lu.assertEquals(code, "io")
+  lu.assertStrContains(msg, "port")
 end
 
 function TestPort.test_open_port_bad_arguments_raise()
@@ -462,6 +483,33 @@ function TestEngine.test_close_and_use_after_close()
   lu.assertEquals(tostring(kept), "bc260y.Engine(closed)")
 end
 
+-- The whole path: engine output written to a real tty, the module's answer read back from
+-- it, URC and answer separated.
+function TestEngine.test_through_a_pty()
+  local module, client = h.pty_pair()
+  local e = core.engine()
+  assert(e:submit("AT+CSCON?", { tag = 42 }))
+  local out = e:output()
+  local n = assert(client:write(out))
+  e:consumed(n, core.now())
+  lu.assertEquals(h.read_for(module, #out), "AT+CSCON?\r")
+  assert(h.write_all(module, "\r\n+CSCON: 1\r\n+CSCON: 0,1\r\n\r\nOK\r\n"))
+  local evs = {}
+  while #h.of_type(evs, "response") == 0 do
+    local r = core.poll({ client:fd() }, {}, 1)
+    lu.assertTrue(r[client:fd()], "the answer arrives")
+    for _, ev in ipairs(e:feed(assert(client:read()), core.now())) do evs[#evs + 1] = ev end
+  end
+  lu.assertEquals(h.types(evs), "urc,response")
+  lu.assertEquals(evs[1].decoded, { kind = "cscon", value = 1 })
+  lu.assertEquals(evs[2].lines, { "+CSCON: 0,1" })
+  lu.assertEquals(core.decode(evs[2].lines[1]), { kind = "cscon_answer", n = 0, value = 1 })
+  lu.assertEquals(e:counters().bytes_out, #out)
+  e:close()
+  client:close()
+  module:close()
+end
+
 -- ---------------------------------------------------------------------------------------
 TestDecode = {}
 
@@ -631,4 +679,5 @@ function TestBuild.test_built_commands_go_through_the_engine()
   lu.assertEquals(evs[1].result, "ok")
 end
 
-os.exit(lu.LuaUnit.run())
+-- close = true: the state is closed, so every __gc runs and valgrind sees real leaks only.
+os.exit(lu.LuaUnit.run(), true)
