@@ -10,35 +10,12 @@
 #include <string.h>
 
 #include "at.h"
+#include "bc260y.h"
 #include "check.h"
 
 #ifndef SPEC_DIR
 #define SPEC_DIR "spec"
 #endif
-
-/* The module's URC shapes (the same as core/bc260y.c's table). */
-static const at_match urcs[] = {
-    {"+QLWEVTIND", 1, 1},  {"+NNMI", 0, 0},       {"+NNMI", 2, 2},
-    {"+QIND", 2, 5},       {"+CSCON", 1, 1},      {"+CEREG", 1, 1},
-    {"+CEREG", 4, 4},      {"+QNBIOTEVENT", 1, 1}, {"+CFUN", 1, 1},
-    {"+CPIN", 1, 1},       {"+IP", 1, 1},
-};
-
-/* Answer shapes of the commands the transcripts use (what bc_expect_for gives). */
-static void expect_for(const char *cmd, at_cmd *c) {
-  static const at_match cgpaddr[] = {{"+CGPADDR", 1, 2}};
-  static const at_match nmgr[] = {{"+NMGR", 2, 2}};
-  static const at_match status[] = {{"+QLWULDATASTATUS", 1, 1}};
-  static const at_match nnmi_q[] = {{"+NNMI", 1, 1}};
-  c->expect = NULL;
-  c->n_expect = 0;
-  c->flags = 0;
-  if (!strcmp(cmd, "AT+CGPADDR?")) c->expect = cgpaddr, c->n_expect = 1;
-  if (!strcmp(cmd, "AT+NMGR")) c->expect = nmgr, c->n_expect = 1;
-  if (!strcmp(cmd, "AT+QLWULDATASTATUS?")) c->expect = status, c->n_expect = 1;
-  if (!strcmp(cmd, "AT+NNMI?")) c->expect = nnmi_q, c->n_expect = 1;
-  if (!strcmp(cmd, "AT+NQMGR")) c->flags = AT_CMD_TEXT_LINES;
-}
 
 #define MAX_STEPS 128
 #define LINE_CAP 256
@@ -156,8 +133,8 @@ static void feed_segment(at_engine *at, run *r, const uint8_t *seg, size_t n, si
 static void replay(const script *s, enum mode m, size_t cut, run *r) {
   at_config cfg;
   at_config_defaults(&cfg);
-  cfg.urcs = urcs;
-  cfg.n_urcs = sizeof urcs / sizeof urcs[0];
+  cfg.urcs = bc_urc_table; /* the library's own tables, as the Lua binding uses them */
+  cfg.n_urcs = bc_urc_table_len;
   at_engine *at = at_new(&cfg);
   memset(r, 0, sizeof *r);
   r->ok = at != NULL;
@@ -186,7 +163,11 @@ static void replay(const script *s, enum mode m, size_t cut, run *r) {
     c.text = st->text;
     c.len = strlen(st->text);
     c.tag = i;
-    expect_for(st->text, &c);
+    bc_expect bx; /* answer shapes from the command text, as e:submit does */
+    bc_expect_for(st->text, c.len, &bx);
+    c.expect = bx.match;
+    c.n_expect = bx.n;
+    c.flags = bx.flags;
     if (at_submit(at, &c, now) != 0) r->ok = 0;
     size_t len;
     const uint8_t *out = at_output(at, &len);
