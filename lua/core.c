@@ -271,8 +271,11 @@ static int port_read_m(lua_State *L) {
   luaL_argcheck(L, max > 0 && max <= READ_MAX, 2, "read size must be 1..1048576");
   if (!lp->p) return io_fail(L, "port closed", "closed");
   char err[PORT_ERR_MAX] = "";
+  /* The common read (the default size) goes through the C stack: no Lua buffer box per
+   * call on the loop's hot path. */
+  char small[READ_DEFAULT];
   luaL_Buffer b;
-  char *buf = luaL_buffinitsize(L, &b, (size_t)max);
+  char *buf = (size_t)max <= sizeof small ? small : luaL_buffinitsize(L, &b, (size_t)max);
   long n = port_read(lp->p, buf, (size_t)max, err);
   if (n < 0) {
     /* port.c says "closed" (or ends its message with it) when the peer hung up. */
@@ -280,7 +283,8 @@ static int port_read_m(lua_State *L) {
     int closed = el >= 6 && strcmp(err + el - 6, "closed") == 0;
     return io_fail(L, err[0] ? err : "read failed", closed ? "closed" : "io");
   }
-  luaL_pushresultsize(&b, (size_t)n);
+  if (buf == small) lua_pushlstring(L, small, (size_t)n);
+  else luaL_pushresultsize(&b, (size_t)n);
   return 1;
 }
 

@@ -118,6 +118,16 @@ function TestPort.test_pty_pair_bytes_both_ways()
   core.poll({ m:fd() }, {}, 1)
   lu.assertEquals(#m:read(2), 2)
   lu.assertEquals(h.read_for(m, 4), "cdef")
+  -- A read larger than the default goes through a Lua buffer instead of the C stack.
+  local blob = string.rep("z", 6000)
+  assert(h.write_all(s, blob))
+  local got = ""
+  local deadline = core.now() + 1
+  while #got < #blob and core.now() < deadline do
+    core.poll({ m:fd() }, {}, 0.1)
+    got = got .. assert(m:read(65536))
+  end
+  lu.assertEquals(got, blob)
   s:close()
   m:close()
 end
@@ -314,6 +324,19 @@ function TestEngine.test_cme_error_and_text_lines()
   send(e, "ATI", { tag = 6 }, 2)
   evs = e:feed("\r\nQuectel_Ltd\r\nQuectel_BC260Y-CN\r\nRevision: BC260YCNAAR02A02\r\n\r\nOK\r\n", 2.1)
   lu.assertEquals(evs[1].lines, { "Quectel_Ltd", "Quectel_BC260Y-CN", "Revision: BC260YCNAAR02A02" })
+end
+
+function TestEngine.test_text_lines_and_finals_options()
+  local e = core.engine()
+  send(e, "AT+QVER", { tag = 1, text_lines = true })
+  local evs = e:feed("\r\nV1.2\r\n+QVER: x\r\nOK\r\n", 0.1)
+  lu.assertEquals(evs[1].lines, { "V1.2", "+QVER: x" })
+  send(e, "AT+QVER", { tag = 2, expect = {} }, 1)
+  evs = e:feed("\r\nV1.2\r\nOK\r\n", 1.1)
+  lu.assertEquals(h.types(evs), "unknown,response", "without text_lines a bare line is nobody's")
+  send(e, "AT+XSEND=1", { tag = 3, finals = { "SEND OK", "SEND FAIL" } }, 2)
+  evs = e:feed("\r\nSEND FAIL\r\n", 2.1)
+  lu.assertEquals(evs, { { type = "response", tag = 3, result = "final", final = "SEND FAIL", lines = {} } })
 end
 
 function TestEngine.test_prompt_payload()
