@@ -15,7 +15,6 @@
 /* The module's real URC table (core/bc260y_urc.c): the rules are tested with the shapes
  * the library ships (mk() below). */
 
-
 /* A popped event, copied so that it outlives the engine's next call. */
 typedef struct ev {
   at_event_type type;
