@@ -138,8 +138,22 @@ static int baud_to_speed(int baud, speed_t *out) {
   return -1;
 }
 
-/* Raw 8N1, no flow control, no translation of CR/LF or anything else, reads that never
- * wait (VMIN=0 VTIME=0; O_NONBLOCK does the rest). */
+#ifdef BC260Y_WITH_LIBSERIALPORT
+/* libserialport leaves VMIN=0: set it to 1 on the ports it opened. */
+static int termios_vmin1(int fd) {
+  struct termios t;
+  if (tcgetattr(fd, &t) < 0) return -1;
+  t.c_cc[VMIN] = 1;
+  t.c_cc[VTIME] = 0;
+  return tcsetattr(fd, TCSANOW, &t);
+}
+#endif
+
+/* Raw 8N1, no flow control, no translation of CR/LF or anything else.
+ * VMIN=1 VTIME=0, not 0/0: with O_NONBLOCK both return what is there at once, but Linux's
+ * n_tty answers an idle 0/0 read with 0 instead of EAGAIN, which is indistinguishable
+ * from the end of file a hang-up gives (a USB adapter pulled out, the pty master gone).
+ * With VMIN=1 idle is EAGAIN and 0 means hang-up. */
 static int termios_raw(int fd, speed_t speed, int set_speed) {
   struct termios t;
   if (tcgetattr(fd, &t) < 0) return -1;
@@ -150,7 +164,7 @@ static int termios_raw(int fd, speed_t speed, int set_speed) {
 #endif
   t.c_cflag |= CS8 | CLOCAL | CREAD;
   t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
-  t.c_cc[VMIN] = 0;
+  t.c_cc[VMIN] = 1;
   t.c_cc[VTIME] = 0;
   if (set_speed && (cfsetispeed(&t, speed) < 0 || cfsetospeed(&t, speed) < 0)) return -1;
   return tcsetattr(fd, TCSANOW, &t);
@@ -286,7 +300,8 @@ static port *open_libserialport(const char *path, int baud) {
   if (sp_set_baudrate(sp, baud) != SP_OK || sp_set_bits(sp, 8) != SP_OK ||
       sp_set_parity(sp, SP_PARITY_NONE) != SP_OK || sp_set_stopbits(sp, 1) != SP_OK ||
       sp_set_flowcontrol(sp, SP_FLOWCONTROL_NONE) != SP_OK ||
-      sp_get_port_handle(sp, &fd) != SP_OK || fd < 0 || set_nonblock_cloexec(fd) < 0) {
+      sp_get_port_handle(sp, &fd) != SP_OK || fd < 0 || set_nonblock_cloexec(fd) < 0 ||
+      termios_vmin1(fd) < 0) {
     sp_close(sp);
     sp_free_port(sp);
     return NULL;
@@ -461,8 +476,8 @@ long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]) {
     ssize_t n = read(p->fd, buf, cap);
     if (n > 0) return (long)n;
     if (n == 0) {
-      /* O_NONBLOCK with VMIN=0 makes an idle tty answer EAGAIN, so 0 is end of file:
-       * the socket peer closed or the tty hung up. */
+      /* An idle socket or tty (VMIN=1, see termios_raw) answers EAGAIN, so 0 is end of
+       * file: the socket peer closed or the tty hung up. */
       set_err(err, "closed");
       return -1;
     }
