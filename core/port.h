@@ -16,10 +16,17 @@ typedef struct port port;
 
 typedef enum port_kind { PORT_SERIAL = 1, PORT_TTY, PORT_TCP, PORT_PTY_MASTER } port_kind;
 
-/* baud 0 means 9600 (the BC260Y-CN default). NULL on failure with err filled. */
+/* baud 0 means 9600 (the BC260Y-CN default); only rates termios names (50..4000000) are
+ * accepted, whichever backend opens the port; tcp:// ignores baud. A path that is not a
+ * character device or not a tty is refused ("<path>: not a terminal"). tcp:// connects
+ * with a 10 s bound. NULL on failure with err filled: "<spec>: <reason>". */
 port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]);
 /* A new pseudo-terminal pair: returns the master end (raw, non-blocking) and writes the
- * slave's path (/dev/pts/N) into slave_path. */
+ * slave's path (/dev/pts/N) into slave_path. Both sides are raw (no echo, no CR/LF
+ * translation). The port holds a slave fd open for its life, so the master never reads
+ * EIO or polls POLLHUP before a client opens the path or between a client's close and
+ * reopen; in exchange the master does not learn of a client's hang-up, and what it
+ * writes while no client is attached waits in the slave's queue. */
 port *port_open_pty(char *slave_path, size_t cap, char err[PORT_ERR_MAX]);
 
 int port_fd(const port *p);
@@ -27,11 +34,14 @@ port_kind port_get_kind(const port *p);
 const char *port_name(const port *p);
 
 /* Non-blocking I/O. read: >0 bytes, 0 nothing available now, -1 error or closed
- * (err says which: "closed" when the peer hung up). write: bytes written (possibly 0). */
+ * (err says which: exactly "closed" when the peer hung up: socket EOF/reset/EPIPE, tty
+ * hang-up, EIO on a pty; else "<name>: <strerror>"). write: bytes written (possibly 0
+ * when it would block); never raises SIGPIPE. EINTR is retried. */
 long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]);
 long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]);
 
-/* Idempotent-safe: closes the fd and frees p. */
+/* Closes the fd(s) and frees p; NULL is a no-op. Not idempotent on the same pointer:
+ * the caller forgets p (the Lua binding clears its reference). */
 void port_close(port *p);
 
 typedef struct port_info {
