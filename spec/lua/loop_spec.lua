@@ -52,8 +52,12 @@ function TestLoop:test_signal_wakes_waiters_with_values_and_times_out()
   loop.run(function()
     local s = loop.signal()
     local got = {}
-    loop.spawn(function() got[#got + 1] = {s:wait(1)} end)
-    loop.spawn(function() got[#got + 1] = {s:wait(1)} end)
+    local function waiter()
+      local r = {s:wait(1)}
+      got[#got + 1] = r
+    end
+    loop.spawn(waiter)
+    loop.spawn(waiter)
     loop.sleep(0.01)
     s:notify("a", 1)
     loop.sleep(0)
