@@ -441,18 +441,34 @@ function TestSleep:test_deep_sleep_wake_by_bytes_loses_them()
   r.p:queue_downlink("\7")
   r.lines(1)
   lu.assertEquals(r.cmd("AT+QSCLK?"), {"+QSCLK: 1", "OK"}) -- the module's default
-  lu.assertEquals(r.lines(39), {})
+  lu.assertEquals(r.lines(79), {}) -- RRC inactivity 20 s, then T3324 60 s
   lu.assertEquals(r.lines(2), {'+QNBIOTEVENT: "ENTER DEEPSLEEP"'})
   lu.assertEquals(r.cmd("AT+CSQ", 1), {'+QNBIOTEVENT: "EXIT DEEPSLEEP"', "+QLWEVTIND: 6"})
+  -- the host whose bytes were lost tries again: the module waits for it
+  lu.assertEquals(r.lines(100), {})
+  lu.assertEquals(r.cmd("AT+CSQ"), {"+CSQ: 25,0", "OK"})
   lu.assertEquals(r.cmd("AT+NNMI?"), {"+NNMI: 0", "OK"}) -- kept across deep sleep
   lu.assertEquals(r.cmd("AT+NMGR"), {"+NMGR: 1,07", "OK"}) -- buffer too
+  lu.assertEquals(r.lines(59), {})
+  lu.assertEquals(r.lines(2), {'+QNBIOTEVENT: "ENTER DEEPSLEEP"'}) -- T3324 after the last command
+  r.m:wake("pin")
+  r.lines(1)
   lu.assertEquals(r.cmd("AT+QSCLK=0"), {"OK"})
-  lu.assertEquals(r.lines(100), {})
+  lu.assertEquals(r.lines(200), {})
+end
+
+function TestSleep:test_stray_bytes_do_not_keep_it_awake_forever()
+  local r = registered()
+  r.lines(81)
+  r.m:input("x")
+  lu.assertEquals(r.lines(1), {'+QNBIOTEVENT: "EXIT DEEPSLEEP"', "+QLWEVTIND: 6"})
+  lu.assertEquals(r.lines(179), {})
+  lu.assertEquals(r.lines(2), {'+QNBIOTEVENT: "ENTER DEEPSLEEP"'})
 end
 
 function TestSleep:test_pin_wake_and_resume_failure()
   local r = registered()
-  r.lines(41)
+  r.lines(81)
   lu.assertTrue(r.m:state().asleep)
   r.m.fault.resume_fail = true
   r.m:wake("pin")

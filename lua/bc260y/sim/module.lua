@@ -19,7 +19,8 @@
 --   959; NCDPCLOSE while registering: ERROR (the guide's words), with no session: 958.
 -- * Deep sleep (AT+QSCLK=1, the default): once RRC is idle and nothing is pending for
 --   psm_active seconds, +QNBIOTEVENT: "ENTER DEEPSLEEP". Bytes from the host wake it
---   but are lost (until the wake-up completes), as are bytes sent while it boots.
+--   but are lost (until the wake-up completes), as are bytes sent while it boots; after
+--   such a wake it stays up until the host's next command (at most 3 x psm_active).
 --   Waking prints EXIT DEEPSLEEP and, with a session, +QLWEVTIND: 6 (7 when the
 --   resume fault is armed, NMSTATUS then reads RESUMPTION_FAILED).
 -- * AT+NCFG lifetime lives in NVRAM (opts.nvram, shared across reboots) and, as the guide
@@ -55,7 +56,7 @@ Module.DEFAULT_TIMINGS = {
   rrc_inactivity = 20,     -- network releases RRC after this long without traffic
   rai_release = 0.3,       -- ... and this soon with RAI
   rai2_guard = 5,          -- RAI 2 with no reply coming: released anyway
-  psm_active = 20,         -- RRC idle to deep sleep (T3324)
+  psm_active = 60,         -- RRC idle to deep sleep (T3324)
   wake = 0.1,              -- wake-up time; bytes arriving meanwhile are lost too
   tau = 3600,              -- deep sleep ends by itself (periodic TAU)
   lifetime_update = 2,     -- lifetime update exchange (+QLWEVTIND: 2)
@@ -220,6 +221,7 @@ function Module:_reset_volatile()
   self.acc, self.overflow = "", false
   self.lines, self.busy = {}, false
   self.dl_timer = nil
+  self.uart_woken = false
   self.deregistering = false
   self.lifetime = self.nvram.lifetime -- NCFG takes effect after a reboot
   self.session = nil
@@ -299,7 +301,7 @@ function Module:_busy()
 end
 
 function Module:_idle_check()
-  if self.sleep_state then return end
+  if self.sleep_state or self.uart_woken then return end
   if self.qsclk == 1 and self.phase == "ready" and self.attached and self.rrc == 0
      and not self:_busy() then
     self:_named("sleep", self.t.psm_active, function() self:_enter_sleep() end)
@@ -342,7 +344,17 @@ function Module:wake(why, after_wake)
     end
     if after_wake then after_wake() end
     self:_downlinks_ready()
-    self:_idle_check()
+    if why == "uart" then
+      -- Woken by a host whose bytes were lost: it will try again, so stay awake until
+      -- its next command arrives (or, for stray bytes, three T3324s).
+      self.uart_woken = true
+      self:_named("sleep", 3 * self.t.psm_active, function()
+        self.uart_woken = false
+        self:_enter_sleep() -- checks that nothing is pending; activity re-arms otherwise
+      end)
+    else
+      self:_idle_check()
+    end
   end)
   return true
 end
@@ -394,6 +406,7 @@ function Module:_line_done(raw)
     end
     if #self.lines > 64 then table.remove(self.lines, 1) end -- a flood is bounded
   end
+  self.uart_woken = false
   self:_named("sleep", nil)
   self:_pump()
 end
