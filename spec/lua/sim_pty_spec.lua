@@ -133,6 +133,16 @@ function TestPty:test_options_are_checked()
   lu.assertErrorMsgContains("timing", sim.new, {timings = {bogus = 1}})
 end
 
+function TestPty:test_echo_option_and_platform_sharing()
+  local platform = sim.Platform.new{}
+  local s = sim.new{speed = 50, echo = false, platform = platform, qsclk = 0}
+  local h = host(s)
+  h.until_line("+IP: 10.46.118.23")
+  lu.assertEquals(h.cmd("AT"), {"OK"}) -- no echo, as asked
+  lu.assertNotNil(platform:device(s.imei))
+  cleanup(s, h)
+end
+
 function TestPty:test_host_may_close_and_reopen_the_port()
   local s, h = booted()
   h.close()
@@ -406,6 +416,37 @@ function TestCli:test_bc260y_sim_process_serves_and_stops_on_sigint()
   local rest = p:read("a")
   p:close()
   lu.assertStrContains(rest, "status 0")
+end
+
+function TestCli:test_script_drives_the_platform()
+  local script = os.tmpname()
+  local f = assert(io.open(script, "w"))
+  f:write('local s = ...\n s.platform:set_auto_reply(true)\n')
+  f:close()
+  local cmd = ([[sh -c 'echo $$; exec lua5.4 -e "os.exit(require(\"bc260y.sim.cli\").main({\"--speed\", \"50\", \"--script\", \"%s\"}))"' 2>&1]]):format(script)
+  local p = assert(io.popen(cmd, "r"))
+  local pid = p:read("l")
+  local path = p:read("l")
+  local port = assert(core.open_port(path))
+  local got = ""
+  local function wait_for(text, t)
+    local deadline = core.now() + t
+    while not got:find(text, 1, true) and core.now() < deadline do
+      core.poll({port:fd()}, {}, 0.05)
+      got = got .. (port:read() or "")
+    end
+    return got:find(text, 1, true) ~= nil
+  end
+  lu.assertTrue(wait_for("+IP:", 3))
+  assert(port:write('AT+NCDPOPEN="1.2.3.4"\r'))
+  lu.assertTrue(wait_for("+QLWEVTIND: 3", 3))
+  assert(port:write("AT+NMGS=1,01\r"))
+  lu.assertTrue(wait_for("+NNMI: 4,AAAA0000", 3), got)
+  port:close()
+  os.execute("kill -INT " .. pid)
+  p:read("a")
+  p:close()
+  os.remove(script)
 end
 
 function TestCli:test_bad_options()
