@@ -181,6 +181,15 @@ function TestCommands:test_network_queries_follow_attach()
   lu.assertEquals(r.cmd("AT+CFUN=1", 2), {"OK", "+IP: 10.46.118.23", "+CEREG: 1"})
 end
 
+function TestCommands:test_cereg_2_urc_and_query_carry_the_cell()
+  local r = ready()
+  lu.assertEquals(r.cmd("AT+CEREG=2"), {"OK"})
+  lu.assertEquals(r.cmd("AT+CEREG?"), {'+CEREG: 2,1,"5A0F","0C2B3A67",9', "OK"})
+  lu.assertEquals(r.cmd("AT+CFUN=0"), {"+CEREG: 0", "OK"})
+  lu.assertEquals(r.cmd("AT+CFUN=1", 2), {"OK", "+IP: 10.46.118.23", '+CEREG: 1,"5A0F","0C2B3A67",9'})
+  lu.assertEquals(r.cmd("AT+CEREG=6"), {"+CME ERROR: 3"})
+end
+
 function TestCommands:test_cscon_urc_and_rrc_release_after_traffic()
   local r = registered()
   lu.assertEquals(r.cmd("AT+CSCON=1"), {"OK"})
