@@ -106,10 +106,13 @@ function TestPort.test_pty_pair_bytes_both_ways()
   lu.assertEquals(s:kind(), "tty")
   lu.assertEquals(s:name(), path)
   lu.assertEquals(m:read(), "", "nothing available yet")
+  lu.assertEquals(s:read(), "", "an idle tty is not a hang-up")
   -- Binary-safe (raw mode): NUL, CR, LF and 0xFF pass unchanged.
   local down = "AT+CGSN=1\r\0\255\n"
   assert(h.write_all(m, down))
   lu.assertEquals(h.read_for(s, #down), down)
+  lu.assertEquals(s:read(), "", "still not a hang-up after data")
+  lu.assertEquals(s:read(), "")
   local up = "\r\n+CGSN: 869999999999999\r\n\r\nOK\r\n"
   assert(h.write_all(s, up))
   lu.assertEquals(h.read_for(m, #up), up)
