@@ -1,0 +1,77 @@
+-- bc260y: the library's entry point (DESIGN.md, "The Lua API"): open() gives a Modem on
+-- a serial port, a pseudo-terminal, a TCP stream or the virtual module; run/spawn/sleep/
+-- now are the scheduler of bc260y.loop; errors is the guide's error-code table.
+local core = require("bc260y.core")
+local loop = require("bc260y.loop")
+local modem = require("bc260y.modem")
+
+local bc260y = {
+  version = "0.1.0",
+  errors = core.errors,
+  Modem = modem.Modem,
+  -- Set by `bc260y run --port P --speed S`; open() with no port uses them.
+  default_port = nil,
+  sim_speed = nil,
+  default_trace = nil, -- `bc260y run --trace`: open() traces unless told otherwise
+}
+
+bc260y.run = loop.run
+bc260y.spawn = loop.spawn
+bc260y.sleep = loop.sleep
+bc260y.now = loop.now
+
+-- The port open() uses when none is given: --port, then BC260Y_PORT, then "sim".
+function bc260y.port_spec()
+  if bc260y.default_port then return bc260y.default_port end
+  local env = os.getenv("BC260Y_PORT")
+  if env and env ~= "" then return env end
+  return "sim"
+end
+
+local function open_sim(opts)
+  local ok, sim = pcall(require, "bc260y.sim")
+  if not ok then
+    return nil, "the virtual module (bc260y.sim) is not available: " ..
+      tostring(sim):match("^[^\n]*"), "io"
+  end
+  local sopts = {}
+  for k, v in pairs(opts.sim or {}) do sopts[k] = v end
+  if sopts.speed == nil then sopts.speed = opts.speed or bc260y.sim_speed end
+  local created, s = pcall(sim.new, sopts)
+  if not created then return nil, "cannot start the virtual module: " .. tostring(s), "io" end
+  if not s then return nil, "cannot start the virtual module", "io" end
+  return s
+end
+
+-- bc260y.open([spec], [opts]) -> Modem | nil, message, code
+--   spec: "/dev/ttyUSB0", "/dev/pts/3", "tcp://host:port", "sim" (default: see port_spec)
+--   opts: trace (true | function(dir, line)), wake (function(modem), runs before AT
+--     retries when the module may be asleep), inbox (downlinks kept, 64), baud,
+--     speed and sim (options of the virtual module), engine (core.engine options),
+--     poll, connect_timeout, con_timeout, close_timeout, sleep_guard, wake_tries,
+--     write_timeout (seconds).
+function bc260y.open(spec, opts)
+  if type(spec) == "table" and opts == nil then spec, opts = nil, spec end
+  if spec ~= nil and (type(spec) ~= "string" or spec == "") then
+    error("bc260y.open: port must be a non-empty string", 2)
+  end
+  opts = modem.check_options(opts)
+  if opts.trace == nil and bc260y.default_trace then opts.trace = true end
+  spec = spec or bc260y.port_spec()
+  local sim, port, msg, code
+  if spec == "sim" then
+    sim, msg, code = open_sim(opts)
+    if not sim then return nil, msg, code end
+    port, msg, code = core.open_port(sim.path, opts.baud)
+    if not port then
+      pcall(sim.close, sim)
+      return nil, msg, code
+    end
+  else
+    port, msg, code = core.open_port(spec, opts.baud)
+    if not port then return nil, msg, code or "io" end
+  end
+  return modem.new(port, opts, sim)
+end
+
+return bc260y

@@ -1,0 +1,266 @@
+-- modem_at_spec: the Modem's command path over a real pseudo-terminal against a scripted
+-- peer: m:at() in blocking and task styles, answers split over writes, URCs in the middle
+-- of an answer, echo turned back on, CME errors with the guide's messages, silence, a
+-- reboot in the middle of a command, a hang-up, close, bad arguments, and the trace.
+local lu = require("luaunit")
+local bc260y = require("bc260y")
+local core = require("bc260y.core")
+local loop = require("bc260y.loop")
+local peer = require("peer")
+
+local FAST = {first_byte = 0.3, total = 0.6, settle = 0.05}
+
+local p, m
+local function setup(opts)
+  p = peer.new()
+  opts = opts or {}
+  if opts.engine == nil then opts.engine = FAST end
+  m = assert(bc260y.open(p.path, opts))
+  return p, m
+end
+
+-- Lets the callbacks started by the last call run.
+local function settle(s) loop.sleep(s or 0.02) end
+
+local function teardown()
+  if m then m:close({deregister = false}) end
+  if p then p:close() end
+  p, m = nil, nil
+end
+
+TestAt = {tearDown = teardown}
+
+function TestAt:test_blocking_call_returns_answer_lines_and_final()
+  setup()
+  p:ok("AT+CSQ", "+CSQ: 20,0")
+  local r, msg, code = m:at("AT+CSQ")
+  lu.assertNil(msg, msg)
+  lu.assertNil(code)
+  lu.assertEquals(r, {lines = {"+CSQ: 20,0"}, final = "OK"})
+  lu.assertTrue(p:finish())
+end
+
+function TestAt:test_task_style_calls_interleave_and_each_gets_its_own_answer()
+  setup()
+  p:ok("AT+CSQ", "+CSQ: 20,0")
+  p:ok("AT+CGSN=1", "+CGSN: 869999999999999")
+  local a, b
+  bc260y.run(function()
+    bc260y.spawn(function() a = m:at("AT+CSQ") end)
+    bc260y.spawn(function() b = m:at("AT+CGSN=1") end)
+  end)
+  lu.assertEquals(a.lines, {"+CSQ: 20,0"})
+  lu.assertEquals(b.lines, {"+CGSN: 869999999999999"})
+  lu.assertTrue(p:finish())
+end
+
+function TestAt:test_answer_split_over_many_writes()
+  setup()
+  p:on("AT+CSQ", {"\r", "\n+CS", "Q: 2", "0,0\r\n\r", "\nO", "K\r\n"}, 0.01)
+  local r = assert(m:at("AT+CSQ"))
+  lu.assertEquals(r.lines, {"+CSQ: 20,0"})
+end
+
+function TestAt:test_urc_in_the_middle_of_an_answer_is_an_event_not_an_answer_line()
+  setup()
+  local urcs, lifetime = {}, 0
+  m:on("urc", function(line, d) urcs[#urcs + 1] = {line, d and d.kind} end)
+  m:on("lifetime_updated", function(v) lifetime = v end)
+  p:on("AT+CGPADDR?", '\r\n+CGPADDR: 0,"10.1.2.3"\r\n\r\n+QLWEVTIND: 2\r\n\r\nOK\r\n')
+  local r = assert(m:at("AT+CGPADDR?"))
+  lu.assertEquals(r.lines, {'+CGPADDR: 0,"10.1.2.3"'})
+  settle()
+  lu.assertEquals(urcs, {{"+QLWEVTIND: 2", "qlwevtind"}})
+  lu.assertEquals(lifetime, 2)
+end
+
+function TestAt:test_echo_turned_back_on_is_not_an_answer_line()
+  setup()
+  p.echo = true
+  p:ok("AT+CSQ", "+CSQ: 7,0")
+  local unknown = {}
+  m:on("unknown", function(line) unknown[#unknown + 1] = line end)
+  local r = assert(m:at("AT+CSQ"))
+  lu.assertEquals(r.lines, {"+CSQ: 7,0"})
+  settle()
+  lu.assertEquals(unknown, {})
+end
+
+function TestAt:test_cme_error_gives_the_number_and_the_guides_message()
+  setup()
+  p:on("AT+NCFG=0,5", "\r\n+CME ERROR: 3\r\n")
+  local r, msg, code = m:at("AT+NCFG=0,5")
+  lu.assertNil(r)
+  lu.assertEquals(code, 3)
+  lu.assertStrContains(msg, core.errors[3].en)
+  lu.assertStrContains(msg, "CTIOT_EB_PARAMETER_VALUE_ERROR")
+  lu.assertEquals(bc260y.errors[3].name, "CTIOT_EB_PARAMETER_VALUE_ERROR")
+end
+
+function TestAt:test_unknown_cme_number_and_plain_error()
+  setup()
+  p:on("AT+X=1", "\r\n+CME ERROR: 4242\r\n")
+  p:on("AT+X=2", "\r\nERROR\r\n")
+  local r, msg, code = m:at("AT+X=1")
+  lu.assertNil(r)
+  lu.assertEquals(code, 4242)
+  lu.assertStrContains(msg, "4242")
+  r, msg, code = m:at("AT+X=2")
+  lu.assertNil(r)
+  lu.assertEquals(code, "error")
+  lu.assertStrContains(msg, "AT+X=2")
+end
+
+function TestAt:test_silence_times_out_with_the_callers_timeout()
+  setup()
+  p:expect("AT+X")
+  local t0 = bc260y.now()
+  local r, msg, code = m:at("AT+X", {timeout = 0.3})
+  lu.assertNil(r)
+  lu.assertEquals(code, "timeout")
+  lu.assertStrContains(msg, "AT+X")
+  local took = bc260y.now() - t0
+  lu.assertTrue(took >= 0.25 and took < 1.5, "took " .. took)
+  -- the module answers the next command as usual
+  p:ok("AT", nil)
+  lu.assertNotNil(m:at("AT"))
+end
+
+function TestAt:test_reboot_mid_command_fails_it_with_reboot_and_raises_the_event()
+  setup()
+  local rebooted = 0
+  m:on("reboot", function() rebooted = rebooted + 1 end)
+  p:on("AT+NCFG=0", "\r\nRDY\r\n\r\n+CFUN: 1\r\n\r\n+CPIN: READY\r\n")
+  local r, msg, code = m:at("AT+NCFG=0")
+  lu.assertNil(r)
+  lu.assertEquals(code, "reboot")
+  lu.assertStrContains(msg, "rebooted")
+  settle()
+  lu.assertEquals(rebooted, 1)
+  lu.assertTrue(m:state().rebooted)
+  -- sending now cannot succeed: fail fast with the reason
+  local ok, why, c2 = m:send("x")
+  lu.assertNil(ok)
+  lu.assertEquals(c2, "state")
+  lu.assertStrContains(why, "rebooted")
+end
+
+function TestAt:test_hangup_fails_the_running_call_with_io_and_every_later_one()
+  setup()
+  local errors = {}
+  m:on("error", function(msg, code) errors[#errors + 1] = code end)
+  p:expect("AT+CSQ"):hangup()
+  local r, msg, code = m:at("AT+CSQ", {timeout = 2})
+  lu.assertNil(r)
+  lu.assertEquals(code, "io", msg)
+  r, msg, code = m:at("AT")
+  lu.assertNil(r)
+  lu.assertEquals(code, "io")
+  settle()
+  lu.assertEquals(errors, {"io"})
+end
+
+function TestAt:test_close_fails_waiting_calls_and_later_calls_with_closed()
+  setup()
+  p:expect("AT+X")
+  local r, code
+  bc260y.run(function()
+    bc260y.spawn(function() r, _, code = m:at("AT+X", {timeout = 5}) end)
+    bc260y.sleep(0.05)
+    lu.assertTrue(m:close())
+    -- let the woken task finish inside this run (see the loop.run note in the report)
+    bc260y.sleep(0.01)
+  end)
+  lu.assertNil(r)
+  lu.assertEquals(code, "closed")
+  local r2, msg2, code2 = m:at("AT")
+  lu.assertNil(r2)
+  lu.assertEquals(code2, "closed")
+  lu.assertStrContains(msg2, "closed")
+  lu.assertTrue(m:close()) -- idempotent
+end
+
+function TestAt:test_bad_arguments_raise_and_nothing_reaches_the_wire()
+  setup()
+  lu.assertErrorMsgContains("CR, LF", m.at, m, "AT\rAT+NCDPCLOSE")
+  lu.assertErrorMsgContains("CR, LF", m.at, m, "AT+X\n")
+  lu.assertErrorMsgContains("must start with AT", m.at, m, "+++")
+  lu.assertErrorMsgContains("must be a string", m.at, m, 42)
+  lu.assertErrorMsgContains("timeout", m.at, m, "AT", {timeout = -1})
+  lu.assertErrorMsgContains("must be a string", m.send, m, 12)
+  lu.assertErrorMsgContains("1..1024", m.send, m, ("x"):rep(1025))
+  lu.assertErrorMsgContains("1..1024", m.send, m, "")
+  lu.assertErrorMsgContains("rai", m.send, m, "x", {rai = 3})
+  lu.assertErrorMsgContains("quotes", m.connect, m, {host = 'a"b'})
+  lu.assertErrorMsgContains("CR, LF", m.connect, m, {host = "a\r\nAT+NCDPCLOSE"})
+  lu.assertErrorMsgContains("port", m.connect, m, {host = "a", port = 70000})
+  lu.assertErrorMsgContains("psk", m.connect, m, {host = "a", psk = "XYZ"})
+  lu.assertErrorMsgContains("lifetime", m.set_lifetime, m, -1)
+  lu.assertErrorMsgContains("mode", m.set_receive_mode, m, "sometimes")
+  lu.assertErrorMsgContains("mode", m.sleep_mode, m, 7)
+  lu.assertErrorMsgContains("unknown event", m.on, m, "downlinks", function() end)
+  lu.assertErrorMsgContains("function", m.on, m, "downlink", 1)
+  lu.assertErrorMsgContains("unknown option", bc260y.open, p.path, {trace = true, traec = 1})
+  lu.assertErrorMsgContains("must be a", bc260y.open, p.path, {inbox = "many"})
+  settle(0.1)
+  lu.assertEquals(p.lines, {}) -- not one byte was written
+end
+
+function TestAt:test_open_fails_with_io_for_a_missing_port()
+  local r, msg, code = bc260y.open("/dev/does-not-exist-bc260y")
+  lu.assertNil(r)
+  lu.assertEquals(code, "io")
+  lu.assertStrContains(msg, "does-not-exist")
+end
+
+function TestAt:test_trace_function_sees_every_line_in_and_out_without_the_psk()
+  local seen = {}
+  setup({trace = function(dir, line) seen[#seen + 1] = dir .. " " .. line end})
+  p.echo = true
+  p:on('AT+NCDPOPEN="1.2.3.4",5683,"A1B2C3D4"', "\r\n+CME ERROR: 5\r\n", 0)
+  local r, msg, code = m:connect({host = "1.2.3.4", port = 5683, psk = "A1B2C3D4"})
+  lu.assertNil(r)
+  lu.assertEquals(code, 5)
+  lu.assertNotStrContains(msg:upper(), "A1B2C3D4")
+  lu.assertStrContains(msg, "<psk:4 bytes>")
+  local all = table.concat(seen, "\n")
+  lu.assertNotStrContains(all:upper(), "A1B2C3D4")
+  lu.assertStrContains(all, 'out AT+NCDPOPEN="1.2.3.4",5683,<psk:4 bytes>')
+  lu.assertStrContains(all, 'in AT+NCDPOPEN="1.2.3.4",5683,<psk:4 bytes>') -- the echo
+  lu.assertStrContains(all, "in +CME ERROR: 5")
+end
+
+function TestAt:test_trace_true_prints_to_stderr_with_direction()
+  local lines = {}
+  local real = io.stderr
+  io.stderr = {write = function(_, ...) lines[#lines + 1] = table.concat({...}) end}
+  local ok, err = pcall(function()
+    setup({trace = true})
+    p:ok("AT+CSQ", "+CSQ: 1,0")
+    assert(m:at("AT+CSQ"))
+  end)
+  io.stderr = real
+  assert(ok, err)
+  local all = table.concat(lines)
+  lu.assertStrMatches(all, ".*%[%s*%d+%.%d%d%d%] %-%-> AT%+CSQ\n.*")
+  lu.assertStrMatches(all, ".*%[%s*%d+%.%d%d%d%] <%-%- %+CSQ: 1,0\n.*")
+end
+
+function TestAt:test_a_failing_trace_function_is_reported_and_io_goes_on()
+  local errs = {}
+  setup({trace = function() error("trace broke") end})
+  m:on("error", function(msg) errs[#errs + 1] = msg end)
+  p:ok("AT", nil)
+  lu.assertNotNil(m:at("AT"))
+  settle()
+  lu.assertEquals(#errs, 1)
+  lu.assertStrContains(errs[1], "trace broke")
+end
+
+function TestAt:test_fd_and_tostring_for_embedding()
+  setup()
+  lu.assertEquals(math.type(m:fd()), "integer")
+  lu.assertStrContains(tostring(m), "bc260y.Modem(")
+end
+
+os.exit(lu.LuaUnit.run())
