@@ -29,9 +29,9 @@ static int is_hex_digit(unsigned char c) {
 
 /* AT+NCDPOPEN="<host>",<port>[,"<psk>"]
  * - host is quoted: real firmware and every example of the guide quote it.
- * - port: 0 means the default and is written as 5683 (the guide: 0 or absent = 5683;
- *   every guide example spells the port out, so the line always has one, and a psk
- *   needs the port field in front of it anyway).
+ * - port: 0 means "the default" (the guide: 0 or absent = 5683) and is omitted, so the
+ *   module applies its own default: AT+NCDPOPEN="<host>". With a psk the port field must
+ *   be there to reach the third parameter, so 0 is then written as 5683.
  * - psk: the guide's type for it is "十六进制字符串型" (hex string), the same words it
  *   uses for NCDPOPEN's quoted <ip_addr> ("字符串型"), and Quectel's string parameters
  *   are quoted, so it is written quoted. Even length, 1..256 bytes (2..512 digits). */
@@ -53,9 +53,11 @@ int bc_build_ncdpopen(char *buf, size_t cap, const char *host, long port,
     if (c < 0x21 || c > 0x7e) return fail(err, "host contains a non-printable byte");
   }
   if (port < 0 || port > 65535) return fail(err, "port out of range 0..65535");
-  if (port == 0) port = 5683;
-  if (!psk_hex)
+  if (!psk_hex) {
+    if (port == 0) return finish(buf, cap, snprintf(buf, cap, "AT+NCDPOPEN=\"%s\"", host), err);
     return finish(buf, cap, snprintf(buf, cap, "AT+NCDPOPEN=\"%s\",%ld", host, port), err);
+  }
+  if (port == 0) port = 5683;
   size_t pl = strlen(psk_hex);
   if (pl == 0) return fail(err, "psk is empty");
   for (size_t i = 0; i < pl; i++)

@@ -25,9 +25,11 @@ static void test_ncdpopen(void) {
   CHECK_EQ_STR(buf, "AT+NCDPOPEN=\"180.101.147.115\",5683");
   CHECK_EQ_INT(n, (int)strlen(buf));
   CHECK(err == NULL);
-  /* port 0 = default, written out */
+  /* port 0 = the module's default: omitted; with a psk it must be written: 5683 */
   bc_build_ncdpopen(buf, sizeof buf, "221.229.214.202", 0, NULL, &err);
-  CHECK_EQ_STR(buf, "AT+NCDPOPEN=\"221.229.214.202\",5683");
+  CHECK_EQ_STR(buf, "AT+NCDPOPEN=\"221.229.214.202\"");
+  bc_build_ncdpopen(buf, sizeof buf, "221.229.214.202", 0, "0102", &err);
+  CHECK_EQ_STR(buf, "AT+NCDPOPEN=\"221.229.214.202\",5683,\"0102\"");
   bc_build_ncdpopen(buf, sizeof buf, "iot.example.com", 65535, NULL, &err);
   CHECK_EQ_STR(buf, "AT+NCDPOPEN=\"iot.example.com\",65535");
   bc_build_ncdpopen(buf, sizeof buf, "240e::1", 5684, "00ff", &err);
