@@ -595,6 +595,37 @@ function TestDecode.test_unknown_and_malformed_give_nil()
   raises("string expected", core.decode, 5)
 end
 
+-- Random bytes through the engine and the decoder: every event is well formed, nothing
+-- raises, and every byte is counted.
+function TestDecode.test_random_input_is_handled()
+  math.randomseed(260)
+  local alphabet = "+:,\"\r\n0123456789ABCDEFabcdef NMIQLWEVTDRY>\0\255"
+  local known = { response = true, urc = true, unknown = true, late = true, overflow = true,
+    reboot = true, unresponsive = true }
+  local e = core.engine({ event_max = 8 })
+  local total = 0
+  for i = 1, 300 do
+    local t = {}
+    for j = 1, math.random(0, 120) do
+      local k = math.random(#alphabet)
+      t[j] = alphabet:sub(k, k)
+    end
+    local s = table.concat(t)
+    local d = core.decode(s)
+    lu.assertTrue(d == nil or type(d.kind) == "string")
+    if i % 10 == 0 then assert(e:submit("AT+NNMI?", { now = i })) end
+    local out = e:output()
+    e:consumed(#out, i)
+    for _, ev in ipairs(e:feed(s, i + 0.5)) do
+      lu.assertTrue(known[ev.type], tostring(ev.type))
+      if ev.line then lu.assertEquals(type(ev.line), "string") end
+    end
+    e:tick(i + 0.9)
+    total = total + #s
+  end
+  lu.assertEquals(e:counters().bytes_in, total)
+end
+
 -- ---------------------------------------------------------------------------------------
 TestErrors = {}
 
