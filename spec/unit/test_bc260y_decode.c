@@ -386,6 +386,73 @@ static void test_expect_for(void) {
   CHECK_EQ_INT(e.n, 0);
 }
 
+/* Through the real engine: a command submitted with bc_expect_for's shapes and the
+ * bc_urc_table gets its answer lines, and a URC of the same prefix interleaved with the
+ * answer stays a URC. Returns the response's line count; *urcs counts URC events. */
+static long engine_run(const char *cmd, const char *module, int *urcs, char *first, size_t cap) {
+  at_config cfg;
+  at_config_defaults(&cfg);
+  cfg.urcs = bc_urc_table;
+  cfg.n_urcs = bc_urc_table_len;
+  at_engine *at = at_new(&cfg);
+  if (!at) return -1;
+  bc_expect e;
+  bc_expect_for(cmd, strlen(cmd), &e);
+  at_cmd c;
+  memset(&c, 0, sizeof c);
+  c.text = cmd;
+  c.len = strlen(cmd);
+  c.expect = e.match;
+  c.n_expect = e.n;
+  c.flags = e.flags;
+  long lines = -1;
+  *urcs = 0;
+  first[0] = '\0';
+  if (at_submit(at, &c, 0) == 0) {
+    size_t n;
+    at_output(at, &n);
+    at_output_consumed(at, n, 0);
+    size_t len = strlen(module), off = 0;
+    at_event ev;
+    while (off < len) {
+      off += at_feed(at, (const uint8_t *)module + off, len - off, 1);
+      while (at_next_event(at, &ev)) {
+        if (ev.type == AT_EV_URC) (*urcs)++;
+        if (ev.type == AT_EV_RESPONSE && ev.result == AT_RESULT_OK) {
+          lines = (long)ev.n_lines;
+          if (ev.n_lines) snprintf(first, cap, "%s", at_event_line(&ev, 0));
+        }
+      }
+    }
+  }
+  at_free(at);
+  return lines;
+}
+
+static void test_with_engine(void) {
+  int urcs;
+  char first[128];
+  CHECK_EQ_INT(engine_run("AT+NQMGR", "\r\nBUFFERED=0,RECEIVED=34,DROPPED=2\r\n\r\nOK\r\n", &urcs,
+                          first, sizeof first), 1);
+  CHECK_EQ_STR(first, "BUFFERED=0,RECEIVED=34,DROPPED=2");
+  CHECK_EQ_INT(engine_run("AT+NNMI?", "\r\n+NNMI: 4,AAAA0000\r\n\r\n+NNMI: 1\r\n\r\nOK\r\n", &urcs,
+                          first, sizeof first), 1);
+  CHECK_EQ_STR(first, "+NNMI: 1");
+  CHECK_EQ_INT(urcs, 1);
+  CHECK_EQ_INT(engine_run("AT+CSCON?", "\r\n+CSCON: 1\r\n\r\n+CSCON:0,1\r\n\r\nOK\r\n", &urcs,
+                          first, sizeof first), 1);
+  CHECK_EQ_STR(first, "+CSCON:0,1");
+  CHECK_EQ_INT(urcs, 1);
+  CHECK_EQ_INT(engine_run("ATI", "\r\nQuectel_Ltd\r\nQuectel_BC260Y-CN\r\nRevision: BC260YCNAAR02A02"
+                          "\r\n\r\nOK\r\n", &urcs, first, sizeof first), 3);
+  CHECK_EQ_INT(engine_run("AT+NMGR", "\r\n+NNMI\r\n\r\n+NMGR: 5,00454C4C4F\r\n\r\nOK\r\n", &urcs,
+                          first, sizeof first), 1);
+  CHECK_EQ_INT(urcs, 1);
+  CHECK_EQ_INT(engine_run("AT+QLWULDATASTATUS?", "\r\n+QLWEVTIND: 4\r\n+QLWULDATASTATUS: 4\r\n"
+                          "\r\nOK\r\n", &urcs, first, sizeof first), 1);
+  CHECK_EQ_INT(urcs, 1);
+}
+
 int main(void) {
   test_malformed();
   test_qlwevtind();
@@ -397,5 +464,6 @@ int main(void) {
   test_boot_and_ati();
   test_urc_table();
   test_expect_for();
+  test_with_engine();
   return CHECK_DONE();
 }
