@@ -271,11 +271,12 @@ end
 
 function TestFaultsPty:test_split_writes_arrive_byte_by_byte()
   local s, h = booted()
-  s.faults:split_writes(true, 0.002)
+  s.faults:split_writes(true, 0.005)
   h.reads = 0
   lu.assertEquals(h.cmd("AT+CGMR"), {"Revision: BC260YCNAAR02A02", "OK"})
-  -- "\r\nRevision: BC260YCNAAR02A02\r\n\r\nOK\r\n" is 36 bytes: read one at a time
-  lu.assertTrue(h.reads >= 30, "reads: " .. h.reads)
+  -- "\r\nRevision: BC260YCNAAR02A02\r\n\r\nOK\r\n" is 36 bytes written one by one,
+  -- 5 ms apart; a loaded machine may still let a few pile up between two reads.
+  lu.assertTrue(h.reads >= 18, "reads: " .. h.reads)
   s.faults:split_writes(false)
   h.reads = 0
   lu.assertEquals(h.cmd("AT+CGMR"), {"Revision: BC260YCNAAR02A02", "OK"})
@@ -319,9 +320,9 @@ end
 function TestFaultsPty:test_urcs_are_held_during_silence()
   local s, h = booted()
   h.cmd('AT+NCDPOPEN="1.2.3.4"')
-  s.faults:silence(5)
-  lu.assertEquals(h.lines(0.05), {})
-  lu.assertEquals(h.lines(0.2), {"+QLWEVTIND: 0", "+QLWEVTIND: 3"})
+  s.faults:silence(20) -- 0.4 s real: the registration (1.5 s module) falls inside
+  lu.assertEquals(h.lines(0.1), {})
+  lu.assertEquals(h.lines(0.6), {"+QLWEVTIND: 0", "+QLWEVTIND: 3"})
   cleanup(s, h)
 end
 
