@@ -104,7 +104,11 @@ typedef struct bc_decoded {
 /* Decodes any URC or answer line the module prints. Returns the kind (BC_NONE for a line
  * it does not know, or a known prefix with a malformed body). Same-prefix lines are told
  * apart by their field count: "+CSCON: 0,1" is the answer, "+CSCON: 1" the URC;
- * "+CEREG: 1,1" (2 or 5 fields) the answer, "+CEREG: 1" (1 or 4 fields) the URC. */
+ * "+CEREG: 1,1" (2, 5, 7 or 9 fields) the answer, "+CEREG: 1" (1, 4, 6 or 8) the URC.
+ * Accepted: "+X: v" and "+X:v", spaces after commas (the guide's +QIND examples), hex of
+ * either case, quotes around hex or addresses, a trailing CR/LF. Refused (BC_NONE, *out
+ * zeroed): a number with junk, out of its documented range or overflowing a long; a hex
+ * length that disagrees with its digits; odd or non-hex digits; unbalanced quotes. */
 bc_kind bc_decode(const char *line, size_t len, bc_decoded *out);
 
 const char *bc_nmstatus_name(bc_nmstatus s);
