@@ -377,7 +377,8 @@ function Modem:_dispatch(evs)
     elseif t == "urc" then
       self:_on_urc(ev.line, ev.decoded)
     elseif t == "unknown" or t == "late" then
-      self:_emit("unknown", ev.line, t)
+      -- redact: an echo of AT+NCDPOPEN nobody claimed would carry the PSK
+      self:_emit("unknown", trace.redact(ev.line), t)
     elseif t == "overflow" then
       self:_emit("overflow", ev.line)
     elseif t == "reboot" then

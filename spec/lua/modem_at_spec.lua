@@ -263,4 +263,38 @@ function TestAt:test_fd_and_tostring_for_embedding()
   lu.assertStrContains(tostring(m), "bc260y.Modem(")
 end
 
+function TestAt:test_late_answer_and_unresponsive_module_are_events()
+  setup({engine = {first_byte = 0.15, total = 0.3, settle = 0.2, unresponsive_after = 2}})
+  local unknown, unresponsive = {}, 0
+  m:on("unknown", function(line, kind) unknown[#unknown + 1] = line .. "/" .. kind end)
+  m:on("unresponsive", function() unresponsive = unresponsive + 1 end)
+  -- the answer comes after the first-byte timeout (0.15 s), inside the settle time
+  -- (0.2 s more): a late line
+  p:expect("AT+X"):sleep(0.22):reply("\r\nOK\r\n")
+  local r, _, code = m:at("AT+X")
+  lu.assertNil(r)
+  lu.assertEquals(code, "timeout")
+  p:finish()
+  settle(0.1)
+  lu.assertEquals(unknown, {"OK/late"})
+  -- the late reply showed the module alive; two silent commands in a row then make
+  -- it unresponsive
+  p:expect("AT+Y"):expect("AT+Z")
+  lu.assertNil(m:at("AT+Y"))
+  lu.assertEquals(unresponsive, 0)
+  lu.assertNil(m:at("AT+Z"))
+  settle(0.05)
+  lu.assertEquals(unresponsive, 1)
+end
+
+function TestAt:test_counters_count_commands_and_bytes()
+  setup()
+  p:ok("AT", nil)
+  assert(m:at("AT"))
+  local c = m:counters()
+  lu.assertEquals(c.commands, 1)
+  lu.assertEquals(c.bytes_out, 3)
+  lu.assertEquals(c.bytes_in, 6)
+end
+
 os.exit(lu.LuaUnit.run())

@@ -440,4 +440,28 @@ function TestPlatform:test_error_without_handler_goes_to_stderr_and_off_stops_a_
   lu.assertStrContains(table.concat(lines), "nobody listens")
 end
 
+function TestPlatform:test_disconnect_keeps_the_port_open_for_a_new_connect()
+  connected()
+  p:ok("AT+NCDPCLOSE"):ok("AT+NMSTATUS?", "+NMSTATUS: DEREGISTERED")
+  lu.assertTrue(m:disconnect())
+  lu.assertFalse(m:state().registered)
+  lu.assertFalse(m:state().closed)
+  p:script_connect()
+  lu.assertTrue(m:connect({host = "221.229.214.202", port = 5683}))
+  lu.assertTrue(p:finish())
+end
+
+function TestPlatform:test_disconnect_while_connecting_is_refused()
+  setup()
+  p:ok('AT+NCDPOPEN="1.2.3.4",5683'):sleep(0.1):reply("\r\n+QLWEVTIND: 0\r\n\r\n+QLWEVTIND: 3\r\n")
+  local code
+  bc260y.run(function()
+    bc260y.spawn(function() m:connect({host = "1.2.3.4", port = 5683}) end)
+    bc260y.sleep(0.03)
+    code = select(3, m:disconnect())
+    bc260y.sleep(0.15)
+  end)
+  lu.assertEquals(code, "state")
+end
+
 os.exit(lu.LuaUnit.run())
