@@ -392,7 +392,8 @@ end
 
 TestCli = {}
 
-function TestCli:test_bc260y_sim_process_serves_and_stops_on_sigint()
+-- `bc260y sim` as its own process: serve an AT session, then end cleanly on a signal.
+local function serve_then_stop(signal)
   local cmd = [[sh -c 'echo $$; exec lua5.4 -e "os.exit(require(\"bc260y.sim.cli\").main({\"--speed\", \"20\", \"--imei\", \"861234567890124\"}))"' 2>&1; echo "status $?"]]
   local p = assert(io.popen(cmd, "r"))
   local pid = p:read("l")
@@ -413,10 +414,18 @@ function TestCli:test_bc260y_sim_process_serves_and_stops_on_sigint()
   end
   lu.assertStrContains(got, "+CGSN: 861234567890124")
   port:close()
-  os.execute("kill -INT " .. pid)
+  os.execute("kill -" .. signal .. " " .. pid)
   local rest = p:read("a")
   p:close()
   lu.assertStrContains(rest, "status 0")
+end
+
+function TestCli:test_bc260y_sim_process_serves_and_stops_on_sigint()
+  serve_then_stop("INT")
+end
+
+function TestCli:test_bc260y_sim_process_serves_and_stops_on_sigterm()
+  serve_then_stop("TERM")
 end
 
 function TestCli:test_script_drives_the_platform()

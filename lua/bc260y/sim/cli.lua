@@ -98,16 +98,20 @@ function cli.main(argv, out, err)
     end
     loop.spawn_protected(function(msg) err:write("bc260y sim: script: ", msg, "\n") end, chunk, s)
   end
-  -- SIGINT interrupts poll(2); the standalone interpreter then raises "interrupted!" in
-  -- Lua, which ends the loop here so the pty is closed properly.
+  -- SIGINT and SIGTERM arrive through a signalfd the loop watches, so the pty is closed
+  -- properly and the process exits 0 either way.
+  local core = require("bc260y.core")
+  local sigfd = assert(core.signal_fd({"INT", "TERM"}))
+  local stopped = false
+  loop.watch(sigfd, function()
+    if core.read_signal(sigfd) then stopped = true end
+  end)
   local status = 0
-  while not s.closed do
+  while not s.closed and not stopped do
     local okstep, e = pcall(loop.step, nil)
     if not okstep then
-      if not tostring(e):find("interrupted", 1, true) then
-        err:write("bc260y sim: ", tostring(e), "\n")
-        status = 1
-      end
+      err:write("bc260y sim: ", tostring(e), "\n")
+      status = 1
       break
     end
   end
