@@ -9,13 +9,6 @@
 #include <string.h>
 
 #include "bc260y.h"
-/* Compiled in rather than taken from bc260y_core (built without fuzzer instrumentation):
- * with the archive's objects libFuzzer saw 31 edges, the harness alone. Every symbol of
- * these files is then defined here, so their archive members are never pulled in. */
-#include "../../core/bc260y_build.c"
-#include "../../core/bc260y_decode.c"
-#include "../../core/bc260y_urc.c"
-#include "../../core/hex.c"
 
 static void check(int ok) {
   if (!ok) abort();
