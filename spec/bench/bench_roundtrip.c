@@ -6,8 +6,9 @@
  * pty pair and forks a minimal responder on the master end (reads lines, answers each
  * with "\r\nOK\r\n"). The baseline is a plain C loop on the slave end: write "AT\r", poll,
  * read until "OK\r\n". The Lua side is spec/bench/roundtrip_client.lua, exec'd as a child
- * lua5.4 on the same slave path; it times its own loop and reports the round-trip rate
- * and the resident memory (VmRSS) of the Lua process with one modem open. Both rates come
+ * lua5.4 on the same slave path and driven over pipes; it times its own rounds and
+ * reports the resident memory (VmRSS) of the Lua process with one modem open. The two
+ * sides alternate in short rounds so that load changes hit both alike. Both rates come
  * from the same responder and the same kernel path, so the ratio isolates what the
  * library adds (engine, loop, futures, Lua) over a bare write/read.
  *
@@ -171,69 +172,94 @@ int main(int argc, char **argv) {
     responder(master);
   }
 
-  /* Phase 1: raw C on the slave. A warm-up first so both phases start hot. */
-  raw_client(keep, n / 10 + 1);
-  double raw_rate = raw_client(keep, n);
-
-  /* Phase 2: the Lua API, in a child lua5.4, on the same slave path. The parent's own
-   * slave fd stays idle meanwhile. */
-  int out[2];
-  if (pipe(out) != 0) die("pipe");
+  /* The Lua side: a child lua5.4 on the same slave path, driven over pipes: it reads a
+   * count on stdin, does that many m:at("AT") round trips, and answers the seconds they
+   * took. The two sides then alternate in short rounds (C, Lua, C, Lua...), so that load
+   * changes on a shared machine hit both alike; each rate is total trips / total time. */
+  int to_lua[2], from_lua[2];
+  if (pipe(to_lua) != 0 || pipe(from_lua) != 0) die("pipe");
   pid_t lua_pid = fork();
   if (lua_pid < 0) die("fork");
   if (lua_pid == 0) {
-    char lpath[PATH_MAX * 2 + 64], cpath[PATH_MAX + 32], script[PATH_MAX + 64], count[32];
+    char lpath[PATH_MAX * 2 + 64], cpath[PATH_MAX + 32], script[PATH_MAX + 64];
     snprintf(lpath, sizeof lpath, "%s/lua/?.lua;%s/lua/?/init.lua;;", source, source);
     snprintf(cpath, sizeof cpath, "%s/lua/?.so;;", binary);
     snprintf(script, sizeof script, "%s/spec/bench/roundtrip_client.lua", source);
-    snprintf(count, sizeof count, "%ld", n);
     setenv("LUA_PATH", lpath, 1);
     setenv("LUA_CPATH", cpath, 1);
-    dup2(out[1], 1);
-    close(out[0]);
-    close(out[1]);
+    dup2(to_lua[0], 0);
+    dup2(from_lua[1], 1);
+    close(to_lua[0]);
+    close(to_lua[1]);
+    close(from_lua[0]);
+    close(from_lua[1]);
     close(master);
     close(keep);
-    execlp(lua, lua, script, path, count, (char *)NULL);
+    execlp(lua, lua, script, path, (char *)NULL);
     perror("exec lua5.4");
     _exit(127);
   }
-  close(out[1]);
-  char report[1024];
-  size_t got = 0;
-  for (;;) {
-    ssize_t r = read(out[0], report + got, sizeof report - 1 - got);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    got += (size_t)r;
-    if (got >= sizeof report - 1) break;
+  close(to_lua[0]);
+  close(from_lua[1]);
+  FILE *lua_in = fdopen(to_lua[1], "w");
+  FILE *lua_out = fdopen(from_lua[0], "r");
+  if (!lua_in || !lua_out) die("fdopen");
+  char line[256];
+  double rss_kib = 0, rss_after_kib = 0;
+  /* The first line: the resident memory with one modem open. */
+  if (!fgets(line, sizeof line, lua_out) || sscanf(line, "rss_open_kib=%lf", &rss_kib) != 1) {
+    fprintf(stderr, "bench_roundtrip: the Lua side did not start: %s\n", line);
+    return 1;
   }
-  report[got] = 0;
-  close(out[0]);
+
+  const long rounds = 20;
+  long per_round = n / rounds > 0 ? n / rounds : 1;
+  double raw_time = 0, lua_time = 0;
+  long raw_trips = 0, lua_trips = 0;
+  /* warm-up of both sides, not counted */
+  raw_client(keep, per_round);
+  fprintf(lua_in, "%ld\n", per_round);
+  fflush(lua_in);
+  if (!fgets(line, sizeof line, lua_out)) die("lua warm-up");
+  for (long r = 0; r < rounds; r++) {
+    double t0 = now_s();
+    raw_client(keep, per_round);
+    raw_time += now_s() - t0;
+    raw_trips += per_round;
+    fprintf(lua_in, "%ld\n", per_round);
+    fflush(lua_in);
+    double secs = 0;
+    if (!fgets(line, sizeof line, lua_out) || sscanf(line, "secs=%lf", &secs) != 1) {
+      fprintf(stderr, "bench_roundtrip: the Lua side failed: %s\n", line);
+      return 1;
+    }
+    lua_time += secs;
+    lua_trips += per_round;
+  }
+  fprintf(lua_in, "q\n");
+  fflush(lua_in);
+  if (fgets(line, sizeof line, lua_out)) sscanf(line, "rss_after_kib=%lf", &rss_after_kib);
+  fclose(lua_in);
+  fclose(lua_out);
   int status = 0;
   waitpid(lua_pid, &status, 0);
   close(keep);
   kill(resp, SIGTERM);
   waitpid(resp, NULL, 0);
   close(master);
-
-  double lua_rate = 0, rss_kib = 0, rss_after_kib = 0;
-  const char *p = strstr(report, "lua_rate=");
-  if (p) lua_rate = strtod(p + 9, NULL);
-  p = strstr(report, "rss_open_kib=");
-  if (p) rss_kib = strtod(p + 13, NULL);
-  p = strstr(report, "rss_after_kib=");
-  if (p) rss_after_kib = strtod(p + 14, NULL);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0 || lua_rate <= 0) {
-    fprintf(stderr, "bench_roundtrip: the Lua side failed (status %d): %s\n", status, report);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    fprintf(stderr, "bench_roundtrip: the Lua side exited with status %d\n", status);
     return 1;
   }
 
+  double raw_rate = (double)raw_trips / raw_time, lua_rate = (double)lua_trips / lua_time;
   double ratio = lua_rate / raw_rate;
-  printf("bench_roundtrip: %ld AT/OK round trips over a pty against a C responder\n", n);
-  printf("  raw C write/read : %10.0f round trips/s\n", raw_rate);
+  printf("bench_roundtrip: %ld AT/OK round trips each way over a pty against a C responder,\n"
+         "  in %ld alternating rounds of %ld\n", raw_trips, rounds, per_round);
+  printf("  raw C write/read   : %10.0f round trips/s\n", raw_rate);
   printf("  Lua API m:at(\"AT\"): %10.0f round trips/s\n", lua_rate);
-  printf("  ratio Lua/raw C  : %10.2f   (target >= 0.50) %s\n", ratio, ratio >= 0.5 ? "ok" : "BELOW TARGET");
+  printf("  ratio Lua/raw C    : %10.2f   (target >= 0.50) %s\n", ratio,
+         ratio >= 0.5 ? "ok" : "BELOW TARGET");
   printf("  RSS, Lua process with one open modem: %.0f KiB (%.2f MiB; target < 4 MiB) %s\n",
          rss_kib, rss_kib / 1024.0, rss_kib < 4096 ? "ok" : "ABOVE TARGET");
   printf("  RSS after the round trips           : %.0f KiB\n", rss_after_kib);
