@@ -898,6 +898,7 @@ function Modem:receive(opts)
   opts = check_table(opts, "receive", 2)
   local timeout = check_timeout(opts.timeout, "receive", nil, 2)
   local deadline = timeout and now() + timeout
+  local first = true
   while true do
     local data = self.inbox:pop()
     if data then return data end
@@ -905,26 +906,26 @@ function Modem:receive(opts)
     if self.inbox:has_handlers() then
       return nil, "downlink handlers are registered: downlinks go to them, not to receive", "state"
     end
-    if self.receive_mode ~= 1 and not self:_is_busy() then
-      -- The buffer modes: take the oldest message from the module, only as asked.
+    if not first and deadline and now() >= deadline then
+      return nil, "no downlink in time", "timeout"
+    end
+    -- The buffer modes: take the oldest message from the module, only as asked: at the
+    -- first look, after an indication (mode 2), and at every poll (mode 0).
+    local mode = self.receive_mode
+    if mode ~= 1 and not self:_is_busy() and (first or mode == 0 or self._indicated) then
       self._indicated = false
       local got, msg, code = self:_nmgr()
       if got then return got end
       if got == nil then return nil, msg, code end
-      if self.inbox:count() > 0 then
-        -- arrived while AT+NMGR ran (a redelivery): take it on the next round
-        goto continue
-      end
     end
-    do
+    first = false
+    if self.inbox:count() == 0 then
       local left = deadline and deadline - now()
       if left and left <= 0 then return nil, "no downlink in time", "timeout" end
       local wait = left
-      if self.receive_mode == 0 then wait = math.min(left or math.huge, self.opts.poll) end
-      if self.receive_mode == 2 and self._indicated then wait = 0 end
-      if wait == nil or wait > 0 then self._changed:wait(wait) end
+      if mode == 0 then wait = math.min(left or math.huge, self.opts.poll) end
+      if not (mode == 2 and self._indicated) then self._changed:wait(wait) end
     end
-    ::continue::
   end
 end
 

@@ -199,4 +199,16 @@ function TestDownlink:test_a_malformed_downlink_is_reported_not_lost_silently()
   lu.assertNil(m:receive({timeout = 0.05}))
 end
 
+function TestDownlink:test_indicate_mode_receive_asks_the_module_once_without_an_indication()
+  setup()
+  mode(2)
+  p:ok("AT+NMGR")
+  local r, _, code = m:receive({timeout = 0.15})
+  lu.assertNil(r)
+  lu.assertEquals(code, "timeout")
+  lu.assertTrue(p:finish())
+  -- no further AT+NMGR: a sleeping module is not woken for nothing
+  lu.assertEquals(p:unexpected(), {})
+end
+
 os.exit(lu.LuaUnit.run())
