@@ -297,4 +297,29 @@ function TestAt:test_counters_count_commands_and_bytes()
   lu.assertEquals(c.bytes_in, 6)
 end
 
+function TestAt:test_partial_writes_are_finished_when_the_port_drains()
+  setup()
+  -- A port that takes at most 3 bytes per write and every other time none at all (as a
+  -- full UART would): the command must still arrive whole, once.
+  local real = m.port
+  local calls = 0
+  m.port = {
+    write = function(_, bytes)
+      calls = calls + 1
+      if calls % 2 == 0 then return 0 end
+      return real:write(bytes:sub(1, 3))
+    end,
+    read = function(_, ...) return real:read(...) end,
+    close = function() return real:close() end,
+    fd = function() return real:fd() end,
+    name = function() return real:name() end,
+  }
+  p:ok("AT+CGSN=1", "+CGSN: 869999999999999")
+  local r = assert(m:at("AT+CGSN=1"))
+  lu.assertEquals(r.lines, {"+CGSN: 869999999999999"})
+  lu.assertEquals(calls, 7) -- 10 bytes: 3+0+3+0+3+0+1
+  lu.assertTrue(p:finish())
+  lu.assertEquals(p.lines, {"AT+CGSN=1"})
+end
+
 os.exit(lu.LuaUnit.run())
