@@ -17,8 +17,9 @@
 --                                       wakes the current waiters (a notify with no waiter is lost)
 --   loop.future()                       f:set(...) once; f:get(timeout) -> the values, at once
 --                                       when already set (nothing is lost)
---   loop.step(timeout)                  one poll + run what is ready; false when nothing can
---                                       ever happen (no task runnable, no fd, no timer)
+--   loop.step(timeout[, stop])          one poll + run what is ready; false when nothing can
+--                                       ever happen (no task runnable, no fd, no timer);
+--                                       returns before polling once stop() is true
 --   loop.run(fn, ...)                   run fn as a task, and the loop until no task is left
 local core = require("bc260y.core")
 
@@ -163,8 +164,9 @@ local function suspend(setup, timeout)
   if task then
     result = pack(coroutine.yield())
   else
+    local function is_done() return done end
     while not done do
-      if not step(nil) and not done then
+      if not step(nil, is_done) and not done then
         error("bc260y.loop: waiting for something that can never happen (no fd, timer or task)", 2)
       end
     end
@@ -291,9 +293,11 @@ end
 
 -- One iteration: runs ready tasks, then polls for at most timeout seconds (nil: until
 -- something happens) and dispatches fds and timers. Returns false when there is nothing
--- that could ever happen.
-step = function(timeout)
+-- that could ever happen. stop (optional): when the ready tasks made it true, return at
+-- once instead of blocking in poll for something nobody waits for any more.
+step = function(timeout, stop)
   run_runnable()
+  if stop and stop() then return true end
   local rfds, wfds = {}, {}
   for fd in pairs(readers) do rfds[#rfds + 1] = fd end
   for fd in pairs(writers) do wfds[#wfds + 1] = fd end
@@ -340,8 +344,9 @@ function loop.run(fn, ...)
   if loop.current() then return fn(...) end -- already inside the loop
   local results
   local main = loop.spawn(function(...) results = pack(fn(...)) end, ...)
-  while not main.done or alive > 0 do
-    if not step(nil) then
+  local function finished() return main.done and alive == 0 end
+  while not finished() do
+    if not step(nil, finished) then
       if alive > 0 then
         error(("bc260y.loop: %d task(s) wait for something that can never happen"):format(alive), 2)
       end

@@ -122,6 +122,27 @@ function TestLoop:test_unprotected_error_keeps_other_ready_tasks()
   lu.assertTrue(ran)
 end
 
+function TestLoop:test_run_returns_when_the_last_task_ends_while_an_fd_is_watched()
+  -- The last tasks finish in the step's first batch while a watcher stays: run must not
+  -- then block in poll for an fd nobody waits on.
+  local master = assert(core.open_pty())
+  local h = loop.watch(master:fd(), function() master:read() end)
+  local s = loop.signal()
+  local woke = false
+  loop.run(function()
+    loop.spawn(function() s:wait(); woke = true end)
+    loop.sleep(0.01)
+    s:notify()
+  end)
+  lu.assertTrue(woke)
+  -- the same outside any task: a blocking wait ends when its value arrives
+  local f = loop.future()
+  loop.timer(0.01, function() f:set(1) end)
+  lu.assertEquals(f:get(), 1)
+  h:cancel()
+  master:close()
+end
+
 function TestLoop:test_deadlock_is_reported_not_hung()
   local s = loop.signal()
   local ok, err = pcall(loop.run, function() s:wait() end)

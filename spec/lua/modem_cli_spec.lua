@@ -135,4 +135,17 @@ function TestCli:test_open_sim_gives_a_modem_or_a_clear_error()
   end
 end
 
+function TestCli:test_the_build_tree_wrapper_runs_straight_after_make()
+  local bin = os.getenv("BC260Y_BINARY_DIR")
+  if not bin then return lu.skip("BC260Y_BINARY_DIR not set (run under ctest)") end
+  local script = tmpname()
+  write(script, 'print(require("bc260y").version)\n')
+  -- no LUA_PATH / LUA_CPATH: the wrapper sets them itself
+  local f = assert(io.popen(("env -u LUA_PATH -u LUA_CPATH %s/bin/bc260y run %s 2>&1; echo rc=$?"):format(bin, script)))
+  local out = f:read("a")
+  f:close()
+  os.remove(script)
+  lu.assertStrMatches(out, "%d+%.%d+%.%d+\nrc=0\n")
+end
+
 os.exit(lu.LuaUnit.run())
