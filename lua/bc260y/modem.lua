@@ -563,10 +563,19 @@ function Modem:_result(ev, text)
   return nil, ("%s: unexpected result %s"):format(what, tostring(r)), "error"
 end
 
+-- Seconds of module time as seconds of real time. Waits for the module's own doings
+-- (registration, CON acknowledgement, deregistration, downlinks, polling) follow the
+-- in-process virtual module's time scale, so a 126 s registration timeout at speed 1000
+-- lasts 0.126 s; on real hardware the scale is 1.
+function Modem:_real(seconds)
+  local clock = self.sim and self.sim.clock
+  return seconds / (clock and clock.speed or 1)
+end
+
 function Modem:_may_be_asleep()
   if self.sleeping then return true end
   return self._sleep ~= nil and self._sleep ~= 0
-    and now() - self.last_rx > self.opts.sleep_guard
+    and now() - self.last_rx > self:_real(self.opts.sleep_guard)
 end
 
 -- Runs the wake hook, then AT until OK (the first bytes after deep sleep can be lost).
@@ -678,11 +687,11 @@ function Modem:init(opts)
     d = find_kind(r.lines, "cgpaddr")
     if d and d.ip and d.ip ~= "" then self.ip = d.ip end
     if self.ip then break end
-    local left = t0 + timeout - now()
+    local left = t0 + self:_real(timeout) - now()
     if left <= 0 then
       return nil, ("no IP address after %g s (not attached to the network)"):format(timeout), "timeout"
     end
-    self._changed:wait(math.min(self.opts.poll, left))
+    self._changed:wait(math.min(self:_real(self.opts.poll), left))
     if self.closed then return self:_closed_error() end
   end
   info.ip = self.ip
@@ -775,7 +784,7 @@ function Modem:connect(opts)
       self._connecting = nil
       return self:_closed_error()
     end
-    local left = t0 + timeout - now()
+    local left = t0 + self:_real(timeout) - now()
     if left <= 0 then
       self._connecting = nil
       return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
@@ -821,7 +830,7 @@ function Modem:send(data, opts)
     if rec.ok then self._con = nil; return true end
     if rec.failed then self._con = nil; return nil, rec.failed[1], rec.failed[2] end
     if self.closed then self._con = nil; return self:_closed_error() end
-    local left = t0 + timeout - now()
+    local left = t0 + self:_real(timeout) - now()
     if left <= 0 then
       self._con = nil
       return nil, ("no CON acknowledgement (+QLWEVTIND: 4) within %g s"):format(timeout), "timeout"
@@ -886,7 +895,7 @@ function Modem:_schedule_poll()
   if self._poll_timer or self.closed or self.receive_mode ~= 0 or not self.inbox:has_handlers() then
     return
   end
-  self._poll_timer = loop.timer(self.opts.poll, function()
+  self._poll_timer = loop.timer(self:_real(self.opts.poll), function()
     self._poll_timer = nil
     if self.closed or self.receive_mode ~= 0 or not self.inbox:has_handlers() then return end
     self:_kick_drain()
@@ -897,7 +906,7 @@ end
 function Modem:receive(opts)
   opts = check_table(opts, "receive", 2)
   local timeout = check_timeout(opts.timeout, "receive", nil, 2)
-  local deadline = timeout and now() + timeout
+  local deadline = timeout and now() + self:_real(timeout)
   local first = true
   while true do
     local data = self.inbox:pop()
@@ -923,7 +932,7 @@ function Modem:receive(opts)
       local left = deadline and deadline - now()
       if left and left <= 0 then return nil, "no downlink in time", "timeout" end
       local wait = left
-      if mode == 0 then wait = math.min(left or math.huge, self.opts.poll) end
+      if mode == 0 then wait = math.min(left or math.huge, self:_real(self.opts.poll)) end
       if not (mode == 2 and self._indicated) then self._changed:wait(wait) end
     end
   end
@@ -1001,11 +1010,11 @@ function Modem:disconnect(opts)
       self.registered, self.observed = false, false
       return true
     end
-    local left = t0 + timeout - now()
+    local left = t0 + self:_real(timeout) - now()
     if left <= 0 then
       return nil, ("still %s %g s after AT+NCDPCLOSE"):format(s, timeout), "timeout"
     end
-    loop.sleep(math.min(self.opts.poll, left))
+    loop.sleep(math.min(self:_real(self.opts.poll), left))
     if self.closed then return self:_closed_error() end
   end
 end

@@ -63,6 +63,27 @@ function TestModemSession:test_con_without_acknowledgement()
   end)
 end
 
+function TestModemSession:test_module_time_waits_follow_the_time_scale()
+  -- A registration that times out on the platform: the module reports +QLWEVTIND: 1
+  -- after its own 126 s, which at speed 50 is 2.5 s, not two minutes.
+  with_modem({}, function(m, s)
+    assert(m:init())
+    s.platform:set_registration("timeout")
+    local t0 = bc260y.now()
+    local ok, _, code = m:connect{host = "221.229.214.202", port = 5683, timeout = 200}
+    lu.assertNil(ok)
+    lu.assertEquals(code, "rejected")
+    lu.assertTrue(bc260y.now() - t0 < 126 / SPEED * 2, "took " .. (bc260y.now() - t0))
+    -- receive's timeout is module time too: 30 s at speed 50 is 0.6 s
+    t0 = bc260y.now()
+    local data, _, rcode = m:receive{timeout = 30}
+    lu.assertNil(data)
+    lu.assertEquals(rcode, "timeout")
+    local took = bc260y.now() - t0
+    lu.assertTrue(took >= 30 / SPEED * 0.9 and took < 30 / SPEED * 3, "took " .. took)
+  end)
+end
+
 TestModemFaults = {}
 
 function TestModemFaults:test_garbage_is_an_unknown_line_and_the_module_still_answers()
