@@ -168,4 +168,4 @@ function TestLoop:test_step_returns_false_when_nothing_can_happen()
   lu.assertFalse(loop.step(nil))
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

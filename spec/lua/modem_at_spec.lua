@@ -322,4 +322,4 @@ function TestAt:test_partial_writes_are_finished_when_the_port_drains()
   lu.assertEquals(p.lines, {"AT+CGSN=1"})
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

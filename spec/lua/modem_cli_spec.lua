@@ -148,4 +148,4 @@ function TestCli:test_the_build_tree_wrapper_runs_straight_after_make()
   lu.assertStrMatches(out, "%d+%.%d+%.%d+\nrc=0\n")
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

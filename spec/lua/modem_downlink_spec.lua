@@ -211,4 +211,4 @@ function TestDownlink:test_indicate_mode_receive_asks_the_module_once_without_an
   lu.assertEquals(p:unexpected(), {})
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

@@ -130,4 +130,4 @@ function TestInbox:test_bad_limit_is_refused()
   lu.assertErrorMsgContains("limit", inbox.new, {limit = 1.5})
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

@@ -464,4 +464,4 @@ function TestPlatform:test_disconnect_while_connecting_is_refused()
   lu.assertEquals(code, "state")
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

@@ -59,4 +59,4 @@ function TestModem:test_the_design_example_blocking_with_receive()
   p:close()
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

@@ -74,4 +74,4 @@ function TestTrace:test_sink_true_writes_timestamp_direction_and_printable_line(
   lu.assertIs(trace.sink(fn), fn)
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

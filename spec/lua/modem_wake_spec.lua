@@ -131,4 +131,4 @@ function TestWake:test_sleep_enabled_and_idle_means_it_may_sleep()
   lu.assertTrue(p:finish())
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

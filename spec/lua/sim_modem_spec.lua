@@ -207,4 +207,4 @@ function TestModemFaults:test_data_refused_during_dfota()
   end)
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

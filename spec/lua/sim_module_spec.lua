@@ -699,4 +699,4 @@ function TestTranscripts:test_replayer_reports_a_mismatch()
   lu.assertStrContains(err, "SOMETHING_ELSE")
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)

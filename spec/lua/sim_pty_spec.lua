@@ -471,4 +471,4 @@ function TestCli:test_bad_options()
   lu.assertStrContains(table.concat(buf), "usage: bc260y sim")
 end
 
-os.exit(lu.LuaUnit.run())
+os.exit(lu.LuaUnit.run(), true)
