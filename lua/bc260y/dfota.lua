@@ -1,0 +1,504 @@
+-- bc260y.dfota: the DFOTA procedure of the guide's chapter 5 as a state machine over a
+-- Modem. The platform drives the update; the host's part is to keep out of its way and
+-- to register again at the end:
+--   QSCLK=0 (deep sleep off before any DFOTA work, guide 5.3.3) -> registered and observed
+--   -> the job starts (+QLWEVTIND: 8, at registration or after uplinks: trigger) ->
+--   DOWNLOAD START -> DOWNLOADING,<bytes> ... -> DOWNLOAD,0 -> START -> UPDATING,<n>% ...
+--   -> END,0 -> the module reboots by itself -> the host registers again with the same
+--   parameters -> +QLWEVTIND: 3 -> +QLWEVTIND: 9 (the platform read the result and
+--   cancelled the /5/0/3 observation): done.
+-- DOWNLOAD,2/4/9 and END,<n != 0> end the job; normal work resumes at once. From DOWNLOAD
+-- START until the update ends (the reboot after END,0) the Modem refuses data calls with
+-- code "busy", and this module never resets the module or powers it off.
+--
+--   local dfota = require("bc260y.dfota")
+--   local r = dfota.run(m, {host = "221.229.214.202", port = 5683, lifetime = 86400,
+--                           on_stage = function(stage, value, r) ... end})
+--   r.ok, r.outcome ("updated" | "unconfirmed" | "download_failed" | "update_failed" |
+--   "interrupted" | "no_job" | "timeout" | "error"), r.reason, r.code, r.stages
+--   ({stage=, value=, time=}...), r.timings (host seconds), r.bytes, r.percent,
+--   r.revision_before, r.revision_after
+--
+--   local job = dfota.new(m, opts)  -- listens from now on (nothing is missed), sends nothing
+--   job:run()                       -- one procedure; may be called again for a later job
+--   job:close()                     -- stops listening
+--   dfota.trigger(m, opts)          -- uplinks until a job starts: true, tries | nil, msg, code
+--
+-- Stages reported to on_stage, in order: "registered" (our own registration), "observed"
+-- (+QLWEVTIND: 8), "download_start", "downloading" (bytes so far), "downloaded",
+-- "download_failed" (error code), "update_start", "updating" (percent), "ended" (END
+-- code), "rebooted", "reregistered", "unobserved" (+QLWEVTIND: 9), then "done" (outcome).
+-- Timeouts are in module seconds (the virtual module's time scale applies, as for every
+-- wait of the Modem).
+local loop = require("bc260y.loop")
+
+local now = loop.now
+
+local dfota = {}
+
+-- The guide's error codes for DOWNLOAD,<err> and END,<err> (chapter 3.6 / 3.9).
+dfota.DOWNLOAD_ERRORS = {
+  [2] = "out of memory",
+  [4] = "the download link was lost",
+  [9] = "invalid package URI",
+}
+dfota.END_ERRORS = {[255] = "the update failed"}
+
+local DEFAULTS = {
+  start_wait = 10,       -- after registration, wait this long for the job before triggering
+  stall_timeout = 300,   -- longest silence between two FOTA lines while a job runs
+  reboot_timeout = 120,  -- END,0 to the boot banner
+  register_tries = 3,    -- re-registration attempts after the update
+  result_timeout = 120,  -- re-registered to +QLWEVTIND: 9
+}
+
+local TRIGGER_DEFAULTS = {data = "\0", con = false, rai = 0, tries = 3, wait = 30}
+
+local function check_number(v, name, default)
+  if v == nil then return default end
+  if type(v) ~= "number" or not (v > 0) then
+    error(("dfota: %s must be a number > 0"):format(name), 4)
+  end
+  return v
+end
+
+local function check_trigger(t)
+  if t == false then return false end
+  if t == nil then t = {} end
+  if type(t) ~= "table" then error("dfota: trigger must be a table or false", 4) end
+  local out = {}
+  for k, v in pairs(TRIGGER_DEFAULTS) do out[k] = v end
+  for k, v in pairs(t) do
+    if TRIGGER_DEFAULTS[k] == nil then error(("dfota: unknown trigger option '%s'"):format(tostring(k)), 4) end
+    out[k] = v
+  end
+  if type(out.data) ~= "string" or #out.data < 1 or #out.data > 1024 then
+    error("dfota: trigger data must be 1..1024 bytes", 4)
+  end
+  if type(out.con) ~= "boolean" then error("dfota: trigger con must be a boolean", 4) end
+  if math.type(out.rai) ~= "integer" or out.rai < 0 or out.rai > 2 then
+    error("dfota: trigger rai must be 0, 1 or 2", 4)
+  end
+  if math.type(out.tries) ~= "integer" or out.tries < 1 then
+    error("dfota: trigger tries must be a positive integer", 4)
+  end
+  check_number(out.wait, "trigger wait", 1)
+  return out
+end
+
+local KNOWN = {host = true, port = true, psk = true, lifetime = true, trigger = true,
+               on_stage = true, start_wait = true, stall_timeout = true,
+               reboot_timeout = true, register_tries = true, result_timeout = true,
+               connect_timeout = true}
+
+local function check_options(opts)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then error("dfota: options must be a table", 3) end
+  for k in pairs(opts) do
+    if not KNOWN[k] then error(("dfota: unknown option '%s'"):format(tostring(k)), 3) end
+  end
+  local o = {}
+  if type(opts.host) ~= "string" or opts.host == "" or opts.host:find('[\r\n"]') then
+    -- Needed to register again after the update's reboot (guide 5.3.2.2).
+    error("dfota: host must be the platform address the device registers with", 3)
+  end
+  o.host, o.port, o.psk = opts.host, opts.port, opts.psk
+  if o.port ~= nil and (math.type(o.port) ~= "integer" or o.port < 0 or o.port > 65535) then
+    error("dfota: port must be an integer 0..65535", 3)
+  end
+  if opts.lifetime ~= nil and (math.type(opts.lifetime) ~= "integer" or opts.lifetime < 0
+      or opts.lifetime > 2592000) then
+    error("dfota: lifetime must be an integer 0..2592000", 3)
+  end
+  o.lifetime = opts.lifetime
+  if opts.on_stage ~= nil and type(opts.on_stage) ~= "function" then
+    error("dfota: on_stage must be a function", 3)
+  end
+  o.on_stage = opts.on_stage
+  for k, v in pairs(DEFAULTS) do o[k] = check_number(opts[k], k, v) end
+  if math.type(o.register_tries) ~= "integer" then error("dfota: register_tries must be an integer", 3) end
+  o.connect_timeout = opts.connect_timeout and check_number(opts.connect_timeout, "connect_timeout")
+  o.trigger = check_trigger(opts.trigger)
+  return o
+end
+
+---------------------------------------------------------------------------------------
+-- A listener: the URCs that matter here and the boot banner, queued in arrival order so
+-- that nothing is missed between two waits.
+
+local Listener = {}
+Listener.__index = Listener
+
+local function listen(m)
+  -- head/tail counters, not #queue: the consumed front is nil and # of a table with
+  -- holes is not the count.
+  local self = setmetatable({m = m, queue = {}, head = 1, tail = 0, signal = loop.signal()}, Listener)
+  local function push(ev)
+    ev.time = now()
+    self.tail = self.tail + 1
+    self.queue[self.tail] = ev
+    self.signal:notify()
+  end
+  self.handles = {
+    m:on("urc", function(_, d)
+      if not d then return end
+      if d.kind == "fota" then
+        push({kind = "fota", stage = d.stage, value = d.value})
+      elseif d.kind == "qlwevtind" then
+        push({kind = "qlwevtind", value = d.value})
+      end
+    end),
+    m:on("reboot", function() push({kind = "reboot"}) end),
+  }
+  return self
+end
+
+-- The next queued event, waiting at most `timeout` real seconds: ev | nil, "timeout" |
+-- nil, "closed".
+function Listener:next(timeout)
+  local deadline = now() + timeout
+  while true do
+    if self.head <= self.tail then
+      local ev = self.queue[self.head]
+      self.queue[self.head] = nil
+      self.head = self.head + 1
+      return ev
+    end
+    if self.m.closed then return nil, "closed" end
+    local left = deadline - now()
+    if left <= 0 then return nil, "timeout" end
+    -- Slices of at most 1 s: a Modem closed meanwhile says nothing to this signal.
+    self.signal:wait(math.min(left, 1))
+  end
+end
+
+function Listener:peek_started()
+  for i = self.head, self.tail do
+    local ev = self.queue[i]
+    if (ev.kind == "qlwevtind" and ev.value == 8)
+       or (ev.kind == "fota" and ev.stage == "download_start") then return true end
+  end
+  return false
+end
+
+function Listener:close()
+  for _, h in ipairs(self.handles) do h:off() end
+  self.handles = {}
+end
+
+local function is_start(ev)
+  return (ev.kind == "qlwevtind" and ev.value == 8)
+    or (ev.kind == "fota" and (ev.stage == "download_start" or ev.stage == "downloading"))
+end
+
+-- Module seconds as real seconds (the in-process virtual module's time scale).
+local function real(m, s)
+  if m._real then return m:_real(s) end
+  return s
+end
+
+-- Sends uplinks until a start event is queued in L or `t.tries` uplinks went unanswered.
+local function trigger_with(m, L, t)
+  for i = 1, t.tries do
+    if L:peek_started() then return true, i - 1 end
+    local ok, msg, code = m:send(t.data, {con = t.con, rai = t.rai})
+    if not ok then
+      if code == "busy" and L:peek_started() then return true, i end
+      return nil, ("trigger uplink %d failed: %s"):format(i, tostring(msg)), code
+    end
+    local deadline = now() + real(m, t.wait)
+    while not L:peek_started() do
+      local left = deadline - now()
+      if left <= 0 or m.closed then break end
+      L.signal:wait(math.min(left, 1))
+    end
+    if L:peek_started() then return true, i end
+    if m.closed then return m:_closed_error() end
+  end
+  return nil, ("no DFOTA job started after %d uplink(s) (guide 5.3.3: try a few more)"):format(t.tries), "timeout"
+end
+
+-- dfota.trigger(m, opts) -> true, uplinks_sent | nil, msg, code
+--   opts: data (bytes to send, default "\0": use the device's normal report), con, rai,
+--   tries (3), wait (module seconds after each uplink, 30).
+function dfota.trigger(m, opts)
+  local t = check_trigger(opts or {})
+  if not t then error("dfota.trigger: options must be a table", 2) end
+  local L = listen(m)
+  local ok, a, b = trigger_with(m, L, t)
+  L:close()
+  return ok, a, b
+end
+
+---------------------------------------------------------------------------------------
+-- The procedure
+
+local Job = {}
+Job.__index = Job
+
+function dfota.new(m, opts)
+  if type(m) ~= "table" or type(m.on) ~= "function" then error("dfota.new: expects a Modem", 2) end
+  local o = check_options(opts)
+  local self = setmetatable({m = m, opts = o, state = "idle"}, Job)
+  self.listener = listen(m)
+  return self
+end
+
+function Job:close()
+  if self.listener then self.listener:close() end
+  self.listener = nil
+  if self.busy then self:_busy(nil) end
+end
+
+function Job:_busy(reason)
+  self.busy = reason
+  if self.m._set_busy then self.m:_set_busy(reason) end
+end
+
+function Job:_stage(stage, value)
+  local r = self.result
+  local t = now()
+  r.stages[#r.stages + 1] = {stage = stage, value = value, time = t - r.started}
+  r.at[stage] = r.at[stage] or t
+  if self.opts.on_stage then
+    local ok, err = pcall(self.opts.on_stage, stage, value, r)
+    if not ok then io.stderr:write("bc260y.dfota: on_stage failed: ", tostring(err), "\n") end
+  end
+end
+
+function Job:_finish(outcome, reason, code)
+  local r = self.result
+  if self.busy then self:_busy(nil) end -- normal work resumes
+  self.state = "done"
+  r.outcome, r.reason, r.code = outcome, reason, code
+  r.ok = outcome == "updated"
+  local at = r.at
+  local function span(a, b) if at[a] and at[b] then return at[b] - at[a] end end
+  r.timings = {
+    wait = span("begin", "observed") or span("begin", "download_start"),
+    download = span("download_start", "downloaded"),
+    update = span("update_start", "ended"),
+    reboot = span("ended", "rebooted"),
+    reregister = span("rebooted", "reregistered"),
+    confirm = span("reregistered", "unobserved"),
+    total = now() - r.started,
+  }
+  self:_stage("done", outcome)
+  return r
+end
+
+-- Registration as the guide does it: deep sleep off, (lifetime), NCDPOPEN, wait for 3.
+function Job:_register(after_reboot)
+  local m, o = self.m, self.opts
+  local ok, msg, code = m:sleep_mode("off")
+  if not ok then return nil, "AT+QSCLK=0 failed: " .. tostring(msg), code end
+  if after_reboot then
+    -- Echo, CMEE and the receive mode are back to their boot values; wait for an IP.
+    local info
+    info, msg, code = m:init()
+    if not info then return nil, "init after the reboot failed: " .. tostring(msg), code end
+    self.result.revision_after = info.revision
+  end
+  if o.lifetime then
+    ok, msg, code = m:set_lifetime(o.lifetime)
+    if not ok then return nil, "AT+NCFG failed: " .. tostring(msg), code end
+  end
+  if m.observed then return true end
+  ok, msg, code = m:connect{host = o.host, port = o.port, psk = o.psk, timeout = o.connect_timeout}
+  if ok then return true end
+  if code == "state" then
+    -- Somebody else (the application's own reboot handler) registers at the same time:
+    -- their registration is as good as ours.
+    local deadline = now() + real(m, o.connect_timeout or 126)
+    while not m.observed and not m.closed and now() < deadline do
+      m._changed:wait(math.min(deadline - now(), 1))
+    end
+    if m.observed then return true end
+  end
+  return nil, msg, code
+end
+
+-- Waits for the next event while a job runs; silence longer than stall_timeout ends it.
+function Job:_next()
+  return self.listener:next(real(self.m, self.opts.stall_timeout))
+end
+
+-- Follows the job from its first event to END / a download error / a reboot.
+-- Returns "ended", code | "failed", outcome, reason, code | "rebooted" | nil, why.
+function Job:_follow()
+  local m = self.m
+  local r = self.result
+  while true do
+    local ev, why = self:_next()
+    if not ev then return nil, why end
+    if ev.kind == "reboot" then
+      return "rebooted"
+    elseif ev.kind == "qlwevtind" then
+      if ev.value == 8 then
+        self.state = "observed"
+        self:_stage("observed")
+      end
+    elseif ev.kind == "fota" then
+      local s, v = ev.stage, ev.value
+      if s == "download_start" then
+        -- From here until the update ends: no data commands, no reset, no power-off.
+        self:_busy("a DFOTA download is running")
+        self.state = "downloading"
+        self:_stage("download_start")
+      elseif s == "downloading" then
+        if not self.busy then self:_busy("a DFOTA download is running") end
+        self.state = "downloading"
+        r.bytes = v
+        self:_stage("downloading", v)
+      elseif s == "download" then
+        if v == 0 then
+          self:_busy("a DFOTA update is running")
+          self.state = "downloaded"
+          self:_stage("downloaded")
+        else
+          self:_stage("download_failed", v)
+          return "failed", "download_failed",
+            ("download failed: %s (DOWNLOAD,%s)"):format(dfota.DOWNLOAD_ERRORS[v] or "error", tostring(v)), v
+        end
+      elseif s == "start" then
+        self:_busy("a DFOTA update is running")
+        self.state = "updating"
+        self:_stage("update_start")
+      elseif s == "updating" then
+        self.state = "updating"
+        r.percent = v
+        self:_stage("updating", v)
+      elseif s == "end" then
+        self:_stage("ended", v)
+        if v == 0 then return "ended", 0 end
+        return "failed", "update_failed",
+          ("update failed: %s (END,%s)"):format(dfota.END_ERRORS[v] or "error", tostring(v)), v
+      end
+    end
+    if m.closed then return nil, "closed" end
+  end
+end
+
+-- After the update's reboot (or an interrupted one): register again, then wait for the
+-- platform to read the result and cancel the /5/0/3 observation.
+function Job:_reregister_and_confirm(wait_result)
+  local m, o = self.m, self.opts
+  self.state = "reregistering"
+  local ok, msg, code
+  for _ = 1, o.register_tries do
+    ok, msg, code = self:_register(true)
+    if ok or m.closed then break end
+  end
+  if not ok then return nil, msg, code end
+  self:_stage("reregistered")
+  if not wait_result then return true end
+  self.state = "confirming"
+  local deadline = now() + real(m, o.result_timeout)
+  while true do
+    local ev, why = self.listener:next(math.max(deadline - now(), 0))
+    if not ev then
+      if why == "closed" then return m:_closed_error() end
+      return true, false
+    end
+    if ev.kind == "qlwevtind" and ev.value == 9 then
+      self:_stage("unobserved")
+      return true, true
+    end
+  end
+end
+
+function Job:run()
+  local m, o = self.m, self.opts
+  if not self.listener then error("dfota: this job is closed", 2) end
+  if self.state ~= "idle" and self.state ~= "done" then error("dfota: run is already running", 2) end
+  local revision = m.info and m.info.revision
+  self.result = {stages = {}, at = {}, started = now(), revision_before = revision}
+  self.result.at.begin = self.result.started
+  local mode = m.state and m:state().receive_mode
+  self.state = "registering"
+
+  -- 1. Deep sleep off, registered and observed (guide 5.3.3, 5.2.5).
+  local ok, msg, code = self:_register(false)
+  if not ok then return self:_finish("error", msg, code) end
+  self:_stage("registered")
+
+  -- 2. Wait for the job; trigger it with uplinks when it does not come by itself.
+  self.state = "waiting"
+  local L = self.listener
+  local deadline = now() + real(m, o.start_wait)
+  while not L:peek_started() and not m.closed and now() < deadline do
+    L.signal:wait(math.min(deadline - now(), 1))
+  end
+  if m.closed then return self:_finish("error", select(2, m:_closed_error())) end
+  if not L:peek_started() then
+    if not o.trigger then
+      return self:_finish("no_job", ("no DFOTA job started within %g s"):format(o.start_wait), "timeout")
+    end
+    local sent
+    ok, sent, code = trigger_with(m, L, o.trigger)
+    if not ok then
+      return self:_finish(code == "timeout" and "no_job" or "error", sent, code)
+    end
+    self.result.trigger_uplinks = sent
+  end
+
+  -- 3. Follow it.
+  local how, outcome, reason, ecode = self:_follow()
+  if how == nil then
+    if outcome == "closed" then return self:_finish("error", select(2, m:_closed_error())) end
+    return self:_finish("timeout", ("no DFOTA progress for %g s in state %s"):format(
+      o.stall_timeout, self.state), "timeout")
+  end
+  if how == "failed" then return self:_finish(outcome, reason, ecode) end
+
+  local interrupted = false
+  if how == "ended" then
+    -- 4. END,0: the module reboots by itself. Stay busy until it has.
+    self.state = "rebooting"
+    local ev, why
+    repeat
+      ev, why = self.listener:next(real(m, o.reboot_timeout))
+    until not ev or ev.kind == "reboot"
+    if not ev then
+      if why == "closed" then return self:_finish("error", select(2, m:_closed_error())) end
+      return self:_finish("timeout", ("no reboot within %g s after END,0"):format(o.reboot_timeout), "timeout")
+    end
+  else
+    -- A reboot with no END line: power lost or a reset in the middle of the job.
+    interrupted = self.state
+  end
+  self:_stage("rebooted")
+  self:_busy(nil)
+
+  -- 5. Register again so the module reports the result; the platform then cancels the
+  -- /5/0/3 observation. After an interrupted download there is no result to report.
+  local confirmed
+  ok, confirmed, code = self:_reregister_and_confirm(not interrupted or interrupted == "updating")
+  if not ok then return self:_finish("error", "registering again failed: " .. tostring(confirmed), code) end
+  if mode and m:state().receive_mode ~= mode then
+    local rok, rmsg, rcode = m:set_receive_mode(mode)
+    if not rok then return self:_finish("error", "restoring the receive mode failed: " .. tostring(rmsg), rcode) end
+  end
+  if interrupted then
+    return self:_finish("interrupted", ("the module rebooted during the job (state %s) with no END line"):format(
+      interrupted), "reboot")
+  end
+  if not confirmed then
+    return self:_finish("unconfirmed", ("updated and registered again, but the platform did not cancel the "
+      .. "/5/0/3 observation (+QLWEVTIND: 9) within %g s"):format(o.result_timeout), "timeout")
+  end
+  return self:_finish("updated")
+end
+
+-- dfota.run(m, opts) -> result: one whole procedure with a fresh listener.
+function dfota.run(m, opts)
+  if type(m) ~= "table" or type(m.on) ~= "function" then error("dfota.run: expects a Modem", 2) end
+  local ok, job = pcall(dfota.new, m, opts)
+  if not ok then error(job, 2) end
+  local r = table.pack(pcall(job.run, job))
+  job:close()
+  if not r[1] then error(r[2], 0) end
+  return r[2]
+end
+
+return dfota

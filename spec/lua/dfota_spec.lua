@@ -1,0 +1,331 @@
+-- dfota_spec: bc260y.dfota against the virtual module and platform: the guide's DFOTA
+-- sequences on both platforms (5.2.5 AEP: job at registration, 5.1.6.2 IoT: job after
+-- uplinks), each failure the guide names (DOWNLOAD 2/4/9, END 255), power lost during the
+-- update, data calls refused as "busy", the registration again with the same parameters,
+-- the trigger giving up, and bad options.
+local lu = require("luaunit")
+local bc260y = require("bc260y")
+local dfota = require("bc260y.dfota")
+
+local SPEED = 50
+local AEP = {host = "221.229.214.202", port = 5683}
+local IOT = {host = "180.101.147.115", port = 5683}
+
+-- Runs fn(m, s, wire) with a fresh virtual module (deep sleep on after boot, as the real
+-- module); wire collects every line to the module.
+local function with_modem(simopts, fn)
+  return bc260y.run(function()
+    local wire = {}
+    local m = assert(bc260y.open("sim", {speed = SPEED, sim = simopts or {},
+      trace = function(dir, line) if dir == "out" then wire[#wire + 1] = line end end}))
+    local s = m.sim
+    local results = table.pack(pcall(fn, m, s, wire))
+    m:close({deregister = false})
+    if not results[1] then error(results[2], 0) end
+    return table.unpack(results, 2, results.n)
+  end)
+end
+
+local function opts(base, extra)
+  local o = {}
+  for k, v in pairs(base) do o[k] = v end
+  for k, v in pairs(extra or {}) do o[k] = v end
+  return o
+end
+
+local function stage_names(r)
+  local out, last = {}, nil
+  for _, st in ipairs(r.stages) do
+    -- Collapse the repeated progress lines: the order of stages is what matters here.
+    if st.stage ~= last then out[#out + 1] = st.stage end
+    last = st.stage
+  end
+  return table.concat(out, ",")
+end
+
+local function values(r, stage)
+  local out = {}
+  for _, st in ipairs(r.stages) do
+    if st.stage == stage then out[#out + 1] = st.value end
+  end
+  return out
+end
+
+-- Index of the first wire line matching pattern at or after `from`.
+local function find_line(wire, pattern, from)
+  for i = from or 1, #wire do
+    if wire[i]:find(pattern) then return i end
+  end
+  return nil
+end
+
+TestDfotaSuccess = {}
+
+-- Guide 5.2.5: the AEP starts the job when the device registers.
+function TestDfotaSuccess:test_aep_sequence()
+  with_modem({}, function(m, s, wire)
+    local job = s.platform:create_fota_job{size = 2048, trigger = "register"}
+    assert(m:init())
+    local seen = {}
+    local r = dfota.run(m, opts(AEP, {lifetime = 86400,
+      on_stage = function(stage, value) seen[#seen + 1] = stage .. (value and ("=" .. tostring(value)) or "") end}))
+    lu.assertTrue(r.ok, r.reason)
+    lu.assertEquals(r.outcome, "updated")
+    lu.assertEquals(stage_names(r), "registered,observed,download_start,downloading,downloaded,"
+      .. "update_start,updating,ended,rebooted,reregistered,unobserved,done")
+    lu.assertEquals(values(r, "downloading"), {512, 1024, 1536, 2048})
+    lu.assertEquals(r.bytes, 2048)
+    lu.assertEquals(r.percent, 100)
+    lu.assertEquals(values(r, "ended"), {0})
+    lu.assertEquals(seen[#seen], "done=updated")
+    lu.assertEquals(r.revision_before, "BC260YCNAAR02A02")
+    lu.assertEquals(r.revision_after, "BC260YCNAAR02A03")
+    lu.assertEquals(job.state, "succeeded")
+    for _, k in ipairs({"download", "update", "reboot", "reregister", "confirm", "total"}) do
+      lu.assertTrue(r.timings[k] >= 0, k)
+    end
+    lu.assertTrue(r.timings.total >= r.timings.download + r.timings.update)
+    -- The guide's order on the wire: QSCLK=0 before NCFG and NCDPOPEN, and the same again
+    -- after the update's reboot.
+    local q1 = find_line(wire, "^AT%+QSCLK=0")
+    local n1 = find_line(wire, "^AT%+NCFG=0,86400", q1)
+    local o1 = find_line(wire, '^AT%+NCDPOPEN="221.229.214.202",5683$', n1)
+    lu.assertNotNil(o1, table.concat(wire, "\n"))
+    local q2 = find_line(wire, "^AT%+QSCLK=0", o1 + 1)
+    local n2 = find_line(wire, "^AT%+NCFG=0,86400", q2)
+    local o2 = find_line(wire, '^AT%+NCDPOPEN="221.229.214.202",5683$', n2)
+    lu.assertNotNil(o2, table.concat(wire, "\n"))
+    -- Never a reset, never a data command while the job ran.
+    lu.assertNil(find_line(wire, "QRST"))
+    lu.assertNil(find_line(wire, "CFUN=0"))
+    lu.assertNil(find_line(wire, "^AT%+NMG[SR]"))
+    local d = s.platform:device()
+    lu.assertEquals(d.registrations, 2)
+    lu.assertEquals({d.host, d.port, d.lifetime}, {"221.229.214.202", 5683, 86400})
+    -- Normal work afterwards.
+    lu.assertTrue(m:send("\1\2", {con = true}))
+  end)
+end
+
+-- Guide 5.1.6.2: the IoT platform starts the job after uplinks; a few may be needed
+-- (5.3.3). The receive mode the application chose is restored after the reboot.
+function TestDfotaSuccess:test_iot_sequence_triggered_by_uplinks()
+  with_modem({}, function(m, s)
+    local job = s.platform:create_fota_job{size = 1024, trigger = "uplink", uplinks = 2}
+    assert(m:init())
+    assert(m:set_receive_mode("indicate"))
+    local r = dfota.run(m, opts(IOT, {start_wait = 5,
+      trigger = {data = "\0\69\76\76\79", tries = 3, wait = 10}}))
+    lu.assertEquals(r.outcome, "updated", r.reason)
+    lu.assertEquals(r.trigger_uplinks, 2)
+    local ups = s.platform:uplinks()
+    lu.assertEquals(#ups, 2)
+    lu.assertEquals(ups[1].data, "\0\69\76\76\79")
+    lu.assertEquals(job.state, "succeeded")
+    lu.assertEquals(m:state().receive_mode, "indicate")
+    lu.assertEquals(s:state().nnmi, 2)
+    lu.assertEquals(s:state().qsclk, 0)
+    local d = s.platform:device()
+    lu.assertEquals(d.registrations, 2)
+    lu.assertEquals(d.host, "180.101.147.115")
+  end)
+end
+
+-- An encrypted device registers again with its psk (the platform refuses it otherwise).
+function TestDfotaSuccess:test_reregistration_with_psk()
+  local psk = "00112233445566778899AABBCCDDEEFF"
+  with_modem({psk = psk}, function(m, s)
+    s.platform:create_fota_job{size = 512}
+    assert(m:init())
+    local r = dfota.run(m, opts(AEP, {psk = psk, lifetime = 3600}))
+    lu.assertEquals(r.outcome, "updated", r.reason)
+    lu.assertEquals(s.platform:device().registrations, 2)
+    lu.assertEquals(s.platform:device().lifetime, 3600)
+  end)
+end
+
+-- Already registered when the job comes (the application connected first).
+function TestDfotaSuccess:test_already_connected()
+  with_modem({}, function(m, s)
+    assert(m:init())
+    assert(m:connect(AEP))
+    s.platform:create_fota_job{size = 512, trigger = "uplink"}
+    local r = dfota.run(m, opts(AEP, {start_wait = 1}))
+    lu.assertEquals(r.outcome, "updated", r.reason)
+    lu.assertEquals(r.trigger_uplinks, 1)
+  end)
+end
+
+TestDfotaFailures = {}
+
+local function failing(fail, outcome, code, pattern)
+  with_modem({}, function(m, s)
+    local job = s.platform:create_fota_job{size = 2048, fail = fail}
+    assert(m:init())
+    local r = dfota.run(m, opts(AEP, {result_timeout = 20}))
+    lu.assertFalse(r.ok)
+    lu.assertEquals(r.outcome, outcome)
+    lu.assertEquals(r.code, code)
+    lu.assertStrContains(r.reason, pattern)
+    lu.assertEquals(job.state, "failed")
+    -- Normal work resumes at once: no longer busy, still registered, data goes out.
+    lu.assertFalse(m:state().busy)
+    lu.assertTrue(m:send("\7", {con = true}))
+    lu.assertEquals(#s.platform:uplinks(), 1)
+  end)
+end
+
+function TestDfotaFailures:test_download_out_of_memory()
+  failing("download_2", "download_failed", 2, "out of memory (DOWNLOAD,2)")
+end
+
+function TestDfotaFailures:test_download_link_lost()
+  failing("download_4", "download_failed", 4, "link was lost (DOWNLOAD,4)")
+end
+
+function TestDfotaFailures:test_download_invalid_uri()
+  failing("download_9", "download_failed", 9, "invalid package URI (DOWNLOAD,9)")
+end
+
+function TestDfotaFailures:test_update_failed()
+  failing("end_255", "update_failed", 255, "update failed (END,255)")
+end
+
+-- Power lost half way through the update: no END line, the old firmware boots; the
+-- device registers again so the module reports the failure and the platform closes the job.
+function TestDfotaFailures:test_power_loss_during_update()
+  with_modem({}, function(m, s)
+    local job = s.platform:create_fota_job{size = 1024, fail = "power_loss"}
+    assert(m:init())
+    local r = dfota.run(m, opts(AEP, {lifetime = 86400}))
+    lu.assertEquals(r.outcome, "interrupted")
+    lu.assertEquals(r.code, "reboot")
+    lu.assertStrContains(r.reason, "updating")
+    lu.assertNil(values(r, "ended")[1])
+    lu.assertEquals(stage_names(r):match("rebooted,reregistered,unobserved,done$"),
+      "rebooted,reregistered,unobserved,done")
+    lu.assertEquals(job.state, "failed")
+    lu.assertEquals(r.revision_after, "BC260YCNAAR02A02")
+    lu.assertEquals(m:status(), "REGISTERED_AND_OBSERVED")
+  end)
+end
+
+-- Deep sleep on (the module's default) would drop the download link: run turns it off.
+function TestDfotaFailures:test_deep_sleep_turned_off_first()
+  with_modem({qsclk = 1}, function(m, s)
+    s.platform:create_fota_job{size = 1024}
+    assert(m:init())
+    assert(m:sleep_mode("deep"))
+    local r = dfota.run(m, opts(AEP))
+    lu.assertEquals(r.outcome, "updated", r.reason)
+    lu.assertEquals(s:state().qsclk, 0)
+  end)
+end
+
+TestDfotaBusy = {}
+
+-- From DOWNLOAD START to the end of the update data calls fail with "busy" and nothing
+-- reaches the module; afterwards they work again.
+function TestDfotaBusy:test_data_calls_refused_during_the_job()
+  with_modem({}, function(m, s, wire)
+    s.platform:create_fota_job{size = 2048}
+    assert(m:init())
+    local during = {}
+    local r = dfota.run(m, opts(AEP, {on_stage = function(stage)
+      if stage == "downloading" and not during.send then
+        during.send = true
+        bc260y.spawn(function()
+          during.send = table.pack(m:send("\1\2\3"))
+          during.receive_mode = table.pack(m:set_receive_mode("buffer"))
+          during.disconnect = table.pack(m:disconnect())
+          during.state = m:state().busy
+        end)
+      elseif stage == "updating" and not during.update then
+        during.update = true
+        bc260y.spawn(function() during.update = table.pack(m:send("\4", {con = true})) end)
+      end
+    end}))
+    lu.assertEquals(r.outcome, "updated", r.reason)
+    lu.assertEquals({during.send[1], during.send[3]}, {nil, "busy"})
+    lu.assertStrContains(during.send[2], "DFOTA")
+    lu.assertEquals(during.receive_mode[3], "busy")
+    lu.assertEquals(during.disconnect[3], "busy")
+    lu.assertEquals(during.update[3], "busy")
+    lu.assertIsString(during.state)
+    lu.assertNil(find_line(wire, "^AT%+NMGS"))
+    lu.assertNil(find_line(wire, "^AT%+NNMI=0"))
+    lu.assertNil(find_line(wire, "^AT%+NCDPCLOSE"))
+    lu.assertEquals(#s.platform:uplinks(), 0)
+    lu.assertFalse(m:state().busy)
+    lu.assertTrue(m:send("\1\2\3"))
+  end)
+end
+
+TestDfotaTrigger = {}
+
+function TestDfotaTrigger:test_trigger_gives_up_after_n_tries()
+  with_modem({qsclk = 0}, function(m, s)
+    s.platform:create_fota_job{size = 512, trigger = "uplink", uplinks = 5}
+    assert(m:init())
+    assert(m:connect(AEP))
+    local ok, msg, code = dfota.trigger(m, {tries = 2, wait = 3, data = "\9"})
+    lu.assertNil(ok)
+    lu.assertEquals(code, "timeout")
+    lu.assertStrContains(msg, "2 uplink")
+    lu.assertEquals(#s.platform:uplinks(), 2)
+    -- Three more do it.
+    ok, msg = dfota.trigger(m, {tries = 5, wait = 3, data = "\9"})
+    lu.assertTrue(ok)
+    lu.assertEquals(msg, 3)
+  end)
+end
+
+function TestDfotaTrigger:test_trigger_not_connected()
+  with_modem({qsclk = 0}, function(m)
+    assert(m:init())
+    local ok, _, code = dfota.trigger(m, {tries = 2, wait = 1})
+    lu.assertNil(ok)
+    lu.assertEquals(code, "state")
+  end)
+end
+
+function TestDfotaTrigger:test_no_job()
+  with_modem({}, function(m, s)
+    assert(m:init())
+    local r = dfota.run(m, opts(AEP, {start_wait = 2, trigger = {tries = 2, wait = 2}}))
+    lu.assertEquals(r.outcome, "no_job")
+    lu.assertEquals(r.code, "timeout")
+    lu.assertEquals(#s.platform:uplinks(), 2)
+    r = dfota.run(m, opts(AEP, {start_wait = 1, trigger = false}))
+    lu.assertEquals(r.outcome, "no_job")
+    lu.assertEquals(#s.platform:uplinks(), 2)
+  end)
+end
+
+function TestDfotaTrigger:test_registration_rejected()
+  with_modem({register = false}, function(m)
+    assert(m:init())
+    local r = dfota.run(m, opts(AEP))
+    lu.assertEquals(r.outcome, "error")
+    lu.assertEquals(r.code, "rejected")
+  end)
+end
+
+TestDfotaOptions = {}
+
+function TestDfotaOptions:test_bad_options_raise()
+  with_modem({qsclk = 0}, function(m, _, wire)
+    local n = #wire
+    lu.assertErrorMsgContains("host must be", dfota.run, m, {})
+    lu.assertErrorMsgContains("unknown option 'hots'", dfota.run, m, {host = "1.2.3.4", hots = 1})
+    lu.assertErrorMsgContains("host must be", dfota.run, m, {host = '1.2.3.4"\r\nAT+QRST=1'})
+    lu.assertErrorMsgContains("port must be", dfota.run, m, {host = "1.2.3.4", port = 70000})
+    lu.assertErrorMsgContains("stall_timeout must be", dfota.run, m, {host = "1.2.3.4", stall_timeout = -1})
+    lu.assertErrorMsgContains("trigger data", dfota.run, m, {host = "1.2.3.4", trigger = {data = ""}})
+    lu.assertErrorMsgContains("unknown trigger option", dfota.trigger, m, {triess = 2})
+    lu.assertErrorMsgContains("expects a Modem", dfota.run, nil, {host = "1.2.3.4"})
+    lu.assertEquals(#wire, n) -- nothing reached the module
+  end)
+end
+
+os.exit(lu.LuaUnit.run())
