@@ -1,0 +1,73 @@
+-- dfota.lua: a firmware update over the air (DFOTA), the guide's chapter 5.2.5 (CTWing AEP:
+-- the job starts when the device registers) or 5.1.6.2 (IoT platform: the job starts after
+-- an uplink). bc260y.dfota does the host's part: deep sleep off, register, trigger the job
+-- with uplinks if needed, keep out of the way while the module downloads and updates, and
+-- register again after its reboot so the platform can read the result. A progress bar
+-- shows the download (bytes) and the update (percent) on a terminal; plain lines otherwise.
+-- The job itself is created on the platform's web console (package, devices, start).
+--
+--   bc260y run examples/dfota.lua [-- aep|iot]          the virtual module (it creates a job)
+--   bc260y run examples/dfota.lua --port /dev/ttyUSB0 -- aep    real hardware
+local bc260y = require("bc260y")
+local dfota = require("bc260y.dfota")
+
+local which = (...) or "aep"
+local PLATFORMS = {
+  aep = {host = "221.229.214.202", port = 5683, lifetime = 86400, trigger = "register"},
+  iot = {host = "180.101.147.115", port = 5683, trigger = "uplink"},
+}
+local p = PLATFORMS[which] or error("usage: dfota.lua [aep|iot]", 0)
+
+-- A terminal gets one line redrawn in place; a pipe or a log file gets plain lines.
+local tty = os.execute("test -t 1") == true
+local function bar(label, fraction, text)
+  if not tty then
+    print(("%-9s %s"):format(label, text))
+    return
+  end
+  local width = 30
+  local n = math.floor(math.max(0, math.min(1, fraction)) * width + 0.5)
+  io.write(("\r%-9s [%s%s] %s\27[K"):format(label, ("#"):rep(n), ("."):rep(width - n), text))
+  io.flush()
+end
+local function line(text)
+  if tty then io.write("\r\27[K") end
+  print(text)
+end
+
+local m = assert(bc260y.open())
+local info = assert(m:init())
+print(("module %s, firmware %s"):format(info.model, info.revision))
+
+local size -- package size, when known (the virtual platform's job; the module does not say)
+if m.platform then
+  local job = m.platform:create_fota_job{size = 10240, trigger = p.trigger}
+  size = job.size
+end
+
+local r = dfota.run(m, {
+  host = p.host, port = p.port, lifetime = p.lifetime,
+  trigger = {data = "\1\5HELLO", tries = 3},
+  on_stage = function(stage, value)
+    if stage == "downloading" then
+      bar("download", size and value / size or 0,
+        size and ("%d / %d bytes"):format(value, size) or ("%d bytes"):format(value))
+    elseif stage == "updating" then
+      bar("update", value / 100, ("%d%%"):format(value))
+    elseif stage == "downloaded" then
+      line("download  complete")
+    elseif stage == "ended" then
+      line(("update    ended with code %d"):format(value))
+    elseif stage ~= "done" then
+      line("-> " .. stage .. (value and (" " .. tostring(value)) or ""))
+    end
+  end,
+})
+
+print(("outcome: %s%s"):format(r.outcome, r.reason and (" (" .. r.reason .. ")") or ""))
+print(("firmware: %s -> %s"):format(tostring(r.revision_before), tostring(r.revision_after or r.revision_before)))
+local t = r.timings
+print(("time: download %.1f s, update %.1f s, reboot %.1f s, register again %.1f s, total %.1f s"):format(
+  t.download or 0, t.update or 0, t.reboot or 0, t.reregister or 0, t.total))
+m:close()
+return r.ok and 0 or 1
