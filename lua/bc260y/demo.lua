@@ -1,0 +1,154 @@
+-- bc260y.demo: `bc260y demo` (and `make demo`). Starts the virtual module in this process,
+-- runs examples/ctwing_aep.lua (the guide's chapter 4.2.2 session) against it with the
+-- line trace on, then prints a one-screen summary of what the virtual platform saw:
+-- every uplink (bytes, CON/NON, RAI) and every downlink it delivered.
+--
+--   bc260y demo [--speed S] [--script FILE] [--quiet]
+--   require("bc260y.demo").main(argv) -> exit status
+local bc260y = require("bc260y")
+
+local demo = {}
+
+local USAGE = [[
+usage: bc260y demo [--speed S] [--script FILE] [--quiet]
+  --speed S      the virtual module's time scale (default 15: readable and quick)
+  --script FILE  the example to run (default examples/ctwing_aep.lua)
+  --quiet        no line trace
+]]
+
+local DEFAULT_SPEED = 15
+
+-- examples/ next to lua/ in the source tree (this file is lua/bc260y/demo.lua).
+local function default_script()
+  local src = debug.getinfo(1, "S").source
+  local dir = src:sub(1, 1) == "@" and src:sub(2):match("^(.*)/[^/]*$") or "."
+  local candidates = {
+    (dir:gsub("/lua/bc260y$", "") .. "/examples/ctwing_aep.lua"),
+    "examples/ctwing_aep.lua",
+  }
+  for _, path in ipairs(candidates) do
+    local f = io.open(path, "r")
+    if f then f:close(); return path end
+  end
+  return nil, "examples/ctwing_aep.lua not found (looked in " .. table.concat(candidates, ", ")
+    .. "): pass --script FILE"
+end
+
+local function hex(s)
+  return (s:gsub(".", function(c) return ("%02X"):format(c:byte()) end))
+end
+
+local function shorten(h)
+  if #h > 32 then return h:sub(1, 29) .. "..." end
+  return h
+end
+
+-- The summary of one virtual platform, as lines.
+function demo.summary(platform, modem)
+  local out = {}
+  local function add(fmt, ...) out[#out + 1] = fmt:format(...) end
+  local ups = platform:uplinks()
+  add("== summary: what the virtual platform saw (times in module seconds)")
+  add("uplinks received: %d", #ups)
+  for i, u in ipairs(ups) do
+    add("  %2d  t=%7.1f  %s RAI %d  %4d bytes  %s", i, u.time or 0, u.con and "CON" or "NON",
+      u.rai or 0, #u.data, shorten(u.hex or hex(u.data)))
+  end
+  local downs = {}
+  for _, e in ipairs(platform:events()) do
+    if e.what == "downlink_sent" or e.what == "reply" then downs[#downs + 1] = e end
+  end
+  add("downlinks delivered: %d", #downs)
+  for i, e in ipairs(downs) do
+    add("  %2d  t=%7.1f  %s  %4d bytes  %s", i, e.time or 0,
+      e.what == "reply" and "reply  " or "command", #e.data, shorten(hex(e.data)))
+  end
+  if modem then
+    local ok, c = pcall(modem.counters, modem)
+    if ok and c then
+      add("host side: %d commands, %d lines, %d URCs, %d unknown, %d timeouts, %d reboots",
+        c.commands or 0, c.lines or 0, c.urcs or 0, c.unknown or 0, c.timeouts or 0, c.reboots or 0)
+    end
+  end
+  return out
+end
+
+function demo.main(argv)
+  argv = argv or {}
+  local speed, script, trace = DEFAULT_SPEED, nil, true
+  local i = 1
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--speed" then
+      speed = tonumber(argv[i + 1])
+      if not speed or speed <= 0 then
+        io.stderr:write("bc260y demo: --speed must be a number > 0\n")
+        return 2
+      end
+      i = i + 2
+    elseif a == "--script" then
+      script = argv[i + 1]
+      if not script then
+        io.stderr:write("bc260y demo: --script needs a file\n")
+        return 2
+      end
+      i = i + 2
+    elseif a == "--quiet" then
+      trace = false
+      i = i + 1
+    elseif a == "--help" or a == "-h" then
+      io.write(USAGE)
+      return 0
+    else
+      io.stderr:write("bc260y demo: unknown argument " .. tostring(a) .. "\n" .. USAGE)
+      return 2
+    end
+  end
+  if not script then
+    local err
+    script, err = default_script()
+    if not script then
+      io.stderr:write("bc260y demo: ", err, "\n")
+      return 1
+    end
+  end
+  local chunk, lerr = loadfile(script)
+  if not chunk then
+    io.stderr:write("bc260y demo: ", tostring(lerr), "\n")
+    return 1
+  end
+
+  -- The example opens its module with bc260y.open() and no port: point that at an
+  -- in-process virtual module, and keep the Modems it opens for the summary.
+  local saved = {bc260y.default_port, bc260y.sim_speed, bc260y.default_trace, bc260y.open}
+  bc260y.default_port, bc260y.sim_speed, bc260y.default_trace = "sim", speed, trace
+  local opened = {}
+  local real_open = bc260y.open
+  bc260y.open = function(...)
+    local m, msg, code = real_open(...)
+    if m then opened[#opened + 1] = m end
+    return m, msg, code
+  end
+  print(("bc260y demo: %s against the virtual module (time x%g)%s"):format(script, speed,
+    trace and "; the line trace goes to stderr" or ""))
+  local t0 = bc260y.now()
+  local ok, err = xpcall(bc260y.run, debug.traceback, chunk)
+  local elapsed = bc260y.now() - t0
+  bc260y.default_port, bc260y.sim_speed, bc260y.default_trace, bc260y.open = table.unpack(saved, 1, 4)
+
+  io.stdout:flush()
+  print()
+  for _, m in ipairs(opened) do
+    if m.platform then
+      for _, line in ipairs(demo.summary(m.platform, m)) do print(line) end
+    end
+  end
+  print(("ran in %.1f s%s"):format(elapsed, ok and "" or ", and FAILED"))
+  if not ok then
+    io.stderr:write("bc260y demo: ", tostring(err), "\n")
+    return 1
+  end
+  return 0
+end
+
+return demo
