@@ -210,6 +210,56 @@ function TestDfotaFailures:test_power_loss_during_update()
   end)
 end
 
+-- Power lost during the download: nothing to report afterwards (no +QLWEVTIND: 9 to
+-- wait for), the device registers again and normal work resumes.
+function TestDfotaFailures:test_power_loss_during_download()
+  with_modem({}, function(m, s)
+    local job = s.platform:create_fota_job{size = 4096}
+    assert(m:init())
+    local cut = false
+    local r = dfota.run(m, opts(AEP, {result_timeout = 1000, on_stage = function(stage)
+      if stage == "downloading" and not cut then
+        cut = true
+        s.faults:power_loss()
+      end
+    end}))
+    lu.assertEquals(r.outcome, "interrupted")
+    lu.assertStrContains(r.reason, "downloading")
+    lu.assertEquals(stage_names(r):match("rebooted,reregistered,done$"), "rebooted,reregistered,done")
+    lu.assertEquals(job.state, "failed")
+    lu.assertTrue(r.timings.total < 1000 / SPEED) -- did not wait for a result
+    lu.assertFalse(m:state().busy)
+    lu.assertTrue(m:send("\1"))
+  end)
+end
+
+-- The job stalls (no FOTA line for longer than stall_timeout): give up, say so.
+function TestDfotaFailures:test_stall_timeout()
+  with_modem({timings = {fota_block_time = 30}}, function(m, s)
+    s.platform:create_fota_job{size = 4096}
+    assert(m:init())
+    local r = dfota.run(m, opts(AEP, {stall_timeout = 5}))
+    lu.assertEquals(r.outcome, "timeout")
+    lu.assertEquals(r.code, "timeout")
+    lu.assertStrContains(r.reason, "no DFOTA progress for 5 s")
+  end)
+end
+
+-- The Modem is closed under the procedure: it ends at once with the Modem's error.
+function TestDfotaFailures:test_modem_closed_during_the_job()
+  with_modem({}, function(m, s)
+    s.platform:create_fota_job{size = 4096}
+    assert(m:init())
+    local r = dfota.run(m, opts(AEP, {on_stage = function(stage)
+      if stage == "download_start" then
+        require("bc260y").spawn(function() m:close() end)
+      end
+    end}))
+    lu.assertEquals(r.outcome, "error")
+    lu.assertEquals(r.code, "closed")
+  end)
+end
+
 -- Deep sleep on (the module's default) would drop the download link: run turns it off.
 function TestDfotaFailures:test_deep_sleep_turned_off_first()
   with_modem({qsclk = 1}, function(m, s)
