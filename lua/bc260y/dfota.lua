@@ -181,14 +181,23 @@ function Listener:peek_started()
   return false
 end
 
+-- Drops what came before the job's first event (a boot banner or our own registration's
+-- URCs must not read as part of the job).
+function Listener:skip_to_start()
+  for i = self.head, self.tail do
+    local ev = self.queue[i]
+    if (ev.kind == "qlwevtind" and ev.value == 8)
+       or (ev.kind == "fota" and ev.stage == "download_start") then
+      for j = self.head, i - 1 do self.queue[j] = nil end
+      self.head = i
+      return
+    end
+  end
+end
+
 function Listener:close()
   for _, h in ipairs(self.handles) do h:off() end
   self.handles = {}
-end
-
-local function is_start(ev)
-  return (ev.kind == "qlwevtind" and ev.value == 8)
-    or (ev.kind == "fota" and (ev.stage == "download_start" or ev.stage == "downloading"))
 end
 
 -- Module seconds as real seconds (the in-process virtual module's time scale).
@@ -290,7 +299,16 @@ end
 -- Registration as the guide does it: deep sleep off, (lifetime), NCDPOPEN, wait for 3.
 function Job:_register(after_reboot)
   local m, o = self.m, self.opts
-  local ok, msg, code = m:sleep_mode("off")
+  local ok, msg, code
+  if not after_reboot and not m.info then
+    -- Never initialised by the application (the module may still be booting): sync,
+    -- echo off, numeric errors, wait for an IP.
+    local info
+    info, msg, code = m:init()
+    if not info then return nil, "init failed: " .. tostring(msg), code end
+    self.result.revision_before = info.revision
+  end
+  ok, msg, code = m:sleep_mode("off")
   if not ok then return nil, "AT+QSCLK=0 failed: " .. tostring(msg), code end
   if after_reboot then
     -- Echo, CMEE and the receive mode are back to their boot values; wait for an IP.
@@ -443,6 +461,7 @@ function Job:run()
   end
 
   -- 3. Follow it.
+  L:skip_to_start()
   local how, outcome, reason, ecode = self:_follow()
   if how == nil then
     if outcome == "closed" then return self:_finish("error", select(2, m:_closed_error())) end

@@ -156,6 +156,17 @@ function TestDfotaSuccess:test_already_connected()
   end)
 end
 
+-- The application never called init: run does (echo off, an IP) before registering.
+function TestDfotaSuccess:test_without_init()
+  with_modem({}, function(m, s, wire)
+    s.platform:create_fota_job{size = 512}
+    local r = dfota.run(m, opts(AEP))
+    lu.assertEquals(r.outcome, "updated", r.reason)
+    lu.assertEquals(r.revision_before, "BC260YCNAAR02A02")
+    lu.assertTrue(find_line(wire, "^ATE0") < find_line(wire, "^AT%+NCDPOPEN"))
+  end)
+end
+
 TestDfotaFailures = {}
 
 local function failing(fail, outcome, code, pattern)
