@@ -3,16 +3,20 @@
 -- acknowledgement) and lets the module deep-sleep in between. Commands from the platform
 -- are applied as they come: 01 <u16 seconds> sets the report interval, 02 <00|01> switches
 -- the output. When the module reboots (power glitch, watchdog) or the platform answers an
--- uplink with RST (+QLWEVTIND: 10), the device registers again and goes on.
+-- uplink with RST (+QLWEVTIND: 10), the device registers again and goes on. When the
+-- platform starts a firmware update (+QLWEVTIND: 8), bc260y.dfota takes over until the
+-- update is done and reports wait.
 -- Uplink format: 10 <i16 temperature in 0.1 C> <u16 sequence number>.
 --
 --   bc260y run examples/sensor_loop.lua [-- REPORTS [INTERVAL]]      the virtual module
 --   bc260y run examples/sensor_loop.lua --port /dev/ttyUSB0 -- 0 600  hardware, forever
 -- On the virtual module the script also plays the platform's part: it queues two
--- commands, reboots the module once and makes the platform forget the device once.
+-- commands, reboots the module once, makes the platform forget the device once and
+-- starts a firmware update.
 local bc260y = require("bc260y")
+local dfota = require("bc260y.dfota")
 
-local REPORTS = tonumber((select(1, ...))) or 6       -- 0: forever
+local REPORTS = tonumber((select(1, ...))) or 8       -- 0: forever
 local interval = tonumber((select(2, ...))) or 120    -- seconds between reports
 local HOST, PORT = "221.229.214.202", 5683
 
@@ -23,7 +27,7 @@ local scale = sim and bc260y.sim_speed or 1
 local function pause(seconds) bc260y.sleep(seconds / scale) end
 
 local output_on = false
-local stats = {sent = 0, failed = 0, reconnects = 0, commands = 0}
+local stats = {sent = 0, failed = 0, postponed = 0, reconnects = 0, commands = 0}
 
 -- Downlink commands (direct mode: each one arrives as +NNMI and goes to this handler).
 m:on("downlink", function(data)
@@ -65,6 +69,17 @@ end
 
 assert(connect(), "cannot register with the platform")
 running = true
+
+-- Firmware updates: the job object listens from now on, so it sees the update start.
+local firmware = dfota.new(m, {host = HOST, port = PORT, lifetime = 86400, trigger = false})
+m:on("fota_observed", function()
+  print("   firmware update started by the platform")
+  local r = firmware:run()
+  print(("   firmware update: %s%s"):format(r.outcome, r.reason and (" (" .. r.reason .. ")") or ""))
+  m:sleep_mode("deep")  -- DFOTA needs deep sleep off; back to normal
+end)
+local function updating() return firmware.state ~= "idle" and firmware.state ~= "done" end
+
 assert(m:set_lifetime(86400))
 local seq = 0
 while REPORTS == 0 or seq < REPORTS do
@@ -75,7 +90,9 @@ while REPORTS == 0 or seq < REPORTS do
     if seq == 3 then sim:power_cycle() end
     if seq == 4 then sim.platform:queue_downlink("\2\1") end
     if seq == 5 then sim.platform:cancel_observation() end
+    if seq == 6 then sim.platform:create_fota_job{size = 4096, trigger = "uplink"} end
   end
+  while updating() do pause(10) end -- no data commands during a firmware update
   local data = reading(seq)
   local ok, msg, code = m:send(data, {con = true, rai = 2})
   -- Rebooted (the Modem may not have seen the banner yet: 954 not logged in, 958 no
@@ -88,15 +105,20 @@ while REPORTS == 0 or seq < REPORTS do
   if ok then
     stats.sent = stats.sent + 1
     print(("report %d: %.1f C, delivered"):format(seq, string.unpack(">i2", data, 2) / 10))
+  elseif code == "busy" then
+    -- A firmware update began meanwhile: this reading is skipped.
+    stats.postponed = stats.postponed + 1
+    print(("report %d: skipped, firmware update running"):format(seq))
   else
-    -- "busy": a firmware update is running (see dfota.lua); other codes: try next time.
     stats.failed = stats.failed + 1
     print(("report %d: not delivered (%s)"):format(seq, msg))
   end
   if REPORTS == 0 or seq < REPORTS then pause(interval) end
 end
 
+while updating() do pause(10) end
+firmware:close()
 m:close()
-print(("%d reports delivered, %d not, %d reconnects, %d commands applied, output %s"):format(
-  stats.sent, stats.failed, stats.reconnects, stats.commands, output_on and "on" or "off"))
+print(("%d reports delivered, %d not, %d skipped, %d reconnects, %d commands applied, output %s"):format(
+  stats.sent, stats.failed, stats.postponed, stats.reconnects, stats.commands, output_on and "on" or "off"))
 return stats.failed == 0 and 0 or 1

@@ -128,6 +128,7 @@ end
 
 local Listener = {}
 Listener.__index = Listener
+local QUEUE_MAX = 256
 
 local function listen(m)
   -- head/tail counters, not #queue: the consumed front is nil and # of a table with
@@ -137,6 +138,12 @@ local function listen(m)
     ev.time = now()
     self.tail = self.tail + 1
     self.queue[self.tail] = ev
+    -- Bounded: a job object kept for a long-running device sees every +QLWEVTIND between
+    -- jobs; only the recent ones can matter to the next run.
+    if self.tail - self.head >= QUEUE_MAX then
+      self.queue[self.head] = nil
+      self.head = self.head + 1
+    end
     self.signal:notify()
   end
   self.handles = {

@@ -389,4 +389,23 @@ function TestDfotaOptions:test_bad_options_raise()
   end)
 end
 
+-- A job object kept for the life of a device listens all the time: what it queues between
+-- runs stays bounded.
+function TestDfotaOptions:test_listener_is_bounded()
+  local handlers = {}
+  local fake = {on = function(_, name, fn)
+    handlers[name] = fn
+    return {off = function() handlers[name] = nil end}
+  end}
+  local job = dfota.new(fake, {host = "1.2.3.4"})
+  for i = 1, 10000 do handlers.urc("+QLWEVTIND: 4", {kind = "qlwevtind", value = i % 2 == 0 and 4 or 3}) end
+  handlers.urc("+QLWEVTIND: 8", {kind = "qlwevtind", value = 8})
+  local L = job.listener
+  lu.assertTrue(L.tail - L.head + 1 <= 256)
+  lu.assertTrue(L:peek_started()) -- the newest is kept
+  job:close()
+  lu.assertNil(handlers.urc)
+  lu.assertNil(handlers.reboot)
+end
+
 os.exit(lu.LuaUnit.run())
