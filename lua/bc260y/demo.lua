@@ -118,6 +118,9 @@ function demo.main(argv)
     return 1
   end
 
+  -- Line buffering: the example's output stays in step with the trace on stderr even
+  -- through a pipe (make demo | tee).
+  io.stdout:setvbuf("line")
   -- The example opens its module with bc260y.open() and no port: point that at an
   -- in-process virtual module, and keep the Modems it opens for the summary.
   local saved = {bc260y.default_port, bc260y.sim_speed, bc260y.default_trace, bc260y.open}
