@@ -132,7 +132,8 @@ function demo.main(argv)
     if m then opened[#opened + 1] = m end
     return m, msg, code
   end
-  print(("bc260y demo: %s against the virtual module (time x%g)%s"):format(script, speed,
+  print(("bc260y demo: %s against the virtual module (time x%g)%s"):format(
+    script:match("(examples/[^/]+)$") or script, speed,
     trace and "; the line trace goes to stderr" or ""))
   local t0 = bc260y.now()
   local ok, err = xpcall(bc260y.run, debug.traceback, chunk)
