@@ -9,6 +9,8 @@
 --     first, so no message stays behind in an inbox nobody reads;
 --   * a full inbox drops its oldest message and says so through on_drop.
 -- The module knows nothing of tasks: `run(fn)` (given by the Modem) starts a callback.
+local handle = require("bc260y.handle")
+
 local Inbox = {}
 Inbox.__index = Inbox
 
@@ -31,19 +33,6 @@ function M.new(opts)
     delivered = 0,   -- counters, for status and the specs
     dropped = 0,
   }, Inbox)
-end
-
-local Handle = {}
-Handle.__index = Handle
-
-function Handle:off()
-  if not self.active then return false end
-  self.active = false
-  local list = self.owner.handlers
-  for i = #list, 1, -1 do
-    if list[i] == self then table.remove(list, i) end
-  end
-  return true
 end
 
 function Inbox:has_handlers() return #self.handlers > 0 end
@@ -100,8 +89,7 @@ end
 
 -- Registers a downlink handler; returns a handle with :off().
 function Inbox:add_handler(fn)
-  local h = setmetatable({fn = fn, active = true, owner = self}, Handle)
-  self.handlers[#self.handlers + 1] = h
+  local h = handle.add(self.handlers, fn)
   if #self.handlers == 1 and #self.queue > 0 then
     local waiting = self.queue
     self.queue = {}

@@ -15,6 +15,7 @@ local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 local inbox = require("bc260y.inbox")
+local handle = require("bc260y.handle")
 
 local now = loop.now
 
@@ -196,18 +197,6 @@ end
 ---------------------------------------------------------------------------------------
 -- events
 
-local Handle = {}
-Handle.__index = Handle
-function Handle:off()
-  if not self.active then return false end
-  self.active = false
-  local list = self.list
-  for i = #list, 1, -1 do
-    if list[i] == self then table.remove(list, i) end
-  end
-  return true
-end
-
 -- Reports an error of a callback (or of a trace function) through the `error` event;
 -- an error inside an `error` handler, or an error with no handler, goes to stderr.
 function Modem:_callback_error(msg)
@@ -261,9 +250,7 @@ function Modem:on(name, fn)
   end
   local list = self._handlers[name] or {}
   self._handlers[name] = list
-  local h = setmetatable({fn = fn, active = true, list = list}, Handle)
-  list[#list + 1] = h
-  return h
+  return handle.add(list, fn)
 end
 
 ---------------------------------------------------------------------------------------
