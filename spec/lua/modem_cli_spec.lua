@@ -74,12 +74,6 @@ function TestCli:test_unknown_command_and_missing_script_exit_2_with_a_message()
   lu.assertStrContains(err, "--speed")
 end
 
-function TestCli:test_demo_is_not_there_yet()
-  local status, _, err = cli("demo")
-  lu.assertEquals(status, 1)
-  lu.assertStrContains(err, "not yet")
-end
-
 function TestCli:test_run_drives_the_port_given_with_trace_and_script_args()
   local p = peer.new()
   p:ok("AT+CSQ", "+CSQ: 21,0")
