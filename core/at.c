@@ -66,7 +66,7 @@ struct at_engine {
   int answer_overflow;
   /* events */
   ev_rec *ring;
-  size_t ring_cap, ring_head, ring_count, reserve;
+  size_t ring_cap, ring_head, ring_count;
   char *arena;
   size_t arena_cap, arena_used, arena_need;
   at_counters counters;
@@ -118,11 +118,15 @@ at_engine *at_new(const at_config *cfg) {
   at->slots = calloc(at->n_slots, sizeof *at->slots);
   at->line = malloc(cfg->line_max + 1);
   at->answer = malloc(cfg->answer_max);
-  /* The most events one line or one timer can raise: a reboot answers every queued
-   * command and adds the reboot event; at_abort_all() answers every queued command. The
-   * ring keeps room for both beyond event_max, so neither ever has to drop an event. */
-  at->reserve = cfg->queue_max + 3;
-  at->ring_cap = cfg->event_max + 2 * at->reserve;
+  /* Invariant: waiting events + pending commands <= ring_cap, i.e. every command not yet
+   * answered has a ring slot kept for its answer. An answer (response) takes the slot its
+   * command kept; only other events (URC, unknown, late, overflow, reboot, unresponsive)
+   * need new room, and feeding/ticking raises at most one of them per step, and only while
+   * at most event_max are waiting (room()). So a step ends with at most
+   * event_max + queue_max + 1 events, and at_submit() refuses a command that would push
+   * events + pending past ring_cap. at_abort_all() only answers pending commands: always
+   * room. */
+  at->ring_cap = cfg->event_max + cfg->queue_max + 1;
   at->ring = calloc(at->ring_cap, sizeof *at->ring);
   /* Texts: one line plus one full answer per processed line, with slack for the events
    * already waiting. */
@@ -269,7 +273,9 @@ static size_t arena_put(at_engine *at, const char *s, size_t n) {
 }
 
 static ev_rec *push_event(at_engine *at, at_event_type type) {
-  if (at->ring_count >= at->ring_cap) return NULL; /* cannot happen: see reserve */
+  /* Cannot happen: events + pending <= ring_cap (see at_new); kept so that a logic error
+   * shows as a lost event in the fuzzer, not as memory corruption. */
+  if (at->ring_count >= at->ring_cap) return NULL;
   ev_rec *e = &at->ring[(at->ring_head + at->ring_count) % at->ring_cap];
   at->ring_count++;
   memset(e, 0, sizeof *e);
@@ -403,8 +409,12 @@ int at_submit(at_engine *at, const at_cmd *cmd, uint64_t now_ms) {
   (void)now_ms;
   reclaim(at);
   if (!cmd || !cmd->text) return at->error = "no command text", -1;
-  if (at->count - (at->phase == PH_SETTLE ? 1 : 0) >= at->cfg.queue_max)
-    return at->error = "queue full", -1;
+  size_t pending = at_pending(at);
+  if (pending >= at->cfg.queue_max) return at->error = "queue full", -1;
+  /* Keep a ring slot for this command's answer (see at_new): otherwise a caller that
+   * submits and aborts without popping would have answers dropped. */
+  if (at->ring_count + pending + 1 > at->ring_cap)
+    return at->error = "events waiting: pop them first", -1;
   if (cmd->len == 0) return at->error = "empty command", -1;
   if (cmd->len > at->cfg.cmd_max || cmd->payload_len > at->cfg.cmd_max - cmd->len)
     return at->error = "command too long", -1;
@@ -537,8 +547,9 @@ static void run_timers(at_engine *at, uint64_t now) {
 
 void at_tick(at_engine *at, uint64_t now_ms) {
   reclaim(at);
-  /* A timer raises at most reserve events; when the caller has not popped, the timer
-   * waits (its deadline stays in the past, so the next tick fires it). */
+  /* A timer raises an answer and at most one other event (see at_new); when the caller
+   * has not popped, the timer waits (its deadline stays in the past, so the next tick
+   * fires it). */
   if (room(at)) run_timers(at, now_ms);
 }
 

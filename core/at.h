@@ -133,8 +133,13 @@ void at_config_defaults(at_config *cfg);
 at_engine *at_new(const at_config *cfg);
 void at_free(at_engine *at);
 
-/* Queues a command. Returns 0, or -1 when the queue is full or the command is invalid
- * (too long, empty, contains CR/LF/NUL, prefix too long); at_error() says which. */
+/* Queues a command. Returns 0, or -1 when the queue is full, when too many events are
+ * waiting ("events waiting: pop them first") or when the command is invalid (too long,
+ * empty, contains CR/LF/NUL, prefix too long); at_error() says which.
+ * Every accepted command is answered by exactly one AT_EV_RESPONSE, whatever the caller
+ * does: the event ring always keeps a slot for the answer of each pending command, and
+ * at_submit() refuses a command it could not keep one for. A caller that pops every
+ * waiting event before submitting is never refused for that reason. */
 int at_submit(at_engine *at, const at_cmd *cmd, uint64_t now_ms);
 const char *at_error(const at_engine *at);
 

@@ -3,6 +3,7 @@
  * abort. Invariants checked: no crash (ASan/UBSan), event texts within their bounds and
  * NUL-terminated, answers within answer_max, the queue within queue_max, at_feed never
  * claims more than it was given, and every accepted command answered exactly once.
+ * Saved crash inputs (spec/fuzz/regressions/fuzz_at-*) are replayed first (replay.h).
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "at.h"
+#include "replay.h"
 
 static const at_match urcs[] = {
     {"+QLWEVTIND", 1, 1}, {"+NNMI", 0, 0},   {"+NNMI", 2, 2},        {"+QIND", 2, 5},
@@ -64,6 +66,8 @@ static void drain(at_engine *at, const at_config *cfg, size_t max) {
     }
   }
 }
+
+REPLAY_REGRESSIONS("fuzz_at")
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;

@@ -3,12 +3,14 @@
  * the hex coding and the builders. The input is copied into an exact-size heap buffer so
  * that ASan catches any read past len. Invariants checked on every decoded line: decoded
  * text lies inside the line, payload hex decodes to exactly the announced length, values
- * sit in their documented ranges. */
+ * sit in their documented ranges. Saved crash inputs (spec/fuzz/regressions/fuzz_decode-*)
+ * are replayed first (replay.h). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "bc260y.h"
+#include "replay.h"
 
 static void check(int ok) {
   if (!ok) abort();
@@ -37,6 +39,8 @@ static void fuzz_line(const char *line, size_t len) {
   default: break;
   }
 }
+
+REPLAY_REGRESSIONS("fuzz_decode")
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   char *line = malloc(size ? size : 1);

@@ -666,6 +666,56 @@ static void test_back_pressure(void) {
   at_free(at);
 }
 
+/* A caller that submits and aborts again and again without popping (fuzz_at found it,
+ * spec/fuzz/regressions/fuzz_at-03efd6c...): every abort answers a command, and the answers
+ * pile up in the event ring. Each accepted command must still be answered exactly once:
+ * once the waiting events leave no room for the answers the engine may owe, at_submit
+ * refuses and says why; popping makes room again. */
+static void few_events_short_queue(at_config *c) {
+  c->event_max = 4;
+  c->queue_max = 2;
+}
+
+static void test_answers_never_dropped(void) {
+  at_engine *at = mk(few_events_short_queue);
+  /* Events the caller has not popped yet: at_feed stops once event_max are waiting. */
+  char buf[400] = "";
+  for (int i = 0; i < 10; i++) strcat(buf, "+QLWEVTIND: 3\r\n");
+  CHECK(at_feed(at, (const uint8_t *)buf, strlen(buf), 0) < strlen(buf));
+  int accepted = 0, refused = 0;
+  for (uint64_t tag = 0; tag < 200; tag++) {
+    if (submit(at, "AT", NULL, 0, 0, tag) == 0) {
+      accepted++;
+    } else {
+      refused++;
+      CHECK_EQ_STR(at_error(at), "events waiting: pop them first");
+    }
+    if (tag % 2 == 1) at_abort_all(at); /* two answers owed at once, then none */
+  }
+  at_abort_all(at);
+  CHECK(accepted > 0);
+  CHECK(refused > 0);
+  n_evs = 0;
+  pop_all(at);
+  int responses = 0, aborted = 0;
+  for (size_t i = 0; i < n_evs; i++)
+    if (evs[i].type == AT_EV_RESPONSE) {
+      responses++;
+      if (evs[i].result == AT_RESULT_ABORTED) aborted++;
+    }
+  CHECK_EQ_INT(responses, accepted); /* none lost */
+  CHECK_EQ_INT(aborted, accepted);
+  /* popped: the engine takes commands again */
+  CHECK_EQ_INT(submit(at, "AT", NULL, 0, 0, 999), 0);
+  write_out(at, "AT\r", 1);
+  n_evs = 0;
+  feed(at, "\r\nOK\r\n", 2);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].tag, 999);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  at_free(at);
+}
+
 static void test_submit_rules(void) {
   at_engine *at = mk(NULL);
   CHECK_EQ_INT(submit(at, "AT\r+CFUN=0", NULL, 0, 0, 0), -1);
@@ -880,6 +930,7 @@ int main(void) {
   test_answer_overflow();
   test_back_pressure();
   test_submit_rules();
+  test_answers_never_dropped();
   test_abort();
   test_counters();
   test_text_lines();
