@@ -438,6 +438,7 @@ function Modem:_on_fota(d)
     self._fota_busy = nil
   end
   self:_emit("fota", stage, value, d)
+  self:_state_changed() -- a call waiting for the module to be free again must hear it
 end
 
 function Modem:_on_urc(line, d)
@@ -920,7 +921,9 @@ function Modem:receive(opts)
       if left and left <= 0 then return nil, "no downlink in time", "timeout" end
       local wait = left
       if mode == 0 then wait = math.min(left or math.huge, self:_real(self.opts.poll)) end
-      if not (mode == 2 and self._indicated) then self._changed:wait(wait) end
+      -- An indication makes the next round read at once, unless the module is busy
+      -- (DFOTA): then wait, or this loop would spin and starve the reader.
+      if not (mode == 2 and self._indicated and not self:_is_busy()) then self._changed:wait(wait) end
     end
   end
 end

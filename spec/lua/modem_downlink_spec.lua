@@ -211,4 +211,31 @@ function TestDownlink:test_indicate_mode_receive_asks_the_module_once_without_an
   lu.assertEquals(p:unexpected(), {})
 end
 
+function TestDownlink:test_indicate_mode_receive_during_a_firmware_download_waits_without_spinning()
+  setup()
+  mode(2)
+  -- a download starts (data commands are off limits), then a downlink is indicated
+  p:reply('\r\n+QIND: "FOTA","DOWNLOAD START"\r\n\r\n+NNMI\r\n')
+  p:finish()
+  settle()
+  local ticks, r, code = 0, nil, nil
+  bc260y.run(function()
+    local ticker = true
+    bc260y.spawn(function()
+      while ticker do ticks = ticks + 1; loop.sleep(0.01) end
+    end)
+    r, _, code = m:receive({timeout = 0.3})
+    ticker = false
+  end)
+  lu.assertNil(r)
+  lu.assertEquals(code, "timeout")
+  lu.assertTrue(ticks >= 10, "other tasks ran only " .. ticks .. " times during receive")
+  lu.assertEquals(p:unexpected(), {}) -- no AT+NMGR while busy
+  -- when the download fails the module is free again: a waiting receive reads the message
+  p:sleep(0.05):reply('\r\n+QIND: "FOTA","DOWNLOAD",4\r\n')
+  p:on("AT+NMGR", nmgr("0A0B"))
+  lu.assertEquals(m:receive({timeout = 2}), "\10\11")
+  lu.assertTrue(p:finish())
+end
+
 os.exit(lu.LuaUnit.run(), true)
