@@ -637,15 +637,36 @@ static size_t read_matches(lua_State *L, int tbl, const char *key, at_match *m) 
   return (size_t)n;
 }
 
+/* Raises on a key of the submit options the engine would not use: a typo (or a removed
+ * option) must not be silently ignored. */
+static void check_submit_keys(lua_State *L, int tbl) {
+  static const char *const known[] = {"tag",   "first_byte", "total",  "expect",
+                                      "finals", "text_lines", "prompt", NULL};
+  lua_pushnil(L);
+  while (lua_next(L, tbl)) {
+    lua_pop(L, 1); /* the value */
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    size_t i = 0;
+    while (k && known[i] && strcmp(k, known[i]) != 0) i++;
+    if (!k || !known[i]) {
+      if (k) luaL_error(L, "unknown option '%s'", k);
+      luaL_error(L, "unknown option (a %s key)", luaL_typename(L, -1));
+    }
+  }
+}
+
 /* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
- * the contract, plus opts.now (seconds, default core.now()): the engine's clock at submit
- * time, for callers that drive the engine with their own times (specs, a scaled clock). */
+ * the contract; any other key raises. The command's timers start once its bytes are written
+ * (e:consumed(n, now)), so submit takes no time. */
 static int engine_submit(lua_State *L) {
   at_engine *at = check_open_engine(L);
   size_t len;
   const char *text = check_string(L, 2, &len);
   int has_opts = !lua_isnoneornil(L, 3);
-  if (has_opts) luaL_checktype(L, 3, LUA_TTABLE);
+  if (has_opts) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    check_submit_keys(L, 3);
+  }
   at_cmd cmd;
   memset(&cmd, 0, sizeof cmd);
   cmd.text = text;
@@ -654,7 +675,6 @@ static int engine_submit(lua_State *L) {
   at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_EXPECT];
   size_t n_expect = 0;
   int explicit_expect = 0;
-  uint64_t now_ms;
   if (has_opts) {
     lua_getfield(L, 3, "expect");
     explicit_expect = !lua_isnil(L, -1);
@@ -694,18 +714,8 @@ static int engine_submit(lua_State *L) {
       else cmd.flags &= ~(unsigned)AT_CMD_TEXT_LINES;
     }
     lua_pop(L, 1);
-    now_ms = (uint64_t)llround(monotonic_seconds() * 1000.0);
-    if (lua_getfield(L, 3, "now") != LUA_TNIL) {
-      int isnum;
-      lua_Number s = lua_tonumberx(L, -1, &isnum);
-      if (!isnum || !(s >= 0 && s < 1.8e16)) luaL_error(L, "option 'now' must be seconds >= 0");
-      now_ms = (uint64_t)llround(s * 1000.0);
-    }
-    lua_pop(L, 1);
-  } else {
-    now_ms = (uint64_t)llround(monotonic_seconds() * 1000.0);
   }
-  if (at_submit(at, &cmd, now_ms) != 0) {
+  if (at_submit(at, &cmd, 0) != 0) {
     lua_pushnil(L);
     lua_pushstring(L, at_error(at) ? at_error(at) : "command refused");
     return 2;

@@ -255,10 +255,9 @@ end
 -- The engine, driven with explicit times (seconds).
 TestEngine = {}
 
--- Submits text at time t and marks its bytes written; returns the bytes.
+-- Submits text and marks its bytes written at time t (the timers start then); returns
+-- the bytes.
 local function send(e, text, opts, t)
-  opts = opts or {}
-  opts.now = t or 0
   assert(e:submit(text, opts))
   local out = e:output()
   e:consumed(#out, t or 0)
@@ -344,7 +343,7 @@ end
 
 function TestEngine.test_prompt_payload()
   local e = core.engine()
-  assert(e:submit("AT+SEND=3", { tag = 9, prompt = "abc", now = 0 }))
+  assert(e:submit("AT+SEND=3", { tag = 9, prompt = "abc" }))
   local out = e:output()
   lu.assertEquals(out, "AT+SEND=3\r")
   e:consumed(#out, 0)
@@ -354,8 +353,8 @@ end
 
 function TestEngine.test_queue_one_in_flight()
   local e = core.engine()
-  assert(e:submit("AT", { tag = 1, now = 0 }))
-  assert(e:submit("AT+CSQ", { tag = 2, now = 0 }))
+  assert(e:submit("AT", { tag = 1 }))
+  assert(e:submit("AT+CSQ", { tag = 2 }))
   lu.assertEquals(e:pending(), 2)
   lu.assertEquals(e:output(), "AT\r", "the second waits for the first")
   e:consumed(3, 0)
@@ -395,7 +394,7 @@ end
 function TestEngine.test_reboot_fails_running_and_queued()
   local e = core.engine()
   send(e, "AT+CGSN=1", { tag = 1 })
-  assert(e:submit("AT", { tag = 2, now = 0 }))
+  assert(e:submit("AT", { tag = 2 }))
   local evs = e:feed("\r\nRDY\r\n", 0.5)
   local resp = h.of_type(evs, "response")
   lu.assertEquals(#resp, 2)
@@ -409,7 +408,7 @@ end
 function TestEngine.test_abort()
   local e = core.engine()
   send(e, "AT", { tag = 1 })
-  assert(e:submit("AT+CSQ", { tag = 2, now = 0 }))
+  assert(e:submit("AT+CSQ", { tag = 2 }))
   local evs = e:abort()
   lu.assertEquals(#evs, 2)
   for i, ev in ipairs(evs) do
@@ -449,7 +448,7 @@ end
 
 function TestEngine.test_submit_refusals()
   local e = core.engine({ queue_max = 2 })
-  local ok, msg = e:submit("AT\r\nAT+NCDPCLOSE", { now = 0 })
+  local ok, msg = e:submit("AT\r\nAT+NCDPCLOSE")
   lu.assertNil(ok, "CR/LF in a command must be refused")
   lu.assertNotNil(msg)
   ok, msg = e:submit("AT\rX")
@@ -480,6 +479,11 @@ function TestEngine.test_bad_arguments_raise()
   raises("expect", e.submit, e, "AT", { expect = { "+A", "+B", "+C", "+D", "+E" } })
   raises("first_byte", e.submit, e, "AT", { first_byte = -1 })
   raises("prompt", e.submit, e, "AT", { prompt = 5 })
+  -- an option the engine would not use is an error, not silently ignored (a typo, or the
+  -- old opts.now: the timers start when the command is written, see e:consumed)
+  raises("unknown option 'now'", e.submit, e, "AT", { now = 0 })
+  raises("unknown option 'frist_byte'", e.submit, e, "AT", { frist_byte = 1 })
+  raises("unknown option", e.submit, e, "AT", { "AT" })
   raises("number expected", e.feed, e, "OK\r\n")
   raises("string expected", e.feed, e, nil, 1)
   raises("time out of range", e.feed, e, "", -1)
@@ -613,7 +617,7 @@ function TestDecode.test_random_input_is_handled()
     local s = table.concat(t)
     local d = core.decode(s)
     lu.assertTrue(d == nil or type(d.kind) == "string")
-    if i % 10 == 0 then assert(e:submit("AT+NNMI?", { now = i })) end
+    if i % 10 == 0 then assert(e:submit("AT+NNMI?")) end
     local out = e:output()
     e:consumed(#out, i)
     for _, ev in ipairs(e:feed(s, i + 0.5)) do
