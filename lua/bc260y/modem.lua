@@ -161,7 +161,10 @@ function M.new(port, opts, sim)
   }, Modem)
   self.fdnum = port:fd()
   self._trace_sink = trace.sink(opts.trace, now)
-  if self._trace_sink then self._tracer = trace.new(function(dir, line) self:_trace(dir, line) end) end
+  if self._trace_sink then
+    self._tracer = trace.new(function(dir, line) self:_trace(dir, line) end,
+      function(line) return self:_redact(line) end)
+  end
   self.inbox = inbox.new({
     limit = opts.inbox,
     run = function(fn) self:_spawn_callback(fn) end,
@@ -184,6 +187,15 @@ function Modem:fd() return self.fdnum end
 
 ---------------------------------------------------------------------------------------
 -- tracing
+
+-- A line as it may be shown (trace, unknown and overflow events): the PSK field of an
+-- AT+NCDPOPEN line becomes <psk:N bytes>, and once connect() was given a PSK, what is
+-- left of it in a line damaged by noise is masked too.
+function Modem:_redact(line)
+  line = trace.redact(line)
+  if self._psk then line = trace.mask_pieces(trace.scrub(line, self._psk), self._psk) end
+  return line
+end
 
 function Modem:_trace(dir, line)
   local ok, err = pcall(self._trace_sink, dir, line)
@@ -364,10 +376,17 @@ function Modem:_dispatch(evs)
     elseif t == "urc" then
       self:_on_urc(ev.line, ev.decoded)
     elseif t == "unknown" or t == "late" then
-      -- redact: an echo of AT+NCDPOPEN nobody claimed would carry the PSK
-      self:_emit("unknown", trace.redact(ev.line), t)
+      -- An AT+NMGR answer after its command timed out: the module has already removed
+      -- the message from its buffer, so this line is its only copy.
+      local d = core.decode(ev.line)
+      if d and d.kind == "nmgr" and d.data then
+        self.inbox:deliver(d.data)
+      else
+        -- redact: an echo of AT+NCDPOPEN nobody claimed would carry the PSK
+        self:_emit("unknown", self:_redact(ev.line), t)
+      end
     elseif t == "overflow" then
-      self:_emit("overflow", ev.line)
+      self:_emit("overflow", self:_redact(ev.line))
     elseif t == "reboot" then
       self:_on_reboot()
     elseif t == "unresponsive" then
@@ -747,6 +766,7 @@ function Modem:connect(opts)
   local timeout = check_timeout(opts.timeout, "connect", self.opts.connect_timeout, 2)
   local ok, cmd = pcall(core.build.ncdpopen, opts.host, port, psk)
   if not ok then error("connect: " .. trace.scrub(cmd, psk), 2) end
+  if psk then self._psk = psk end -- from now on no trace or event may show it
   if self.closed then return self:_closed_error() end
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
   if self._connecting then return nil, "a connection attempt is already running", "state" end

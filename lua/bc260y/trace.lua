@@ -1,7 +1,8 @@
 -- bc260y.trace: the line trace of a Modem (every line in and out, with a timestamp and
 -- a direction) and the redaction that keeps a PSK out of traces and error messages.
--- A PSK only ever travels in AT+NCDPOPEN's third field (and in its echo), so redacting
--- that field wherever such a line is shown is enough: it becomes "<psk:N bytes>".
+-- A PSK travels in AT+NCDPOPEN's third field (and in its echo): that field becomes
+-- "<psk:N bytes>". An echo damaged by line noise no longer parses as such a line, so a
+-- Modem that knows its PSK also masks every run of hex digits sharing a piece with it.
 local trace = {}
 
 -- Replaces the PSK field of an AT+NCDPOPEN line (command or echo), quote-aware:
@@ -43,6 +44,23 @@ function trace.scrub(msg, secret)
   end
   out[#out + 1] = msg:sub(start)
   return table.concat(out)
+end
+
+-- Masks every run of 6 or more hex digits that shares 6 consecutive digits with secret
+-- (case-insensitive): what is left of a PSK in a line damaged by noise. A run this short
+-- cannot carry more than 5 digits of it.
+local PIECE = 6
+function trace.mask_pieces(line, secret)
+  if not secret or #secret < PIECE then return line end
+  local upper_secret = secret:upper()
+  return (line:gsub("%x+", function(run)
+    if #run < PIECE then return nil end
+    local upper = run:upper()
+    for i = 1, #upper - PIECE + 1 do
+      if upper_secret:find(upper:sub(i, i + PIECE - 1), 1, true) then return "<psk?>" end
+    end
+    return nil
+  end))
 end
 
 -- Shows bytes a terminal cannot print as \xNN, so a trace line is always one line.
@@ -97,15 +115,17 @@ function trace.sink(option, clock)
   end
 end
 
--- A tracer: in(bytes) and out(bytes) split into lines, redact, and call the sink.
-function trace.new(sink)
+-- A tracer: in(bytes) and out(bytes) split into lines, redact (trace.redact unless a
+-- redact function is given), and call the sink.
+function trace.new(sink, redact)
+  redact = redact or trace.redact
   local inbound, outbound = trace.splitter(), trace.splitter()
   local t = {}
   function t.input(bytes)
-    for _, line in ipairs(inbound:feed(bytes)) do sink("in", trace.redact(line)) end
+    for _, line in ipairs(inbound:feed(bytes)) do sink("in", redact(line)) end
   end
   function t.output(bytes)
-    for _, line in ipairs(outbound:feed(bytes)) do sink("out", trace.redact(line)) end
+    for _, line in ipairs(outbound:feed(bytes)) do sink("out", redact(line)) end
   end
   return t
 end

@@ -238,4 +238,18 @@ function TestDownlink:test_indicate_mode_receive_during_a_firmware_download_wait
   lu.assertTrue(p:finish())
 end
 
+function TestDownlink:test_a_late_nmgr_answer_still_delivers_its_message()
+  -- The module removed the message from its buffer when it answered: an answer that
+  -- comes after the command timed out must not be lost.
+  setup()
+  mode(2)
+  p:expect("AT+NMGR"):sleep(0.8):reply(nmgr("0C0D"))
+  local r, _, code = m:receive({timeout = 2})
+  lu.assertNil(r)
+  lu.assertEquals(code, "timeout")
+  lu.assertTrue(p:finish())
+  settle(0.05)
+  lu.assertEquals(m:receive({timeout = 0.5}), "\12\13")
+end
+
 os.exit(lu.LuaUnit.run(), true)

@@ -191,6 +191,27 @@ function TestPlatform:test_second_connect_while_one_runs_is_refused()
   lu.assertEquals(second[3], "state")
 end
 
+function TestPlatform:test_a_psk_never_shows_even_in_an_echo_damaged_by_noise()
+  local PSK = "0123456789ABCDEF0123456789ABCDEF"
+  local shown = {}
+  setup({trace = function(_, line) shown[#shown + 1] = line end})
+  m:on("unknown", function(line) shown[#shown + 1] = line end)
+  m:on("overflow", function(line) shown[#shown + 1] = line end)
+  -- the echo comes back with line noise in the command name, the address and the PSK,
+  -- so neither the engine nor the NCDPOPEN field rule recognises it
+  p:expect(('AT+NCDPOPEN="221.229.214.202",5683,"%s"'):format(PSK))
+   :reply('AT+NCDPOPEJ="221.r29.214.202",5683,"0123456789ABCDDF01234r6789ABCDEF"\r\r\nOK\r\n' ..
+          '\r\n+QLWEVTIND: 0\r\n\r\n+QLWEVTIND: 3\r\n')
+  lu.assertTrue(m:connect({host = "221.229.214.202", port = 5683, psk = PSK}))
+  settle()
+  lu.assertTrue(#shown > 3)
+  for _, line in ipairs(shown) do
+    for i = 1, #PSK - 5 do
+      lu.assertNil(line:upper():find(PSK:sub(i, i + 5), 1, true), "PSK fragment in: " .. line)
+    end
+  end
+end
+
 function TestPlatform:test_connect_with_psk_sends_it_to_the_module()
   setup()
   p:ok('AT+NCDPOPEN="1.2.3.4",5684,"00112233AABBCCDD"')
