@@ -1,7 +1,8 @@
 /* port.c: opens serial devices (libserialport, else termios), raw TCP streams (ser2net)
  * and pseudo-terminal pairs, and does the non-blocking reads and writes the event loop
  * needs. Every error names the port and the reason ("/dev/ttyUSB9: No such file or
- * directory"); a peer that hung up is reported as "closed". Listing lives in port_list.c. */
+ * directory"); a peer that hung up is reported as PORT_CLOSED ("closed"). Listing lives in
+ * port_list.c. */
 /* ptsname_r (thread-safe, unlike ptsname) is a GNU extension in glibc. */
 #ifndef _GNU_SOURCE
 #define _GNU_SOURCE
@@ -459,17 +460,17 @@ static long io_error(const port *p, int e, char *err) {
    * differently from a real fault (reconnect vs report). */
   if (e == EIO || e == ECONNRESET || e == EPIPE || e == ENXIO || e == ENODEV) {
     set_err(err, "closed");
-  } else {
-    set_err(err, "%s: %s", p->name, strerror(e));
+    return PORT_CLOSED;
   }
-  return -1;
+  set_err(err, "%s: %s", p->name, strerror(e));
+  return PORT_ERROR;
 }
 
 long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
   if (!p || p->fd < 0) {
     set_err(err, "closed");
-    return -1;
+    return PORT_CLOSED;
   }
   if (cap == 0) return 0;
   for (;;) {
@@ -479,7 +480,7 @@ long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]) {
       /* An idle socket or tty (VMIN=1, see termios_raw) answers EAGAIN, so 0 is end of
        * file: the socket peer closed or the tty hung up. */
       set_err(err, "closed");
-      return -1;
+      return PORT_CLOSED;
     }
     if (errno == EINTR) continue;
     if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
@@ -491,7 +492,7 @@ long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
   if (!p || p->fd < 0) {
     set_err(err, "closed");
-    return -1;
+    return PORT_CLOSED;
   }
   if (len == 0) return 0;
   for (;;) {

@@ -33,10 +33,15 @@ int port_fd(const port *p);
 port_kind port_get_kind(const port *p);
 const char *port_name(const port *p);
 
-/* Non-blocking I/O. read: >0 bytes, 0 nothing available now, -1 error or closed
- * (err says which: exactly "closed" when the peer hung up: socket EOF/reset/EPIPE, tty
- * hang-up, EIO on a pty; else "<name>: <strerror>"). write: bytes written (possibly 0
- * when it would block); never raises SIGPIPE. EINTR is retried. */
+/* Failures of port_read / port_write: a hang-up, which callers handle by reconnecting,
+ * is told from a fault, which they report, by the return value alone. */
+#define PORT_ERROR (-1)  /* a fault: err is "<name>: <strerror>" */
+#define PORT_CLOSED (-2) /* the peer hung up (socket EOF/reset/EPIPE, tty hang-up, EIO on
+                            a pty) or p is NULL: err is "closed" */
+
+/* Non-blocking I/O. read: >0 bytes, 0 nothing available now, PORT_CLOSED or PORT_ERROR.
+ * write: bytes written (possibly 0 when it would block), PORT_CLOSED or PORT_ERROR; never
+ * raises SIGPIPE. EINTR is retried. err may be NULL. */
 long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]);
 long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]);
 

@@ -204,6 +204,12 @@ static int io_fail(lua_State *L, const char *msg, const char *code) {
   return 3;
 }
 
+/* A failed port_read / port_write: nil, msg, "closed" for a hang-up (the caller
+ * reconnects), nil, msg, "io" for a fault (the caller reports it). */
+static int port_fail(lua_State *L, long rc, const char *err, const char *fallback) {
+  return io_fail(L, err[0] ? err : fallback, rc == PORT_CLOSED ? "closed" : "io");
+}
+
 static int l_open_port(lua_State *L) {
   size_t len;
   const char *spec = check_string(L, 1, &len);
@@ -280,12 +286,7 @@ static int port_read_m(lua_State *L) {
   luaL_Buffer b;
   char *buf = (size_t)max <= sizeof small ? small : luaL_buffinitsize(L, &b, (size_t)max);
   long n = port_read(lp->p, buf, (size_t)max, err);
-  if (n < 0) {
-    /* port.c says "closed" (or ends its message with it) when the peer hung up. */
-    size_t el = strlen(err);
-    int closed = el >= 6 && strcmp(err + el - 6, "closed") == 0;
-    return io_fail(L, err[0] ? err : "read failed", closed ? "closed" : "io");
-  }
+  if (n < 0) return port_fail(L, n, err, "read failed");
   if (buf == small) lua_pushlstring(L, small, (size_t)n);
   else luaL_pushresultsize(&b, (size_t)n);
   return 1;
@@ -302,11 +303,7 @@ static int port_write_m(lua_State *L) {
   }
   char err[PORT_ERR_MAX] = "";
   long n = port_write(lp->p, s, len, err);
-  if (n < 0) {
-    size_t el = strlen(err);
-    int closed = el >= 6 && strcmp(err + el - 6, "closed") == 0;
-    return io_fail(L, err[0] ? err : "write failed", closed ? "closed" : "io");
-  }
+  if (n < 0) return port_fail(L, n, err, "write failed");
   lua_pushinteger(L, n);
   return 1;
 }

@@ -1,12 +1,14 @@
 /* test_port.c: the port layer against real kernel objects: a pseudo-terminal pair (the
  * virtual module's transport), a TCP listener on 127.0.0.1 (ser2net), missing devices,
  * regular files and malformed specs. Checks that bytes pass unchanged, that errors
- * read "<port>: <reason>" and that a peer's hang-up is reported as "closed". */
+ * read "<port>: <reason>" and that a peer's hang-up is reported as PORT_CLOSED ("closed"),
+ * any other fault as PORT_ERROR. */
 #include "check.h"
 #include "port.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -140,7 +142,7 @@ static void test_pty_both_ways(void) {
     /* The module side vanishes: the client hears "closed", not an endless "nothing". */
     port_close(m);
     m = NULL;
-    CHECK_EQ_INT(read_until_event(c, err), -1);
+    CHECK_EQ_INT(read_until_event(c, err), PORT_CLOSED);
     CHECK_EQ_STR(err, "closed");
     port_close(c);
   }
@@ -264,14 +266,14 @@ static void test_tcp(void) {
   /* ser2net goes away: reading says "closed"; writing says "closed" too, and must not
    * raise SIGPIPE (which would kill this test). */
   close(peer);
-  CHECK_EQ_INT(read_until_event(p, err), -1);
+  CHECK_EQ_INT(read_until_event(p, err), PORT_CLOSED);
   CHECK_EQ_STR(err, "closed");
   long w = 0;
   for (int i = 0; i < 50 && w >= 0; i++) {
     w = port_write(p, "AT\r\n", 4, err);
     if (w >= 0) usleep(10000);
   }
-  CHECK_EQ_INT(w, -1);
+  CHECK_EQ_INT(w, PORT_CLOSED);
   CHECK_EQ_STR(err, "closed");
   port_close(p);
 
@@ -349,9 +351,31 @@ static void test_null_safety(void) {
   port_close(NULL);
   CHECK_EQ_INT(port_fd(NULL), -1);
   CHECK(port_name(NULL) == NULL);
-  CHECK_EQ_INT(port_read(NULL, b, sizeof b, err), -1);
+  CHECK_EQ_INT(port_read(NULL, b, sizeof b, err), PORT_CLOSED);
   CHECK_EQ_STR(err, "closed");
-  CHECK_EQ_INT(port_write(NULL, b, sizeof b, err), -1);
+  CHECK_EQ_INT(port_write(NULL, b, sizeof b, err), PORT_CLOSED);
+}
+
+/* A fault that is not a hang-up is PORT_ERROR with "<name>: <reason>", so that a caller
+ * tells "reconnect" from "report" by the return value alone. The fd is swapped behind the
+ * port's back for one opened the wrong way round (EBADF on read, then on write). */
+static void test_fault_is_not_closed(void) {
+  char slave[128], err[PORT_ERR_MAX];
+  unsigned char b[4] = "AT\r";
+  port *m = port_open_pty(slave, sizeof slave, err);
+  CHECK(m != NULL);
+  if (!m) return;
+  int wo = open("/dev/null", O_WRONLY);
+  CHECK(wo >= 0 && dup2(wo, port_fd(m)) == port_fd(m));
+  close(wo);
+  CHECK_EQ_INT(port_read(m, b, sizeof b, err), PORT_ERROR);
+  CHECK(strstr(err, "Bad file descriptor") != NULL && strncmp(err, port_name(m), strlen(port_name(m))) == 0);
+  int ro = open("/dev/null", O_RDONLY);
+  CHECK(ro >= 0 && dup2(ro, port_fd(m)) == port_fd(m));
+  close(ro);
+  CHECK_EQ_INT(port_write(m, b, 3, err), PORT_ERROR);
+  CHECK(strstr(err, "Bad file descriptor") != NULL);
+  port_close(m);
 }
 
 int main(void) {
@@ -360,5 +384,6 @@ int main(void) {
   test_tcp();
   test_list();
   test_null_safety();
+  test_fault_is_not_closed();
   return CHECK_DONE();
 }
