@@ -96,6 +96,12 @@ function M.check_options(opts)
   for k, v in pairs(DEFAULTS) do
     if out[k] == nil then out[k] = v end
   end
+  -- Every command of the module answers within 5 s (the guide): the engine's own 2 s
+  -- first-byte default would give up on a slow but normal answer, and a retried
+  -- AT+NMGS would then send its uplink twice.
+  local engine = {first_byte = 5, total = 5}
+  for k, v in pairs(out.engine or {}) do engine[k] = v end
+  out.engine = engine
   return out
 end
 

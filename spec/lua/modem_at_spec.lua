@@ -30,6 +30,15 @@ end
 
 TestAt = {tearDown = teardown}
 
+function TestAt:test_default_timeouts_wait_the_guides_5_seconds()
+  -- Every command answers within 5 s (the guide): a 2.5 s answer is slow, not lost.
+  setup({engine = {}})
+  p:expect("AT+NMSTATUS?"):sleep(2.5):reply("\r\n+NMSTATUS: REGISTERED\r\n\r\nOK\r\n")
+  local r, msg = m:at("AT+NMSTATUS?")
+  lu.assertNotNil(r, msg)
+  lu.assertEquals(r.lines, {"+NMSTATUS: REGISTERED"})
+end
+
 function TestAt:test_blocking_call_returns_answer_lines_and_final()
   setup()
   p:ok("AT+CSQ", "+CSQ: 20,0")
