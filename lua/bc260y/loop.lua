@@ -73,9 +73,29 @@ local function heap_pop()
   return top
 end
 
+-- A cancelled timer stays in the heap until it reaches the top; so that waits with long
+-- timeouts that end early (receive{timeout = 3600}) cannot pile up, the heap is rebuilt
+-- without them once they are the majority.
+local cancelled_in_heap = 0
+
+local function compact()
+  local live = {}
+  for _, h in ipairs(timers) do
+    if not h.cancelled then live[#live + 1] = h end
+  end
+  table.sort(live, before) -- a sorted array is a valid heap
+  timers = live
+  cancelled_in_heap = 0
+end
+
 local Timer = {}
 Timer.__index = Timer
-function Timer:cancel() self.cancelled = true end
+function Timer:cancel()
+  if self.cancelled or self.fired then return end
+  self.cancelled = true
+  cancelled_in_heap = cancelled_in_heap + 1
+  if cancelled_in_heap > 32 and cancelled_in_heap * 2 > #timers then compact() end
+end
 
 function loop.timer(delay, fn)
   assert(type(delay) == "number", "timer: delay must be a number")
@@ -87,7 +107,10 @@ function loop.timer(delay, fn)
 end
 
 local function next_deadline()
-  while timers[1] and timers[1].cancelled do heap_pop() end
+  while timers[1] and timers[1].cancelled do
+    heap_pop()
+    cancelled_in_heap = cancelled_in_heap - 1
+  end
   return timers[1] and timers[1].at
 end
 
@@ -142,6 +165,8 @@ function loop.current()
 end
 
 function loop.tasks() return alive end
+-- Timers held, cancelled ones not yet dropped included (for the specs).
+function loop.timers_held() return #timers end
 
 ---------------------------------------------------------------------------------------
 -- The one way to wait: setup(wake) arranges for wake(...) to be called later; suspend
@@ -287,7 +312,9 @@ local function fire_timers()
   while true do
     local at = next_deadline()
     if not at or at > t then break end
-    heap_pop().fn()
+    local h = heap_pop()
+    h.fired = true
+    h.fn()
   end
 end
 

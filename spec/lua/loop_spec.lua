@@ -48,6 +48,19 @@ function TestLoop:test_timer_fires_once_and_cancel_prevents_it()
   lu.assertEquals(cancelled, 0)
 end
 
+function TestLoop:test_cancelled_timers_do_not_pile_up()
+  local base = loop.timers_held()
+  loop.run(function()
+    local s = loop.signal()
+    for _ = 1, 1000 do
+      -- a long wait that ends early, the way receive{timeout = 3600} often does
+      loop.timer(0, function() s:notify("x") end)
+      lu.assertEquals(s:wait(3600), "x")
+    end
+  end)
+  lu.assertTrue(loop.timers_held() - base < 100, "timers held: " .. loop.timers_held())
+end
+
 function TestLoop:test_signal_wakes_waiters_with_values_and_times_out()
   loop.run(function()
     local s = loop.signal()
