@@ -1,0 +1,37 @@
+/* core.h: what the files of the Lua binding bc260y.core share (internal, not installed):
+ * argument checks, table setters, the I/O failure convention, class registration, and
+ * each file's registration function, which core.c's luaopen_bc260y_core calls. */
+#ifndef BC260Y_LUA_CORE_H
+#define BC260Y_LUA_CORE_H
+
+#include <stddef.h>
+
+#include "lauxlib.h"
+#include "lua.h"
+
+/* Shared between the binding's files but not exported from core.so, where only
+ * luaopen_bc260y_core is public (generic names like set_int must not reach other modules). */
+#define CORE_INTERNAL __attribute__((visibility("hidden")))
+
+/* Strictly a string: numbers are not silently turned into command text or payload. */
+CORE_INTERNAL const char *check_string(lua_State *L, int arg, size_t *len);
+CORE_INTERNAL int check_int(lua_State *L, int arg);
+/* t[key] = v on the table at the top of the stack. */
+CORE_INTERNAL void set_int(lua_State *L, const char *key, lua_Integer v);
+CORE_INTERNAL void set_str(lua_State *L, const char *key, const char *s, size_t len);
+/* Returns nil, msg, code: the I/O failure convention ("closed" | "io"). */
+CORE_INTERNAL int io_fail(lua_State *L, const char *msg, const char *code);
+/* Registers a metatable name with meta's metamethods and methods as __index. */
+CORE_INTERNAL void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+                             const luaL_Reg *methods);
+
+/* Each adds its functions (and classes) to the module table at the top of the stack. */
+CORE_INTERNAL void core_port_register(lua_State *L);   /* core_port.c: Port, open_* */
+CORE_INTERNAL void core_engine_register(lua_State *L); /* core_engine.c: Engine */
+CORE_INTERNAL void core_decode_register(lua_State *L); /* core_decode.c: decode, build... */
+
+/* core_decode.c: pushes core.decode(line): a table, or nil for a line it does not know
+ * (the engine attaches it to URC events). */
+CORE_INTERNAL void push_decoded(lua_State *L, const char *line, size_t len);
+
+#endif

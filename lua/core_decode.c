@@ -1,0 +1,288 @@
+/* core_decode.c: the module tables as Lua values: core.decode (a line to a table),
+ * core.errors, core.hex_encode / hex_decode and the command builders core.build.* (bad
+ * input raises: nothing malformed reaches the wire). All over core/bc260y.h.
+ */
+#include <limits.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "bc260y.h"
+#include "core.h"
+
+#define BUILD_CAP 4096 /* an NMGS of 1024 bytes is ~2070 characters */
+
+static long check_long(lua_State *L, int arg) {
+  lua_Integer v = luaL_checkinteger(L, arg);
+  luaL_argcheck(L, v >= LONG_MIN && v <= LONG_MAX, arg, "out of range");
+  return (long)v;
+}
+
+/* ---- decode ----------------------------------------------------------------------- */
+
+/* Pushes hex and data (raw bytes) fields for a hex payload. */
+static void set_hex_data(lua_State *L, const char *hex, size_t len) {
+  set_str(L, "hex", hex, len);
+  luaL_Buffer b;
+  uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
+  long n = hex ? bc_hex_decode(hex, len, out, len / 2 + 1) : -1;
+  if (n >= 0) {
+    luaL_pushresultsize(&b, (size_t)n);
+  } else {
+    luaL_pushresultsize(&b, 0);
+    lua_pop(L, 1);
+    lua_pushnil(L); /* the decoder let through bad hex: no data rather than wrong data */
+  }
+  lua_setfield(L, -2, "data");
+}
+
+/* Pushes the decoded table of a line, or nil when bc_decode does not know it. */
+void push_decoded(lua_State *L, const char *line, size_t len) {
+  bc_decoded d;
+  memset(&d, 0, sizeof d);
+  bc_kind k = bc_decode(line, len, &d);
+  const char *kind = NULL;
+  switch (k) {
+  case BC_NONE: lua_pushnil(L); return;
+  case BC_QLWEVTIND: kind = "qlwevtind"; break;
+  case BC_NNMI_DATA: kind = "nnmi_data"; break;
+  case BC_NNMI_INDICATION: kind = "nnmi_indication"; break;
+  case BC_NNMI_BUFF_FULL: kind = "nnmi_buff_full"; break;
+  case BC_NNMI_MODE: kind = "nnmi_mode"; break;
+  case BC_NMGR: kind = "nmgr"; break;
+  case BC_FOTA: kind = "fota"; break;
+  case BC_NMSTATUS: kind = "nmstatus"; break;
+  case BC_QLWULDATASTATUS: kind = "qlwuldatastatus"; break;
+  case BC_NQMGR: kind = "nqmgr"; break;
+  case BC_NCFG: kind = "ncfg"; break;
+  case BC_CSCON: kind = "cscon"; break;
+  case BC_CSCON_ANSWER: kind = "cscon_answer"; break;
+  case BC_CEREG: kind = "cereg"; break;
+  case BC_CEREG_ANSWER: kind = "cereg_answer"; break;
+  case BC_CGPADDR: kind = "cgpaddr"; break;
+  case BC_CGSN: kind = "cgsn"; break;
+  case BC_CSQ: kind = "csq"; break;
+  case BC_QNBIOTEVENT: kind = "qnbiotevent"; break;
+  case BC_CFUN: kind = "cfun"; break;
+  case BC_CPIN: kind = "cpin"; break;
+  case BC_IP: kind = "ip"; break;
+  case BC_RDY: kind = "rdy"; break;
+  case BC_CME_ERROR: kind = "cme_error"; break;
+  case BC_ATI_MANUFACTURER: kind = "ati_manufacturer"; break;
+  case BC_ATI_MODEL: kind = "ati_model"; break;
+  case BC_ATI_REVISION: kind = "ati_revision"; break;
+  }
+  if (!kind) { /* a kind added to bc260y.h but not here yet */
+    lua_pushnil(L);
+    return;
+  }
+  lua_createtable(L, 0, 5);
+  lua_pushstring(L, kind);
+  lua_setfield(L, -2, "kind");
+  switch (k) {
+  case BC_QLWEVTIND: case BC_NNMI_MODE: case BC_QLWULDATASTATUS: case BC_NCFG:
+  case BC_CSCON: case BC_CEREG: case BC_CFUN: case BC_CME_ERROR:
+    set_int(L, "value", d.value);
+    break;
+  case BC_NNMI_DATA: case BC_NMGR:
+    set_int(L, "length", d.value);
+    set_hex_data(L, d.text, d.text_len);
+    break;
+  case BC_FOTA: {
+    const char *stage = bc_fota_stage_name(d.stage);
+    lua_pushstring(L, stage ? stage : "?");
+    lua_setfield(L, -2, "stage");
+    /* DOWNLOAD START and START carry no number. */
+    if (d.stage != BC_FOTA_DOWNLOAD_START && d.stage != BC_FOTA_START) set_int(L, "value", d.value);
+    if (d.stage == BC_FOTA_UPDATING && d.n >= 0) set_int(L, "total", d.n);
+    if (d.stage == BC_FOTA_UPDATING && d.m >= 0) set_int(L, "current", d.m);
+    break;
+  }
+  case BC_NMSTATUS: case BC_CGSN: case BC_CPIN: case BC_IP: case BC_ATI_MANUFACTURER:
+  case BC_ATI_MODEL: case BC_ATI_REVISION:
+    set_str(L, "value", d.text, d.text_len);
+    break;
+  case BC_NQMGR:
+    set_int(L, "buffered", d.buffered);
+    set_int(L, "received", d.received);
+    set_int(L, "dropped", d.dropped);
+    break;
+  case BC_CSCON_ANSWER: case BC_CEREG_ANSWER:
+    set_int(L, "n", d.n);
+    set_int(L, "value", d.value);
+    break;
+  case BC_CGPADDR:
+    set_int(L, "cid", d.n);
+    if (d.text_len) set_str(L, "ip", d.text, d.text_len); /* none before attach */
+    break;
+  case BC_CSQ:
+    set_int(L, "rssi", d.value);
+    set_int(L, "ber", d.n);
+    break;
+  case BC_QNBIOTEVENT:
+    lua_pushstring(L, d.value ? "ENTER DEEPSLEEP" : "EXIT DEEPSLEEP");
+    lua_setfield(L, -2, "value");
+    break;
+  default: break; /* nnmi_indication, nnmi_buff_full, rdy: the kind says it all */
+  }
+}
+
+static int l_decode(lua_State *L) {
+  size_t len;
+  const char *line = check_string(L, 1, &len);
+  push_decoded(L, line, len);
+  return 1;
+}
+
+/* ---- hex ---------------------------------------------------------------------------- */
+
+static int l_hex_encode(lua_State *L) {
+  size_t len;
+  const char *s = check_string(L, 1, &len);
+  luaL_argcheck(L, len <= (size_t)LONG_MAX / 2, 1, "too long");
+  luaL_Buffer b;
+  char *out = luaL_buffinitsize(L, &b, 2 * len + 1);
+  long n = bc_hex_encode((const uint8_t *)s, len, out, 2 * len + 1);
+  if (n < 0) return luaL_error(L, "hex_encode failed");
+  luaL_pushresultsize(&b, (size_t)n);
+  return 1;
+}
+
+static int l_hex_decode(lua_State *L) {
+  size_t len;
+  const char *s = check_string(L, 1, &len);
+  if (len % 2) {
+    lua_pushnil(L);
+    lua_pushfstring(L, "odd number of hex digits (%d)", (int)len);
+    return 2;
+  }
+  for (size_t i = 0; i < len; i++) {
+    char c = s[i];
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
+      lua_pushnil(L);
+      lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
+      return 2;
+    }
+  }
+  luaL_Buffer b;
+  uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
+  long n = bc_hex_decode(s, len, out, len / 2 + 1);
+  if (n < 0) {
+    luaL_pushresultsize(&b, 0);
+    lua_pushnil(L);
+    lua_pushliteral(L, "invalid hex");
+    return 2;
+  }
+  luaL_pushresultsize(&b, (size_t)n);
+  return 1;
+}
+
+/* ---- builders ------------------------------------------------------------------------- */
+
+/* A builder's refusal becomes "bad argument #arg to 'name' (message)". The name is given
+ * rather than taken from the call site (luaL_argerror), which says '?' under pcall or an
+ * alias. */
+static int build_result(lua_State *L, int rc, const char *buf, const char *err, int arg,
+                        const char *name) {
+  if (rc < 0) return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name, err ? err : "refused");
+  lua_pushlstring(L, buf, (size_t)rc);
+  return 1;
+}
+
+/* Which argument a builder message is about: the first of names (checked in order) that
+ * the message mentions, else the first argument. */
+static int arg_of(const char *err, const char *const *names, const int *args, int n) {
+  if (!err) return 1;
+  for (int i = 0; i < n; i++)
+    for (const char *s = err; *s; s++)
+      if (strncasecmp(s, names[i], strlen(names[i])) == 0) return args[i];
+  return 1;
+}
+
+static int l_build_ncdpopen(lua_State *L) {
+  size_t hlen, plen = 0;
+  const char *host = check_string(L, 1, &hlen);
+  /* The C builder sees a C string: an embedded NUL would silently cut the host short. */
+  luaL_argcheck(L, strlen(host) == hlen, 1, "host contains a NUL byte");
+  long portno = lua_isnoneornil(L, 2) ? 0 : check_long(L, 2);
+  const char *psk = NULL;
+  if (!lua_isnoneornil(L, 3)) {
+    psk = check_string(L, 3, &plen);
+    luaL_argcheck(L, strlen(psk) == plen, 3, "psk contains a NUL byte");
+  }
+  char buf[BUILD_CAP];
+  const char *err = NULL;
+  int rc = bc_build_ncdpopen(buf, sizeof buf, host, portno, psk, &err);
+  static const char *const names[] = {"psk", "port"};
+  static const int args[] = {3, 2};
+  return build_result(L, rc, buf, err, arg_of(err, names, args, 2), "ncdpopen");
+}
+
+static int l_build_nmgs(lua_State *L) {
+  size_t len;
+  const char *data = check_string(L, 1, &len);
+  int type = lua_isnoneornil(L, 2) ? 0 : check_int(L, 2);
+  char buf[BUILD_CAP];
+  const char *err = NULL;
+  int rc = bc_build_nmgs(buf, sizeof buf, (const uint8_t *)data, len, type, &err);
+  static const char *const names[] = {"type"};
+  static const int args[] = {2};
+  return build_result(L, rc, buf, err, arg_of(err, names, args, 1), "nmgs");
+}
+
+static int l_build_ncfg(lua_State *L) {
+  long lifetime = check_long(L, 1);
+  char buf[128];
+  const char *err = NULL;
+  int rc = bc_build_ncfg_lifetime(buf, sizeof buf, lifetime, &err);
+  return build_result(L, rc, buf, err, 1, "ncfg");
+}
+
+static int l_build_nnmi(lua_State *L) {
+  int mode = check_int(L, 1);
+  char buf[64];
+  const char *err = NULL;
+  int rc = bc_build_nnmi(buf, sizeof buf, mode, &err);
+  return build_result(L, rc, buf, err, 1, "nnmi");
+}
+
+static int l_build_qsclk(lua_State *L) {
+  int mode = check_int(L, 1);
+  char buf[64];
+  const char *err = NULL;
+  int rc = bc_build_qsclk(buf, sizeof buf, mode, &err);
+  return build_result(L, rc, buf, err, 1, "qsclk");
+}
+
+static const luaL_Reg build_funcs[] = {{"ncdpopen", l_build_ncdpopen},
+                                       {"nmgs", l_build_nmgs},
+                                       {"ncfg", l_build_ncfg},
+                                       {"nnmi", l_build_nnmi},
+                                       {"qsclk", l_build_qsclk},
+                                       {NULL, NULL}};
+
+static void push_errors(lua_State *L) {
+  lua_createtable(L, 0, (int)bc_errors_len);
+  for (size_t i = 0; i < bc_errors_len; i++) {
+    lua_createtable(L, 0, 3);
+    lua_pushstring(L, bc_errors[i].name ? bc_errors[i].name : "");
+    lua_setfield(L, -2, "name");
+    lua_pushstring(L, bc_errors[i].en ? bc_errors[i].en : "");
+    lua_setfield(L, -2, "en");
+    lua_pushstring(L, bc_errors[i].zh ? bc_errors[i].zh : "");
+    lua_setfield(L, -2, "zh");
+    lua_rawseti(L, -2, bc_errors[i].code);
+  }
+}
+
+static const luaL_Reg decode_funcs[] = {{"decode", l_decode},
+                                        {"hex_encode", l_hex_encode},
+                                        {"hex_decode", l_hex_decode},
+                                        {NULL, NULL}};
+
+void core_decode_register(lua_State *L) {
+  luaL_setfuncs(L, decode_funcs, 0);
+  luaL_newlib(L, build_funcs);
+  lua_setfield(L, -2, "build");
+  push_errors(L);
+  lua_setfield(L, -2, "errors");
+}

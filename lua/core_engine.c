@@ -1,0 +1,418 @@
+/* core_engine.c: bc260y.Engine (core.engine): the Lua face of the AT engine (core/at.h).
+ * Times are seconds on the Lua side, milliseconds in the engine; every method that runs the
+ * engine (feed, tick, abort) pops all its events and returns them as an array of tables,
+ * so the engine's event ring is empty whenever Lua submits (at_submit never answers
+ * "events waiting" here).
+ */
+#include <limits.h>
+#include <math.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "at.h"
+#include "bc260y.h"
+#include "core.h"
+
+#define ENGINE_MT "bc260y.Engine"
+
+/* Seconds (>= 0, finite) to engine milliseconds. */
+static uint64_t check_now_ms(lua_State *L, int arg) {
+  lua_Number s = luaL_checknumber(L, arg);
+  luaL_argcheck(L, s >= 0 && s < 1.8e16, arg, "time out of range");
+  return (uint64_t)llround(s * 1000.0);
+}
+
+/* An optional duration field of an options table, in seconds, as milliseconds for a
+ * uint32 engine field. Absent leaves *out alone. */
+static void opt_ms_field(lua_State *L, int tbl, const char *key, uint32_t *out) {
+  if (lua_getfield(L, tbl, key) != LUA_TNIL) {
+    int isnum;
+    lua_Number s = lua_tonumberx(L, -1, &isnum);
+    if (!isnum || !(s >= 0) || s * 1000.0 > (lua_Number)UINT32_MAX)
+      luaL_error(L, "option '%s' must be a number of seconds from 0 to %d", key,
+                 (int)(UINT32_MAX / 1000));
+    *out = (uint32_t)llround(s * 1000.0);
+  }
+  lua_pop(L, 1);
+}
+
+static void opt_size_field(lua_State *L, int tbl, const char *key, size_t *out) {
+  if (lua_getfield(L, tbl, key) != LUA_TNIL) {
+    int isint;
+    lua_Integer v = lua_tointegerx(L, -1, &isint);
+    if (!isint || v <= 0 || (uint64_t)v > (uint64_t)SIZE_MAX / 4)
+      luaL_error(L, "option '%s' must be a positive integer", key);
+    *out = (size_t)v;
+  }
+  lua_pop(L, 1);
+}
+
+/* ---- Engine ------------------------------------------------------------------------ */
+
+typedef struct lengine {
+  at_engine *at;
+} lengine;
+
+static lengine *check_lengine(lua_State *L) { return luaL_checkudata(L, 1, ENGINE_MT); }
+
+static at_engine *check_open_engine(lua_State *L) {
+  lengine *le = check_lengine(L);
+  if (!le->at) luaL_error(L, "bc260y.Engine is closed");
+  return le->at;
+}
+
+static int l_engine(lua_State *L) {
+  at_config cfg;
+  at_config_defaults(&cfg);
+  if (!lua_isnoneornil(L, 1)) {
+    luaL_checktype(L, 1, LUA_TTABLE);
+    opt_size_field(L, 1, "line_max", &cfg.line_max);
+    opt_size_field(L, 1, "answer_max", &cfg.answer_max);
+    opt_size_field(L, 1, "queue_max", &cfg.queue_max);
+    opt_size_field(L, 1, "cmd_max", &cfg.cmd_max);
+    opt_size_field(L, 1, "event_max", &cfg.event_max);
+    opt_ms_field(L, 1, "first_byte", &cfg.first_byte_ms);
+    opt_ms_field(L, 1, "total", &cfg.total_ms);
+    opt_ms_field(L, 1, "settle", &cfg.settle_ms);
+    size_t ua = cfg.unresponsive_after;
+    opt_size_field(L, 1, "unresponsive_after", &ua);
+    luaL_argcheck(L, ua <= UINT_MAX, 1, "unresponsive_after too large");
+    cfg.unresponsive_after = (unsigned)ua;
+  }
+  cfg.urcs = bc_urc_table;
+  cfg.n_urcs = bc_urc_table_len;
+  /* The userdata exists before the engine so that a failing lua_newuserdatauv cannot
+   * leak it. */
+  lengine *le = lua_newuserdatauv(L, sizeof *le, 0);
+  le->at = NULL;
+  luaL_setmetatable(L, ENGINE_MT);
+  le->at = at_new(&cfg);
+  if (!le->at)
+    return luaL_error(L, "cannot create engine: invalid options (line_max >= 4096, sizes > 0) "
+                         "or out of memory");
+  return 1;
+}
+
+static const char *result_name(at_result r) {
+  switch (r) {
+  case AT_RESULT_OK: return "ok";
+  case AT_RESULT_ERROR: return "error";
+  case AT_RESULT_CME: return "cme";
+  case AT_RESULT_CMS: return "cms";
+  case AT_RESULT_FINAL: return "final";
+  case AT_RESULT_TIMEOUT: return "timeout";
+  case AT_RESULT_REBOOT: return "reboot";
+  case AT_RESULT_ABORTED: return "aborted";
+  case AT_RESULT_OVERFLOW: return "overflow";
+  }
+  return "?";
+}
+
+static void push_event(lua_State *L, const at_event *ev) {
+  switch (ev->type) {
+  case AT_EV_RESPONSE:
+    lua_createtable(L, 0, 6);
+    lua_pushliteral(L, "response");
+    lua_setfield(L, -2, "type");
+    set_int(L, "tag", (lua_Integer)ev->tag);
+    lua_pushstring(L, result_name(ev->result));
+    lua_setfield(L, -2, "result");
+    /* code -1: a verbose "+CME ERROR: text"; the text is in final. */
+    if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
+      set_int(L, "code", ev->code);
+    if (ev->text) set_str(L, "final", ev->text, ev->len);
+    lua_createtable(L, (int)ev->n_lines, 0);
+    for (size_t i = 0; i < ev->n_lines; i++) {
+      const char *line = at_event_line(ev, i);
+      lua_pushstring(L, line ? line : "");
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+    lua_setfield(L, -2, "lines");
+    return;
+  case AT_EV_URC:
+    lua_createtable(L, 0, 3);
+    lua_pushliteral(L, "urc");
+    lua_setfield(L, -2, "type");
+    set_str(L, "line", ev->text, ev->len);
+    push_decoded(L, ev->text ? ev->text : "", ev->text ? ev->len : 0);
+    lua_setfield(L, -2, "decoded");
+    return;
+  case AT_EV_UNKNOWN:
+  case AT_EV_LATE:
+  case AT_EV_OVERFLOW:
+    lua_createtable(L, 0, 2);
+    lua_pushstring(L, ev->type == AT_EV_UNKNOWN ? "unknown"
+                      : ev->type == AT_EV_LATE  ? "late"
+                                                : "overflow");
+    lua_setfield(L, -2, "type");
+    set_str(L, "line", ev->text, ev->len);
+    return;
+  case AT_EV_REBOOT:
+  case AT_EV_UNRESPONSIVE:
+    lua_createtable(L, 0, 1);
+    lua_pushstring(L, ev->type == AT_EV_REBOOT ? "reboot" : "unresponsive");
+    lua_setfield(L, -2, "type");
+    return;
+  }
+  lua_createtable(L, 0, 1);
+  lua_pushliteral(L, "?");
+  lua_setfield(L, -2, "type");
+}
+
+/* Pops every queued event into the array at index arr. Returns how many. */
+static size_t drain_events(lua_State *L, at_engine *at, int arr) {
+  at_event ev;
+  size_t n = 0;
+  while (at_next_event(at, &ev)) {
+    push_event(L, &ev);
+    lua_rawseti(L, arr, luaL_len(L, arr) + 1);
+    n++;
+  }
+  return n;
+}
+
+/* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } into m[]. The prefix
+ * strings stay referenced by the options table on the stack until at_submit returns. */
+static size_t read_matches(lua_State *L, int tbl, const char *key, at_match *m) {
+  if (lua_getfield(L, tbl, key) == LUA_TNIL) {
+    lua_pop(L, 1);
+    return 0;
+  }
+  if (!lua_istable(L, -1)) luaL_error(L, "option '%s' must be a table", key);
+  int list = lua_gettop(L);
+  lua_Integer n = luaL_len(L, list);
+  if (n > AT_CMD_MAX_EXPECT)
+    luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)n, AT_CMD_MAX_EXPECT);
+  for (lua_Integer i = 1; i <= n; i++) {
+    int t = lua_geti(L, list, i);
+    const char *prefix = NULL;
+    lua_Integer lo = 0, hi = -1;
+    if (t == LUA_TSTRING) {
+      prefix = lua_tostring(L, -1);
+    } else if (t == LUA_TTABLE) {
+      lua_geti(L, -1, 1);
+      prefix = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+      lua_pop(L, 1); /* the string stays alive: the entry table holds it */
+      int isint = 1;
+      if (lua_geti(L, -1, 2) != LUA_TNIL) lo = lua_tointegerx(L, -1, &isint);
+      lua_pop(L, 1);
+      if (!isint) luaL_error(L, "option '%s'[%d]: min fields must be an integer", key, (int)i);
+      if (lua_geti(L, -1, 3) != LUA_TNIL) hi = lua_tointegerx(L, -1, &isint);
+      lua_pop(L, 1);
+      if (!isint) luaL_error(L, "option '%s'[%d]: max fields must be an integer", key, (int)i);
+    }
+    if (!prefix || !prefix[0])
+      luaL_error(L, "option '%s'[%d] must be a prefix string or {prefix, min, max}", key, (int)i);
+    if (lo < 0 || lo > 127 || hi < -1 || hi > 127 || (hi >= 0 && hi < lo))
+      luaL_error(L, "option '%s'[%d]: field counts out of range", key, (int)i);
+    m[i - 1].prefix = prefix;
+    m[i - 1].min_fields = (int8_t)lo;
+    m[i - 1].max_fields = (int8_t)hi;
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);
+  return (size_t)n;
+}
+
+/* Raises on a key of the submit options the engine would not use: a typo (or a removed
+ * option) must not be silently ignored. */
+static void check_submit_keys(lua_State *L, int tbl) {
+  static const char *const known[] = {"tag",   "first_byte", "total",  "expect",
+                                      "finals", "text_lines", "prompt", NULL};
+  lua_pushnil(L);
+  while (lua_next(L, tbl)) {
+    lua_pop(L, 1); /* the value */
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    size_t i = 0;
+    while (k && known[i] && strcmp(k, known[i]) != 0) i++;
+    if (!k || !known[i]) {
+      if (k) luaL_error(L, "unknown option '%s'", k);
+      luaL_error(L, "unknown option (a %s key)", luaL_typename(L, -1));
+    }
+  }
+}
+
+/* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
+ * the contract; any other key raises. The command's timers start once its bytes are written
+ * (e:consumed(n, now)), so submit takes no time. */
+static int engine_submit(lua_State *L) {
+  at_engine *at = check_open_engine(L);
+  size_t len;
+  const char *text = check_string(L, 2, &len);
+  int has_opts = !lua_isnoneornil(L, 3);
+  if (has_opts) {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    check_submit_keys(L, 3);
+  }
+  at_cmd cmd;
+  memset(&cmd, 0, sizeof cmd);
+  cmd.text = text;
+  cmd.len = len;
+  bc_expect ex;
+  at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_EXPECT];
+  size_t n_expect = 0;
+  int explicit_expect = 0;
+  if (has_opts) {
+    lua_getfield(L, 3, "expect");
+    explicit_expect = !lua_isnil(L, -1);
+    lua_pop(L, 1);
+    if (explicit_expect) n_expect = read_matches(L, 3, "expect", expect);
+    cmd.n_finals = read_matches(L, 3, "finals", finals);
+    cmd.finals = cmd.n_finals ? finals : NULL;
+    if (lua_getfield(L, 3, "tag") != LUA_TNIL) {
+      int isint;
+      lua_Integer tag = lua_tointegerx(L, -1, &isint);
+      if (!isint) luaL_error(L, "option 'tag' must be an integer");
+      cmd.tag = (uint64_t)tag;
+    }
+    lua_pop(L, 1);
+    opt_ms_field(L, 3, "first_byte", &cmd.first_byte_ms);
+    opt_ms_field(L, 3, "total", &cmd.total_ms);
+    if (lua_getfield(L, 3, "prompt") != LUA_TNIL) {
+      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
+      cmd.payload = lua_tolstring(L, -1, &cmd.payload_len);
+      cmd.flags |= AT_CMD_PROMPT;
+    }
+    lua_pop(L, 1); /* the options table still holds the payload string */
+  }
+  if (!explicit_expect) {
+    bc_expect_for(text, len, &ex);
+    cmd.expect = ex.match;
+    cmd.n_expect = ex.n;
+    cmd.flags |= ex.flags;
+  } else {
+    cmd.expect = n_expect ? expect : NULL;
+    cmd.n_expect = n_expect;
+  }
+  if (has_opts) {
+    int t = lua_getfield(L, 3, "text_lines");
+    if (t != LUA_TNIL) {
+      if (lua_toboolean(L, -1)) cmd.flags |= AT_CMD_TEXT_LINES;
+      else cmd.flags &= ~(unsigned)AT_CMD_TEXT_LINES;
+    }
+    lua_pop(L, 1);
+  }
+  if (at_submit(at, &cmd, 0) != 0) {
+    lua_pushnil(L);
+    lua_pushstring(L, at_error(at) ? at_error(at) : "command refused");
+    return 2;
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int engine_feed(lua_State *L) {
+  at_engine *at = check_open_engine(L);
+  size_t len;
+  const char *bytes = check_string(L, 2, &len);
+  uint64_t now = check_now_ms(L, 3);
+  lua_newtable(L);
+  int arr = lua_gettop(L);
+  size_t off = 0;
+  /* The engine stops early only when its event queue is full: pop, then go on. */
+  for (;;) {
+    size_t used = at_feed(at, (const uint8_t *)bytes + off, len - off, now);
+    size_t popped = drain_events(L, at, arr);
+    off += used;
+    if (off >= len) break;
+    if (used == 0 && popped == 0) return luaL_error(L, "engine refused input without events");
+  }
+  return 1;
+}
+
+static int engine_tick(lua_State *L) {
+  at_engine *at = check_open_engine(L);
+  uint64_t now = check_now_ms(L, 2);
+  lua_newtable(L);
+  at_tick(at, now);
+  drain_events(L, at, lua_gettop(L));
+  return 1;
+}
+
+static int engine_deadline(lua_State *L) {
+  uint64_t d = at_next_deadline(check_open_engine(L));
+  if (d == UINT64_MAX) lua_pushnil(L);
+  else lua_pushnumber(L, (lua_Number)d / 1000.0);
+  return 1;
+}
+
+static int engine_output(lua_State *L) {
+  size_t len = 0;
+  const uint8_t *out = at_output(check_open_engine(L), &len);
+  lua_pushlstring(L, len ? (const char *)out : "", len);
+  return 1;
+}
+
+static int engine_consumed(lua_State *L) {
+  at_engine *at = check_open_engine(L);
+  lua_Integer n = luaL_checkinteger(L, 2);
+  uint64_t now = check_now_ms(L, 3);
+  size_t pending = 0;
+  at_output(at, &pending);
+  luaL_argcheck(L, n >= 0 && (uint64_t)n <= pending, 2, "more than the pending output");
+  at_output_consumed(at, (size_t)n, now);
+  return 0;
+}
+
+static int engine_abort(lua_State *L) {
+  at_engine *at = check_open_engine(L);
+  lua_newtable(L);
+  at_abort_all(at);
+  drain_events(L, at, lua_gettop(L));
+  return 1;
+}
+
+static int engine_pending(lua_State *L) {
+  lua_pushinteger(L, (lua_Integer)at_pending(check_open_engine(L)));
+  return 1;
+}
+
+static int engine_counters(lua_State *L) {
+  const at_counters *c = at_get_counters(check_open_engine(L));
+  lua_createtable(L, 0, 10);
+  set_int(L, "bytes_in", (lua_Integer)c->bytes_in);
+  set_int(L, "bytes_out", (lua_Integer)c->bytes_out);
+  set_int(L, "lines", (lua_Integer)c->lines);
+  set_int(L, "urcs", (lua_Integer)c->urcs);
+  set_int(L, "unknown", (lua_Integer)c->unknown);
+  set_int(L, "late", (lua_Integer)c->late);
+  set_int(L, "overflows", (lua_Integer)c->overflows);
+  set_int(L, "timeouts", (lua_Integer)c->timeouts);
+  set_int(L, "commands", (lua_Integer)c->commands);
+  set_int(L, "reboots", (lua_Integer)c->reboots);
+  return 1;
+}
+
+static int engine_close(lua_State *L) {
+  lengine *le = check_lengine(L);
+  if (le->at) {
+    at_free(le->at);
+    le->at = NULL;
+  }
+  return 0;
+}
+
+static int engine_tostring(lua_State *L) {
+  lengine *le = check_lengine(L);
+  if (!le->at) lua_pushliteral(L, "bc260y.Engine(closed)");
+  else lua_pushfstring(L, "bc260y.Engine(%d pending)", (int)at_pending(le->at));
+  return 1;
+}
+
+static const luaL_Reg engine_methods[] = {
+    {"submit", engine_submit},     {"feed", engine_feed},     {"tick", engine_tick},
+    {"deadline", engine_deadline}, {"output", engine_output}, {"consumed", engine_consumed},
+    {"abort", engine_abort},       {"pending", engine_pending}, {"counters", engine_counters},
+    {"close", engine_close},       {NULL, NULL}};
+
+static const luaL_Reg engine_meta[] = {{"__gc", engine_close},
+                                       {"__close", engine_close},
+                                       {"__tostring", engine_tostring},
+                                       {NULL, NULL}};
+
+static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {NULL, NULL}};
+
+void core_engine_register(lua_State *L) {
+  new_class(L, ENGINE_MT, engine_meta, engine_methods);
+  luaL_setfuncs(L, engine_funcs, 0);
+}

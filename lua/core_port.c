@@ -1,0 +1,194 @@
+/* core_port.c: bc260y.Port and core.open_port, core.open_pty, core.list_ports: the Lua face
+ * of core/port.h. Reads and writes never raise on I/O: they return nil, msg, "closed" on a
+ * hang-up (the caller reconnects) and nil, msg, "io" on a fault (the caller reports it).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "core.h"
+#include "port.h"
+
+#define PORT_MT "bc260y.Port"
+#define READ_DEFAULT 4096
+#define READ_MAX (1024 * 1024) /* one read never allocates more than this */
+
+/* ---- Port --------------------------------------------------------------------------- */
+
+typedef struct lport {
+  port *p;
+  char name[PORT_ERR_MAX]; /* kept after close for messages and __tostring */
+} lport;
+
+static lport *check_lport(lua_State *L) { return luaL_checkudata(L, 1, PORT_MT); }
+
+static port *check_open_port(lua_State *L) {
+  lport *lp = check_lport(L);
+  if (!lp->p) luaL_error(L, "bc260y.Port(%s) is closed", lp->name);
+  return lp->p;
+}
+
+static void push_port(lua_State *L, port *p) {
+  lport *lp = lua_newuserdatauv(L, sizeof *lp, 0);
+  lp->p = p;
+  snprintf(lp->name, sizeof lp->name, "%s", port_name(p) ? port_name(p) : "?");
+  luaL_setmetatable(L, PORT_MT);
+}
+
+
+/* A failed port_read / port_write: nil, msg, "closed" for a hang-up (the caller
+ * reconnects), nil, msg, "io" for a fault (the caller reports it). */
+static int port_fail(lua_State *L, long rc, const char *err, const char *fallback) {
+  return io_fail(L, err[0] ? err : fallback, rc == PORT_CLOSED ? "closed" : "io");
+}
+
+static int l_open_port(lua_State *L) {
+  size_t len;
+  const char *spec = check_string(L, 1, &len);
+  luaL_argcheck(L, strlen(spec) == len, 1, "contains a NUL byte");
+  lua_Integer baud = luaL_optinteger(L, 2, 0);
+  luaL_argcheck(L, baud >= 0 && baud <= 4000000, 2, "baud rate out of range");
+  char err[PORT_ERR_MAX] = "";
+  port *p = port_open(spec, (int)baud, err);
+  if (!p) return io_fail(L, err[0] ? err : "cannot open port", "io");
+  push_port(L, p);
+  return 1;
+}
+
+static int l_open_pty(lua_State *L) {
+  char slave[PORT_ERR_MAX] = "";
+  char err[PORT_ERR_MAX] = "";
+  port *p = port_open_pty(slave, sizeof slave, err);
+  if (!p) return io_fail(L, err[0] ? err : "cannot open a pseudo-terminal", "io");
+  push_port(L, p);
+  lua_pushstring(L, slave);
+  return 2;
+}
+
+static int l_list_ports(lua_State *L) {
+  char err[PORT_ERR_MAX] = "";
+  int cap = 64;
+  port_info *infos = NULL;
+  int n;
+  for (;;) {
+    infos = lua_newuserdatauv(L, (size_t)cap * sizeof *infos, 0);
+    n = port_list(infos, cap, err);
+    if (n < 0) {
+      lua_pushnil(L);
+      lua_pushstring(L, err[0] ? err : "cannot list ports");
+      return 2;
+    }
+    if (n <= cap || cap >= 4096) break;
+    lua_pop(L, 1);
+    cap = n < 4096 ? n : 4096; /* ports may appear meanwhile: the loop checks again */
+  }
+  if (n > cap) n = cap;
+  lua_createtable(L, n, 0);
+  for (int i = 0; i < n; i++) {
+    lua_createtable(L, 0, 4);
+    infos[i].name[sizeof infos[i].name - 1] = '\0';
+    infos[i].description[sizeof infos[i].description - 1] = '\0';
+    lua_pushstring(L, infos[i].name);
+    lua_setfield(L, -2, "name");
+    if (infos[i].description[0]) {
+      lua_pushstring(L, infos[i].description);
+      lua_setfield(L, -2, "description");
+    }
+    if (infos[i].usb_vid >= 0) set_int(L, "vid", infos[i].usb_vid);
+    if (infos[i].usb_pid >= 0) set_int(L, "pid", infos[i].usb_pid);
+    lua_rawseti(L, -2, i + 1);
+  }
+  return 1;
+}
+
+static int port_fd_m(lua_State *L) {
+  lua_pushinteger(L, port_fd(check_open_port(L)));
+  return 1;
+}
+
+static int port_read_m(lua_State *L) {
+  lport *lp = check_lport(L);
+  lua_Integer max = luaL_optinteger(L, 2, READ_DEFAULT);
+  luaL_argcheck(L, max > 0 && max <= READ_MAX, 2, "read size must be 1..1048576");
+  if (!lp->p) return io_fail(L, "port closed", "closed");
+  char err[PORT_ERR_MAX] = "";
+  /* The common read (the default size) goes through the C stack: no Lua buffer box per
+   * call on the loop's hot path. */
+  char small[READ_DEFAULT];
+  luaL_Buffer b;
+  char *buf = (size_t)max <= sizeof small ? small : luaL_buffinitsize(L, &b, (size_t)max);
+  long n = port_read(lp->p, buf, (size_t)max, err);
+  if (n < 0) return port_fail(L, n, err, "read failed");
+  if (buf == small) lua_pushlstring(L, small, (size_t)n);
+  else luaL_pushresultsize(&b, (size_t)n);
+  return 1;
+}
+
+static int port_write_m(lua_State *L) {
+  lport *lp = check_lport(L);
+  size_t len;
+  const char *s = check_string(L, 2, &len);
+  if (!lp->p) return io_fail(L, "port closed", "closed");
+  if (len == 0) {
+    lua_pushinteger(L, 0);
+    return 1;
+  }
+  char err[PORT_ERR_MAX] = "";
+  long n = port_write(lp->p, s, len, err);
+  if (n < 0) return port_fail(L, n, err, "write failed");
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+/* close, __gc and __close: idempotent. */
+static int port_close_m(lua_State *L) {
+  lport *lp = check_lport(L);
+  if (lp->p) {
+    port_close(lp->p);
+    lp->p = NULL;
+  }
+  return 0;
+}
+
+static int port_kind_m(lua_State *L) {
+  static const char *const kinds[] = {"?", "serial", "tty", "tcp", "pty"};
+  port_kind k = port_get_kind(check_open_port(L));
+  lua_pushstring(L, (k >= PORT_SERIAL && k <= PORT_PTY_MASTER) ? kinds[k] : "?");
+  return 1;
+}
+
+static int port_name_m(lua_State *L) {
+  lua_pushstring(L, check_lport(L)->name);
+  return 1;
+}
+
+static int port_closed_m(lua_State *L) {
+  lua_pushboolean(L, check_lport(L)->p == NULL);
+  return 1;
+}
+
+static int port_tostring(lua_State *L) {
+  lport *lp = check_lport(L);
+  lua_pushfstring(L, "bc260y.Port(%s%s)", lp->name, lp->p ? "" : ", closed");
+  return 1;
+}
+
+static const luaL_Reg port_methods[] = {
+    {"fd", port_fd_m},       {"read", port_read_m},     {"write", port_write_m},
+    {"close", port_close_m}, {"kind", port_kind_m},     {"name", port_name_m},
+    {"closed", port_closed_m}, {NULL, NULL}};
+
+static const luaL_Reg port_meta[] = {{"__gc", port_close_m},
+                                     {"__close", port_close_m},
+                                     {"__tostring", port_tostring},
+                                     {NULL, NULL}};
+
+static const luaL_Reg port_funcs[] = {{"open_port", l_open_port},
+                                      {"open_pty", l_open_pty},
+                                      {"list_ports", l_list_ports},
+                                      {NULL, NULL}};
+
+void core_port_register(lua_State *L) {
+  new_class(L, PORT_MT, port_meta, port_methods);
+  luaL_setfuncs(L, port_funcs, 0);
+}
