@@ -392,7 +392,12 @@ function Modem:_dispatch(evs)
         self:_emit("unknown", self:_redact(ev.line), t)
       end
     elseif t == "overflow" then
-      self:_emit("overflow", self:_redact(ev.line))
+      local line = self:_redact(ev.line)
+      self:_emit("overflow", line)
+      -- a downlink line too long for any legal message: its bytes are lost, visibly
+      if line:match("^%+NNMI:") or line:match("^%+NMGR:") then
+        self:_downlink_dropped({reason = "overflow", count = 1, line = line})
+      end
     elseif t == "reboot" then
       self:_on_reboot()
     elseif t == "unresponsive" then
@@ -408,6 +413,7 @@ function Modem:_on_reboot()
   self.rebooted = true
   self.receive_mode = 1 -- AT+NNMI is not kept across a reboot
   self._fota_busy = nil
+  self._indicated = false -- an indication from before the reboot says nothing now
   self._dropped_seen = 0 -- the module's DROPPED counter starts again
   self.ip = nil
   if self._connecting then self._connecting.failed = {"the module rebooted while connecting", "reboot"} end
@@ -479,7 +485,7 @@ function Modem:_on_urc(line, d)
   local kind = d.kind
   if kind == "qlwevtind" then
     self:_on_qlwevtind(d.value)
-  elseif kind == "nnmi_data" or kind == "nmgr" then
+  elseif kind == "nnmi_data" then
     if d.data then
       self.inbox:deliver(d.data)
     else
@@ -648,11 +654,28 @@ end
 ---------------------------------------------------------------------------------------
 -- the public calls
 
+-- Commands the module must not get during DFOTA: data transfer, registration, reset,
+-- radio off, and sleep on.
+local BUSY_REFUSED = {"^AT%+NMGS", "^AT%+NMGR", "^AT%+NCDPOPEN", "^AT%+NCDPCLOSE", "^AT%+QRST",
+  "^AT%+CFUN=0", "^AT%+QSCLK=[12]"}
+local function refused_while_busy(cmd)
+  local upper = cmd:upper()
+  for _, pattern in ipairs(BUSY_REFUSED) do
+    if upper:find(pattern) then return true end
+  end
+  return false
+end
+
 function Modem:at(cmd, opts)
   if type(cmd) ~= "string" then error("at: command must be a string", 2) end
-  if cmd:find("[\r\n%z]") then error("at: command must not contain CR, LF or NUL", 2) end
+  if cmd:find("[%c\127]") then
+    error("at: command must not contain control characters (CR, LF, NUL, ESC...)", 2)
+  end
   if not cmd:match("^[Aa][Tt]") then error("at: command must start with AT", 2) end
   opts = check_table(opts, "at", 2)
+  -- From DOWNLOAD START to the update's reboot the guide forbids data commands, resets
+  -- and sleep: a raw command is no way around it.
+  if self:_is_busy() and refused_while_busy(cmd) then return nil, self:_is_busy(), "busy" end
   local timeout = check_timeout(opts.timeout, "at", nil, 2)
   if opts.expect ~= nil and type(opts.expect) ~= "table" then error("at: expect must be a table", 2) end
   return self:_command(cmd, {
@@ -713,6 +736,7 @@ function Modem:init(opts)
 end
 
 function Modem:set_lifetime(seconds)
+  if math.type(seconds) ~= "integer" then error("set_lifetime: seconds must be an integer", 2) end
   local cmd = core.build.ncfg(seconds)
   local r, msg, code = self:_command(cmd)
   if not r then return nil, msg, code end
@@ -998,6 +1022,7 @@ function Modem:sleep_mode(mode)
   if math.type(n) ~= "integer" or n < 0 or n > 2 then
     error("sleep_mode: mode must be \"off\", \"deep\", \"light\" or 0, 1, 2", 2)
   end
+  if n ~= 0 and self:_is_busy() then return nil, self:_is_busy(), "busy" end -- guide 5.3.3
   local cmd = core.build.qsclk(n)
   local r, msg, code = self:_command(cmd)
   if not r then return nil, msg, code end

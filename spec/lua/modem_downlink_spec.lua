@@ -252,4 +252,17 @@ function TestDownlink:test_a_late_nmgr_answer_still_delivers_its_message()
   lu.assertEquals(m:receive({timeout = 0.5}), "\12\13")
 end
 
+function TestDownlink:test_a_downlink_line_too_long_for_the_engine_is_a_dropped_event()
+  setup()
+  local drops, overflows = {}, 0
+  m:on("downlink_dropped", function(info) drops[#drops + 1] = info.reason end)
+  m:on("overflow", function() overflows = overflows + 1 end)
+  p:reply("\r\n+NNMI: 3000," .. ("AB"):rep(3000) .. "\r\n" .. nnmi("01"))
+  p:finish()
+  settle(0.05)
+  lu.assertEquals(overflows, 1)
+  lu.assertEquals(drops, {"overflow"})
+  lu.assertEquals(m:receive({timeout = 0.5}), "\1") -- the next message is intact
+end
+
 os.exit(lu.LuaUnit.run(), true)

@@ -301,6 +301,17 @@ function TestPlatform:test_busy_during_dfota_fails_data_calls()
   r, msg, code = m:send("A")
   lu.assertEquals(code, "busy")
   lu.assertStrContains(msg, "firmware")
+  -- the raw command path is no way around it: data, registration, reset, radio off and
+  -- sleep are refused before they reach the wire; harmless queries still go through
+  for _, cmd in ipairs({"AT+NMGS=1,41", "at+nmgr", "AT+NCDPCLOSE", "AT+QRST=1", "AT+CFUN=0", "AT+QSCLK=1"}) do
+    r, msg, code = m:at(cmd)
+    lu.assertNil(r, cmd)
+    lu.assertEquals(code, "busy", cmd)
+  end
+  r, msg, code = m:sleep_mode("deep")
+  lu.assertEquals(code, "busy")
+  p:ok("AT+CSQ", "+CSQ: 20,0")
+  lu.assertEquals(m:at("AT+CSQ").lines, {"+CSQ: 20,0"})
   p:reply('\r\n+QIND: "FOTA","DOWNLOAD",4\r\n')
   p:finish()
   settle(0.05)
