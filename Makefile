@@ -33,8 +33,10 @@ test: build
 bench: build
 	cmake --build $(BUILD) --target bench
 
-demo: build
-	$(BUILD)/bin/bc260y demo
+# The demo builds quietly (the build log is shown only when it fails), then runs.
+demo: deps $(BUILD)/CMakeCache.txt
+	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
+	@$(BUILD)/bin/bc260y demo
 
 # The whole test suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 sanitize: deps
