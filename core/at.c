@@ -405,8 +405,7 @@ static int copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
   return 1;
 }
 
-int at_submit(at_engine *at, const at_cmd *cmd, uint64_t now_ms) {
-  (void)now_ms; /* unused: timers start when the command is written (see at.h) */
+int at_submit(at_engine *at, const at_cmd *cmd) {
   reclaim(at);
   if (!cmd || !cmd->text) return at->error = "no command text", -1;
   size_t pending = at_pending(at);

@@ -139,10 +139,9 @@ void at_free(at_engine *at);
  * Every accepted command is answered by exactly one AT_EV_RESPONSE, whatever the caller
  * does: the event ring always keeps a slot for the answer of each pending command, and
  * at_submit() refuses a command it could not keep one for. A caller that pops every
- * waiting event before submitting is never refused for that reason.
- * now_ms is not used and will be dropped: a command's timers start once its bytes are
- * written (at_output_consumed), not when it is queued. Pass 0. */
-int at_submit(at_engine *at, const at_cmd *cmd, uint64_t now_ms);
+ * waiting event before submitting is never refused for that reason. Submitting takes no
+ * time: a command's timers start once its bytes are written (at_output_consumed). */
+int at_submit(at_engine *at, const at_cmd *cmd);
 const char *at_error(const at_engine *at);
 
 /* Feeds received bytes. Returns how many were consumed: fewer than n only when the event

@@ -201,7 +201,7 @@ int main(int argc, char **argv) {
       size_t n = chunks[c], done = 0;
       /* Keep a command running, so that the stream's OKs and +CGPADDR lines go down the
        * answer path and not only the URC/unknown one. */
-      if (at_pending(at) == 0 && at_submit(at, &cmd, 0) == 0) {
+      if (at_pending(at) == 0 && at_submit(at, &cmd) == 0) {
         size_t out_len;
         at_output(at, &out_len);
         at_output_consumed(at, out_len, 0);

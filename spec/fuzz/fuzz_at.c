@@ -118,7 +118,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
       if (arg & 0x80) c.first_byte_ms = 50;
       c.tag = tag;
-      if (at_submit(at, &c, now) == 0) {
+      if (at_submit(at, &c) == 0) {
         submitted_ok++;
         if ((arg & 7) == 7) FAIL("CR accepted in a command");
         tag++;

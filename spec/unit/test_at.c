@@ -96,7 +96,7 @@ static int submit(at_engine *at, const char *text, const at_match *expect, size_
   c.n_expect = n_expect;
   c.flags = flags;
   c.tag = tag;
-  return at_submit(at, &c, 0);
+  return at_submit(at, &c);
 }
 
 /* Takes the whole pending output, checks it, reports it written at now. */
@@ -376,7 +376,7 @@ static void test_command_finals(void) {
   c.payload = "hello";
   c.payload_len = 5;
   c.tag = 9;
-  CHECK_EQ_INT(at_submit(at, &c, 0), 0);
+  CHECK_EQ_INT(at_submit(at, &c), 0);
   write_out(at, "AT+QISEND=0,5\r", 0);
   size_t len;
   CHECK(at_output(at, &len) == NULL); /* nothing until the prompt */
@@ -401,7 +401,7 @@ static void test_prompt_forms(void) {
     c.flags = AT_CMD_PROMPT;
     c.payload = "abc";
     c.payload_len = 3;
-    at_submit(at, &c, 0);
+    at_submit(at, &c);
     write_out(at, "AT+SEND=3\r", 0);
     feed(at, prompts[i], 1);
     write_out(at, "abc\x1a", 2);
@@ -431,7 +431,7 @@ static void test_prompt_forms(void) {
   c.payload_len = 1;
   c.first_byte_ms = 100;
   c.total_ms = 1000;
-  at_submit(at, &c, 10);
+  at_submit(at, &c);
   write_out(at, "AT+SEND=1\r", 10);
   CHECK_EQ_INT(at_next_deadline(at), 110);
   feed(at, "> ", 50);
@@ -460,7 +460,7 @@ static void test_timeouts(void) {
   c.first_byte_ms = 100;
   c.total_ms = 1000;
   c.tag = 1;
-  at_submit(at, &c, 0);
+  at_submit(at, &c);
   CHECK_EQ_INT(at_next_deadline(at), UINT64_MAX);
   write_out(at, "AT\r", 10);
   CHECK_EQ_INT(at_next_deadline(at), 110);
@@ -475,7 +475,7 @@ static void test_timeouts(void) {
   /* total: the module talks (a URC) but never answers */
   n_evs = 0;
   c.tag = 2;
-  at_submit(at, &c, 200);
+  at_submit(at, &c);
   write_out(at, "AT\r", 200);
   feed(at, "\r\n+CSCON:1\r\n", 250);
   CHECK_EQ_INT(at_next_deadline(at), 1200);
@@ -726,19 +726,19 @@ static void test_submit_rules(void) {
   memset(&c, 0, sizeof c);
   c.text = "AT";
   c.len = 5000;
-  CHECK_EQ_INT(at_submit(at, &c, 0), -1);
+  CHECK_EQ_INT(at_submit(at, &c), -1);
   CHECK(strstr(at_error(at), "long") != NULL);
   c.len = 2;
   c.payload = "a\x1a" "b";
   c.payload_len = 3;
   c.flags = AT_CMD_PROMPT;
-  CHECK_EQ_INT(at_submit(at, &c, 0), -1);
+  CHECK_EQ_INT(at_submit(at, &c), -1);
   static const at_match longp[] = {{"+A_PREFIX_LONGER_THAN_32_BYTES_XXXX", 1, 1}};
   c.payload_len = 0;
   c.flags = 0;
   c.expect = longp;
   c.n_expect = 1;
-  CHECK_EQ_INT(at_submit(at, &c, 0), -1);
+  CHECK_EQ_INT(at_submit(at, &c), -1);
   CHECK_EQ_INT(at_pending(at), 0);
   size_t len;
   CHECK(at_output(at, &len) == NULL); /* nothing refused reached the wire */
@@ -752,7 +752,7 @@ static void test_submit_rules(void) {
   c.expect = &m;
   c.n_expect = 1;
   c.tag = 77;
-  CHECK_EQ_INT(at_submit(at, &c, 0), 0);
+  CHECK_EQ_INT(at_submit(at, &c), 0);
   memset(text, 'X', sizeof text - 1);
   memset(prefix, 'Y', sizeof prefix - 1);
   write_out(at, "AT+NNMI?\r", 0);

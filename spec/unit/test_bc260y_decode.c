@@ -408,7 +408,7 @@ static long engine_run(const char *cmd, const char *module, int *urcs, char *fir
   long lines = -1;
   *urcs = 0;
   first[0] = '\0';
-  if (at_submit(at, &c, 0) == 0) {
+  if (at_submit(at, &c) == 0) {
     size_t n;
     at_output(at, &n);
     at_output_consumed(at, n, 0);

@@ -169,7 +169,7 @@ static void replay(const script *s, enum mode m, size_t cut, int echo, run *r) {
     c.expect = bx.match;
     c.n_expect = bx.n;
     c.flags = bx.flags;
-    if (at_submit(at, &c, now) != 0) r->ok = 0;
+    if (at_submit(at, &c) != 0) r->ok = 0;
     size_t len;
     const uint8_t *out = at_output(at, &len);
     if (!out || len != c.len + 1 || memcmp(out, st->text, c.len) || out[c.len] != '\r')
