@@ -1,0 +1,144 @@
+-- bc260y.modem_downlink: downlinks the module keeps in its buffer (part of the Modem
+-- class, mixed in by bc260y.modem). In the buffer (0) and indicate (2) receive modes
+-- messages are read with AT+NMGR: by receive(), or, when downlink handlers are
+-- registered, by a drain task that an indication starts and, in buffer mode, a poll
+-- timer. In direct mode (1) the module prints them and bc260y.modem_urc delivers them.
+local core = require("bc260y.core")
+local loop = require("bc260y.loop")
+local options = require("bc260y.options")
+local find_kind = require("bc260y.modem_command").find_kind
+
+local check_table, check_timeout = options.check_table, options.check_timeout
+local now = loop.now
+
+local M = {}
+local Modem = {}
+M.methods = Modem
+
+local RECEIVE_MODES = {buffer = 0, direct = 1, indicate = 2}
+
+function Modem:set_receive_mode(mode)
+  local n = RECEIVE_MODES[mode] or mode
+  if math.type(n) ~= "integer" or n < 0 or n > 2 then
+    error("set_receive_mode: mode must be \"buffer\", \"direct\", \"indicate\" or 0, 1, 2", 2)
+  end
+  local cmd = core.build.nnmi(n)
+  if self.closed then return self:_closed_error() end
+  if self:_is_busy() then return nil, self:_is_busy(), "busy" end
+  local previous = self.receive_mode
+  local r, msg, code = self:_command(cmd)
+  if not r then return nil, msg, code end
+  self.receive_mode = n
+  if n ~= 1 then
+    if self.inbox:has_handlers() then self:_kick_drain() end
+    self:_schedule_poll()
+  elseif previous ~= 1 then
+    -- Leaving a buffer mode: what the module still holds must not stay behind.
+    self:_drain_all()
+  end
+  self:_state_changed()
+  return true
+end
+
+-- One AT+NMGR: the oldest buffered message, or false when the buffer is empty.
+function Modem:_nmgr()
+  local r, msg, code = self:_command("AT+NMGR")
+  if not r then
+    if code == 801 then return false end -- CTIOT_EB_NO_RECV_DATA: nothing buffered
+    return nil, msg, code
+  end
+  local d = find_kind(r.lines, "nmgr")
+  if not d then return false end
+  if not d.data then
+    self:_downlink_dropped({reason = "bad hex", count = 1, line = r.lines[1]})
+    return nil, "AT+NMGR: the module returned invalid hex", "error"
+  end
+  return d.data
+end
+
+-- Reads the module's buffer into the delivery rule until it is empty (only one drain runs
+-- at a time; an indication during a drain makes it go round once more).
+function Modem:_drain_all()
+  if self._draining then
+    self._drain_again = true
+    return
+  end
+  self._draining = true
+  repeat
+    self._drain_again = false
+    self._indicated = false
+    while not self.closed and not self:_is_busy() do
+      local data, msg, code = self:_nmgr()
+      if data == nil and not self.closed then
+        -- The message stays in the module's buffer; say why it could not be read.
+        self:_emit("error", "reading the module's buffer failed: " .. tostring(msg), code)
+      end
+      if not data then break end
+      self.inbox:deliver(data)
+    end
+  until not self._drain_again or self.closed
+  self._draining = false
+end
+
+-- The same in its own task, for handlers in the buffer modes.
+function Modem:_kick_drain()
+  if self._draining then
+    self._drain_again = true
+    return
+  end
+  loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
+    if self.inbox:has_handlers() then self:_drain_all() end
+  end)
+end
+
+-- Buffer mode (0) prints nothing when a downlink arrives: with handlers, poll for it.
+function Modem:_schedule_poll()
+  if self._poll_timer or self.closed or self.receive_mode ~= 0 or not self.inbox:has_handlers() then
+    return
+  end
+  self._poll_timer = loop.timer(self:_real(self.opts.poll), function()
+    self._poll_timer = nil
+    if self.closed or self.receive_mode ~= 0 or not self.inbox:has_handlers() then return end
+    self:_kick_drain()
+    self:_schedule_poll()
+  end)
+end
+
+function Modem:receive(opts)
+  opts = check_table(opts, "receive", 2)
+  local timeout = check_timeout(opts.timeout, "receive", nil, 2)
+  local deadline = timeout and now() + self:_real(timeout)
+  local first = true
+  while true do
+    local data = self.inbox:pop()
+    if data then return data end
+    if self.closed then return self:_closed_error() end
+    if self.inbox:has_handlers() then
+      return nil, "downlink handlers are registered: downlinks go to them, not to receive", "state"
+    end
+    if not first and deadline and now() >= deadline then
+      return nil, "no downlink in time", "timeout"
+    end
+    -- The buffer modes: take the oldest message from the module, only as asked: at the
+    -- first look, after an indication (mode 2), and at every poll (mode 0).
+    local mode = self.receive_mode
+    if mode ~= 1 and not self:_is_busy() and (first or mode == 0 or self._indicated) then
+      self._indicated = false
+      local got, msg, code = self:_nmgr()
+      if got then return got end
+      if got == nil then return nil, msg, code end
+    end
+    first = false
+    if self.inbox:count() == 0 then
+      local left = deadline and deadline - now()
+      if left and left <= 0 then return nil, "no downlink in time", "timeout" end
+      local wait = left
+      if mode == 0 then wait = math.min(left or math.huge, self:_real(self.opts.poll)) end
+      -- An indication makes the next round read at once, unless the module is busy
+      -- (DFOTA): then wait, or this loop would spin and starve the reader.
+      if not (mode == 2 and self._indicated and not self:_is_busy()) then self._changed:wait(wait) end
+    end
+  end
+end
+
+return M

@@ -1,0 +1,174 @@
+-- bc260y.modem_io: the Modem's I/O pump (part of the Modem class, mixed in by
+-- bc260y.modem). Bytes read from the port are fed to the engine, the engine's events
+-- are dispatched after feed returns (the C side never calls Lua), its output is written
+-- back (partial writes finish in a writer task) and its timer is armed. Also the trace
+-- of the bytes, and _release, which stops all of it when the modem closes or the port
+-- fails.
+local core = require("bc260y.core")
+local loop = require("bc260y.loop")
+local trace = require("bc260y.trace")
+
+local now = loop.now
+
+local M = {}
+local Modem = {}
+M.methods = Modem
+
+---------------------------------------------------------------------------------------
+-- tracing
+
+-- A line as it may be shown (trace, unknown and overflow events): the PSK field of an
+-- AT+NCDPOPEN line becomes <psk:N bytes>, and once connect() was given a PSK, what is
+-- left of it in a line damaged by noise is masked too.
+function Modem:_redact(line)
+  line = trace.redact(line)
+  if self._psk then line = trace.mask_pieces(trace.scrub(line, self._psk), self._psk) end
+  return line
+end
+
+function Modem:_trace(dir, line)
+  local ok, err = pcall(self._trace_sink, dir, line)
+  if not ok then
+    -- A broken trace function must not break the I/O path: report it once and stop.
+    self._trace_sink, self._tracer = nil, nil
+    self:_callback_error("trace function failed: " .. tostring(err))
+  end
+end
+
+---------------------------------------------------------------------------------------
+-- I/O: read -> feed -> dispatch -> write -> arm the engine's timer
+
+function Modem:_on_readable()
+  if self.closed then return end
+  local data, msg, code = self.port:read()
+  if not data then return self:_fail_io(msg or "read failed", code) end
+  if data == "" then return end
+  self.last_rx = now()
+  if self._tracer then self._tracer.input(data) end
+  self:_dispatch(self.engine:feed(data, now()))
+  self:_pump()
+end
+
+function Modem:_tick()
+  if self.closed then return end
+  self:_dispatch(self.engine:tick(now()))
+  self:_pump()
+end
+
+-- Writes what the engine has to say and arms its timer.
+function Modem:_pump()
+  if self.closed then return end
+  self:_flush()
+  self:_arm()
+end
+
+function Modem:_flush()
+  if self.closed or self._writer then return end
+  local out = self.engine:output()
+  while #out > 0 do
+    local n, msg, code = self.port:write(out)
+    if not n then return self:_fail_io(msg or "write failed", code) end
+    if n > 0 then
+      if self._tracer then self._tracer.output(out:sub(1, n)) end
+      self.engine:consumed(n, now())
+    end
+    if n < #out then
+      -- The port is full: finish in a task that waits until it drains.
+      self._writer = loop.spawn_protected(function(err) self:_fail_io(err, "io") end, function()
+        local ok = loop.wait_writable(self.fdnum, self.opts.write_timeout)
+        self._writer = nil
+        if self.closed then return end
+        if not ok then
+          return self:_fail_io(("the port accepted no byte for %g s"):format(self.opts.write_timeout), "io")
+        end
+        self:_pump()
+      end)
+      return
+    end
+    out = self.engine:output()
+  end
+end
+
+-- The engine's deadline moves at every command; a timer that fires early is harmless
+-- (tick does nothing and re-arms), so a timer is replaced only when the deadline comes
+-- sooner. That keeps the loop's timer heap from filling with cancelled timers.
+function Modem:_arm()
+  if self.closed then return end
+  local d = self.engine:deadline()
+  if not d or (self._timer_at and self._timer_at <= d) then return end
+  if self._timer then self._timer:cancel() end
+  self._timer, self._timer_at = nil, d
+  do
+    self._timer = loop.timer(math.max(d - now(), 0), function()
+      self._timer, self._timer_at = nil, nil
+      self:_tick()
+    end)
+  end
+end
+
+function Modem:_fail_io(msg)
+  if self.closed then return end
+  msg = tostring(msg)
+  self:_release("io", msg)
+  self:_emit("error", "port failed: " .. msg, "io")
+end
+
+-- Stops everything and fails every waiting call with "closed" (or "io").
+function Modem:_release(code, msg)
+  if self.closed then return end
+  self.closed = true
+  self.close_code = code or "closed"
+  self.close_msg = msg
+  if self._watch then self._watch:cancel() end
+  if self._timer then self._timer:cancel() end
+  if self._poll_timer then self._poll_timer:cancel() end
+  self._timer, self._poll_timer = nil, nil
+  local evs = self.engine:abort()
+  self:_dispatch(evs)
+  self.port:close()
+  if self.sim then pcall(self.sim.close, self.sim) end
+  self._changed:notify()
+end
+
+---------------------------------------------------------------------------------------
+-- dispatch of engine events
+
+function Modem:_dispatch(evs)
+  for i = 1, #evs do
+    local ev = evs[i]
+    local t = ev.type
+    if t == "response" then
+      local fut = self._waiting[ev.tag]
+      if fut then
+        self._waiting[ev.tag] = nil
+        fut:set(ev)
+      end
+    elseif t == "urc" then
+      self:_on_urc(ev.line, ev.decoded)
+    elseif t == "unknown" or t == "late" then
+      -- An AT+NMGR answer after its command timed out: the module has already removed
+      -- the message from its buffer, so this line is its only copy.
+      local d = core.decode(ev.line)
+      if d and d.kind == "nmgr" and d.data then
+        self.inbox:deliver(d.data)
+      else
+        -- redact: an echo of AT+NCDPOPEN nobody claimed would carry the PSK
+        self:_emit("unknown", self:_redact(ev.line), t)
+      end
+    elseif t == "overflow" then
+      local line = self:_redact(ev.line)
+      self:_emit("overflow", line)
+      -- a downlink line too long for any legal message: its bytes are lost, visibly
+      if line:match("^%+NNMI:") or line:match("^%+NMGR:") then
+        self:_downlink_dropped({reason = "overflow", count = 1, line = line})
+      end
+    elseif t == "reboot" then
+      self:_on_reboot()
+    elseif t == "unresponsive" then
+      self:_emit("unresponsive")
+    end
+  end
+end
+
+
+return M

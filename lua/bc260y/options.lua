@@ -1,0 +1,79 @@
+-- bc260y.options: the checks of bc260y.open()'s options (unknown keys and wrong types
+-- raise, defaults filled in) and the small argument checks the Modem's calls share.
+local M = {}
+
+local DEFAULTS = {
+  inbox = 64,             -- downlinks kept in direct mode while nobody reads them
+  poll = 1,               -- seconds between AT+NMGR polls (buffer mode) and NMSTATUS polls
+  connect_timeout = 126,  -- the guide's longest registration without DTLS
+  con_timeout = 100,      -- CoAP CON: 2 s initial, 4 retransmissions, doubling (~93 s)
+  close_timeout = 124,    -- the guide's deregistration limit
+  sleep_guard = 5,        -- seconds of silence after which a sleep-enabled module may sleep
+  wake_tries = 5,         -- AT probes to wake a module that may be asleep
+  write_timeout = 10,     -- a port that accepts no byte this long is dead
+}
+
+local OPTION_TYPES = {
+  trace = {"boolean", "function"}, wake = {"function"}, inbox = {"integer"},
+  baud = {"integer"}, speed = {"number"}, sim = {"table"}, engine = {"table"},
+  poll = {"number"}, connect_timeout = {"number"}, con_timeout = {"number"},
+  close_timeout = {"number"}, sleep_guard = {"number"}, wake_tries = {"integer"},
+  write_timeout = {"number"},
+}
+
+local function type_of(v)
+  if math.type(v) == "integer" then return "integer" end
+  return type(v)
+end
+
+-- Checks open()'s options: unknown keys and wrong types raise (a typo must not be
+-- silently ignored). Returns a table with the defaults filled in.
+function M.check_options(opts)
+  if opts == nil then opts = {} end
+  if type(opts) ~= "table" then error("bc260y.open: options must be a table", 3) end
+  local out = {}
+  for k, v in pairs(opts) do
+    local types = OPTION_TYPES[k]
+    if not types then error(("bc260y.open: unknown option '%s'"):format(tostring(k)), 3) end
+    local ok, t = false, type_of(v)
+    for _, want in ipairs(types) do
+      if t == want or (want == "number" and t == "integer") then ok = true end
+    end
+    if not ok then
+      error(("bc260y.open: option '%s' must be a %s (got %s)"):format(k,
+        table.concat(types, " or "), t), 3)
+    end
+    if (t == "number" or t == "integer") and not (v > 0) then
+      error(("bc260y.open: option '%s' must be > 0"):format(k), 3)
+    end
+    out[k] = v
+  end
+  for k, v in pairs(DEFAULTS) do
+    if out[k] == nil then out[k] = v end
+  end
+  -- Every command of the module answers within 5 s (the guide): the engine's own 2 s
+  -- first-byte default would give up on a slow but normal answer, and a retried
+  -- AT+NMGS would then send its uplink twice.
+  local engine = {first_byte = 5, total = 5}
+  for k, v in pairs(out.engine or {}) do engine[k] = v end
+  out.engine = engine
+  return out
+end
+
+-- A call's options table: nil is {}, anything but a table raises at the caller's level.
+function M.check_table(v, what, level)
+  if v == nil then return {} end
+  if type(v) ~= "table" then error(what .. ": options must be a table", level + 1) end
+  return v
+end
+
+-- A timeout option: nil gives default; anything but seconds > 0 raises.
+function M.check_timeout(v, what, default, level)
+  if v == nil then return default end
+  if type(v) ~= "number" or not (v > 0) then
+    error(what .. ": timeout must be a number of seconds > 0", level + 1)
+  end
+  return v
+end
+
+return M
