@@ -11,22 +11,8 @@ local peer = require("peer")
 local FAST = {first_byte = 0.3, total = 0.6, settle = 0.05}
 
 local p, m
-local function setup(opts)
-  p = peer.new()
-  opts = opts or {}
-  if opts.engine == nil then opts.engine = FAST end
-  m = assert(bc260y.open(p.path, opts))
-  return p, m
-end
-
--- Lets the callbacks started by the last call run.
-local function settle(s) loop.sleep(s or 0.02) end
-
-local function teardown()
-  if m then m:close({deregister = false}) end
-  if p then p:close() end
-  p, m = nil, nil
-end
+local fixture = peer.fixture({engine = FAST}, function(p_, m_) p, m = p_, m_ end)
+local setup, settle, teardown = fixture.setup, fixture.settle, fixture.teardown
 
 TestAt = {tearDown = teardown}
 

@@ -10,22 +10,8 @@ local peer = require("peer")
 local FAST = {first_byte = 0.3, total = 0.6, settle = 0.05}
 
 local p, m
-local function setup(opts)
-  p = peer.new()
-  opts = opts or {}
-  if opts.engine == nil then opts.engine = FAST end
-  if opts.poll == nil then opts.poll = 0.05 end
-  m = assert(bc260y.open(p.path, opts))
-  return p, m
-end
-
-local function settle(s) loop.sleep(s or 0.02) end
-
-local function teardown()
-  if m then m:close({deregister = false}) end
-  if p then p:close() end
-  p, m = nil, nil
-end
+local fixture = peer.fixture({engine = FAST, poll = 0.05}, function(p_, m_) p, m = p_, m_ end)
+local setup, settle, teardown = fixture.setup, fixture.settle, fixture.teardown
 
 local function nnmi(hex) return ("\r\n+NNMI: %d,%s\r\n"):format(#hex // 2, hex) end
 local function nmgr(hex) return ("\r\n+NMGR: %d,%s\r\n\r\nOK\r\n"):format(#hex // 2, hex) end

@@ -5,28 +5,13 @@
 -- callbacks that call the module and a callback that raises.
 local lu = require("luaunit")
 local bc260y = require("bc260y")
-local loop = require("bc260y.loop")
 local peer = require("peer")
 
 local FAST = {first_byte = 0.3, total = 0.6, settle = 0.05}
 
 local p, m
-local function setup(opts)
-  p = peer.new()
-  opts = opts or {}
-  if opts.engine == nil then opts.engine = FAST end
-  if opts.poll == nil then opts.poll = 0.05 end
-  m = assert(bc260y.open(p.path, opts))
-  return p, m
-end
-
-local function settle(s) loop.sleep(s or 0.02) end
-
-local function teardown()
-  if m then m:close({deregister = false}) end
-  if p then p:close() end
-  p, m = nil, nil
-end
+local fixture = peer.fixture({engine = FAST, poll = 0.05}, function(p_, m_) p, m = p_, m_ end)
+local setup, settle, teardown = fixture.setup, fixture.settle, fixture.teardown
 
 -- A modem that went through init and connect on the wire.
 local function connected(opts)

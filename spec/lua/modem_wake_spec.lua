@@ -4,27 +4,13 @@
 -- once share one wake-up.
 local lu = require("luaunit")
 local bc260y = require("bc260y")
-local loop = require("bc260y.loop")
 local peer = require("peer")
 
 local FAST = {first_byte = 0.2, total = 0.4, settle = 0.02}
 
 local p, m
-local function setup(opts)
-  p = peer.new()
-  opts = opts or {}
-  if opts.engine == nil then opts.engine = FAST end
-  m = assert(bc260y.open(p.path, opts))
-  return p, m
-end
-
-local function settle(s) loop.sleep(s or 0.02) end
-
-local function teardown()
-  if m then m:close({deregister = false}) end
-  if p then p:close() end
-  p, m = nil, nil
-end
+local fixture = peer.fixture({engine = FAST}, function(p_, m_) p, m = p_, m_ end)
+local setup, settle, teardown = fixture.setup, fixture.settle, fixture.teardown
 
 local function fall_asleep()
   p:reply('\r\n+QNBIOTEVENT: "ENTER DEEPSLEEP"\r\n')

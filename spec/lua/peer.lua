@@ -211,4 +211,36 @@ function Peer:close()
   self.arrived:notify()
 end
 
+-- The scaffolding the Modem specs share. peer.fixture(defaults, bind) returns
+--   setup(opts)  a new peer and bc260y.open(peer.path, opts) on its pty, each option
+--                opts leaves nil taken from defaults (e.g. a fast engine); returns p, m
+--   teardown()   closes the modem (no deregistration) and the peer
+--   settle(s)    lets the callbacks started by the last call run (default 0.02 s)
+-- bind(p, m) is told the current pair (nil, nil after teardown), so a spec keeps p and m
+-- as plain locals its tests use.
+function M.fixture(defaults, bind)
+  local bc260y = require("bc260y")
+  local p, m
+  local f = {}
+  function f.setup(opts)
+    p = M.new()
+    bind(p, m)
+    opts = opts or {}
+    for k, v in pairs(defaults or {}) do
+      if opts[k] == nil then opts[k] = v end
+    end
+    m = assert(bc260y.open(p.path, opts))
+    bind(p, m)
+    return p, m
+  end
+  function f.teardown()
+    if m then m:close({deregister = false}) end
+    if p then p:close() end
+    p, m = nil, nil
+    bind(p, m)
+  end
+  function f.settle(s) loop.sleep(s or 0.02) end
+  return f
+end
+
 return M
