@@ -30,6 +30,8 @@
 -- code), "rebooted", "reregistered", "unobserved" (+QLWEVTIND: 9), then "done" (outcome).
 -- Timeouts are in module seconds (the virtual module's time scale applies, as for every
 -- wait of the Modem).
+-- Besides the public API it uses the Modem's friend calls: _set_busy (data calls fail with
+-- "busy"), _real (module time), _changed (its state-change signal) and _closed_error.
 local loop = require("bc260y.loop")
 
 local now = loop.now
@@ -208,10 +210,7 @@ function Listener:close()
 end
 
 -- Module seconds as real seconds (the in-process virtual module's time scale).
-local function real(m, s)
-  if m._real then return m:_real(s) end
-  return s
-end
+local function real(m, s) return m:_real(s) end
 
 -- Sends uplinks until a start event is queued in L or `t.tries` uplinks went unanswered.
 local function trigger_with(m, L, t)
@@ -268,7 +267,7 @@ end
 
 function Job:_busy(reason)
   self.busy = reason
-  if self.m._set_busy then self.m:_set_busy(reason) end
+  self.m:_set_busy(reason)
 end
 
 function Job:_stage(stage, value)
