@@ -15,6 +15,17 @@ end
 -- ---------------------------------------------------------------------------------------
 TestClock = {}
 
+-- Reading and writing a port whose peer (or itself) is gone give nil, msg, "closed".
+local function assert_io_says_closed(port)
+  local data, msg, code = port:read()
+  lu.assertNil(data)
+  lu.assertEquals(code, "closed", msg)
+  local n
+  n, msg, code = port:write("AT\r")
+  lu.assertNil(n)
+  lu.assertEquals(code, "closed", msg)
+end
+
 function TestClock.test_now_is_monotonic_seconds()
   local a = core.now()
   lu.assertEquals(math.type(a), "float")
@@ -66,13 +77,7 @@ function TestPoll.test_hangup_counts_as_readable()
   m:close()
   local r = core.poll({ s:fd() }, {}, 1)
   lu.assertTrue(r[s:fd()], "the reader must wake up to see the hang-up")
-  local data, msg, code = s:read()
-  lu.assertNil(data)
-  lu.assertEquals(code, "closed", msg)
-  local n
-  n, msg, code = s:write("AT\r")
-  lu.assertNil(n)
-  lu.assertEquals(code, "closed", msg)
+  assert_io_says_closed(s)
   s:close()
 end
 
@@ -197,13 +202,7 @@ function TestPort.test_tostring_close_and_use_after_close()
   lu.assertEquals(s:name(), path, "the name stays known for messages")
   raises("closed", s.fd, s)
   raises("closed", s.kind, s)
-  local data, msg, code = s:read()
-  lu.assertNil(data)
-  lu.assertEquals(code, "closed", msg)
-  local n
-  n, msg, code = s:write("AT\r")
-  lu.assertNil(n)
-  lu.assertEquals(code, "closed", msg)
+  assert_io_says_closed(s)
   m:close()
 end
 
