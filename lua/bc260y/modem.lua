@@ -201,10 +201,8 @@ function Modem:set_lifetime(seconds)
 end
 
 function Modem:get_lifetime()
-  local r, msg, code = self:_command("AT+NCFG=0")
-  if not r then return nil, msg, code end
-  local d = find_kind(r.lines, "ncfg")
-  if not d then return nil, "AT+NCFG=0: no +NCFG line in the answer", "error" end
+  local d, msg, code = self:_query("AT+NCFG=0", "ncfg")
+  if not d then return nil, msg, code end
   return d.value
 end
 
@@ -312,10 +310,8 @@ function Modem:send(data, opts)
 end
 
 function Modem:status()
-  local r, msg, code = self:_command("AT+NMSTATUS?")
-  if not r then return nil, msg, code end
-  local d = find_kind(r.lines, "nmstatus")
-  if not d then return nil, "AT+NMSTATUS?: no +NMSTATUS line in the answer", "error" end
+  local d, msg, code = self:_query("AT+NMSTATUS?", "nmstatus")
+  if not d then return nil, msg, code end
   local s = d.value
   if s == "REGISTERED_AND_OBSERVED" then
     self.registered, self.observed = true, true
@@ -328,18 +324,14 @@ function Modem:status()
 end
 
 function Modem:uplink_status()
-  local r, msg, code = self:_command("AT+QLWULDATASTATUS?")
-  if not r then return nil, msg, code end
-  local d = find_kind(r.lines, "qlwuldatastatus")
-  if not d then return nil, "AT+QLWULDATASTATUS?: no status line in the answer", "error" end
+  local d, msg, code = self:_query("AT+QLWULDATASTATUS?", "qlwuldatastatus")
+  if not d then return nil, msg, code end
   return d.value, UPLINK_STATUS[d.value]
 end
 
 function Modem:queue_stats()
-  local r, msg, code = self:_command("AT+NQMGR")
-  if not r then return nil, msg, code end
-  local d = find_kind(r.lines, "nqmgr")
-  if not d then return nil, "AT+NQMGR: no BUFFERED= line in the answer", "error" end
+  local d, msg, code = self:_query("AT+NQMGR", "nqmgr")
+  if not d then return nil, msg, code end
   if d.dropped > self._dropped_seen then
     local n = d.dropped - self._dropped_seen
     self._dropped_seen = d.dropped

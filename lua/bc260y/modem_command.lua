@@ -155,4 +155,14 @@ local function find_kind(lines, kind)
 end
 M.find_kind = find_kind
 
+-- Runs a query and returns its decoded answer line of the given kind, or nil, message,
+-- code (the command's failure, or "error" when the answer lacks that line).
+function Modem:_query(text, kind)
+  local r, msg, code = self:_command(text)
+  if not r then return nil, msg, code end
+  local d = find_kind(r.lines, kind)
+  if not d then return nil, ("%s: no %s line in the answer"):format(text, kind), "error" end
+  return d
+end
+
 return M
