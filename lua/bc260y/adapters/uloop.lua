@@ -1,6 +1,8 @@
 -- bc260y.adapters.uloop: runs the library inside OpenWrt's uloop (libubox's Lua binding,
--- package libubox-lua). UNTESTED here: the binding is not packaged for Debian, so no
--- spec runs it; it is written to the same driver as bc260y.adapters.luv, which is.
+-- package libubox-lua). UNTESTED against the real library: Debian does not package the
+-- binding. spec/lua/adapter_uloop_spec.lua runs it against a stand-in of the binding's
+-- API (on luv), and it shares its bookkeeping (bc260y.adapters.driver) with the luv
+-- adapter, which is tested for real.
 --
 --   local uloop = require("uloop")
 --   uloop.init()
