@@ -55,7 +55,8 @@ local function backend(on_timer)
   return b
 end
 
--- adapter.attach([opts]): opts.onerror(msg) for errors of unprotected tasks.
+-- adapter.attach([opts]): opts.onerror(msg) for errors of unprotected tasks (default:
+-- raised in the libuv callback, where luv prints it and exits the process).
 function adapter.attach(opts)
   opts = opts or {}
   local d
