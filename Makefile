@@ -4,7 +4,8 @@ JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
 # Debian packages the build, the tests and the fuzzers need.
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev valgrind \
-                lua5.4 liblua5.4-dev libserialport-dev lua-unit luarocks
+                lua5.4 liblua5.4-dev libserialport-dev lua-unit luarocks \
+                lua-luv lua-cqueues
 
 .PHONY: all build test bench demo deps sanitize fuzz clean
 

@@ -21,6 +21,8 @@
 --                                       ever happen (no task runnable, no fd, no timer);
 --                                       returns before polling once stop() is true
 --   loop.run(fn, ...)                   run fn as a task, and the loop until no task is left
+--   loop.pollables()                    rfds, wfds, next timer deadline (for an outer loop)
+--   loop.ready()                        a task is runnable: the outer loop must step(0) now
 local core = require("bc260y.core")
 
 local loop = {}
@@ -366,6 +368,11 @@ function loop.pollables()
   for fd in pairs(writers) do wfds[#wfds + 1] = fd end
   return rfds, wfds, next_deadline()
 end
+
+-- True when a task is runnable now: an outer loop must call step(0) again before it
+-- waits (pollables() gives fds and timers only; a task woken by the last step runs in
+-- the next one).
+function loop.ready() return #runnable > 0 end
 
 function loop.run(fn, ...)
   if loop.current() then return fn(...) end -- already inside the loop

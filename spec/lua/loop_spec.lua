@@ -181,4 +181,24 @@ function TestLoop:test_step_returns_false_when_nothing_can_happen()
   lu.assertFalse(loop.step(nil))
 end
 
+-- An outer loop driving this one learns from ready() that it must step again before it
+-- waits: a step runs the ready tasks twice (before and after polling), and a task made
+-- runnable by the second batch runs only in the next step.
+function TestLoop:test_ready_says_a_task_waits_for_the_next_step()
+  lu.assertFalse(loop.ready())
+  local got = false
+  loop.spawn(function()                   -- first batch
+    loop.spawn(function()                 -- second batch
+      loop.spawn(function() got = true end) -- next step
+    end)
+  end)
+  lu.assertTrue(loop.ready())
+  loop.step(0)
+  lu.assertTrue(loop.ready())
+  lu.assertFalse(got)
+  loop.step(0)
+  lu.assertTrue(got)
+  lu.assertFalse(loop.ready())
+end
+
 os.exit(lu.LuaUnit.run(), true)

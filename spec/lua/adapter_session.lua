@@ -1,0 +1,31 @@
+-- adapter_session: the session every event-loop adapter spec runs inside its loop, from
+-- a bc260y task: init, connect, a CON uplink and a downlink against the virtual module.
+local lu = require("luaunit")
+
+local session = {}
+
+-- Runs the session; returns what check() verifies. Must run in a bc260y task.
+function session.run(bc260y)
+  local m = assert(bc260y.open("sim", {speed = 50, sim = {qsclk = 0}}))
+  local s = m.sim
+  local r = {}
+  r.imei, r.sim_imei = assert(m:init()).imei, s.imei
+  assert(m:connect{host = "221.229.214.202", port = 5683})
+  r.status = m:status()
+  assert(m:send("\1\5HELLO", {con = true}))
+  r.uplink = s.platform:uplinks()[1].data
+  s.platform:queue_downlink("\170\187")
+  r.downlink = m:receive{timeout = 2}
+  m:close({deregister = false})
+  return r
+end
+
+function session.check(r)
+  lu.assertNotNil(r, "the session finished")
+  lu.assertEquals(r.imei, r.sim_imei)
+  lu.assertEquals(r.status, "REGISTERED_AND_OBSERVED")
+  lu.assertEquals(r.uplink, "\1\5HELLO")
+  lu.assertEquals(r.downlink, "\170\187")
+end
+
+return session
