@@ -71,7 +71,14 @@ function bc260y.open(spec, opts)
     port, msg, code = core.open_port(spec, opts.baud)
     if not port then return nil, msg, code or "io" end
   end
-  return modem.new(port, opts, sim)
+  if not sim then return modem.new(port, opts) end
+  -- open("sim") owns the virtual module: it stops when the Modem closes.
+  local m = modem.new(port, opts, {
+    time_scale = function() return sim.clock.speed end,
+    on_close = function() sim:close() end,
+  })
+  m.sim, m.platform = sim, sim.platform
+  return m
 end
 
 return bc260y

@@ -52,16 +52,21 @@ local UPLINK_STATUS = {[0] = "not_sent", [1] = "sent", [2] = "failed", [3] = "ti
 ---------------------------------------------------------------------------------------
 -- construction
 
--- Builds a Modem on an open Port. opts are checked options; extra: sim (the simulator
--- object to close with the modem).
-function M.new(port, opts, sim)
+-- Builds a Modem on an open Port. opts are checked options; host says what open() knows
+-- besides the port: time_scale (function -> module seconds per real second; default 1)
+-- and on_close (function run once when the modem closes: open("sim") stops its virtual
+-- module there). The Modem's logic knows nothing of the virtual module.
+function M.new(port, opts, host)
+  host = host or {}
   local engine = core.engine(opts.engine)
   local self = setmetatable({
     port = port,
     engine = engine,
     opts = opts,
-    sim = sim,
-    platform = sim and sim.platform or nil,
+    sim = nil,             -- open("sim"): the virtual module, for scripts (never read here)
+    platform = nil,        -- open("sim"): its platform, for scripts (never read here)
+    _time_scale = host.time_scale,
+    _on_close = host.on_close,
     closed = false,
     close_code = nil,
     -- the module's state, from URCs and answers
@@ -73,7 +78,7 @@ function M.new(port, opts, sim)
     _sleep = nil,          -- AT+QSCLK mode; unknown until sleep_mode() sets it
     ip = nil,
     last_rx = now(),
-    _busy = nil,           -- reason set by _set_busy (DFOTA)
+    _busy = nil,           -- reason set by set_busy (DFOTA)
     _fota_busy = nil,      -- reason from +QIND FOTA URCs
     _tag = 0,
     _waiting = {},         -- tag -> future
@@ -188,7 +193,7 @@ function Modem:init(opts)
     if self.closed then return self:_closed_error() end
   end
   info.ip = self.ip
-  self.info = info
+  self._info = info
   return info
 end
 
@@ -412,5 +417,8 @@ function Modem:state()
 end
 
 function Modem:counters() return self.engine:counters() end
+
+-- What the last successful init() read ({imei=, model=, revision=, ip=...}), or nil.
+function Modem:info() return self._info end
 
 return M

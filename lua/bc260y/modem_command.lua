@@ -35,9 +35,10 @@ end
 
 function Modem:_is_busy() return self._busy or self._fota_busy end
 
--- For bc260y.dfota: while a reason is set, data calls fail with "busy". nil clears it.
-function Modem:_set_busy(reason)
-  if reason ~= nil and type(reason) ~= "string" then error("_set_busy: reason must be a string or nil", 2) end
+-- m:set_busy(reason): while a reason is set (a procedure such as bc260y.dfota runs), data
+-- calls fail with code "busy" and that reason. nil clears it.
+function Modem:set_busy(reason)
+  if reason ~= nil and type(reason) ~= "string" then error("set_busy: reason must be a string or nil", 2) end
   self._busy = reason
   self:_state_changed()
 end
@@ -90,8 +91,12 @@ end
 -- in-process virtual module's time scale, so a 126 s registration timeout at speed 1000
 -- lasts 0.126 s; on real hardware the scale is 1.
 function Modem:_real(seconds)
-  local clock = self.sim and self.sim.clock
-  return seconds / (clock and clock.speed or 1)
+  return seconds / self:time_scale()
+end
+
+-- m:time_scale(): module seconds per real second (open() gives it; 1 on hardware).
+function Modem:time_scale()
+  return self._time_scale and self._time_scale() or 1
 end
 
 function Modem:_may_be_asleep()

@@ -126,7 +126,7 @@ function Modem:_release(code, msg)
   local evs = self.engine:abort()
   self:_dispatch(evs)
   self.port:close()
-  if self.sim then pcall(self.sim.close, self.sim) end
+  if self._on_close then pcall(self._on_close) end
   self._changed:notify()
 end
 
