@@ -178,19 +178,22 @@ function Modem:init(opts)
   -- RRC state URCs feed the `rrc` event; a module that refuses them still works.
   self:_command("AT+CSCON=1", {nowake = true})
   self.rebooted = false
-  -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN.
+  -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN:
+  -- ask every poll interval, or at once when a +IP URC says it.
+  local deadline = t0 + self:_real(timeout)
   while true do
     r, msg, code = self:_command("AT+CGPADDR?", {nowake = true})
     if not r then return nil, msg, code end
     d = find_kind(r.lines, "cgpaddr")
     if d and d.ip and d.ip ~= "" then self.ip = d.ip end
     if self.ip then break end
-    local left = t0 + self:_real(timeout) - now()
-    if left <= 0 then
+    if now() >= deadline then
       return nil, ("no IP address after %g s (not attached to the network)"):format(timeout), "timeout"
     end
-    self._changed:wait(math.min(self:_real(self.opts.poll), left))
-    if self.closed then return self:_closed_error() end
+    local got
+    got, msg, code = self:_wait_until(function() return self.ip end,
+      math.min(now() + self:_real(self.opts.poll), deadline))
+    if not got and code ~= "timeout" then return nil, msg, code end
   end
   info.ip = self.ip
   self._info = info
@@ -246,26 +249,16 @@ function Modem:connect(opts)
     self._connecting = nil
     return nil, trace.scrub(msg, psk), code
   end
-  while true do
-    if rec.failed then
-      self._connecting = nil
-      return nil, rec.failed[1], rec.failed[2]
-    end
-    if rec.observed then
-      self._connecting = nil
-      return true
-    end
-    if self.closed then
-      self._connecting = nil
-      return self:_closed_error()
-    end
-    local left = t0 + self:_real(timeout) - now()
-    if left <= 0 then
-      self._connecting = nil
-      return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
-    end
-    self._changed:wait(left)
+  local settled
+  settled, msg, code = self:_wait_until(function() return rec.failed or rec.observed end,
+    t0 + self:_real(timeout))
+  self._connecting = nil
+  if code == "timeout" then
+    return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
   end
+  if not settled then return nil, msg, code end
+  if rec.failed then return nil, rec.failed[1], rec.failed[2] end
+  return true
 end
 
 function Modem:send(data, opts)
@@ -301,17 +294,15 @@ function Modem:send(data, opts)
     return nil, msg, code
   end
   if not con then return true end
-  while true do
-    if rec.ok then self._con = nil; return true end
-    if rec.failed then self._con = nil; return nil, rec.failed[1], rec.failed[2] end
-    if self.closed then self._con = nil; return self:_closed_error() end
-    local left = t0 + self:_real(timeout) - now()
-    if left <= 0 then
-      self._con = nil
-      return nil, ("no CON acknowledgement (+QLWEVTIND: 4) within %g s"):format(timeout), "timeout"
-    end
-    self._changed:wait(left)
+  local settled
+  settled, msg, code = self:_wait_until(function() return rec.failed or rec.ok end, t0 + self:_real(timeout))
+  self._con = nil
+  if code == "timeout" then
+    return nil, ("no CON acknowledgement (+QLWEVTIND: 4) within %g s"):format(timeout), "timeout"
   end
+  if not settled then return nil, msg, code end
+  if rec.failed then return nil, rec.failed[1], rec.failed[2] end
+  return true
 end
 
 function Modem:status()
@@ -381,12 +372,14 @@ function Modem:disconnect(opts)
       self.registered, self.observed = false, false
       return true
     end
-    local left = t0 + self:_real(timeout) - now()
-    if left <= 0 then
+    local deadline = t0 + self:_real(timeout)
+    if now() >= deadline then
       return nil, ("still %s %g s after AT+NCDPCLOSE"):format(s, timeout), "timeout"
     end
-    loop.sleep(math.min(self:_real(self.opts.poll), left))
-    if self.closed then return self:_closed_error() end
+    -- No URC says it: ask again after a poll interval (or at once if the modem closes).
+    local _, wmsg, wcode = self:_wait_until(function() return false end,
+      math.min(now() + self:_real(self.opts.poll), deadline))
+    if wcode ~= "timeout" then return nil, wmsg, wcode end
   end
 end
 
