@@ -116,7 +116,7 @@ function Modem:_sync(tries)
     local ev, msg, code = self:_exec("AT", {first_byte = 0.5, total = 1})
     if not ev then return nil, msg, code end
     if ev.result == "ok" then
-      self.sleeping = false
+      self:_learn_awake()
       return true
     end
     if ev.result == "aborted" then return self:_closed_error() end

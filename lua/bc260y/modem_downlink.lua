@@ -28,7 +28,7 @@ function Modem:set_receive_mode(mode)
   local previous = self.receive_mode
   local r, msg, code = self:_command(cmd)
   if not r then return nil, msg, code end
-  self.receive_mode = n
+  self:_learn_receive_mode(n)
   if n ~= 1 then
     if self.inbox:has_handlers() then self:_kick_drain() end
     self:_schedule_poll()
@@ -66,7 +66,7 @@ function Modem:_drain_all()
   self._draining = true
   repeat
     self._drain_again = false
-    self._indicated = false
+    self:_take_indication()
     while not self.closed and not self:_is_busy() do
       local data, msg, code = self:_nmgr()
       if data == nil and not self.closed then
@@ -104,6 +104,11 @@ function Modem:_schedule_poll()
   end)
 end
 
+function Modem:_stop_poll()
+  if self._poll_timer then self._poll_timer:cancel() end
+  self._poll_timer = nil
+end
+
 function Modem:receive(opts)
   opts = check_table(opts, "receive", 2)
   local timeout = check_timeout(opts.timeout, "receive", nil, 2)
@@ -123,7 +128,7 @@ function Modem:receive(opts)
     -- first look, after an indication (mode 2), and at every poll (mode 0).
     local mode = self.receive_mode
     if mode ~= 1 and not self:_is_busy() and (first or mode == 0 or self._indicated) then
-      self._indicated = false
+      self:_take_indication()
       local got, msg, code = self:_nmgr()
       if got then return got end
       if got == nil then return nil, msg, code end

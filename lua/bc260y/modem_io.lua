@@ -14,6 +14,16 @@ local M = {}
 local Modem = {}
 M.methods = Modem
 
+-- Starts the trace (the trace option) and watching the port.
+function Modem:_start_io()
+  self._trace_sink = trace.sink(self.opts.trace, now)
+  if self._trace_sink then
+    self._tracer = trace.new(function(dir, line) self:_trace(dir, line) end,
+      function(line) return self:_redact(line) end)
+  end
+  self._watch = loop.watch(self.fdnum, function() self:_on_readable() end)
+end
+
 ---------------------------------------------------------------------------------------
 -- tracing
 
@@ -121,8 +131,8 @@ function Modem:_release(code, msg)
   self.close_msg = msg
   if self._watch then self._watch:cancel() end
   if self._timer then self._timer:cancel() end
-  if self._poll_timer then self._poll_timer:cancel() end
-  self._timer, self._poll_timer = nil, nil
+  self._timer = nil
+  self:_stop_poll()
   local evs = self.engine:abort()
   self:_dispatch(evs)
   self.port:close()

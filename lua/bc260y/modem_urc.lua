@@ -1,7 +1,9 @@
--- bc260y.modem_urc: URCs -> the module's state (part of the Modem class, mixed in by
--- bc260y.modem). Registration, observation, CON acknowledgements, sleep, reboots, FOTA
--- stages and downlink lines update what the Modem believes of the module, settle the
--- connect/send call waiting for them, and fire the matching events.
+-- bc260y.modem_urc: what the Modem believes of the module (part of the Modem class, mixed
+-- in by bc260y.modem). It is the one writer of those fields (registered, observed,
+-- sleeping, rebooted, receive_mode, ip, _fota_busy, _dropped_seen, _indicated): URCs
+-- update them here, and the calls that learn something from an answer report it through
+-- the _learn_* methods below. URCs also settle the connect/send call waiting for them and
+-- fire the matching events.
 local M = {}
 local Modem = {}
 M.methods = Modem
@@ -114,6 +116,33 @@ function Modem:_on_urc(line, d)
     self.ip = d.value
     self:_state_changed()
   end
+end
+
+---------------------------------------------------------------------------------------
+-- What answers tell (not URCs): the calls that read them report here, so the module's
+-- believed state has one writer.
+
+function Modem:_learn_registration(registered, observed)
+  self.registered, self.observed = registered, observed
+end
+function Modem:_learn_ip(ip) self.ip = ip end
+function Modem:_learn_receive_mode(n) self.receive_mode = n end
+function Modem:_learn_initialised() self.rebooted = false end
+function Modem:_learn_awake() self.sleeping = false end
+
+-- The module's DROPPED counter (AT+NQMGR) -> how many drops were not reported yet. A
+-- smaller total than seen means the counter restarted (a reboot).
+function Modem:_learn_dropped_total(total)
+  local new = math.max(total - self._dropped_seen, 0)
+  self._dropped_seen = total
+  return new
+end
+
+-- Whether an indication (+NNMI, indicate mode) came since the last call; clears it.
+function Modem:_take_indication()
+  local indicated = self._indicated
+  self._indicated = false
+  return indicated
 end
 
 function Modem:_downlink_dropped(info)
