@@ -74,6 +74,43 @@ function Modem:_on_fota(d)
   self:_state_changed() -- a call waiting for the module to be free again must hear it
 end
 
+-- What each kind of URC does, keyed by the decoded kind (bc260y.core.decode); kinds with
+-- no row only fire the `urc` event.
+local ON_URC = {
+  qlwevtind = function(self, d) self:_on_qlwevtind(d.value) end,
+  nnmi_data = function(self, d, line)
+    if d.data then
+      self.inbox:deliver(d.data)
+    else
+      self:_downlink_dropped({reason = "bad hex", count = 1, line = line})
+    end
+  end,
+  nnmi_indication = function(self)
+    self._indicated = true
+    if self.inbox:has_handlers() then self:_kick_drain() end
+    self:_state_changed()
+  end,
+  nnmi_buff_full = function(self)
+    self._dropped_seen = self._dropped_seen + 1
+    self:_downlink_dropped({reason = "buff full", count = 1})
+  end,
+  fota = function(self, d) self:_on_fota(d) end,
+  qnbiotevent = function(self, d)
+    if d.value == "ENTER DEEPSLEEP" then
+      self.sleeping = true
+      self:_emit("deepsleep")
+    else
+      self.sleeping = false
+      self:_emit("wakeup")
+    end
+  end,
+  cscon = function(self, d) self:_emit("rrc", d.value == 1 and "connected" or "idle", d.value) end,
+  ip = function(self, d)
+    self.ip = d.value
+    self:_state_changed()
+  end,
+}
+
 function Modem:_on_urc(line, d)
   self:_emit("urc", line, d)
   if not d then
@@ -84,38 +121,8 @@ function Modem:_on_urc(line, d)
     end
     return
   end
-  local kind = d.kind
-  if kind == "qlwevtind" then
-    self:_on_qlwevtind(d.value)
-  elseif kind == "nnmi_data" then
-    if d.data then
-      self.inbox:deliver(d.data)
-    else
-      self:_downlink_dropped({reason = "bad hex", count = 1, line = line})
-    end
-  elseif kind == "nnmi_indication" then
-    self._indicated = true
-    if self.inbox:has_handlers() then self:_kick_drain() end
-    self:_state_changed()
-  elseif kind == "nnmi_buff_full" then
-    self._dropped_seen = self._dropped_seen + 1
-    self:_downlink_dropped({reason = "buff full", count = 1})
-  elseif kind == "fota" then
-    self:_on_fota(d)
-  elseif kind == "qnbiotevent" then
-    if d.value == "ENTER DEEPSLEEP" then
-      self.sleeping = true
-      self:_emit("deepsleep")
-    else
-      self.sleeping = false
-      self:_emit("wakeup")
-    end
-  elseif kind == "cscon" then
-    self:_emit("rrc", d.value == 1 and "connected" or "idle", d.value)
-  elseif kind == "ip" then
-    self.ip = d.value
-    self:_state_changed()
-  end
+  local on = ON_URC[d.kind]
+  if on then on(self, d, line) end
 end
 
 ---------------------------------------------------------------------------------------
