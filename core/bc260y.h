@@ -111,6 +111,9 @@ typedef struct bc_decoded {
  * length that disagrees with its digits; odd or non-hex digits; unbalanced quotes. */
 bc_kind bc_decode(const char *line, size_t len, bc_decoded *out);
 
+/* The kind's name as the Lua binding shows it ("qlwevtind", "nnmi_data"...); NULL for
+ * BC_NONE or a value that is no kind. */
+const char *bc_kind_name(bc_kind k);
 const char *bc_nmstatus_name(bc_nmstatus s);
 const char *bc_fota_stage_name(bc_fota_stage s); /* "download_start", "downloading"... */
 
