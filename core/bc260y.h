@@ -145,6 +145,8 @@ int bc_build_qsclk(char *buf, size_t cap, int mode, const char **err);
 /* Upper-case hex of len bytes into out (2*len chars, then a NUL when cap allows).
  * Returns 2*len, or -1 when cap < 2*len. */
 long bc_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+/* The value of one hex digit of either case (0..15), or -1: the one hex-digit check. */
+int bc_hex_value(int c);
 /* Decodes hex digits of either case. Returns the byte count, or -1 for an odd length or
  * a non-hex digit, -2 when cap is too small. */
 long bc_hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);

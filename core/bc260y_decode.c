@@ -98,7 +98,7 @@ static int is_text(const field *f, const char *w) {
 static int is_hex(const char *p, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)p[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'))) return 0;
+    if (bc_hex_value(c) < 0) return 0;
   }
   return 1;
 }
@@ -118,8 +118,7 @@ static int is_addr(const char *p, size_t n) {
   if (n == 0 || n > 63) return 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)p[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f') ||
-          c == '.' || c == ':'))
+    if (bc_hex_value(c) < 0 && c != '.' && c != ':')
       return 0;
   }
   return 1;

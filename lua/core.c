@@ -51,7 +51,7 @@ void set_str(lua_State *L, const char *key, const char *s, size_t len) {
   lua_setfield(L, -2, key);
 }
 
-int io_fail(lua_State *L, const char *msg, const char *code) {
+int push_fail(lua_State *L, const char *msg, const char *code) {
   lua_pushnil(L);
   lua_pushstring(L, msg);
   lua_pushstring(L, code);
@@ -177,9 +177,9 @@ static int l_signal_fd(lua_State *L) {
     sigaddset(&set, signo);
     lua_pop(L, 1);
   }
-  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return io_fail(L, strerror(errno), "io");
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return push_fail(L, strerror(errno), "io");
   int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) return io_fail(L, strerror(errno), "io");
+  if (fd < 0) return push_fail(L, strerror(errno), "io");
   lua_pushinteger(L, fd);
   return 1;
 }

@@ -19,8 +19,10 @@ CORE_INTERNAL int check_int(lua_State *L, int arg);
 /* t[key] = v on the table at the top of the stack. */
 CORE_INTERNAL void set_int(lua_State *L, const char *key, lua_Integer v);
 CORE_INTERNAL void set_str(lua_State *L, const char *key, const char *s, size_t len);
-/* Returns nil, msg, code: the I/O failure convention ("closed" | "io"). */
-CORE_INTERNAL int io_fail(lua_State *L, const char *msg, const char *code);
+/* Pushes nil, msg, code and returns 3: how every fallible binding function fails. Codes:
+ * "closed" (the other side hung up), "io" (any other I/O fault), "refused" (the engine
+ * refused a command: e:submit), "invalid" (bad input data: core.hex_decode). */
+CORE_INTERNAL int push_fail(lua_State *L, const char *msg, const char *code);
 /* Registers a metatable name with meta's metamethods and methods as __index. */
 CORE_INTERNAL void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
                              const luaL_Reg *methods);

@@ -121,27 +121,18 @@ static int l_hex_decode(lua_State *L) {
   size_t len;
   const char *s = check_string(L, 1, &len);
   if (len % 2) {
-    lua_pushnil(L);
     lua_pushfstring(L, "odd number of hex digits (%d)", (int)len);
-    return 2;
+    return push_fail(L, lua_tostring(L, -1), "invalid");
   }
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      lua_pushnil(L);
+  for (size_t i = 0; i < len; i++)
+    if (bc_hex_value((unsigned char)s[i]) < 0) {
       lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
-      return 2;
+      return push_fail(L, lua_tostring(L, -1), "invalid");
     }
-  }
   luaL_Buffer b;
   uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
   long n = bc_hex_decode(s, len, out, len / 2 + 1);
-  if (n < 0) {
-    luaL_pushresultsize(&b, 0);
-    lua_pushnil(L);
-    lua_pushliteral(L, "invalid hex");
-    return 2;
-  }
+  if (n < 0) return luaL_error(L, "hex_decode failed"); /* checked above: cannot happen */
   luaL_pushresultsize(&b, (size_t)n);
   return 1;
 }

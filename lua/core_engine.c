@@ -292,11 +292,8 @@ static int engine_submit(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  if (at_submit(at, &cmd) != 0) {
-    lua_pushnil(L);
-    lua_pushstring(L, at_error(at) ? at_error(at) : "command refused");
-    return 2;
-  }
+  if (at_submit(at, &cmd) != 0)
+    return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
   lua_pushboolean(L, 1);
   return 1;
 }
