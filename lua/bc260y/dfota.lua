@@ -33,6 +33,7 @@
 -- It uses only the Modem's public calls (README.md): set_busy, listen, wait_for, state
 -- and info besides the data calls.
 local loop = require("bc260y.loop")
+local options = require("bc260y.options")
 
 local now = loop.now
 
@@ -100,14 +101,12 @@ local function check_options(opts)
     if not KNOWN[k] then error(("dfota: unknown option '%s'"):format(tostring(k)), 3) end
   end
   local o = {}
-  if type(opts.host) ~= "string" or opts.host == "" or opts.host:find('[\r\n"]') then
+  if options.host_problem(opts.host) then
     -- Needed to register again after the update's reboot (guide 5.3.2.2).
     error("dfota: host must be the platform address the device registers with", 3)
   end
-  o.host, o.port, o.psk = opts.host, opts.port, opts.psk
-  if o.port ~= nil and (math.type(o.port) ~= "integer" or o.port < 0 or o.port > 65535) then
-    error("dfota: port must be an integer 0..65535", 3)
-  end
+  o.host, o.psk = opts.host, opts.psk
+  o.port = options.check_port(opts.port, "dfota", 3)
   if opts.lifetime ~= nil and (math.type(opts.lifetime) ~= "integer" or opts.lifetime < 0
       or opts.lifetime > 2592000) then
     error("dfota: lifetime must be an integer 0..2592000", 3)

@@ -233,18 +233,11 @@ function Modem:get_lifetime()
   return d.value
 end
 
-local function check_host(host)
-  if type(host) ~= "string" or host == "" then error("connect: host must be a non-empty string", 3) end
-  if host:find('[\r\n"]') then error("connect: host must not contain CR, LF or quotes", 3) end
-end
-
 function Modem:connect(opts)
   if type(opts) ~= "table" then error("connect: expects a table {host=, port=, psk=, timeout=}", 2) end
-  check_host(opts.host)
-  local port = opts.port
-  if port ~= nil and (math.type(port) ~= "integer" or port < 0 or port > 65535) then
-    error("connect: port must be an integer 0..65535", 2)
-  end
+  local problem = options.host_problem(opts.host)
+  if problem then error("connect: host " .. problem, 2) end
+  local port = options.check_port(opts.port, "connect", 2)
   local psk = opts.psk
   if psk ~= nil then
     if type(psk) ~= "string" or psk == "" or #psk % 2 ~= 0 or psk:find("%X") or #psk > 512 then

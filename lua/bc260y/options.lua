@@ -67,6 +67,22 @@ function M.check_table(v, what, level)
   return v
 end
 
+-- What is wrong with a platform host (nil: nothing): it goes between quotes in
+-- AT+NCDPOPEN, so CR, LF and quotes could end the command.
+function M.host_problem(host)
+  if type(host) ~= "string" or host == "" then return "must be a non-empty string" end
+  if host:find('[\r\n"]') then return "must not contain CR, LF or quotes" end
+  return nil
+end
+
+-- A platform port: nil, or an integer 0..65535.
+function M.check_port(v, what, level)
+  if v ~= nil and (math.type(v) ~= "integer" or v < 0 or v > 65535) then
+    error(what .. ": port must be an integer 0..65535", level + 1)
+  end
+  return v
+end
+
 -- A timeout option: nil gives default; anything but seconds > 0 raises.
 function M.check_timeout(v, what, default, level)
   if v == nil then return default end
