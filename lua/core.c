@@ -27,6 +27,10 @@
 
 #include "core.h"
 
+#ifndef BC260Y_VERSION
+#error "BC260Y_VERSION comes from CMakeLists.txt (project VERSION)"
+#endif
+
 /* ---- helpers shared by the binding's files (core.h) ---------------------------------- */
 
 /* Strictly a string: numbers are not silently turned into command text or payload. */
@@ -219,7 +223,7 @@ int luaopen_bc260y_core(lua_State *L) {
   lua_pushboolean(L, 0);
 #endif
   lua_setfield(L, -2, "with_libserialport");
-  lua_pushliteral(L, "0.1.0");
+  lua_pushliteral(L, BC260Y_VERSION);
   lua_setfield(L, -2, "version");
   return 1;
 }

@@ -1,4 +1,4 @@
--- bc260y: the library's entry point (DESIGN.md, "The Lua API"): open() gives a Modem on
+-- bc260y: the library's entry point (README.md, "The Lua API"): open() gives a Modem on
 -- a serial port, a pseudo-terminal, a TCP stream or the virtual module; run/spawn/sleep/
 -- now are the scheduler of bc260y.loop; errors is the guide's error-code table.
 local core = require("bc260y.core")
@@ -6,7 +6,7 @@ local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
 
 local bc260y = {
-  version = "0.1.0",
+  version = core.version, -- project() in CMakeLists.txt
   errors = core.errors,
   Modem = modem.Modem,
   -- Set by `bc260y run --port P --speed S`; open() with no port uses them.
