@@ -1,6 +1,7 @@
 /* core.h: what the files of the Lua binding bc260y.core share (internal, not installed):
  * argument checks, table setters, the I/O failure convention, class registration, and
- * each file's registration function, which core.c's luaopen_bc260y_core calls. */
+ * each file's registration function, which core.c's luaopen_bc260y_core calls. The
+ * helpers live in core_util.c. */
 #ifndef BC260Y_LUA_CORE_H
 #define BC260Y_LUA_CORE_H
 
