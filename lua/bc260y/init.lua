@@ -4,6 +4,7 @@
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
+local options = require("bc260y.options")
 
 local bc260y = {
   version = core.version, -- project() in CMakeLists.txt
@@ -55,7 +56,7 @@ function bc260y.open(spec, opts)
   if spec ~= nil and (type(spec) ~= "string" or spec == "") then
     error("bc260y.open: port must be a non-empty string", 2)
   end
-  opts = modem.check_options(opts)
+  opts = options.check_options(opts)
   if opts.trace == nil and bc260y.default_trace then opts.trace = true end
   spec = spec or bc260y.port_spec()
   local sim, port, msg, code

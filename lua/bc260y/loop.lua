@@ -359,14 +359,6 @@ step = function(timeout, stop)
 end
 loop.step = step
 
--- The fds the loop watches and the time of its next timer, for an outer loop.
-function loop.pollables()
-  local rfds, wfds = {}, {}
-  for fd in pairs(readers) do rfds[#rfds + 1] = fd end
-  for fd in pairs(writers) do wfds[#wfds + 1] = fd end
-  return rfds, wfds, next_deadline()
-end
-
 function loop.run(fn, ...)
   if loop.current() then return fn(...) end -- already inside the loop
   local results

@@ -23,7 +23,6 @@ local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 local inbox = require("bc260y.inbox")
 local options = require("bc260y.options")
-local events = require("bc260y.modem_events")
 local find_kind = require("bc260y.modem_command").find_kind
 
 local check_table, check_timeout = options.check_table, options.check_timeout
@@ -33,9 +32,6 @@ local M = {}
 local Modem = {}
 Modem.__index = Modem
 M.Modem = Modem
-M.QLWEVTIND = events.QLWEVTIND
-M.EVENTS = events.EVENTS
-M.check_options = options.check_options
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
 for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command", "modem_downlink"}) do

@@ -28,7 +28,6 @@ local EVENTS = {
   unresponsive = true,
 }
 for _, name in pairs(QLWEVTIND) do EVENTS[name] = true end
-M.EVENTS = EVENTS
 
 -- Reports an error of a callback (or of a trace function) through the `error` event;
 -- an error inside an `error` handler, or an error with no handler, goes to stderr.

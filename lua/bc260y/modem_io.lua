@@ -107,13 +107,11 @@ function Modem:_arm()
   local d = self.engine:deadline()
   if not d or (self._timer_at and self._timer_at <= d) then return end
   if self._timer then self._timer:cancel() end
-  self._timer, self._timer_at = nil, d
-  do
-    self._timer = loop.timer(math.max(d - now(), 0), function()
-      self._timer, self._timer_at = nil, nil
-      self:_tick()
-    end)
-  end
+  self._timer_at = d
+  self._timer = loop.timer(math.max(d - now(), 0), function()
+    self._timer, self._timer_at = nil, nil
+    self:_tick()
+  end)
 end
 
 function Modem:_fail_io(msg)
