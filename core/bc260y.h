@@ -1,6 +1,6 @@
 /* bc260y.h: what the library knows about the BC260Y-CN, as tables and pure functions:
  * the URC table the engine classifies with, the answer shapes of each command, typed
- * decoders for every URC and answer line of BC260Y-FACTS.md, the error-code table, and
+ * decoders for every URC and answer line the module prints (Quectel's guide), the error-code table, and
  * command builders that refuse anything that would corrupt the command line.
  * Decoders never allocate and never read past len: they are fuzzed.
  */

@@ -1,5 +1,5 @@
 /* bc260y_decode.c: typed decoding of every URC and answer line the BC260Y-CN prints
- * (BC260Y-FACTS.md, guide chapters 2 and 3). Lines come straight off the serial line, so
+ * (Quectel's guide, chapters 2 and 3). Lines come straight off the serial line, so
  * the decoders are strict and bounded: a known prefix with a malformed body is BC_NONE
  * (never a half-filled result), nothing reads past len, nothing allocates. Both spacings
  * ("+X: v" BC260Y, "+X:v" BC95/BC28 and the guide) and hex of either case are accepted;

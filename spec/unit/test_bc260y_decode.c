@@ -1,4 +1,4 @@
-/* test_bc260y_decode.c: every URC and answer line of BC260Y-FACTS.md decoded in both
+/* test_bc260y_decode.c: every URC and answer line the module prints decoded in both
  * spacings and hex cases; malformed bodies refused; the URC table and the answer shapes
  * of bc_expect_for, checked against the engine's own field counter. */
 #include <stdint.h>
