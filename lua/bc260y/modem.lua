@@ -67,6 +67,7 @@ function M.new(port, opts, host)
     _on_close = host.on_close,     -- function run once when the modem closes, or nil
     _wake_hook = opts.wake,  -- the wake option: runs before AT retries when asleep
     _changed = loop.signal(),-- notified on every state or inbox change: wakes every wait
+    _changes = 0,            -- how many changes so far (modem_events: _state_changed)
     _handlers = {},          -- event name -> {handle...} (modem_events adds to the lists)
     inbox = nil,             -- bc260y.inbox: downlinks kept for receive() or handlers
     sim = nil,               -- open("sim"): the virtual module, for scripts (never read here)

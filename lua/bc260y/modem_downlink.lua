@@ -141,7 +141,10 @@ function Modem:receive(opts)
       if mode == 0 then wait = math.min(left or math.huge, self:_real(self.opts.poll)) end
       -- An indication makes the next round read at once, unless the module is busy
       -- (DFOTA): then wait, or this loop would spin and starve the reader.
-      if not (mode == 2 and self._indicated and not self:_is_busy()) then self._changed:wait(wait) end
+      -- (The loop's top says why it woke: a downlink, the modem closed, the deadline.)
+      if not (mode == 2 and self._indicated and not self:_is_busy()) then
+        self:_wait_until(self:_changed_since_now(), wait and now() + wait)
+      end
     end
   end
 end

@@ -87,7 +87,16 @@ end
 
 -- The module's state or the inbox changed: wakes every wait (connect, send, receive,
 -- wait_for, listeners).
-function Modem:_state_changed() self._changed:notify() end
+function Modem:_state_changed()
+  self._changes = self._changes + 1
+  self._changed:notify()
+end
+
+-- A predicate for _wait_until: true once anything changed after this call.
+function Modem:_changed_since_now()
+  local seen = self._changes
+  return function() return self._changes ~= seen end
+end
 
 -- The one wait of the Modem: until pred() returns a true value (returned), the real-time
 -- deadline (loop.now() seconds; nil: none) passes (nil, "timed out", "timeout") or the

@@ -50,8 +50,8 @@ end
 
 function Modem:_on_readable()
   if self.closed then return end
-  local data, msg, code = self.port:read()
-  if not data then return self:_fail_io(msg or "read failed", code) end
+  local data, msg = self.port:read()
+  if not data then return self:_fail_io(msg or "read failed") end
   if data == "" then return end
   self.last_rx = now()
   if self._tracer then self._tracer.input(data) end
@@ -76,20 +76,20 @@ function Modem:_flush()
   if self.closed or self._writer then return end
   local out = self.engine:output()
   while #out > 0 do
-    local n, msg, code = self.port:write(out)
-    if not n then return self:_fail_io(msg or "write failed", code) end
+    local n, msg = self.port:write(out)
+    if not n then return self:_fail_io(msg or "write failed") end
     if n > 0 then
       if self._tracer then self._tracer.output(out:sub(1, n)) end
       self.engine:consumed(n, now())
     end
     if n < #out then
       -- The port is full: finish in a task that waits until it drains.
-      self._writer = loop.spawn_protected(function(err) self:_fail_io(err, "io") end, function()
+      self._writer = loop.spawn_protected(function(err) self:_fail_io(err) end, function()
         local ok = loop.wait_writable(self.fdnum, self.opts.write_timeout)
         self._writer = nil
         if self.closed then return end
         if not ok then
-          return self:_fail_io(("the port accepted no byte for %g s"):format(self.opts.write_timeout), "io")
+          return self:_fail_io(("the port accepted no byte for %g s"):format(self.opts.write_timeout))
         end
         self:_pump()
       end)
@@ -114,6 +114,8 @@ function Modem:_arm()
   end)
 end
 
+-- A hang-up ("closed" from the port) and any other fault both close the Modem with code
+-- "io": the user did not close it (docs/design.md, "The contract").
 function Modem:_fail_io(msg)
   if self.closed then return end
   msg = tostring(msg)
@@ -135,7 +137,7 @@ function Modem:_release(code, msg)
   self:_dispatch(evs)
   self.port:close()
   if self._on_close then pcall(self._on_close) end
-  self._changed:notify()
+  self:_state_changed()
 end
 
 ---------------------------------------------------------------------------------------
