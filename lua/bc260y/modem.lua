@@ -156,9 +156,11 @@ function Modem:at(cmd, opts)
   if self:_is_busy() and refused_while_busy(cmd) then return nil, self:_is_busy(), "busy" end
   local timeout = check_timeout(opts.timeout, "at", nil, 2)
   if opts.expect ~= nil and type(opts.expect) ~= "table" then error("at: expect must be a table", 2) end
-  return self:_command(cmd, {
+  local r, msg, code = self:_command(cmd, {
     total = timeout, first_byte = timeout, expect = opts.expect, text_lines = opts.text_lines,
   })
+  if not r then return nil, msg, code end
+  return {lines = r.lines, final = r.final}
 end
 
 function Modem:init(opts)
@@ -176,19 +178,18 @@ function Modem:init(opts)
   local r
   r, msg, code = self:_command("ATI", {nowake = true, text_lines = true})
   if not r then return nil, msg, code end
-  for _, line in ipairs(r.lines) do
-    local d = core.decode(line)
+  for _, d in ipairs(r.decoded) do
     if d and d.kind == "ati_manufacturer" then info.manufacturer = d.value
     elseif d and d.kind == "ati_model" then info.model = d.value
     elseif d and d.kind == "ati_revision" then info.revision = d.value end
   end
   r, msg, code = self:_command("AT+CGSN=1", {nowake = true})
   if not r then return nil, msg, code end
-  local d = find_kind(r.lines, "cgsn")
+  local d = find_kind(r, "cgsn")
   info.imei = d and d.value
   r, msg, code = self:_command("AT+NNMI?", {nowake = true})
   if not r then return nil, msg, code end
-  d = find_kind(r.lines, "nnmi_mode")
+  d = find_kind(r, "nnmi_mode")
   if d then self:_learn_receive_mode(d.value) end
   info.receive_mode = RECEIVE_MODE_NAMES[self.receive_mode]
   -- RRC state URCs feed the `rrc` event; a module that refuses them still works.
@@ -200,7 +201,7 @@ function Modem:init(opts)
   while true do
     r, msg, code = self:_command("AT+CGPADDR?", {nowake = true})
     if not r then return nil, msg, code end
-    d = find_kind(r.lines, "cgpaddr")
+    d = find_kind(r, "cgpaddr")
     if d and d.ip and d.ip ~= "" then self:_learn_ip(d.ip) end
     if self.ip then break end
     if now() >= deadline then

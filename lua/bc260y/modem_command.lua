@@ -65,7 +65,7 @@ end
 -- The answer of a response event as the API returns it.
 function Modem:_result(ev, text)
   local r = ev.result
-  if r == "ok" or r == "final" then return {lines = ev.lines, final = ev.final} end
+  if r == "ok" or r == "final" then return {lines = ev.lines, final = ev.final, decoded = ev.decoded} end
   local what = shown(text)
   if r == "cme" then
     if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), ev.code end
@@ -150,10 +150,10 @@ function Modem:_command(text, opts)
   return self:_result(ev, text)
 end
 
--- The first decoded answer line of the given kind, or nil.
-local function find_kind(lines, kind)
-  for _, line in ipairs(lines) do
-    local d = core.decode(line)
+-- The first answer line of a result (_result) of the given kind, or nil: the lines come
+-- decoded from the engine (bc260y.options sets its decode option).
+local function find_kind(r, kind)
+  for _, d in ipairs(r.decoded) do
     if d and d.kind == kind then return d end
   end
   return nil
@@ -165,7 +165,7 @@ M.find_kind = find_kind
 function Modem:_query(text, kind)
   local r, msg, code = self:_command(text)
   if not r then return nil, msg, code end
-  local d = find_kind(r.lines, kind)
+  local d = find_kind(r, kind)
   if not d then return nil, ("%s: no %s line in the answer"):format(text, kind), "error" end
   return d
 end

@@ -47,7 +47,7 @@ function Modem:_nmgr()
     if code == 801 then return false end -- CTIOT_EB_NO_RECV_DATA: nothing buffered
     return nil, msg, code
   end
-  local d = find_kind(r.lines, "nmgr")
+  local d = find_kind(r, "nmgr")
   if not d then return false end
   if not d.data then
     self:_downlink_dropped({reason = "bad hex", count = 1, line = r.lines[1]})

@@ -4,7 +4,6 @@
 -- back (partial writes finish in a writer task) and its timer is armed. Also the trace
 -- of the bytes, and _release, which stops all of it when the modem closes or the port
 -- fails.
-local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 
@@ -158,7 +157,7 @@ function Modem:_dispatch(evs)
     elseif t == "unknown" or t == "late" then
       -- An AT+NMGR answer after its command timed out: the module has already removed
       -- the message from its buffer, so this line is its only copy.
-      local d = core.decode(ev.line)
+      local d = ev.decoded
       if d and d.kind == "nmgr" and d.data then
         self.inbox:deliver(d.data)
       else

@@ -56,6 +56,9 @@ function M.check_options(opts)
   -- AT+NMGS would then send its uplink twice.
   local engine = {first_byte = 5, total = 5}
   for k, v in pairs(out.engine or {}) do engine[k] = v end
+  -- Answer lines come decoded with the response, by the same decoder as URCs: the Modem
+  -- never decodes a line a second time.
+  engine.decode = true
   out.engine = engine
   return out
 end
