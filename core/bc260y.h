@@ -1,6 +1,6 @@
 /* bc260y.h: what the library knows about the BC260Y-CN, as tables and pure functions:
  * the URC table the engine classifies with, the answer shapes of each command, typed
- * decoders for every URC and answer line of BC260Y-FACTS.md, the error-code table, and
+ * decoders for every URC and answer line the module prints (Quectel's guide), the error-code table, and
  * command builders that refuse anything that would corrupt the command line.
  * Decoders never allocate and never read past len: they are fuzzed.
  */
@@ -111,6 +111,9 @@ typedef struct bc_decoded {
  * length that disagrees with its digits; odd or non-hex digits; unbalanced quotes. */
 bc_kind bc_decode(const char *line, size_t len, bc_decoded *out);
 
+/* The kind's name as the Lua binding shows it ("qlwevtind", "nnmi_data"...); NULL for
+ * BC_NONE or a value that is no kind. */
+const char *bc_kind_name(bc_kind k);
 const char *bc_nmstatus_name(bc_nmstatus s);
 const char *bc_fota_stage_name(bc_fota_stage s); /* "download_start", "downloading"... */
 
@@ -142,6 +145,8 @@ int bc_build_qsclk(char *buf, size_t cap, int mode, const char **err);
 /* Upper-case hex of len bytes into out (2*len chars, then a NUL when cap allows).
  * Returns 2*len, or -1 when cap < 2*len. */
 long bc_hex_encode(const uint8_t *in, size_t len, char *out, size_t cap);
+/* The value of one hex digit of either case (0..15), or -1: the one hex-digit check. */
+int bc_hex_value(int c);
 /* Decodes hex digits of either case. Returns the byte count, or -1 for an odd length or
  * a non-hex digit, -2 when cap is too small. */
 long bc_hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);

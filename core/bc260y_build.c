@@ -23,10 +23,6 @@ static int finish(char *buf, size_t cap, int n, const char **err) {
   return n;
 }
 
-static int is_hex_digit(unsigned char c) {
-  return (c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f');
-}
-
 /* AT+NCDPOPEN="<host>",<port>[,"<psk>"]
  * - host is quoted: real firmware and every example of the guide quote it.
  * - port: 0 means "the default" (the guide: 0 or absent = 5683) and is omitted, so the
@@ -61,7 +57,7 @@ int bc_build_ncdpopen(char *buf, size_t cap, const char *host, long port,
   size_t pl = strlen(psk_hex);
   if (pl == 0) return fail(err, "psk is empty");
   for (size_t i = 0; i < pl; i++)
-    if (!is_hex_digit((unsigned char)psk_hex[i])) return fail(err, "psk is not hex digits");
+    if (bc_hex_value((unsigned char)psk_hex[i]) < 0) return fail(err, "psk is not hex digits");
   if (pl % 2) return fail(err, "psk has an odd number of hex digits");
   if (pl > 2 * BC_MAX_PSK) return fail(err, "psk longer than 256 bytes");
   return finish(buf, cap,

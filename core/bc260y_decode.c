@@ -1,5 +1,5 @@
 /* bc260y_decode.c: typed decoding of every URC and answer line the BC260Y-CN prints
- * (BC260Y-FACTS.md, guide chapters 2 and 3). Lines come straight off the serial line, so
+ * (Quectel's guide, chapters 2 and 3). Lines come straight off the serial line, so
  * the decoders are strict and bounded: a known prefix with a malformed body is BC_NONE
  * (never a half-filled result), nothing reads past len, nothing allocates. Both spacings
  * ("+X: v" BC260Y, "+X:v" BC95/BC28 and the guide) and hex of either case are accepted;
@@ -98,7 +98,7 @@ static int is_text(const field *f, const char *w) {
 static int is_hex(const char *p, size_t n) {
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)p[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f'))) return 0;
+    if (bc_hex_value(c) < 0) return 0;
   }
   return 1;
 }
@@ -118,8 +118,7 @@ static int is_addr(const char *p, size_t n) {
   if (n == 0 || n > 63) return 0;
   for (size_t i = 0; i < n; i++) {
     unsigned char c = (unsigned char)p[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'A' && c <= 'F') || (c >= 'a' && c <= 'f') ||
-          c == '.' || c == ':'))
+    if (bc_hex_value(c) < 0 && c != '.' && c != ':')
       return 0;
   }
   return 1;
@@ -247,79 +246,173 @@ static bc_kind decode_nqmgr(const char *line, size_t len, bc_decoded *out) {
   return BC_NQMGR;
 }
 
+/* One decoder per "+X" prefix: the split body (and the whole line) to a kind. */
+static bc_kind dec_qlwevtind(const body *b, bc_decoded *out) {
+  long v;
+  return b->n == 1 && num(&b->f[0], -1, 10, &v) ? (out->value = v, BC_QLWEVTIND) : BC_NONE;
+}
+
+static bc_kind dec_nmgr(const body *b, bc_decoded *out) {
+  return payload(b, out) ? BC_NMGR : BC_NONE;
+}
+
+static bc_kind dec_nmstatus(const body *b, bc_decoded *out) {
+  if (b->n != 1) return BC_NONE;
+  for (size_t i = 0; i < sizeof nmstatus_names / sizeof nmstatus_names[0]; i++)
+    if (is_text(&b->f[0], nmstatus_names[i])) {
+      out->value = (long)i;
+      set_text(out, &b->f[0]);
+      return BC_NMSTATUS;
+    }
+  return BC_NONE;
+}
+
+static bc_kind dec_qlwuldatastatus(const body *b, bc_decoded *out) {
+  long v;
+  return b->n == 1 && num(&b->f[0], 0, 5, &v) ? (out->value = v, BC_QLWULDATASTATUS) : BC_NONE;
+}
+
+static bc_kind dec_ncfg(const body *b, bc_decoded *out) {
+  long v;
+  return b->n == 1 && num(&b->f[0], 0, BC_LIFETIME_MAX, &v) ? (out->value = v, BC_NCFG) : BC_NONE;
+}
+
+static bc_kind dec_cscon(const body *b, bc_decoded *out) {
+  long v, w;
+  if (b->n == 1 && num(&b->f[0], 0, 1, &v)) return out->value = v, BC_CSCON;
+  if (b->n == 2 && num(&b->f[0], 0, 3, &w) && num(&b->f[1], 0, 1, &v))
+    return out->n = w, out->value = v, BC_CSCON_ANSWER;
+  return BC_NONE;
+}
+
+static bc_kind dec_cereg(const body *b, bc_decoded *out) {
+  long v, w;
+  /* URC: <stat>[,<tac>,<ci>,<act>[,<cause_type>,<reject>[,<active>,<tau>]]]: 1/4/6/8
+   * fields; the answer has <n> in front: 2/5/7/9. Only n and stat are decoded. */
+  if (b->n == 1 || b->n == 4 || b->n == 6 || b->n == 8)
+    return num(&b->f[0], 0, 10, &v) ? (out->value = v, BC_CEREG) : BC_NONE;
+  if (b->n == 2 || b->n == 5 || b->n == 7 || b->n == 9)
+    return num(&b->f[0], 0, 5, &w) && num(&b->f[1], 0, 10, &v)
+               ? (out->n = w, out->value = v, BC_CEREG_ANSWER)
+               : BC_NONE;
+  return BC_NONE;
+}
+
+static bc_kind dec_cgpaddr(const body *b, bc_decoded *out) {
+  long v;
+  if (b->n < 1 || b->n > 3 || !num(&b->f[0], 0, 255, &v)) return BC_NONE;
+  for (int i = 1; i < b->n; i++)
+    if (!is_addr(b->f[i].p, b->f[i].n)) return BC_NONE;
+  out->n = v;
+  if (b->n > 1) set_text(out, &b->f[1]);
+  else out->text = "", out->text_len = 0; /* no address before attach */
+  return BC_CGPADDR;
+}
+
+static bc_kind dec_cgsn(const body *b, bc_decoded *out) {
+  return b->n == 1 && is_token(b->f[0].p, b->f[0].n, 0) ? (set_text(out, &b->f[0]), BC_CGSN)
+                                                         : BC_NONE;
+}
+
+static bc_kind dec_csq(const body *b, bc_decoded *out) {
+  long v, w;
+  if (b->n != 2 || !num(&b->f[0], 0, 99, &v) || !num(&b->f[1], 0, 99, &w)) return BC_NONE;
+  if ((v > 31 && v != 99) || (w > 7 && w != 99)) return BC_NONE;
+  return out->value = v, out->n = w, BC_CSQ;
+}
+
+static bc_kind dec_qnbiotevent(const body *b, bc_decoded *out) {
+  if (b->n != 1) return BC_NONE;
+  if (is_text(&b->f[0], "ENTER DEEPSLEEP")) return out->value = 1, BC_QNBIOTEVENT;
+  if (is_text(&b->f[0], "EXIT DEEPSLEEP")) return out->value = 0, BC_QNBIOTEVENT;
+  return BC_NONE;
+}
+
+static bc_kind dec_cfun(const body *b, bc_decoded *out) {
+  long v;
+  return b->n == 1 && num(&b->f[0], 0, 255, &v) ? (out->value = v, BC_CFUN) : BC_NONE;
+}
+
+static bc_kind dec_cpin(const body *b, bc_decoded *out) {
+  return b->n == 1 && is_token(b->f[0].p, b->f[0].n, 1) ? (set_text(out, &b->f[0]), BC_CPIN)
+                                                         : BC_NONE;
+}
+
+static bc_kind dec_ip(const body *b, bc_decoded *out) {
+  return b->n == 1 && is_addr(b->f[0].p, b->f[0].n) ? (set_text(out, &b->f[0]), BC_IP) : BC_NONE;
+}
+
+static bc_kind dec_cme_error(const body *b, bc_decoded *out) {
+  long v;
+  return b->n == 1 && num(&b->f[0], 0, INT_MAX, &v) ? (out->value = v, BC_CME_ERROR) : BC_NONE;
+}
+
+/* One row per "+X" prefix the module prints: its decoder tells the kinds that share it
+ * apart (by field count or content). The first row whose prefix splits decides. */
+static const struct {
+  const char *prefix;
+  bc_kind (*decode)(const body *b, bc_decoded *out);
+} plus_rows[] = {
+    {"+QLWEVTIND", dec_qlwevtind},
+    {"+NNMI", decode_nnmi},
+    {"+NMGR", dec_nmgr},
+    {"+QIND", decode_qind},
+    {"+NMSTATUS", dec_nmstatus},
+    {"+QLWULDATASTATUS", dec_qlwuldatastatus},
+    {"+NCFG", dec_ncfg},
+    {"+CSCON", dec_cscon},
+    {"+CEREG", dec_cereg},
+    {"+CGPADDR", dec_cgpaddr},
+    {"+CGSN", dec_cgsn},
+    {"+CSQ", dec_csq},
+    {"+QNBIOTEVENT", dec_qnbiotevent},
+    {"+CFUN", dec_cfun},
+    {"+CPIN", dec_cpin},
+    {"+IP", dec_ip},
+    {"+CME ERROR", dec_cme_error},
+};
+
 static bc_kind decode_plus(const char *line, size_t len, bc_decoded *out) {
   body b;
-  long v, w;
-  if (split(line, len, "+QLWEVTIND", &b))
-    return b.n == 1 && num(&b.f[0], -1, 10, &v) ? (out->value = v, BC_QLWEVTIND) : BC_NONE;
-  if (split(line, len, "+NNMI", &b)) return decode_nnmi(&b, out);
-  if (split(line, len, "+NMGR", &b)) return payload(&b, out) ? BC_NMGR : BC_NONE;
-  if (split(line, len, "+QIND", &b)) return decode_qind(&b, out);
-  if (split(line, len, "+NMSTATUS", &b)) {
-    if (b.n != 1) return BC_NONE;
-    for (size_t i = 0; i < sizeof nmstatus_names / sizeof nmstatus_names[0]; i++)
-      if (is_text(&b.f[0], nmstatus_names[i])) {
-        out->value = (long)i;
-        set_text(out, &b.f[0]);
-        return BC_NMSTATUS;
-      }
-    return BC_NONE;
-  }
-  if (split(line, len, "+QLWULDATASTATUS", &b))
-    return b.n == 1 && num(&b.f[0], 0, 5, &v) ? (out->value = v, BC_QLWULDATASTATUS) : BC_NONE;
-  if (split(line, len, "+NCFG", &b))
-    return b.n == 1 && num(&b.f[0], 0, BC_LIFETIME_MAX, &v) ? (out->value = v, BC_NCFG)
-                                                            : BC_NONE;
-  if (split(line, len, "+CSCON", &b)) {
-    if (b.n == 1 && num(&b.f[0], 0, 1, &v)) return out->value = v, BC_CSCON;
-    if (b.n == 2 && num(&b.f[0], 0, 3, &w) && num(&b.f[1], 0, 1, &v))
-      return out->n = w, out->value = v, BC_CSCON_ANSWER;
-    return BC_NONE;
-  }
-  if (split(line, len, "+CEREG", &b)) {
-    /* URC: <stat>[,<tac>,<ci>,<act>[,<cause_type>,<reject>[,<active>,<tau>]]]: 1/4/6/8
-     * fields; the answer has <n> in front: 2/5/7/9. Only n and stat are decoded. */
-    if (b.n == 1 || b.n == 4 || b.n == 6 || b.n == 8)
-      return num(&b.f[0], 0, 10, &v) ? (out->value = v, BC_CEREG) : BC_NONE;
-    if (b.n == 2 || b.n == 5 || b.n == 7 || b.n == 9)
-      return num(&b.f[0], 0, 5, &w) && num(&b.f[1], 0, 10, &v)
-                 ? (out->n = w, out->value = v, BC_CEREG_ANSWER)
-                 : BC_NONE;
-    return BC_NONE;
-  }
-  if (split(line, len, "+CGPADDR", &b)) {
-    if (b.n < 1 || b.n > 3 || !num(&b.f[0], 0, 255, &v)) return BC_NONE;
-    for (int i = 1; i < b.n; i++)
-      if (!is_addr(b.f[i].p, b.f[i].n)) return BC_NONE;
-    out->n = v;
-    if (b.n > 1) set_text(out, &b.f[1]);
-    else out->text = line + len, out->text_len = 0;
-    return BC_CGPADDR;
-  }
-  if (split(line, len, "+CGSN", &b))
-    return b.n == 1 && is_token(b.f[0].p, b.f[0].n, 0) ? (set_text(out, &b.f[0]), BC_CGSN)
-                                                        : BC_NONE;
-  if (split(line, len, "+CSQ", &b)) {
-    if (b.n != 2 || !num(&b.f[0], 0, 99, &v) || !num(&b.f[1], 0, 99, &w)) return BC_NONE;
-    if ((v > 31 && v != 99) || (w > 7 && w != 99)) return BC_NONE;
-    return out->value = v, out->n = w, BC_CSQ;
-  }
-  if (split(line, len, "+QNBIOTEVENT", &b)) {
-    if (b.n != 1) return BC_NONE;
-    if (is_text(&b.f[0], "ENTER DEEPSLEEP")) return out->value = 1, BC_QNBIOTEVENT;
-    if (is_text(&b.f[0], "EXIT DEEPSLEEP")) return out->value = 0, BC_QNBIOTEVENT;
-    return BC_NONE;
-  }
-  if (split(line, len, "+CFUN", &b))
-    return b.n == 1 && num(&b.f[0], 0, 255, &v) ? (out->value = v, BC_CFUN) : BC_NONE;
-  if (split(line, len, "+CPIN", &b))
-    return b.n == 1 && is_token(b.f[0].p, b.f[0].n, 1) ? (set_text(out, &b.f[0]), BC_CPIN)
-                                                        : BC_NONE;
-  if (split(line, len, "+IP", &b))
-    return b.n == 1 && is_addr(b.f[0].p, b.f[0].n) ? (set_text(out, &b.f[0]), BC_IP) : BC_NONE;
-  if (split(line, len, "+CME ERROR", &b))
-    return b.n == 1 && num(&b.f[0], 0, INT_MAX, &v) ? (out->value = v, BC_CME_ERROR) : BC_NONE;
+  for (size_t i = 0; i < sizeof plus_rows / sizeof plus_rows[0]; i++)
+    if (split(line, len, plus_rows[i].prefix, &b)) return plus_rows[i].decode(&b, out);
   return BC_NONE;
+}
+
+/* The name of each kind as the Lua binding shows it (core.decode(line).kind). */
+static const char *const kind_names[] = {
+    [BC_QLWEVTIND] = "qlwevtind",
+    [BC_NNMI_DATA] = "nnmi_data",
+    [BC_NNMI_INDICATION] = "nnmi_indication",
+    [BC_NNMI_BUFF_FULL] = "nnmi_buff_full",
+    [BC_NNMI_MODE] = "nnmi_mode",
+    [BC_NMGR] = "nmgr",
+    [BC_FOTA] = "fota",
+    [BC_NMSTATUS] = "nmstatus",
+    [BC_QLWULDATASTATUS] = "qlwuldatastatus",
+    [BC_NQMGR] = "nqmgr",
+    [BC_NCFG] = "ncfg",
+    [BC_CSCON] = "cscon",
+    [BC_CSCON_ANSWER] = "cscon_answer",
+    [BC_CEREG] = "cereg",
+    [BC_CEREG_ANSWER] = "cereg_answer",
+    [BC_CGPADDR] = "cgpaddr",
+    [BC_CGSN] = "cgsn",
+    [BC_CSQ] = "csq",
+    [BC_QNBIOTEVENT] = "qnbiotevent",
+    [BC_CFUN] = "cfun",
+    [BC_CPIN] = "cpin",
+    [BC_IP] = "ip",
+    [BC_RDY] = "rdy",
+    [BC_CME_ERROR] = "cme_error",
+    [BC_ATI_MANUFACTURER] = "ati_manufacturer",
+    [BC_ATI_MODEL] = "ati_model",
+    [BC_ATI_REVISION] = "ati_revision",
+};
+
+const char *bc_kind_name(bc_kind k) {
+  if ((int)k <= 0 || (size_t)k >= sizeof kind_names / sizeof kind_names[0]) return NULL;
+  return kind_names[k];
 }
 
 static int starts(const char *line, size_t len, const char *w) {

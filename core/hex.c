@@ -6,7 +6,7 @@
 
 #include "bc260y.h"
 
-static int hex_val(unsigned char c) {
+int bc_hex_value(int c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'A' && c <= 'F') return c - 'A' + 10;
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -30,9 +30,9 @@ long bc_hex_decode(const char *in, size_t len, uint8_t *out, size_t cap) {
   /* Validate everything first so that a bad digit is -1 whatever cap is, and so that a
    * caller never sees a half-written buffer paired with an error it might ignore. */
   for (size_t i = 0; i < len; i++)
-    if (hex_val((unsigned char)in[i]) < 0) return -1;
+    if (bc_hex_value((unsigned char)in[i]) < 0) return -1;
   if (len / 2 > cap) return -2;
   for (size_t i = 0; i < len / 2; i++)
-    out[i] = (uint8_t)(hex_val((unsigned char)in[2 * i]) << 4 | hex_val((unsigned char)in[2 * i + 1]));
+    out[i] = (uint8_t)(bc_hex_value((unsigned char)in[2 * i]) << 4 | bc_hex_value((unsigned char)in[2 * i + 1]));
   return (long)(len / 2);
 }

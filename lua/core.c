@@ -1,12 +1,12 @@
-/* core.c: the Lua 5.4 binding bc260y.core: luaopen_bc260y_core, the helpers the binding's
- * files share (core.h), the clock, poll and signals. The binding wraps the C core (port,
- * AT engine, module tables) and nothing more: C never yields and never calls back into Lua
+/* core.c: the Lua 5.4 binding bc260y.core: luaopen_bc260y_core, the clock, poll and
+ * signals. The binding wraps the C core (port, AT engine, module tables) and nothing more: C never yields and never calls back into Lua
  * while parsing. e:feed() runs the engine to completion and returns the events as an
  * array of tables; the Lua side dispatches them afterwards (the cqueues rule).
  *
  * Files: core.c (this: module, now, poll, signal_fd/read_signal), core_port.c (Port,
  * open_port, open_pty, list_ports), core_engine.c (Engine), core_decode.c (decode, errors,
- * hex, command builders).
+ * hex, command builders), core_util.c (the helpers they all share). core.c calls each
+ * file's registration; the files call only core_util.c: no circle.
  *
  * Conventions:
  *   - I/O methods (p:read, p:write) return nil, msg, code ("closed" | "io") on failure and
@@ -27,46 +27,9 @@
 
 #include "core.h"
 
-/* ---- helpers shared by the binding's files (core.h) ---------------------------------- */
-
-/* Strictly a string: numbers are not silently turned into command text or payload. */
-const char *check_string(lua_State *L, int arg, size_t *len) {
-  luaL_argexpected(L, lua_type(L, arg) == LUA_TSTRING, arg, "string");
-  return lua_tolstring(L, arg, len);
-}
-
-int check_int(lua_State *L, int arg) {
-  lua_Integer v = luaL_checkinteger(L, arg);
-  luaL_argcheck(L, v >= INT_MIN && v <= INT_MAX, arg, "out of range");
-  return (int)v;
-}
-
-void set_int(lua_State *L, const char *key, lua_Integer v) {
-  lua_pushinteger(L, v);
-  lua_setfield(L, -2, key);
-}
-
-void set_str(lua_State *L, const char *key, const char *s, size_t len) {
-  lua_pushlstring(L, s ? s : "", s ? len : 0);
-  lua_setfield(L, -2, key);
-}
-
-int io_fail(lua_State *L, const char *msg, const char *code) {
-  lua_pushnil(L);
-  lua_pushstring(L, msg);
-  lua_pushstring(L, code);
-  return 3;
-}
-
-void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
-               const luaL_Reg *methods) {
-  luaL_newmetatable(L, name);
-  luaL_setfuncs(L, meta, 0);
-  lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
-  lua_setfield(L, -2, "__index");
-  lua_pop(L, 1);
-}
+#ifndef BC260Y_VERSION
+#error "BC260Y_VERSION comes from CMakeLists.txt (project VERSION)"
+#endif
 
 static double monotonic_seconds(void) {
   struct timespec ts;
@@ -177,9 +140,9 @@ static int l_signal_fd(lua_State *L) {
     sigaddset(&set, signo);
     lua_pop(L, 1);
   }
-  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return io_fail(L, strerror(errno), "io");
+  if (sigprocmask(SIG_BLOCK, &set, NULL) != 0) return push_fail(L, strerror(errno), "io");
   int fd = signalfd(-1, &set, SFD_NONBLOCK | SFD_CLOEXEC);
-  if (fd < 0) return io_fail(L, strerror(errno), "io");
+  if (fd < 0) return push_fail(L, strerror(errno), "io");
   lua_pushinteger(L, fd);
   return 1;
 }
@@ -219,7 +182,7 @@ int luaopen_bc260y_core(lua_State *L) {
   lua_pushboolean(L, 0);
 #endif
   lua_setfield(L, -2, "with_libserialport");
-  lua_pushliteral(L, "0.1.0");
+  lua_pushliteral(L, BC260Y_VERSION);
   lua_setfield(L, -2, "version");
   return 1;
 }

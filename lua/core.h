@@ -1,6 +1,7 @@
 /* core.h: what the files of the Lua binding bc260y.core share (internal, not installed):
  * argument checks, table setters, the I/O failure convention, class registration, and
- * each file's registration function, which core.c's luaopen_bc260y_core calls. */
+ * each file's registration function, which core.c's luaopen_bc260y_core calls. The
+ * helpers live in core_util.c. */
 #ifndef BC260Y_LUA_CORE_H
 #define BC260Y_LUA_CORE_H
 
@@ -19,8 +20,10 @@ CORE_INTERNAL int check_int(lua_State *L, int arg);
 /* t[key] = v on the table at the top of the stack. */
 CORE_INTERNAL void set_int(lua_State *L, const char *key, lua_Integer v);
 CORE_INTERNAL void set_str(lua_State *L, const char *key, const char *s, size_t len);
-/* Returns nil, msg, code: the I/O failure convention ("closed" | "io"). */
-CORE_INTERNAL int io_fail(lua_State *L, const char *msg, const char *code);
+/* Pushes nil, msg, code and returns 3: how every fallible binding function fails. Codes:
+ * "closed" (the other side hung up), "io" (any other I/O fault), "refused" (the engine
+ * refused a command: e:submit), "invalid" (bad input data: core.hex_decode). */
+CORE_INTERNAL int push_fail(lua_State *L, const char *msg, const char *code);
 /* Registers a metatable name with meta's metamethods and methods as __index. */
 CORE_INTERNAL void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
                              const luaL_Reg *methods);

@@ -40,38 +40,8 @@ void push_decoded(lua_State *L, const char *line, size_t len) {
   bc_decoded d;
   memset(&d, 0, sizeof d);
   bc_kind k = bc_decode(line, len, &d);
-  const char *kind = NULL;
-  switch (k) {
-  case BC_NONE: lua_pushnil(L); return;
-  case BC_QLWEVTIND: kind = "qlwevtind"; break;
-  case BC_NNMI_DATA: kind = "nnmi_data"; break;
-  case BC_NNMI_INDICATION: kind = "nnmi_indication"; break;
-  case BC_NNMI_BUFF_FULL: kind = "nnmi_buff_full"; break;
-  case BC_NNMI_MODE: kind = "nnmi_mode"; break;
-  case BC_NMGR: kind = "nmgr"; break;
-  case BC_FOTA: kind = "fota"; break;
-  case BC_NMSTATUS: kind = "nmstatus"; break;
-  case BC_QLWULDATASTATUS: kind = "qlwuldatastatus"; break;
-  case BC_NQMGR: kind = "nqmgr"; break;
-  case BC_NCFG: kind = "ncfg"; break;
-  case BC_CSCON: kind = "cscon"; break;
-  case BC_CSCON_ANSWER: kind = "cscon_answer"; break;
-  case BC_CEREG: kind = "cereg"; break;
-  case BC_CEREG_ANSWER: kind = "cereg_answer"; break;
-  case BC_CGPADDR: kind = "cgpaddr"; break;
-  case BC_CGSN: kind = "cgsn"; break;
-  case BC_CSQ: kind = "csq"; break;
-  case BC_QNBIOTEVENT: kind = "qnbiotevent"; break;
-  case BC_CFUN: kind = "cfun"; break;
-  case BC_CPIN: kind = "cpin"; break;
-  case BC_IP: kind = "ip"; break;
-  case BC_RDY: kind = "rdy"; break;
-  case BC_CME_ERROR: kind = "cme_error"; break;
-  case BC_ATI_MANUFACTURER: kind = "ati_manufacturer"; break;
-  case BC_ATI_MODEL: kind = "ati_model"; break;
-  case BC_ATI_REVISION: kind = "ati_revision"; break;
-  }
-  if (!kind) { /* a kind added to bc260y.h but not here yet */
+  const char *kind = bc_kind_name(k);
+  if (!kind) { /* BC_NONE: a line it does not know */
     lua_pushnil(L);
     return;
   }
@@ -151,27 +121,18 @@ static int l_hex_decode(lua_State *L) {
   size_t len;
   const char *s = check_string(L, 1, &len);
   if (len % 2) {
-    lua_pushnil(L);
     lua_pushfstring(L, "odd number of hex digits (%d)", (int)len);
-    return 2;
+    return push_fail(L, lua_tostring(L, -1), "invalid");
   }
-  for (size_t i = 0; i < len; i++) {
-    char c = s[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'))) {
-      lua_pushnil(L);
+  for (size_t i = 0; i < len; i++)
+    if (bc_hex_value((unsigned char)s[i]) < 0) {
       lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
-      return 2;
+      return push_fail(L, lua_tostring(L, -1), "invalid");
     }
-  }
   luaL_Buffer b;
   uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
   long n = bc_hex_decode(s, len, out, len / 2 + 1);
-  if (n < 0) {
-    luaL_pushresultsize(&b, 0);
-    lua_pushnil(L);
-    lua_pushliteral(L, "invalid hex");
-    return 2;
-  }
+  if (n < 0) return luaL_error(L, "hex_decode failed"); /* checked above: cannot happen */
   luaL_pushresultsize(&b, (size_t)n);
   return 1;
 }

@@ -51,6 +51,7 @@ static void opt_size_field(lua_State *L, int tbl, const char *key, size_t *out) 
 
 typedef struct lengine {
   at_engine *at;
+  int decode; /* option decode: answer lines and unclaimed lines carry `decoded` */
 } lengine;
 
 static lengine *check_lengine(lua_State *L) { return luaL_checkudata(L, 1, ENGINE_MT); }
@@ -64,6 +65,7 @@ static at_engine *check_open_engine(lua_State *L) {
 static int l_engine(lua_State *L) {
   at_config cfg;
   at_config_defaults(&cfg);
+  int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
     opt_size_field(L, 1, "line_max", &cfg.line_max);
@@ -78,6 +80,9 @@ static int l_engine(lua_State *L) {
     opt_size_field(L, 1, "unresponsive_after", &ua);
     luaL_argcheck(L, ua <= UINT_MAX, 1, "unresponsive_after too large");
     cfg.unresponsive_after = (unsigned)ua;
+    lua_getfield(L, 1, "decode");
+    decode = lua_toboolean(L, -1);
+    lua_pop(L, 1);
   }
   cfg.urcs = bc_urc_table;
   cfg.n_urcs = bc_urc_table_len;
@@ -85,6 +90,7 @@ static int l_engine(lua_State *L) {
    * leak it. */
   lengine *le = lua_newuserdatauv(L, sizeof *le, 0);
   le->at = NULL;
+  le->decode = decode;
   luaL_setmetatable(L, ENGINE_MT);
   le->at = at_new(&cfg);
   if (!le->at)
@@ -108,7 +114,23 @@ static const char *result_name(at_result r) {
   return "?";
 }
 
-static void push_event(lua_State *L, const at_event *ev) {
+/* With the engine's decode option, t.decoded = the decoded table of each line (false for
+ * a line bc_decode does not know): every line is decoded once, here, like a URC. */
+static void push_decoded_lines(lua_State *L, const at_event *ev) {
+  lua_createtable(L, (int)ev->n_lines, 0);
+  for (size_t i = 0; i < ev->n_lines; i++) {
+    const char *line = at_event_line(ev, i);
+    push_decoded(L, line ? line : "", line ? strlen(line) : 0);
+    if (lua_isnil(L, -1)) {
+      lua_pop(L, 1);
+      lua_pushboolean(L, 0);
+    }
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  lua_setfield(L, -2, "decoded");
+}
+
+static void push_event(lua_State *L, const at_event *ev, int decode) {
   switch (ev->type) {
   case AT_EV_RESPONSE:
     lua_createtable(L, 0, 6);
@@ -128,6 +150,7 @@ static void push_event(lua_State *L, const at_event *ev) {
       lua_rawseti(L, -2, (lua_Integer)i + 1);
     }
     lua_setfield(L, -2, "lines");
+    if (decode) push_decoded_lines(L, ev);
     return;
   case AT_EV_URC:
     lua_createtable(L, 0, 3);
@@ -146,6 +169,10 @@ static void push_event(lua_State *L, const at_event *ev) {
                                                 : "overflow");
     lua_setfield(L, -2, "type");
     set_str(L, "line", ev->text, ev->len);
+    if (decode) {
+      push_decoded(L, ev->text ? ev->text : "", ev->text ? ev->len : 0);
+      lua_setfield(L, -2, "decoded");
+    }
     return;
   case AT_EV_REBOOT:
   case AT_EV_UNRESPONSIVE:
@@ -160,11 +187,11 @@ static void push_event(lua_State *L, const at_event *ev) {
 }
 
 /* Pops every queued event into the array at index arr. Returns how many. */
-static size_t drain_events(lua_State *L, at_engine *at, int arr) {
+static size_t drain_events(lua_State *L, const lengine *le, int arr) {
   at_event ev;
   size_t n = 0;
-  while (at_next_event(at, &ev)) {
-    push_event(L, &ev);
+  while (at_next_event(le->at, &ev)) {
+    push_event(L, &ev, le->decode);
     lua_rawseti(L, arr, luaL_len(L, arr) + 1);
     n++;
   }
@@ -292,11 +319,8 @@ static int engine_submit(lua_State *L) {
     }
     lua_pop(L, 1);
   }
-  if (at_submit(at, &cmd) != 0) {
-    lua_pushnil(L);
-    lua_pushstring(L, at_error(at) ? at_error(at) : "command refused");
-    return 2;
-  }
+  if (at_submit(at, &cmd) != 0)
+    return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -312,7 +336,7 @@ static int engine_feed(lua_State *L) {
   /* The engine stops early only when its event queue is full: pop, then go on. */
   for (;;) {
     size_t used = at_feed(at, (const uint8_t *)bytes + off, len - off, now);
-    size_t popped = drain_events(L, at, arr);
+    size_t popped = drain_events(L, check_lengine(L), arr);
     off += used;
     if (off >= len) break;
     if (used == 0 && popped == 0) return luaL_error(L, "engine refused input without events");
@@ -325,7 +349,7 @@ static int engine_tick(lua_State *L) {
   uint64_t now = check_now_ms(L, 2);
   lua_newtable(L);
   at_tick(at, now);
-  drain_events(L, at, lua_gettop(L));
+  drain_events(L, check_lengine(L), lua_gettop(L));
   return 1;
 }
 
@@ -358,7 +382,7 @@ static int engine_abort(lua_State *L) {
   at_engine *at = check_open_engine(L);
   lua_newtable(L);
   at_abort_all(at);
-  drain_events(L, at, lua_gettop(L));
+  drain_events(L, check_lengine(L), lua_gettop(L));
   return 1;
 }
 

@@ -39,7 +39,7 @@ static void push_port(lua_State *L, port *p) {
 /* A failed port_read / port_write: nil, msg, "closed" for a hang-up (the caller
  * reconnects), nil, msg, "io" for a fault (the caller reports it). */
 static int port_fail(lua_State *L, long rc, const char *err, const char *fallback) {
-  return io_fail(L, err[0] ? err : fallback, rc == PORT_CLOSED ? "closed" : "io");
+  return push_fail(L, err[0] ? err : fallback, rc == PORT_CLOSED ? "closed" : "io");
 }
 
 static int l_open_port(lua_State *L) {
@@ -50,7 +50,7 @@ static int l_open_port(lua_State *L) {
   luaL_argcheck(L, baud >= 0 && baud <= 4000000, 2, "baud rate out of range");
   char err[PORT_ERR_MAX] = "";
   port *p = port_open(spec, (int)baud, err);
-  if (!p) return io_fail(L, err[0] ? err : "cannot open port", "io");
+  if (!p) return push_fail(L, err[0] ? err : "cannot open port", "io");
   push_port(L, p);
   return 1;
 }
@@ -59,7 +59,7 @@ static int l_open_pty(lua_State *L) {
   char slave[PORT_ERR_MAX] = "";
   char err[PORT_ERR_MAX] = "";
   port *p = port_open_pty(slave, sizeof slave, err);
-  if (!p) return io_fail(L, err[0] ? err : "cannot open a pseudo-terminal", "io");
+  if (!p) return push_fail(L, err[0] ? err : "cannot open a pseudo-terminal", "io");
   push_port(L, p);
   lua_pushstring(L, slave);
   return 2;
@@ -73,11 +73,7 @@ static int l_list_ports(lua_State *L) {
   for (;;) {
     infos = lua_newuserdatauv(L, (size_t)cap * sizeof *infos, 0);
     n = port_list(infos, cap, err);
-    if (n < 0) {
-      lua_pushnil(L);
-      lua_pushstring(L, err[0] ? err : "cannot list ports");
-      return 2;
-    }
+    if (n < 0) return push_fail(L, err[0] ? err : "cannot list ports", "io");
     if (n <= cap || cap >= 4096) break;
     lua_pop(L, 1);
     cap = n < 4096 ? n : 4096; /* ports may appear meanwhile: the loop checks again */
@@ -110,7 +106,7 @@ static int port_read_m(lua_State *L) {
   lport *lp = check_lport(L);
   lua_Integer max = luaL_optinteger(L, 2, READ_DEFAULT);
   luaL_argcheck(L, max > 0 && max <= READ_MAX, 2, "read size must be 1..1048576");
-  if (!lp->p) return io_fail(L, "port closed", "closed");
+  if (!lp->p) return push_fail(L, "port closed", "closed");
   char err[PORT_ERR_MAX] = "";
   /* The common read (the default size) goes through the C stack: no Lua buffer box per
    * call on the loop's hot path. */
@@ -128,7 +124,7 @@ static int port_write_m(lua_State *L) {
   lport *lp = check_lport(L);
   size_t len;
   const char *s = check_string(L, 2, &len);
-  if (!lp->p) return io_fail(L, "port closed", "closed");
+  if (!lp->p) return push_fail(L, "port closed", "closed");
   if (len == 0) {
     lua_pushinteger(L, 0);
     return 1;

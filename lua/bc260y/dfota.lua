@@ -30,9 +30,10 @@
 -- code), "rebooted", "reregistered", "unobserved" (+QLWEVTIND: 9), then "done" (outcome).
 -- Timeouts are in module seconds (the virtual module's time scale applies, as for every
 -- wait of the Modem).
--- Besides the public API it uses the Modem's friend calls: _set_busy (data calls fail with
--- "busy"), _real (module time), _changed (its state-change signal) and _closed_error.
+-- It uses only the Modem's public calls (README.md): set_busy, listen, wait_for, state
+-- and info besides the data calls.
 local loop = require("bc260y.loop")
+local options = require("bc260y.options")
 
 local now = loop.now
 
@@ -100,14 +101,12 @@ local function check_options(opts)
     if not KNOWN[k] then error(("dfota: unknown option '%s'"):format(tostring(k)), 3) end
   end
   local o = {}
-  if type(opts.host) ~= "string" or opts.host == "" or opts.host:find('[\r\n"]') then
+  if options.host_problem(opts.host) then
     -- Needed to register again after the update's reboot (guide 5.3.2.2).
     error("dfota: host must be the platform address the device registers with", 3)
   end
-  o.host, o.port, o.psk = opts.host, opts.port, opts.psk
-  if o.port ~= nil and (math.type(o.port) ~= "integer" or o.port < 0 or o.port > 65535) then
-    error("dfota: port must be an integer 0..65535", 3)
-  end
+  o.host, o.psk = opts.host, opts.psk
+  o.port = options.check_port(opts.port, "dfota", 3)
   if opts.lifetime ~= nil and (math.type(opts.lifetime) ~= "integer" or opts.lifetime < 0
       or opts.lifetime > 2592000) then
     error("dfota: lifetime must be an integer 0..2592000", 3)
@@ -125,110 +124,38 @@ local function check_options(opts)
 end
 
 ---------------------------------------------------------------------------------------
--- A listener: the URCs that matter here and the boot banner, queued in arrival order so
--- that nothing is missed between two waits.
+-- The events that matter here, from the Modem's listener (m:listen).
 
-local Listener = {}
-Listener.__index = Listener
-local QUEUE_MAX = 256
-
-local function listen(m)
-  -- head/tail counters, not #queue: the consumed front is nil and # of a table with
-  -- holes is not the count.
-  local self = setmetatable({m = m, queue = {}, head = 1, tail = 0, signal = loop.signal()}, Listener)
-  local function push(ev)
-    ev.time = now()
-    self.tail = self.tail + 1
-    self.queue[self.tail] = ev
-    -- Bounded: a job object kept for a long-running device sees every +QLWEVTIND between
-    -- jobs; only the recent ones can matter to the next run.
-    if self.tail - self.head >= QUEUE_MAX then
-      self.queue[self.head] = nil
-      self.head = self.head + 1
-    end
-    self.signal:notify()
-  end
-  self.handles = {
-    m:on("urc", function(_, d)
-      if not d then return end
-      if d.kind == "fota" then
-        push({kind = "fota", stage = d.stage, value = d.value})
-      elseif d.kind == "qlwevtind" then
-        push({kind = "qlwevtind", value = d.value})
-      end
-    end),
-    m:on("reboot", function() push({kind = "reboot"}) end),
-  }
-  return self
+local function wanted(ev)
+  return ev.kind == "fota" or ev.kind == "qlwevtind" or ev.kind == "reboot"
 end
 
--- The next queued event, waiting at most `timeout` real seconds: ev | nil, "timeout" |
--- nil, "closed".
-function Listener:next(timeout)
-  local deadline = now() + timeout
-  while true do
-    if self.head <= self.tail then
-      local ev = self.queue[self.head]
-      self.queue[self.head] = nil
-      self.head = self.head + 1
-      return ev
-    end
-    if self.m.closed then return nil, "closed" end
-    local left = deadline - now()
-    if left <= 0 then return nil, "timeout" end
-    -- Slices of at most 1 s: a Modem closed meanwhile says nothing to this signal.
-    self.signal:wait(math.min(left, 1))
-  end
+-- The job's first event: +QLWEVTIND: 8 or DOWNLOAD START.
+local function started(ev)
+  return (ev.kind == "qlwevtind" and ev.value == 8)
+    or (ev.kind == "fota" and ev.stage == "download_start")
 end
 
-function Listener:peek_started()
-  for i = self.head, self.tail do
-    local ev = self.queue[i]
-    if (ev.kind == "qlwevtind" and ev.value == 8)
-       or (ev.kind == "fota" and ev.stage == "download_start") then return true end
-  end
-  return false
-end
+local function listen(m) return m:listen(wanted) end
 
--- Drops what came before the job's first event (a boot banner or our own registration's
--- URCs must not read as part of the job).
-function Listener:skip_to_start()
-  for i = self.head, self.tail do
-    local ev = self.queue[i]
-    if (ev.kind == "qlwevtind" and ev.value == 8)
-       or (ev.kind == "fota" and ev.stage == "download_start") then
-      for j = self.head, i - 1 do self.queue[j] = nil end
-      self.head = i
-      return
-    end
-  end
-end
+-- +QLWEVTIND: 9: the platform read the result and cancelled the /5/0/3 observation.
+local function unobserved(ev) return ev.kind == "qlwevtind" and ev.value == 9 end
 
-function Listener:close()
-  for _, h in ipairs(self.handles) do h:off() end
-  self.handles = {}
-end
-
--- Module seconds as real seconds (the in-process virtual module's time scale).
-local function real(m, s) return m:_real(s) end
+-- Why a closed Modem closed (nil, message, code): its waits say it at once.
+local function closed_error(m) return m:wait_for(function() return false end) end
 
 -- Sends uplinks until a start event is queued in L or `t.tries` uplinks went unanswered.
 local function trigger_with(m, L, t)
   for i = 1, t.tries do
-    if L:peek_started() then return true, i - 1 end
+    if L:find(started) then return true, i - 1 end
     local ok, msg, code = m:send(t.data, {con = t.con, rai = t.rai})
     if not ok then
-      if code == "busy" and L:peek_started() then return true, i end
+      if code == "busy" and L:find(started) then return true, i end
       return nil, ("trigger uplink %d failed: %s"):format(i, tostring(msg)), code
     end
-    local deadline = now() + real(m, t.wait)
-    while not L:peek_started() do
-      local left = deadline - now()
-      if left <= 0 or m.closed then break end
-      L.signal:wait(math.min(left, 1))
-    end
-    if L:peek_started() then return true, i end
-    if m.closed then return m:_closed_error() end
+    ok, msg, code = m:wait_for(function() return L:find(started) end, t.wait)
+    if ok then return true, i end
+    if code ~= "timeout" then return nil, msg, code end
   end
   return nil, ("no DFOTA job started after %d uplink(s) (guide 5.3.3: try a few more)"):format(t.tries), "timeout"
 end
@@ -267,7 +194,7 @@ end
 
 function Job:_busy(reason)
   self.busy = reason
-  self.m:_set_busy(reason)
+  self.m:set_busy(reason)
 end
 
 function Job:_stage(stage, value)
@@ -306,7 +233,7 @@ end
 function Job:_register(after_reboot)
   local m, o = self.m, self.opts
   local ok, msg, code
-  if not after_reboot and not m.info then
+  if not after_reboot and not m:info() then
     -- Never initialised by the application (the module may still be booting): sync,
     -- echo off, numeric errors, wait for an IP.
     local info
@@ -327,24 +254,22 @@ function Job:_register(after_reboot)
     ok, msg, code = m:set_lifetime(o.lifetime)
     if not ok then return nil, "AT+NCFG failed: " .. tostring(msg), code end
   end
-  if m.observed then return true end
+  if m:state().observed then return true end
   ok, msg, code = m:connect{host = o.host, port = o.port, psk = o.psk, timeout = o.connect_timeout}
   if ok then return true end
   if code == "state" then
     -- Somebody else (the application's own reboot handler) registers at the same time:
     -- their registration is as good as ours.
-    local deadline = now() + real(m, o.connect_timeout or 126)
-    while not m.observed and not m.closed and now() < deadline do
-      m._changed:wait(math.min(deadline - now(), 1))
+    if m:wait_for(function() return m:state().observed end, o.connect_timeout or 126) then
+      return true
     end
-    if m.observed then return true end
   end
   return nil, msg, code
 end
 
 -- Waits for the next event while a job runs; silence longer than stall_timeout ends it.
 function Job:_next()
-  return self.listener:next(real(self.m, self.opts.stall_timeout))
+  return self.listener:next(self.opts.stall_timeout)
 end
 
 -- Follows the job from its first event to END / a download error / a reboot.
@@ -353,8 +278,8 @@ function Job:_follow()
   local m = self.m
   local r = self.result
   while true do
-    local ev, why = self:_next()
-    if not ev then return nil, why end
+    local ev, msg, code = self:_next()
+    if not ev then return nil, msg, code end
     if ev.kind == "reboot" then
       return "rebooted"
     elseif ev.kind == "qlwevtind" then
@@ -399,7 +324,7 @@ function Job:_follow()
           ("update failed: %s (END,%s)"):format(dfota.END_ERRORS[v] or "error", tostring(v)), v
       end
     end
-    if m.closed then return nil, "closed" end
+    if m:state().closed then return closed_error(m) end
   end
 end
 
@@ -411,34 +336,33 @@ function Job:_reregister_and_confirm(wait_result)
   local ok, msg, code
   for _ = 1, o.register_tries do
     ok, msg, code = self:_register(true)
-    if ok or m.closed then break end
+    if ok or m:state().closed then break end
   end
   if not ok then return nil, msg, code end
   self:_stage("reregistered")
   if not wait_result then return true end
   self.state = "confirming"
-  local deadline = now() + real(m, o.result_timeout)
-  while true do
-    local ev, why = self.listener:next(math.max(deadline - now(), 0))
-    if not ev then
-      if why == "closed" then return m:_closed_error() end
-      return true, false
-    end
-    if ev.kind == "qlwevtind" and ev.value == 9 then
-      self:_stage("unobserved")
-      return true, true
-    end
+  local L = self.listener
+  ok, msg, code = m:wait_for(function() return L:find(unobserved) end, o.result_timeout)
+  if not ok then
+    if code ~= "timeout" then return nil, msg, code end
+    return true, false
   end
+  L:skip_to(unobserved)
+  L:next(0)
+  self:_stage("unobserved")
+  return true, true
 end
 
 function Job:run()
   local m, o = self.m, self.opts
   if not self.listener then error("dfota: this job is closed", 2) end
   if self.state ~= "idle" and self.state ~= "done" then error("dfota: run is already running", 2) end
-  local revision = m.info and m.info.revision
+  local info = m:info()
+  local revision = info and info.revision
   self.result = {stages = {}, at = {}, started = now(), revision_before = revision}
   self.result.at.begin = self.result.started
-  local mode = m.state and m:state().receive_mode
+  local mode = m:state().receive_mode
   self.state = "registering"
 
   -- 1. Deep sleep off, registered and observed (guide 5.3.3, 5.2.5).
@@ -449,12 +373,9 @@ function Job:run()
   -- 2. Wait for the job; trigger it with uplinks when it does not come by itself.
   self.state = "waiting"
   local L = self.listener
-  local deadline = now() + real(m, o.start_wait)
-  while not L:peek_started() and not m.closed and now() < deadline do
-    L.signal:wait(math.min(deadline - now(), 1))
-  end
-  if m.closed then return self:_finish("error", select(2, m:_closed_error())) end
-  if not L:peek_started() then
+  local waited, wmsg, wcode = m:wait_for(function() return L:find(started) end, o.start_wait)
+  if not waited and wcode ~= "timeout" then return self:_finish("error", wmsg, wcode) end
+  if not waited then
     if not o.trigger then
       return self:_finish("no_job", ("no DFOTA job started within %g s"):format(o.start_wait), "timeout")
     end
@@ -467,10 +388,11 @@ function Job:run()
   end
 
   -- 3. Follow it.
-  L:skip_to_start()
+  L:skip_to(started)
   local how, outcome, reason, ecode = self:_follow()
   if how == nil then
-    if outcome == "closed" then return self:_finish("error", select(2, m:_closed_error())) end
+    -- outcome, reason: the wait's message and code
+    if reason ~= "timeout" then return self:_finish("error", outcome, reason) end
     return self:_finish("timeout", ("no DFOTA progress for %g s in state %s"):format(
       o.stall_timeout, self.state), "timeout")
   end
@@ -480,12 +402,12 @@ function Job:run()
   if how == "ended" then
     -- 4. END,0: the module reboots by itself. Stay busy until it has.
     self.state = "rebooting"
-    local ev, why
+    local ev, wmsg, wcode
     repeat
-      ev, why = self.listener:next(real(m, o.reboot_timeout))
+      ev, wmsg, wcode = self.listener:next(o.reboot_timeout)
     until not ev or ev.kind == "reboot"
     if not ev then
-      if why == "closed" then return self:_finish("error", select(2, m:_closed_error())) end
+      if wcode ~= "timeout" then return self:_finish("error", wmsg, wcode) end
       return self:_finish("timeout", ("no reboot within %g s after END,0"):format(o.reboot_timeout), "timeout")
     end
   else

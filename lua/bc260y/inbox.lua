@@ -1,4 +1,4 @@
--- bc260y.inbox: the delivery rule for downlinks (DESIGN.md, "Downlinks are delivered
+-- bc260y.inbox: the delivery rule for downlinks (README.md, "Downlinks are delivered
 -- exactly once, oldest first"). A downlink goes to the `downlink` handlers when at least
 -- one is registered, otherwise into a bounded inbox that Modem:receive reads. Handlers
 -- may come and go at any moment, also while messages are on their way:

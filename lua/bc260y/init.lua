@@ -1,12 +1,13 @@
--- bc260y: the library's entry point (DESIGN.md, "The Lua API"): open() gives a Modem on
+-- bc260y: the library's entry point (README.md, "The Lua API"): open() gives a Modem on
 -- a serial port, a pseudo-terminal, a TCP stream or the virtual module; run/spawn/sleep/
 -- now are the scheduler of bc260y.loop; errors is the guide's error-code table.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
+local options = require("bc260y.options")
 
 local bc260y = {
-  version = "0.1.0",
+  version = core.version, -- project() in CMakeLists.txt
   errors = core.errors,
   Modem = modem.Modem,
   -- Set by `bc260y run --port P --speed S`; open() with no port uses them.
@@ -55,7 +56,7 @@ function bc260y.open(spec, opts)
   if spec ~= nil and (type(spec) ~= "string" or spec == "") then
     error("bc260y.open: port must be a non-empty string", 2)
   end
-  opts = modem.check_options(opts)
+  opts = options.check_options(opts)
   if opts.trace == nil and bc260y.default_trace then opts.trace = true end
   spec = spec or bc260y.port_spec()
   local sim, port, msg, code
@@ -71,7 +72,14 @@ function bc260y.open(spec, opts)
     port, msg, code = core.open_port(spec, opts.baud)
     if not port then return nil, msg, code or "io" end
   end
-  return modem.new(port, opts, sim)
+  if not sim then return modem.new(port, opts) end
+  -- open("sim") owns the virtual module: it stops when the Modem closes.
+  local m = modem.new(port, opts, {
+    time_scale = function() return sim.clock.speed end,
+    on_close = function() sim:close() end,
+  })
+  m.sim, m.platform = sim, sim.platform
+  return m
 end
 
 return bc260y

@@ -1,4 +1,4 @@
--- bc260y.modem: the Modem class behind bc260y.open (DESIGN.md, "The Lua API").
+-- bc260y.modem: the Modem class behind bc260y.open (README.md, "The Lua API").
 --
 -- A Modem owns a Port and a core engine. It watches the port's fd in bc260y.loop: bytes
 -- read are fed to the engine, the engine's output is written back (partial writes finish
@@ -12,9 +12,10 @@
 -- a CME number or one of "timeout", "error", "closed", "io", "rejected", "busy",
 -- "state", "reboot". Bad arguments raise at once: nothing reaches the wire.
 --
--- This file is the class and its public calls; the machinery behind them is mixed in
+-- This file declares everything a Modem holds (M.new, with the unit that writes each
+-- field) and holds the public calls; the machinery behind them is mixed in
 -- from bc260y.modem_events (m:on and the callbacks), bc260y.modem_io (the I/O pump and
--- the dispatch of engine events), bc260y.modem_urc (URCs -> state), bc260y.modem_command
+-- the dispatch of engine events), bc260y.modem_urc (what the module is believed to be: URCs and answers -> state), bc260y.modem_command
 -- (the command path, wake-up, busy) and bc260y.modem_downlink (receive modes, receive,
 -- draining the module's buffer); bc260y.options checks open()'s options.
 local core = require("bc260y.core")
@@ -22,7 +23,6 @@ local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 local inbox = require("bc260y.inbox")
 local options = require("bc260y.options")
-local events = require("bc260y.modem_events")
 local find_kind = require("bc260y.modem_command").find_kind
 
 local check_table, check_timeout = options.check_table, options.check_timeout
@@ -32,9 +32,6 @@ local M = {}
 local Modem = {}
 Modem.__index = Modem
 M.Modem = Modem
-M.QLWEVTIND = events.QLWEVTIND
-M.EVENTS = events.EVENTS
-M.check_options = options.check_options
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
 for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command", "modem_downlink"}) do
@@ -52,49 +49,73 @@ local UPLINK_STATUS = {[0] = "not_sent", [1] = "sent", [2] = "failed", [3] = "ti
 ---------------------------------------------------------------------------------------
 -- construction
 
--- Builds a Modem on an open Port. opts are checked options; extra: sim (the simulator
--- object to close with the modem).
-function M.new(port, opts, sim)
-  local engine = core.engine(opts.engine)
+-- Builds a Modem on an open Port. opts are checked options; host says what open() knows
+-- besides the port: time_scale (function -> module seconds per real second; default 1)
+-- and on_close (function run once when the modem closes: open("sim") stops its virtual
+-- module there). The Modem's logic knows nothing of the virtual module.
+function M.new(port, opts, host)
+  host = host or {}
+  -- Everything a Modem holds, each with the one unit that writes it after construction
+  -- (the other units read it, or ask the owner through one of its methods).
   local self = setmetatable({
-    port = port,
-    engine = engine,
-    opts = opts,
-    sim = sim,
-    platform = sim and sim.platform or nil,
-    closed = false,
-    close_code = nil,
-    -- the module's state, from URCs and answers
-    registered = false,
-    observed = false,
-    sleeping = false,
-    rebooted = false,
-    receive_mode = 1,      -- the module's default (direct) until init reads it
-    _sleep = nil,          -- AT+QSCLK mode; unknown until sleep_mode() sets it
-    ip = nil,
-    last_rx = now(),
-    _busy = nil,           -- reason set by _set_busy (DFOTA)
-    _fota_busy = nil,      -- reason from +QIND FOTA URCs
-    _tag = 0,
-    _waiting = {},         -- tag -> future
-    _handlers = {},        -- event name -> {handle, ...}
-    _changed = loop.signal(), -- state changed / inbox changed: wakes connect, send, receive
-    _dropped_seen = 0,     -- module drops already reported (buff full URCs, NQMGR DROPPED)
-    _wake_hook = opts.wake,
+    -- construction (this file); never written again
+    port = port,             -- the open Port (bc260y.core)
+    engine = core.engine(opts.engine), -- the AT engine: bytes in, events out
+    opts = opts,             -- open()'s options, checked (bc260y.options)
+    fdnum = port:fd(),       -- the port's fd, watched in bc260y.loop
+    _time_scale = host.time_scale, -- function -> module seconds per real second, or nil (1)
+    _on_close = host.on_close,     -- function run once when the modem closes, or nil
+    _wake_hook = opts.wake,  -- the wake option: runs before AT retries when asleep
+    _changed = loop.signal(),-- notified on every state or inbox change: wakes every wait
+    _changes = 0,            -- how many changes so far (modem_events: _state_changed)
+    _handlers = {},          -- event name -> {handle...} (modem_events adds to the lists)
+    inbox = nil,             -- bc260y.inbox: downlinks kept for receive() or handlers
+    sim = nil,               -- open("sim"): the virtual module, for scripts (never read here)
+    platform = nil,          -- open("sim"): its platform, for scripts (never read here)
+    -- the public calls (this file)
+    _info = nil,             -- what the last init() returned
+    _sleep = nil,            -- AT+QSCLK mode sleep_mode() set; nil: unknown
+    _psk = nil,              -- connect()'s PSK, masked in traces and messages from then on
+    _connecting = nil,       -- connect() running: {registered=, observed=, failed=} (modem_urc settles it)
+    _con = nil,              -- a CON send() waiting: {ok=, failed=} (modem_urc settles it)
+    -- the module as we believe it, from URCs and answers (modem_urc)
+    registered = false,      -- +QLWEVTIND: 0 or NMSTATUS REGISTERED
+    observed = false,        -- +QLWEVTIND: 3: the platform observes 19/0/0, data may flow
+    sleeping = false,        -- ENTER DEEPSLEEP seen and no sign of waking since
+    rebooted = false,        -- a boot banner since the last init()
+    receive_mode = 1,        -- AT+NNMI: 0 buffer, 1 direct (the boot default), 2 indicate
+    ip = nil,                -- the module's IP address (AT+CGPADDR, +IP)
+    _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs
+    _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
+    _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
+    -- the command path (modem_command)
+    _busy = nil,             -- set_busy()'s reason
+    _tag = 0,                -- the last command's tag
+    _waiting = {},           -- tag -> future of the call waiting for that response
+    _waking = nil,           -- future of the wake-up running, shared by concurrent commands
+    -- downlinks in the buffer modes (modem_downlink)
+    _draining = false,       -- a drain of the module's buffer runs
+    _drain_again = false,    -- an indication came during the drain: go round once more
+    _poll_timer = nil,       -- buffer mode with handlers: the next AT+NMGR poll
+    -- I/O (modem_io)
+    closed = false,          -- closed by close() or a failed port: every call fails
+    close_code = nil,        -- "closed" or "io"
+    close_msg = nil,         -- the port's error when close_code is "io"
+    last_rx = now(),         -- when the module last sent a byte (sleep guess)
+    _watch = nil,            -- the loop's watch of fdnum
+    _writer = nil,           -- task finishing a partial write
+    _timer = nil,            -- the engine's deadline timer
+    _timer_at = nil,         -- when it fires
+    _trace_sink = nil,       -- trace.sink(opts.trace): where trace lines go
+    _tracer = nil,           -- bc260y.trace splitter of bytes into trace lines
   }, Modem)
-  self.fdnum = port:fd()
-  self._trace_sink = trace.sink(opts.trace, now)
-  if self._trace_sink then
-    self._tracer = trace.new(function(dir, line) self:_trace(dir, line) end,
-      function(line) return self:_redact(line) end)
-  end
   self.inbox = inbox.new({
     limit = opts.inbox,
     run = function(fn) self:_spawn_callback(fn) end,
     on_drop = function(info) self:_emit("downlink_dropped", info) end,
-    on_change = function() self._changed:notify() end,
+    on_change = function() self:_state_changed() end,
   })
-  self._watch = loop.watch(self.fdnum, function() self:_on_readable() end)
+  self:_start_io()
   return self
 end
 
@@ -135,9 +156,11 @@ function Modem:at(cmd, opts)
   if self:_is_busy() and refused_while_busy(cmd) then return nil, self:_is_busy(), "busy" end
   local timeout = check_timeout(opts.timeout, "at", nil, 2)
   if opts.expect ~= nil and type(opts.expect) ~= "table" then error("at: expect must be a table", 2) end
-  return self:_command(cmd, {
+  local r, msg, code = self:_command(cmd, {
     total = timeout, first_byte = timeout, expect = opts.expect, text_lines = opts.text_lines,
   })
+  if not r then return nil, msg, code end
+  return {lines = r.lines, final = r.final}
 end
 
 function Modem:init(opts)
@@ -155,40 +178,42 @@ function Modem:init(opts)
   local r
   r, msg, code = self:_command("ATI", {nowake = true, text_lines = true})
   if not r then return nil, msg, code end
-  for _, line in ipairs(r.lines) do
-    local d = core.decode(line)
+  for _, d in ipairs(r.decoded) do
     if d and d.kind == "ati_manufacturer" then info.manufacturer = d.value
     elseif d and d.kind == "ati_model" then info.model = d.value
     elseif d and d.kind == "ati_revision" then info.revision = d.value end
   end
   r, msg, code = self:_command("AT+CGSN=1", {nowake = true})
   if not r then return nil, msg, code end
-  local d = find_kind(r.lines, "cgsn")
+  local d = find_kind(r, "cgsn")
   info.imei = d and d.value
   r, msg, code = self:_command("AT+NNMI?", {nowake = true})
   if not r then return nil, msg, code end
-  d = find_kind(r.lines, "nnmi_mode")
-  if d then self.receive_mode = d.value end
+  d = find_kind(r, "nnmi_mode")
+  if d then self:_learn_receive_mode(d.value) end
   info.receive_mode = RECEIVE_MODE_NAMES[self.receive_mode]
   -- RRC state URCs feed the `rrc` event; a module that refuses them still works.
   self:_command("AT+CSCON=1", {nowake = true})
-  self.rebooted = false
-  -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN.
+  self:_learn_initialised()
+  -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN:
+  -- ask every poll interval, or at once when a +IP URC says it.
+  local deadline = t0 + self:_real(timeout)
   while true do
     r, msg, code = self:_command("AT+CGPADDR?", {nowake = true})
     if not r then return nil, msg, code end
-    d = find_kind(r.lines, "cgpaddr")
-    if d and d.ip and d.ip ~= "" then self.ip = d.ip end
+    d = find_kind(r, "cgpaddr")
+    if d and d.ip and d.ip ~= "" then self:_learn_ip(d.ip) end
     if self.ip then break end
-    local left = t0 + self:_real(timeout) - now()
-    if left <= 0 then
+    if now() >= deadline then
       return nil, ("no IP address after %g s (not attached to the network)"):format(timeout), "timeout"
     end
-    self._changed:wait(math.min(self:_real(self.opts.poll), left))
-    if self.closed then return self:_closed_error() end
+    local got
+    got, msg, code = self:_wait_until(function() return self.ip end,
+      math.min(now() + self:_real(self.opts.poll), deadline))
+    if not got and code ~= "timeout" then return nil, msg, code end
   end
   info.ip = self.ip
-  self.info = info
+  self._info = info
   return info
 end
 
@@ -206,18 +231,11 @@ function Modem:get_lifetime()
   return d.value
 end
 
-local function check_host(host)
-  if type(host) ~= "string" or host == "" then error("connect: host must be a non-empty string", 3) end
-  if host:find('[\r\n"]') then error("connect: host must not contain CR, LF or quotes", 3) end
-end
-
 function Modem:connect(opts)
   if type(opts) ~= "table" then error("connect: expects a table {host=, port=, psk=, timeout=}", 2) end
-  check_host(opts.host)
-  local port = opts.port
-  if port ~= nil and (math.type(port) ~= "integer" or port < 0 or port > 65535) then
-    error("connect: port must be an integer 0..65535", 2)
-  end
+  local problem = options.host_problem(opts.host)
+  if problem then error("connect: host " .. problem, 2) end
+  local port = options.check_port(opts.port, "connect", 2)
   local psk = opts.psk
   if psk ~= nil then
     if type(psk) ~= "string" or psk == "" or #psk % 2 ~= 0 or psk:find("%X") or #psk > 512 then
@@ -241,26 +259,16 @@ function Modem:connect(opts)
     self._connecting = nil
     return nil, trace.scrub(msg, psk), code
   end
-  while true do
-    if rec.failed then
-      self._connecting = nil
-      return nil, rec.failed[1], rec.failed[2]
-    end
-    if rec.observed then
-      self._connecting = nil
-      return true
-    end
-    if self.closed then
-      self._connecting = nil
-      return self:_closed_error()
-    end
-    local left = t0 + self:_real(timeout) - now()
-    if left <= 0 then
-      self._connecting = nil
-      return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
-    end
-    self._changed:wait(left)
+  local settled
+  settled, msg, code = self:_wait_until(function() return rec.failed or rec.observed end,
+    t0 + self:_real(timeout))
+  self._connecting = nil
+  if code == "timeout" then
+    return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
   end
+  if not settled then return nil, msg, code end
+  if rec.failed then return nil, rec.failed[1], rec.failed[2] end
+  return true
 end
 
 function Modem:send(data, opts)
@@ -296,17 +304,15 @@ function Modem:send(data, opts)
     return nil, msg, code
   end
   if not con then return true end
-  while true do
-    if rec.ok then self._con = nil; return true end
-    if rec.failed then self._con = nil; return nil, rec.failed[1], rec.failed[2] end
-    if self.closed then self._con = nil; return self:_closed_error() end
-    local left = t0 + self:_real(timeout) - now()
-    if left <= 0 then
-      self._con = nil
-      return nil, ("no CON acknowledgement (+QLWEVTIND: 4) within %g s"):format(timeout), "timeout"
-    end
-    self._changed:wait(left)
+  local settled
+  settled, msg, code = self:_wait_until(function() return rec.failed or rec.ok end, t0 + self:_real(timeout))
+  self._con = nil
+  if code == "timeout" then
+    return nil, ("no CON acknowledgement (+QLWEVTIND: 4) within %g s"):format(timeout), "timeout"
   end
+  if not settled then return nil, msg, code end
+  if rec.failed then return nil, rec.failed[1], rec.failed[2] end
+  return true
 end
 
 function Modem:status()
@@ -314,11 +320,11 @@ function Modem:status()
   if not d then return nil, msg, code end
   local s = d.value
   if s == "REGISTERED_AND_OBSERVED" then
-    self.registered, self.observed = true, true
+    self:_learn_registration(true, true)
   elseif s == "REGISTERED" then
-    self.registered, self.observed = true, false
+    self:_learn_registration(true, false)
   elseif s ~= "REGISTERING" then
-    self.registered, self.observed = false, false
+    self:_learn_registration(false, false)
   end
   return s
 end
@@ -332,13 +338,8 @@ end
 function Modem:queue_stats()
   local d, msg, code = self:_query("AT+NQMGR", "nqmgr")
   if not d then return nil, msg, code end
-  if d.dropped > self._dropped_seen then
-    local n = d.dropped - self._dropped_seen
-    self._dropped_seen = d.dropped
-    self:_downlink_dropped({reason = "module buffer", count = n})
-  elseif d.dropped < self._dropped_seen then
-    self._dropped_seen = d.dropped -- the counter restarted (reboot)
-  end
+  local n = self:_learn_dropped_total(d.dropped)
+  if n > 0 then self:_downlink_dropped({reason = "module buffer", count = n}) end
   return {buffered = d.buffered, received = d.received, dropped = d.dropped}
 end
 
@@ -367,21 +368,23 @@ function Modem:disconnect(opts)
   local t0 = now()
   local r, msg, code = self:_command("AT+NCDPCLOSE")
   if not r then return nil, msg, code end
-  self.observed = false
+  self:_learn_registration(self.registered, false)
   while true do
     local s
     s, msg, code = self:status()
     if not s then return nil, msg, code end
     if s == "DEREGISTERED" or s == "UNINITIALISED" then
-      self.registered, self.observed = false, false
+      self:_learn_registration(false, false)
       return true
     end
-    local left = t0 + self:_real(timeout) - now()
-    if left <= 0 then
+    local deadline = t0 + self:_real(timeout)
+    if now() >= deadline then
       return nil, ("still %s %g s after AT+NCDPCLOSE"):format(s, timeout), "timeout"
     end
-    loop.sleep(math.min(self:_real(self.opts.poll), left))
-    if self.closed then return self:_closed_error() end
+    -- No URC says it: ask again after a poll interval (or at once if the modem closes).
+    local _, wmsg, wcode = self:_wait_until(function() return false end,
+      math.min(now() + self:_real(self.opts.poll), deadline))
+    if wcode ~= "timeout" then return nil, wmsg, wcode end
   end
 end
 
@@ -412,5 +415,8 @@ function Modem:state()
 end
 
 function Modem:counters() return self.engine:counters() end
+
+-- What the last successful init() read ({imei=, model=, revision=, ip=...}), or nil.
+function Modem:info() return self._info end
 
 return M

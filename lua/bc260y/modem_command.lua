@@ -35,9 +35,10 @@ end
 
 function Modem:_is_busy() return self._busy or self._fota_busy end
 
--- For bc260y.dfota: while a reason is set, data calls fail with "busy". nil clears it.
-function Modem:_set_busy(reason)
-  if reason ~= nil and type(reason) ~= "string" then error("_set_busy: reason must be a string or nil", 2) end
+-- m:set_busy(reason): while a reason is set (a procedure such as bc260y.dfota runs), data
+-- calls fail with code "busy" and that reason. nil clears it.
+function Modem:set_busy(reason)
+  if reason ~= nil and type(reason) ~= "string" then error("set_busy: reason must be a string or nil", 2) end
   self._busy = reason
   self:_state_changed()
 end
@@ -64,7 +65,7 @@ end
 -- The answer of a response event as the API returns it.
 function Modem:_result(ev, text)
   local r = ev.result
-  if r == "ok" or r == "final" then return {lines = ev.lines, final = ev.final} end
+  if r == "ok" or r == "final" then return {lines = ev.lines, final = ev.final, decoded = ev.decoded} end
   local what = shown(text)
   if r == "cme" then
     if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), ev.code end
@@ -90,8 +91,12 @@ end
 -- in-process virtual module's time scale, so a 126 s registration timeout at speed 1000
 -- lasts 0.126 s; on real hardware the scale is 1.
 function Modem:_real(seconds)
-  local clock = self.sim and self.sim.clock
-  return seconds / (clock and clock.speed or 1)
+  return seconds / self:time_scale()
+end
+
+-- m:time_scale(): module seconds per real second (open() gives it; 1 on hardware).
+function Modem:time_scale()
+  return self._time_scale and self._time_scale() or 1
 end
 
 function Modem:_may_be_asleep()
@@ -111,7 +116,7 @@ function Modem:_sync(tries)
     local ev, msg, code = self:_exec("AT", {first_byte = 0.5, total = 1})
     if not ev then return nil, msg, code end
     if ev.result == "ok" then
-      self.sleeping = false
+      self:_learn_awake()
       return true
     end
     if ev.result == "aborted" then return self:_closed_error() end
@@ -145,10 +150,10 @@ function Modem:_command(text, opts)
   return self:_result(ev, text)
 end
 
--- The first decoded answer line of the given kind, or nil.
-local function find_kind(lines, kind)
-  for _, line in ipairs(lines) do
-    local d = core.decode(line)
+-- The first answer line of a result (_result) of the given kind, or nil: the lines come
+-- decoded from the engine (bc260y.options sets its decode option).
+local function find_kind(r, kind)
+  for _, d in ipairs(r.decoded) do
     if d and d.kind == kind then return d end
   end
   return nil
@@ -160,7 +165,7 @@ M.find_kind = find_kind
 function Modem:_query(text, kind)
   local r, msg, code = self:_command(text)
   if not r then return nil, msg, code end
-  local d = find_kind(r.lines, kind)
+  local d = find_kind(r, kind)
   if not d then return nil, ("%s: no %s line in the answer"):format(text, kind), "error" end
   return d
 end

@@ -28,7 +28,7 @@ function Modem:set_receive_mode(mode)
   local previous = self.receive_mode
   local r, msg, code = self:_command(cmd)
   if not r then return nil, msg, code end
-  self.receive_mode = n
+  self:_learn_receive_mode(n)
   if n ~= 1 then
     if self.inbox:has_handlers() then self:_kick_drain() end
     self:_schedule_poll()
@@ -47,7 +47,7 @@ function Modem:_nmgr()
     if code == 801 then return false end -- CTIOT_EB_NO_RECV_DATA: nothing buffered
     return nil, msg, code
   end
-  local d = find_kind(r.lines, "nmgr")
+  local d = find_kind(r, "nmgr")
   if not d then return false end
   if not d.data then
     self:_downlink_dropped({reason = "bad hex", count = 1, line = r.lines[1]})
@@ -66,7 +66,7 @@ function Modem:_drain_all()
   self._draining = true
   repeat
     self._drain_again = false
-    self._indicated = false
+    self:_take_indication()
     while not self.closed and not self:_is_busy() do
       local data, msg, code = self:_nmgr()
       if data == nil and not self.closed then
@@ -104,6 +104,11 @@ function Modem:_schedule_poll()
   end)
 end
 
+function Modem:_stop_poll()
+  if self._poll_timer then self._poll_timer:cancel() end
+  self._poll_timer = nil
+end
+
 function Modem:receive(opts)
   opts = check_table(opts, "receive", 2)
   local timeout = check_timeout(opts.timeout, "receive", nil, 2)
@@ -123,7 +128,7 @@ function Modem:receive(opts)
     -- first look, after an indication (mode 2), and at every poll (mode 0).
     local mode = self.receive_mode
     if mode ~= 1 and not self:_is_busy() and (first or mode == 0 or self._indicated) then
-      self._indicated = false
+      self:_take_indication()
       local got, msg, code = self:_nmgr()
       if got then return got end
       if got == nil then return nil, msg, code end
@@ -136,7 +141,10 @@ function Modem:receive(opts)
       if mode == 0 then wait = math.min(left or math.huge, self:_real(self.opts.poll)) end
       -- An indication makes the next round read at once, unless the module is busy
       -- (DFOTA): then wait, or this loop would spin and starve the reader.
-      if not (mode == 2 and self._indicated and not self:_is_busy()) then self._changed:wait(wait) end
+      -- (The loop's top says why it woke: a downlink, the modem closed, the deadline.)
+      if not (mode == 2 and self._indicated and not self:_is_busy()) then
+        self:_wait_until(self:_changed_since_now(), wait and now() + wait)
+      end
     end
   end
 end

@@ -5,6 +5,9 @@
 -- the loop. _changed is the signal that wakes calls waiting for the module's state.
 local loop = require("bc260y.loop")
 local handle = require("bc260y.handle")
+local listener = require("bc260y.listener")
+
+local now = loop.now
 
 local M = {}
 local Modem = {}
@@ -25,7 +28,6 @@ local EVENTS = {
   unresponsive = true,
 }
 for _, name in pairs(QLWEVTIND) do EVENTS[name] = true end
-M.EVENTS = EVENTS
 
 -- Reports an error of a callback (or of a trace function) through the `error` event;
 -- an error inside an `error` handler, or an error with no handler, goes to stderr.
@@ -83,7 +85,45 @@ function Modem:on(name, fn)
   return handle.add(list, fn)
 end
 
--- The module's state or the inbox changed: wakes connect, send, receive and DFOTA waits.
-function Modem:_state_changed() self._changed:notify() end
+-- The module's state or the inbox changed: wakes every wait (connect, send, receive,
+-- wait_for, listeners).
+function Modem:_state_changed()
+  self._changes = self._changes + 1
+  self._changed:notify()
+end
+
+-- A predicate for _wait_until: true once anything changed after this call.
+function Modem:_changed_since_now()
+  local seen = self._changes
+  return function() return self._changes ~= seen end
+end
+
+-- The one wait of the Modem: until pred() returns a true value (returned), the real-time
+-- deadline (loop.now() seconds; nil: none) passes (nil, "timed out", "timeout") or the
+-- modem closes (its closed error). pred is asked again after every state change.
+function Modem:_wait_until(pred, deadline)
+  while true do
+    local v = pred()
+    if v then return v end
+    if self.closed then return self:_closed_error() end
+    local left = deadline and deadline - now()
+    if left and left <= 0 then return nil, "timed out", "timeout" end
+    self._changed:wait(left)
+  end
+end
+
+-- m:wait_for(pred, [timeout]): the same with a timeout in module seconds.
+function Modem:wait_for(pred, timeout)
+  if type(pred) ~= "function" then error("wait_for: predicate must be a function", 2) end
+  if timeout ~= nil and (type(timeout) ~= "number" or not (timeout >= 0)) then
+    error("wait_for: timeout must be a number >= 0 (module seconds)", 2)
+  end
+  return self:_wait_until(pred, timeout and now() + self:_real(timeout))
+end
+
+-- m:listen([filter]): a queue of this modem's URCs and reboots (bc260y.listener).
+function Modem:listen(filter)
+  return listener.new(self, filter, function() self:_state_changed() end)
+end
 
 return M

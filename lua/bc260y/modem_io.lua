@@ -4,7 +4,6 @@
 -- back (partial writes finish in a writer task) and its timer is armed. Also the trace
 -- of the bytes, and _release, which stops all of it when the modem closes or the port
 -- fails.
-local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 
@@ -13,6 +12,16 @@ local now = loop.now
 local M = {}
 local Modem = {}
 M.methods = Modem
+
+-- Starts the trace (the trace option) and watching the port.
+function Modem:_start_io()
+  self._trace_sink = trace.sink(self.opts.trace, now)
+  if self._trace_sink then
+    self._tracer = trace.new(function(dir, line) self:_trace(dir, line) end,
+      function(line) return self:_redact(line) end)
+  end
+  self._watch = loop.watch(self.fdnum, function() self:_on_readable() end)
+end
 
 ---------------------------------------------------------------------------------------
 -- tracing
@@ -40,8 +49,8 @@ end
 
 function Modem:_on_readable()
   if self.closed then return end
-  local data, msg, code = self.port:read()
-  if not data then return self:_fail_io(msg or "read failed", code) end
+  local data, msg = self.port:read()
+  if not data then return self:_fail_io(msg or "read failed") end
   if data == "" then return end
   self.last_rx = now()
   if self._tracer then self._tracer.input(data) end
@@ -66,20 +75,20 @@ function Modem:_flush()
   if self.closed or self._writer then return end
   local out = self.engine:output()
   while #out > 0 do
-    local n, msg, code = self.port:write(out)
-    if not n then return self:_fail_io(msg or "write failed", code) end
+    local n, msg = self.port:write(out)
+    if not n then return self:_fail_io(msg or "write failed") end
     if n > 0 then
       if self._tracer then self._tracer.output(out:sub(1, n)) end
       self.engine:consumed(n, now())
     end
     if n < #out then
       -- The port is full: finish in a task that waits until it drains.
-      self._writer = loop.spawn_protected(function(err) self:_fail_io(err, "io") end, function()
+      self._writer = loop.spawn_protected(function(err) self:_fail_io(err) end, function()
         local ok = loop.wait_writable(self.fdnum, self.opts.write_timeout)
         self._writer = nil
         if self.closed then return end
         if not ok then
-          return self:_fail_io(("the port accepted no byte for %g s"):format(self.opts.write_timeout), "io")
+          return self:_fail_io(("the port accepted no byte for %g s"):format(self.opts.write_timeout))
         end
         self:_pump()
       end)
@@ -97,15 +106,15 @@ function Modem:_arm()
   local d = self.engine:deadline()
   if not d or (self._timer_at and self._timer_at <= d) then return end
   if self._timer then self._timer:cancel() end
-  self._timer, self._timer_at = nil, d
-  do
-    self._timer = loop.timer(math.max(d - now(), 0), function()
-      self._timer, self._timer_at = nil, nil
-      self:_tick()
-    end)
-  end
+  self._timer_at = d
+  self._timer = loop.timer(math.max(d - now(), 0), function()
+    self._timer, self._timer_at = nil, nil
+    self:_tick()
+  end)
 end
 
+-- A hang-up ("closed" from the port) and any other fault both close the Modem with code
+-- "io": the user did not close it (docs/design.md, "The contract").
 function Modem:_fail_io(msg)
   if self.closed then return end
   msg = tostring(msg)
@@ -121,13 +130,13 @@ function Modem:_release(code, msg)
   self.close_msg = msg
   if self._watch then self._watch:cancel() end
   if self._timer then self._timer:cancel() end
-  if self._poll_timer then self._poll_timer:cancel() end
-  self._timer, self._poll_timer = nil, nil
+  self._timer = nil
+  self:_stop_poll()
   local evs = self.engine:abort()
   self:_dispatch(evs)
   self.port:close()
-  if self.sim then pcall(self.sim.close, self.sim) end
-  self._changed:notify()
+  if self._on_close then pcall(self._on_close) end
+  self:_state_changed()
 end
 
 ---------------------------------------------------------------------------------------
@@ -148,7 +157,7 @@ function Modem:_dispatch(evs)
     elseif t == "unknown" or t == "late" then
       -- An AT+NMGR answer after its command timed out: the module has already removed
       -- the message from its buffer, so this line is its only copy.
-      local d = core.decode(ev.line)
+      local d = ev.decoded
       if d and d.kind == "nmgr" and d.data then
         self.inbox:deliver(d.data)
       else

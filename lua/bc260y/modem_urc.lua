@@ -1,7 +1,9 @@
--- bc260y.modem_urc: URCs -> the module's state (part of the Modem class, mixed in by
--- bc260y.modem). Registration, observation, CON acknowledgements, sleep, reboots, FOTA
--- stages and downlink lines update what the Modem believes of the module, settle the
--- connect/send call waiting for them, and fire the matching events.
+-- bc260y.modem_urc: what the Modem believes of the module (part of the Modem class, mixed
+-- in by bc260y.modem). It is the one writer of those fields (registered, observed,
+-- sleeping, rebooted, receive_mode, ip, _fota_busy, _dropped_seen, _indicated): URCs
+-- update them here, and the calls that learn something from an answer report it through
+-- the _learn_* methods below. URCs also settle the connect/send call waiting for them and
+-- fire the matching events.
 local M = {}
 local Modem = {}
 M.methods = Modem
@@ -72,6 +74,43 @@ function Modem:_on_fota(d)
   self:_state_changed() -- a call waiting for the module to be free again must hear it
 end
 
+-- What each kind of URC does, keyed by the decoded kind (bc260y.core.decode); kinds with
+-- no row only fire the `urc` event.
+local ON_URC = {
+  qlwevtind = function(self, d) self:_on_qlwevtind(d.value) end,
+  nnmi_data = function(self, d, line)
+    if d.data then
+      self.inbox:deliver(d.data)
+    else
+      self:_downlink_dropped({reason = "bad hex", count = 1, line = line})
+    end
+  end,
+  nnmi_indication = function(self)
+    self._indicated = true
+    if self.inbox:has_handlers() then self:_kick_drain() end
+    self:_state_changed()
+  end,
+  nnmi_buff_full = function(self)
+    self._dropped_seen = self._dropped_seen + 1
+    self:_downlink_dropped({reason = "buff full", count = 1})
+  end,
+  fota = function(self, d) self:_on_fota(d) end,
+  qnbiotevent = function(self, d)
+    if d.value == "ENTER DEEPSLEEP" then
+      self.sleeping = true
+      self:_emit("deepsleep")
+    else
+      self.sleeping = false
+      self:_emit("wakeup")
+    end
+  end,
+  cscon = function(self, d) self:_emit("rrc", d.value == 1 and "connected" or "idle", d.value) end,
+  ip = function(self, d)
+    self.ip = d.value
+    self:_state_changed()
+  end,
+}
+
 function Modem:_on_urc(line, d)
   self:_emit("urc", line, d)
   if not d then
@@ -82,38 +121,35 @@ function Modem:_on_urc(line, d)
     end
     return
   end
-  local kind = d.kind
-  if kind == "qlwevtind" then
-    self:_on_qlwevtind(d.value)
-  elseif kind == "nnmi_data" then
-    if d.data then
-      self.inbox:deliver(d.data)
-    else
-      self:_downlink_dropped({reason = "bad hex", count = 1, line = line})
-    end
-  elseif kind == "nnmi_indication" then
-    self._indicated = true
-    if self.inbox:has_handlers() then self:_kick_drain() end
-    self:_state_changed()
-  elseif kind == "nnmi_buff_full" then
-    self._dropped_seen = self._dropped_seen + 1
-    self:_downlink_dropped({reason = "buff full", count = 1})
-  elseif kind == "fota" then
-    self:_on_fota(d)
-  elseif kind == "qnbiotevent" then
-    if d.value == "ENTER DEEPSLEEP" then
-      self.sleeping = true
-      self:_emit("deepsleep")
-    else
-      self.sleeping = false
-      self:_emit("wakeup")
-    end
-  elseif kind == "cscon" then
-    self:_emit("rrc", d.value == 1 and "connected" or "idle", d.value)
-  elseif kind == "ip" then
-    self.ip = d.value
-    self:_state_changed()
-  end
+  local on = ON_URC[d.kind]
+  if on then on(self, d, line) end
+end
+
+---------------------------------------------------------------------------------------
+-- What answers tell (not URCs): the calls that read them report here, so the module's
+-- believed state has one writer.
+
+function Modem:_learn_registration(registered, observed)
+  self.registered, self.observed = registered, observed
+end
+function Modem:_learn_ip(ip) self.ip = ip end
+function Modem:_learn_receive_mode(n) self.receive_mode = n end
+function Modem:_learn_initialised() self.rebooted = false end
+function Modem:_learn_awake() self.sleeping = false end
+
+-- The module's DROPPED counter (AT+NQMGR) -> how many drops were not reported yet. A
+-- smaller total than seen means the counter restarted (a reboot).
+function Modem:_learn_dropped_total(total)
+  local new = math.max(total - self._dropped_seen, 0)
+  self._dropped_seen = total
+  return new
+end
+
+-- Whether an indication (+NNMI, indicate mode) came since the last call; clears it.
+function Modem:_take_indication()
+  local indicated = self._indicated
+  self._indicated = false
+  return indicated
 end
 
 function Modem:_downlink_dropped(info)

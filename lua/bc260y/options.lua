@@ -56,6 +56,9 @@ function M.check_options(opts)
   -- AT+NMGS would then send its uplink twice.
   local engine = {first_byte = 5, total = 5}
   for k, v in pairs(out.engine or {}) do engine[k] = v end
+  -- Answer lines come decoded with the response, by the same decoder as URCs: the Modem
+  -- never decodes a line a second time.
+  engine.decode = true
   out.engine = engine
   return out
 end
@@ -64,6 +67,22 @@ end
 function M.check_table(v, what, level)
   if v == nil then return {} end
   if type(v) ~= "table" then error(what .. ": options must be a table", level + 1) end
+  return v
+end
+
+-- What is wrong with a platform host (nil: nothing): it goes between quotes in
+-- AT+NCDPOPEN, so CR, LF and quotes could end the command.
+function M.host_problem(host)
+  if type(host) ~= "string" or host == "" then return "must be a non-empty string" end
+  if host:find('[\r\n"]') then return "must not contain CR, LF or quotes" end
+  return nil
+end
+
+-- A platform port: nil, or an integer 0..65535.
+function M.check_port(v, what, level)
+  if v ~= nil and (math.type(v) ~= "integer" or v < 0 or v > 65535) then
+    error(what .. ": port must be an integer 0..65535", level + 1)
+  end
   return v
 end
 

@@ -280,6 +280,22 @@ function TestEngine.test_response_with_lines()
   lu.assertEquals(e:output(), "")
 end
 
+-- With the decode option each answer line (and a line nobody claimed) comes decoded by
+-- the same decoder as URCs, so the Modem never decodes it again.
+function TestEngine.test_decode_option()
+  local e = core.engine({ decode = true })
+  send(e, "AT+CSQ", { tag = 3 })
+  local evs = e:feed("\r\n+CSQ: 20,0\r\nJUNK\r\nOK\r\n", 0.1)
+  local r = evs[#evs]
+  lu.assertEquals(r.lines, { "+CSQ: 20,0" })
+  lu.assertEquals(r.decoded, { core.decode("+CSQ: 20,0") })
+  lu.assertEquals(r.decoded[1].rssi, 20)
+  lu.assertEquals(evs[1].type, "unknown")
+  lu.assertNil(evs[1].decoded) -- JUNK: nothing to decode
+  evs = e:feed("+NMGR: 2,AABB\r\n", 0.2)
+  lu.assertEquals(evs[1].decoded.data, "\170\187") -- an unclaimed downlink line, decoded
+end
+
 function TestEngine.test_urc_in_the_middle_of_a_response()
   local e = core.engine()
   send(e, "AT+CGSN=1", { tag = 1 })

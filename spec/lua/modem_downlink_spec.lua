@@ -1,5 +1,5 @@
 -- modem_downlink_spec: every downlink the module reports reaches the application exactly
--- once, oldest first (DESIGN.md): direct URCs, AT+NMGR drained on the +NNMI indication
+-- once, oldest first (README.md): direct URCs, AT+NMGR drained on the +NNMI indication
 -- (mode 2) and by polling (mode 0); handlers if any, else the inbox; handlers coming and
 -- going while messages arrive; a full inbox; the module's buffer full and DROPPED counts.
 local lu = require("luaunit")

@@ -271,12 +271,12 @@ end
 
 function TestPlatform:test_busy_during_dfota_fails_data_calls()
   connected()
-  m:_set_busy("DFOTA running")
+  m:set_busy("DFOTA running")
   local r, msg, code = m:send("A")
   lu.assertNil(r)
   lu.assertEquals(code, "busy")
   lu.assertEquals(msg, "DFOTA running")
-  m:_set_busy(nil)
+  m:set_busy(nil)
   -- the module's own FOTA URCs make the modem busy until the download fails or ends
   local stages = {}
   m:on("fota", function(stage, value) stages[#stages + 1] = stage .. "=" .. tostring(value) end)
@@ -349,7 +349,7 @@ end
 
 function TestPlatform:test_close_while_busy_does_not_deregister()
   connected()
-  m:_set_busy("DFOTA running")
+  m:set_busy("DFOTA running")
   local r, msg, code = m:close()
   lu.assertNil(r)
   lu.assertEquals(code, "busy")

@@ -1,4 +1,4 @@
--- modem_spec: the DESIGN.md example session end to end (task style, then blocking style)
+-- modem_spec: the README.md example session end to end (task style, then blocking style)
 -- against a scripted peer on a pseudo-terminal. CMake also runs this spec under valgrind
 -- memcheck: the whole Lua API path over the C module with no leak or invalid access.
 local lu = require("luaunit")

@@ -1,4 +1,4 @@
-/* test_at.c: the AT engine's rules, one test per rule of DESIGN.md ("The C core"): line
+/* test_at.c: the AT engine's rules, one test per rule of core/at.h and docs/design.md: line
  * ends, classification order, same-prefix shapes, echo, prompt, timeouts, settle window,
  * reboot, overflow, back-pressure and the failure catalogue (TinyGSM #682, Zephyr PR
  * #67527, esp-protocols PR #125).

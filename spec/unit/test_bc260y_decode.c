@@ -1,4 +1,4 @@
-/* test_bc260y_decode.c: every URC and answer line of BC260Y-FACTS.md decoded in both
+/* test_bc260y_decode.c: every URC and answer line the module prints decoded in both
  * spacings and hex cases; malformed bodies refused; the URC table and the answer shapes
  * of bc_expect_for, checked against the engine's own field counter. */
 #include <stdint.h>
@@ -453,7 +453,18 @@ static void test_with_engine(void) {
   CHECK_EQ_INT(urcs, 1);
 }
 
+/* Every kind has the one name the Lua binding shows (no second list to forget). */
+static void test_kind_names(void) {
+  CHECK(bc_kind_name(BC_NONE) == NULL);
+  CHECK(bc_kind_name((bc_kind)(BC_ATI_REVISION + 1)) == NULL);
+  for (int k = BC_QLWEVTIND; k <= BC_ATI_REVISION; k++) CHECK(bc_kind_name((bc_kind)k) != NULL);
+  CHECK_EQ_STR(bc_kind_name(BC_NNMI_DATA), "nnmi_data");
+  CHECK_EQ_INT(dec("+CSCON: 0,1"), BC_CSCON_ANSWER);
+  CHECK_EQ_STR(bc_kind_name(BC_CSCON_ANSWER), "cscon_answer");
+}
+
 int main(void) {
+  test_kind_names();
   test_malformed();
   test_qlwevtind();
   test_nnmi();

@@ -1,0 +1,45 @@
+/* core_util.c: the helpers every file of the Lua binding bc260y.core shares (declared in
+ * core.h): strict argument checks, table setters, the one failure shape (nil, message,
+ * code) and class registration. It calls nothing else of the binding. */
+#include <limits.h>
+
+#include "core.h"
+
+/* Strictly a string: numbers are not silently turned into command text or payload. */
+const char *check_string(lua_State *L, int arg, size_t *len) {
+  luaL_argexpected(L, lua_type(L, arg) == LUA_TSTRING, arg, "string");
+  return lua_tolstring(L, arg, len);
+}
+
+int check_int(lua_State *L, int arg) {
+  lua_Integer v = luaL_checkinteger(L, arg);
+  luaL_argcheck(L, v >= INT_MIN && v <= INT_MAX, arg, "out of range");
+  return (int)v;
+}
+
+void set_int(lua_State *L, const char *key, lua_Integer v) {
+  lua_pushinteger(L, v);
+  lua_setfield(L, -2, key);
+}
+
+void set_str(lua_State *L, const char *key, const char *s, size_t len) {
+  lua_pushlstring(L, s ? s : "", s ? len : 0);
+  lua_setfield(L, -2, key);
+}
+
+int push_fail(lua_State *L, const char *msg, const char *code) {
+  lua_pushnil(L);
+  lua_pushstring(L, msg);
+  lua_pushstring(L, code);
+  return 3;
+}
+
+void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+               const luaL_Reg *methods) {
+  luaL_newmetatable(L, name);
+  luaL_setfuncs(L, meta, 0);
+  lua_newtable(L);
+  luaL_setfuncs(L, methods, 0);
+  lua_setfield(L, -2, "__index");
+  lua_pop(L, 1);
+}
