@@ -357,6 +357,8 @@ class Chaos:
         r, o = self.rng, self.opt
         x = r.random()
         now = time.monotonic()
+        if self.pending[0].upper() == "AT+QSTOP":
+            x = 1.0  # the host's end of the run is never faulted
         if x < o["reboot"]:
             self.plan, self.answer_at = "reboot", now + 0.3
             self.quiet_until = now + 1.0
