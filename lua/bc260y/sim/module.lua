@@ -228,7 +228,9 @@ function Module:power_on()
   self:_reboot("power_on")
 end
 
--- Every reboot: reset, power loss, DFOTA's own, a fault. The banner follows after boot s.
+-- Every reboot: reset, power loss, DFOTA's own, a fault. The banner follows after boot s:
+-- RDY, +CFUN: 1, then +CPIN: READY; after a DFOTA update's own reboot only +CPIN: READY,
+-- as the guide's sessions print it (5.1.6.2 and 5.2.5: END,0 then "+CPIN: READY").
 function Module:_reboot(why)
   self:_cancel_all()
   if self.session then self.platform:_lost(self.imei) end
@@ -239,8 +241,10 @@ function Module:_reboot(why)
   local t = self.t
   self:after(t.boot, function()
     self.phase = "ready"
-    self:_urc("RDY")
-    self:_urc("+CFUN: 1")
+    if why ~= "fota" then
+      self:_urc("RDY")
+      self:_urc("+CFUN: 1")
+    end
     self:after(t.sim_ready, function()
       self:_urc("+CPIN: READY")
       self:_named("attach", t.attach, function() self:_attach() end)
@@ -568,6 +572,18 @@ function Module:_uplink(data, con, rai, ty)
   self:after(setup, function() self:_rrc_up() end)
   self:after(setup + t.uplink, function()
     if self.status ~= "REGISTERED_AND_OBSERVED" then return end
+    if self.fault.uplink_fail then
+      -- The uplink never leaves the module (radio link failure): the platform sees
+      -- nothing; a CON reports the failure (+QLWEVTIND: 5, QLWULDATASTATUS 2 "send
+      -- failed", not 3 "timeout": nothing was waited for).
+      self.fault.uplink_fail = nil
+      if con then
+        self.uldata, self.con_pending = 2, false
+        self:_urc("+QLWEVTIND: 5")
+      end
+      self:_idle_check()
+      return
+    end
     local answer = self.platform:_uplink(self.imei, data, con, rai, ty)
     if answer == "rst" then
       if con then self.uldata, self.con_pending = 5, false end
