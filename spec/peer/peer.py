@@ -9,14 +9,20 @@ is tried against behaviour it did not write itself. It opens a pty, prints
       "< TEXT" the module prints, "#" comments). Each host line must be the session's next
       host line (compared ignoring case and double quotes); the module lines after it are
       printed up to its final result at once, the rest (URCs) --gap seconds apart. A host
-      line that arrives while module lines are still to be printed, or that is not the
-      next one, ends the play with a failure naming the session line. Before the
+      line that is not the next one ends the play with a failure naming the session line;
+      so does any host line from the first "FOTA" URC until the reboot's banner (or a
+      DOWNLOAD/END failure code), or while FOTA lines are still to be printed: the
+      guide's DFOTA rule (5.3.3). The next host line arriving early, while only other
+      URCs are left, is taken after them. Before the
       session's first host line and after its last, commands the guide does not print
       (the host's setup and teardown) are answered from the --book files (same format,
       answered in any order). Module lines before the session's first host line are
       printed on the host's first byte (--start first-byte) or after the book answered a
       command starting with CMD (--start after:CMD, e.g. the uplink that triggers DFOTA);
-      from then on the book is closed.
+      from then on the book is closed. Two things a module does whatever the session:
+      a bare AT (a probe) is answered OK wherever the host may speak, and while the
+      session has "+QNBIOTEVENT: "EXIT DEEPSLEEP"" still to print the module is asleep:
+      host bytes are lost and wake it (that line and the rest come at once).
   chaos --seed N [--log FILE] [--late R] [--reboot R] [--hangup R] [--garbage R]
         [--error R] [--refuse R] [--downlink-every S] [--latency S] [--timeout S]
       A small module (init, register, NMGS, AT+QECHO=<token> answered "+QECHO: <token>")
@@ -207,8 +213,9 @@ def run_session(args):
     deadline = time.monotonic() + timeout
 
     def where():
-        if queue:
-            return "line %d (%s, still to print)" % (queue[0][2], queue[0][1])
+        pending = [q for q in queue if q[2] is not None]
+        if pending:
+            return "line %d (%s, still to print)" % (pending[0][2], pending[0][1])
         if cursor < len(steps):
             return "line %d (host: %s)" % (steps[cursor][2], steps[cursor][1])
         return "the end"
@@ -231,11 +238,25 @@ def run_session(args):
         p.close()
         fail("%s: %s" % (name, msg))
 
+    # DFOTA: from the first FOTA URC printed until the reboot's banner, or a failure code,
+    # the host must be silent.
+    state = {"fota": False}
+
+    def say(text):
+        p.write(frame([text]))
+        if '"FOTA"' in text.replace(" ", ""):
+            state["fota"] = True
+            code = text.replace(" ", "").rsplit(",", 1)[-1]
+            if ('"DOWNLOAD",' in text.replace(" ", "") or '"END",' in text.replace(" ", "")) \
+                    and code.isdigit() and code != "0":
+                state["fota"] = False
+        elif state["fota"] and text in ("+CPIN: READY", "RDY"):
+            state["fota"] = False
+
     while True:
         now = time.monotonic()
         while queue and queue[0][0] <= now:
-            _, text, _ = queue.pop(0)
-            p.write(frame([text]))
+            say(queue.pop(0)[1])
         if now > deadline:
             stop("timed out after %g s at %s" % (timeout, where()))
         wait = min(0.05, max(0.0, queue[0][0] - now)) if queue else 0.05
@@ -243,12 +264,33 @@ def run_session(args):
         if first and leading and start == "first-byte" and cursor == 0:
             cursor = play_until_host(0, True)
             while queue:
-                p.write(frame([queue.pop(0)[1]]))
+                say(queue.pop(0)[1])
         for line in lines:
-            if queue:
-                stop("host sent %r while the session still prints module lines: at %s the "
-                     "session's host is silent" % (line, where()))
+            if any("EXIT DEEPSLEEP" in q[1] for q in queue if q[2] is not None):
+                # Asleep: the bytes are lost, and they wake the module (EXIT DEEPSLEEP and
+                # what follows it come now).
+                t = time.monotonic()
+                for k, q in enumerate(queue):
+                    if q[2] is not None and q[0] > t:
+                        queue[k] = (t, q[1], q[2])
+                        t += gap
+                continue
             key = norm(line)
+            session_queued = [q for q in queue if q[2] is not None]
+            if state["fota"] or any('"FOTA"' in q[1] for q in session_queued):
+                stop("host sent %r during DFOTA: from the first FOTA URC to the reboot the "
+                     "guide's host sends nothing (5.3.3); at %s" % (line, where()))
+            if session_queued:
+                # Early, but only URCs are left to print (an RRC release, say): print them
+                # first, then take the line as if it came after them.
+                if not (cursor < len(steps) and key == norm(steps[cursor][1])):
+                    stop("host sent %r; the session expects at %s" % (line, where()))
+                for q in session_queued:
+                    say(q[1])
+                queue[:] = [q for q in queue if q[2] is None]
+            if key == "AT":
+                p.write(frame(["OK"]))  # a probe: answered wherever the host may speak
+                continue
             if cursor < len(steps) and steps[cursor][0] == "host" and key == norm(steps[cursor][1]):
                 begun = True
                 cursor = play_until_host(cursor + 1, False)
@@ -258,7 +300,7 @@ def run_session(args):
                 t = time.monotonic()
                 for u in urcs:
                     t += gap
-                    queue.append((t, u, 0))
+                    queue.append((t, u, None))  # the book's URCs: the host may talk meanwhile
                 if start and start.startswith("after:") and cursor == 0 and leading \
                         and key.startswith(norm(start[6:])):
                     begun = True
@@ -269,7 +311,7 @@ def run_session(args):
                 stop("host sent %r; the session expects at %s" % (line, where()))
         if gone:
             p.close()
-            if queue or cursor < len(steps):
+            if any(q[2] is not None for q in queue) or cursor < len(steps):
                 fail("%s: the host left at %s" % (name, where()))
             print("DONE", flush=True)
             return 0

@@ -75,7 +75,7 @@ function test_a_command_during_the_dfota_lines_fails()
     m:at("AT+CGPADDR?", {timeout = 2})
   end)
   lu.assertFalse(ok)
-  lu.assertStrContains(msg, "host sent 'AT+CGPADDR?' while the session still prints module lines")
+  lu.assertStrContains(msg, "host sent 'AT+CGPADDR?' during DFOTA")
 end
 
 os.exit(lu.LuaUnit.run())
