@@ -9,6 +9,7 @@ local dfota = require("bc260y.dfota")
 
 local SPEED = 50
 local AEP = {host = "221.229.214.202", port = 5683}
+local AEP_DTLS = {host = "221.229.214.202", port = 5684} -- the encrypted port
 local IOT = {host = "180.101.147.115", port = 5683}
 
 -- Runs fn(m, s, wire) with a fresh virtual module (deep sleep on after boot, as the real
@@ -137,7 +138,7 @@ function TestDfotaSuccess:test_reregistration_with_psk()
   with_modem({psk = psk}, function(m, s)
     s.platform:create_fota_job{size = 512}
     assert(m:init())
-    local r = dfota.run(m, opts(AEP, {psk = psk, lifetime = 3600}))
+    local r = dfota.run(m, opts(AEP_DTLS, {psk = psk, lifetime = 3600}))
     lu.assertEquals(r.outcome, "updated", r.reason)
     lu.assertEquals(s.platform:device().registrations, 2)
     lu.assertEquals(s.platform:device().lifetime, 3600)

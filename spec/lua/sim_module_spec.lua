@@ -278,8 +278,36 @@ function TestConnect:test_psk_device()
   lu.assertEquals(r.cmd('AT+NCDPOPEN="1.2.3.4",5684,"00112233445566778899aabbccddeeff"', 4),
                   {"OK", "+QLWEVTIND: 0", "+QLWEVTIND: 3"})
   lu.assertEquals(r.cmd("AT+NCDPCLOSE", 2), {"OK"})
-  -- no psk at all for a psk device: the handshake never happens
-  lu.assertEquals(r.cmd('AT+NCDPOPEN="1.2.3.4",5683', 130), {"OK", "+QLWEVTIND: 1"})
+  -- no psk at all, on the plain port: the server refuses an encrypted device there
+  lu.assertEquals(r.cmd('AT+NCDPOPEN="1.2.3.4",5683', 3), {"OK", "+QLWEVTIND: 1"})
+  lu.assertEquals(r.cmd("AT+NMSTATUS?"), {"+NMSTATUS: REJECTED_BY_SERVER", "OK"})
+end
+
+-- The guide, note 2 of AT+NCDPOPEN: an encrypted device must use the platform's encrypted
+-- port (and its psk); the plain port refuses it, and the encrypted port a plain device.
+function TestConnect:test_encrypted_device_on_the_plain_port_and_the_reverse()
+  local PSK = "00112233445566778899AABBCCDDEEFF"
+  local r = ready{psk = PSK}
+  lu.assertEquals(r.cmd(('AT+NCDPOPEN="1.2.3.4",5683,"%s"'):format(PSK), 3), {"OK", "+QLWEVTIND: 1"})
+  lu.assertEquals(r.cmd("AT+NMSTATUS?"), {"+NMSTATUS: REJECTED_BY_SERVER", "OK"})
+  local e = r.p:events()
+  lu.assertEquals(e[#e].reason, "encrypted device on the plain port")
+  r.cmd("AT+NCDPCLOSE")
+  lu.assertEquals(r.cmd(('AT+NCDPOPEN="1.2.3.4",5684,"%s"'):format(PSK), 3),
+                  {"OK", "+QLWEVTIND: 0", "+QLWEVTIND: 3"})
+  local plain = ready()
+  lu.assertEquals(plain.cmd('AT+NCDPOPEN="1.2.3.4",5684', 3), {"OK", "+QLWEVTIND: 1"})
+  lu.assertEquals(plain.cmd("AT+NMSTATUS?"), {"+NMSTATUS: REJECTED_BY_SERVER", "OK"})
+  e = plain.p:events()
+  lu.assertEquals(e[#e].reason, "plain device on the encrypted port")
+  -- a platform with other ports
+  plain.cmd("AT+NCDPCLOSE")
+  plain.p:set_ports(5700, 5701)
+  lu.assertEquals(plain.cmd('AT+NCDPOPEN="1.2.3.4",5701', 3), {"OK", "+QLWEVTIND: 1"})
+  plain.cmd("AT+NCDPCLOSE")
+  lu.assertEquals(plain.cmd('AT+NCDPOPEN="1.2.3.4",5700', 3), {"OK", "+QLWEVTIND: 0", "+QLWEVTIND: 3"})
+  lu.assertErrorMsgContains("differ", plain.p.set_ports, plain.p, 5683, 5683)
+  lu.assertErrorMsgContains("1..65535", plain.p.set_ports, plain.p, 0, 5684)
 end
 
 TestSend = {}
@@ -346,6 +374,38 @@ function TestSend:test_con_failure_after_retransmissions()
   lu.assertEquals(r.cmd("AT+QLWULDATASTATUS?"), {"+QLWULDATASTATUS: 3", "OK"})
 end
 
+-- A CON that never leaves the module: +QLWEVTIND: 5 and status 2 (send failed), not 3.
+function TestSend:test_con_that_fails_to_send_reports_status_2()
+  local r = registered()
+  r.m.fault.uplink_fail = true
+  lu.assertEquals(r.cmd("AT+NMGS=1,01,100", 2), {"OK", "+QLWEVTIND: 5"})
+  lu.assertEquals(r.cmd("AT+QLWULDATASTATUS?"), {"+QLWULDATASTATUS: 2", "OK"})
+  lu.assertEquals(#r.p:uplinks(), 0)
+  -- a NON that fails is simply lost; the next CON goes through
+  r.m.fault.uplink_fail = true
+  lu.assertEquals(r.cmd("AT+NMGS=1,02", 2), {"OK"})
+  lu.assertEquals(#r.p:uplinks(), 0)
+  lu.assertEquals(r.cmd("AT+NMGS=1,03,100", 2), {"OK", "+QLWEVTIND: 4"})
+  lu.assertEquals(r.cmd("AT+QLWULDATASTATUS?"), {"+QLWULDATASTATUS: 4", "OK"})
+  lu.assertEquals(#r.p:uplinks(), 1)
+end
+
+-- NON with RAI 2: the network releases the RRC connection after the platform's reply,
+-- or, with no reply coming, after a guard time.
+function TestSend:test_non_with_rai_2_released_after_the_reply()
+  local r = registered()
+  r.cmd("AT+CSCON=1")
+  lu.assertEquals(r.lines(21), {"+CSCON:0"}) -- idle first
+  lu.assertEquals(r.cmd("AT+NMGS=1,01,2", 1), {"OK", "+CSCON:1"})
+  lu.assertEquals(r.lines(4.4), {})            -- no reply: held for the guard time
+  lu.assertEquals(r.lines(0.2), {"+CSCON:0"})
+  lu.assertEquals(r.p:uplinks()[1].rai, 2)
+  lu.assertFalse(r.p:uplinks()[1].con)
+  r.p:set_auto_reply(true)
+  lu.assertEquals(r.cmd("AT+NMGS=1,01,2", 1.45), {"OK", "+CSCON:1", "+NNMI: 4,AAAA0000"})
+  lu.assertEquals(r.lines(0.1), {"+CSCON:0"})  -- right after the reply
+end
+
 function TestSend:test_rst_cancels_observation()
   local r = registered()
   r.p:cancel_observation()
@@ -396,6 +456,30 @@ function TestReceive:test_buffer_holds_2560_bytes()
   r.p:queue_downlink(("w"):rep(512)) -- exactly 2560: kept
   lu.assertEquals(r.lines(3), {"+NNMI", "+NNMI", '+NNMI: "recv",buff full', "+NNMI"})
   lu.assertEquals(r.cmd("AT+NQMGR"), {"BUFFERED=3,RECEIVED=4,DROPPED=1", "OK"})
+end
+
+-- A downlink is limited by the 2560-byte receive buffer, not the 1024-byte uplink cap,
+-- in every receive mode.
+function TestReceive:test_a_2560_byte_downlink_in_every_mode()
+  local big = {}
+  for i = 1, 2560 do big[i] = string.char(i % 256) end
+  big = table.concat(big)
+  local hex = module.hex_encode(big)
+  local r = registered()
+  r.p:queue_downlink(big)
+  lu.assertEquals(r.lines(1), {"+NNMI: 2560," .. hex})
+  r.cmd("AT+NNMI=0")
+  r.p:queue_downlink(big)
+  lu.assertEquals(r.lines(1), {})
+  lu.assertEquals(r.cmd("AT+NMGR"), {"+NMGR: 2560," .. hex, "OK"})
+  r.cmd("AT+NNMI=2")
+  r.p:queue_downlink(big)
+  lu.assertEquals(r.lines(1), {"+NNMI"})
+  lu.assertEquals(r.cmd("AT+NMGR"), {"+NMGR: 2560," .. hex, "OK"})
+  lu.assertEquals(r.cmd("AT+NQMGR"), {"BUFFERED=0,RECEIVED=3,DROPPED=0", "OK"})
+  lu.assertErrorMsgContains("1..2560", r.p.queue_downlink, r.p, big .. "x")
+  r.p:set_auto_reply(true, big)
+  lu.assertErrorMsgContains("1..2560", r.p.set_auto_reply, r.p, true, big .. "x")
 end
 
 function TestReceive:test_downlinks_wait_for_registration()
@@ -513,12 +597,13 @@ function TestFota:test_success_at_registration()
   lu.assertEquals(kinds, {
     "+QLWEVTIND: 8", '+QIND: "FOTA","DOWNLOAD START"', '+QIND: "FOTA","DOWNLOADING",n',
     '+QIND: "FOTA","DOWNLOAD",0', '+QIND: "FOTA","START"', '+QIND: "FOTA","UPDATING",n%,1,1',
-    '+QIND: "FOTA","END",0', "RDY", "+CFUN: 1", "+CPIN: READY", "+IP: 10.46.118.23"})
+    '+QIND: "FOTA","END",0', "+CPIN: READY", "+IP: 10.46.118.23"})
   lu.assertTrue(contains(got, '+QIND: "FOTA","DOWNLOADING",512'))
   lu.assertTrue(contains(got, '+QIND: "FOTA","DOWNLOADING",2000'))
   lu.assertTrue(contains(got, '+QIND: "FOTA","UPDATING",2%,1,1'))
   lu.assertTrue(contains(got, '+QIND: "FOTA","UPDATING",100%,1,1'))
   lu.assertEquals(job.state, "rebooting")
+  lu.assertEquals(r.cmd("AT"), {"AT", "OK"}) -- a boot: echo is on again
   r.cmd("ATE0")
   lu.assertEquals(r.cmd("AT+CGMR"), {"Revision: BC260YCNAAR02A03", "OK"})
   lu.assertEquals(r.cmd('AT+NCDPOPEN="221.229.214.202",5683', 4),
@@ -603,7 +688,7 @@ function TestFota:test_bad_job_arguments_raise()
   lu.assertErrorMsgContains("size", p.create_fota_job, p, {size = -1})
   lu.assertErrorMsgContains("15 digits", p.register_device, p, {imei = "12"})
   lu.assertErrorMsgContains("psk", p.register_device, p, {imei = "869453051234566", psk = "xyz"})
-  lu.assertErrorMsgContains("1..1024", p.queue_downlink, p, "")
+  lu.assertErrorMsgContains("1..2560", p.queue_downlink, p, "")
 end
 
 TestModuleFaults = {}

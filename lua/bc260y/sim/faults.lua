@@ -18,6 +18,9 @@
 --   f:resume_failure()              the next wake from deep sleep fails: +QLWEVTIND: 7
 --   f:power_loss()                  power goes away and comes back (a reboot; during a
 --                                   DFOTA update the job fails)
+--   f:uplink_send_failure()         the next uplink never leaves the module: a CON
+--                                   reports +QLWEVTIND: 5 and AT+QLWULDATASTATUS? 2
+--                                   (send failed); a NON is lost without a word
 --   f:connection_error()            the session breaks: +QLWEVTIND: -1, NMSTATUS
 --                                   DEREGISTERED, the host must connect again
 --   f:clear()                       every fault off
@@ -117,6 +120,7 @@ function Faults:resume_failure() self.sim.module.fault.resume_fail = true end
 
 function Faults:power_loss() self.sim:power_cycle() end
 
+function Faults:uplink_send_failure() self.sim.module.fault.uplink_fail = true end
 function Faults:connection_error() self.sim.module:_connection_error() end
 
 function Faults:clear()

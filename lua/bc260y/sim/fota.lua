@@ -2,7 +2,8 @@
 -- prints, in which order and at which pace, for a job the virtual platform started, and
 -- each failure the guide names (DOWNLOAD 2/4/9, END 255, power lost while updating).
 --   +QLWEVTIND: 8 -> DOWNLOAD START -> DOWNLOADING,<bytes> ... -> DOWNLOAD,0 -> START ->
---   UPDATING,<n>%,1,1 ... 100% -> END,0 -> reboot (banner) -> the host registers again ->
+--   UPDATING,<n>%,1,1 ... 100% -> END,0 -> reboot (only +CPIN: READY, as the guide prints
+--   it) -> the host registers again ->
 --   +QLWEVTIND: 3 -> +QLWEVTIND: 9 (the platform cancels the /5/0/3 observation).
 -- While a job runs (m.fota ~= nil) the module refuses data commands and does not sleep.
 local fota = {}

@@ -8,7 +8,7 @@
 --   s.path                  the pty slave path to open ("/dev/pts/7")
 --   s.imei                  the module's IMEI (15 digits; the default has a valid Luhn digit)
 --   s.platform              the virtual platform (bc260y.sim.platform):
---       :register_device{imei=, psk=} :remove_device(imei) :device([imei])
+--       :register_device{imei=, psk=} :remove_device(imei) :device([imei]) :set_ports(p, e)
 --       :set_registration("accept"|"reject"|"timeout") :set_observe(bool) :set_con_ack(bool)
 --       :set_auto_reply(bool[, bytes]) :uplinks() :queue_downlink(bytes) :pending_downlinks()
 --       :cancel_observation() :create_fota_job{size=, trigger="register"|"uplink",
@@ -17,7 +17,7 @@
 --   s.faults                fault injection (bc260y.sim.faults): :garbage([bytes])
 --       :split_writes(on[, gap]) :urc_inside_next_response(line) :reboot_during_next_command()
 --       :silence([seconds]) :hangup() :noise(rate[, "in"|"out"|"both"]) :resume_failure()
---       :power_loss() :connection_error() :clear()
+--       :power_loss() :uplink_send_failure() :connection_error() :clear()
 --   s:wake()                pulse PSM_EINT: leave deep sleep without losing bytes
 --   s:power_cycle()         power off and on (boot banner; echo back on)
 --   s:set_speed(speed)      change the time scale

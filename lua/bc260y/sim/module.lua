@@ -29,7 +29,10 @@
 --   observation; NMGS is refused until AT+NCDPOPEN registers again (allowed then).
 -- * AT+CFUN=0 detaches: no IP, RRC idle, the platform session is lost (NMSTATUS
 --   DEREGISTERED); AT+CFUN=1 attaches again (+IP).
+-- The command handlers themselves are in bc260y.sim.commands; this file parses the lines,
+-- answers, and keeps the state they act on.
 local fota = require("bc260y.sim.fota")
+local commands = require("bc260y.sim.commands")
 
 local Module = {}
 Module.__index = Module
@@ -82,15 +85,9 @@ local CME_TEXT = {
   [959] = "operation not permitted", [960] = "SIM-ID authentication string not set",
 }
 
-local STATUS_SESSION = {REGISTERED = true, REGISTERED_AND_OBSERVED = true}
-
-local function hex_encode(s)
-  return (s:gsub(".", function(c) return ("%02X"):format(c:byte()) end))
-end
-
-local function hex_decode(h)
-  return (h:gsub("%x%x", function(p) return string.char(tonumber(p, 16)) end))
-end
+local STATUS_SESSION = commands.STATUS_SESSION
+local COMMANDS = commands.COMMANDS
+local hex_encode, hex_decode = commands.hex_encode, commands.hex_decode
 
 -- Luhn check digit for the first 14 digits of an IMEI.
 function Module.luhn_digit(body)
@@ -231,7 +228,9 @@ function Module:power_on()
   self:_reboot("power_on")
 end
 
--- Every reboot: reset, power loss, DFOTA's own, a fault. The banner follows after boot s.
+-- Every reboot: reset, power loss, DFOTA's own, a fault. The banner follows after boot s:
+-- RDY, +CFUN: 1, then +CPIN: READY; after a DFOTA update's own reboot only +CPIN: READY,
+-- as the guide's sessions print it (5.1.6.2 and 5.2.5: END,0 then "+CPIN: READY").
 function Module:_reboot(why)
   self:_cancel_all()
   if self.session then self.platform:_lost(self.imei) end
@@ -242,8 +241,10 @@ function Module:_reboot(why)
   local t = self.t
   self:after(t.boot, function()
     self.phase = "ready"
-    self:_urc("RDY")
-    self:_urc("+CFUN: 1")
+    if why ~= "fota" then
+      self:_urc("RDY")
+      self:_urc("+CFUN: 1")
+    end
     self:after(t.sim_ready, function()
       self:_urc("+CPIN: READY")
       self:_named("attach", t.attach, function() self:_attach() end)
@@ -444,20 +445,6 @@ local function split_args(s)
   return args
 end
 
-local function unquote(s)
-  local inner = s:match('^"(.*)"$')
-  return inner or s
-end
-
-local function int(s, lo, hi)
-  if not s or not s:match("^%d+$") or #s > 10 then return nil end
-  local n = tonumber(s)
-  if (lo and n < lo) or (hi and n > hi) then return nil end
-  return math.tointeger(n)
-end
-
-local COMMANDS = {}
-
 function Module:_execute(item)
   if self.on_line and item.text then self.on_line(item.text) end
   if item.overflow then return self:_respond(nil, "ERROR") end
@@ -509,172 +496,8 @@ function Module:_execute(item)
 end
 
 ----------------------------------------------------------------------------------------
--- general commands
-COMMANDS.CGMI = {exec = function(self) return {"Quectel_Ltd"} end, test = ""}
-COMMANDS.CGMM = {exec = function(self) return {"BC260Y-CN"} end, test = ""}
-COMMANDS.CGMR = {exec = function(self) return {"Revision: " .. self.revision} end, test = ""}
-
-COMMANDS.CGSN = {
-  test = "+CGSN: (0-3)",
-  exec = function(self) return {self.sn} end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 3)
-    if not n then return nil, 3 end
-    if n == 0 then return {self.sn} end
-    if n == 1 then return {"+CGSN: " .. self.imei} end
-    if n == 2 then return {"+CGSN: " .. self.imei:sub(1, 14) .. "01"} end
-    return {"+CGSN: 01"}
-  end,
-}
-
-local function cgpaddr(self)
-  if not self.attached then return {} end
-  return {('+CGPADDR: 0,"%s"'):format(self.ip)}
-end
-COMMANDS.CGPADDR = {
-  test = "+CGPADDR: (0)", exec = cgpaddr, read = cgpaddr,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    if int(a[1]) ~= 0 then return nil, 3 end
-    return cgpaddr(self)
-  end,
-}
-
-COMMANDS.CSQ = {
-  test = "+CSQ: (0-31,99),(99)",
-  exec = function(self)
-    if not self.attached then return {"+CSQ: 99,99"} end
-    return {("+CSQ: %d,0"):format(self.rssi)}
-  end,
-}
-
-COMMANDS.CEREG = {
-  test = "+CEREG: (0-5)",
-  read = function(self)
-    local stat = self.attached and 1 or 0
-    if self.cereg_n >= 2 and self.attached then
-      return {('+CEREG: %d,%d,"5A0F","0C2B3A67",9'):format(self.cereg_n, stat)}
-    end
-    return {("+CEREG: %d,%d"):format(self.cereg_n, stat)}
-  end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 5)
-    if not n then return nil, 3 end
-    self.cereg_n = n
-    return {}
-  end,
-}
-
-COMMANDS.CSCON = {
-  test = "+CSCON: (0,1)",
-  read = function(self) return {("+CSCON: %d,%d"):format(self.cscon_n, self.rrc)} end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 1)
-    if not n then return nil, 3 end
-    self.cscon_n = n
-    return {}
-  end,
-}
-
-COMMANDS.QSCLK = {
-  test = "+QSCLK: (0-2)",
-  read = function(self) return {"+QSCLK: " .. self.qsclk} end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 2)
-    if not n then return nil, 3 end
-    self.qsclk = n
-    return {} -- _pump runs _idle_check after the answer
-  end,
-}
-
-COMMANDS.QRST = {
-  test = "+QRST: 1",
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    if int(a[1]) ~= 1 then return nil, 3 end
-    self:after(0.1, function() self:_reboot("qrst") end)
-    return {}
-  end,
-}
-
-COMMANDS.CFUN = {
-  test = "+CFUN: (0,1),(0)",
-  read = function(self) return {"+CFUN: " .. self.cfun} end,
-  set = function(self, a)
-    if #a < 1 or #a > 2 then return nil, 2 end
-    local n = int(a[1], 0, 1)
-    if not n or (a[2] and int(a[2], 0, 0) == nil) then return nil, 3 end
-    if n == self.cfun then return {} end
-    self.cfun = n
-    if n == 0 then
-      self:_named("attach", nil)
-      self:_named("rrc", nil)
-      self.attached = false
-      if self.rrc == 1 then
-        self.rrc = 0
-        if self.cscon_n == 1 then self:_urc("+CSCON:0") end
-      end
-      if self.status ~= "UNINITIALISED" then
-        if self.session then self.platform:_lost(self.imei) end
-        self.session = nil
-        self.status = "DEREGISTERED"
-        self.con_pending = false
-      end
-      self:_cereg_urc()
-    else
-      self:_named("attach", self.t.attach, function() self:_attach() end)
-    end
-    return {}
-  end,
-}
-
-COMMANDS.CPIN = {test = "", read = function() return {"+CPIN: READY"} end}
-
-COMMANDS.CMEE = {
-  test = "+CMEE: (0-2)",
-  read = function(self) return {"+CMEE: " .. self.cmee} end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 2)
-    if not n then return nil, 3 end
-    self.cmee = n
-    return {}
-  end,
-}
-
-----------------------------------------------------------------------------------------
--- platform commands (guide chapter 2)
-COMMANDS.NCDPOPEN = {
-  test = "",
-  set = function(self, a)
-    if #a < 1 or #a > 3 then return nil, 2 end
-    local host = unquote(a[1])
-    if host == "" or #host > 63 or host:find('[^%w%.%-:]') then return nil, 3 end
-    local port = 5683
-    if a[2] and a[2] ~= "" then
-      port = int(a[2], 0, 65535)
-      if not port then return nil, 3 end
-      if port == 0 then port = 5683 end
-    end
-    local psk
-    if a[3] then
-      psk = unquote(a[3])
-      if psk == "" or #psk % 2 ~= 0 or #psk > 512 or psk:find("[^%x]") then return nil, 5 end
-    end
-    if self.fota then return nil, 959 end
-    if self.status == "REGISTERING" then return nil, 955 end
-    if STATUS_SESSION[self.status] and not self.observe_reset then return nil, 959 end
-    if self.deregistering then return nil, 959 end
-    if not self.attached then return nil, 957 end
-    self:_start_registration(host, port, psk)
-    return {}
-  end,
-}
-
+-- the platform session: registration, uplinks, downlinks (the commands that start them
+-- are in bc260y.sim.commands)
 function Module:_start_registration(host, port, psk)
   local t = self.t
   self.status = "REGISTERING"
@@ -742,68 +565,6 @@ function Module:_schedule_lifetime_update()
   end)
 end
 
-COMMANDS.NCDPCLOSE = {
-  test = "",
-  exec = function(self)
-    if self.fota then return nil, 959 end
-    if self.status == "REGISTERING" then return nil, "ERROR" end
-    if self.deregistering then return {} end
-    if STATUS_SESSION[self.status] then
-      self.deregistering = true
-      self.con_pending = false
-      self:_named("lifetime", nil)
-      self:_named("observe", nil)
-      self:_rrc_up()
-      self:_named("deregister", self.t.deregister, function()
-        self.deregistering = false
-        self.session = nil
-        self.status = "DEREGISTERED"
-        self.platform:_deregister(self.imei)
-        self:_idle_check()
-      end)
-      return {}
-    end
-    if self.status == "REJECTED_BY_SERVER" or self.status == "TIMEOUT"
-       or self.status == "RESUMPTION_FAILED" then
-      self.status = "DEREGISTERED"
-      return {}
-    end
-    return nil, 958
-  end,
-}
-
-local NMGS_TYPES = {[0] = {false, 0}, [1] = {false, 1}, [2] = {false, 2},
-                    [100] = {true, 0}, [101] = {true, 1}, [102] = {true, 2}}
-
-COMMANDS.NMGS = {
-  test = "",
-  set = function(self, a)
-    if #a < 2 or #a > 3 then return nil, 2 end
-    local len = int(a[1])
-    if not len then return nil, 3 end
-    local h = unquote(a[2])
-    if h:find("[^%x]") then return nil, 3 end
-    if #h % 2 ~= 0 then return nil, 17 end
-    if len < 1 then return nil, 3 end
-    if len > 1024 or #h // 2 > len then return nil, 14 end
-    if #h // 2 < len then return nil, 3 end
-    local ty = 0
-    if a[3] then
-      ty = int(a[3])
-      if not ty or not NMGS_TYPES[ty] then return nil, 3 end
-    end
-    local con, rai = NMGS_TYPES[ty][1], NMGS_TYPES[ty][2]
-    if self.fota then return nil, 959 end
-    if self.status == "REGISTERING" then return nil, 955 end
-    if self.status == "REGISTERED" or self.deregistering then return nil, 959 end
-    if self.status ~= "REGISTERED_AND_OBSERVED" then return nil, 954 end
-    if not self.attached then return nil, 957 end
-    if con and self.con_pending then return nil, 959 end
-    self:_uplink(hex_decode(h), con, rai, ty)
-    return {}
-  end,
-}
-
 function Module:_uplink(data, con, rai, ty)
   local t = self.t
   if con then self.uldata, self.con_pending = 1, true end
@@ -811,6 +572,18 @@ function Module:_uplink(data, con, rai, ty)
   self:after(setup, function() self:_rrc_up() end)
   self:after(setup + t.uplink, function()
     if self.status ~= "REGISTERED_AND_OBSERVED" then return end
+    if self.fault.uplink_fail then
+      -- The uplink never leaves the module (radio link failure): the platform sees
+      -- nothing; a CON reports the failure (+QLWEVTIND: 5, QLWULDATASTATUS 2 "send
+      -- failed", not 3 "timeout": nothing was waited for).
+      self.fault.uplink_fail = nil
+      if con then
+        self.uldata, self.con_pending = 2, false
+        self:_urc("+QLWEVTIND: 5")
+      end
+      self:_idle_check()
+      return
+    end
     local answer = self.platform:_uplink(self.imei, data, con, rai, ty)
     if answer == "rst" then
       if con then self.uldata, self.con_pending = 5, false end
@@ -897,58 +670,6 @@ function Module:_receive(data)
   self.buffer_bytes = self.buffer_bytes + #data
   if self.nnmi == 2 then self:_urc("+NNMI") end
 end
-
-COMMANDS.NMGR = {
-  test = "",
-  exec = function(self)
-    if self.fota then return nil, 959 end
-    local data = table.remove(self.buffer, 1)
-    if not data then return {} end
-    self.buffer_bytes = self.buffer_bytes - #data
-    return {("+NMGR: %d,%s"):format(#data, hex_encode(data))}
-  end,
-}
-
-COMMANDS.NNMI = {
-  test = "+NNMI: (0-2)",
-  read = function(self) return {"+NNMI: " .. self.nnmi} end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 2)
-    if not n then return nil, 3 end
-    self.nnmi = n
-    return {}
-  end,
-}
-
-COMMANDS.NCFG = {
-  test = "+NCFG: 0,(0-2592000)",
-  set = function(self, a)
-    if #a < 1 or #a > 2 then return nil, 2 end
-    if int(a[1]) ~= 0 then return nil, 3 end
-    if not a[2] then return {"+NCFG: " .. self.nvram.lifetime} end
-    local v = int(a[2], 0, 2592000)
-    if not v then return nil, 3 end
-    if v >= 1 and v < 900 then v = 900 end
-    self.nvram.lifetime = v
-    return {}
-  end,
-}
-
-COMMANDS.NMSTATUS = {test = "", read = function(self) return {"+NMSTATUS: " .. self.status} end}
-
-COMMANDS.QLWULDATASTATUS = {
-  test = "",
-  read = function(self) return {"+QLWULDATASTATUS: " .. self.uldata} end,
-}
-
-COMMANDS.NQMGR = {
-  test = "",
-  exec = function(self)
-    return {("BUFFERED=%d,RECEIVED=%d,DROPPED=%d"):format(#self.buffer, self.received,
-                                                          self.dropped)}
-  end,
-}
 
 -- The session breaks under the module (a fault): +QLWEVTIND: -1.
 function Module:_connection_error()

@@ -5,7 +5,11 @@
 -- module (bc260y.sim.module); the platform only timestamps with the module's clock.
 --
 --   p:register_device{imei=, psk=}   a device the platform knows (psk: hex string or nil;
---                                    a psk device must connect with that psk)
+--                                    a psk device must connect with that psk, on the
+--                                    encrypted port; a plain device on the plain port)
+--   p:set_ports(plain, encrypted)    the platform's ports (default 5683 and 5684); a
+--                                    device on the other kind's port is rejected
+--                                    (+QLWEVTIND: 1, the guide's note 2 of NCDPOPEN)
 --   p:remove_device(imei)            unknown IMEIs are rejected (+QLWEVTIND: 1)
 --   p:device(imei)                   its record: {imei, psk, state, lifetime, registrations,
 --                                    host, port} (state: "registered", "deregistered", ...)
@@ -18,7 +22,8 @@
 --   p:set_auto_reply(bool[, bytes])  answer every uplink with bytes (default AAAA0000)
 --   p:uplinks([imei])                every uplink received: {imei, data, con, rai, type,
 --                                    time} oldest first (a copy)
---   p:queue_downlink(bytes[, imei])  a write to /19/1/0, delivered when the device can
+--   p:queue_downlink(bytes[, imei])  a write to /19/1/0 (1..2560 bytes: the module's
+--                                    receive buffer), delivered when the device can
 --                                    receive it (registered and awake), oldest first
 --   p:pending_downlinks([imei])      how many are still queued
 --   p:cancel_observation([imei])     the platform forgets the 19/0/0 observation: the next
@@ -70,6 +75,8 @@ function Platform.new(opts)
     jobs = {},
     log = {},
     links = {},         -- imei -> module object currently talking to us
+    plain_port = 5683,  -- CoAP
+    encrypted_port = 5684, -- CoAP over DTLS
   }, Platform)
   return self
 end
@@ -126,12 +133,22 @@ function Platform:set_registration(mode)
   self.registration = mode
 end
 
+function Platform:set_ports(plain, encrypted)
+  for _, v in ipairs({plain, encrypted}) do
+    if math.type(v) ~= "integer" or v < 1 or v > 65535 then
+      error("set_ports: ports must be integers 1..65535", 2)
+    end
+  end
+  if plain == encrypted then error("set_ports: the plain and encrypted ports must differ", 2) end
+  self.plain_port, self.encrypted_port = plain, encrypted
+end
+
 function Platform:set_observe(on) self.observe = not not on end
 function Platform:set_con_ack(on) self.con_ack = not not on end
 
 function Platform:set_auto_reply(on, bytes)
-  if bytes ~= nil and (type(bytes) ~= "string" or #bytes == 0 or #bytes > 1024) then
-    error("set_auto_reply: reply must be 1..1024 bytes", 2)
+  if bytes ~= nil and (type(bytes) ~= "string" or #bytes == 0 or #bytes > 2560) then
+    error("set_auto_reply: reply must be 1..2560 bytes", 2)
   end
   self.auto_reply = not not on
   if bytes then self.reply_bytes = bytes end
@@ -149,8 +166,9 @@ function Platform:uplinks(imei)
 end
 
 function Platform:queue_downlink(bytes, imei)
-  if type(bytes) ~= "string" or #bytes == 0 or #bytes > 1024 then
-    error("queue_downlink: data must be a string of 1..1024 bytes", 2)
+  -- The guide caps uplinks at 1024 bytes, a downlink only by the 2560-byte receive buffer.
+  if type(bytes) ~= "string" or #bytes == 0 or #bytes > 2560 then
+    error("queue_downlink: data must be a string of 1..2560 bytes", 2)
   end
   imei = self:_imei(imei)
   local q = self.down[imei] or {}
@@ -213,6 +231,16 @@ function Platform:_register(m, req)
     self:_event("register_" .. (self.registration == "reject" and "rejected" or "timeout"),
                 req.imei, {reason = "policy"})
     return self.registration, "policy"
+  end
+  -- An encrypted device must come to the encrypted port, a plain one to the plain port
+  -- (the guide, note 2 of AT+NCDPOPEN): the server refuses the other.
+  if d.psk and req.port ~= self.encrypted_port then
+    self:_event("register_rejected", req.imei, {reason = "encrypted device on the plain port"})
+    return "reject", "encrypted device on the plain port"
+  end
+  if not d.psk and req.port == self.encrypted_port then
+    self:_event("register_rejected", req.imei, {reason = "plain device on the encrypted port"})
+    return "reject", "plain device on the encrypted port"
   end
   -- DTLS: a psk device must present its psk; a psk presented to a plain device (or a
   -- wrong one) fails the handshake, which the module only sees as silence.

@@ -1,0 +1,158 @@
+-- fault_soak_spec.lua: a seeded, bounded soak of the Modem against spec/peer/peer.py in
+-- chaos mode, its own process: thousands of commands while the peer answers late (0.4 to
+-- 3 s, past the command's timeout), reboots instead of answering, hangs up (the test
+-- opens the new pty it announces), prints garbage, answers ERROR, refuses uplinks with
+-- +CME ERROR: 159 and pushes numbered downlinks. Every answer is identifiable:
+-- AT+QECHO=<token> is answered "+QECHO: <token>" (or ERROR), an uplink carries its token,
+-- a downlink its sequence number, and the peer logs every decision. Asserted: no command
+-- gets another's answer, no refused uplink is reported sent, every downlink is delivered
+-- exactly once. The figures are printed. SOAK_SEED and SOAK_COMMANDS override the defaults.
+local lu = require("luaunit")
+local bc260y = require("bc260y")
+local peer = require("peer_process")
+
+local SEED = tonumber(os.getenv("SOAK_SEED") or "") or 20261201
+local COMMANDS = tonumber(os.getenv("SOAK_COMMANDS") or "") or 2000
+local BUDGET = 40 -- wall seconds for the commands; the run stops early beyond it
+
+local function hex(s) return (s:gsub(".", function(c) return ("%02X"):format(c:byte()) end)) end
+
+-- The peer's log: decisions per token and downlinks sent.
+local function read_log(path)
+  local echo, ul, dl, faults = {}, {}, {}, {}
+  for line in io.lines(path) do
+    local tok, what = line:match("^ECHO (%S+) (%a+)$")
+    if tok then echo[tok] = what end
+    local data, uwhat = line:match("^UL (%x*) (%a+)$")
+    if data then ul[data] = uwhat end
+    local seq = line:match("^DL (%d+)$")
+    if seq then dl[#dl + 1] = tonumber(seq) end
+    local kind = line:match("^FAULT (%a+)$")
+    if kind then faults[kind] = (faults[kind] or 0) + 1 end
+  end
+  return echo, ul, dl, faults
+end
+
+function test_fault_soak()
+  local log = os.tmpname()
+  local p = peer.start({"chaos", "--seed", tostring(SEED), "--log", log, "--late", "0.004",
+    "--reboot", "0.002", "--hangup", "0.001", "--garbage", "0.02", "--error", "0.05",
+    "--refuse", "0.1", "--downlink-every", "0.05", "--latency", "0.001", "--timeout", "120"})
+  local host = {echo = {}, sent = {}, refused = {}, other = 0, reopen = 0, reinit = 0}
+  local got = {} -- downlink seq -> times delivered
+  local misattributed = {}
+  local function wrong(what) misattributed[#misattributed + 1] = what end
+
+  bc260y.run(function()
+    local m
+    local function on_downlink(data)
+      local seq = #data == 4 and string.unpack(">I4", data) or -1
+      got[seq] = (got[seq] or 0) + 1
+    end
+    -- (Re)opens and registers, retrying through faults; false when the peer is gone.
+    local function ready(reopen)
+      for _ = 1, 50 do
+        if reopen or not m or m:state().closed then
+          if m then m:close{deregister = false} end
+          if reopen then host.reopen = host.reopen + 1 end
+          local path = reopen and p:next_path() or p.path
+          if not path then return false end
+          reopen = false
+          m = assert(bc260y.open(path, {inbox = 100000}))
+          m:on("downlink", on_downlink)
+        end
+        local ok, _, code = m:init{timeout = 5}
+        if ok then
+          ok, _, code = m:connect{host = "10.0.0.1", port = 5683, timeout = 5}
+          if ok then return true end
+        end
+        if code == "closed" or code == "io" then reopen = true end
+      end
+      return false
+    end
+    assert(ready(false), "never registered")
+    local t0 = bc260y.now()
+    for i = 1, COMMANDS do
+      if bc260y.now() - t0 > BUDGET then break end
+      local token = ("%d"):format(i)
+      local r, msg, code
+      if i % 5 == 0 then
+        local data = string.pack(">I4", i)
+        r, msg, code = m:send(data)
+        local decided = nil
+        host.sent[#host.sent + 1] = {hex(data), r, code, msg}
+      else
+        r, msg, code = m:at("AT+QECHO=" .. token, {timeout = 0.3, expect = {"+QECHO"}})
+        host.echo[#host.echo + 1] = {token, r, code, msg}
+      end
+      if code == "closed" or code == "io" then
+        if not ready(true) then break end
+      elseif code == "reboot" or code == "state" or not m:state().observed then
+        host.reinit = host.reinit + 1
+        if not ready(false) then break end
+      end
+    end
+    m:at("AT+QSTOP", {timeout = 5})   -- no more downlinks after its OK
+    bc260y.sleep(0.5)
+    m:close{deregister = false}
+  end)
+  local peer_ok, peer_msg = p:finish()
+  local echo, ul, dl, faults = read_log(log)
+  os.remove(log)
+
+  -- Each echo command against the peer's decision for its token.
+  local n_echo, n_ok = #host.echo, 0
+  for _, e in ipairs(host.echo) do
+    local token, r, code = e[1], e[2], e[3]
+    if r then
+      n_ok = n_ok + 1
+      local line = r.lines[1]
+      if #r.lines ~= 1 or line ~= "+QECHO: " .. token or echo[token] ~= "ok" then
+        wrong(("AT+QECHO=%s answered %s %s (the peer: %s)"):format(token,
+          table.concat(r.lines, "|"), r.final, tostring(echo[token])))
+      end
+    elseif code == "error" and echo[token] ~= "error" then
+      wrong(("AT+QECHO=%s failed with ERROR (the peer: %s)"):format(token, tostring(echo[token])))
+    elseif math.type(code) == "integer" then
+      wrong(("AT+QECHO=%s failed with +CME ERROR: %d"):format(token, code))
+    end
+  end
+  local refused_sent, n_sent = {}, 0
+  for _, s in ipairs(host.sent) do
+    local data, r, code = s[1], s[2], s[3]
+    if r then
+      n_sent = n_sent + 1
+      if ul[data] == "refused" then refused_sent[#refused_sent + 1] = data
+      elseif ul[data] ~= "ok" then wrong(("uplink %s reported sent (the peer: %s)"):format(data, tostring(ul[data]))) end
+    elseif code == 159 and ul[data] ~= "refused" then
+      wrong(("uplink %s refused with 159 (the peer: %s)"):format(data, tostring(ul[data])))
+    end
+  end
+  local lost, dup, sent_set = 0, 0, {}
+  for _, seq in ipairs(dl) do
+    sent_set[seq] = true
+    if not got[seq] then lost = lost + 1 elseif got[seq] > 1 then dup = dup + 1 end
+  end
+  local stray = 0
+  for seq in pairs(got) do if not sent_set[seq] then stray = stray + 1 end end
+  local fl = {}
+  for k, v in pairs(faults) do fl[#fl + 1] = k .. "=" .. v end
+  table.sort(fl)
+  print(("\nsoak seed %d: %d commands (%d AT+QECHO, %d ok; %d uplinks, %d reported sent), " ..
+         "%d reopens, %d re-registrations"):format(SEED, n_echo + #host.sent, n_echo, n_ok,
+         #host.sent, n_sent, host.reopen, host.reinit))
+  print("faults injected: " .. table.concat(fl, " "))
+  print(("misattributions %d, refused uplinks reported sent %d, downlinks sent %d, lost %d, " ..
+         "duplicated %d, stray %d"):format(#misattributed, #refused_sent, #dl, lost, dup, stray))
+  for i = 1, math.min(5, #misattributed) do print("  " .. misattributed[i]) end
+  for i = 1, math.min(5, #refused_sent) do print("  refused but reported sent: " .. refused_sent[i]) end
+  lu.assertEquals(peer_msg, "", "the peer failed")
+  lu.assertTrue(peer_ok)
+  lu.assertEquals(#misattributed, 0, "commands completed by another command's answer")
+  lu.assertEquals(#refused_sent, 0, "uplinks refused with +CME ERROR: 159 reported sent")
+  lu.assertEquals(lost, 0, "downlinks lost")
+  lu.assertEquals(dup, 0, "downlinks delivered twice")
+  lu.assertEquals(stray, 0, "downlinks the peer never sent")
+end
+
+os.exit(lu.LuaUnit.run())
