@@ -52,13 +52,32 @@ function Modem:_on_readable()
   local data, msg = self.port:read()
   if not data then return self:_fail_io(msg or "read failed") end
   if data == "" then return end
-  self.last_rx = now()
-  if self._tracer then self._tracer.input(data) end
-  self:_dispatch(self.engine:feed(data, now()))
+  self:_feed_read(data)
   self:_pump()
 end
 
+-- Feeds bytes just read from the kernel. They were there by now, perhaps long before: a
+-- host that was not scheduled for a while (a busy router, a long callback) reads them
+-- late, and the engine must not let a deadline that passed meanwhile fire ahead of them
+-- (an answer that arrived in time would become a timeout, an accepted uplink a failure a
+-- script retries). So they are fed as of just before the engine's next deadline when
+-- that is past; the deadline fires afterwards, in _tick, if they did not settle it.
+function Modem:_feed_read(data)
+  local t = now()
+  self.last_rx = t
+  if self._tracer then self._tracer.input(data) end
+  local d = self.engine:deadline()
+  if d and t >= d then t = d - 0.001 end
+  self:_dispatch(self.engine:feed(data, t))
+end
+
+-- The engine's deadline: first what the kernel already holds (read now, whatever the
+-- loop's last poll said), then the timers.
 function Modem:_tick()
+  if self.closed then return end
+  local data, msg = self.port:read()
+  if not data then return self:_fail_io(msg or "read failed") end
+  if data ~= "" then self:_feed_read(data) end
   if self.closed then return end
   self:_dispatch(self.engine:tick(now()))
   self:_pump()
