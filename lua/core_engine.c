@@ -51,7 +51,8 @@ static void opt_size_field(lua_State *L, int tbl, const char *key, size_t *out) 
 
 typedef struct lengine {
   at_engine *at;
-  int decode; /* option decode: answer lines and unclaimed lines carry `decoded` */
+  int decode;       /* option decode: answer lines and unclaimed lines carry `decoded` */
+  size_t queue_max; /* commands the engine holds (at_config.queue_max) */
 } lengine;
 
 static lengine *check_lengine(lua_State *L) { return luaL_checkudata(L, 1, ENGINE_MT); }
@@ -91,6 +92,7 @@ static int l_engine(lua_State *L) {
   lengine *le = lua_newuserdatauv(L, sizeof *le, 0);
   le->at = NULL;
   le->decode = decode;
+  le->queue_max = cfg.queue_max;
   luaL_setmetatable(L, ENGINE_MT);
   le->at = at_new(&cfg);
   if (!le->at)
@@ -391,6 +393,14 @@ static int engine_pending(lua_State *L) {
   return 1;
 }
 
+/* e:queue_max(): how many commands the engine holds, the running one included (its
+ * queue_max option); a caller with more to say waits its turn (bc260y.modem_command). */
+static int engine_queue_max(lua_State *L) {
+  check_open_engine(L);
+  lua_pushinteger(L, (lua_Integer)check_lengine(L)->queue_max);
+  return 1;
+}
+
 static int engine_counters(lua_State *L) {
   const at_counters *c = at_get_counters(check_open_engine(L));
   lua_createtable(L, 0, 10);
@@ -427,6 +437,7 @@ static const luaL_Reg engine_methods[] = {
     {"submit", engine_submit},     {"feed", engine_feed},     {"tick", engine_tick},
     {"deadline", engine_deadline}, {"output", engine_output}, {"consumed", engine_consumed},
     {"abort", engine_abort},       {"pending", engine_pending}, {"counters", engine_counters},
+    {"queue_max", engine_queue_max},
     {"close", engine_close},       {NULL, NULL}};
 
 static const luaL_Reg engine_meta[] = {{"__gc", engine_close},

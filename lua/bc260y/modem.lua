@@ -92,6 +92,8 @@ function M.new(port, opts, host)
     _busy = nil,             -- set_busy()'s reason
     _tag = 0,                -- the last command's tag
     _waiting = {},           -- tag -> future of the call waiting for that response
+    _inflight = 0,           -- engine slots taken (commands submitted or about to be)
+    _turns = {},             -- FIFO of futures of callers waiting for an engine slot
     _waking = nil,           -- future of the wake-up running, shared by concurrent commands
     -- downlinks in the buffer modes (modem_downlink)
     _draining = false,       -- a drain of the module's buffer runs

@@ -43,8 +43,35 @@ function Modem:set_busy(reason)
   self:_state_changed()
 end
 
+-- The engine holds engine:queue_max() commands; callers beyond wait their turn here,
+-- first come first served, instead of failing "queue full". A slot passes from the
+-- caller that leaves it straight to the oldest waiter, so nobody arriving meanwhile
+-- can take it first.
+function Modem:_take_turn()
+  if self._inflight < self.engine:queue_max() and not self._turns[1] then
+    self._inflight = self._inflight + 1
+    return
+  end
+  local turn = loop.future()
+  self._turns[#self._turns + 1] = turn
+  turn:get() -- set by _end_turn, which kept the slot for this caller
+end
+
+function Modem:_end_turn()
+  local nxt = table.remove(self._turns, 1)
+  if nxt then nxt:set() else self._inflight = self._inflight - 1 end
+end
+
 -- Submits a command and waits for its response event (no wake handling).
 function Modem:_exec(text, opts)
+  if self.closed then return self:_closed_error() end
+  self:_take_turn()
+  local ev, msg, code = self:_submit_and_wait(text, opts)
+  self:_end_turn()
+  return ev, msg, code
+end
+
+function Modem:_submit_and_wait(text, opts)
   if self.closed then return self:_closed_error() end
   self._tag = self._tag + 1
   local tag = self._tag
