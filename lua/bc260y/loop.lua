@@ -95,6 +95,7 @@ Timer.__index = Timer
 function Timer:cancel()
   if self.cancelled or self.fired then return end
   self.cancelled = true
+  self.fn = nil -- what it would have called may be collected while it waits in the heap
   cancelled_in_heap = cancelled_in_heap + 1
   if cancelled_in_heap > 32 and cancelled_in_heap * 2 > #timers then compact() end
 end

@@ -126,7 +126,10 @@ function Modem:__tostring()
 end
 Modem.__close = function(self) self:close({deregister = false}) end
 Modem.__gc = function(self)
-  if not self.closed then pcall(self.port.close, self.port) end
+  if not self.closed then
+    if self._watch then self._watch:cancel() end
+    pcall(self.port.close, self.port)
+  end
 end
 
 function Modem:fd() return self.fdnum end

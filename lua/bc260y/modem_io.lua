@@ -8,6 +8,7 @@ local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 
 local now = loop.now
+local WEAK = {__mode = "v"}
 
 local M = {}
 local Modem = {}
@@ -20,7 +21,17 @@ function Modem:_start_io()
     self._tracer = trace.new(function(dir, line) self:_trace(dir, line) end,
       function(line) return self:_redact(line) end)
   end
-  self._watch = loop.watch(self.fdnum, function() self:_on_readable() end)
+  -- The loop holds the watch, and the watch holds the Modem only weakly: a Modem dropped
+  -- without close() is collected (its __gc closes the port) instead of living on and
+  -- reading the answers meant for the next Modem on the same port. A command in flight
+  -- keeps it alive through its caller.
+  local ref = setmetatable({self}, WEAK)
+  local watch
+  watch = loop.watch(self.fdnum, function()
+    local m = ref[1]
+    if m then m:_on_readable() else watch:cancel() end
+  end)
+  self._watch = watch
 end
 
 ---------------------------------------------------------------------------------------
@@ -119,11 +130,20 @@ end
 
 -- The engine's deadline moves at every command; a timer that fires early is harmless
 -- (tick does nothing and re-arms), so a timer is replaced only when the deadline comes
--- sooner. That keeps the loop's timer heap from filling with cancelled timers.
+-- sooner. That keeps the loop's timer heap from filling with cancelled timers. With no
+-- deadline left (the last command answered) the timer goes: an idle Modem never wakes
+-- the process.
 function Modem:_arm()
   if self.closed then return end
   local d = self.engine:deadline()
-  if not d or (self._timer_at and self._timer_at <= d) then return end
+  if not d then
+    if self._timer then
+      self._timer:cancel()
+      self._timer, self._timer_at = nil, nil
+    end
+    return
+  end
+  if self._timer_at and self._timer_at <= d then return end
   if self._timer then self._timer:cancel() end
   self._timer_at = d
   self._timer = loop.timer(math.max(d - now(), 0), function()
