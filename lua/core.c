@@ -5,7 +5,7 @@
  *
  * Files: core.c (this: module, now, poll, signal_fd/read_signal), core_port.c (Port,
  * open_port, open_pty, list_ports), core_engine.c (Engine), core_decode.c (decode, errors,
- * hex, command builders), core_util.c (the helpers they all share). core.c calls each
+ * hex, command builders), core_poller.c (Poller: the loop's epoll wait), core_util.c (the helpers they all share). core.c calls each
  * file's registration; the files call only core_util.c: no circle.
  *
  * Conventions:
@@ -176,6 +176,7 @@ int luaopen_bc260y_core(lua_State *L) {
   core_port_register(L);
   core_engine_register(L);
   core_decode_register(L);
+  core_poller_register(L);
 #ifdef BC260Y_WITH_LIBSERIALPORT
   lua_pushboolean(L, 1);
 #else

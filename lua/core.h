@@ -32,6 +32,7 @@ CORE_INTERNAL void new_class(lua_State *L, const char *name, const luaL_Reg *met
 CORE_INTERNAL void core_port_register(lua_State *L);   /* core_port.c: Port, open_* */
 CORE_INTERNAL void core_engine_register(lua_State *L); /* core_engine.c: Engine */
 CORE_INTERNAL void core_decode_register(lua_State *L); /* core_decode.c: decode, build... */
+CORE_INTERNAL void core_poller_register(lua_State *L); /* core_poller.c: Poller */
 
 /* core_decode.c: pushes core.decode(line): a table, or nil for a line it does not know
  * (the engine attaches it to URC events). */
