@@ -31,16 +31,10 @@
 #error "BC260Y_VERSION comes from CMakeLists.txt (project VERSION)"
 #endif
 
-static double monotonic_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- core.now, core.poll ------------------------------------------------------------- */
 
 static int l_now(lua_State *L) {
-  lua_pushnumber(L, monotonic_seconds());
+  lua_pushnumber(L, core_now());
   return 1;
 }
 

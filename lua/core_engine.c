@@ -12,6 +12,7 @@
 #include "at.h"
 #include "bc260y.h"
 #include "core.h"
+#include "port.h"
 
 #define ENGINE_MT "bc260y.Engine"
 
@@ -202,13 +203,21 @@ static size_t drain_events(lua_State *L, const lengine *le, int arr) {
 
 /* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } into m[]. The prefix
  * strings stay referenced by the options table on the stack until at_submit returns. */
+static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m);
+
 static size_t read_matches(lua_State *L, int tbl, const char *key, at_match *m) {
   if (lua_getfield(L, tbl, key) == LUA_TNIL) {
     lua_pop(L, 1);
     return 0;
   }
-  if (!lua_istable(L, -1)) luaL_error(L, "option '%s' must be a table", key);
-  int list = lua_gettop(L);
+  size_t n = read_match_list(L, lua_gettop(L), key, m);
+  lua_pop(L, 1);
+  return n;
+}
+
+/* The list at index list (a table, else it raises naming key). */
+static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m) {
+  if (!lua_istable(L, list)) luaL_error(L, "option '%s' must be a table", key);
   lua_Integer n = luaL_len(L, list);
   if (n > AT_CMD_MAX_EXPECT)
     luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)n, AT_CMD_MAX_EXPECT);
@@ -239,7 +248,6 @@ static size_t read_matches(lua_State *L, int tbl, const char *key, at_match *m) 
     m[i - 1].max_fields = (int8_t)hi;
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   return (size_t)n;
 }
 
@@ -433,11 +441,210 @@ static int engine_tostring(lua_State *L) {
   return 1;
 }
 
+/* ---- e:exchange: one command as one C call ---------------------------------------------
+ * The fast path of a command (bc260y.modem_command uses it when the loop says the process
+ * may block on the port alone, loop.exclusive): submit, write, wait for the answer (a
+ * blocking read: core_port_wait_read), feed, and the response returned as its table, with
+ * no Lua in between and no table but the answer's. Whatever else happens hands over to
+ * the general path (the loop, the Modem's dispatch) with the command already in the
+ * engine: another command still in the engine, a partial write, any event but this
+ * command's response (a URC, an unknown line...), the loop's next timer due first, a port
+ * failure.
+ *
+ * e:exchange(port, text, tag, first_byte, total, expect, text_lines, limit, traced)
+ *   first_byte, total: seconds or nil (the engine's defaults); expect: a list as submit's,
+ *   or nil (the command's shapes from bc_expect_for); text_lines: nil or a boolean;
+ *   limit: the loop's next timer (core.now() seconds) or nil; traced: also return the
+ *   bytes written and read.
+ * -> ev [, nil, nil, nil, written, read]          the response, nothing else happened
+ * -> false, events|nil, msg|nil, code|nil [, written, read]
+ *      handed over: dispatch events (the response may be among them); msg and code: the
+ *      port failed ("closed" for a hang-up, "io"); neither: wait the general way
+ * -> nil, msg, "refused"                          as e:submit
+ * Bytes read once a deadline passed are fed as of just before it (a host that was not
+ * scheduled does not turn an answer that came in time into a timeout), and a deadline
+ * first reads what the kernel holds. */
+
+static uint64_t now_ms(void) { return (uint64_t)llround(core_now() * 1000.0); }
+
+/* An optional duration argument in seconds, as submit's options are checked. */
+static void opt_ms_arg(lua_State *L, int arg, const char *key, uint32_t *out) {
+  if (lua_isnoneornil(L, arg)) return;
+  int isnum;
+  lua_Number s = lua_tonumberx(L, arg, &isnum);
+  if (!isnum || !(s >= 0) || s * 1000.0 > (lua_Number)UINT32_MAX)
+    luaL_error(L, "option '%s' must be a number of seconds from 0 to %d", key,
+               (int)(UINT32_MAX / 1000));
+  *out = (uint32_t)llround(s * 1000.0);
+}
+
+/* Appends len bytes to the string (or nil) at index idx. */
+static void append_at(lua_State *L, int idx, const char *bytes, size_t len) {
+  if (lua_isnil(L, idx)) {
+    lua_pushlstring(L, bytes, len);
+  } else {
+    lua_pushvalue(L, idx);
+    lua_pushlstring(L, bytes, len);
+    lua_concat(L, 2);
+  }
+  lua_replace(L, idx);
+}
+
+/* Stack slots of exchange's results, above its 10 arguments. */
+enum { X_EVENTS = 11, X_OUT, X_IN };
+
+/* Pops every waiting event into the events array (made on first use). */
+static void exchange_drain(lua_State *L, lengine *le) {
+  if (lua_isnil(L, X_EVENTS)) {
+    lua_newtable(L);
+    lua_replace(L, X_EVENTS);
+  }
+  drain_events(L, le, X_EVENTS);
+}
+
+/* Feeds bytes just read; deadline: the engine's next one before the read. */
+static void exchange_feed(lua_State *L, lengine *le, const char *buf, size_t n,
+                          uint64_t deadline, int traced) {
+  if (traced) append_at(L, X_IN, buf, n);
+  uint64_t t = now_ms();
+  if (deadline != UINT64_MAX && t >= deadline) t = deadline - 1;
+  size_t off = 0;
+  for (;;) {
+    off += at_feed(le->at, (const uint8_t *)buf + off, n - off, t);
+    if (off >= n) break;
+    /* the engine's event ring is full: hand everything over, then feed on */
+    exchange_drain(L, le);
+  }
+}
+
+static int exchange_handover(lua_State *L, const char *msg, const char *code) {
+  lua_pushboolean(L, 0);
+  lua_pushvalue(L, X_EVENTS);
+  if (msg) lua_pushstring(L, msg);
+  else lua_pushnil(L);
+  if (code) lua_pushstring(L, code);
+  else lua_pushnil(L);
+  lua_pushvalue(L, X_OUT);
+  lua_pushvalue(L, X_IN);
+  return 6;
+}
+
+static int engine_exchange(lua_State *L) {
+  lengine *le = check_lengine(L);
+  if (!le->at) return luaL_error(L, "bc260y.Engine is closed");
+  at_engine *at = le->at;
+  core_check_port(L, 2);
+  size_t len;
+  const char *text = check_string(L, 3, &len);
+  at_cmd cmd;
+  memset(&cmd, 0, sizeof cmd);
+  cmd.text = text;
+  cmd.len = len;
+  cmd.tag = (uint64_t)luaL_checkinteger(L, 4);
+  opt_ms_arg(L, 5, "first_byte", &cmd.first_byte_ms);
+  opt_ms_arg(L, 6, "total", &cmd.total_ms);
+  at_match expect[AT_CMD_MAX_EXPECT];
+  bc_expect ex;
+  if (lua_isnoneornil(L, 7)) {
+    bc_expect_for(text, len, &ex);
+    cmd.expect = ex.match;
+    cmd.n_expect = ex.n;
+    cmd.flags |= ex.flags;
+  } else {
+    cmd.n_expect = read_match_list(L, 7, "expect", expect);
+    cmd.expect = cmd.n_expect ? expect : NULL;
+  }
+  if (!lua_isnoneornil(L, 8)) {
+    if (lua_toboolean(L, 8)) cmd.flags |= AT_CMD_TEXT_LINES;
+    else cmd.flags &= ~(unsigned)AT_CMD_TEXT_LINES;
+  }
+  uint64_t limit = UINT64_MAX;
+  if (!lua_isnoneornil(L, 9)) {
+    lua_Number s = luaL_checknumber(L, 9);
+    limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : (uint64_t)llround(s * 1000.0);
+  }
+  int traced = lua_toboolean(L, 10);
+  lua_settop(L, 10);
+  lua_pushnil(L); /* X_EVENTS */
+  lua_pushnil(L); /* X_OUT */
+  lua_pushnil(L); /* X_IN */
+
+  size_t out_len = 0;
+  at_output(at, &out_len);
+  int alone = at_pending(at) == 0 && out_len == 0;
+  if (at_submit(at, &cmd) != 0)
+    return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+  if (!alone) return exchange_handover(L, NULL, NULL);
+
+  char buf[4096];
+  char err[PORT_ERR_MAX];
+  for (;;) {
+    /* what the engine has to say */
+    const uint8_t *out = at_output(at, &out_len);
+    if (out_len) {
+      err[0] = '\0';
+      long n = port_write(core_check_port(L, 2), out, out_len, err);
+      if (n < 0) return exchange_handover(L, err[0] ? err : "write failed", n == PORT_CLOSED ? "closed" : "io");
+      if (n > 0) {
+        if (traced) append_at(L, X_OUT, (const char *)out, (size_t)n);
+        at_output_consumed(at, (size_t)n, now_ms());
+      }
+      if ((size_t)n < out_len) return exchange_handover(L, NULL, NULL); /* the port is full */
+    }
+    /* what happened: this command's response alone, or anything else */
+    at_event ev, ev2;
+    if (at_next_event(at, &ev)) {
+      int more = at_next_event(at, &ev2);
+      if (!more && ev.type == AT_EV_RESPONSE && ev.tag == cmd.tag && lua_isnil(L, X_EVENTS)) {
+        push_event(L, &ev, le->decode);
+        if (!traced) return 1;
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_pushnil(L);
+        lua_pushvalue(L, X_OUT);
+        lua_pushvalue(L, X_IN);
+        return 6;
+      }
+      if (lua_isnil(L, X_EVENTS)) {
+        lua_newtable(L);
+        lua_replace(L, X_EVENTS);
+      }
+      push_event(L, &ev, le->decode);
+      lua_rawseti(L, X_EVENTS, luaL_len(L, X_EVENTS) + 1);
+      if (more) {
+        push_event(L, &ev2, le->decode);
+        lua_rawseti(L, X_EVENTS, luaL_len(L, X_EVENTS) + 1);
+      }
+      drain_events(L, le, X_EVENTS);
+      return exchange_handover(L, NULL, NULL);
+    }
+    if (!lua_isnil(L, X_EVENTS)) return exchange_handover(L, NULL, NULL);
+    /* wait, until the engine's deadline or the loop's next timer */
+    uint64_t deadline = at_next_deadline(at);
+    uint64_t t = now_ms();
+    if (limit < deadline && t >= limit) return exchange_handover(L, NULL, NULL);
+    uint64_t until = deadline < limit ? deadline : limit;
+    long n;
+    err[0] = '\0';
+    if (t >= until) {
+      /* the deadline: first what the kernel already holds */
+      n = port_read(core_check_port(L, 2), buf, sizeof buf, err);
+      if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
+      else if (n == 0) at_tick(at, now_ms());
+    } else {
+      uint64_t wait = until - t;
+      n = core_port_wait_read(L, 2, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
+      if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
+    }
+    if (n < 0) return exchange_handover(L, err[0] ? err : "read failed", n == PORT_CLOSED ? "closed" : "io");
+  }
+}
+
 static const luaL_Reg engine_methods[] = {
     {"submit", engine_submit},     {"feed", engine_feed},     {"tick", engine_tick},
     {"deadline", engine_deadline}, {"output", engine_output}, {"consumed", engine_consumed},
     {"abort", engine_abort},       {"pending", engine_pending}, {"counters", engine_counters},
-    {"queue_max", engine_queue_max},
+    {"queue_max", engine_queue_max}, {"exchange", engine_exchange},
     {"close", engine_close},       {NULL, NULL}};
 
 static const luaL_Reg engine_meta[] = {{"__gc", engine_close},

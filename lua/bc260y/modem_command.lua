@@ -75,6 +75,32 @@ function Modem:_submit_and_wait(text, opts)
   if self.closed then return self:_closed_error() end
   self._tag = self._tag + 1
   local tag = self._tag
+  -- The fast path: when the process may block on this port alone (loop.exclusive), the
+  -- whole round trip is one C call (e:exchange, lua/core_engine.c), bounded by the loop's
+  -- next timer; anything else it meets hands over to the general path below.
+  local alone, limit = loop.exclusive(self.fdnum)
+  if alone and not self._writer then
+    local ev, evs, msg, code, written, read = self.engine:exchange(self.port, text, tag,
+      opts.first_byte, opts.total, opts.expect, opts.text_lines, limit, self._tracer ~= nil)
+    if ev then
+      if written then self:_trace_bytes(written, read) end
+      if ev.result ~= "timeout" then self.last_rx = now() end
+      if self._timer then self:_arm() end
+      return ev
+    end
+    if ev == nil then return nil, ("%s: %s"):format(shown(text), tostring(evs)), "busy" end
+    local fut = loop.future()
+    self._waiting[tag] = fut
+    if written then self:_trace_bytes(written, read) end
+    if read then self.last_rx = now() end
+    if msg then
+      self:_fail_io(msg)
+    else
+      if evs then self:_dispatch(evs) end
+      self:_pump()
+    end
+    return fut:get()
+  end
   local fut = loop.future()
   self._waiting[tag] = fut
   local ok, err = self.engine:submit(text, {

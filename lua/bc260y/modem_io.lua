@@ -55,6 +55,13 @@ function Modem:_trace(dir, line)
   end
 end
 
+-- Bytes the fast path (e:exchange) wrote and read, for the trace.
+function Modem:_trace_bytes(written, read)
+  if not self._tracer then return end
+  if written then self._tracer.output(written) end
+  if read then self._tracer.input(read) end
+end
+
 ---------------------------------------------------------------------------------------
 -- I/O: read -> feed -> dispatch -> write -> arm the engine's timer
 
