@@ -120,6 +120,12 @@ static const char *result_name(at_result r) {
 /* With the engine's decode option, t.decoded = the decoded table of each line (false for
  * a line bc_decode does not know): every line is decoded once, here, like a URC. */
 static void push_decoded_lines(lua_State *L, const at_event *ev) {
+  if (ev->n_lines == 0) {
+    /* Nothing decoded: the empty lines table serves (one table fewer per plain OK). */
+    lua_getfield(L, -1, "lines");
+    lua_setfield(L, -2, "decoded");
+    return;
+  }
   lua_createtable(L, (int)ev->n_lines, 0);
   for (size_t i = 0; i < ev->n_lines; i++) {
     const char *line = at_event_line(ev, i);
@@ -444,19 +450,22 @@ static int engine_tostring(lua_State *L) {
 /* ---- e:exchange: one command as one C call ---------------------------------------------
  * The fast path of a command (bc260y.modem_command uses it when the loop says the process
  * may block on the port alone, loop.exclusive): submit, write, wait for the answer (a
- * blocking read: core_port_wait_read), feed, and the response returned as its table, with
- * no Lua in between and no table but the answer's. Whatever else happens hands over to
- * the general path (the loop, the Modem's dispatch) with the command already in the
- * engine: another command still in the engine, a partial write, any event but this
- * command's response (a URC, an unknown line...), the loop's next timer due first, a port
- * failure.
+ * blocking read: core_port_wait_read), feed, and the response's fields returned as values,
+ * with no Lua in between and no table but the answer lines. Whatever else happens hands
+ * over to the general path (the loop, the Modem's dispatch) with the command already in
+ * the engine: another command still in the engine, a partial write, any event but this
+ * command's response (a URC, an unknown line...), the loop's next timer due first, a
+ * port failure.
  *
- * e:exchange(port, text, tag, first_byte, total, expect, text_lines, limit, traced)
+ * e:exchange(port, text, tag, first_byte, total, expect, text_lines, limit, traced, decode)
  *   first_byte, total: seconds or nil (the engine's defaults); expect: a list as submit's,
  *   or nil (the command's shapes from bc_expect_for); text_lines: nil or a boolean;
  *   limit: the loop's next timer (core.now() seconds) or nil; traced: also return the
- *   bytes written and read.
- * -> ev [, nil, nil, nil, written, read]          the response, nothing else happened
+ *   bytes written and read; decode: return the answer lines decoded (the engine's decode
+ *   option applies only when this is true).
+ * -> result, lines, final|nil, code|nil, decoded|nil [, written, read]
+ *      the response (result as a response event's; decoded nil when there are no lines),
+ *      and nothing else happened
  * -> false, events|nil, msg|nil, code|nil [, written, read]
  *      handed over: dispatch events (the response may be among them); msg and code: the
  *      port failed ("closed" for a hang-up, "io"); neither: wait the general way
@@ -490,8 +499,8 @@ static void append_at(lua_State *L, int idx, const char *bytes, size_t len) {
   lua_replace(L, idx);
 }
 
-/* Stack slots of exchange's results, above its 10 arguments. */
-enum { X_EVENTS = 11, X_OUT, X_IN };
+/* Stack slots of exchange's results, above its 11 arguments. */
+enum { X_EVENTS = 12, X_OUT, X_IN };
 
 /* Pops every waiting event into the events array (made on first use). */
 static void exchange_drain(lua_State *L, lengine *le) {
@@ -500,6 +509,16 @@ static void exchange_drain(lua_State *L, lengine *le) {
     lua_replace(L, X_EVENTS);
   }
   drain_events(L, le, X_EVENTS);
+}
+
+/* Appends one event to the events array (made on first use). */
+static void exchange_keep(lua_State *L, lengine *le, const at_event *ev) {
+  if (lua_isnil(L, X_EVENTS)) {
+    lua_newtable(L);
+    lua_replace(L, X_EVENTS);
+  }
+  push_event(L, ev, le->decode);
+  lua_rawseti(L, X_EVENTS, luaL_len(L, X_EVENTS) + 1);
 }
 
 /* Feeds bytes just read; deadline: the engine's next one before the read. */
@@ -529,11 +548,47 @@ static int exchange_handover(lua_State *L, const char *msg, const char *code) {
   return 6;
 }
 
+/* The response's fields as values (see e:exchange). */
+static int exchange_answer(lua_State *L, const at_event *ev, int decode, int traced) {
+  lua_pushstring(L, result_name(ev->result));
+  lua_createtable(L, (int)ev->n_lines, 0);
+  for (size_t i = 0; i < ev->n_lines; i++) {
+    const char *line = at_event_line(ev, i);
+    lua_pushstring(L, line ? line : "");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  if (ev->text) lua_pushlstring(L, ev->text, ev->len);
+  else lua_pushnil(L);
+  /* code -1: a verbose "+CME ERROR: text"; the text is in final. */
+  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
+    lua_pushinteger(L, ev->code);
+  else lua_pushnil(L);
+  if (decode && ev->n_lines > 0) {
+    lua_createtable(L, (int)ev->n_lines, 0);
+    for (size_t i = 0; i < ev->n_lines; i++) {
+      const char *line = at_event_line(ev, i);
+      push_decoded(L, line ? line : "", line ? strlen(line) : 0);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+      }
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+  } else {
+    lua_pushnil(L);
+  }
+  if (!traced) return 5;
+  lua_pushvalue(L, X_OUT);
+  lua_pushvalue(L, X_IN);
+  return 7;
+}
+
 static int engine_exchange(lua_State *L) {
   lengine *le = check_lengine(L);
   if (!le->at) return luaL_error(L, "bc260y.Engine is closed");
   at_engine *at = le->at;
-  core_check_port(L, 2);
+  lport *lp = core_check_lport(L, 2);
+  port *p = core_lport_port(lp);
   size_t len;
   const char *text = check_string(L, 3, &len);
   at_cmd cmd;
@@ -564,7 +619,8 @@ static int engine_exchange(lua_State *L) {
     limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : (uint64_t)llround(s * 1000.0);
   }
   int traced = lua_toboolean(L, 10);
-  lua_settop(L, 10);
+  int decode = le->decode && lua_toboolean(L, 11);
+  lua_settop(L, 11);
   lua_pushnil(L); /* X_EVENTS */
   lua_pushnil(L); /* X_OUT */
   lua_pushnil(L); /* X_IN */
@@ -583,8 +639,10 @@ static int engine_exchange(lua_State *L) {
     const uint8_t *out = at_output(at, &out_len);
     if (out_len) {
       err[0] = '\0';
-      long n = port_write(core_check_port(L, 2), out, out_len, err);
-      if (n < 0) return exchange_handover(L, err[0] ? err : "write failed", n == PORT_CLOSED ? "closed" : "io");
+      long n = port_write(p, out, out_len, err);
+      if (n < 0)
+        return exchange_handover(L, err[0] ? err : "write failed",
+                                 n == PORT_CLOSED ? "closed" : "io");
       if (n > 0) {
         if (traced) append_at(L, X_OUT, (const char *)out, (size_t)n);
         at_output_consumed(at, (size_t)n, now_ms());
@@ -595,26 +653,10 @@ static int engine_exchange(lua_State *L) {
     at_event ev, ev2;
     if (at_next_event(at, &ev)) {
       int more = at_next_event(at, &ev2);
-      if (!more && ev.type == AT_EV_RESPONSE && ev.tag == cmd.tag && lua_isnil(L, X_EVENTS)) {
-        push_event(L, &ev, le->decode);
-        if (!traced) return 1;
-        lua_pushnil(L);
-        lua_pushnil(L);
-        lua_pushnil(L);
-        lua_pushvalue(L, X_OUT);
-        lua_pushvalue(L, X_IN);
-        return 6;
-      }
-      if (lua_isnil(L, X_EVENTS)) {
-        lua_newtable(L);
-        lua_replace(L, X_EVENTS);
-      }
-      push_event(L, &ev, le->decode);
-      lua_rawseti(L, X_EVENTS, luaL_len(L, X_EVENTS) + 1);
-      if (more) {
-        push_event(L, &ev2, le->decode);
-        lua_rawseti(L, X_EVENTS, luaL_len(L, X_EVENTS) + 1);
-      }
+      if (!more && ev.type == AT_EV_RESPONSE && ev.tag == cmd.tag && lua_isnil(L, X_EVENTS))
+        return exchange_answer(L, &ev, decode, traced);
+      exchange_keep(L, le, &ev);
+      if (more) exchange_keep(L, le, &ev2);
       drain_events(L, le, X_EVENTS);
       return exchange_handover(L, NULL, NULL);
     }
@@ -628,16 +670,51 @@ static int engine_exchange(lua_State *L) {
     err[0] = '\0';
     if (t >= until) {
       /* the deadline: first what the kernel already holds */
-      n = port_read(core_check_port(L, 2), buf, sizeof buf, err);
+      n = port_read(p, buf, sizeof buf, err);
       if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
       else if (n == 0) at_tick(at, now_ms());
     } else {
       uint64_t wait = until - t;
-      n = core_port_wait_read(L, 2, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
+      n = core_port_wait_read(lp, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
       if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
     }
-    if (n < 0) return exchange_handover(L, err[0] ? err : "read failed", n == PORT_CLOSED ? "closed" : "io");
+    if (n < 0)
+      return exchange_handover(L, err[0] ? err : "read failed",
+                               n == PORT_CLOSED ? "closed" : "io");
   }
+}
+
+/* ---- core.check_at: m:at's argument checks -------------------------------------------
+ * core.check_at(cmd, opts) -> timeout|nil, expect|nil, text_lines: the checks of
+ * m:at (lua/bc260y/modem.lua) in one C call, with its messages, raised at m:at's caller
+ * (the level error(msg, 2) gives in m:at). A command must be a string starting with AT
+ * with no control character: a CR or LF would end it early and start a second command. */
+
+static int at_arg_error(lua_State *L, const char *msg) {
+  luaL_where(L, 3); /* 1: this function, 2: m:at, 3: m:at's caller */
+  lua_pushstring(L, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+static int l_check_at(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TSTRING) return at_arg_error(L, "at: command must be a string");
+  size_t len;
+  const unsigned char *cmd = (const unsigned char *)lua_tolstring(L, 1, &len);
+  for (size_t i = 0; i < len; i++)
+    if (cmd[i] < 0x20 || cmd[i] == 0x7f)
+      return at_arg_error(L, "at: command must not contain control characters (CR, LF, NUL, ESC...)");
+  if (len < 2 || (cmd[0] != 'A' && cmd[0] != 'a') || (cmd[1] != 'T' && cmd[1] != 't'))
+    return at_arg_error(L, "at: command must start with AT");
+  if (lua_isnoneornil(L, 2)) return 0;
+  if (!lua_istable(L, 2)) return at_arg_error(L, "at: options must be a table");
+  int t = lua_getfield(L, 2, "timeout");
+  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0)))
+    return at_arg_error(L, "at: timeout must be a number of seconds > 0");
+  t = lua_getfield(L, 2, "expect");
+  if (t != LUA_TNIL && t != LUA_TTABLE) return at_arg_error(L, "at: expect must be a table");
+  lua_getfield(L, 2, "text_lines");
+  return 3;
 }
 
 static const luaL_Reg engine_methods[] = {
@@ -652,7 +729,7 @@ static const luaL_Reg engine_meta[] = {{"__gc", engine_close},
                                        {"__tostring", engine_tostring},
                                        {NULL, NULL}};
 
-static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {NULL, NULL}};
+static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {"check_at", l_check_at}, {NULL, NULL}};
 
 void core_engine_register(lua_State *L) {
   new_class(L, ENGINE_MT, engine_meta, engine_methods);

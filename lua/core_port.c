@@ -25,19 +25,21 @@
 #define BFD_UNTRIED (-1)
 #define BFD_NONE (-2)
 
-typedef struct lport {
+struct lport {
   port *p;
   int bfd; /* a second, blocking descriptor of the same tty, or BFD_UNTRIED / BFD_NONE */
   char name[PORT_ERR_MAX]; /* kept after close for messages and __tostring */
-} lport;
+};
 
 static lport *check_lport(lua_State *L) { return luaL_checkudata(L, 1, PORT_MT); }
 
-port *core_check_port(lua_State *L, int arg) {
+lport *core_check_lport(lua_State *L, int arg) {
   lport *lp = luaL_checkudata(L, arg, PORT_MT);
   if (!lp->p) luaL_error(L, "bc260y.Port(%s) is closed", lp->name);
-  return lp->p;
+  return lp;
 }
+
+port *core_lport_port(lport *lp) { return lp->p; }
 
 /* ---- waiting for bytes without poll --------------------------------------------------
  * A command's round trip waits for the answer. The cheapest wait is a blocking read, as a
@@ -80,9 +82,8 @@ static int blocking_fd(lport *lp) {
   return fd;
 }
 
-long core_port_wait_read(lua_State *L, int arg, char *buf, size_t cap, int timeout_ms,
+long core_port_wait_read(lport *lp, char *buf, size_t cap, int timeout_ms,
                          char err[PORT_ERR_MAX]) {
-  lport *lp = luaL_checkudata(L, arg, PORT_MT);
   if (!lp->p) {
     snprintf(err, PORT_ERR_MAX, "closed");
     return PORT_CLOSED;

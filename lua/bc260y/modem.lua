@@ -26,6 +26,7 @@ local options = require("bc260y.options")
 local find_kind = require("bc260y.modem_command").find_kind
 
 local check_table, check_timeout = options.check_table, options.check_timeout
+local check_at = core.check_at
 local now = loop.now
 
 local M = {}
@@ -150,22 +151,13 @@ local function refused_while_busy(cmd)
 end
 
 function Modem:at(cmd, opts)
-  if type(cmd) ~= "string" then error("at: command must be a string", 2) end
-  if cmd:find("[%c\127]") then
-    error("at: command must not contain control characters (CR, LF, NUL, ESC...)", 2)
-  end
-  if not cmd:match("^[Aa][Tt]") then error("at: command must start with AT", 2) end
-  opts = check_table(opts, "at", 2)
+  -- The argument checks, in C (core.check_at): a round trip costs little more than C.
+  local timeout, expect, text_lines = check_at(cmd, opts)
   -- From DOWNLOAD START to the update's reboot the guide forbids data commands, resets
   -- and sleep: a raw command is no way around it.
-  if self:_is_busy() and refused_while_busy(cmd) then return nil, self:_is_busy(), "busy" end
-  local timeout = check_timeout(opts.timeout, "at", nil, 2)
-  if opts.expect ~= nil and type(opts.expect) ~= "table" then error("at: expect must be a table", 2) end
-  local r, msg, code = self:_command(cmd, {
-    total = timeout, first_byte = timeout, expect = opts.expect, text_lines = opts.text_lines,
-  })
-  if not r then return nil, msg, code end
-  return {lines = r.lines, final = r.final}
+  local busy = self._busy or self._fota_busy
+  if busy and refused_while_busy(cmd) then return nil, busy, "busy" end
+  return self:_at_command(cmd, timeout, expect, text_lines)
 end
 
 function Modem:init(opts)

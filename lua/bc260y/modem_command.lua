@@ -8,6 +8,10 @@ local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 
 local now = loop.now
+local exclusive = loop.exclusive
+
+-- m:at with no options: the engine's defaults (one table for every such call).
+local AT_DEFAULTS = {}
 
 local M = {}
 local Modem = {}
@@ -48,7 +52,8 @@ end
 -- caller that leaves it straight to the oldest waiter, so nobody arriving meanwhile
 -- can take it first.
 function Modem:_take_turn()
-  if self._inflight < self.engine:queue_max() and not self._turns[1] then
+  local n = self._inflight
+  if (n == 0 or n < self.engine:queue_max()) and not self._turns[1] then
     self._inflight = self._inflight + 1
     return
   end
@@ -58,8 +63,11 @@ function Modem:_take_turn()
 end
 
 function Modem:_end_turn()
-  local nxt = table.remove(self._turns, 1)
-  if nxt then nxt:set() else self._inflight = self._inflight - 1 end
+  if self._turns[1] then
+    table.remove(self._turns, 1):set()
+  else
+    self._inflight = self._inflight - 1
+  end
 end
 
 -- Submits a command and waits for its response event (no wake handling).
@@ -71,36 +79,54 @@ function Modem:_exec(text, opts)
   return ev, msg, code
 end
 
+-- Runs a command through e:exchange, the fast path (lua/core_engine.c): the whole round
+-- trip is one C call when the process may block on this port alone (the caller asked
+-- loop.exclusive, which gives limit, the loop's next timer). Returns the response as
+-- values: result, lines, final, code, decoded; or false, ev when e:exchange met anything
+-- else and handed over to the general path (ev: the response that path got); or nil,
+-- message, "busy" when the engine refused the command.
+function Modem:_exchange(text, first_byte, total, expect, text_lines, limit, decode)
+  local tag = self._tag + 1
+  self._tag = tag
+  local result, a, b, c, d, written, read = self.engine:exchange(self.port, text, tag,
+    first_byte, total, expect, text_lines, limit, self._tracer ~= nil, decode)
+  if result then
+    if written then self:_trace_bytes(written, read) end
+    if result ~= "timeout" then self.last_rx = now() end
+    if self._timer then self:_arm() end -- a deadline of an earlier command may be gone
+    return result, a, b, c, d
+  end
+  if result == nil then return nil, ("%s: %s"):format(shown(text), tostring(a)), "busy" end
+  -- Handed over (a: events to dispatch, b: the port's failure): the command is in the
+  -- engine and its response comes through the loop like any other.
+  local fut = loop.future()
+  self._waiting[tag] = fut
+  if written then self:_trace_bytes(written, read) end
+  if read then self.last_rx = now() end
+  if b then
+    self:_fail_io(b)
+  else
+    if a then self:_dispatch(a) end
+    self:_pump()
+  end
+  return false, fut:get()
+end
+
 function Modem:_submit_and_wait(text, opts)
   if self.closed then return self:_closed_error() end
+  local alone, limit = exclusive(self.fdnum)
+  if alone and not self._writer then
+    local result, a, b, c, d = self:_exchange(text, opts.first_byte, opts.total, opts.expect,
+      opts.text_lines, limit, true)
+    if result then
+      -- decoded: one entry per answer line (none: the empty lines table serves)
+      return {type = "response", result = result, lines = a, final = b, code = c, decoded = d or a}
+    end
+    if result == false then return a end
+    return nil, a, b
+  end
   self._tag = self._tag + 1
   local tag = self._tag
-  -- The fast path: when the process may block on this port alone (loop.exclusive), the
-  -- whole round trip is one C call (e:exchange, lua/core_engine.c), bounded by the loop's
-  -- next timer; anything else it meets hands over to the general path below.
-  local alone, limit = loop.exclusive(self.fdnum)
-  if alone and not self._writer then
-    local ev, evs, msg, code, written, read = self.engine:exchange(self.port, text, tag,
-      opts.first_byte, opts.total, opts.expect, opts.text_lines, limit, self._tracer ~= nil)
-    if ev then
-      if written then self:_trace_bytes(written, read) end
-      if ev.result ~= "timeout" then self.last_rx = now() end
-      if self._timer then self:_arm() end
-      return ev
-    end
-    if ev == nil then return nil, ("%s: %s"):format(shown(text), tostring(evs)), "busy" end
-    local fut = loop.future()
-    self._waiting[tag] = fut
-    if written then self:_trace_bytes(written, read) end
-    if read then self.last_rx = now() end
-    if msg then
-      self:_fail_io(msg)
-    else
-      if evs then self:_dispatch(evs) end
-      self:_pump()
-    end
-    return fut:get()
-  end
   local fut = loop.future()
   self._waiting[tag] = fut
   local ok, err = self.engine:submit(text, {
@@ -115,10 +141,43 @@ function Modem:_submit_and_wait(text, opts)
   return fut:get()
 end
 
+-- m:at's command: the answer as m:at returns it, {lines =, final =}, or nil, message,
+-- code. When nothing waits (no command in the engine, no caller queued, no wake-up to
+-- do) and the loop allows it, the fast path: the answer table is the only one built.
+function Modem:_at_command(text, timeout, expect, text_lines)
+  if self._inflight == 0 and not (self.closed or self.sleeping or self._sleep or self._writer) then
+    local alone, limit = exclusive(self.fdnum)
+    if alone then
+      self._inflight = 1 -- the engine's slot (_take_turn, with nobody queued)
+      local result, a, b, c = self:_exchange(text, timeout, timeout, expect, text_lines, limit, false)
+      self:_end_turn()
+      if result == "ok" or result == "final" then return {lines = a, final = b} end
+      local r, msg, code
+      if result then
+        r, msg, code = self:_result({result = result, lines = a, final = b, code = c}, text)
+      elseif result == false then
+        r, msg, code = self:_result(a, text)
+      else
+        return nil, a, b
+      end
+      if not r then return nil, msg, code end
+      return {lines = r.lines, final = r.final}
+    end
+  end
+  local opts = AT_DEFAULTS
+  if timeout or expect or text_lines ~= nil then
+    opts = {total = timeout, first_byte = timeout, expect = expect, text_lines = text_lines}
+  end
+  local r, msg, code = self:_command(text, opts)
+  if not r then return nil, msg, code end
+  return {lines = r.lines, final = r.final}
+end
+
 -- The answer of a response event as the API returns it.
 function Modem:_result(ev, text)
   local r = ev.result
-  if r == "ok" or r == "final" then return {lines = ev.lines, final = ev.final, decoded = ev.decoded} end
+  -- The event itself: its lines, final and decoded are the answer.
+  if r == "ok" or r == "final" then return ev end
   local what = shown(text)
   if r == "cme" then
     if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), ev.code end
@@ -191,10 +250,13 @@ function Modem:_ensure_awake()
 end
 
 -- A command as the public calls use it: wake if needed, run, map the result.
+local NO_OPTS = {}
+
 function Modem:_command(text, opts)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   if self.closed then return self:_closed_error() end
-  if not opts.nowake then
+  -- (sleeping or a sleep mode set: only then can the module be asleep)
+  if not opts.nowake and (self.sleeping or self._sleep) then
     local ok, msg, code = self:_ensure_awake()
     if not ok then return nil, msg, code end
   end
