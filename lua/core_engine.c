@@ -56,7 +56,20 @@ typedef struct lengine {
   size_t queue_max; /* commands the engine holds (at_config.queue_max) */
 } lengine;
 
-static lengine *check_lengine(lua_State *L) { return luaL_checkudata(L, 1, ENGINE_MT); }
+/* The Engine metatable of the state that registered last: a pointer comparison spares the
+ * hot path (e:exchange) luaL_checkudata's lookup by name; anything else, another state's
+ * engine included, takes the full check. */
+static const void *engine_mt;
+
+static lengine *check_lengine(lua_State *L) {
+  void *u = lua_touserdata(L, 1);
+  if (u && lua_getmetatable(L, 1)) {
+    int same = lua_topointer(L, -1) == engine_mt;
+    lua_pop(L, 1);
+    if (same) return u;
+  }
+  return luaL_checkudata(L, 1, ENGINE_MT);
+}
 
 static at_engine *check_open_engine(lua_State *L) {
   lengine *le = check_lengine(L);
@@ -733,5 +746,8 @@ static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {"check_at", l_che
 
 void core_engine_register(lua_State *L) {
   new_class(L, ENGINE_MT, engine_meta, engine_methods);
+  luaL_getmetatable(L, ENGINE_MT);
+  engine_mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
   luaL_setfuncs(L, engine_funcs, 0);
 }

@@ -33,8 +33,17 @@ struct lport {
 
 static lport *check_lport(lua_State *L) { return luaL_checkudata(L, 1, PORT_MT); }
 
+/* As the engine's (core_engine.c): a pointer comparison first, the lookup by name else. */
+static const void *port_mt;
+
 lport *core_check_lport(lua_State *L, int arg) {
-  lport *lp = luaL_checkudata(L, arg, PORT_MT);
+  lport *lp = NULL;
+  void *u = lua_touserdata(L, arg);
+  if (u && lua_getmetatable(L, arg)) {
+    if (lua_topointer(L, -1) == port_mt) lp = u;
+    lua_pop(L, 1);
+  }
+  if (!lp) lp = luaL_checkudata(L, arg, PORT_MT);
   if (!lp->p) luaL_error(L, "bc260y.Port(%s) is closed", lp->name);
   return lp;
 }
@@ -275,5 +284,8 @@ static const luaL_Reg port_funcs[] = {{"open_port", l_open_port},
 
 void core_port_register(lua_State *L) {
   new_class(L, PORT_MT, port_meta, port_methods);
+  luaL_getmetatable(L, PORT_MT);
+  port_mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
   luaL_setfuncs(L, port_funcs, 0);
 }

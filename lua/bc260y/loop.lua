@@ -228,6 +228,8 @@ local Watch = {}
 Watch.__index = Watch
 
 -- Tells the poller what the loop wants of fd now (readers, writers or nothing).
+local writer_fds = 0     -- how many fds writers holds
+
 local function interest(fd)
   local want = readers[fd] ~= nil or writers[fd] ~= nil
   local ok, msg, code = poller:set(fd, readers[fd] ~= nil, writers[fd] ~= nil)
@@ -278,6 +280,7 @@ function loop.wait_writable(fd, timeout)
     if not list then
       list = {}
       writers[fd] = list
+      writer_fds = writer_fds + 1
       interest(fd)
     end
     list[#list + 1] = wake
@@ -289,6 +292,7 @@ function loop.wait_writable(fd, timeout)
     end
     if list and #list == 0 then
       writers[fd] = nil
+      writer_fds = writer_fds - 1
       interest(fd)
     end
     return nil, err
@@ -386,6 +390,7 @@ local function fire_writers(fd)
   local list = writers[fd]
   if not list then return end
   writers[fd] = nil
+  writer_fds = writer_fds - 1
   interest(fd)
   for _, wake in ipairs(list) do wake(true) end
 end
@@ -402,7 +407,7 @@ local function step_body(timeout, stop)
     local until_timer = math.max(deadline - now(), 0)
     wait = wait and math.min(wait, until_timer) or until_timer
   end
-  if wait == nil and reader_fds == 0 and next(writers) == nil then return false end
+  if wait == nil and reader_fds == 0 and writer_fds == 0 then return false end
   waits = waits + 1
   local n = poller:wait(wait, ready)
   for i = 1, 2 * n, 2 do
@@ -437,11 +442,13 @@ function loop.waits() return waits end
 -- watcher), nothing waits to write, and blocking is allowed: outside any step, or in a
 -- step run by run() or a blocking wait; never in a step(0) another loop drives.
 function loop.exclusive(fd)
-  if runnable[1] or batch_left > 0 or reader_fds ~= 1 or next(writers) then return false end
+  if runnable[1] or batch_left > 0 or reader_fds ~= 1 or writer_fds > 0 then return false end
   if depth > 0 and not blocking[depth] then return false end
   local list = readers[fd]
   if not list or list[2] then return false end
-  return true, next_deadline()
+  local t = timers[1]
+  if t and t.cancelled then return true, next_deadline() end
+  return true, t and t.at
 end
 
 -- The fds the loop watches and the time of its next timer, for an outer loop.
