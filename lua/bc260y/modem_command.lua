@@ -88,8 +88,13 @@ end
 function Modem:_exchange(text, first_byte, total, expect, text_lines, limit, decode)
   local tag = self._tag + 1
   self._tag = tag
-  local result, a, b, c, d, written, read = self.engine:exchange(self.port, text, tag,
-    first_byte, total, expect, text_lines, limit, self._tracer ~= nil, decode)
+  return self:_exchanged(tag, text, self.engine:exchange(self.port, text, tag, first_byte,
+    total, expect, text_lines, limit, self._tracer ~= nil, decode))
+end
+
+-- What e:exchange returned, for the Modem: the trace, the silence clock, the engine's
+-- timer, and a hand-over to the general path.
+function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
   if result then
     if written then self:_trace_bytes(written, read) end
     if result ~= "timeout" then self.last_rx = now() end
@@ -148,9 +153,18 @@ function Modem:_at_command(text, timeout, expect, text_lines)
   if self._inflight == 0 and not (self.closed or self.sleeping or self._sleep or self._writer) then
     local alone, limit = exclusive(self.fdnum)
     if alone then
-      self._inflight = 1 -- the engine's slot (_take_turn, with nobody queued)
-      local result, a, b, c = self:_exchange(text, timeout, timeout, expect, text_lines, limit, false)
-      self:_end_turn()
+      local tag = self._tag + 1
+      self._tag = tag
+      local result, a, b, c, d, written, read = self.engine:exchange(self.port, text, tag,
+        timeout, timeout, expect, text_lines, limit, self._tracer ~= nil, false)
+      -- The common case, in as few steps as there are: an answer, nothing else to do.
+      if result == "ok" and not written and not self._timer then
+        self.last_rx = now()
+        return {lines = a, final = b}
+      end
+      if result == false then self._inflight = 1 end -- the slot, while the loop waits
+      result, a, b, c = self:_exchanged(tag, text, result, a, b, c, d, written, read)
+      if result == false then self:_end_turn() end
       if result == "ok" or result == "final" then return {lines = a, final = b} end
       local r, msg, code
       if result then
