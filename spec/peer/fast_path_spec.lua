@@ -144,6 +144,39 @@ function test_a_hangup_during_a_command_fails_it_with_io()
   p:finish() -- the peer waits for a host on its new pty until its own time limit
 end
 
+-- A TCP port (ser2net) has no second descriptor: the fast path waits with poll, and
+-- answers and a hang-up come as on a tty.
+local TCP_MODULE = [[
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(1)
+print(s.getsockname()[1], flush=True)
+c, _ = s.accept(); buf = b""
+while True:
+    d = c.recv(4096)
+    if not d: break
+    buf += d
+    while b"\r" in buf:
+        line, buf = buf.split(b"\r", 1)
+        if line == b"AT+BYE": c.close(); sys.exit(0)
+        if line.startswith(b"AT+QECHO="):
+            c.sendall(b"\r\n+QECHO: " + line[9:] + b"\r\n\r\nOK\r\n")
+        elif line: c.sendall(b"\r\nOK\r\n")
+]]
+
+function test_over_tcp_answers_and_a_hangup()
+  local h = assert(io.popen(peer.PYTHON .. " -c " .. peer.quote(TCP_MODULE), "r"))
+  local port = assert(math.tointeger(tonumber(h:read("l"))))
+  local m = assert(bc260y.open(("tcp://127.0.0.1:%d"):format(port)))
+  local before = loop.waits()
+  for i = 1, 10 do lu.assertEquals(assert(echo(m, i)).lines, {"+QECHO: " .. i}) end
+  lu.assertEquals(loop.waits() - before, 0)
+  local r, msg, code = m:at("AT+BYE", {timeout = 2})
+  lu.assertNil(r)
+  lu.assertEquals(code, "io", msg)
+  m:close({deregister = false})
+  h:close()
+end
+
 -- README: while a script waits in receive in direct mode, the process sleeps in one wait.
 function test_an_idle_receive_in_direct_mode_is_one_wait()
   local p = start()
