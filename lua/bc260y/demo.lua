@@ -100,7 +100,7 @@ function demo.main(argv)
       io.write(USAGE)
       return 0
     else
-      io.stderr:write("bc260y demo: unknown argument " .. tostring(a) .. "\n" .. USAGE)
+      io.stderr:write("bc260y demo: unknown argument " .. tostring(a) .. " (bc260y demo --help)\n")
       return 2
     end
   end

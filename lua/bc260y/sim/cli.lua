@@ -6,7 +6,8 @@
 --              [--script FILE] [--trace]
 --   --script FILE  runs FILE as a task with the sim as its argument (`local s = ...`):
 --                  queue downlinks, create DFOTA jobs, inject faults while a tool is attached.
---   --trace        logs the bytes in both directions on stderr.
+--   --trace        logs every line in both directions on stderr, as a Modem's trace does:
+--                  [seconds] --> line (to the module), <-- line (from it).
 local cli = {}
 
 local USAGE = [[
@@ -20,7 +21,7 @@ and serves until interrupted (Ctrl-C or SIGTERM).
   --auto-reply   the platform answers every uplink with AAAA0000
   --psk HEX      the device's PSK on the platform (an encrypted device)
   --script FILE  Lua run as a task with the sim as its argument (local s = ...)
-  --trace        log every byte in both directions on stderr
+  --trace        log every line on stderr: [seconds] --> to the module, <-- from it
 ]]
 
 local function parse(argv)
@@ -68,7 +69,7 @@ function cli.main(argv, out, err)
   out, err = out or io.stdout, err or io.stderr
   local okp, o = pcall(parse, argv or {})
   if not okp then
-    err:write("bc260y sim: ", tostring(o), "\n", USAGE)
+    err:write("bc260y sim: ", tostring(o), " (bc260y sim --help)\n")
     return 2
   end
   if o.help then out:write(USAGE); return 0 end
@@ -76,8 +77,16 @@ function cli.main(argv, out, err)
   local sim = require("bc260y.sim")
   local trace
   if o.trace then
+    -- The library's readable form, seen from the host: "-->" is what the host wrote to
+    -- the module (the sim's "in"), "<--" what the module answered.
+    local tracing = require("bc260y.trace")
+    local t0 = loop.now()
+    local lines = tracing.new(function(dir, line)
+      err:write(tracing.format(loop.now() - t0, dir, line), "\n")
+      err:flush()
+    end)
     trace = function(dir, bytes)
-      err:write(("%s %q\n"):format(dir == "in" and ">" or "<", bytes))
+      if dir == "in" then lines.output(bytes) else lines.input(bytes) end
     end
   end
   local okn, s = pcall(sim.new, {imei = o.imei, speed = o.speed, seed = o.seed, psk = o.psk,
