@@ -89,6 +89,14 @@ function TestCliPolish:test_chinese_from_lang_option_and_environment()
   lu.assertStrContains(err, "unknown command")
   local _, out = cli("--lang zh --help")
   lu.assertStrContains(out, "用法: bc260y")
+  for _, sub in ipairs({"run", "sim", "console", "ports", "demo"}) do
+    _, out = cli("--lang zh " .. sub .. " --help")
+    lu.assertStrContains(out, "用法: bc260y " .. sub)
+  end
+  _, _, err = cli("--lang zh sim --bogus")
+  lu.assertStrContains(err, "未知选项 --bogus")
+  _, _, err = cli("--lang zh demo --bogus")
+  lu.assertStrContains(err, "未知参数 --bogus")
 end
 
 function TestCliPolish:test_sim_trace_prints_the_readable_form()
