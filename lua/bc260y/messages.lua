@@ -90,6 +90,7 @@ The module's commands:]],
   ["progress.network"] = {en = "the network (an IP address)", zh = "注网(IP 地址)"},
   ["progress.con_ack"] = {en = "the CON acknowledgement (+QLWEVTIND: 4)", zh = "CON 确认(+QLWEVTIND: 4)"},
   ["progress.wake"] = {en = "the module to wake from deep sleep", zh = "模块从深休眠唤醒"},
+  ["progress.deepsleep"] = {en = "deep sleep (RRC idle, then T3324)", zh = "进入深休眠(RRC 空闲后再经过 T3324)"},
   ["progress.deregister"] = {en = "deregistration (DEREGISTERED)", zh = "去注册(DEREGISTERED)"},
   ["progress.downlink"] = {en = "a downlink", zh = "下行数据"},
 
