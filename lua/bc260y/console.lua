@@ -10,6 +10,8 @@ local i18n = require("bc260y.i18n")
 local explain = require("bc260y.explain")
 local commands = require("bc260y.commands")
 local lineedit = require("bc260y.lineedit")
+local progress = require("bc260y.progress")
+local console_waits = require("bc260y.console_waits")
 local loop = require("bc260y.loop")
 
 local console = {}
@@ -142,6 +144,26 @@ function console.main(argv)
     if log then log(kind or "  ", text) end
   end
 
+  -- What the module is busy with: in the prompt on a terminal ("[waiting for ... 3 s
+  -- (up to 126 s)] > "), as lines of their own in a pipe; the end always on a line.
+  -- Waits count module seconds, as the guide's limits do (the virtual module may run faster).
+  local scale = 1
+  local function module_clock() return loop.now() * scale end
+  local waits = console_waits.new(function(ev)
+    local text = progress.describe(ev)
+    if ev.phase == "start" or ev.phase == "tick" then
+      if ed.tty then
+        ed.prompt = "[" .. text .. "] > "
+        ed:_redraw()
+      elseif ev.phase == "start" then
+        show(text)
+      end
+    else
+      ed.prompt = "> "
+      show(text)
+    end
+  end, module_clock)
+
   local typed -- the line just typed: it is on the screen already
   local echo -- the last line sent: its echo is not shown again
   local function on_trace(dir, line)
@@ -156,6 +178,7 @@ function console.main(argv)
     ed:print(line)
     local meaning = explain.line(line, lang)
     if meaning then show("    ↳ " .. meaning, "  =") end
+    waits:line(line)
   end
 
   local status = 0
@@ -167,6 +190,7 @@ function console.main(argv)
       status = 1
       return
     end
+    if m.sim then scale = o.speed or 1 end
     -- A virtual module has just been switched on: let it boot and attach (a second or
     -- two of its time) so the first command is not lost in the boot.
     if m.sim then
@@ -229,7 +253,7 @@ function console.main(argv)
       local ok, r, err, code = pcall(m.at, m, trimmed, {timeout = o.timeout})
       typed = nil
       if not ok then return show(i18n.t("console.refused", (tostring(r):gsub("^[^:]*:%d+: ", "")))) end
-      if r then return end
+      if r then return waits:command_ok(trimmed) end
       -- the module's own answer (ERROR, +CME ERROR) was shown with its meaning already
       if code == "timeout" then show(i18n.t("console.timeout", o.timeout))
       elseif code == "busy" then show(i18n.t("console.refused", tostring(err)))
@@ -245,6 +269,7 @@ function console.main(argv)
       if line == false then break end
       if line then handle(line) end
     end
+    waits:stop()
     ed:stop()
     m:close({deregister = false})
   end

@@ -93,6 +93,10 @@ The module's commands:]],
   ["progress.deepsleep"] = {en = "deep sleep (RRC idle, then T3324)", zh = "进入深休眠(RRC 空闲后再经过 T3324)"},
   ["progress.deregister"] = {en = "deregistration (DEREGISTERED)", zh = "去注册(DEREGISTERED)"},
   ["progress.downlink"] = {en = "a downlink", zh = "下行数据"},
+  ["progress.fota_download"] = {en = "the firmware download (+QIND: \"FOTA\",\"DOWNLOAD\",<err>)",
+                                zh = "固件下载结果(+QIND: \"FOTA\",\"DOWNLOAD\",<err>)"},
+  ["progress.fota_update"] = {en = "the firmware update (+QIND: \"FOTA\",\"END\",<fota_err>)",
+                              zh = "固件升级结果(+QIND: \"FOTA\",\"END\",<fota_err>)"},
 
   -- The library's messages (bc260y.modem*, bc260y.dfota), each the English text the
   -- library produces today; the Modem looks them up with i18n.t(key, ...) once wired in.

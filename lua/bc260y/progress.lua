@@ -7,6 +7,7 @@
 --   show:during(what, limit, fn, ...) -> fn's results   (what: a catalogue key or text)
 --   show:event{what=, phase="start"|"tick"|"done"|"failed", elapsed=, limit=}
 --   show:bar(label, fraction, text)     show:line(text)
+--   progress.describe(ev) -> the text of one event, for a display of one's own
 -- show:event is the form a progress callback of the library hands over (one call when a
 -- wait starts, one a second while it lasts, one when it ends).
 local loop = require("bc260y.loop")
@@ -41,23 +42,31 @@ function Display:_close_line()
   if self.open then self.out:write("\r\27[K"); self.open = false end
 end
 
-function Display:event(ev)
+-- The text of an event, no control characters: "waiting for X  3 s (up to 126 s)" while
+-- it lasts, "X: done after 1.8 s" (or failed) at its end.
+function progress.describe(ev)
   local what = label(ev.what)
   local elapsed = ev.elapsed or 0
-  local span = ev.limit and i18n.t("progress.up_to", math.floor(elapsed), math.floor(ev.limit))
-    or i18n.t("progress.elapsed", math.floor(elapsed))
+  if ev.phase == "start" or ev.phase == "tick" then
+    local span = ev.limit and i18n.t("progress.up_to", math.floor(elapsed), math.floor(ev.limit))
+      or i18n.t("progress.elapsed", math.floor(elapsed))
+    return i18n.t("progress.waiting", what) .. "  " .. span
+  end
+  return i18n.t(ev.phase == "done" and "progress.done" or "progress.failed", what, elapsed)
+end
+
+function Display:event(ev)
+  local text = progress.describe(ev)
   if ev.phase == "start" or ev.phase == "tick" then
     if self.tty then
-      self.out:write("\r\27[K", i18n.t("progress.waiting", what), "  ", span)
+      self.out:write("\r\27[K", text)
       self.open = true
     elseif ev.phase == "start" then
-      self.out:write(i18n.t("progress.waiting", what),
-        ev.limit and ("  " .. i18n.t("progress.up_to", 0, math.floor(ev.limit))) or "", "\n")
+      self.out:write(text, "\n")
     end
   else
     self:_close_line()
-    local key = ev.phase == "done" and "progress.done" or "progress.failed"
-    self.out:write(i18n.t(key, what, elapsed), "\n")
+    self.out:write(text, "\n")
   end
   self.out:flush()
 end

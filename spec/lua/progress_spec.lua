@@ -55,7 +55,7 @@ function TestProgress:test_failures_and_errors_show_as_failed()
   local ok, err = pcall(loop.run, function() show:during("boom", nil, error, "kaput", 0) end)
   lu.assertFalse(ok)
   lu.assertStrContains(tostring(err), "kaput")
-  lu.assertStrContains(out.text(), "waiting for boom\nboom: failed after")
+  lu.assertStrContains(out.text(), "waiting for boom  0 s\nboom: failed after")
 end
 
 function TestProgress:test_chinese()
