@@ -147,8 +147,7 @@ function console.main(argv)
   -- What the module is busy with: in the prompt on a terminal ("[waiting for ... 3 s
   -- (up to 126 s)] > "), as lines of their own in a pipe; the end always on a line.
   -- Waits count module seconds, as the guide's limits do (the virtual module may run faster).
-  local scale = 1
-  local function module_clock() return loop.now() * scale end
+  local module_clock = loop.now
   local waits = console_waits.new(function(ev)
     local text = progress.describe(ev)
     if ev.phase == "start" or ev.phase == "tick" then
@@ -162,7 +161,7 @@ function console.main(argv)
       ed.prompt = "> "
       show(text)
     end
-  end, module_clock)
+  end, function() return module_clock() end)
 
   local typed -- the line just typed: it is on the screen already
   local echo -- the last line sent: its echo is not shown again
@@ -190,7 +189,7 @@ function console.main(argv)
       status = 1
       return
     end
-    if m.sim then scale = o.speed or 1 end
+    module_clock = progress.clock(m)
     -- A virtual module has just been switched on: let it boot and attach (a second or
     -- two of its time) so the first command is not lost in the boot.
     if m.sim then

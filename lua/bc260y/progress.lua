@@ -3,7 +3,8 @@
 -- bar for DFOTA; in a pipe or a log file, plain lines: one when a wait starts, one when
 -- it ends, no control characters. Texts come from the message catalogue (en/zh).
 --
---   local show = progress.new{out = io.stdout, tty = nil (detected), clock = loop.now}
+--   local show = progress.new{out = io.stdout, tty = nil (detected), modem = m}
+--     (modem: count module seconds on the virtual module; clock = fn to choose another)
 --   show:during(what, limit, fn, ...) -> fn's results   (what: a catalogue key or text)
 --   show:event{what=, phase="start"|"tick"|"done"|"failed", elapsed=, limit=}
 --   show:bar(label, fraction, text)     show:line(text)
@@ -24,12 +25,21 @@ Display.__index = Display
 
 local FD = {[io.stdout] = 1, [io.stderr] = 2}
 
+-- Module seconds, the unit of the guide's limits: the virtual module's own clock (it may
+-- run faster than real time), else the loop's clock.
+function progress.clock(modem)
+  local sim = type(modem) == "table" and rawget(modem, "sim")
+  if sim and sim.clock then return function() return sim.clock:now() end end
+  return loop.now
+end
+
 function progress.new(opts)
   opts = opts or {}
   local out = opts.out or io.stdout
   local tty = opts.tty
   if tty == nil then tty = FD[out] ~= nil and os.execute("test -t " .. FD[out]) == true end
-  return setmetatable({out = out, tty = tty, clock = opts.clock or loop.now, open = false}, Display)
+  local clock = opts.clock or progress.clock(opts.modem)
+  return setmetatable({out = out, tty = tty, clock = clock, open = false}, Display)
 end
 
 local function label(what)
