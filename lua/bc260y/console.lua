@@ -121,6 +121,10 @@ function console.main(argv)
   end
   if o.lang then i18n.set(o.lang) end
   if o.help then io.write(usage()); return 0 end
+  if o.speed and o.port and o.port ~= "sim" then
+    io.stderr:write("bc260y console: ", i18n.t("cli.speed_sim_only"), "\n")
+    return 2
+  end
   local lang = i18n.lang()
 
   local log
@@ -131,10 +135,12 @@ function console.main(argv)
       return 1
     end
     f:setvbuf("line")
+    -- Wall-clock time with milliseconds: the start's date plus the monotonic clock since.
+    local wall0, mono0 = os.time(), loop.now()
     log = function(kind, text)
-      local t = loop.now()
-      f:write(("%s.%03d %s %s\n"):format(os.date("%Y-%m-%d %H:%M:%S"), math.floor(t * 1000) % 1000,
-        kind, text))
+      local t = wall0 + (loop.now() - mono0)
+      f:write(("%s.%03d %s %s\n"):format(os.date("%Y-%m-%d %H:%M:%S", math.floor(t)),
+        math.floor(t * 1000) % 1000, kind, text))
     end
   end
 
@@ -152,13 +158,12 @@ function console.main(argv)
     local text = progress.describe(ev)
     if ev.phase == "start" or ev.phase == "tick" then
       if ed.tty then
-        ed.prompt = "[" .. text .. "] > "
-        ed:_redraw()
+        ed:set_prompt("[" .. text .. "] > ")
       elseif ev.phase == "start" then
         show(text)
       end
     else
-      ed.prompt = "> "
+      ed:set_prompt("> ")
       show(text)
     end
   end, function() return module_clock() end)

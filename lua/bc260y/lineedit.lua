@@ -5,7 +5,7 @@
 -- Anything else on stdin (a pipe, a file) is read line by line.
 --
 --   local ed = lineedit.new{prompt = "> ", complete = function(line) -> {candidates}}
---   ed:start(on_line, on_eof)   ed:print(text)   ed:stop()
+--   ed:start(on_line, on_eof)   ed:print(text)   ed:set_prompt(p)   ed:stop()
 local loop = require("bc260y.loop")
 
 local lineedit = {}
@@ -46,6 +46,12 @@ function Editor:_redraw()
   local back = width(tail)
   if back > 0 then self.out:write(("\27[%dD"):format(back)) end
   self.out:flush()
+end
+
+-- A new prompt (the console shows what it waits for in it), drawn at once.
+function Editor:set_prompt(prompt)
+  self.prompt = prompt
+  self:_redraw()
 end
 
 -- Prints text on lines of its own above the line being typed, then shows that line again.

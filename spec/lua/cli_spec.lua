@@ -53,6 +53,7 @@ function TestCliPolish:test_an_error_is_one_line_and_a_non_zero_exit()
     {"run /no/such/script.lua", 1, "cannot open /no/such/script.lua"},
     {"console --bogus", 2, "unknown option --bogus"},
     {"console --lang fr", 2, "en or zh"},
+    {"console /dev/ttyUSB0 --speed 5", 2, "--speed only applies to the virtual module"},
     {"sim --bogus", 2, "unknown option --bogus"},
     {"demo --bogus", 2, "unknown argument --bogus"},
     {"ports extra", 2, "unknown option extra"},
@@ -97,6 +98,24 @@ function TestCliPolish:test_chinese_from_lang_option_and_environment()
   lu.assertStrContains(err, "未知选项 --bogus")
   _, _, err = cli("--lang zh demo --bogus")
   lu.assertStrContains(err, "未知参数 --bogus")
+end
+
+-- A console reads commands from a pipe too, one per line, and explains the answers.
+function TestCliPolish:test_console_reads_a_pipe()
+  local inf = os.tmpname()
+  local f = assert(io.open(inf, "w"))
+  f:write('ATI\nAT+NCDPOPEN="221.229.214.202",5683\n:wait 3\nAT+QLWULDATASTATUS?\nhelp NNMI\n')
+  f:close()
+  local status, out, err = cli("console --speed 20 < " .. inf)
+  os.remove(inf)
+  lu.assertEquals(status, 0, err)
+  lu.assertStrContains(out, "Revision: ")
+  lu.assertStrContains(out, "waiting for registration (+QLWEVTIND: 0 and 3)  0 s (up to 126 s)\n")
+  lu.assertStrContains(out, "+QLWEVTIND: 3\n    ↳ object 19/0/0 observed")
+  lu.assertStrMatches(out, ".*registration %(%+QLWEVTIND: 0 and 3%): done after %d+%.%d s\n.*")
+  lu.assertStrContains(out, "+QLWULDATASTATUS: 0\n    ↳ no CON data sent yet")
+  lu.assertStrContains(out, "AT+NNMI=<status>")
+  lu.assertNil(out:find("\27", 1, true), "no terminal control sequences in a pipe")
 end
 
 function TestCliPolish:test_sim_trace_prints_the_readable_form()
