@@ -8,7 +8,7 @@
 --   show:during(what, limit, fn, ...) -> fn's results   (what: a catalogue key or text)
 --   show:event{what=, phase="start"|"tick"|"done"|"failed", elapsed=, limit=}
 --   show:bar(label, fraction, text)     show:line(text)
---   progress.describe(ev) -> the text of one event, for a display of one's own
+--   show:callback() -> function(ev)     progress.describe(ev) -> the text of one event
 -- show:event is the form a progress callback of the library hands over (one call when a
 -- wait starts, one a second while it lasts, one when it ends).
 local loop = require("bc260y.loop")
@@ -80,6 +80,9 @@ function Display:event(ev)
   end
   self.out:flush()
 end
+
+-- The display as a function(ev), for a progress callback (open{progress = show:callback()}).
+function Display:callback() return function(ev) self:event(ev) end end
 
 -- Runs fn(...) in the current task while showing the wait; returns fn's results. A wait
 -- whose first result is nil (the library's nil, msg, code) ends as failed; an error is

@@ -58,6 +58,16 @@ function TestProgress:test_failures_and_errors_show_as_failed()
   lu.assertStrContains(out.text(), "waiting for boom  0 s\nboom: failed after")
 end
 
+function TestProgress:test_a_callback_renders_the_events_it_is_given()
+  local out = sink()
+  local cb = progress.new{out = out, tty = false}:callback()
+  cb{what = progress.WAKE, phase = "start", elapsed = 0}
+  cb{what = progress.WAKE, phase = "tick", elapsed = 1}
+  cb{what = progress.WAKE, phase = "done", elapsed = 1.3}
+  lu.assertEquals(out.text(), "waiting for the module to wake from deep sleep  0 s\n"
+    .. "the module to wake from deep sleep: done after 1.3 s\n")
+end
+
 function TestProgress:test_chinese()
   i18n.set("zh")
   local out = sink()
