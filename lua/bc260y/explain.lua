@@ -137,6 +137,9 @@ T.other = {
            zh = "缓存中待读取 %d 条,启动后共收到 %d 条,丢弃 %d 条"},
   NCFG = {en = "lifetime on the platform: %d s (0: none, no automatic updates)",
           zh = "平台端生命周期:%d 秒(0 表示不携带 lifetime,不自动更新)"},
+  CSCON_READ = {en = "RRC reports %s; now: %s", zh = "RRC 状态上报%s;当前:%s"},
+  ON = {en = "on", zh = "已开启"},
+  OFF = {en = "off", zh = "已关闭"},
   CME_UNKNOWN = {en = "error code %d: not in the guide's table (see the module's AT commands manual)",
                  zh = "错误码 %d:不在本指导的错误码表中(请参考模块的 AT 命令手册)"},
   UNKNOWN_CODE = {en = "%s: value %s is not in the guide's table", zh = "%s:取值 %s 不在指导的表格中"},
@@ -196,6 +199,11 @@ function explain.line(line, lang)
   if stage then return fota(stage, rest, lang) end
   n = line:match("^%+CSCON:%s*(%d+)$")
   if n then return coded(T.cscon, n, "+CSCON", lang) end
+  local report, state = line:match("^%+CSCON:%s*(%d),%s*(%d+)$") -- the answer of AT+CSCON?
+  if report then
+    return pick(T.other.CSCON_READ, lang):format(report == "1" and pick(T.other.ON, lang) or pick(T.other.OFF, lang),
+      coded(T.cscon, state, "+CSCON", lang))
+  end
   s = line:match('^%+QNBIOTEVENT:%s*"([^"]+)"$')
   if s then
     local entry = T.deepsleep[s]

@@ -87,6 +87,7 @@ function TestExplain:test_values_in_a_line_reach_its_meaning()
   lu.assertStrContains(explain.line('+QIND: "FOTA","DOWNLOADING",1536', "en"), "1536 bytes")
   lu.assertStrContains(explain.line('+QIND: "FOTA","UPDATING",37%,1,1', "zh"), "37%")
   lu.assertStrContains(explain.line("BUFFERED=1,RECEIVED=3,DROPPED=2", "en"), "2 dropped")
+  lu.assertEquals(explain.line("+CSCON: 1,0", "en"), "RRC reports on; now: RRC connection released: the radio is idle")
 end
 
 TestCommands = {}
