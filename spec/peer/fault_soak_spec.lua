@@ -37,7 +37,7 @@ function test_fault_soak()
   local log = os.tmpname()
   local p = peer.start({"chaos", "--seed", tostring(SEED), "--log", log, "--late", "0.004",
     "--reboot", "0.002", "--hangup", "0.001", "--garbage", "0.02", "--error", "0.05",
-    "--refuse", "0.1", "--downlink-every", "0.05", "--latency", "0.001", "--timeout", "120"})
+    "--refuse", "0.1", "--downlink-every", "0.02", "--latency", "0.001", "--timeout", "120"})
   local host = {echo = {}, sent = {}, refused = {}, other = 0, reopen = 0, reinit = 0}
   local got = {} -- downlink seq -> times delivered
   local misattributed = {}
