@@ -82,7 +82,6 @@ local function soak(late, timeout)
       if i % 5 == 0 then
         local data = string.pack(">I4", i)
         r, msg, code = m:send(data)
-        local decided = nil
         host.sent[#host.sent + 1] = {hex(data), r, code, msg}
       else
         r, msg, code = m:at("AT+QECHO=" .. token, {timeout = timeout, expect = {"+QECHO"}})
