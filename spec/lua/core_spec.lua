@@ -156,6 +156,23 @@ function TestPort.test_large_write_is_partial_not_blocking()
   m:close()
 end
 
+-- A port has one owner: a second open fails at once naming the port, unless the caller
+-- passes exclusive = false; once the owner closes, the port opens again.
+function TestPort.test_second_open_of_a_port_fails_unless_shared()
+  local m, path = core.open_pty()
+  local a = assert(core.open_port(path))
+  local b, msg, code = core.open_port(path)
+  lu.assertNil(b)
+  lu.assertEquals(msg, path .. ": already open (by this or another process)")
+  lu.assertEquals(code, "io")
+  lu.assertNil(core.open_port(path, 9600, true))
+  local shared = assert(core.open_port(path, 9600, false))
+  shared:close()
+  a:close()
+  assert(core.open_port(path)):close()
+  m:close()
+end
+
 function TestPort.test_open_port_errors_name_port_and_reason()
   local p, msg, code = core.open_port("/dev/ttyUSB_does_not_exist_9")
   lu.assertNil(p)
