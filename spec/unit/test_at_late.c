@@ -71,7 +71,7 @@ static void run(const scenario *sc, uint64_t delay, int buffering, int echo) {
   CHECK_EQ_INT(submit(at, "AT+CGSN=1", EXP_CGSN, 1, 0, tag), 0);
 
   uint64_t busy_until = t + delay;
-  char kept[16][32]; /* lines a buffering module holds until it is done */
+  char kept[16][64]; /* lines a buffering module holds until it is done */
   size_t n_kept = 0, seen = 1;
   int late_sent = 0, answered = 0;
   uint64_t written = 0; /* the tag of the AT+CGSN=1 last written */
