@@ -9,6 +9,12 @@
 --   bc260y run examples/ctwing_aep.lua --port /dev/ttyUSB0 --trace   real hardware
 local bc260y = require("bc260y")
 local loop = require("bc260y.loop")
+local i18n = require("bc260y.i18n")
+local progress = require("bc260y.progress")
+
+-- Waits show what is awaited and for how long (a line redrawn on a terminal, plain lines
+-- in a pipe); the steps read in English or Chinese (--lang, BC260Y_LANG, LANG).
+local function say(en, zh) return i18n.pick({en = en, zh = zh}) end
 
 -- Waits (at most timeout seconds) for the next `name` event; true when it came.
 local function wait_for(m, name, timeout)
@@ -19,55 +25,61 @@ local function wait_for(m, name, timeout)
   return ok == true
 end
 
-local function step(what) print("== " .. what) end
+local function step(en, zh) print("== " .. say(en, zh)) end
 
 local m = assert(bc260y.open())
-local info = assert(m:init())              -- AT, ATE0, CMEE=1, ATI, CGSN, CSCON=1, CGPADDR?
-print(("module %s %s, IMEI %s, IP %s"):format(info.model, info.revision, info.imei, info.ip))
+local show = progress.new{modem = m}       -- module seconds, like the guide's limits
+local info = assert(show:during(progress.NETWORK, 60, m.init, m))  -- AT, ATE0, CMEE=1, ATI, CGSN, CSCON=1, CGPADDR?
+print(say("module %s %s, IMEI %s, IP %s", "模块 %s %s,IMEI %s,IP %s"):format(info.model, info.revision, info.imei, info.ip))
 m:on("rrc", function(state) print("   RRC " .. state) end)
 
-step("deep sleep off, direct receive mode, lifetime 86400 s")
+step("deep sleep off, direct receive mode, lifetime 86400 s", "关闭深休眠,直吐模式,lifetime 86400 秒")
 assert(m:sleep_mode("off"))                -- AT+QSCLK=0
 assert(m:set_receive_mode("direct"))       -- AT+NNMI=1: downlinks come as +NNMI: <len>,<hex>
 assert(m:set_lifetime(86400))              -- AT+NCFG=0,86400 (used from the next boot)
 
-step("register with the AEP")
-assert(m:connect{host = "221.229.214.202", port = 5683})  -- +QLWEVTIND: 0, then 3
+step("register with the AEP", "连接 AEP 平台")
+assert(show:during(progress.REGISTRATION, 126, m.connect, m,
+  {host = "221.229.214.202", port = 5683}))  -- +QLWEVTIND: 0, then 3
 print("   " .. assert(m:status()))
 
-step("NON uplink with RAI 1: the network lets go of the RRC connection at once")
+step("NON uplink with RAI 1: the network lets go of the RRC connection at once",
+  "发送 RAI 为 1 的 NON 数据:网络立即释放 RRC 连接")
 local idle = loop.future()
 local h = m:on("rrc", function(state) if state == "idle" then idle:set(true) end end)
 assert(m:send("\1\5HELLO", {rai = 1}))     -- AT+NMGS=7,"010548454C4C4F",1
-print("   RRC released: " .. tostring(idle:get(30) == true))
+print(say("   RRC released: ", "   RRC 已释放:") .. tostring(idle:get(30) == true))
 h:off()
 
-step("deep sleep")
+step("deep sleep", "深休眠")
 local asleep = loop.future()
 h = m:on("deepsleep", function() asleep:set(true) end)
 assert(m:sleep_mode("deep"))               -- AT+QSCLK=1
 -- The module sleeps once RRC is idle and T3324 runs out (about a minute on the network).
-print("   entered deep sleep: " .. tostring(asleep:get(180) == true))
+print(say("   entered deep sleep: ", "   已进入深休眠:") ..
+  tostring(show:during(progress.DEEPSLEEP, 180, asleep.get, asleep, 180) == true))
 h:off()
 
-step("wake up and send a CON uplink with RAI 2")
-local resumed = m:on("resumed", function() print("   session restored (+QLWEVTIND: 6)") end)
-assert(m:sleep_mode("off"))                -- the Modem wakes the module first
-assert(m:send("\1\5HELLO", {con = true, rai = 2}))  -- returns on +QLWEVTIND: 4
+step("wake up and send a CON uplink with RAI 2", "唤醒后发送 RAI 为 2 的 CON 数据")
+local resumed = m:on("resumed", function()
+  print(say("   session restored (+QLWEVTIND: 6)", "   会话已恢复(+QLWEVTIND: 6)"))
+end)
+assert(show:during(progress.WAKE, nil, m.sleep_mode, m, "off"))  -- the Modem wakes the module first
+assert(show:during(progress.CON_ACK, 100, m.send, m, "\1\5HELLO", {con = true, rai = 2}))  -- +QLWEVTIND: 4
 resumed:off()
 local status, name = assert(m:uplink_status())      -- AT+QLWULDATASTATUS?
-print(("   CON status %d (%s)"):format(status, name))
+print(say("   CON status %d (%s)", "   CON 发送状态 %d(%s)"):format(status, name))
 assert(m:sleep_mode("deep"))
 
-step("a command from the platform")
+step("a command from the platform", "平台下发的命令")
 if m.platform then m.platform:queue_downlink("\2\1ON") end  -- the virtual platform only
-local data = m:receive{timeout = 30}
+local data = show:during(progress.DOWNLINK, 30, m.receive, m, {timeout = 30})
 if data then
-  print(("   downlink of %d bytes: %s"):format(#data, (data:gsub(".", function(c)
+  print(say("   downlink of %d bytes: %s", "   下行数据 %d 字节:%s"):format(#data, (data:gsub(".", function(c)
     return ("%02X"):format(c:byte()) end))))
 else
-  print("   no downlink within 30 s")
+  print(say("   no downlink within 30 s", "   30 秒内没有下行数据"))
 end
 
-assert(m:close())                          -- AT+NCDPCLOSE, until DEREGISTERED
-print("done")
+assert(show:during(progress.DEREGISTER, 124, m.close, m))  -- AT+NCDPCLOSE, until DEREGISTERED
+print(say("done", "完成"))

@@ -10,6 +10,10 @@
 --   bc260y run examples/dfota.lua --port /dev/ttyUSB0 -- aep    real hardware
 local bc260y = require("bc260y")
 local dfota = require("bc260y.dfota")
+local i18n = require("bc260y.i18n")
+local progress = require("bc260y.progress")
+
+local function say(en, zh) return i18n.pick({en = en, zh = zh}) end
 
 local which = (...) or "aep"
 local PLATFORMS = {
@@ -18,26 +22,13 @@ local PLATFORMS = {
 }
 local p = PLATFORMS[which] or error("usage: dfota.lua [aep|iot]", 0)
 
--- A terminal gets one line redrawn in place; a pipe or a log file gets plain lines.
-local tty = os.execute("test -t 1") == true
-local function bar(label, fraction, text)
-  if not tty then
-    print(("%-9s %s"):format(label, text))
-    return
-  end
-  local width = 30
-  local n = math.floor(math.max(0, math.min(1, fraction)) * width + 0.5)
-  io.write(("\r%-9s [%s%s] %s\27[K"):format(label, ("#"):rep(n), ("."):rep(width - n), text))
-  io.flush()
-end
-local function line(text)
-  if tty then io.write("\r\27[K") end
-  print(text)
-end
-
 local m = assert(bc260y.open())
-local info = assert(m:init())
-print(("module %s, firmware %s"):format(info.model, info.revision))
+-- A terminal gets one line redrawn in place; a pipe or a log file gets plain lines.
+local show = progress.new{modem = m}
+local function bar(label, fraction, text) show:bar(label, fraction, text) end
+local function line(text) show:line(text) end
+local info = assert(show:during(progress.NETWORK, 60, m.init, m))
+print(say("module %s, firmware %s", "模块 %s,固件 %s"):format(info.model, info.revision))
 
 local size -- package size, when known (the virtual platform's job; the module does not say)
 if m.platform then
@@ -55,9 +46,9 @@ local r = dfota.run(m, {
     elseif stage == "updating" then
       bar("update", value / 100, ("%d%%"):format(value))
     elseif stage == "downloaded" then
-      line("download  complete")
+      line(say("download  complete", "下载      完成"))
     elseif stage == "ended" then
-      line(("update    ended with code %d"):format(value))
+      line(say("update    ended with code %d", "升级      结束,代码 %d"):format(value))
     elseif stage ~= "done" then
       line("-> " .. stage .. (value and (" " .. tostring(value)) or ""))
     end

@@ -15,6 +15,7 @@
 -- starts a firmware update.
 local bc260y = require("bc260y")
 local dfota = require("bc260y.dfota")
+local progress = require("bc260y.progress")
 
 local REPORTS = tonumber((select(1, ...))) or 8       -- 0: forever
 local interval = tonumber((select(2, ...))) or 120    -- seconds between reports
@@ -22,6 +23,7 @@ local HOST, PORT = "221.229.214.202", 5683
 
 local m = assert(bc260y.open())
 local sim = m.sim
+local show = progress.new{modem = m}  -- what a registration waits for, and how long
 -- On the virtual module time runs --speed times faster: so does this schedule.
 local scale = sim and bc260y.sim_speed or 1
 local function pause(seconds) bc260y.sleep(seconds / scale) end
@@ -53,7 +55,7 @@ local function connect()
   for attempt = 1, 5 do
     local ok, msg = m:init()
     if ok then ok, msg = m:set_receive_mode("direct") end
-    if ok then ok, msg = m:connect{host = HOST, port = PORT} end
+    if ok then ok, msg = show:during(progress.REGISTRATION, 126, m.connect, m, {host = HOST, port = PORT}) end
     if ok then ok, msg = m:sleep_mode("deep") end  -- sleep whenever idle
     if ok then return true end
     print(("   connect attempt %d failed: %s"):format(attempt, msg))

@@ -8,12 +8,17 @@
 --   bc260y run examples/telecom_iot.lua --port /dev/ttyUSB0 --trace   real hardware
 local bc260y = require("bc260y")
 local loop = require("bc260y.loop")
+local i18n = require("bc260y.i18n")
+local progress = require("bc260y.progress")
+
+-- The steps read in English or Chinese (--lang, BC260Y_LANG, LANG).
+local function say(en, zh) return i18n.pick({en = en, zh = zh}) end
 
 local function hex(s)
   return (s:gsub(".", function(c) return ("%02X"):format(c:byte()) end))
 end
 
-local function step(what) print("== " .. what) end
+local function step(en, zh) print("== " .. say(en, zh)) end
 
 local function show_counters(m)
   local q = assert(m:queue_stats())        -- AT+NQMGR
@@ -22,45 +27,47 @@ local function show_counters(m)
 end
 
 local m = assert(bc260y.open())
-local info = assert(m:init())              -- ... AT+CGPADDR? until the module has an IP
-print(("module %s %s, IMEI %s, IP %s"):format(info.model, info.revision, info.imei, info.ip))
+local show = progress.new{modem = m}       -- each wait: what, how long, the guide's limit
+local info = assert(show:during(progress.NETWORK, 60, m.init, m))  -- ... AT+CGPADDR? until an IP
+print(say("module %s %s, IMEI %s, IP %s", "模块 %s %s,IMEI %s,IP %s"):format(info.model, info.revision, info.imei, info.ip))
 -- The platform answers every uplink with AAAA0000 when "response to uplink" is on;
 -- the virtual platform is told so here (a real one is configured on its web console).
 if m.platform then m.platform:set_auto_reply(true) end
 
-step("buffer mode with indications, register with the IoT platform")
+step("buffer mode with indications, register with the IoT platform", "带指示的缓存模式,连接电信 IoT 平台")
 assert(m:set_receive_mode("indicate"))     -- AT+NNMI=2
-assert(m:connect{host = "180.101.147.115", port = 5683})
+assert(show:during(progress.REGISTRATION, 126, m.connect, m, {host = "180.101.147.115", port = 5683}))
 
-step("uplink; the answer waits in the module's buffer")
+step("uplink; the answer waits in the module's buffer", "上行数据;平台的回复缓存在模块中")
 local indicated = loop.future()
 local h = m:on("urc", function(line) if line == "+NNMI" then indicated:set(true) end end)
 assert(m:send("\0ELLO"))                   -- AT+NMGS=5,00454C4C4F
-print("   +NNMI indication: " .. tostring(indicated:get(30) == true))
+print(say("   +NNMI indication: ", "   +NNMI 指示:") .. tostring(indicated:get(30) == true))
 h:off()
 show_counters(m)
 local data = assert(m:receive{timeout = 30})   -- AT+NMGR
 print(("   +NMGR: %d,%s"):format(#data, hex(data)))
 show_counters(m)
 
-step("deep sleep, then wake up")
+step("deep sleep, then wake up", "深休眠,然后唤醒")
 local asleep = loop.future()
 h = m:on("deepsleep", function() asleep:set(true) end)
 assert(m:sleep_mode("deep"))               -- AT+QSCLK=1
-print("   entered deep sleep: " .. tostring(asleep:get(180) == true))
+print(say("   entered deep sleep: ", "   已进入深休眠:") ..
+  tostring(show:during(progress.DEEPSLEEP, 180, asleep.get, asleep, 180) == true))
 h:off()
-h = m:on("resumed", function() print("   session restored (+QLWEVTIND: 6)") end)
-assert(m:sleep_mode("off"))                -- the Modem wakes the module, then AT+QSCLK=0
+h = m:on("resumed", function() print(say("   session restored (+QLWEVTIND: 6)", "   会话已恢复(+QLWEVTIND: 6)")) end)
+assert(show:during(progress.WAKE, nil, m.sleep_mode, m, "off"))  -- wakes the module, then AT+QSCLK=0
 h:off()
 
-step("direct mode, CON uplink")
+step("direct mode, CON uplink", "直吐模式,CON 数据")
 assert(m:set_receive_mode("direct"))       -- AT+NNMI=1
-assert(m:send("\1\5HELLO", {con = true}))  -- AT+NMGS=7,010548454C4C4F,100; +QLWEVTIND: 4
+assert(show:during(progress.CON_ACK, 100, m.send, m, "\1\5HELLO", {con = true}))  -- AT+NMGS=7,010548454C4C4F,100; +QLWEVTIND: 4
 data = m:receive{timeout = 30}             -- +NNMI: 4,AAAA0000
-print("   downlink: " .. (data and hex(data) or "none"))
+print(say("   downlink: ", "   下行数据:") .. (data and hex(data) or say("none", "无")))
 local status, name = assert(m:uplink_status())  -- AT+QLWULDATASTATUS?
-print(("   CON status %d (%s)"):format(status, name))
+print(say("   CON status %d (%s)", "   CON 发送状态 %d(%s)"):format(status, name))
 assert(m:sleep_mode("deep"))
 
-assert(m:close())
-print("done")
+assert(show:during(progress.DEREGISTER, 124, m.close, m))
+print(say("done", "完成"))

@@ -6,15 +6,24 @@
 --   bc260y demo [--speed S] [--script FILE] [--quiet]
 --   require("bc260y.demo").main(argv) -> exit status
 local bc260y = require("bc260y")
+local i18n = require("bc260y.i18n")
 
 local demo = {}
 
-local USAGE = [[
+local USAGE = {
+  en = [[
 usage: bc260y demo [--speed S] [--script FILE] [--quiet]
   --speed S      the virtual module's time scale (default 15: readable and quick)
   --script FILE  the example to run (default examples/ctwing_aep.lua)
   --quiet        no line trace
-]]
+]],
+  zh = [[
+用法: bc260y demo [--speed S] [--script FILE] [--quiet]
+  --speed S      虚拟模块的时间倍率(默认 15:既看得清又快)
+  --script FILE  要运行的示例(默认 examples/ctwing_aep.lua)
+  --quiet        不输出逐行跟踪
+]],
+}
 
 local DEFAULT_SPEED = 15
 
@@ -30,8 +39,7 @@ local function default_script()
     local f = io.open(path, "r")
     if f then f:close(); return path end
   end
-  return nil, "examples/ctwing_aep.lua not found (looked in " .. table.concat(candidates, ", ")
-    .. "): pass --script FILE"
+  return nil, i18n.t("demo.no_example", "examples/ctwing_aep.lua", table.concat(candidates, ", "))
 end
 
 local function hex(s)
@@ -48,8 +56,8 @@ function demo.summary(platform, modem)
   local out = {}
   local function add(fmt, ...) out[#out + 1] = fmt:format(...) end
   local ups = platform:uplinks()
-  add("== summary: what the virtual platform saw (times in module seconds)")
-  add("uplinks received: %d", #ups)
+  add(i18n.t("demo.summary"))
+  add(i18n.t("demo.uplinks", #ups))
   for i, u in ipairs(ups) do
     add("  %2d  t=%7.1f  %s RAI %d  %4d bytes  %s", i, u.time or 0, u.con and "CON" or "NON",
       u.rai or 0, #u.data, shorten(u.hex or hex(u.data)))
@@ -58,7 +66,7 @@ function demo.summary(platform, modem)
   for _, e in ipairs(platform:events()) do
     if e.what == "downlink_sent" or e.what == "reply" then downs[#downs + 1] = e end
   end
-  add("downlinks delivered: %d", #downs)
+  add(i18n.t("demo.downlinks", #downs))
   for i, e in ipairs(downs) do
     add("  %2d  t=%7.1f  %s  %4d bytes  %s", i, e.time or 0,
       e.what == "reply" and "reply  " or "command", #e.data, shorten(hex(e.data)))
@@ -66,8 +74,8 @@ function demo.summary(platform, modem)
   if modem then
     local ok, c = pcall(modem.counters, modem)
     if ok and c then
-      add("host side: %d commands, %d lines, %d URCs, %d unknown, %d timeouts, %d reboots",
-        c.commands or 0, c.lines or 0, c.urcs or 0, c.unknown or 0, c.timeouts or 0, c.reboots or 0)
+      add(i18n.t("demo.host", c.commands or 0, c.lines or 0, c.urcs or 0, c.unknown or 0,
+        c.timeouts or 0, c.reboots or 0))
     end
   end
   return out
@@ -82,14 +90,14 @@ function demo.main(argv)
     if a == "--speed" then
       speed = tonumber(argv[i + 1])
       if not speed or speed <= 0 then
-        io.stderr:write("bc260y demo: --speed must be a number > 0\n")
+        io.stderr:write("bc260y demo: ", i18n.t("cli.speed"), "\n")
         return 2
       end
       i = i + 2
     elseif a == "--script" then
       script = argv[i + 1]
       if not script then
-        io.stderr:write("bc260y demo: --script needs a file\n")
+        io.stderr:write("bc260y demo: ", i18n.t("demo.needs_file"), "\n")
         return 2
       end
       i = i + 2
@@ -97,10 +105,10 @@ function demo.main(argv)
       trace = false
       i = i + 1
     elseif a == "--help" or a == "-h" then
-      io.write(USAGE)
+      io.write(i18n.pick(USAGE))
       return 0
     else
-      io.stderr:write("bc260y demo: unknown argument " .. tostring(a) .. "\n" .. USAGE)
+      io.stderr:write("bc260y demo: ", i18n.t("demo.unknown_argument", tostring(a)), "\n")
       return 2
     end
   end
@@ -132,9 +140,8 @@ function demo.main(argv)
     if m then opened[#opened + 1] = m end
     return m, msg, code
   end
-  print(("bc260y demo: %s against the virtual module (time x%g)%s"):format(
-    script:match("(examples/[^/]+)$") or script, speed,
-    trace and "; the line trace goes to stderr" or ""))
+  print(i18n.t("demo.intro", script:match("(examples/[^/]+)$") or script, speed) ..
+    (trace and i18n.t("demo.trace_to_stderr") or ""))
   local t0 = bc260y.now()
   local ok, err = xpcall(bc260y.run, debug.traceback, chunk)
   local elapsed = bc260y.now() - t0
@@ -147,11 +154,9 @@ function demo.main(argv)
       for _, line in ipairs(demo.summary(m.platform, m)) do print(line) end
     end
   end
-  print(("ran in %.1f s%s"):format(elapsed, ok and "" or ", and FAILED"))
-  if not ok then
-    io.stderr:write("bc260y demo: ", tostring(err), "\n")
-    return 1
-  end
+  print(i18n.t("demo.ran", elapsed) .. (ok and "" or i18n.t("demo.failed")))
+  -- The CLI prints a failure as one line (the traceback with --debug).
+  if not ok then error("demo: " .. tostring(err), 0) end
   return 0
 end
 

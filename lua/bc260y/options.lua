@@ -18,7 +18,7 @@ local OPTION_TYPES = {
   baud = {"integer"}, speed = {"number"}, sim = {"table"}, engine = {"table"},
   poll = {"number"}, connect_timeout = {"number"}, con_timeout = {"number"},
   close_timeout = {"number"}, sleep_guard = {"number"}, wake_tries = {"integer"},
-  write_timeout = {"number"},
+  write_timeout = {"number"}, exclusive = {"boolean"},
 }
 
 local function type_of(v)

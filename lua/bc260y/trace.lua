@@ -109,10 +109,12 @@ function trace.sink(option, clock)
   if not option then return nil end
   if type(option) == "function" then return option end
   local t0 = clock()
-  return function(dir, line)
-    io.stderr:write(("[%10.3f] %s %s\n"):format(clock() - t0, dir == "out" and "-->" or "<--",
-      trace.printable(line)))
-  end
+  return function(dir, line) io.stderr:write(trace.format(clock() - t0, dir, line), "\n") end
+end
+
+-- One trace line: "[   seconds] --> line" to the module ("out"), "<--" from it ("in").
+function trace.format(seconds, dir, line)
+  return ("[%10.3f] %s %s"):format(seconds, dir == "out" and "-->" or "<--", trace.printable(line))
 end
 
 -- A tracer: in(bytes) and out(bytes) split into lines, redact (trace.redact unless a

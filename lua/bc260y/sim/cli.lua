@@ -6,10 +6,14 @@
 --              [--script FILE] [--trace]
 --   --script FILE  runs FILE as a task with the sim as its argument (`local s = ...`):
 --                  queue downlinks, create DFOTA jobs, inject faults while a tool is attached.
---   --trace        logs the bytes in both directions on stderr.
+--   --trace        logs every line in both directions on stderr, as a Modem's trace does:
+--                  [seconds] --> line (to the module), <-- line (from it).
 local cli = {}
 
-local USAGE = [[
+local i18n = require("bc260y.i18n")
+
+local USAGE = {
+  en = [[
 usage: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
                   [--script FILE] [--trace]
 Starts a virtual BC260Y-CN behind a pseudo-terminal, prints its path on the first line
@@ -20,8 +24,21 @@ and serves until interrupted (Ctrl-C or SIGTERM).
   --auto-reply   the platform answers every uplink with AAAA0000
   --psk HEX      the device's PSK on the platform (an encrypted device)
   --script FILE  Lua run as a task with the sim as its argument (local s = ...)
-  --trace        log every byte in both directions on stderr
-]]
+  --trace        log every line on stderr: [seconds] --> to the module, <-- from it
+]],
+  zh = [[
+用法: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
+                 [--script FILE] [--trace]
+在伪终端上启动虚拟 BC260Y-CN,第一行打印其路径,一直服务到被中断(Ctrl-C 或 SIGTERM)。
+  --imei N       模块的 IMEI(15 位数字;默认 869453051234566)
+  --speed S      时间倍率:1 为实时(默认),10 为快十倍
+  --seed N       噪声故障的随机种子
+  --auto-reply   平台对每条上行数据回复 AAAA0000
+  --psk HEX      设备在平台上的 PSK(加密设备)
+  --script FILE  以任务方式运行的 Lua 脚本,参数为虚拟模块(local s = ...)
+  --trace        在 stderr 上记录每一行:[秒] --> 发往模块,<-- 来自模块
+]],
+}
 
 local function parse(argv)
   local o = {}
@@ -29,22 +46,22 @@ local function parse(argv)
   local function value(name)
     i = i + 1
     local v = argv[i]
-    if v == nil then error(name .. " needs a value", 0) end
+    if v == nil then error(i18n.t("cli.needs_value", name), 0) end
     return v
   end
   while i <= #argv do
     local a = argv[i]
     if a == "--imei" then
       o.imei = value(a)
-      if not o.imei:match("^%d+$") or #o.imei ~= 15 then error("--imei: 15 digits", 0) end
+      if not o.imei:match("^%d+$") or #o.imei ~= 15 then error(i18n.t("sim.imei"), 0) end
     elseif a == "--speed" then
       o.speed = tonumber(value(a))
       if not o.speed or o.speed <= 0 or o.speed ~= o.speed or o.speed == math.huge then
-        error("--speed: a positive number", 0)
+        error(i18n.t("cli.speed"), 0)
       end
     elseif a == "--seed" then
       o.seed = math.tointeger(tonumber(value(a)))
-      if not o.seed then error("--seed: an integer", 0) end
+      if not o.seed then error(i18n.t("sim.seed"), 0) end
     elseif a == "--psk" then
       o.psk = value(a)
     elseif a == "--auto-reply" then
@@ -56,7 +73,7 @@ local function parse(argv)
     elseif a == "-h" or a == "--help" then
       o.help = true
     else
-      error("unknown option " .. a, 0)
+      error(i18n.t("cli.unknown_option", "sim", a, "sim"), 0)
     end
     i = i + 1
   end
@@ -68,16 +85,24 @@ function cli.main(argv, out, err)
   out, err = out or io.stdout, err or io.stderr
   local okp, o = pcall(parse, argv or {})
   if not okp then
-    err:write("bc260y sim: ", tostring(o), "\n", USAGE)
+    err:write("bc260y sim: ", tostring(o), "\n")
     return 2
   end
-  if o.help then out:write(USAGE); return 0 end
+  if o.help then out:write(i18n.pick(USAGE)); return 0 end
   local loop = require("bc260y.loop")
   local sim = require("bc260y.sim")
   local trace
   if o.trace then
+    -- The library's readable form, seen from the host: "-->" is what the host wrote to
+    -- the module (the sim's "in"), "<--" what the module answered.
+    local tracing = require("bc260y.trace")
+    local t0 = loop.now()
+    local lines = tracing.new(function(dir, line)
+      err:write(tracing.format(loop.now() - t0, dir, line), "\n")
+      err:flush()
+    end)
     trace = function(dir, bytes)
-      err:write(("%s %q\n"):format(dir == "in" and ">" or "<", bytes))
+      if dir == "in" then lines.output(bytes) else lines.input(bytes) end
     end
   end
   local okn, s = pcall(sim.new, {imei = o.imei, speed = o.speed, seed = o.seed, psk = o.psk,
@@ -96,7 +121,7 @@ function cli.main(argv, out, err)
       s:close()
       return 1
     end
-    loop.spawn_protected(function(msg) err:write("bc260y sim: script: ", msg, "\n") end, chunk, s)
+    loop.spawn_protected(function(msg) err:write("bc260y sim: ", i18n.t("sim.script_failed", msg), "\n") end, chunk, s)
   end
   -- SIGINT and SIGTERM arrive through a signalfd the loop watches, so the pty is closed
   -- properly and the process exits 0 either way.

@@ -1,0 +1,287 @@
+-- bc260y.console: `bc260y console [PORT]`, an AT terminal that teaches. Each line typed
+-- goes to the module (a real one on PORT, else the virtual module); under every line the
+-- module prints, the console shows what it means (bc260y.explain) in English or Chinese.
+-- `help CMD` shows the guide's syntax, parameters and notes (bc260y.commands); `:lua`
+-- runs Lua with `m` bound to the open Modem; --log FILE keeps a timestamped session log.
+--
+--   require("bc260y.console").main(argv) -> exit status
+local bc260y = require("bc260y")
+local i18n = require("bc260y.i18n")
+local explain = require("bc260y.explain")
+local commands = require("bc260y.commands")
+local lineedit = require("bc260y.lineedit")
+local progress = require("bc260y.progress")
+local console_waits = require("bc260y.console_waits")
+local loop = require("bc260y.loop")
+
+local console = {}
+
+console.USAGE = {
+  en = [[
+usage: bc260y console [PORT] [--lang en|zh] [--log FILE] [--speed S] [--timeout S]
+An AT terminal that explains every line from the module (the guide's tables).
+  PORT           /dev/ttyUSB0, /dev/pts/N, tcp://host:port; default: the virtual module
+  --lang L       en or zh (default: BC260Y_LANG, else a Chinese LANG, else en)
+  --log FILE     append a timestamped log of the session to FILE
+  --speed S      the virtual module's time scale (default 1: real time)
+  --timeout S    how long a command may take to answer (default 10 s)
+Inside: AT commands, help, help CMD, help errors, explain LINE, :lua CODE, :wait S, :quit
+]],
+  zh = [[
+用法: bc260y console [PORT] [--lang en|zh] [--log FILE] [--speed S] [--timeout S]
+会解释模块每一行输出的 AT 终端(依据指导中的表格)。
+  PORT           /dev/ttyUSB0、/dev/pts/N、tcp://host:port;默认:虚拟模块
+  --lang L       en 或 zh(默认:BC260Y_LANG,否则中文 LANG,否则 en)
+  --log FILE     将带时间戳的会话日志追加到 FILE
+  --speed S      虚拟模块的时间倍率(默认 1:实时)
+  --timeout S    命令应答的最长等待时间(默认 10 秒)
+控制台内:AT 命令、help、help CMD、help errors、explain LINE、:lua CODE、:wait S、:quit
+]],
+}
+
+local function usage() return i18n.pick(console.USAGE) end
+
+local function parse(argv)
+  local o = {timeout = 10}
+  local i = 1
+  local function value(name)
+    i = i + 1
+    if argv[i] == nil then error(i18n.t("cli.needs_value", name), 0) end
+    return argv[i]
+  end
+  local function number(name)
+    local n = tonumber(value(name))
+    if not n or n <= 0 or n ~= n or n == math.huge then error(name .. ": a number > 0", 0) end
+    return n
+  end
+  while i <= #argv do
+    local a = argv[i]
+    if a == "--lang" then
+      local l = i18n.normalise(value(a))
+      if not l then error(i18n.t("cli.bad_lang"), 0) end
+      o.lang = l
+    elseif a == "--log" then o.log = value(a)
+    elseif a == "--speed" then o.speed = number(a)
+    elseif a == "--timeout" then o.timeout = number(a)
+    elseif a == "--help" or a == "-h" then o.help = true
+    elseif a:sub(1, 1) == "-" then error(i18n.t("cli.unknown_option", "console", a, "console"), 0)
+    elseif not o.port then o.port = a
+    else error(i18n.t("cli.unknown_option", "console", a, "console"), 0) end
+    i = i + 1
+  end
+  return o
+end
+
+-- Completion: AT command names for a line that starts with AT, command names for `help`.
+local CONSOLE_WORDS = {"help", "explain", ":lua", ":wait", ":quit"}
+local function completer(line)
+  local out = {}
+  local up = line:upper()
+  local help_arg = line:match("^help%s+(.*)$")
+  if help_arg then
+    for _, n in ipairs(commands.names()) do
+      local short = n:upper():gsub("^AT%+?", "")
+      local a = help_arg:upper()
+      if commands.get(n) and (n:upper():find(a, 1, true) == 1 or short:find(a, 1, true) == 1) then
+        out[#out + 1] = "help " .. n
+      end
+    end
+    if ("ERRORS"):find(help_arg:upper(), 1, true) == 1 then out[#out + 1] = "help errors" end
+    return out
+  end
+  for _, n in ipairs(commands.names()) do
+    if n:upper():find(up, 1, true) == 1 then out[#out + 1] = n end
+  end
+  if #out == 0 then
+    for _, w in ipairs(CONSOLE_WORDS) do
+      if w:find(line, 1, true) == 1 then out[#out + 1] = w end
+    end
+  end
+  return out
+end
+console.complete = completer
+
+local function errors_list(lang)
+  local codes = {}
+  for code in pairs(bc260y.errors) do codes[#codes + 1] = code end
+  table.sort(codes)
+  local out = {i18n.pick(require("bc260y.messages")["console.errors_title"], lang)}
+  for _, code in ipairs(codes) do
+    local e = bc260y.errors[code]
+    out[#out + 1] = ("  %4d  %-38s %s"):format(code, e.name, lang == "zh" and e.zh or e.en)
+  end
+  return table.concat(out, "\n")
+end
+
+function console.main(argv)
+  local okp, o = pcall(parse, argv or {})
+  if not okp then
+    io.stderr:write("bc260y console: ", tostring(o), "\n")
+    return 2
+  end
+  if o.lang then i18n.set(o.lang) end
+  if o.help then io.write(usage()); return 0 end
+  if o.speed and o.port and o.port ~= "sim" then
+    io.stderr:write("bc260y console: ", i18n.t("cli.speed_sim_only"), "\n")
+    return 2
+  end
+  local lang = i18n.lang()
+
+  local log
+  if o.log then
+    local f, err = io.open(o.log, "a")
+    if not f then
+      io.stderr:write("bc260y console: ", tostring(err), "\n")
+      return 1
+    end
+    f:setvbuf("line")
+    -- Wall-clock time with milliseconds: the start's date plus the monotonic clock since.
+    local wall0, mono0 = os.time(), loop.now()
+    log = function(kind, text)
+      local t = wall0 + (loop.now() - mono0)
+      f:write(("%s.%03d %s %s\n"):format(os.date("%Y-%m-%d %H:%M:%S", math.floor(t)),
+        math.floor(t * 1000) % 1000, kind, text))
+    end
+  end
+
+  local ed = lineedit.new{prompt = "> ", complete = completer}
+  local function show(text, kind)
+    ed:print(text)
+    if log then log(kind or "  ", text) end
+  end
+
+  -- What the module is busy with: in the prompt on a terminal ("[waiting for ... 3 s
+  -- (up to 126 s)] > "), as lines of their own in a pipe; the end always on a line.
+  -- Waits count module seconds, as the guide's limits do (the virtual module may run faster).
+  local module_clock = loop.now
+  local waits = console_waits.new(function(ev)
+    local text = progress.describe(ev)
+    if ev.phase == "start" or ev.phase == "tick" then
+      if ed.tty then
+        ed:set_prompt("[" .. text .. "] > ")
+      elseif ev.phase == "start" then
+        show(text)
+      end
+    else
+      ed:set_prompt("> ")
+      show(text)
+    end
+  end, function() return module_clock() end)
+
+  local typed -- the line just typed: it is on the screen already
+  local echo -- the last line sent: its echo is not shown again
+  local function on_trace(dir, line)
+    if dir == "out" then
+      echo = line
+      -- what the library sends by itself (a wake-up AT, :lua calls) is shown
+      if line ~= typed then show("--> " .. line, "-->") end
+      return
+    end
+    if echo and line == echo then echo = nil; return end
+    if log then log("<--", line) end
+    ed:print(line)
+    local meaning = explain.line(line, lang)
+    if meaning then show("    ↳ " .. meaning, "  =") end
+    waits:line(line)
+  end
+
+  local status = 0
+  local function session()
+    local port = o.port or "sim"
+    local m, msg = bc260y.open(port, {trace = on_trace, sim = {speed = o.speed}})
+    if not m then
+      io.stderr:write("bc260y console: ", i18n.t("cli.cannot_open", port, tostring(msg)), "\n")
+      status = 1
+      return
+    end
+    module_clock = progress.clock(m)
+    -- A virtual module has just been switched on: let it boot and attach (a second or
+    -- two of its time) so the first command is not lost in the boot.
+    if m.sim then
+      local deadline = loop.now() + 10
+      while not m.sim:state().attached and loop.now() < deadline do loop.sleep(0.05) end
+    end
+    local queue, arrived, finished = {}, loop.signal(), false
+    ed:start(function(line)
+      if log then log("-->", line) end
+      queue[#queue + 1] = line
+      arrived:notify()
+    end, function()
+      queue[#queue + 1] = false
+      arrived:notify()
+    end)
+    show(i18n.t("console.banner", o.port or i18n.t("console.virtual")))
+
+    local env = setmetatable({m = m, bc260y = bc260y, print = function(...)
+      local parts = table.pack(...)
+      for k = 1, parts.n do parts[k] = tostring(parts[k]) end
+      show(table.concat(parts, "\t", 1, parts.n))
+    end}, {__index = _G})
+
+    local function run_lua(code)
+      local chunk = load("return " .. code, "=:lua", "t", env)
+      if not chunk then
+        local err
+        chunk, err = load(code, "=:lua", "t", env)
+        if not chunk then return show(i18n.t("console.lua_error", err)) end
+      end
+      local r = table.pack(pcall(chunk))
+      if not r[1] then return show(i18n.t("console.lua_error", tostring(r[2]))) end
+      if r.n > 1 then env.print(table.unpack(r, 2, r.n)) end
+    end
+
+    local function handle(line)
+      local trimmed = line:match("^%s*(.-)%s*$")
+      if trimmed == "" then return end
+      local word, rest = trimmed:match("^(%S+)%s*(.*)$")
+      local lw = word:lower()
+      if lw == ":quit" or lw == ":q" or lw == "quit" or lw == "exit" then finished = true; return end
+      if lw == "help" or lw == "?" then
+        if rest == "" then
+          show(i18n.t("console.help") .. "\n" .. commands.list(lang))
+        elseif rest:lower() == "errors" then
+          show(errors_list(lang))
+        else
+          show(commands.help(rest, lang) or i18n.t("console.no_help", rest))
+        end
+        return
+      end
+      if lw == "explain" then
+        show(explain.line(rest, lang) or i18n.t("console.no_meaning"))
+        return
+      end
+      if lw == ":lua" then return run_lua(rest) end
+      if lw == ":wait" then loop.sleep(tonumber(rest) or 1); return end
+      if not trimmed:match("^[Aa][Tt]") then return show(i18n.t("console.not_at", trimmed)) end
+      typed = trimmed
+      local ok, r, err, code = pcall(m.at, m, trimmed, {timeout = o.timeout})
+      typed = nil
+      if not ok then return show(i18n.t("console.refused", (tostring(r):gsub("^[^:]*:%d+: ", "")))) end
+      if r then return waits:command_ok(trimmed) end
+      -- the module's own answer (ERROR, +CME ERROR) was shown with its meaning already
+      if code == "timeout" then show(i18n.t("console.timeout", o.timeout))
+      elseif code == "busy" then show(i18n.t("console.refused", tostring(err)))
+      elseif code == "closed" or code == "io" then
+        show(i18n.t("console.closed", tostring(err)))
+        finished = true
+      end
+    end
+
+    while not finished do
+      if #queue == 0 then arrived:wait() end
+      local line = table.remove(queue, 1)
+      if line == false then break end
+      if line then handle(line) end
+    end
+    waits:stop()
+    ed:stop()
+    m:close({deregister = false})
+  end
+
+  local ok, err = xpcall(bc260y.run, debug.traceback, session)
+  ed:stop()
+  if not ok then error(err, 0) end
+  return status
+end
+
+return console

@@ -1,0 +1,151 @@
+-- cli_spec: what a person meets at the command line. Every subcommand takes --help; an
+-- error is one line on stderr and a non-zero exit, the traceback only with --debug;
+-- --lang zh (or BC260Y_LANG, or a Chinese LANG) speaks Chinese; `sim --trace` prints the
+-- library's readable "[seconds] --> line" form.
+local lu = require("luaunit")
+local core = require("bc260y.core")
+
+local BINARY = os.getenv("BC260Y_BINARY_DIR") or "build"
+local CLI = BINARY .. "/bin/bc260y"
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return "" end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+-- Runs the CLI with a clean language environment; returns status, stdout, stderr.
+local function cli(args, env)
+  local errf = os.tmpname()
+  local p = assert(io.popen(("env -u BC260Y_LANG -u LC_ALL -u LC_MESSAGES LANG=C.UTF-8 %s %s %s 2>%s")
+    :format(env or "", CLI, args, errf), "r"))
+  local out = p:read("a")
+  local _, _, status = p:close()
+  local err = slurp(errf)
+  os.remove(errf)
+  return status, out, err
+end
+
+local function lines(s)
+  local t = {}
+  for l in s:gmatch("[^\n]+") do t[#t + 1] = l end
+  return t
+end
+
+TestCliPolish = {}
+
+function TestCliPolish:test_every_subcommand_takes_help()
+  for _, sub in ipairs({"run", "sim", "console", "ports", "demo"}) do
+    local status, out, err = cli(sub .. " --help")
+    lu.assertEquals(status, 0, sub .. ": " .. err)
+    lu.assertStrContains(out, "usage: bc260y " .. sub)
+    lu.assertEquals(err, "")
+  end
+end
+
+function TestCliPolish:test_an_error_is_one_line_and_a_non_zero_exit()
+  local cases = {
+    {"frobnicate", 2, "unknown command 'frobnicate'"},
+    {"run", 2, "which script"},
+    {"run x.lua --bogus", 2, "unknown option --bogus"},
+    {"run /no/such/script.lua", 1, "cannot open /no/such/script.lua"},
+    {"console --bogus", 2, "unknown option --bogus"},
+    {"console --lang fr", 2, "en or zh"},
+    {"console /dev/ttyUSB0 --speed 5", 2, "--speed only applies to the virtual module"},
+    {"sim --bogus", 2, "unknown option --bogus"},
+    {"demo --bogus", 2, "unknown argument --bogus"},
+    {"ports extra", 2, "unknown option extra"},
+  }
+  for _, c in ipairs(cases) do
+    local status, _, err = cli(c[1])
+    lu.assertEquals(status, c[2], c[1] .. ": " .. err)
+    lu.assertEquals(#lines(err), 1, c[1] .. ":\n" .. err)
+    lu.assertStrContains(err, c[3])
+  end
+end
+
+function TestCliPolish:test_a_failing_script_is_one_line_and_debug_shows_the_traceback()
+  local status, _, err = cli("run " .. (os.getenv("BC260Y_SOURCE_DIR") or ".") ..
+    "/examples/ctwing_aep.lua --port /dev/bc260y-no-such-port")
+  lu.assertEquals(status, 1)
+  lu.assertEquals(#lines(err), 1, err)
+  lu.assertStrContains(err, "/dev/bc260y-no-such-port")
+  lu.assertNotStrContains(err, "traceback")
+  status, _, err = cli("--debug run " .. (os.getenv("BC260Y_SOURCE_DIR") or ".") ..
+    "/examples/ctwing_aep.lua --port /dev/bc260y-no-such-port")
+  lu.assertEquals(status, 1)
+  lu.assertStrContains(err, "stack traceback")
+end
+
+function TestCliPolish:test_chinese_from_lang_option_and_environment()
+  local _, _, err = cli("--lang zh frobnicate")
+  lu.assertStrContains(err, "未知命令 'frobnicate'")
+  _, _, err = cli("frobnicate", "BC260Y_LANG=zh")
+  lu.assertStrContains(err, "未知命令")
+  _, _, err = cli("frobnicate", "LANG=zh_CN.UTF-8")
+  lu.assertStrContains(err, "未知命令")
+  _, _, err = cli("frobnicate", "BC260Y_LANG=en LANG=zh_CN.UTF-8")
+  lu.assertStrContains(err, "unknown command")
+  local _, out = cli("--lang zh --help")
+  lu.assertStrContains(out, "用法: bc260y")
+  for _, sub in ipairs({"run", "sim", "console", "ports", "demo"}) do
+    _, out = cli("--lang zh " .. sub .. " --help")
+    lu.assertStrContains(out, "用法: bc260y " .. sub)
+  end
+  _, _, err = cli("--lang zh sim --bogus")
+  lu.assertStrContains(err, "未知选项 --bogus")
+  _, _, err = cli("--lang zh demo --bogus")
+  lu.assertStrContains(err, "未知参数 --bogus")
+end
+
+-- A console reads commands from a pipe too, one per line, and explains the answers.
+function TestCliPolish:test_console_reads_a_pipe()
+  local inf = os.tmpname()
+  local f = assert(io.open(inf, "w"))
+  f:write('ATI\nAT+NCDPOPEN="221.229.214.202",5683\n:wait 3\nAT+QLWULDATASTATUS?\nhelp NNMI\n')
+  f:close()
+  local status, out, err = cli("console --speed 20 < " .. inf)
+  os.remove(inf)
+  lu.assertEquals(status, 0, err)
+  lu.assertStrContains(out, "Revision: ")
+  lu.assertStrContains(out, "waiting for registration (+QLWEVTIND: 0 and 3)  0 s (up to 126 s)\n")
+  lu.assertStrContains(out, "+QLWEVTIND: 3\n    ↳ object 19/0/0 observed")
+  lu.assertStrMatches(out, ".*registration %(%+QLWEVTIND: 0 and 3%): done after %d+%.%d s\n.*")
+  lu.assertStrContains(out, "+QLWULDATASTATUS: 0\n    ↳ no CON data sent yet")
+  lu.assertStrContains(out, "AT+NNMI=<status>")
+  lu.assertNil(out:find("\27", 1, true), "no terminal control sequences in a pipe")
+end
+
+function TestCliPolish:test_sim_trace_prints_the_readable_form()
+  local errf = os.tmpname()
+  local p = assert(io.popen(("sh -c 'echo $$; exec %s sim --trace --speed 20 2>%s'"):format(CLI, errf), "r"))
+  local pid = p:read("l")
+  local path = p:read("l")
+  local port = assert(core.open_port(path))
+  local got = ""
+  local function wait_for(text, t)
+    local deadline = core.now() + t
+    while not got:find(text, 1, true) and core.now() < deadline do
+      core.poll({port:fd()}, {}, 0.05)
+      got = got .. (port:read() or "")
+    end
+    return got:find(text, 1, true) ~= nil
+  end
+  lu.assertTrue(wait_for("+IP:", 5), got)
+  assert(port:write("AT+CGSN=1\r"))
+  lu.assertTrue(wait_for("OK\r\n", 5), got)
+  port:close()
+  os.execute("kill -INT " .. pid)
+  p:read("a")
+  p:close()
+  local trace = slurp(errf)
+  os.remove(errf)
+  lu.assertStrMatches(trace, ".*\n%[%s*%d+%.%d%d%d%] <%-%- %+IP: [%d%.]+\n.*")
+  lu.assertStrMatches(trace, ".*\n%[%s*%d+%.%d%d%d%] %-%-> AT%+CGSN=1\n.*")
+  lu.assertStrMatches(trace, ".*\n%[%s*%d+%.%d%d%d%] <%-%- %+CGSN: %d+\n.*")
+  lu.assertNotStrContains(trace, "\\r")
+end
+
+os.exit(lu.LuaUnit.run(), true)

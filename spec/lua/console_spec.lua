@@ -1,0 +1,134 @@
+-- console_spec: `bc260y console` in a real terminal (a tmux pane on a private server), as a
+-- student would use it: ATI answers; after AT+NCDPOPEN the +QLWEVTIND: 0 and 3 lines carry
+-- their meaning; AT+NMGS=3,0102 shows +CME ERROR: 3 with its meaning; help NMGS shows the
+-- syntax, the 1024-byte limit and RAI; in Chinese and in English; the wait for the
+-- registration shows in the prompt. Also Tab completion, history (Up), :lua with m bound
+-- to the Modem, and the session log.
+local lu = require("luaunit")
+local core = require("bc260y.core")
+
+local BINARY = os.getenv("BC260Y_BINARY_DIR") or "build"
+local CLI = BINARY .. "/bin/bc260y"
+-- A private tmux server per test (a server being killed must not meet the next one).
+local SOCKET_BASE = "bc260y_console_spec_" .. tostring(os.time()) .. "_" .. tostring(math.random(1e6))
+local SOCKET, servers = SOCKET_BASE, 0
+
+local function sh(cmd)
+  local p = assert(io.popen(cmd .. " 2>&1", "r"))
+  local out = p:read("a")
+  local ok = p:close()
+  return out, ok
+end
+
+local function tmux(args) return sh("tmux -L " .. SOCKET .. " -f /dev/null " .. args) end
+
+local function q(s) return "'" .. s:gsub("'", "'\\''") .. "'" end
+
+local function screen() return (tmux("capture-pane -p -J -S -500 -t console")) end
+
+-- Waits until the screen contains every string of want (plain text); returns the screen.
+-- The deadline only bounds a failure: a passing run returns as soon as the text is there.
+local function wait_for(want, seconds)
+  local deadline = core.now() + (seconds or 20)
+  local s
+  repeat
+    s = screen()
+    local all = true
+    for _, w in ipairs(want) do
+      if not s:find(w, 1, true) then all = false; break end
+    end
+    if all then return s end
+    core.poll({}, {}, 0.1)
+  until core.now() > deadline
+  lu.fail("the console never showed " .. table.concat(want, " | ") .. "; screen:\n" .. s)
+end
+
+local function type_line(text) tmux("send-keys -t console -l " .. q(text)); tmux("send-keys -t console Enter") end
+
+local function start(lang, extra)
+  servers = servers + 1
+  SOCKET = SOCKET_BASE .. "_" .. servers
+  local cmd = ("env LANG=C.UTF-8 %s console --lang %s --speed 20 %s"):format(CLI, lang, extra or "")
+  local out, ok = tmux("new-session -d -s console -x 220 -y 50 " .. q(cmd))
+  lu.assertTrue(ok, out)
+  wait_for({"> "})
+end
+
+local function stop()
+  tmux("kill-server")
+end
+
+local HAVE_TMUX = select(2, sh("command -v tmux")) == true
+
+TestConsole = {}
+
+function TestConsole:setUp()
+  lu.skipIf(not HAVE_TMUX, "tmux is not installed")
+end
+function TestConsole:tearDown() stop() end
+
+local function done_when(lang, meanings)
+  start(lang)
+  type_line("ATI")
+  wait_for({"Quectel_BC260Y-CN", "Revision:"})
+  type_line('AT+NCDPOPEN="221.229.214.202",5683')
+  local s = wait_for({"+QLWEVTIND: 0", "+QLWEVTIND: 3", meanings.registered})
+  lu.assertStrContains(s, "+QLWEVTIND: 0\n    ↳ " .. meanings[0])
+  lu.assertStrContains(s, "+QLWEVTIND: 3\n    ↳ " .. meanings[3])
+  type_line("AT+NMGS=3,0102")
+  s = wait_for({"+CME ERROR: 3"})
+  lu.assertStrContains(s, "+CME ERROR: 3\n    ↳ CTIOT_EB_PARAMETER_VALUE_ERROR: " .. meanings.cme3)
+  type_line("help NMGS")
+  s = wait_for({"AT+NMGS=<length>,<data>[,<type>]", meanings.limit, "RAI"})
+  type_line(":quit")
+end
+
+function TestConsole:test_done_when_in_chinese()
+  done_when("zh", {[0] = "模块已连接", [3] = "object 19/0/0 已订阅", cme3 = "参数值错误",
+                   limit = "最大值 1024", registered = "注册结果(+QLWEVTIND: 0 和 3):完成,用时"})
+end
+
+function TestConsole:test_done_when_in_english()
+  done_when("en", {[0] = "registered", [3] = "object 19/0/0 observed", cme3 = "wrong parameter value",
+                   limit = "at most 1024", registered = "registration (+QLWEVTIND: 0 and 3): done after"})
+end
+
+function TestConsole:test_a_long_wait_shows_in_the_prompt_and_ends_on_a_line()
+  start("en")
+  type_line(':lua m.platform:set_registration("timeout")')
+  type_line('AT+NCDPOPEN="221.229.214.202",5683')
+  wait_for({"[waiting for registration (+QLWEVTIND: 0 and 3)  ", " s (up to 126 s)] > "})
+  local s = wait_for({"+QLWEVTIND: 1", "registration (+QLWEVTIND: 0 and 3): failed after"}, 30)
+  lu.assertStrContains(s, "    ↳ registration rejected by the server, or it timed out")
+  type_line(":quit")
+end
+
+function TestConsole:test_tab_completes_and_up_recalls_and_lua_sees_the_modem()
+  local log = os.tmpname()
+  start("en", "--log " .. log)
+  tmux("send-keys -t console -l 'AT+NQM'")
+  tmux("send-keys -t console Tab")
+  wait_for({"> AT+NQMGR"})
+  tmux("send-keys -t console Enter")
+  wait_for({"BUFFERED=0,RECEIVED=0,DROPPED=0", "0 dropped"})
+  tmux("send-keys -t console -l 'help NCDPO'")
+  tmux("send-keys -t console Tab Enter")
+  wait_for({"AT+NCDPOPEN - connect", "126 s"})
+  type_line(":lua m:status()")
+  wait_for({"UNINITIALISED\n"})
+  tmux("send-keys -t console Up Enter") -- :lua m:status() again
+  local s = wait_for({"UNINITIALISED\n"})
+  local _, count = s:gsub("\nUNINITIALISED\n", "")
+  lu.assertEquals(count, 2)
+  type_line(":quit")
+  local deadline = core.now() + 10
+  while tmux("has-session -t console"):find("^$") and core.now() < deadline do core.poll({}, {}, 0.1) end
+  local f = assert(io.open(log))
+  local text = f:read("a")
+  f:close()
+  os.remove(log)
+  lu.assertStrMatches(text, ".*%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d%.%d%d%d %-%-> AT%+NQMGR\n.*")
+  lu.assertStrContains(text, "<-- BUFFERED=0,RECEIVED=0,DROPPED=0")
+end
+
+os.exit(lu.LuaUnit.run(), true)

@@ -1,0 +1,70 @@
+-- lab_spec: the lab never rots. Every solution in docs/lab/solutions runs against the
+-- virtual module, in English and in Chinese, and prints exactly the "expected output"
+-- of its exercise in docs/lab/en and docs/lab/zh; every exercise exists in both languages.
+local lu = require("luaunit")
+
+local SOURCE = os.getenv("BC260Y_SOURCE_DIR") or "."
+local BINARY = os.getenv("BC260Y_BINARY_DIR") or "build"
+local LAB = SOURCE .. "/docs/lab"
+
+local function slurp(path)
+  local f = io.open(path, "rb")
+  if not f then return nil end
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+local function solutions()
+  local p = assert(io.popen("ls " .. LAB .. "/solutions/*.lua"))
+  local list = {}
+  for path in p:lines() do list[#list + 1] = path:match("([^/]+)%.lua$") end
+  p:close()
+  return list
+end
+
+-- The block after the "<!-- expected output -->" marker of an exercise's page.
+local function expected(lang, name)
+  local page = slurp(("%s/%s/%s.md"):format(LAB, lang, name))
+  lu.assertNotNil(page, lang .. "/" .. name .. ".md is missing")
+  local block = page:match("<!%-%- expected output %-%->\n```text\n(.-)```")
+  lu.assertNotNil(block, lang .. "/" .. name .. ".md has no expected output")
+  return block
+end
+
+local function run(lang, name)
+  local cmd = ("cd %s && BC260Y_LANG=%s %s/bin/bc260y run docs/lab/solutions/%s.lua --speed 50 2>&1; echo \"status=$?\"")
+    :format(SOURCE, lang, BINARY, name)
+  local p = assert(io.popen(cmd))
+  local out = p:read("a")
+  p:close()
+  local status = tonumber(out:match("status=(%d+)\n$"))
+  return out:gsub("status=%d+\n$", ""), status
+end
+
+TestLab = {}
+
+function TestLab:test_six_to_eight_exercises_in_both_languages()
+  local list = solutions()
+  lu.assertTrue(#list >= 6 and #list <= 8, #list .. " exercises")
+  local index = slurp(LAB .. "/README.md")
+  for _, name in ipairs(list) do
+    for _, lang in ipairs({"en", "zh"}) do
+      lu.assertStrContains(index, ("(%s/%s.md)"):format(lang, name))
+      lu.assertStrContains(slurp(("%s/%s/%s.md"):format(LAB, lang, name)), ("solutions/%s.lua"):format(name))
+    end
+  end
+end
+
+-- One test per exercise and language, so a failure names the exercise.
+for _, name in ipairs(solutions()) do
+  for _, lang in ipairs({"en", "zh"}) do
+    TestLab[("test_%s_%s"):format(name:gsub("%-", "_"), lang)] = function()
+      local out, status = run(lang, name)
+      lu.assertEquals(status, 0, out)
+      lu.assertEquals(out, expected(lang, name))
+    end
+  end
+end
+
+os.exit(lu.LuaUnit.run(), true)
