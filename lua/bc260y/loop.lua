@@ -1,8 +1,8 @@
--- bc260y.loop: a small poll(2)-based scheduler for the library and its users.
+-- bc260y.loop: a small epoll-based scheduler for the library and its users.
 --
 -- Tasks are coroutines. A task waits (sleep, a signal, a future, fd readiness) by yielding
 -- to the loop; the same calls made outside any task run the loop themselves until done,
--- so quick scripts can block. The loop never wakes up while idle: one poll(2) sleeps
+-- so quick scripts can block. The loop never wakes up while idle: one wait sleeps
 -- until the next fd event or the next timer deadline. step(timeout) and the fds of the
 -- watchers let another loop (uloop, luv, cqueues) drive it.
 --
@@ -25,6 +25,7 @@
 --   loop.ready()                        a task is runnable: the outer loop must step(0) now
 --   loop.exclusive(fd)                  may the process block on fd alone now? (the Modem's
 --                                       fast path): true, next timer deadline | false
+--   loop.waits()                        fd waits so far (the specs count idle wakeups)
 --
 -- The fds are waited for with epoll (core.poller): a wait costs what is ready, not what
 -- is watched, so an idle fd adds nothing to another's traffic.
