@@ -177,6 +177,15 @@ function TestAt:test_close_fails_waiting_calls_and_later_calls_with_closed()
   lu.assertTrue(m:close()) -- idempotent
 end
 
+-- An answered command leaves no timer behind: an idle Modem never wakes the process.
+function TestAt:test_no_timer_stays_armed_once_the_command_is_answered()
+  setup()
+  p:ok("AT+CSQ", "+CSQ: 20,0")
+  assert(m:at("AT+CSQ"))
+  lu.assertNil(m._timer, "the engine's deadline timer outlives the command")
+  lu.assertTrue(p:finish())
+end
+
 -- A Modem dropped without close() must not live on in the loop: its __gc closes the port,
 -- and the next Modem on the same port gets its own answers (none read by the old one).
 function TestAt:test_a_dropped_modem_is_collected_and_the_next_on_the_port_gets_its_answers()
