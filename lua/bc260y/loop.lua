@@ -52,8 +52,10 @@ local unpollable = {}    -- fd -> true: fds epoll refuses (regular files, closed
 local ready = {}         -- poller:wait's output, reused: fd, flags, fd, flags...
 local waits = 0          -- poller waits so far (loop.waits(), for the specs)
 local batch_left = 0     -- tasks of the running batch still to resume
-local depth = 0          -- steps running (a wait outside a task nests one)
-local blocking = {}      -- depth -> may that step block (its timeout is nil)
+local may_block = true   -- may a wait block the process now: outside any step, or in a
+                         -- step whose timeout is nil (run(), a wait outside a task); not
+                         -- in a step(0) another loop drives
+local solo = false       -- the fd one watcher watches when no other fd is watched
 
 ---------------------------------------------------------------------------------------
 -- timers (a min-heap with lazy cancellation)
@@ -228,10 +230,20 @@ end
 local Watch = {}
 Watch.__index = Watch
 
--- Tells the poller what the loop wants of fd now (readers, writers or nothing).
 local writer_fds = 0     -- how many fds writers holds
 
+local function refresh_solo()
+  solo = false
+  if reader_fds == 1 and writer_fds == 0 then
+    local fd, list = next(readers)
+    if not list[2] then solo = fd end
+  end
+end
+
+-- Tells the poller what the loop wants of fd now (readers, writers or nothing), and
+-- keeps solo true to the watched sets.
 local function interest(fd)
+  refresh_solo()
   local want = readers[fd] ~= nil or writers[fd] ~= nil
   local ok, msg, code = poller:set(fd, readers[fd] ~= nil, writers[fd] ~= nil)
   if ok then
@@ -253,6 +265,8 @@ function Watch:cancel()
     readers[self.fd] = nil
     reader_fds = reader_fds - 1
     interest(self.fd)
+  else
+    refresh_solo()
   end
 end
 
@@ -396,7 +410,7 @@ local function fire_writers(fd)
   for _, wake in ipairs(list) do wake(true) end
 end
 
--- The body of step, between the bookkeeping of depth and blocking.
+-- The body of step (step keeps may_block around it).
 local function step_body(timeout, stop)
   run_runnable()
   if stop and stop() then return true end
@@ -426,10 +440,10 @@ local function step_body(timeout, stop)
 end
 
 step = function(timeout, stop)
-  depth = depth + 1
-  blocking[depth] = timeout == nil
+  local outer = may_block
+  may_block = timeout == nil
   local r = step_body(timeout, stop)
-  depth = depth - 1
+  may_block = outer
   return r
 end
 loop.step = step
@@ -443,13 +457,11 @@ function loop.waits() return waits end
 -- watcher), nothing waits to write, and blocking is allowed: outside any step, or in a
 -- step run by run() or a blocking wait; never in a step(0) another loop drives.
 function loop.exclusive(fd)
-  if runnable[1] or batch_left > 0 or reader_fds ~= 1 or writer_fds > 0 then return false end
-  if depth > 0 and not blocking[depth] then return false end
-  local list = readers[fd]
-  if not list or list[2] then return false end
+  if solo ~= fd or not may_block or runnable[1] or batch_left > 0 then return false end
   local t = timers[1]
-  if t and t.cancelled then return true, next_deadline() end
-  return true, t and t.at
+  if not t then return true end
+  if t.cancelled then return true, next_deadline() end
+  return true, t.at
 end
 
 -- The fds the loop watches and the time of its next timer, for an outer loop.
@@ -467,6 +479,9 @@ function loop.ready() return #runnable > 0 end
 
 function loop.run(fn, ...)
   if loop.current() then return fn(...) end -- already inside the loop
+  -- Outside any task: no step runs (an error that escaped one may have left may_block
+  -- as that step had it).
+  if not current then may_block = true end
   local results
   local main = loop.spawn(function(...) results = pack(fn(...)) end, ...)
   local function finished() return main.done and alive == 0 end

@@ -90,7 +90,8 @@ function M.new(port, opts, host)
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
     _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
     -- the command path (modem_command)
-    _busy = nil,             -- set_busy()'s reason
+    _busy = false,           -- set_busy()'s reason (false: none; present, not nil: the
+                             -- command path reads it at every call)
     _tag = 0,                -- the last command's tag
     _waiting = {},           -- tag -> future of the call waiting for that response
     _inflight = 0,           -- engine slots taken (commands submitted or about to be)
@@ -106,11 +107,13 @@ function M.new(port, opts, host)
     close_msg = nil,         -- the port's error when close_code is "io"
     last_rx = now(),         -- when the module last sent a byte (sleep guess)
     _watch = nil,            -- the loop's watch of fdnum
-    _writer = nil,           -- task finishing a partial write
-    _timer = nil,            -- the engine's deadline timer
+    _writer = false,         -- task finishing a partial write (false, not nil: these four
+                             -- are read at every command, and a present field is found
+                             -- without a second lookup through the class)
+    _timer = false,          -- the engine's deadline timer
     _timer_at = nil,         -- when it fires
     _trace_sink = nil,       -- trace.sink(opts.trace): where trace lines go
-    _tracer = nil,           -- bc260y.trace splitter of bytes into trace lines
+    _tracer = false,         -- bc260y.trace splitter of bytes into trace lines
   }, Modem)
   self.inbox = inbox.new({
     limit = opts.inbox,

@@ -43,7 +43,7 @@ function Modem:_is_busy() return self._busy or self._fota_busy end
 -- calls fail with code "busy" and that reason. nil clears it.
 function Modem:set_busy(reason)
   if reason ~= nil and type(reason) ~= "string" then error("set_busy: reason must be a string or nil", 2) end
-  self._busy = reason
+  self._busy = reason or false
   self:_state_changed()
 end
 
@@ -89,7 +89,7 @@ function Modem:_exchange(text, first_byte, total, expect, text_lines, limit, dec
   local tag = self._tag + 1
   self._tag = tag
   return self:_exchanged(tag, text, self.engine:exchange(self.port, text, tag, first_byte,
-    total, expect, text_lines, limit, self._tracer ~= nil, decode))
+    total, expect, text_lines, limit, self._tracer, decode))
 end
 
 -- What e:exchange returned, for the Modem: the trace, the silence clock, the engine's
@@ -156,7 +156,7 @@ function Modem:_at_command(text, timeout, expect, text_lines)
       local tag = self._tag + 1
       self._tag = tag
       local result, a, b, c, d, written, read = self.engine:exchange(self.port, text, tag,
-        timeout, timeout, expect, text_lines, limit, self._tracer ~= nil, false)
+        timeout, timeout, expect, text_lines, limit, self._tracer, false)
       -- The common case, in as few steps as there are: an answer, nothing else to do.
       if result == "ok" and not written and not self._timer then
         self.last_rx = now()

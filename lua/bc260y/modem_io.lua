@@ -50,7 +50,7 @@ function Modem:_trace(dir, line)
   local ok, err = pcall(self._trace_sink, dir, line)
   if not ok then
     -- A broken trace function must not break the I/O path: report it once and stop.
-    self._trace_sink, self._tracer = nil, nil
+    self._trace_sink, self._tracer = nil, false
     self:_callback_error("trace function failed: " .. tostring(err))
   end
 end
@@ -122,7 +122,7 @@ function Modem:_flush()
       -- The port is full: finish in a task that waits until it drains.
       self._writer = loop.spawn_protected(function(err) self:_fail_io(err) end, function()
         local ok = loop.wait_writable(self.fdnum, self.opts.write_timeout)
-        self._writer = nil
+        self._writer = false
         if self.closed then return end
         if not ok then
           return self:_fail_io(("the port accepted no byte for %g s"):format(self.opts.write_timeout))
@@ -146,7 +146,7 @@ function Modem:_arm()
   if not d then
     if self._timer then
       self._timer:cancel()
-      self._timer, self._timer_at = nil, nil
+      self._timer, self._timer_at = false, nil
     end
     return
   end
@@ -154,7 +154,7 @@ function Modem:_arm()
   if self._timer then self._timer:cancel() end
   self._timer_at = d
   self._timer = loop.timer(math.max(d - now(), 0), function()
-    self._timer, self._timer_at = nil, nil
+    self._timer, self._timer_at = false, nil
     self:_tick()
   end)
 end
@@ -176,7 +176,7 @@ function Modem:_release(code, msg)
   self.close_msg = msg
   if self._watch then self._watch:cancel() end
   if self._timer then self._timer:cancel() end
-  self._timer = nil
+  self._timer = false
   self:_stop_poll()
   local evs = self.engine:abort()
   self:_dispatch(evs)
