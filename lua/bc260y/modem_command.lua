@@ -98,7 +98,9 @@ function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
   if result then
     if written then self:_trace_bytes(written, read) end
     if result ~= "timeout" then self.last_rx = now() end
-    if self._timer then self:_arm() end -- a deadline of an earlier command may be gone
+    -- The engine's deadlines: one of an earlier command may be gone; after a failure (a
+    -- timeout leaves an answer owed, docs/design.md "Late answers") one may have come.
+    if self._timer or (result ~= "ok" and result ~= "final") then self:_pump() end
     return result, a, b, c, d
   end
   if result == nil then return nil, ("%s: %s"):format(shown(text), tostring(a)), "busy" end
