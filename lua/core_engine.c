@@ -487,7 +487,7 @@ static int engine_tostring(lua_State *L) {
  * -> result, lines, final|nil, code|nil, decoded|nil [, written, read]
  *      the response (result as a response event's; decoded nil when there are no lines),
  *      and nothing else happened
- * -> false, events|nil, msg|nil, code|nil [, written, read]
+ * -> false, events|nil, msg|nil, code|nil, nil, written, read
  *      handed over: dispatch events (the response may be among them); msg and code: the
  *      port failed ("closed" for a hang-up, "io"); neither: wait the general way
  * -> nil, msg, "refused"                          as e:submit
@@ -557,6 +557,8 @@ static void exchange_feed(lua_State *L, lengine *le, const char *buf, size_t n,
   }
 }
 
+/* false, events, msg, code, nil, written, read: the written and read bytes in the same
+ * places as an answer's (exchange_answer). */
 static int exchange_handover(lua_State *L, const char *msg, const char *code) {
   lua_pushboolean(L, 0);
   lua_pushvalue(L, X_EVENTS);
@@ -564,9 +566,10 @@ static int exchange_handover(lua_State *L, const char *msg, const char *code) {
   else lua_pushnil(L);
   if (code) lua_pushstring(L, code);
   else lua_pushnil(L);
+  lua_pushnil(L);
   lua_pushvalue(L, X_OUT);
   lua_pushvalue(L, X_IN);
-  return 6;
+  return 7;
 }
 
 /* The response's fields as values (see e:exchange). */

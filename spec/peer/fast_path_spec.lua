@@ -100,7 +100,9 @@ end
 
 function test_a_downlink_during_commands_is_delivered_and_each_gets_its_own_answer()
   local p = start({"--downlink-every", "0.03"})
-  local m = assert(bc260y.open(p.path))
+  -- The trace keeps its directions when a command hands over to the general path.
+  local traced = {}
+  local m = assert(bc260y.open(p.path, {trace = function(dir, line) traced[#traced + 1] = {dir, line} end}))
   assert(m:init())
   assert(m:connect{host = "10.0.0.1", port = 5683})
   local got = {}
@@ -113,6 +115,10 @@ function test_a_downlink_during_commands_is_delivered_and_each_gets_its_own_answ
     bc260y.sleep(0.05)
   end)
   lu.assertTrue(#got >= 1, "no downlink delivered")
+  for _, t in ipairs(traced) do
+    -- echo is off: the host's lines are the commands, the module's never start with AT
+    lu.assertEquals(t[1] == "out", t[2]:match("^AT") ~= nil, ("%s %s"):format(t[1], t[2]))
+  end
   -- numbered downlinks, oldest first, none lost or doubled
   for i, d in ipairs(got) do lu.assertEquals(d, string.pack(">I4", i)) end
   assert(m:at("AT+QSTOP"))
