@@ -75,6 +75,7 @@ function M.new(port, opts, host)
     -- the public calls (this file)
     _info = nil,             -- what the last init() returned
     _sleep = nil,            -- AT+QSCLK mode sleep_mode() set; nil: unknown
+    _warned_firmware = false,-- init() warned once that the firmware predates R02
     _psk = nil,              -- connect()'s PSK, masked in traces and messages from then on
     _connecting = nil,       -- connect() running: {registered=, observed=, failed=} (modem_urc settles it)
     _con = nil,              -- a CON send() waiting: {ok=, failed=} (modem_urc settles it)
@@ -85,7 +86,8 @@ function M.new(port, opts, host)
     rebooted = false,        -- a boot banner since the last init()
     receive_mode = 1,        -- AT+NNMI: 0 buffer, 1 direct (the boot default), 2 indicate
     ip = nil,                -- the module's IP address (AT+CGPADDR, +IP)
-    _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs
+    _down_reason = nil,      -- why the session is down (+QLWEVTIND: -1, 1, 7, 10, a reboot), for send
+    _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs (every command refused)
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
     _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
     -- the command path (modem_command)
@@ -132,18 +134,6 @@ function Modem:fd() return self.fdnum end
 ---------------------------------------------------------------------------------------
 -- the public calls
 
--- Commands the module must not get during DFOTA: data transfer, registration, reset,
--- radio off, and sleep on.
-local BUSY_REFUSED = {"^AT%+NMGS", "^AT%+NMGR", "^AT%+NCDPOPEN", "^AT%+NCDPCLOSE", "^AT%+QRST",
-  "^AT%+CFUN=0", "^AT%+QSCLK=[12]"}
-local function refused_while_busy(cmd)
-  local upper = cmd:upper()
-  for _, pattern in ipairs(BUSY_REFUSED) do
-    if upper:find(pattern) then return true end
-  end
-  return false
-end
-
 function Modem:at(cmd, opts)
   if type(cmd) ~= "string" then error("at: command must be a string", 2) end
   if cmd:find("[%c\127]") then
@@ -151,22 +141,69 @@ function Modem:at(cmd, opts)
   end
   if not cmd:match("^[Aa][Tt]") then error("at: command must start with AT", 2) end
   opts = check_table(opts, "at", 2)
-  -- From DOWNLOAD START to the update's reboot the guide forbids data commands, resets
-  -- and sleep: a raw command is no way around it.
-  if self:_is_busy() and refused_while_busy(cmd) then return nil, self:_is_busy(), "busy" end
+  -- From the first FOTA URC to the update's reboot the guide forbids every command: a raw
+  -- one is no way around it, unless the caller says so explicitly (ignore_busy).
+  if opts.ignore_busy ~= nil and type(opts.ignore_busy) ~= "boolean" then
+    error("at: ignore_busy must be a boolean", 2)
+  end
   local timeout = check_timeout(opts.timeout, "at", nil, 2)
   if opts.expect ~= nil and type(opts.expect) ~= "table" then error("at: expect must be a table", 2) end
   local r, msg, code = self:_command(cmd, {
     total = timeout, first_byte = timeout, expect = opts.expect, text_lines = opts.text_lines,
+    ignore_busy = opts.ignore_busy,
   })
   if not r then return nil, msg, code end
   return {lines = r.lines, final = r.final}
+end
+
+-- The platform commands exist from R02 firmware on (the guide's chapter 1): true for
+-- R02 and later, false for R01, nil when the revision does not say.
+function M.firmware_supported(revision)
+  local release = type(revision) == "string" and revision:match("R(%d%d)A%d%d")
+  if not release then return nil end
+  return tonumber(release) >= 2
+end
+
+-- Reports the firmware check in init's result, and warns once per Modem (the `warning`
+-- event, or stderr when nobody listens) when the firmware predates R02.
+function Modem:_check_firmware(info)
+  info.firmware_supported = M.firmware_supported(info.revision)
+  if info.firmware_supported ~= false then return end
+  info.firmware_warning = ("firmware %s predates R02: the platform commands (AT+NCDPOPEN, "
+    .. "AT+NMGS...) need R02 or later"):format(info.revision)
+  if self._warned_firmware then return end
+  self._warned_firmware = true
+  local list = self._handlers.warning
+  if list and #list > 0 then
+    self:_emit("warning", info.firmware_warning)
+  else
+    io.stderr:write("bc260y: warning: ", info.firmware_warning, "\n")
+  end
+end
+
+-- After +QLWEVTIND: 1 the module's state tells the two causes apart, and the guide gives
+-- each its own remedy (AT+NMSTATUS notes 1 and 2).
+function Modem:_registration_failure(psk)
+  local d = self:_query("AT+NMSTATUS?", "nmstatus")
+  local s = d and d.value
+  self:_learn_registration(false, false)
+  if s == "REJECTED_BY_SERVER" then
+    return nil, "the platform rejected the registration (REJECTED_BY_SERVER): check the address "
+      .. "and port, and that the IMEI is registered on the platform", "rejected"
+  elseif s == "TIMEOUT" then
+    return nil, ("the registration timed out (TIMEOUT): check the address and port%s"):format(
+      psk and ", and the PSK" or ""), "timeout"
+  end
+  return nil, ("the platform rejected the registration or it timed out (+QLWEVTIND: 1; "
+    .. "AT+NMSTATUS? says %s)"):format(s or "nothing"), "rejected"
 end
 
 function Modem:init(opts)
   opts = check_table(opts, "init", 2)
   local timeout = check_timeout(opts.timeout, "init", 60, 2)
   if self.closed then return self:_closed_error() end
+  local refused = self:_refusal("AT")
+  if refused then return nil, refused, "busy" end
   local t0 = now()
   local ok, msg, code = self:_sync(opts.tries or 10)
   if not ok then return nil, msg, code end
@@ -183,6 +220,7 @@ function Modem:init(opts)
     elseif d and d.kind == "ati_model" then info.model = d.value
     elseif d and d.kind == "ati_revision" then info.revision = d.value end
   end
+  self:_check_firmware(info)
   r, msg, code = self:_command("AT+CGSN=1", {nowake = true})
   if not r then return nil, msg, code end
   local d = find_kind(r, "cgsn")
@@ -243,7 +281,9 @@ function Modem:connect(opts)
         type(psk) == "string" and ("<psk:%d characters>"):format(#psk) or type(psk)), 2)
     end
   end
-  local timeout = check_timeout(opts.timeout, "connect", self.opts.connect_timeout, 2)
+  -- 126 s is the guide's limit without DTLS; with it the guide gives none (psk_connect_timeout).
+  local timeout = check_timeout(opts.timeout, "connect",
+    psk and self.opts.psk_connect_timeout or self.opts.connect_timeout, 2)
   local ok, cmd = pcall(core.build.ncdpopen, opts.host, port, psk)
   if not ok then error("connect: " .. trace.scrub(cmd, psk), 2) end
   if psk then self._psk = psk end -- from now on no trace or event may show it
@@ -267,6 +307,7 @@ function Modem:connect(opts)
     return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
   end
   if not settled then return nil, msg, code end
+  if rec.register_failed then return self:_registration_failure(psk) end
   if rec.failed then return nil, rec.failed[1], rec.failed[2] end
   return true
 end
@@ -281,11 +322,16 @@ function Modem:send(data, opts)
   local con = opts.con == true
   local timeout = check_timeout(opts.timeout, "send", self.opts.con_timeout, 2)
   local cmd = core.build.nmgs(data, (con and 100 or 0) + rai)
+  -- Type 0 (NON, RAI 0) is the module's default: sent as the guide's sessions print it.
+  if not con and rai == 0 then cmd = cmd:gsub(",0$", "") end
   if self.closed then return self:_closed_error() end
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
   if not self.observed then
     if self.rebooted then
       return nil, "the module rebooted: init and connect again before sending", "state"
+    end
+    if self._down_reason then
+      return nil, self._down_reason .. ": connect again before sending", "state"
     end
     return nil, "not observed by the platform yet (+QLWEVTIND: 3): connect first", "state"
   end
