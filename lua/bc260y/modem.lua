@@ -90,6 +90,7 @@ function M.new(port, opts, host)
     _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs (every command refused)
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
     _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
+    _buffer_empty = false,   -- indicate mode: the module's buffer is known empty (no +NNMI since)
     -- the command path (modem_command)
     _busy = nil,             -- set_busy()'s reason
     _tag = 0,                -- the last command's tag
@@ -201,6 +202,9 @@ end
 function Modem:init(opts)
   opts = check_table(opts, "init", 2)
   local timeout = check_timeout(opts.timeout, "init", 60, 2)
+  for _, k in ipairs({"attach", "rrc"}) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then error(("init: %s must be a boolean"):format(k), 2) end
+  end
   if self.closed then return self:_closed_error() end
   local refused = self:_refusal("AT")
   if refused then return nil, refused, "busy" end
@@ -231,17 +235,28 @@ function Modem:init(opts)
   if d then self:_learn_receive_mode(d.value) end
   info.receive_mode = RECEIVE_MODE_NAMES[self.receive_mode]
   -- RRC state URCs feed the `rrc` event; a module that refuses them still works.
-  self:_command("AT+CSCON=1", {nowake = true})
+  if opts.rrc ~= false then self:_command("AT+CSCON=1", {nowake = true}) end
   self:_learn_initialised()
-  -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN:
-  -- ask every poll interval, or at once when a +IP URC says it.
-  local deadline = t0 + self:_real(timeout)
+  if opts.attach ~= false then
+    -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN.
+    local ip
+    ip, msg, code = self:_wait_ip(t0 + self:_real(timeout), timeout)
+    if not ip then return nil, msg, code end
+  end
+  info.ip = self.ip
+  self._info = info
+  return info
+end
+
+-- AT+CGPADDR? until the module has an IP address: ask every poll interval, or at once
+-- when a +IP URC says it. -> ip | nil, message, code
+function Modem:_wait_ip(deadline, timeout, wake)
   while true do
-    r, msg, code = self:_command("AT+CGPADDR?", {nowake = true})
+    local r, msg, code = self:_command("AT+CGPADDR?", {nowake = not wake})
     if not r then return nil, msg, code end
-    d = find_kind(r, "cgpaddr")
+    local d = find_kind(r, "cgpaddr")
     if d and d.ip and d.ip ~= "" then self:_learn_ip(d.ip) end
-    if self.ip then break end
+    if self.ip then return self.ip end
     if now() >= deadline then
       return nil, ("no IP address after %g s (not attached to the network)"):format(timeout), "timeout"
     end
@@ -250,9 +265,23 @@ function Modem:init(opts)
       math.min(now() + self:_real(self.opts.poll), deadline))
     if not got and code ~= "timeout" then return nil, msg, code end
   end
-  info.ip = self.ip
-  self._info = info
-  return info
+end
+
+-- m:wait_ip([{timeout=60}]): the module's IP address once it is attached (AT+CGPADDR?,
+-- the guide's step before registering), for scripts that called init{attach=false}.
+function Modem:wait_ip(opts)
+  opts = check_table(opts, "wait_ip", 2)
+  local timeout = check_timeout(opts.timeout, "wait_ip", 60, 2)
+  if self.closed then return self:_closed_error() end
+  return self:_wait_ip(now() + self:_real(timeout), timeout, true)
+end
+
+-- m:set_rrc_reports(on): AT+CSCON=1 (the `rrc` event) or AT+CSCON=0.
+function Modem:set_rrc_reports(on)
+  if type(on) ~= "boolean" then error("set_rrc_reports: on must be a boolean", 2) end
+  local r, msg, code = self:_command(on and "AT+CSCON=1" or "AT+CSCON=0")
+  if not r then return nil, msg, code end
+  return true
 end
 
 function Modem:set_lifetime(seconds)
@@ -384,6 +413,7 @@ end
 function Modem:queue_stats()
   local d, msg, code = self:_query("AT+NQMGR", "nqmgr")
   if not d then return nil, msg, code end
+  self:_learn_buffered(d.buffered)
   local n = self:_learn_dropped_total(d.dropped)
   if n > 0 then self:_downlink_dropped({reason = "module buffer", count = n}) end
   return {buffered = d.buffered, received = d.received, dropped = d.dropped}

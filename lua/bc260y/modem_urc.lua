@@ -1,7 +1,7 @@
 -- bc260y.modem_urc: what the Modem believes of the module (part of the Modem class, mixed
 -- in by bc260y.modem). It is the one writer of those fields (registered, observed,
 -- sleeping, rebooted, receive_mode, ip, _down_reason, _fota_busy, _dropped_seen,
--- _indicated): URCs update them here, and the calls that learn something from an answer
+-- _indicated, _buffer_empty): URCs update them here, and the calls that learn something from an answer
 -- report it through the _learn_* methods below. URCs also settle the connect/send call
 -- waiting for them and fire the matching events. It also decides which commands the
 -- module must not get now (_refusal): the guide's DFOTA rule.
@@ -18,6 +18,7 @@ function Modem:_on_reboot()
   self._fota_busy = nil -- the update's reboot ends the quiet (guide 5.3.2.2)
   self._down_reason = "the module rebooted"
   self._indicated = false -- an indication from before the reboot says nothing now
+  self._buffer_empty = false
   self._dropped_seen = 0 -- the module's DROPPED counter starts again
   self.ip = nil
   if self._connecting then self._connecting.failed = {"the module rebooted while connecting", "reboot"} end
@@ -143,6 +144,7 @@ local ON_URC = {
   end,
   nnmi_indication = function(self)
     self._indicated = true
+    self._buffer_empty = false
     if self.inbox:has_handlers() then self:_kick_drain() end
     self:_state_changed()
   end,
@@ -190,7 +192,17 @@ function Modem:_learn_registration(registered, observed)
   if observed then self._down_reason = nil end
 end
 function Modem:_learn_ip(ip) self.ip = ip end
-function Modem:_learn_receive_mode(n) self.receive_mode = n end
+function Modem:_learn_receive_mode(n)
+  if n ~= self.receive_mode then self._buffer_empty = false end
+  self.receive_mode = n
+end
+
+-- How many messages the module's buffer holds (AT+NQMGR, or 0 when AT+NMGR found none;
+-- nil after a read: unknown). Only in indicate mode does it stay true until the next
+-- +NNMI: in buffer mode a message arrives without a word.
+function Modem:_learn_buffered(n)
+  self._buffer_empty = n == 0 and self.receive_mode == 2
+end
 function Modem:_learn_initialised() self.rebooted = false end
 function Modem:_learn_awake() self.sleeping = false end
 

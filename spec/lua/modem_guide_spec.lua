@@ -249,4 +249,70 @@ function TestFotaQuiet:test_set_busy_refuses_joined_commands_too()
   m:set_busy(nil)
 end
 
+---------------------------------------------------------------------------------------
+-- the guide's order: the examples follow the sessions command for command
+
+TestGuideOrder = {tearDown = teardown}
+
+function TestGuideOrder:test_init_can_leave_rrc_reports_and_the_address_to_the_script()
+  setup()
+  p:ok("AT"):ok("ATE0"):ok("AT+CMEE=1")
+  p:ok("ATI", "Quectel_Ltd", "Quectel_BC260Y-CN", "Revision: BC260YCNAAR02A02")
+  p:ok("AT+CGSN=1", "+CGSN: 869999999999999"):ok("AT+NNMI?", "+NNMI: 1")
+  local info = assert(m:init{rrc = false, attach = false})
+  lu.assertNil(info.ip)
+  lu.assertTrue(p:finish())
+  lu.assertEquals(p:unexpected(), {})
+  p:ok("AT+CSCON=1")
+  lu.assertTrue(m:set_rrc_reports(true))
+  p:ok("AT+CGPADDR?", '+CGPADDR: 0,"10.9.8.7"')
+  lu.assertEquals(m:wait_ip(), "10.9.8.7")
+  lu.assertTrue(p:finish())
+  lu.assertError(function() m:init{attach = "no"} end)
+  lu.assertError(function() m:set_rrc_reports(1) end)
+end
+
+function TestGuideOrder:test_non_rai_0_is_sent_without_a_type()
+  connected()
+  p:ok("AT+NMGS=5,00454C4C4F")
+  lu.assertTrue(m:send("\0ELLO"))
+  p:ok("AT+NMGS=5,00454C4C4F,1")
+  lu.assertTrue(m:send("\0ELLO", {rai = 1}))
+  lu.assertTrue(p:finish())
+end
+
+function TestGuideOrder:test_leaving_indicate_mode_reads_the_buffer_only_when_it_may_hold_something()
+  setup()
+  p:ok("AT+NNMI=2")
+  assert(m:set_receive_mode("indicate"))
+  p:ok("AT+NQMGR", "BUFFERED=0,RECEIVED=1,DROPPED=0")
+  assert(m:queue_stats())
+  p:ok("AT+NNMI=1")
+  assert(m:set_receive_mode("direct")) -- known empty, and indicate mode announces every message
+  lu.assertTrue(p:finish())
+  lu.assertEquals(p:unexpected(), {})
+  -- an indication since the count: read what it announced
+  p:ok("AT+NNMI=2")
+  assert(m:set_receive_mode("indicate"))
+  p:ok("AT+NQMGR", "BUFFERED=0,RECEIVED=1,DROPPED=0")
+  assert(m:queue_stats())
+  p:reply("\r\n+NNMI\r\n")
+  assert(p:finish())
+  settle(0.05)
+  p:ok("AT+NNMI=1"):ok("AT+NMGR", "+NMGR: 2,AB01"):on("AT+NMGR", "\r\n+CME ERROR: 801\r\n")
+  assert(m:set_receive_mode("direct"))
+  lu.assertEquals(m:receive{timeout = 0.1}, "\171\1")
+  lu.assertTrue(p:finish())
+  -- buffer mode says nothing when a message arrives: a count taken there proves nothing
+  p:ok("AT+NNMI=0")
+  assert(m:set_receive_mode("buffer"))
+  p:ok("AT+NQMGR", "BUFFERED=0,RECEIVED=2,DROPPED=0")
+  assert(m:queue_stats())
+  p:ok("AT+NNMI=2")
+  assert(m:set_receive_mode("indicate"))
+  p:ok("AT+NNMI=1"):on("AT+NMGR", "\r\n+CME ERROR: 801\r\n")
+  assert(m:set_receive_mode("direct"))
+  lu.assertTrue(p:finish())
+end
+
 os.exit(lu.LuaUnit.run())
