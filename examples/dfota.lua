@@ -16,9 +16,11 @@ local progress = require("bc260y.progress")
 local function say(en, zh) return i18n.pick({en = en, zh = zh}) end
 
 local which = (...) or "aep"
+-- The AEP starts a job when the device registers (5.2.5): wait 10 s for it. The IoT
+-- platform starts it on the device's next uplink (5.1.6.2): send one after 1 s.
 local PLATFORMS = {
-  aep = {host = "221.229.214.202", port = 5683, lifetime = 86400, trigger = "register"},
-  iot = {host = "180.101.147.115", port = 5683, trigger = "uplink"},
+  aep = {host = "221.229.214.202", port = 5683, lifetime = 86400, trigger = "register", start_wait = 10},
+  iot = {host = "180.101.147.115", port = 5683, trigger = "uplink", start_wait = 1},
 }
 local p = PLATFORMS[which] or error("usage: dfota.lua [aep|iot]", 0)
 
@@ -37,7 +39,7 @@ if m.platform then
 end
 
 local r = dfota.run(m, {
-  host = p.host, port = p.port, lifetime = p.lifetime,
+  host = p.host, port = p.port, lifetime = p.lifetime, start_wait = p.start_wait,
   trigger = {data = "\1\5HELLO", tries = 3},
   on_stage = function(stage, value)
     if stage == "downloading" then
