@@ -4,7 +4,8 @@
 -- with uplinks if needed, keep out of the way while the module downloads and updates, and
 -- register again after its reboot so the platform can read the result. A progress bar
 -- shows the download (bytes) and the update (percent) on a terminal; plain lines otherwise.
--- The job itself is created on the platform's web console (package, devices, start).
+-- The job itself is created on the platform's web console (package, devices, start):
+-- docs/dfota.md walks through it for both platforms.
 --
 --   bc260y run examples/dfota.lua [-- aep|iot]          the virtual module (it creates a job)
 --   bc260y run examples/dfota.lua --port /dev/ttyUSB0 -- aep    real hardware

@@ -315,4 +315,33 @@ function TestGuideOrder:test_leaving_indicate_mode_reads_the_buffer_only_when_it
   lu.assertTrue(p:finish())
 end
 
+---------------------------------------------------------------------------------------
+-- what the guide tells the user, in the docs
+
+TestGuideDocs = {}
+
+local function slurp(path)
+  local f = assert(io.open(os.getenv("BC260Y_SOURCE_DIR") .. "/" .. path))
+  local s = f:read("a")
+  f:close()
+  return s
+end
+
+function TestGuideDocs:test_send_docs_say_which_type_fits_each_platform_setting()
+  local api = slurp("docs/api.md")
+  lu.assertStrContains(api, "| no | `{rai = 1}` (type 1)")
+  lu.assertStrContains(api, "| yes (AAAA0000 by default) | `{rai = 2}` (type 2)")
+  lu.assertStrContains(api, "`1**02`") -- the guide's garbled text, and what the library reads
+end
+
+function TestGuideDocs:test_the_platform_side_of_dfota_for_both_platforms()
+  local how = slurp("docs/dfota.md")
+  for _, word in ipairs({"omCapability", "public.pem", "ECDSA_256K1+SHA256", "group",
+                         "CTWing AEP", "firmware version", "start immediately"}) do
+    lu.assertStrContains(how, word)
+  end
+  lu.assertStrContains(slurp("README.md"), "docs/dfota.md")
+  lu.assertStrContains(slurp("examples/dfota.lua"), "docs/dfota.md")
+end
+
 os.exit(lu.LuaUnit.run())
