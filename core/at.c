@@ -1,95 +1,38 @@
 /* at.c: the AT engine (see at.h). Bytes and time come from the caller; this file only
- * splits lines, classifies them, runs the command queue and its timers, and hands out
- * events. All memory is taken in at_new(): the line buffer, the answer buffer, the command
- * slots (text, payload and expected shapes are copied in), the event ring and the arena
- * that holds the texts of waiting events.
+ * splits lines, classifies them, runs the command queue and its timers, and recognises
+ * reboots. Line shapes are in at_match.c, the event ring in at_events.c, what happens
+ * after a timeout (late answers, resync probes) in at_resync.c. All memory is taken in
+ * at_new(): the line buffer, the answer buffer, the command slots (text, payload and
+ * expected shapes are copied in), the event ring and the arena that holds the texts of
+ * waiting events.
  */
-#include "at.h"
+#include "at_internal.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 #define OVERFLOW_HEAD 64 /* bytes of an over-long line kept in its overflow event */
-#define NO_DEADLINE UINT64_MAX
 #define SIZE_LIMIT ((size_t)1 << 28) /* refuse configs whose sizes would overflow */
-
-typedef struct slot {
-  char *buf; /* text, CR, payload, ^Z */
-  size_t text_len, payload_len;
-  at_match expect[AT_CMD_MAX_EXPECT];
-  char expect_prefix[AT_CMD_MAX_EXPECT][AT_MATCH_MAX_PREFIX + 1];
-  size_t n_expect;
-  at_match finals[AT_CMD_MAX_FINALS];
-  char final_prefix[AT_CMD_MAX_FINALS][AT_MATCH_MAX_PREFIX + 1];
-  size_t n_finals;
-  unsigned flags;
-  uint32_t first_byte_ms, total_ms;
-  uint64_t tag;
-} slot;
-
-typedef struct ev_rec {
-  at_event_type type;
-  at_result result;
-  int code;
-  uint64_t tag;
-  size_t text_off, text_len; /* text_off SIZE_MAX: no text */
-  size_t lines_off, n_lines;
-} ev_rec;
-
-enum phase {
-  PH_IDLE = 0,     /* no command running */
-  PH_TEXT,         /* writing "text\r" */
-  PH_PROMPT,       /* text written, waiting for '>' */
-  PH_PAYLOAD,      /* writing payload and ^Z */
-  PH_WAIT,         /* everything written, waiting for the final result */
-  PH_SETTLE        /* the head command timed out: waiting for a late reply */
-};
-
-struct at_engine {
-  at_config cfg;
-  /* line assembly */
-  char *line;
-  size_t line_len;
-  int skipping;   /* inside an over-long line: drop bytes up to the next line end */
-  int skip_space; /* just saw a prompt '>': one following space belongs to it */
-  /* command queue: slots[head] is the running (or settling) command */
-  slot *slots;
-  size_t n_slots, head, count;
-  enum phase phase;
-  size_t out_off, out_end;
-  int got_byte;
-  uint64_t first_deadline, total_deadline, settle_until;
-  unsigned consecutive_timeouts;
-  /* answer of the running command */
-  char *answer;
-  size_t answer_len, answer_lines;
-  int answer_overflow;
-  /* events */
-  ev_rec *ring;
-  size_t ring_cap, ring_head, ring_count;
-  char *arena;
-  size_t arena_cap, arena_used, arena_need;
-  at_counters counters;
-  const char *error;
-};
+/* Boot markers that follow each other in boot order within this time are one banner,
+ * one reboot (RDY, +CFUN: 1, +CPIN: READY come within a few seconds of each other). */
+#define BOOT_BANNER_MS 10000
 
 /* ---- configuration ---------------------------------------------------------------- */
 
 void at_config_defaults(at_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
-  cfg->line_max = 4096;
+  cfg->line_max = AT_LINE_MIN;
   cfg->answer_max = 8192;
   cfg->queue_max = 16;
   cfg->cmd_max = 4096;
   cfg->event_max = 64;
   cfg->first_byte_ms = 2000;
   cfg->total_ms = 5000;
-  cfg->settle_ms = 300;
   cfg->unresponsive_after = 3;
 }
 
 static int config_ok(const at_config *c) {
-  if (c->line_max < 4096 || c->line_max > SIZE_LIMIT) return 0;
+  if (c->line_max < AT_LINE_MIN || c->line_max > SIZE_LIMIT) return 0;
   if (c->answer_max < 1 || c->answer_max > SIZE_LIMIT) return 0;
   if (c->queue_max < 1 || c->queue_max > 4096) return 0;
   if (c->cmd_max < 1 || c->cmd_max > SIZE_LIMIT) return 0;
@@ -112,9 +55,7 @@ at_engine *at_new(const at_config *cfg) {
   at->cfg = *cfg;
   if (!at->cfg.first_byte_ms) at->cfg.first_byte_ms = 2000;
   if (!at->cfg.total_ms) at->cfg.total_ms = 5000;
-  /* One slot more than queue_max: a timed-out command keeps its slot while it settles
-   * (it is answered already) without taking room from the caller's queue. */
-  at->n_slots = cfg->queue_max + 1;
+  at->n_slots = cfg->queue_max;
   at->slots = calloc(at->n_slots, sizeof *at->slots);
   at->line = malloc(cfg->line_max + 1);
   at->answer = malloc(cfg->answer_max);
@@ -133,7 +74,9 @@ at_engine *at_new(const at_config *cfg) {
   at->arena_need = cfg->line_max + cfg->answer_max + 2 * OVERFLOW_HEAD + 8;
   at->arena_cap = 2 * at->arena_need + cfg->event_max * (OVERFLOW_HEAD + 8);
   at->arena = malloc(at->arena_cap);
-  int ok = at->slots && at->line && at->answer && at->ring && at->arena;
+  /* a timed-out command moves here while it owes its final (at_resync.c) */
+  at->owed.buf = malloc(cfg->cmd_max + 2);
+  int ok = at->slots && at->line && at->answer && at->ring && at->arena && at->owed.buf;
   for (size_t i = 0; ok && i < at->n_slots; i++) {
     at->slots[i].buf = malloc(cfg->cmd_max + 2);
     if (!at->slots[i].buf) ok = 0;
@@ -143,7 +86,8 @@ at_engine *at_new(const at_config *cfg) {
     return NULL;
   }
   at->phase = PH_IDLE;
-  at->first_deadline = at->total_deadline = at->settle_until = NO_DEADLINE;
+  at->first_deadline = at->total_deadline = at->blocked_until = NO_DEADLINE;
+  at->probe = at->marked = -1;
   at->error = "";
   return at;
 }
@@ -153,6 +97,7 @@ void at_free(at_engine *at) {
   if (at->slots)
     for (size_t i = 0; i < at->n_slots; i++) free(at->slots[i].buf);
   free(at->slots);
+  free(at->owed.buf);
   free(at->line);
   free(at->answer);
   free(at->ring);
@@ -161,168 +106,14 @@ void at_free(at_engine *at) {
 }
 
 const char *at_error(const at_engine *at) { return at ? at->error : "no engine"; }
-size_t at_pending(const at_engine *at) {
-  return at->count - (at->phase == PH_SETTLE ? 1 : 0);
-}
+size_t at_pending(const at_engine *at) { return at->count; }
 const at_counters *at_get_counters(const at_engine *at) { return &at->counters; }
-
-/* ---- field counting and matching ------------------------------------------------- */
-
-static size_t count_commas(const char *s, size_t n) {
-  /* Quote-aware: a comma inside "..." is part of a string field. Lines without quotes
-   * (hex payloads, numbers) take the memchr path. */
-  size_t commas = 0;
-  if (!memchr(s, '"', n)) {
-    const char *p = s, *end = s + n;
-    while ((p = memchr(p, ',', (size_t)(end - p))) != NULL) {
-      commas++;
-      p++;
-    }
-    return commas;
-  }
-  int quoted = 0;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '"')
-      quoted = !quoted;
-    else if (s[i] == ',' && !quoted)
-      commas++;
-  }
-  return commas;
-}
-
-int at_count_fields(const char *line, size_t len, const char *prefix) {
-  if (!line || !prefix) return -1;
-  size_t pl = strlen(prefix);
-  if (pl > len || memcmp(line, prefix, pl) != 0) return -1;
-  if (pl == len) return 0;
-  size_t i = pl;
-  if (prefix[pl - 1] != '=') {
-    if (line[i] != ':') return -1; /* "+NNMIX" is not "+NNMI" */
-    i++;
-  }
-  while (i < len && line[i] == ' ') i++;
-  if (i == len) return 0; /* "+X:" with nothing after it */
-  size_t commas = count_commas(line + i, len - i);
-  return commas >= 127 ? 127 : (int)commas + 1;
-}
-
-/* A line being classified, with its field count cached: the count scans the whole line
- * (a +NNMI downlink is 2 KiB of hex), and several table entries share a prefix. */
-typedef struct line_view {
-  const char *s;
-  size_t n;
-  size_t fields_at; /* offset of the ':' the cached count follows; 0: none cached */
-  int fields;
-} line_view;
-
-static int view_fields(line_view *v, size_t colon) {
-  if (v->fields_at != colon) {
-    size_t i = colon + 1;
-    while (i < v->n && v->s[i] == ' ') i++;
-    size_t commas = i < v->n ? count_commas(v->s + i, v->n - i) : 0;
-    v->fields = i == v->n ? 0 : commas >= 127 ? 127 : (int)commas + 1;
-    v->fields_at = colon;
-  }
-  return v->fields;
-}
-
-static int match_line(const at_match *m, line_view *v) {
-  const char *line = v->s;
-  size_t len = v->n, pl = strlen(m->prefix);
-  if (pl == 0 || pl > len || line[0] != m->prefix[0]) return 0;
-  if (memcmp(line, m->prefix, pl) != 0) return 0;
-  if (m->min_fields == AT_MATCH_ANY_TEXT || m->prefix[pl - 1] == '=') return 1;
-  int n;
-  if (pl == len)
-    n = 0;
-  else if (line[pl] != ':')
-    return 0; /* "+NNMIX" is not "+NNMI" */
-  else
-    n = view_fields(v, pl);
-  if (n < m->min_fields) return 0;
-  return m->max_fields < 0 || n <= m->max_fields;
-}
-
-static int match_any(const at_match *m, size_t n, line_view *v) {
-  for (size_t i = 0; i < n; i++)
-    if (match_line(&m[i], v)) return 1;
-  return 0;
-}
-
-/* ---- events ----------------------------------------------------------------------- */
-
-/* Texts of popped events stay valid until the next call that may raise events; at that
- * call, once every event has been popped, the arena starts over. */
-static void reclaim(at_engine *at) {
-  if (at->ring_count == 0) at->arena_used = 0;
-}
-
-static int room(const at_engine *at) {
-  return at->ring_count <= at->cfg.event_max &&
-         at->arena_cap - at->arena_used >= at->arena_need;
-}
-
-static size_t arena_put(at_engine *at, const char *s, size_t n) {
-  /* room() guaranteed the space; the check keeps a logic error from writing past it */
-  if (at->arena_cap - at->arena_used < n + 1) return SIZE_MAX;
-  size_t off = at->arena_used;
-  memcpy(at->arena + off, s, n);
-  at->arena[off + n] = '\0';
-  at->arena_used += n + 1;
-  return off;
-}
-
-static ev_rec *push_event(at_engine *at, at_event_type type) {
-  /* Cannot happen: events + pending <= ring_cap (see at_new); kept so that a logic error
-   * shows as a lost event in the fuzzer, not as memory corruption. */
-  if (at->ring_count >= at->ring_cap) return NULL;
-  ev_rec *e = &at->ring[(at->ring_head + at->ring_count) % at->ring_cap];
-  at->ring_count++;
-  memset(e, 0, sizeof *e);
-  e->type = type;
-  e->text_off = SIZE_MAX;
-  e->lines_off = SIZE_MAX;
-  return e;
-}
-
-static void push_text_event(at_engine *at, at_event_type type, const char *s, size_t n) {
-  ev_rec *e = push_event(at, type);
-  if (!e) return;
-  e->text_off = arena_put(at, s, n);
-  e->text_len = e->text_off == SIZE_MAX ? 0 : n;
-}
-
-int at_next_event(at_engine *at, at_event *ev) {
-  if (!at || at->ring_count == 0) return 0;
-  ev_rec *e = &at->ring[at->ring_head];
-  at->ring_head = (at->ring_head + 1) % at->ring_cap;
-  at->ring_count--;
-  memset(ev, 0, sizeof *ev);
-  ev->type = e->type;
-  ev->tag = e->tag;
-  ev->result = e->result;
-  ev->code = e->code;
-  if (e->text_off != SIZE_MAX) {
-    ev->text = at->arena + e->text_off;
-    ev->len = e->text_len;
-  }
-  if (e->lines_off != SIZE_MAX) {
-    ev->lines = at->arena + e->lines_off;
-    ev->n_lines = e->n_lines;
-  }
-  return 1;
-}
-
-const char *at_event_line(const at_event *ev, size_t i) {
-  if (!ev || !ev->lines || i >= ev->n_lines) return NULL;
-  const char *p = ev->lines;
-  while (i--) p += strlen(p) + 1;
-  return p;
-}
 
 /* ---- the command queue ------------------------------------------------------------ */
 
-static slot *head_slot(at_engine *at) { return at->count ? &at->slots[at->head] : NULL; }
+slot *at_head_slot(at_engine *at) { return at->count ? &at->slots[at->head] : NULL; }
+
+static int running(const at_engine *at) { return at->phase >= PH_TEXT && at->phase <= PH_WAIT; }
 
 static void reset_answer(at_engine *at) {
   at->answer_len = 0;
@@ -330,66 +121,70 @@ static void reset_answer(at_engine *at) {
   at->answer_overflow = 0;
 }
 
-/* Makes the head of the queue the running command: its text is now output. */
-static void start_next(at_engine *at) {
-  at->first_deadline = at->total_deadline = at->settle_until = NO_DEADLINE;
+/* Puts the next thing on the wire: the head command, or while a timed-out command's
+ * answer is owed, a resync probe first (at_resync.c). */
+void at_start_next(at_engine *at) {
+  at->first_deadline = at->total_deadline = NO_DEADLINE;
   at->got_byte = 0;
   reset_answer(at);
+  at->out_off = at->out_end = 0;
   if (!at->count) {
     at->phase = PH_IDLE;
-    at->out_off = at->out_end = 0;
     return;
   }
-  slot *s = head_slot(at);
+  if (at_in_debt(at)) {
+    at_probe_start(at);
+    return;
+  }
   at->phase = PH_TEXT;
-  at->out_off = 0;
-  at->out_end = s->text_len + 1;
+  at->out_end = at_head_slot(at)->text_len + 1;
 }
 
-static void drop_head(at_engine *at) {
+void at_drop_head(at_engine *at) {
   at->head = (at->head + 1) % at->n_slots;
   at->count--;
 }
 
 static void respond(at_engine *at, const slot *s, at_result r, int code, const char *final,
                     size_t final_len, int with_answer) {
-  ev_rec *e = push_event(at, AT_EV_RESPONSE);
+  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE);
   if (!e) return;
   e->tag = s->tag;
   e->result = r;
   e->code = code;
   if (final) {
-    e->text_off = arena_put(at, final, final_len);
+    e->text_off = at_ev_put(at, final, final_len);
     e->text_len = e->text_off == SIZE_MAX ? 0 : final_len;
   }
   if (with_answer && at->answer_lines) {
-    e->lines_off = arena_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
+    e->lines_off = at_ev_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
     e->n_lines = e->lines_off == SIZE_MAX ? 0 : at->answer_lines;
   }
 }
 
 /* The running command got its final line. */
 static void complete(at_engine *at, at_result r, int code, const char *line, size_t len) {
-  slot *s = head_slot(at);
+  slot *s = at_head_slot(at);
   if (at->answer_overflow && (r == AT_RESULT_OK || r == AT_RESULT_FINAL))
     r = AT_RESULT_OVERFLOW;
   respond(at, s, r, code, line, len, 1);
-  drop_head(at);
-  start_next(at);
+  at_drop_head(at);
+  at_start_next(at);
 }
 
+/* Reboot or abort: nothing is owed any more, every pending command fails with r. Only a
+ * running command gets the line (the boot marker) as its final; queued ones never ran. */
 static void fail_all(at_engine *at, at_result r, const char *line, size_t len) {
-  if (at->phase == PH_SETTLE) { /* answered already by its timeout */
-    drop_head(at);
-  } else if (at->count) {
-    respond(at, head_slot(at), r, 0, line, len, r != AT_RESULT_ABORTED);
-    drop_head(at);
+  at_debt_cancel(at);
+  if (at->count && running(at)) {
+    respond(at, at_head_slot(at), r, 0, line, len, r != AT_RESULT_ABORTED);
+    at_drop_head(at);
   }
   while (at->count) {
-    respond(at, head_slot(at), r, 0, NULL, 0, 0);
-    drop_head(at);
+    respond(at, at_head_slot(at), r, 0, NULL, 0, 0);
+    at_drop_head(at);
   }
-  start_next(at);
+  at_start_next(at);
 }
 
 static int copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
@@ -406,7 +201,7 @@ static int copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
 }
 
 int at_submit(at_engine *at, const at_cmd *cmd) {
-  reclaim(at);
+  at_ev_reclaim(at);
   if (!cmd || !cmd->text) return at->error = "no command text", -1;
   size_t pending = at_pending(at);
   if (pending >= at->cfg.queue_max) return at->error = "queue full", -1;
@@ -451,13 +246,13 @@ int at_submit(at_engine *at, const at_cmd *cmd) {
   s->tag = cmd->tag;
   at->count++;
   at->counters.commands++;
-  if (at->phase == PH_IDLE) start_next(at);
+  if (at->phase == PH_IDLE) at_start_next(at);
   at->error = "";
   return 0;
 }
 
 void at_abort_all(at_engine *at) {
-  reclaim(at);
+  at_ev_reclaim(at);
   fail_all(at, AT_RESULT_ABORTED, NULL, 0);
   at->line_len = 0;
   at->skipping = 0;
@@ -467,33 +262,43 @@ void at_abort_all(at_engine *at) {
 /* ---- output ---------------------------------------------------------------------- */
 
 const uint8_t *at_output(const at_engine *at, size_t *len) {
-  if ((at->phase == PH_TEXT || at->phase == PH_PAYLOAD) && at->out_off < at->out_end) {
+  *len = 0;
+  if (at->out_off >= at->out_end) return NULL;
+  if (at->phase == PH_PROBE_TEXT) {
+    *len = at->out_end - at->out_off;
+    return (const uint8_t *)at_probe_text(at->probe) + at->out_off;
+  }
+  if (at->phase == PH_TEXT || at->phase == PH_PAYLOAD) {
     *len = at->out_end - at->out_off;
     return (const uint8_t *)at->slots[at->head].buf + at->out_off;
   }
-  *len = 0;
   return NULL;
 }
 
 /* The caller's clock is arbitrary: a deadline past UINT64_MAX is "never", not a wrap. */
-static uint64_t later(uint64_t now, uint32_t ms) {
+uint64_t at_later(uint64_t now, uint32_t ms) {
   return now > NO_DEADLINE - ms ? NO_DEADLINE : now + ms;
 }
 
 static void arm_timers(at_engine *at, const slot *s, uint64_t now) {
   at->got_byte = 0;
-  at->first_deadline = later(now, s->first_byte_ms);
-  at->total_deadline = later(now, s->total_ms);
+  at->first_deadline = at_later(now, s->first_byte_ms);
+  at->total_deadline = at_later(now, s->total_ms);
 }
 
 void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms) {
-  if (at->phase != PH_TEXT && at->phase != PH_PAYLOAD) return;
+  if (at->phase != PH_TEXT && at->phase != PH_PAYLOAD && at->phase != PH_PROBE_TEXT) return;
+  at->now = now_ms;
   size_t left = at->out_end - at->out_off;
   if (n > left) n = left;
   at->out_off += n;
   at->counters.bytes_out += n;
   if (at->out_off < at->out_end) return;
-  slot *s = head_slot(at);
+  if (at->phase == PH_PROBE_TEXT) {
+    at_probe_written(at);
+    return;
+  }
+  slot *s = at_head_slot(at);
   if (at->phase == PH_TEXT && (s->flags & AT_CMD_PROMPT)) {
     at->phase = PH_PROMPT;
   } else {
@@ -507,49 +312,44 @@ void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms) {
 /* ---- timers ----------------------------------------------------------------------- */
 
 uint64_t at_next_deadline(const at_engine *at) {
-  if (at->phase == PH_SETTLE) return at->settle_until;
   if (at->phase == PH_PROMPT || at->phase == PH_WAIT || at->phase == PH_PAYLOAD) {
     uint64_t d = at->total_deadline;
     if (!at->got_byte && at->first_deadline < d) d = at->first_deadline;
     return d;
   }
-  return NO_DEADLINE;
+  return at_debt_deadline(at);
+}
+
+/* A timeout of the running command or of a probe: UNRESPONSIVE once enough came in a row
+ * (any received line resets the count). */
+void at_count_timeout(at_engine *at) {
+  if (++at->consecutive_timeouts == at->cfg.unresponsive_after)
+    at_ev_push(at, AT_EV_UNRESPONSIVE);
 }
 
 static void run_timers(at_engine *at, uint64_t now) {
-  if (at->phase == PH_SETTLE) {
-    if (now >= at->settle_until) {
-      drop_head(at);
-      start_next(at);
-    }
+  at->now = now;
+  if (at->phase != PH_PROMPT && at->phase != PH_WAIT && at->phase != PH_PAYLOAD) {
+    at_debt_timers(at);
     return;
   }
-  if (at->phase != PH_PROMPT && at->phase != PH_WAIT && at->phase != PH_PAYLOAD) return;
   if (now < at->total_deadline && (at->got_byte || now < at->first_deadline)) return;
-  slot *s = head_slot(at);
-  respond(at, s, AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
+  respond(at, at_head_slot(at), AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
   at->counters.timeouts++;
-  if (++at->consecutive_timeouts == at->cfg.unresponsive_after)
-    push_event(at, AT_EV_UNRESPONSIVE);
-  reset_answer(at);
-  if (at->cfg.settle_ms) {
-    /* esp-protocols PR #125: a reply that arrives just after the timeout must not be
-     * taken as the next command's. Hold the next one back for a moment. */
-    at->phase = PH_SETTLE;
-    at->first_deadline = at->total_deadline = NO_DEADLINE;
-    at->settle_until = later(now, at->cfg.settle_ms);
-  } else {
-    drop_head(at);
-    start_next(at);
-  }
+  at_count_timeout(at);
+  /* The module still owes this command its final result, however late: it is reported
+   * as the command's late answer, never taken as the next command's (docs/design.md,
+   * "Late answers"). */
+  at_debt_begin(at);
+  at_start_next(at);
 }
 
 void at_tick(at_engine *at, uint64_t now_ms) {
-  reclaim(at);
+  at_ev_reclaim(at);
   /* A timer raises an answer and at most one other event (see at_new); when the caller
    * has not popped, the timer waits (its deadline stays in the past, so the next tick
    * fires it). */
-  if (room(at)) run_timers(at, now_ms);
+  if (at_ev_room(at)) run_timers(at, now_ms);
 }
 
 /* ---- line classification --------------------------------------------------------- */
@@ -570,7 +370,7 @@ static int parse_code(const char *s, size_t n) {
 }
 
 /* Generic final results. Returns 1 with *r and *code set. */
-static int is_generic_final(const char *l, size_t n, at_result *r, int *code) {
+int at_is_generic_final(const char *l, size_t n, at_result *r, int *code) {
   if (n == 2 && l[0] == 'O' && l[1] == 'K') {
     *r = AT_RESULT_OK, *code = 0;
     return 1;
@@ -588,16 +388,16 @@ static int is_generic_final(const char *l, size_t n, at_result *r, int *code) {
   return 0;
 }
 
-static int is_final_of(const slot *s, line_view *v, at_result *r, int *code) {
-  if (is_generic_final(v->s, v->n, r, code)) return 1;
-  if (match_any(s->finals, s->n_finals, v)) {
+int at_final_of(const slot *s, line_view *v, at_result *r, int *code) {
+  if (at_is_generic_final(v->s, v->n, r, code)) return 1;
+  if (at_match_any(s->finals, s->n_finals, v)) {
     *r = AT_RESULT_FINAL, *code = 0;
     return 1;
   }
   return 0;
 }
 
-static int is_echo(const slot *s, const char *l, size_t n) {
+int at_is_echo(const slot *s, const char *l, size_t n) {
   return n == s->text_len && memcmp(l, s->buf, n) == 0;
 }
 
@@ -614,60 +414,82 @@ static void append_answer(at_engine *at, const char *l, size_t n) {
   at->answer_lines++;
 }
 
+/* Boot markers, in the order the module prints them after a power-on or a reset: RDY,
+ * +CFUN: 1, +CPIN: READY (the guide's DFOTA sessions show +CPIN: READY alone after the
+ * update's reboot). Returns the marker's rank, 0 for any other line. */
+static int boot_rank(const char *l, size_t n) {
+  if (n == 3 && memcmp(l, "RDY", 3) == 0) return 1;
+  size_t colon = n > 6 && l[0] == '+' && l[5] == ':' ? 5 : 0;
+  if (!colon) return 0;
+  size_t i = colon + 1;
+  if (i < n && l[i] == ' ') i++;
+  if (memcmp(l, "+CFUN", 5) == 0 && n - i == 1 && l[i] == '1') return 2;
+  if (memcmp(l, "+CPIN", 5) == 0 && n - i == 5 && memcmp(l + i, "READY", 5) == 0) return 3;
+  return 0;
+}
+
+/* A boot marker nobody asked for is a reboot: every pending command fails with
+ * AT_RESULT_REBOOT, nothing is owed any more, AT_EV_REBOOT is raised. Markers that follow
+ * it in boot order within BOOT_BANNER_MS belong to the same reboot: they are reported as
+ * ordinary lines (URCs), not as more reboots. Returns 1 when the line was the reboot. */
+static int reboot(at_engine *at, const char *l, size_t n, line_view *v) {
+  int rank = boot_rank(l, n);
+  if (!rank) return 0;
+  /* +CFUN: 1 answers AT+CFUN?, +CPIN: READY answers AT+CPIN?: a line the running (or the
+   * timed-out) command expects is its answer. */
+  slot *s = at_head_slot(at);
+  if (rank > 1 && ((at->phase >= PH_PROMPT && at->phase <= PH_WAIT &&
+                    at_match_any(s->expect, s->n_expect, v)) ||
+                   at_owed_expects(at, v)))
+    return 0;
+  int same_banner = at->banner_rank && rank > at->banner_rank &&
+                    at->now - at->banner_at <= BOOT_BANNER_MS;
+  at->banner_rank = rank;
+  at->banner_at = at->now;
+  if (same_banner) return 0;
+  at->counters.reboots++;
+  fail_all(at, AT_RESULT_REBOOT, l, n);
+  at_ev_push(at, AT_EV_REBOOT);
+  return 1;
+}
+
 static void classify(at_engine *at, const char *l, size_t n) {
   line_view v = {l, n, 0, 0};
   at->counters.lines++;
   at->consecutive_timeouts = 0;
-  if (n == 3 && memcmp(l, "RDY", 3) == 0) {
-    at->counters.reboots++;
-    fail_all(at, AT_RESULT_REBOOT, l, n);
-    push_event(at, AT_EV_REBOOT);
-    return;
-  }
-  slot *s = head_slot(at);
+  if (reboot(at, l, n, &v)) return;
+  /* After a timeout, until the debt is settled (at_resync.c). */
+  if (at_debt_line(at, &v)) return;
+  slot *s = at_head_slot(at);
   at_result r;
   int code;
-  if (at->phase == PH_SETTLE) {
-    /* The timed-out command's own reply, late: report it, and since the module is
-     * evidently done with that command, let the next one go at once. */
-    if (is_final_of(s, &v, &r, &code)) {
-      at->counters.late++;
-      push_text_event(at, AT_EV_LATE, l, n);
-      drop_head(at);
-      start_next(at);
-      return;
-    }
-    if (match_any(s->expect, s->n_expect, &v)) {
-      at->counters.late++;
-      push_text_event(at, AT_EV_LATE, l, n);
-      return;
-    }
-  } else if (at->phase >= PH_PROMPT && at->phase <= PH_WAIT) {
+  if (at->phase >= PH_PROMPT && at->phase <= PH_WAIT) {
     /* Only a completely written command can be answered (Zephyr PR #67527). */
-    if (is_final_of(s, &v, &r, &code)) {
+    if (at_final_of(s, &v, &r, &code)) {
       complete(at, r, code, l, n);
       return;
     }
-    if (match_any(s->expect, s->n_expect, &v) ||
-        ((s->flags & AT_CMD_TEXT_LINES) && l[0] != '+' && !is_echo(s, l, n))) {
+    if (at_match_any(s->expect, s->n_expect, &v) ||
+        ((s->flags & AT_CMD_TEXT_LINES) && l[0] != '+' && !at_is_echo(s, l, n))) {
       append_answer(at, l, n);
       return;
     }
   }
-  if (match_any(at->cfg.urcs, at->cfg.n_urcs, &v)) {
+  if (at_match_any(at->cfg.urcs, at->cfg.n_urcs, &v)) {
     /* A URC between answer lines stays a URC (TinyGSM #682). */
     at->counters.urcs++;
-    push_text_event(at, AT_EV_URC, l, n);
+    at_ev_push_text(at, AT_EV_URC, l, n);
     return;
   }
-  if (s && is_echo(s, l, n)) return; /* echo of the running (or settling) command */
+  /* Echo of the running command: echo is on after every reboot, even after ATE0. */
+  if (s && running(at) && at_is_echo(s, l, n)) return;
   at->counters.unknown++;
-  push_text_event(at, AT_EV_UNKNOWN, l, n);
+  at_ev_push_text(at, AT_EV_UNKNOWN, l, n);
 }
 
 static void overflow_line(at_engine *at) {
   at->counters.overflows++;
-  push_text_event(at, AT_EV_OVERFLOW, at->line, OVERFLOW_HEAD);
+  at_ev_push_text(at, AT_EV_OVERFLOW, at->line, OVERFLOW_HEAD);
   /* The lost line may have been the running command's answer: say so in its result. */
   if (at->phase >= PH_PROMPT && at->phase <= PH_WAIT) at->answer_overflow = 1;
   at->line_len = 0;
@@ -676,18 +498,20 @@ static void overflow_line(at_engine *at) {
 /* ---- input ------------------------------------------------------------------------ */
 
 size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
-  reclaim(at);
-  if (!buf || !n) {
-    if (room(at)) run_timers(at, now_ms);
+  at_ev_reclaim(at);
+  if (!buf || !n) { /* nothing received: a tick */
+    if (at_ev_room(at)) run_timers(at, now_ms);
     return 0;
   }
-  if (room(at)) run_timers(at, now_ms);
+  /* No timer runs here: bytes fed before at_tick() count as received in time, however
+   * late the caller got to read them (a stalled host must not invent timeouts). */
+  at->now = now_ms;
   const uint8_t *p = buf, *end = buf + n;
   /* Next CR and next LF at or after p, or end; recomputed only once p passes them, so
    * each byte is scanned by memchr about twice at most instead of tested one by one. */
   const uint8_t *ncr = NULL, *nlf = NULL;
   while (p < end) {
-    if (!room(at)) break;
+    if (!at_ev_room(at)) break;
     if (!ncr || ncr < p) {
       ncr = memchr(p, '\r', (size_t)(end - p));
       if (!ncr) ncr = end;
@@ -720,7 +544,7 @@ size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
       at->skip_space = 0;
       if (c == '>' && at->phase == PH_PROMPT) {
         at->phase = PH_PAYLOAD;
-        slot *s = head_slot(at);
+        slot *s = at_head_slot(at);
         at->out_off = s->text_len + 1;
         at->out_end = at->out_off + s->payload_len + 1;
         at->skip_space = 1;

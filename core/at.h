@@ -4,15 +4,27 @@
  * per line or per command afterwards.
  *
  * Line classification, in this order (DESIGN.md):
- *   1. boot banner "RDY": fails the running command (AT_RESULT_REBOOT), fails every
- *      queued one the same way, raises AT_EV_REBOOT;
- *   2. final result of the running command: OK, ERROR, +CME ERROR: n, +CMS ERROR: n,
+ *   1. a boot marker (RDY, +CFUN: 1, +CPIN: READY) that no command expects: a reboot.
+ *      It fails the running command (AT_RESULT_REBOOT), fails every queued one the same
+ *      way, cancels any late answer still owed and raises AT_EV_REBOOT. The markers that
+ *      follow it in boot order within a few seconds are the same reboot (ordinary lines);
+ *   2. while a timed-out command still owes its final result (docs/design.md, "Late
+ *      answers"): its answer lines and its final (AT_EV_LATE, with its tag), the answer
+ *      of a resync probe (consumed), their echoes (dropped);
+ *   3. final result of the running command: OK, ERROR, +CME ERROR: n, +CMS ERROR: n,
  *      or one of the command's own finals;
- *   3. a line the running command expects (prefix AND shape), only once the command has
+ *   4. a line the running command expects (prefix AND shape), only once the command has
  *      been completely written;
- *   4. a URC from the table given in at_config (prefix AND shape);
- *   5. the echo of the running command (dropped);
- *   6. otherwise AT_EV_UNKNOWN. No line is ever dropped silently.
+ *   5. a URC from the table given in at_config (prefix AND shape);
+ *   6. the echo of the running command (dropped);
+ *   7. otherwise AT_EV_UNKNOWN. No line is ever dropped silently.
+ *
+ * After a timeout the module still owes the command its final result. No command is
+ * written until that debt is settled: before the next command the engine writes a probe
+ * (a harmless query: AT+CMEE?, AT+CSCON?, AT+QSCLK?, AT+CSQ, AT+NMSTATUS?) whose answer
+ * line the owed answer cannot contain; once that line and its final are in, the next
+ * command goes out. A command whose probe is not answered within its own total timeout
+ * fails with AT_RESULT_TIMEOUT without being written.
  */
 #ifndef BC260Y_AT_H
 #define BC260Y_AT_H
@@ -33,6 +45,8 @@ typedef struct at_match {
   int8_t max_fields;  /* -1: no upper bound */
 } at_match;
 
+#define AT_LINE_MIN 6144 /* the shortest line_max: a 2560-byte downlink is 5120 hex digits
+                            plus its "+NNMI: 2560," or "+NMGR: 2560," prefix */
 #define AT_MATCH_ANY_TEXT (-1)  /* min_fields: any line starting with prefix */
 #define AT_MATCH_MAX_PREFIX 32 /* longest prefix a queued command may expect */
 #define AT_CMD_MAX_EXPECT 4    /* expected shapes per command */
@@ -69,7 +83,7 @@ typedef enum at_result {
   AT_RESULT_CMS,     /* +CMS ERROR: code */
   AT_RESULT_FINAL,   /* one of the command's own finals */
   AT_RESULT_TIMEOUT, /* first-byte or total timeout */
-  AT_RESULT_REBOOT,  /* the module rebooted (RDY) while the command ran or waited */
+  AT_RESULT_REBOOT,  /* the module rebooted (a boot marker) while the command ran or waited */
   AT_RESULT_ABORTED, /* at_abort_all(): the caller closed the port */
   AT_RESULT_OVERFLOW /* an answer larger than answer_max; the answer is incomplete */
 } at_result;
@@ -78,9 +92,10 @@ typedef enum at_event_type {
   AT_EV_RESPONSE = 1, /* a command finished: tag, result, code, final, lines */
   AT_EV_URC,          /* a line from the URC table: text */
   AT_EV_UNKNOWN,      /* a line nobody claimed: text */
-  AT_EV_LATE,         /* a final result after its command timed out: text */
+  AT_EV_LATE,         /* a line of a command's answer after it timed out: tag, text;
+                         is_final, result and code for its final result */
   AT_EV_OVERFLOW,     /* a line longer than line_max was skipped; text: its first bytes */
-  AT_EV_REBOOT,       /* boot banner seen */
+  AT_EV_REBOOT,       /* the module rebooted (the first boot marker of a banner) */
   AT_EV_UNRESPONSIVE  /* unresponsive_after consecutive timeouts */
 } at_event_type;
 
@@ -88,22 +103,24 @@ typedef enum at_event_type {
  * at_submit() or at_abort_all() (events are popped between those calls). Texts are
  * NUL-terminated. A response without a final line (timeout, aborted, queued command
  * failed by a reboot) has text NULL and len 0; a reboot of the running command has the
- * "RDY" line as its text. AT_RESULT_OVERFLOW replaces OK or a command's own final when
+ * boot marker line as its text. AT_RESULT_OVERFLOW replaces OK or a command's own final when
  * an answer line was lost (answer_max exceeded, or a line longer than line_max while the
  * command was waiting): text is then still the final line. */
 typedef struct at_event {
   at_event_type type;
-  uint64_t tag;      /* AT_EV_RESPONSE */
-  at_result result;  /* AT_EV_RESPONSE */
-  int code;          /* AT_EV_RESPONSE: CME/CMS number */
+  uint64_t tag;      /* AT_EV_RESPONSE, AT_EV_LATE (the timed-out command's) */
+  at_result result;  /* AT_EV_RESPONSE; AT_EV_LATE when is_final */
+  int code;          /* AT_EV_RESPONSE, AT_EV_LATE when is_final: CME/CMS number */
   const char *text;  /* the line (URC, unknown, late), or the final line of a response */
   size_t len;        /* length of text */
   const char *lines; /* AT_EV_RESPONSE: answer lines, each NUL-terminated, back to back */
   size_t n_lines;
+  int is_final;      /* AT_EV_LATE: this line is the timed-out command's final result
+                        (result and code say which); 0 for its answer lines */
 } at_event;
 
 typedef struct at_config {
-  size_t line_max;          /* longest line kept (>= 4096; default 4096) */
+  size_t line_max;          /* longest line kept (>= AT_LINE_MIN, the default) */
   size_t answer_max;        /* bytes of answer lines per command (default 8192) */
   size_t queue_max;         /* queued commands, the running one included (default 16) */
   size_t cmd_max;           /* longest command text + payload (default 4096) */
@@ -111,10 +128,6 @@ typedef struct at_config {
                                stops consuming once this many are waiting */
   uint32_t first_byte_ms;   /* default first-byte timeout (default 2000) */
   uint32_t total_ms;        /* default total timeout (default 5000: the guide's maximum) */
-  uint32_t settle_ms;       /* after a timeout, wait this long for a late reply before
-                               the next command starts (default 300). A final result (or
-                               an expected line) of the timed-out command seen meanwhile
-                               is AT_EV_LATE and ends the window at once. */
   unsigned unresponsive_after; /* consecutive timeouts before AT_EV_UNRESPONSIVE (3) */
   const at_match *urcs;     /* the URC table (static; the engine keeps the pointer) */
   size_t n_urcs;
@@ -129,7 +142,7 @@ typedef struct at_engine at_engine;
 
 /* Fills the defaults above into *cfg (urcs left NULL). */
 void at_config_defaults(at_config *cfg);
-/* NULL when out of memory or when cfg is invalid (line_max < 4096...). */
+/* NULL when out of memory or when cfg is invalid (line_max < AT_LINE_MIN...). */
 at_engine *at_new(const at_config *cfg);
 void at_free(at_engine *at);
 
@@ -145,12 +158,15 @@ int at_submit(at_engine *at, const at_cmd *cmd);
 const char *at_error(const at_engine *at);
 
 /* Feeds received bytes. Returns how many were consumed: fewer than n only when the event
- * queue is full; pop every waiting event, then feed the rest. Timers due at now_ms run
- * first (a caller that feeds late has already let the deadline pass). */
+ * queue is full; pop every waiting event, then feed the rest. No timer runs here, only in
+ * at_tick(): a caller that was not scheduled for a while must read and feed every byte
+ * waiting on the port before it ticks, so that an answer that arrived in time is taken as
+ * the answer and not as a late one. n 0 is a tick. */
 size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms);
-/* Runs the timers: call at (or after) at_next_deadline(). */
+/* Runs the timers: call at (or after) at_next_deadline(), after feeding every byte
+ * already received. */
 void at_tick(at_engine *at, uint64_t now_ms);
-/* The next time at_tick() has work, or UINT64_MAX when none. */
+/* The next time at_tick() has work (0: at once), or UINT64_MAX when none. */
 uint64_t at_next_deadline(const at_engine *at);
 
 /* Bytes waiting to be written; *len 0 when none. */

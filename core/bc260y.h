@@ -12,7 +12,8 @@
 
 #include "at.h"
 
-#define BC_MAX_PAYLOAD 1024 /* bytes per AT+NMGS / +NNMI message */
+#define BC_MAX_PAYLOAD 1024  /* bytes per AT+NMGS uplink */
+#define BC_MAX_DOWNLINK 2560 /* bytes per +NNMI / +NMGR downlink: the receive buffer */
 #define BC_MAX_PSK 256      /* bytes of PSK (512 hex digits) */
 #define BC_LIFETIME_MAX 2592000L
 

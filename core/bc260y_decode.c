@@ -129,11 +129,11 @@ static void set_text(bc_decoded *out, const field *f) {
   out->text_len = f->n;
 }
 
-/* <length>,<hex>: length 1..1024 and exactly 2*length hex digits (quotes tolerated: the
+/* <length>,<hex>: length 1..2560 and exactly 2*length hex digits (quotes tolerated: the
  * guide shows NMGS data both quoted and not). */
 static int payload(const body *b, bc_decoded *out) {
   long n;
-  if (b->n != 2 || !num(&b->f[0], 1, BC_MAX_PAYLOAD, &n)) return 0;
+  if (b->n != 2 || !num(&b->f[0], 1, BC_MAX_DOWNLINK, &n)) return 0;
   if (b->f[1].n != (size_t)n * 2 || !is_hex(b->f[1].p, b->f[1].n)) return 0;
   out->value = n;
   set_text(out, &b->f[1]);

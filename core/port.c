@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -38,6 +39,8 @@ struct port {
   int fd;
   /* The pty's own slave fd, held open for the port's life (see port_open_pty). */
   int slave_fd;
+  /* A second fd on the device that holds the exclusive lock (see lock_device). */
+  int lock_fd;
   port_kind kind;
   char *name;
 #ifdef BC260Y_WITH_LIBSERIALPORT
@@ -66,6 +69,7 @@ static port *port_new(const char *name, port_kind kind, char *err) {
   memcpy(copy, name, n + 1);
   p->fd = -1;
   p->slave_fd = -1;
+  p->lock_fd = -1;
   p->kind = kind;
   p->name = copy;
   return p;
@@ -364,7 +368,37 @@ static port *open_device(const char *path, int baud, char *err) {
   return p;
 }
 
+/* The advisory lock serial tools take (picocom, tio, pyserial's exclusive=True): flock on
+ * the device, so that a second open of the same port, in this process or another, fails
+ * at once instead of both readers taking halves of the module's answers. It is held on a
+ * descriptor of its own, opened before either backend touches the line settings, so a
+ * port someone else owns is not reconfigured either. flock and not TIOCEXCL: TIOCEXCL
+ * outlives the close on a pty whose slave another fd keeps open (the virtual module does)
+ * and refuses even a caller who asked to share. Returns the fd, -1 when the device cannot
+ * be opened (the backend then reports why), -2 when it is locked. */
+static int lock_device(const char *path, char *err) {
+  struct stat st;
+  if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode)) return -1;
+  int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return -1;
+  int r;
+  do {
+    r = flock(fd, LOCK_EX | LOCK_NB);
+  } while (r < 0 && errno == EINTR);
+  if (r == 0) return fd;
+  if (errno == EWOULDBLOCK)
+    set_err(err, "%s: already open (by this or another process)", path);
+  else
+    set_err(err, "%s: cannot lock: %s", path, strerror(errno));
+  close(fd);
+  return -2;
+}
+
 port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]) {
+  return port_open_with(spec, baud, 0, err);
+}
+
+port *port_open_with(const char *spec, int baud, unsigned flags, char err[PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
   if (!spec || !spec[0]) {
     set_err(err, "empty port name");
@@ -376,7 +410,18 @@ port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]) {
   }
   if (baud == 0) baud = 9600;
   if (strncmp(spec, "tcp://", 6) == 0) return open_tcp(spec, err);
-  return open_device(spec, baud, err);
+  int lock_fd = -1;
+  if (!(flags & PORT_SHARED)) {
+    lock_fd = lock_device(spec, err);
+    if (lock_fd == -2) return NULL;
+  }
+  port *p = open_device(spec, baud, err);
+  if (!p) {
+    if (lock_fd >= 0) close(lock_fd);
+    return NULL;
+  }
+  p->lock_fd = lock_fd;
+  return p;
 }
 
 /* ---- pseudo-terminals ---------------------------------------------------------- */
@@ -522,6 +567,7 @@ void port_close(port *p) {
 #endif
   if (p->fd >= 0) close(p->fd);
   if (p->slave_fd >= 0) close(p->slave_fd);
+  if (p->lock_fd >= 0) close(p->lock_fd);
   free(p->name);
   free(p);
 }

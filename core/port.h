@@ -19,8 +19,16 @@ typedef enum port_kind { PORT_SERIAL = 1, PORT_TTY, PORT_TCP, PORT_PTY_MASTER } 
 /* baud 0 means 9600 (the BC260Y-CN default); only rates termios names (50..4000000) are
  * accepted, whichever backend opens the port; tcp:// ignores baud. A path that is not a
  * character device or not a tty is refused ("<path>: not a terminal"). tcp:// connects
- * with a 10 s bound. NULL on failure with err filled: "<spec>: <reason>". */
+ * with a 10 s bound. NULL on failure with err filled: "<spec>: <reason>".
+ * A device (a serial port, a pty slave) is opened exclusively: an advisory lock (flock,
+ * as serial tools take it) makes a second exclusive open of the same device, in this
+ * process or another, fail at once with "<path>: already open (by this or another
+ * process)". tcp:// takes no lock: the server decides who may connect. */
 port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]);
+
+#define PORT_SHARED 1u /* port_open_with: take no lock, and ignore another opener's */
+/* port_open with flags: 0 is port_open. */
+port *port_open_with(const char *spec, int baud, unsigned flags, char err[PORT_ERR_MAX]);
 /* A new pseudo-terminal pair: returns the master end (raw, non-blocking) and writes the
  * slave's path (/dev/pts/N) into slave_path. Both sides are raw (no echo, no CR/LF
  * translation). The port holds a slave fd open for its life, so the master never reads

@@ -75,7 +75,6 @@ static int l_engine(lua_State *L) {
     opt_size_field(L, 1, "event_max", &cfg.event_max);
     opt_ms_field(L, 1, "first_byte", &cfg.first_byte_ms);
     opt_ms_field(L, 1, "total", &cfg.total_ms);
-    opt_ms_field(L, 1, "settle", &cfg.settle_ms);
     size_t ua = cfg.unresponsive_after;
     opt_size_field(L, 1, "unresponsive_after", &ua);
     luaL_argcheck(L, ua <= UINT_MAX, 1, "unresponsive_after too large");
@@ -94,8 +93,8 @@ static int l_engine(lua_State *L) {
   luaL_setmetatable(L, ENGINE_MT);
   le->at = at_new(&cfg);
   if (!le->at)
-    return luaL_error(L, "cannot create engine: invalid options (line_max >= 4096, sizes > 0) "
-                         "or out of memory");
+    return luaL_error(L, "cannot create engine: invalid options (line_max >= %d, sizes > 0) "
+                         "or out of memory", AT_LINE_MIN);
   return 1;
 }
 
@@ -172,6 +171,15 @@ static void push_event(lua_State *L, const at_event *ev, int decode) {
     if (decode) {
       push_decoded(L, ev->text ? ev->text : "", ev->text ? ev->len : 0);
       lua_setfield(L, -2, "decoded");
+    }
+    if (ev->type == AT_EV_LATE) { /* the timed-out command's tag; its result on the final */
+      set_int(L, "tag", (lua_Integer)ev->tag);
+      if (ev->is_final) {
+        lua_pushstring(L, result_name(ev->result));
+        lua_setfield(L, -2, "result");
+        if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
+          set_int(L, "code", ev->code);
+      }
     }
     return;
   case AT_EV_REBOOT:

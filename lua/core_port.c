@@ -48,8 +48,10 @@ static int l_open_port(lua_State *L) {
   luaL_argcheck(L, strlen(spec) == len, 1, "contains a NUL byte");
   lua_Integer baud = luaL_optinteger(L, 2, 0);
   luaL_argcheck(L, baud >= 0 && baud <= 4000000, 2, "baud rate out of range");
+  /* 3rd argument exclusive (default true): false opens the device without the lock */
+  unsigned flags = !lua_isnoneornil(L, 3) && !lua_toboolean(L, 3) ? PORT_SHARED : 0;
   char err[PORT_ERR_MAX] = "";
-  port *p = port_open(spec, (int)baud, err);
+  port *p = port_open_with(spec, (int)baud, flags, err);
   if (!p) return push_fail(L, err[0] ? err : "cannot open port", "io");
   push_port(L, p);
   return 1;

@@ -63,13 +63,13 @@ function bc260y.open(spec, opts)
   if spec == "sim" then
     sim, msg, code = open_sim(opts)
     if not sim then return nil, msg, code end
-    port, msg, code = core.open_port(sim.path, opts.baud)
+    port, msg, code = core.open_port(sim.path, opts.baud, opts.exclusive ~= false)
     if not port then
       pcall(sim.close, sim)
       return nil, msg, code
     end
   else
-    port, msg, code = core.open_port(spec, opts.baud)
+    port, msg, code = core.open_port(spec, opts.baud, opts.exclusive ~= false)
     if not port then return nil, msg, code or "io" end
   end
   if not sim then return modem.new(port, opts) end

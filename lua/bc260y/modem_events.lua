@@ -28,6 +28,7 @@ local EVENTS = {
   unresponsive = true, warning = true,
 }
 for _, name in pairs(QLWEVTIND) do EVENTS[name] = true end
+M.EVENTS = EVENTS -- every event name m:on accepts (docs/api.md is checked against it)
 
 -- Reports an error of a callback (or of a trace function) through the `error` event;
 -- an error inside an `error` handler, or an error with no handler, goes to stderr.

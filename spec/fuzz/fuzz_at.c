@@ -79,7 +79,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.queue_max = 1 + (data[0] & 3);
   cfg.event_max = 4 + ((data[0] >> 2) & 7);
   cfg.answer_max = (data[0] & 0x20) ? 64 : 8192;
-  cfg.settle_ms = (data[0] & 0x40) ? 0 : 300;
   cfg.unresponsive_after = 2;
   cfg.first_byte_ms = 200;
   cfg.total_ms = 1000;

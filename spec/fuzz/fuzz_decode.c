@@ -24,8 +24,8 @@ static void fuzz_line(const char *line, size_t len) {
   switch (k) {
   case BC_NNMI_DATA:
   case BC_NMGR: {
-    uint8_t out[BC_MAX_PAYLOAD];
-    check(d.value >= 1 && d.value <= BC_MAX_PAYLOAD);
+    uint8_t out[BC_MAX_DOWNLINK];
+    check(d.value >= 1 && d.value <= BC_MAX_DOWNLINK);
     check(bc_hex_decode(d.text, d.text_len, out, sizeof out) == d.value);
     break;
   }

@@ -243,7 +243,7 @@ function TestDownlink:test_a_downlink_line_too_long_for_the_engine_is_a_dropped_
   local drops, overflows = {}, 0
   m:on("downlink_dropped", function(info) drops[#drops + 1] = info.reason end)
   m:on("overflow", function() overflows = overflows + 1 end)
-  p:reply("\r\n+NNMI: 3000," .. ("AB"):rep(3000) .. "\r\n" .. nnmi("01"))
+  p:reply("\r\n+NNMI: 4000," .. ("AB"):rep(4000) .. "\r\n" .. nnmi("01"))
   p:finish()
   settle(0.05)
   lu.assertEquals(overflows, 1)

@@ -43,6 +43,24 @@ function TestModem:test_the_design_example_in_a_task()
   p:close()
 end
 
+function TestModem:test_a_port_open_in_another_modem_is_refused_unless_shared()
+  local p = peer.new()
+  local m = assert(bc260y.open(p.path))
+  local m2, msg, code = bc260y.open(p.path)
+  lu.assertNil(m2)
+  lu.assertStrContains(msg, p.path)
+  lu.assertStrContains(msg, "already open")
+  lu.assertEquals(code, "io")
+  lu.assertErrorMsgContains("option 'exclusive' must be a boolean", bc260y.open, p.path,
+    {exclusive = "no"})
+  m2 = assert(bc260y.open(p.path, {exclusive = false}))
+  m2:close()
+  m:close()
+  m = assert(bc260y.open(p.path)) -- closed: free again
+  m:close()
+  p:close()
+end
+
 function TestModem:test_the_design_example_blocking_with_receive()
   local p = peer.new()
   script_session(p)

@@ -401,12 +401,14 @@ class Chaos:
         now = time.monotonic()
         if self.pending[0].upper() == "AT+QSTOP":
             x = 1.0  # the host's end of the run is never faulted
+        # Before a reboot or a hang-up no downlink for 0.3 s, so the host has read every
+        # downlink sent before it (one lost in the fault is the fault's, not the host's).
         if x < o["reboot"]:
             self.plan, self.answer_at = "reboot", now + 0.3
-            self.quiet_until = now + 1.0
+            self.quiet_until = self.answer_at
         elif x < o["reboot"] + o["hangup"]:
             self.plan, self.answer_at = "hangup", now + 0.3
-            self.quiet_until = now + 1.0
+            self.quiet_until = self.answer_at
         elif x < o["reboot"] + o["hangup"] + o["late"]:
             self.plan, self.answer_at = "late", now + r.uniform(0.4, 3.0)
         else:

@@ -1,112 +1,10 @@
 /* test_at.c: the AT engine's rules, one test per rule of core/at.h and docs/design.md: line
- * ends, classification order, same-prefix shapes, echo, prompt, timeouts, settle window,
- * reboot, overflow, back-pressure and the failure catalogue (TinyGSM #682, Zephyr PR
- * #67527, esp-protocols PR #125).
+ * ends, classification order, same-prefix shapes, echo, prompt, timeouts, reboot,
+ * overflow, back-pressure and the failure catalogue (TinyGSM #682, Zephyr PR #67527).
+ * Late answers after a timeout (esp-protocols PR #125): test_at_late.c; boot markers:
+ * test_at_boot.c; line lengths: test_at_lines.c.
  */
-#include <stdint.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
-#include "at.h"
-#include "bc260y.h"
-#include "check.h"
-
-/* The module's real URC table (core/bc260y_urc.c): the rules are tested with the shapes
- * the library ships (mk() below). */
-
-/* A popped event, copied so that it outlives the engine's next call. */
-typedef struct ev {
-  at_event_type type;
-  uint64_t tag;
-  at_result result;
-  int code;
-  char text[128];
-  int has_text;
-  char lines[512]; /* answer lines joined with '|' */
-  size_t n_lines;
-} ev;
-
-static ev evs[256];
-static size_t n_evs;
-
-static void pop_all(at_engine *at) {
-  at_event e;
-  while (at_next_event(at, &e)) {
-    if (n_evs >= sizeof evs / sizeof evs[0]) {
-      CHECK(!"too many events");
-      continue;
-    }
-    ev *d = &evs[n_evs++];
-    memset(d, 0, sizeof *d);
-    d->type = e.type;
-    d->tag = e.tag;
-    d->result = e.result;
-    d->code = e.code;
-    d->has_text = e.text != NULL;
-    if (e.text) snprintf(d->text, sizeof d->text, "%.*s", (int)e.len, e.text);
-    d->n_lines = e.n_lines;
-    for (size_t i = 0; i < e.n_lines; i++) {
-      const char *l = at_event_line(&e, i);
-      if (i) strncat(d->lines, "|", sizeof d->lines - strlen(d->lines) - 1);
-      strncat(d->lines, l, sizeof d->lines - strlen(d->lines) - 1);
-    }
-  }
-}
-
-static at_engine *mk(void (*tweak)(at_config *)) {
-  at_config cfg;
-  at_config_defaults(&cfg);
-  cfg.urcs = bc_urc_table;
-  cfg.n_urcs = bc_urc_table_len;
-  if (tweak) tweak(&cfg);
-  at_engine *at = at_new(&cfg);
-  CHECK(at != NULL);
-  n_evs = 0;
-  return at;
-}
-
-static void feed(at_engine *at, const char *s, uint64_t now) {
-  size_t n = strlen(s), off = 0;
-  int spins = 0;
-  while (off < n && spins++ < 1000) {
-    off += at_feed(at, (const uint8_t *)s + off, n - off, now);
-    pop_all(at);
-  }
-  CHECK(off == n);
-}
-
-static void feedn(at_engine *at, const char *s, size_t n, uint64_t now) {
-  size_t off = 0;
-  int spins = 0;
-  while (off < n && spins++ < 1000) {
-    off += at_feed(at, (const uint8_t *)s + off, n - off, now);
-    pop_all(at);
-  }
-  CHECK(off == n);
-}
-
-static int submit(at_engine *at, const char *text, const at_match *expect, size_t n_expect,
-                  unsigned flags, uint64_t tag) {
-  at_cmd c;
-  memset(&c, 0, sizeof c);
-  c.text = text;
-  c.len = strlen(text);
-  c.expect = expect;
-  c.n_expect = n_expect;
-  c.flags = flags;
-  c.tag = tag;
-  return at_submit(at, &c);
-}
-
-/* Takes the whole pending output, checks it, reports it written at now. */
-static void write_out(at_engine *at, const char *want, uint64_t now) {
-  size_t len = 0;
-  const uint8_t *out = at_output(at, &len);
-  CHECK_EQ_INT(len, strlen(want));
-  if (out && len == strlen(want)) CHECK(memcmp(out, want, len) == 0);
-  at_output_consumed(at, len, now);
-}
+#include "at_harness.h"
 
 static const at_match EXP_CGPADDR[] = {{"+CGPADDR", 1, -1}};
 static const at_match EXP_NNMI_Q[] = {{"+NNMI", 1, 1}};
@@ -135,9 +33,9 @@ static void test_count_fields(void) {
 static void test_config(void) {
   at_config cfg;
   at_config_defaults(&cfg);
-  CHECK_EQ_INT(cfg.line_max, 4096);
+  CHECK_EQ_INT(cfg.line_max, AT_LINE_MIN);
   CHECK_EQ_INT(cfg.total_ms, 5000);
-  cfg.line_max = 4095; /* a 1024-byte payload is 2048 hex digits plus its prefix */
+  cfg.line_max = 5131; /* a 2560-byte downlink is 5120 hex digits plus "+NNMI: 2560," */
   CHECK(at_new(&cfg) == NULL);
   at_config_defaults(&cfg);
   cfg.queue_max = 0;
@@ -448,10 +346,8 @@ static void test_prompt_forms(void) {
   at_free(at);
 }
 
-static void no_settle(at_config *c) { c->settle_ms = 0; }
-
 static void test_timeouts(void) {
-  at_engine *at = mk(no_settle);
+  at_engine *at = mk(NULL);
   /* first byte: silence */
   at_cmd c;
   memset(&c, 0, sizeof c);
@@ -472,8 +368,9 @@ static void test_timeouts(void) {
   CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
   CHECK(!evs[0].has_text);
   CHECK_EQ_INT(at_get_counters(at)->timeouts, 1);
+  at_free(at);
   /* total: the module talks (a URC) but never answers */
-  n_evs = 0;
+  at = mk(NULL);
   c.tag = 2;
   at_submit(at, &c);
   write_out(at, "AT\r", 200);
@@ -491,132 +388,56 @@ static void test_timeouts(void) {
   at_free(at);
 }
 
-static void short_settle(at_config *c) {
-  c->settle_ms = 300;
+static void short_timeouts(at_config *c) {
   c->first_byte_ms = 100;
   c->total_ms = 500;
 }
 
-/* esp-protocols PR #125: a late reply must not complete the next command. */
-static void test_settle(void) {
-  at_engine *at = mk(short_settle);
-  submit(at, "AT+CGPADDR?", EXP_CGPADDR, 1, 0, 1);
-  submit(at, "AT+NNMI?", EXP_NNMI_Q, 1, 0, 2);
-  write_out(at, "AT+CGPADDR?\r", 0);
-  at_tick(at, 100);
-  pop_all(at);
-  CHECK_EQ_INT(n_evs, 1);
-  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
-  size_t len;
-  CHECK(at_output(at, &len) == NULL); /* the next waits for the settle window */
-  CHECK_EQ_INT(at_pending(at), 1);
-  CHECK_EQ_INT(at_next_deadline(at), 400);
-  feed(at, "\r\n+CGPADDR: 0,\"1.1.1.1\"\r\n\r\n+QLWEVTIND: 3\r\n\r\nOK\r\n", 150);
-  CHECK_EQ_INT(n_evs, 4);
-  CHECK_EQ_INT(evs[1].type, AT_EV_LATE);
-  CHECK_EQ_STR(evs[1].text, "+CGPADDR: 0,\"1.1.1.1\"");
-  CHECK_EQ_INT(evs[2].type, AT_EV_URC);
-  CHECK_EQ_INT(evs[3].type, AT_EV_LATE);
-  CHECK_EQ_STR(evs[3].text, "OK");
-  CHECK_EQ_INT(at_get_counters(at)->late, 2);
-  /* the late final ended the window: the next command goes out now */
-  write_out(at, "AT+NNMI?\r", 160);
-  feed(at, "\r\n+NNMI: 1\r\n\r\nOK\r\n", 170);
-  CHECK_EQ_INT(n_evs, 5);
-  CHECK_EQ_INT(evs[4].tag, 2);
-  CHECK_EQ_INT(evs[4].result, AT_RESULT_OK);
-  CHECK_EQ_STR(evs[4].lines, "+NNMI: 1");
-  /* no late reply: the window closes by time */
-  n_evs = 0;
-  submit(at, "AT", NULL, 0, 0, 3);
-  submit(at, "ATI", NULL, 0, AT_CMD_TEXT_LINES, 4);
-  write_out(at, "AT\r", 1000);
-  at_tick(at, 1100);
-  CHECK(at_output(at, &len) == NULL);
-  at_tick(at, 1399);
-  CHECK(at_output(at, &len) == NULL);
-  at_tick(at, 1400);
-  write_out(at, "ATI\r", 1400);
-  feed(at, "\r\nQuectel_Ltd\r\nQuectel_BC260Y-CN\r\nRevision: BC260YCNAAR02A02\r\n\r\nOK\r\n", 1410);
-  pop_all(at);
-  CHECK_EQ_INT(n_evs, 2);
-  CHECK_EQ_INT(evs[0].tag, 3);
-  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
-  CHECK_EQ_INT(evs[1].tag, 4);
-  CHECK_EQ_INT(evs[1].result, AT_RESULT_OK);
-  CHECK_EQ_STR(evs[1].lines, "Quectel_Ltd|Quectel_BC260Y-CN|Revision: BC260YCNAAR02A02");
-  at_free(at);
-}
-
-static void test_unresponsive(void) {
-  at_engine *at = mk(no_settle);
-  uint64_t t = 0;
-  for (int round = 0; round < 2; round++) {
-    n_evs = 0;
-    for (int i = 0; i < 3; i++) {
-      submit(at, "AT", NULL, 0, 0, (uint64_t)i);
-      write_out(at, "AT\r", t);
-      t += 2000;
-      at_tick(at, t);
-      pop_all(at);
+/* Drives the engine against a silent module: takes every output, ticks to every deadline,
+ * until `timeouts` deadlines have passed. */
+static uint64_t run_silent(at_engine *at, uint64_t t, int timeouts) {
+  for (int step = 0; step < 40 && timeouts > 0; step++) {
+    size_t len;
+    if (at_output(at, &len)) {
+      at_output_consumed(at, len, t);
+      continue;
     }
-    CHECK_EQ_INT(n_evs, 4);
-    CHECK_EQ_INT(evs[3].type, AT_EV_UNRESPONSIVE);
-    feed(at, "\r\n+CSCON:0\r\n", t); /* any line: the module is alive again */
-  }
-  /* two timeouts, a line, two timeouts: never three in a row */
-  n_evs = 0;
-  for (int i = 0; i < 4; i++) {
-    if (i == 2) feed(at, "\r\n+CSCON:0\r\n", t);
-    submit(at, "AT", NULL, 0, 0, 0);
-    write_out(at, "AT\r", t);
-    t += 2000;
+    t = at_next_deadline(at);
+    if (t == UINT64_MAX) break;
     at_tick(at, t);
     pop_all(at);
+    timeouts--;
   }
-  for (size_t i = 0; i < n_evs; i++) CHECK(evs[i].type != AT_EV_UNRESPONSIVE);
-  at_free(at);
+  CHECK_EQ_INT(timeouts, 0);
+  return t;
 }
 
-static void test_line_overflow(void) {
+static size_t count_type(at_event_type type) {
+  size_t k = 0;
+  for (size_t i = 0; i < n_evs; i++) k += evs[i].type == type;
+  return k;
+}
+
+/* Timeouts in a row, resync probes included (tags 2 and 3 wait for one each, and fail
+ * unsent with it), raise AT_EV_UNRESPONSIVE once, at the third; any received line starts
+ * the count again. */
+static void test_unresponsive(void) {
   at_engine *at = mk(NULL);
-  size_t big = 5000;
-  char *buf = malloc(big + 64);
-  memcpy(buf, "+NNMI: 2496,", 12);
-  memset(buf + 12, 'A', big - 12);
-  memcpy(buf + big, "\r\n+QLWEVTIND: 3\r\n", 17);
-  /* in pieces, to cross the limit in the middle of a feed */
-  feedn(at, buf, 3000, 0);
-  feedn(at, buf + 3000, big + 17 - 3000, 0);
-  CHECK_EQ_INT(n_evs, 2);
-  CHECK_EQ_INT(evs[0].type, AT_EV_OVERFLOW);
-  CHECK(strncmp(evs[0].text, "+NNMI: 2496,AAAA", 16) == 0);
-  CHECK_EQ_INT(evs[1].type, AT_EV_URC);
-  CHECK_EQ_STR(evs[1].text, "+QLWEVTIND: 3");
-  CHECK_EQ_INT(at_get_counters(at)->overflows, 1);
-  /* exactly line_max is still a line */
+  for (uint64_t tag = 1; tag <= 3; tag++) submit(at, "AT", NULL, 0, 0, tag);
+  uint64_t t = run_silent(at, 0, 2);
+  CHECK_EQ_INT(count_type(AT_EV_RESPONSE), 2);
+  CHECK_EQ_INT(count_type(AT_EV_UNRESPONSIVE), 0);
+  t = run_silent(at, t, 1);
+  CHECK_EQ_INT(count_type(AT_EV_RESPONSE), 3);
+  CHECK_EQ_INT(count_type(AT_EV_UNRESPONSIVE), 1);
+  for (size_t i = 0; i < n_evs; i++)
+    if (evs[i].type == AT_EV_RESPONSE) CHECK_EQ_INT(evs[i].result, AT_RESULT_TIMEOUT);
+  feed(at, "\r\n+CSCON:0\r\n", t); /* any line: the module is alive again */
   n_evs = 0;
-  memset(buf + 12, 'B', 4096 - 12);
-  memcpy(buf + 4096, "\r\n", 2);
-  memcpy(buf, "+NNMI: 2042,", 12);
-  feedn(at, buf, 4098, 1);
-  CHECK_EQ_INT(n_evs, 1);
-  CHECK_EQ_INT(evs[0].type, AT_EV_URC);
-  /* an over-long line while a command waits: its answer may be lost, so it says so */
-  n_evs = 0;
-  static const at_match nmgr[] = {{"+NMGR", 2, 2}};
-  submit(at, "AT+NMGR", nmgr, 1, 0, 5);
-  write_out(at, "AT+NMGR\r", 2);
-  memcpy(buf, "+NMGR: 2496,", 12);
-  memset(buf + 12, 'C', big - 12);
-  memcpy(buf + big, "\r\nOK\r\n", 6);
-  feedn(at, buf, big + 6, 3);
-  CHECK_EQ_INT(n_evs, 2);
-  CHECK_EQ_INT(evs[0].type, AT_EV_OVERFLOW);
-  CHECK_EQ_INT(evs[1].type, AT_EV_RESPONSE);
-  CHECK_EQ_INT(evs[1].result, AT_RESULT_OVERFLOW);
-  CHECK_EQ_STR(evs[1].text, "OK");
-  free(buf);
+  for (uint64_t tag = 4; tag <= 5; tag++) submit(at, "AT", NULL, 0, 0, tag);
+  run_silent(at, t, 2);
+  CHECK_EQ_INT(count_type(AT_EV_RESPONSE), 2);
+  CHECK_EQ_INT(count_type(AT_EV_UNRESPONSIVE), 0);
   at_free(at);
 }
 
@@ -836,9 +657,9 @@ static void test_plain_prefixes(void) {
   at_free(at);
 }
 
-/* While a timed-out command settles, its late echo is dropped and a late ERROR is late. */
-static void test_settle_echo_error(void) {
-  at_engine *at = mk(short_settle);
+/* After a timeout, the command's late echo is dropped and a late ERROR is its late final. */
+static void test_late_echo_error(void) {
+  at_engine *at = mk(short_timeouts);
   submit(at, "AT+NNMI?", EXP_NNMI_Q, 1, 0, 1);
   write_out(at, "AT+NNMI?\r", 0);
   at_tick(at, 100);
@@ -847,6 +668,9 @@ static void test_settle_echo_error(void) {
   CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
   CHECK_EQ_INT(evs[1].type, AT_EV_LATE);
   CHECK_EQ_STR(evs[1].text, "ERROR");
+  CHECK_EQ_INT(evs[1].tag, 1);
+  CHECK(evs[1].is_final);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_ERROR);
   CHECK_EQ_INT(at_pending(at), 0);
   CHECK_EQ_INT(at_next_deadline(at), UINT64_MAX);
   at_free(at);
@@ -874,10 +698,10 @@ static void test_prefix_boundary(void) {
   at_free(at);
 }
 
-/* A reboot while a timed-out command settles: the settling one was answered already
- * (no second answer), the queued one fails with the reboot. */
-static void test_reboot_in_settle(void) {
-  at_engine *at = mk(short_settle);
+/* A reboot while a timed-out command owes its final: the timed-out one was answered
+ * already (no second answer), the queued one fails with the reboot. */
+static void test_reboot_while_owed(void) {
+  at_engine *at = mk(short_timeouts);
   submit(at, "AT", NULL, 0, 0, 1);
   submit(at, "AT", NULL, 0, 0, 2);
   write_out(at, "AT\r", 0);
@@ -924,9 +748,7 @@ int main(void) {
   test_command_finals();
   test_prompt_forms();
   test_timeouts();
-  test_settle();
   test_unresponsive();
-  test_line_overflow();
   test_answer_overflow();
   test_back_pressure();
   test_submit_rules();
@@ -935,10 +757,10 @@ int main(void) {
   test_counters();
   test_text_lines();
   test_plain_prefixes();
-  test_settle_echo_error();
+  test_late_echo_error();
   test_clock_end();
   test_prefix_boundary();
-  test_reboot_in_settle();
+  test_reboot_while_owed();
   test_overflow_many_feeds();
   return CHECK_DONE();
 }

@@ -2,7 +2,7 @@
  * virtual module's transport), a TCP listener on 127.0.0.1 (ser2net), missing devices,
  * regular files and malformed specs. Checks that bytes pass unchanged, that errors
  * read "<port>: <reason>" and that a peer's hang-up is reported as PORT_CLOSED ("closed"),
- * any other fault as PORT_ERROR. */
+ * any other fault as PORT_ERROR, and that a device has one owner unless asked otherwise. */
 #include "check.h"
 #include "port.h"
 
@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -378,7 +379,47 @@ static void test_fault_is_not_closed(void) {
   port_close(m);
 }
 
+/* A port has one owner: a second open of the same device fails at once, in this process
+ * (two Modems on one port would each read half of the answers) and in another; a caller
+ * that asks to share (PORT_SHARED) may; once the owner closes, it opens again. */
+static void test_exclusive(void) {
+  char err[PORT_ERR_MAX], slave[128], want[PORT_ERR_MAX + 160];
+  port *m = port_open_pty(slave, sizeof slave, err);
+  CHECK(m != NULL);
+  if (!m) return;
+  port *a = port_open(slave, 0, err);
+  CHECK(a != NULL);
+  snprintf(want, sizeof want, "%s: already open (by this or another process)", slave);
+  CHECK(port_open(slave, 0, err) == NULL);
+  CHECK_EQ_STR(err, want);
+  CHECK(port_open_with(slave, 0, 0, err) == NULL);
+  /* another process: the lock is on the device, not on this process's descriptors */
+  fflush(NULL);
+  pid_t pid = fork();
+  if (pid == 0) {
+    char cerr[PORT_ERR_MAX];
+    port *c = port_open(slave, 0, cerr);
+    _exit(c == NULL && strstr(cerr, "already open") != NULL ? 0 : 1);
+  }
+  CHECK(pid > 0);
+  int status = -1;
+  if (pid > 0) CHECK(waitpid(pid, &status, 0) == pid);
+  CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  /* asked to share: it opens */
+  port *b = port_open_with(slave, 0, PORT_SHARED, err);
+  CHECK(b != NULL);
+  port_close(b);
+  /* the owner closes: the port is free again */
+  port_close(a);
+  a = port_open(slave, 0, err);
+  CHECK(a != NULL);
+  port_close(a);
+  /* the pty's own slave fd takes no lock: a client always gets the port */
+  port_close(m);
+}
+
 int main(void) {
+  test_exclusive();
   test_pty_both_ways();
   test_device_errors();
   test_tcp();

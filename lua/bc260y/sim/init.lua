@@ -57,7 +57,8 @@ function sim.new(opts)
   if not master then error("sim.new: cannot open a pseudo-terminal: " .. tostring(path), 2) end
   -- Keep the slave open ourselves: with no slave open the master reports a hang-up on
   -- every poll, and a client that closes and reopens the port must find the module alive.
-  local keeper, kmsg = core.open_port(path)
+  -- (shared: the client that opens the path takes the port's lock)
+  local keeper, kmsg = core.open_port(path, nil, false)
   if not keeper then
     master:close()
     error("sim.new: cannot open " .. path .. ": " .. tostring(kmsg), 2)

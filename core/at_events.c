@@ -1,0 +1,77 @@
+/* at_events.c: the engine's event ring and the arena that holds the texts of waiting
+ * events. Room is reserved so that every accepted command's answer always fits (see
+ * at_new in at.c). */
+#include <string.h>
+
+#include "at_internal.h"
+
+/* Texts of popped events stay valid until the next call that may raise events; at that
+ * call, once every event has been popped, the arena starts over. */
+void at_ev_reclaim(at_engine *at) {
+  if (at->ring_count == 0) at->arena_used = 0;
+}
+
+int at_ev_room(const at_engine *at) {
+  return at->ring_count <= at->cfg.event_max &&
+         at->arena_cap - at->arena_used >= at->arena_need;
+}
+
+size_t at_ev_put(at_engine *at, const char *s, size_t n) {
+  /* at_ev_room() guaranteed the space; the check keeps a logic error from writing past it */
+  if (at->arena_cap - at->arena_used < n + 1) return SIZE_MAX;
+  size_t off = at->arena_used;
+  memcpy(at->arena + off, s, n);
+  at->arena[off + n] = '\0';
+  at->arena_used += n + 1;
+  return off;
+}
+
+ev_rec *at_ev_push(at_engine *at, at_event_type type) {
+  /* Cannot happen: events + pending <= ring_cap (see at_new); kept so that a logic error
+   * shows as a lost event in the fuzzer, not as memory corruption. */
+  if (at->ring_count >= at->ring_cap) return NULL;
+  ev_rec *e = &at->ring[(at->ring_head + at->ring_count) % at->ring_cap];
+  at->ring_count++;
+  memset(e, 0, sizeof *e);
+  e->type = type;
+  e->text_off = SIZE_MAX;
+  e->lines_off = SIZE_MAX;
+  return e;
+}
+
+void at_ev_push_text(at_engine *at, at_event_type type, const char *s, size_t n) {
+  ev_rec *e = at_ev_push(at, type);
+  if (!e) return;
+  e->text_off = at_ev_put(at, s, n);
+  e->text_len = e->text_off == SIZE_MAX ? 0 : n;
+}
+
+int at_next_event(at_engine *at, at_event *ev) {
+  if (!at || at->ring_count == 0) return 0;
+  ev_rec *e = &at->ring[at->ring_head];
+  at->ring_head = (at->ring_head + 1) % at->ring_cap;
+  at->ring_count--;
+  memset(ev, 0, sizeof *ev);
+  ev->type = e->type;
+  ev->tag = e->tag;
+  ev->result = e->result;
+  ev->code = e->code;
+  ev->is_final = e->is_final;
+  if (e->text_off != SIZE_MAX) {
+    ev->text = at->arena + e->text_off;
+    ev->len = e->text_len;
+  }
+  if (e->lines_off != SIZE_MAX) {
+    ev->lines = at->arena + e->lines_off;
+    ev->n_lines = e->n_lines;
+  }
+  return 1;
+}
+
+const char *at_event_line(const at_event *ev, size_t i) {
+  if (!ev || !ev->lines || i >= ev->n_lines) return NULL;
+  const char *p = ev->lines;
+  while (i--) p += strlen(p) + 1;
+  return p;
+}
+

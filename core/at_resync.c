@@ -1,0 +1,266 @@
+/* at_resync.c: after a timeout, the late answer stays the timed-out command's and the
+ * next command gets its own (docs/design.md, "Late answers").
+ *
+ * The module answers in order, so a command that timed out still owes one final result.
+ * The command moves to at->owed; its answer lines and its final, whenever they come, are
+ * AT_EV_LATE events with its tag. No command is written while anything is owed: the
+ * engine first writes a probe, a harmless query whose answer line (its marker) the owed
+ * answer cannot contain. Everything the module prints before that marker is older than
+ * the probe; the final after it is the probe's; then the next command goes out. A probe
+ * that times out is owed too, and the next probe uses another marker, so that a late
+ * answer to an old probe is never taken for the new one's. The command a probe went out
+ * for waits no longer than its own total timeout for it: then it fails with
+ * AT_RESULT_TIMEOUT, never written, and the next command's probe takes over.
+ */
+#include <string.h>
+
+#include "at_internal.h"
+
+typedef struct probe {
+  const char *text; /* with its CR */
+  at_match marker;  /* the answer line only this probe produces */
+  const char *name; /* the marker's command name, to spot it in the owed command */
+} probe;
+
+/* Queries every BC260Y firmware answers at once with one line, that change nothing and
+ * whose answer shape is no URC (+CSCON: <n>,<mode> has two fields, the URC one). */
+static const probe PROBES[AT_PROBE_KINDS] = {
+    {"AT+CMEE?\r", {"+CMEE", 1, 1}, "CMEE"},
+    {"AT+CSCON?\r", {"+CSCON", 2, 2}, "CSCON"},
+    {"AT+QSCLK?\r", {"+QSCLK", 1, 1}, "QSCLK"},
+    {"AT+CSQ\r", {"+CSQ", 2, 2}, "CSQ"},
+    {"AT+NMSTATUS?\r", {"+NMSTATUS", 1, 1}, "NMSTATUS"},
+};
+
+
+const char *at_probe_text(int kind) { return PROBES[kind].text; }
+
+int at_in_debt(const at_engine *at) { return at->owing || at->n_out; }
+
+/* dst takes src's command; their buffers are swapped, so nothing is allocated. */
+static void move_slot(slot *dst, slot *src) {
+  char *buf = dst->buf;
+  *dst = *src;
+  src->buf = buf;
+  for (size_t i = 0; i < dst->n_expect; i++) dst->expect[i].prefix = dst->expect_prefix[i];
+  for (size_t i = 0; i < dst->n_finals; i++) dst->finals[i].prefix = dst->final_prefix[i];
+}
+
+void at_debt_begin(at_engine *at) {
+  move_slot(&at->owed, at_head_slot(at));
+  at_drop_head(at);
+  at->owing = 1;
+  at->idle_seen = 0;
+}
+
+void at_debt_cancel(at_engine *at) {
+  at->owing = 0;
+  at->n_out = 0;
+  at->probe = at->marked = -1;
+  at->idle_seen = 0;
+  at->blocked_until = NO_DEADLINE;
+}
+
+static int ieq(char a, char b) {
+  if (a >= 'a' && a <= 'z') a = (char)(a - 'a' + 'A');
+  return a == b;
+}
+
+/* Could the owed command's answer contain probe k's marker? Then k cannot tell the two
+ * apart: a command that names the probe's query (AT+CMEE?, AT+CMEE=?, a ';' chain) or
+ * expects its answer line. */
+static int clashes(const at_engine *at, int k) {
+  if (!at->owing) return 0;
+  const slot *s = &at->owed;
+  for (size_t i = 0; i < s->n_expect; i++)
+    if (strcmp(s->expect[i].prefix, PROBES[k].marker.prefix) == 0) return 1;
+  const char *name = PROBES[k].name;
+  size_t nl = strlen(name);
+  for (size_t i = 0; i + nl <= s->text_len; i++) {
+    size_t j = 0;
+    while (j < nl && ieq(s->buf[i + j], name[j])) j++;
+    if (j == nl) return 1;
+  }
+  return 0;
+}
+
+static int is_out(const at_engine *at, int k) {
+  for (size_t i = 0; i < at->n_out; i++)
+    if (at->out[i] == k) return 1;
+  return 0;
+}
+
+void at_probe_start(at_engine *at) {
+  for (int k = 0; k < AT_PROBE_KINDS; k++) {
+    if (is_out(at, k) || clashes(at, k)) continue;
+    at->probe = k;
+    at->out[at->n_out++] = (unsigned char)k;
+    at->phase = PH_PROBE_TEXT;
+    at->out_off = 0;
+    at->out_end = strlen(PROBES[k].text);
+    return;
+  }
+  /* Every marker is out unanswered: the head command waits (its own total timeout at
+   * most, armed at the next tick) for one of them, a late final or a reboot. */
+  at->phase = PH_BLOCKED;
+  at->blocked_until = NO_DEADLINE;
+}
+
+/* The probe waits as long as the command it goes out for would wait for its answer. */
+void at_probe_written(at_engine *at) {
+  at->phase = PH_PROBE_WAIT;
+  at->total_deadline = at_later(at->now, at_head_slot(at)->total_ms);
+}
+
+uint64_t at_debt_deadline(const at_engine *at) {
+  if (at->phase == PH_PROBE_WAIT) return at->total_deadline;
+  if (at->phase != PH_BLOCKED) return NO_DEADLINE;
+  uint64_t d = at->idle_seen ? at->total_deadline : NO_DEADLINE;
+  if (at->count) {
+    uint64_t b = at->blocked_until == NO_DEADLINE ? 0 : at->blocked_until;
+    if (b < d) d = b;
+  }
+  return d;
+}
+
+/* The module finished the owed command and answered none of the probes within
+ * first_byte_ms after: an idle module answers a probe it kept at once, so it kept none
+ * (a module that drops what it is sent while busy). They are not owed any more. */
+static void forget_probes(at_engine *at) {
+  at->n_out = 0;
+  at->marked = -1;
+  at->idle_seen = 0;
+}
+
+/* The head command gave up waiting for the resync: it fails, never written. */
+static void fail_head_unsent(at_engine *at) {
+  slot *s = at_head_slot(at);
+  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE);
+  if (e) {
+    e->tag = s->tag;
+    e->result = AT_RESULT_TIMEOUT;
+  }
+  at->counters.timeouts++;
+  at_drop_head(at);
+}
+
+void at_debt_timers(at_engine *at) {
+  uint64_t now = at->now;
+  if (at->phase == PH_PROBE_WAIT) {
+    if (now < at->total_deadline) return;
+    at_count_timeout(at);
+    at->probe = -1;
+    if (at->idle_seen) forget_probes(at); /* the head goes out now */
+    else fail_head_unsent(at);
+    at_start_next(at);
+    return;
+  }
+  if (at->phase != PH_BLOCKED) return;
+  if (at->idle_seen && now >= at->total_deadline) {
+    forget_probes(at);
+    at_start_next(at);
+    return;
+  }
+  if (!at->count) return;
+  slot *s = at_head_slot(at);
+  if (at->blocked_until == NO_DEADLINE) {
+    at->blocked_until = at_later(now, s->total_ms);
+    return;
+  }
+  if (now < at->blocked_until) return;
+  fail_head_unsent(at);
+  at->blocked_until = NO_DEADLINE;
+  if (!at->count && !at->idle_seen) at->phase = PH_IDLE;
+}
+
+static void late_event(at_engine *at, const line_view *v, int is_final, at_result r, int code) {
+  at->counters.late++;
+  ev_rec *e = at_ev_push(at, AT_EV_LATE);
+  if (!e) return;
+  e->text_off = at_ev_put(at, v->s, v->n);
+  e->text_len = e->text_off == SIZE_MAX ? 0 : v->n;
+  e->tag = at->owed.tag;
+  e->is_final = is_final;
+  e->result = is_final ? r : AT_RESULT_OK;
+  e->code = is_final ? code : 0;
+}
+
+/* The probe out[0] is answered: settled. When it was the last one written, the debt is
+ * paid and the head command goes out. */
+static void settle_oldest(at_engine *at) {
+  int k = at->out[0];
+  at->n_out--;
+  memmove(at->out, at->out + 1, at->n_out);
+  at->marked = -1;
+  if (k == at->probe || (at->phase == PH_BLOCKED && !at_in_debt(at))) {
+    at->probe = -1;
+    at->idle_seen = 0;
+    at_start_next(at);
+  }
+}
+
+int at_owed_expects(at_engine *at, line_view *v) {
+  return at->owing && at_match_any(at->owed.expect, at->owed.n_expect, v);
+}
+
+int at_debt_line(at_engine *at, line_view *v) {
+  if (!at_in_debt(at)) return 0;
+  const char *l = v->s;
+  size_t n = v->n;
+  /* A probe's marker: everything written before that probe is settled (the module
+   * answers in order), the owed final too, if it never came (the command was lost). */
+  for (size_t i = 0; i < at->n_out; i++) {
+    if (!at_match_line(&PROBES[at->out[i]].marker, v)) continue;
+    at->owing = 0;
+    at->n_out -= i;
+    memmove(at->out, at->out + i, at->n_out);
+    at->marked = at->out[0];
+    return 1;
+  }
+  at_result r;
+  int code;
+  if (at->marked >= 0) {
+    if (!at_is_generic_final(l, n, &r, &code)) return 0;
+    settle_oldest(at); /* the marked probe's own final */
+    return 1;
+  }
+  if (at->owing) {
+    const slot *s = &at->owed;
+    if (at_final_of(s, v, &r, &code)) {
+      late_event(at, v, 1, r, code);
+      at->owing = 0;
+      /* The module is idle now: a probe it kept is answered at once; one that is not
+       * answered within first_byte_ms was dropped (see forget_probes). */
+      if (at->phase == PH_PROBE_WAIT || (at->n_out && at->phase != PH_PROBE_TEXT)) {
+        uint64_t soon = at_later(at->now, at->cfg.first_byte_ms);
+        if (at->phase != PH_PROBE_WAIT) {
+          at->phase = PH_BLOCKED; /* probes out, none running: wait for their answers */
+          at->blocked_until = NO_DEADLINE;
+          at->total_deadline = soon;
+        } else if (soon < at->total_deadline) {
+          at->total_deadline = soon;
+        }
+        at->idle_seen = 1;
+      }
+      return 1;
+    }
+    if (at_match_any(s->expect, s->n_expect, v) ||
+        ((s->flags & AT_CMD_TEXT_LINES) && l[0] != '+' && !at_is_echo(s, l, n))) {
+      late_event(at, v, 0, AT_RESULT_OK, 0);
+      return 1;
+    }
+    if (at_is_echo(s, l, n)) return 1;
+  } else if (at->n_out && at_is_generic_final(l, n, &r, &code)) {
+    /* Nothing owed but probes, and a final before any marker: the oldest probe failed
+     * (a module that refused the query). Shown, and that probe is settled. */
+    at->counters.unknown++;
+    at_ev_push_text(at, AT_EV_UNKNOWN, l, n);
+    settle_oldest(at);
+    return 1;
+  }
+  for (size_t i = 0; i < at->n_out; i++) { /* a probe's echo */
+    const char *t = PROBES[at->out[i]].text;
+    if (n == strlen(t) - 1 && memcmp(l, t, n) == 0) return 1;
+  }
+  return 0;
+}
