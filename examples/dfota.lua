@@ -30,7 +30,8 @@ local m = assert(bc260y.open())
 local show = progress.new{modem = m}
 local function bar(label, fraction, text) show:bar(label, fraction, text) end
 local function line(text) show:line(text) end
-local info = assert(show:during(progress.NETWORK, 60, m.init, m))
+-- The address (AT+CGPADDR?) is dfota.run's first step, where the guide asks for it.
+local info = assert(m:init{attach = false})
 print(say("module %s, firmware %s", "模块 %s,固件 %s"):format(info.model, info.revision))
 
 local size -- package size, when known (the virtual platform's job; the module does not say)

@@ -344,4 +344,46 @@ function TestGuideDocs:test_the_platform_side_of_dfota_for_both_platforms()
   lu.assertStrContains(slurp("examples/dfota.lua"), "docs/dfota.md")
 end
 
+---------------------------------------------------------------------------------------
+-- downlinks up to the module's 2560-byte receive buffer, end to end
+
+TestBigDownlinks = {}
+
+function TestBigDownlinks:test_2560_bytes_in_every_receive_mode_through_the_virtual_module()
+  local big = {}
+  for i = 1, 2560 do big[i] = string.char((i * 7) % 256) end
+  big = table.concat(big)
+  bc260y.run(function()
+    local m = assert(bc260y.open("sim", {speed = 50, sim = {qsclk = 0}}))
+    assert(m:init())
+    assert(m:connect{host = "221.229.214.202", port = 5683})
+    for _, mode in ipairs({"direct", "buffer", "indicate"}) do
+      assert(m:set_receive_mode(mode))
+      m.platform:queue_downlink(big)
+      local got, msg = m:receive{timeout = 30}
+      lu.assertNotNil(got, mode .. ": " .. tostring(msg))
+      lu.assertEquals(#got, 2560, mode)
+      lu.assertTrue(got == big, mode)
+    end
+    -- one more byte is more than the module's buffer holds: the platform cannot send it
+    lu.assertErrorMsgContains("1..2560", m.platform.queue_downlink, m.platform, big .. "x")
+    m:close({deregister = false})
+  end)
+end
+
+function TestBigDownlinks:test_2560_bytes_from_a_module_on_a_pty()
+  setup()
+  local big = ("\171"):rep(2560)
+  local hex = ("AB"):rep(2560)
+  p:reply("\r\n+NNMI: 2560," .. hex .. "\r\n")
+  assert(p:finish())
+  lu.assertEquals(m:receive{timeout = 1}, big)
+  p:ok("AT+NNMI=0")
+  assert(m:set_receive_mode("buffer"))
+  p:ok("AT+NMGR", "+NMGR: 2560," .. hex)
+  lu.assertEquals(m:receive{timeout = 1}, big)
+  lu.assertTrue(p:finish())
+  teardown()
+end
+
 os.exit(lu.LuaUnit.run())
