@@ -141,6 +141,8 @@ end
 function Modem:_command(text, opts)
   opts = opts or {}
   if self.closed then return self:_closed_error() end
+  local refused = self:_refusal(text, opts) -- the DFOTA rule (modem_urc.lua)
+  if refused then return nil, refused, "busy" end
   if not opts.nowake then
     local ok, msg, code = self:_ensure_awake()
     if not ok then return nil, msg, code end
