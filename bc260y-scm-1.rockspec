@@ -37,8 +37,8 @@ build = {
   variables = {
     CMAKE_BUILD_TYPE = "Release",
     -- The install rules put bc260y/core.so and the Lua files where LuaRocks wants them.
-    LUA_CMOD_DIR = "$(LIBDIR)",
-    LUA_LMOD_DIR = "$(LUADIR)",
+    BC260Y_LUA_CDIR = "$(LIBDIR)",
+    BC260Y_LUA_DIR = "$(LUADIR)",
     CMAKE_INSTALL_PREFIX = "$(PREFIX)",
     -- Tests need LuaUnit and ptys: not part of an install.
     BC260Y_TESTS = "OFF",
