@@ -1,10 +1,11 @@
 #!/bin/sh
-# c_example_test.sh CLI UPLINK: starts a virtual module with CLI (`bc260y sim`), runs the
-# C example UPLINK (examples/uplink.c, built against libbc260y) on its pty, and passes when
-# the example registered and its CON uplink was acknowledged (exit 0, "uplink delivered").
+# c_example_test.sh CLI UPLINK...: starts a virtual module with CLI (`bc260y sim`), runs the
+# C example (examples/uplink.c built against libbc260y; UPLINK... is its command, an
+# emulator first in a cross build) on its pty, and passes when the example registered and
+# its CON uplink was acknowledged (exit 0, "uplink delivered").
 set -eu
 cli=$1
-uplink=$2
+shift
 work=$(mktemp -d)
 sim_pid=
 cleanup() { [ -z "$sim_pid" ] || kill "$sim_pid" 2>/dev/null || true; rm -rf "$work"; }
@@ -19,7 +20,7 @@ until [ -s "$work/sim.out" ]; do # its first line is the pty path
   sleep 0.1
 done
 pty=$(head -n 1 "$work/sim.out")
-"$uplink" "$pty" > "$work/uplink.out" 2>&1 || { cat "$work/uplink.out"; echo "uplink failed"; exit 1; }
+"$@" "$pty" > "$work/uplink.out" 2>&1 || { cat "$work/uplink.out"; echo "uplink failed"; exit 1; }
 cat "$work/uplink.out"
 grep -q "^uplink delivered$" "$work/uplink.out"
 echo "1 passed, 0 failed"
