@@ -6,6 +6,7 @@
 if(NOT BUILD_DIR OR NOT PREFIX)
   message(FATAL_ERROR "usage: cmake -DBUILD_DIR=<build> -DPREFIX=<prefix> -P uninstall.cmake")
 endif()
+get_filename_component(BUILD_DIR "${BUILD_DIR}" ABSOLUTE) # make passes build/
 set(scratch ${BUILD_DIR}/uninstall-scratch)
 file(REMOVE_RECURSE ${scratch})
 execute_process(

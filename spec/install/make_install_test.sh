@@ -64,10 +64,11 @@ sh "$src/spec/install/c_example_test.sh" "$work/moved/bin/bc260y" "$work/uplink_
   || { cat "$work/c2.out"; fail "C example (static)"; }
 ok "C example, shared and static"
 
-# Uninstall removes every file and the bc260y directories.
+# make uninstall (a build directory relative to the sources, as make passes it) removes
+# every file and the bc260y directories.
 mv "$work/moved" "$prefix"
-DESTDIR=$work/stage cmake -DBUILD_DIR="$build" -DPREFIX=/usr/local -P "$src/cmake/uninstall.cmake" \
-  > "$work/uninstall.log" || { cat "$work/uninstall.log"; fail "uninstall"; }
+make -C "$src" uninstall BUILD="$(realpath --relative-to="$src" "$build")" DESTDIR="$work/stage" \
+  > "$work/uninstall.log" 2>&1 || { cat "$work/uninstall.log"; fail "make uninstall"; }
 left=$(find "$work/stage" -type f -o -name '*bc260y*' -print)
 [ -z "$left" ] || { echo "$left"; fail "uninstall left files"; }
 ok "uninstall"
