@@ -2,28 +2,35 @@
 BUILD     ?= build
 JOBS      ?= $(shell nproc 2>/dev/null || echo 2)
 CMAKE_ARGS ?=
+PREFIX    ?= /usr/local
+# Developer and CI builds: warnings are errors and libserialport is required (packagers
+# calling cmake directly get neither forced on them).
+DEV_ARGS  := -DBC260Y_WERROR=ON -DBC260Y_WITH_LIBSERIALPORT=ON
 # Debian packages the build, the tests and the fuzzers need.
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev valgrind \
                 lua5.4 liblua5.4-dev libserialport-dev lua-unit luarocks \
                 lua-luv lua-cqueues python3
 
-.PHONY: all build test bench demo deps sanitize fuzz clean
+.PHONY: all build test bench demo deps sanitize fuzz clean install uninstall
 
 all: build
 
-# `make deps` only when something is missing, and only as root (CI, fresh machines).
+# `make deps` installs only what is missing: directly as root (CI, containers: there may be
+# no sudo at all), through sudo for a user who has it.
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q "ok installed" || missing="$$missing $$p"; \
 	done; \
 	if [ -n "$$missing" ]; then \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing:$$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	  else echo "missing Debian packages:$$missing (run 'sudo make deps')"; exit 1; fi; \
+	  if [ "$$(id -u)" = 0 ]; then as_root=""; \
+	  elif command -v sudo >/dev/null 2>&1; then as_root="sudo"; \
+	  else echo "missing Debian packages:$$missing (run 'make deps' as root)"; exit 1; fi; \
+	  echo "installing:$$missing"; \
+	  $$as_root apt-get update -qq && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
 $(BUILD)/CMakeCache.txt:
-	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(CMAKE_ARGS)
+	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(DEV_ARGS) $(CMAKE_ARGS)
 
 build: deps $(BUILD)/CMakeCache.txt
 	cmake --build $(BUILD) -j $(JOBS)
@@ -41,16 +48,24 @@ demo: deps $(BUILD)/CMakeCache.txt
 	@cmake --build $(BUILD) -j $(JOBS) > $(BUILD)/build.log 2>&1 || { cat $(BUILD)/build.log; exit 1; }
 	@$(BUILD)/bin/bc260y demo
 
+# Install under PREFIX (default /usr/local; as root, or `sudo make install`), staged
+# under DESTDIR when given. uninstall removes exactly what install writes there.
+install: build
+	DESTDIR="$(DESTDIR)" cmake --install $(BUILD) --prefix "$(PREFIX)"
+
+uninstall: $(BUILD)/CMakeCache.txt
+	DESTDIR="$(DESTDIR)" cmake -DBUILD_DIR=$(BUILD) -DPREFIX="$(PREFIX)" -P cmake/uninstall.cmake
+
 # The whole test suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
 sanitize: deps
-	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBC260Y_SANITIZE=ON $(CMAKE_ARGS)
+	cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DBC260Y_SANITIZE=ON $(DEV_ARGS) $(CMAKE_ARGS)
 	cmake --build build-asan -j $(JOBS)
 	cd build-asan && ctest --output-on-failure -j $(JOBS) -LE pending
 
 # libFuzzer targets (clang), each run for FUZZ_SECONDS.
 FUZZ_SECONDS ?= 30
 fuzz: deps
-	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DBC260Y_FUZZ=ON $(CMAKE_ARGS)
+	CC=clang cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DBC260Y_FUZZ=ON $(DEV_ARGS) $(CMAKE_ARGS)
 	cmake --build build-fuzz -j $(JOBS) --target fuzzers
 	@for f in build-fuzz/spec/fuzz/fuzz_*; do \
 	  corpus=$$(mktemp -d); cp spec/transcripts/* $$corpus/; \

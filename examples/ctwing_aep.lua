@@ -1,5 +1,6 @@
 -- ctwing_aep.lua: the guide's chapter 4.2.2 session with China Telecom's CTWing AEP,
--- step by step: deep sleep off, RRC state reports, direct receive mode, lifetime 86400,
+-- step by step and in the guide's order (spec/peer plays that session against it): deep
+-- sleep off, RRC state reports, direct receive mode, lifetime 86400,
 -- register with 221.229.214.202:5683, a NON uplink with RAI 1 (the network releases the
 -- RRC connection at once), deep sleep and wake-up, a CON uplink with RAI 2 and its
 -- delivery status, deep sleep on again. At the end it waits a moment for a command
@@ -7,6 +8,7 @@
 --
 --   bc260y run examples/ctwing_aep.lua                  the virtual module
 --   bc260y run examples/ctwing_aep.lua --port /dev/ttyUSB0 --trace   real hardware
+--   bc260y run examples/ctwing_aep.lua -- 5             wait 5 s (not 30) for the command
 local bc260y = require("bc260y")
 local loop = require("bc260y.loop")
 local i18n = require("bc260y.i18n")
@@ -27,21 +29,28 @@ end
 
 local function step(en, zh) print("== " .. say(en, zh)) end
 
+local command_wait = tonumber((...)) or 30
+
 local m = assert(bc260y.open())
 local show = progress.new{modem = m}       -- module seconds, like the guide's limits
-local info = assert(show:during(progress.NETWORK, 60, m.init, m))  -- AT, ATE0, CMEE=1, ATI, CGSN, CSCON=1, CGPADDR?
-print(say("module %s %s, IMEI %s, IP %s", "模块 %s %s,IMEI %s,IP %s"):format(info.model, info.revision, info.imei, info.ip))
+-- AT, ATE0, AT+CMEE=1, ATI, AT+CGSN=1, AT+NNMI?; RRC reports and the address come below,
+-- where the guide asks for them.
+local info = assert(m:init{rrc = false, attach = false})
+print(say("module %s %s, IMEI %s", "模块 %s %s,IMEI %s"):format(info.model, info.revision, info.imei))
 m:on("rrc", function(state) print("   RRC " .. state) end)
 
-step("deep sleep off, direct receive mode, lifetime 86400 s", "关闭深休眠,直吐模式,lifetime 86400 秒")
+step("deep sleep off, RRC reports, direct receive mode, lifetime 86400 s",
+  "关闭深休眠,RRC 状态上报,直吐模式,lifetime 86400 秒")
 assert(m:sleep_mode("off"))                -- AT+QSCLK=0
+assert(m:set_rrc_reports(true))            -- AT+CSCON=1: the `rrc` event
 assert(m:set_receive_mode("direct"))       -- AT+NNMI=1: downlinks come as +NNMI: <len>,<hex>
+print("   IP " .. assert(show:during(progress.NETWORK, 60, m.wait_ip, m)))  -- AT+CGPADDR? until attached
 assert(m:set_lifetime(86400))              -- AT+NCFG=0,86400 (used from the next boot)
 
 step("register with the AEP", "连接 AEP 平台")
 assert(show:during(progress.REGISTRATION, 126, m.connect, m,
   {host = "221.229.214.202", port = 5683}))  -- +QLWEVTIND: 0, then 3
-print("   " .. assert(m:status()))
+print(say("   registered and observed", "   已注册并已订阅"))
 
 step("NON uplink with RAI 1: the network lets go of the RRC connection at once",
   "发送 RAI 为 1 的 NON 数据:网络立即释放 RRC 连接")
@@ -73,12 +82,12 @@ assert(m:sleep_mode("deep"))
 
 step("a command from the platform", "平台下发的命令")
 if m.platform then m.platform:queue_downlink("\2\1ON") end  -- the virtual platform only
-local data = show:during(progress.DOWNLINK, 30, m.receive, m, {timeout = 30})
+local data = show:during(progress.DOWNLINK, command_wait, m.receive, m, {timeout = command_wait})
 if data then
   print(say("   downlink of %d bytes: %s", "   下行数据 %d 字节:%s"):format(#data, (data:gsub(".", function(c)
     return ("%02X"):format(c:byte()) end))))
 else
-  print(say("   no downlink within 30 s", "   30 秒内没有下行数据"))
+  print(say("   no downlink within %g s", "   %g 秒内没有下行数据"):format(command_wait))
 end
 
 assert(show:during(progress.DEREGISTER, 124, m.close, m))  -- AT+NCDPCLOSE, until DEREGISTERED

@@ -4,7 +4,8 @@
 -- with uplinks if needed, keep out of the way while the module downloads and updates, and
 -- register again after its reboot so the platform can read the result. A progress bar
 -- shows the download (bytes) and the update (percent) on a terminal; plain lines otherwise.
--- The job itself is created on the platform's web console (package, devices, start).
+-- The job itself is created on the platform's web console (package, devices, start):
+-- docs/dfota.md walks through it for both platforms.
 --
 --   bc260y run examples/dfota.lua [-- aep|iot]          the virtual module (it creates a job)
 --   bc260y run examples/dfota.lua --port /dev/ttyUSB0 -- aep    real hardware
@@ -16,9 +17,11 @@ local progress = require("bc260y.progress")
 local function say(en, zh) return i18n.pick({en = en, zh = zh}) end
 
 local which = (...) or "aep"
+-- The AEP starts a job when the device registers (5.2.5): wait 10 s for it. The IoT
+-- platform starts it on the device's next uplink (5.1.6.2): send one after 1 s.
 local PLATFORMS = {
-  aep = {host = "221.229.214.202", port = 5683, lifetime = 86400, trigger = "register"},
-  iot = {host = "180.101.147.115", port = 5683, trigger = "uplink"},
+  aep = {host = "221.229.214.202", port = 5683, lifetime = 86400, trigger = "register", start_wait = 10},
+  iot = {host = "180.101.147.115", port = 5683, trigger = "uplink", start_wait = 1},
 }
 local p = PLATFORMS[which] or error("usage: dfota.lua [aep|iot]", 0)
 
@@ -27,7 +30,8 @@ local m = assert(bc260y.open())
 local show = progress.new{modem = m}
 local function bar(label, fraction, text) show:bar(label, fraction, text) end
 local function line(text) show:line(text) end
-local info = assert(show:during(progress.NETWORK, 60, m.init, m))
+-- The address (AT+CGPADDR?) is dfota.run's first step, where the guide asks for it.
+local info = assert(m:init{attach = false})
 print(say("module %s, firmware %s", "模块 %s,固件 %s"):format(info.model, info.revision))
 
 local size -- package size, when known (the virtual platform's job; the module does not say)
@@ -37,7 +41,7 @@ if m.platform then
 end
 
 local r = dfota.run(m, {
-  host = p.host, port = p.port, lifetime = p.lifetime,
+  host = p.host, port = p.port, lifetime = p.lifetime, start_wait = p.start_wait,
   trigger = {data = "\1\5HELLO", tries = 3},
   on_stage = function(stage, value)
     if stage == "downloading" then

@@ -1,5 +1,6 @@
 -- telecom_iot.lua: the guide's chapter 4.1.2 session with China Telecom's IoT platform,
--- step by step: buffer mode with indications (AT+NNMI=2), register with
+-- step by step and in the guide's order (spec/peer plays that session against it): buffer
+-- mode with indications (AT+NNMI=2), the IP address (AT+CGPADDR?), register with
 -- 180.101.147.115:5683, an uplink answered by the platform (AAAA0000 with "response to
 -- uplink" on), the buffer counters (AT+NQMGR) before and after draining it (AT+NMGR),
 -- deep sleep and wake-up, then direct mode and a CON uplink with its delivery status.
@@ -28,20 +29,23 @@ end
 
 local m = assert(bc260y.open())
 local show = progress.new{modem = m}       -- each wait: what, how long, the guide's limit
-local info = assert(show:during(progress.NETWORK, 60, m.init, m))  -- ... AT+CGPADDR? until an IP
-print(say("module %s %s, IMEI %s, IP %s", "模块 %s %s,IMEI %s,IP %s"):format(info.model, info.revision, info.imei, info.ip))
+-- AT, ATE0, AT+CMEE=1, ATI, AT+CGSN=1, AT+NNMI?, AT+CSCON=1; the address comes below,
+-- where the guide asks for it.
+local info = assert(m:init{attach = false})
+print(say("module %s %s, IMEI %s", "模块 %s %s,IMEI %s"):format(info.model, info.revision, info.imei))
 -- The platform answers every uplink with AAAA0000 when "response to uplink" is on;
 -- the virtual platform is told so here (a real one is configured on its web console).
 if m.platform then m.platform:set_auto_reply(true) end
 
 step("buffer mode with indications, register with the IoT platform", "带指示的缓存模式,连接电信 IoT 平台")
 assert(m:set_receive_mode("indicate"))     -- AT+NNMI=2
+print("   IP " .. assert(show:during(progress.NETWORK, 60, m.wait_ip, m)))  -- AT+CGPADDR? until attached
 assert(show:during(progress.REGISTRATION, 126, m.connect, m, {host = "180.101.147.115", port = 5683}))
 
 step("uplink; the answer waits in the module's buffer", "上行数据;平台的回复缓存在模块中")
 local indicated = loop.future()
 local h = m:on("urc", function(line) if line == "+NNMI" then indicated:set(true) end end)
-assert(m:send("\0ELLO"))                   -- AT+NMGS=5,00454C4C4F
+assert(m:send("\0ELLO"))                   -- AT+NMGS=5,00454C4C4F (NON, RAI 0: no type)
 print(say("   +NNMI indication: ", "   +NNMI 指示:") .. tostring(indicated:get(30) == true))
 h:off()
 show_counters(m)

@@ -709,7 +709,7 @@ static int engine_exchange(lua_State *L) {
 }
 
 /* ---- core.check_at: m:at's argument checks -------------------------------------------
- * core.check_at(cmd, opts) -> timeout|nil, expect|nil, text_lines: the checks of
+ * core.check_at(cmd, opts) -> timeout|nil, expect|nil, text_lines, ignore_busy: the checks of
  * m:at (lua/bc260y/modem.lua) in one C call, with its messages, raised at m:at's caller
  * (the level error(msg, 2) gives in m:at). A command must be a string starting with AT
  * with no control character: a CR or LF would end it early and start a second command. */
@@ -732,13 +732,18 @@ static int l_check_at(lua_State *L) {
     return at_arg_error(L, "at: command must start with AT");
   if (lua_isnoneornil(L, 2)) return 0;
   if (!lua_istable(L, 2)) return at_arg_error(L, "at: options must be a table");
-  int t = lua_getfield(L, 2, "timeout");
+  int t = lua_getfield(L, 2, "ignore_busy");
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    return at_arg_error(L, "at: ignore_busy must be a boolean");
+  lua_pop(L, 1);
+  t = lua_getfield(L, 2, "timeout");
   if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0)))
     return at_arg_error(L, "at: timeout must be a number of seconds > 0");
   t = lua_getfield(L, 2, "expect");
   if (t != LUA_TNIL && t != LUA_TTABLE) return at_arg_error(L, "at: expect must be a table");
   lua_getfield(L, 2, "text_lines");
-  return 3;
+  lua_getfield(L, 2, "ignore_busy");
+  return 4;
 }
 
 static const luaL_Reg engine_methods[] = {

@@ -27,19 +27,11 @@ usage: bc260y demo [--speed S] [--script FILE] [--quiet]
 
 local DEFAULT_SPEED = 15
 
--- examples/ next to lua/ in the source tree (this file is lua/bc260y/demo.lua).
+-- examples/ beside the CLI: an install's share/bc260y, a rock's, or the source tree's.
 local function default_script()
-  local src = debug.getinfo(1, "S").source
-  local dir = src:sub(1, 1) == "@" and src:sub(2):match("^(.*)/[^/]*$") or "."
-  local candidates = {
-    (dir:gsub("/lua/bc260y$", "") .. "/examples/ctwing_aep.lua"),
-    "examples/ctwing_aep.lua",
-  }
-  for _, path in ipairs(candidates) do
-    local f = io.open(path, "r")
-    if f then f:close(); return path end
-  end
-  return nil, i18n.t("demo.no_example", "examples/ctwing_aep.lua", table.concat(candidates, ", "))
+  local path, err = require("bc260y.paths").example("ctwing_aep.lua")
+  if not path then return nil, i18n.t("demo.no_example", "examples/ctwing_aep.lua", err) end
+  return path
 end
 
 local function hex(s)

@@ -1,15 +1,20 @@
 -- bc260y.dfota: the DFOTA procedure of the guide's chapter 5 as a state machine over a
 -- Modem. The platform drives the update; the host's part is to keep out of its way and
--- to register again at the end:
---   QSCLK=0 (deep sleep off before any DFOTA work, guide 5.3.3) -> registered and observed
---   -> the job starts (+QLWEVTIND: 8, at registration or after uplinks: trigger) ->
---   DOWNLOAD START -> DOWNLOADING,<bytes> ... -> DOWNLOAD,0 -> START -> UPDATING,<n>% ...
---   -> END,0 -> the module reboots by itself -> the host registers again with the same
---   parameters -> +QLWEVTIND: 3 -> +QLWEVTIND: 9 (the platform read the result and
---   cancelled the /5/0/3 observation): done.
--- DOWNLOAD,2/4/9 and END,<n != 0> end the job; normal work resumes at once. From DOWNLOAD
--- START until the update ends (the reboot after END,0) the Modem refuses data calls with
--- code "busy", and this module never resets the module or powers it off.
+-- to register again at the end, in the order of the guide's sessions (5.1.6.2, 5.2.5):
+--   AT+CGPADDR? (attached), QSCLK=0 (deep sleep off before any DFOTA work, guide 5.3.3),
+--   NCFG (lifetime, if given), NCDPOPEN -> registered and observed -> the job starts
+--   (+QLWEVTIND: 8, at registration or after uplinks: trigger) -> DOWNLOAD START ->
+--   DOWNLOADING,<bytes> ... -> DOWNLOAD,0 -> START -> UPDATING,<n>% ... -> END,0 -> the
+--   module reboots by itself (any boot marker: the guide prints only +CPIN: READY) ->
+--   QSCLK=0, AT+CGPADDR?, NCFG, NCDPOPEN with the same parameters -> +QLWEVTIND: 3 ->
+--   +QLWEVTIND: 9 (the platform read the result and cancelled the /5/0/3 observation)
+--   -> init again (echo off, numeric errors, the new revision): done.
+-- A job whose +QLWEVTIND: 8 and DOWNLOAD START were missed is followed from its first
+-- FOTA line (the 5.1.6.2 session starts at DOWNLOADING). DOWNLOAD,2/4/9 and END,<n != 0>
+-- end the job; normal work resumes at once. From the first FOTA line until the update
+-- ends (the reboot after END,0) the Modem refuses every command with code "busy" (the
+-- guide's rule, README.md), and this module sends nothing, never resets the module and
+-- never powers it off.
 --
 --   local dfota = require("bc260y.dfota")
 --   local r = dfota.run(m, {host = "221.229.214.202", port = 5683, lifetime = 86400,
@@ -50,6 +55,7 @@ dfota.END_ERRORS = {[255] = "the update failed"}
 local DEFAULTS = {
   start_wait = 10,       -- after registration, wait this long for the job before triggering
   stall_timeout = 300,   -- longest silence between two FOTA lines while a job runs
+  attach_timeout = 60,   -- AT+CGPADDR? until the module has an address
   reboot_timeout = 120,  -- END,0 to the boot banner
   register_tries = 3,    -- re-registration attempts after the update
   result_timeout = 120,  -- re-registered to +QLWEVTIND: 9
@@ -92,6 +98,7 @@ end
 local KNOWN = {host = true, port = true, psk = true, lifetime = true, trigger = true,
                on_stage = true, start_wait = true, stall_timeout = true,
                reboot_timeout = true, register_tries = true, result_timeout = true,
+               attach_timeout = true,
                connect_timeout = true}
 
 local function check_options(opts)
@@ -130,10 +137,10 @@ local function wanted(ev)
   return ev.kind == "fota" or ev.kind == "qlwevtind" or ev.kind == "reboot"
 end
 
--- The job's first event: +QLWEVTIND: 8 or DOWNLOAD START.
+-- The job's first event: +QLWEVTIND: 8, or any FOTA line (DOWNLOAD START, or DOWNLOADING,
+-- START, UPDATING... when the earlier ones were missed).
 local function started(ev)
-  return (ev.kind == "qlwevtind" and ev.value == 8)
-    or (ev.kind == "fota" and ev.stage == "download_start")
+  return (ev.kind == "qlwevtind" and ev.value == 8) or ev.kind == "fota"
 end
 
 local function listen(m) return m:listen(wanted) end
@@ -229,26 +236,31 @@ function Job:_finish(outcome, reason, code)
   return r
 end
 
--- Registration as the guide does it: deep sleep off, (lifetime), NCDPOPEN, wait for 3.
+-- Registration as the guide's sessions do it: first AT+CGPADDR? then deep sleep off
+-- (5.2.5), after the update's reboot deep sleep off then AT+CGPADDR? (5.1.6.2, 5.2.5);
+-- then the lifetime if given, NCDPOPEN, and wait for +QLWEVTIND: 3. After the reboot the
+-- guide sends nothing else before registering (no ATE0): the engine drops an echo, and
+-- init runs once the platform has read the result (Job:_restore).
 function Job:_register(after_reboot)
   local m, o = self.m, self.opts
   local ok, msg, code
   if not after_reboot and not m:info() then
     -- Never initialised by the application (the module may still be booting): sync,
-    -- echo off, numeric errors, wait for an IP.
+    -- echo off, numeric errors; the address comes next.
     local info
-    info, msg, code = m:init()
+    info, msg, code = m:init{attach = false}
     if not info then return nil, "init failed: " .. tostring(msg), code end
     self.result.revision_before = info.revision
   end
-  ok, msg, code = m:sleep_mode("off")
-  if not ok then return nil, "AT+QSCLK=0 failed: " .. tostring(msg), code end
   if after_reboot then
-    -- Echo, CMEE and the receive mode are back to their boot values; wait for an IP.
-    local info
-    info, msg, code = m:init()
-    if not info then return nil, "init after the reboot failed: " .. tostring(msg), code end
-    self.result.revision_after = info.revision
+    ok, msg, code = m:sleep_mode("off")
+    if not ok then return nil, "AT+QSCLK=0 failed: " .. tostring(msg), code end
+  end
+  ok, msg, code = m:wait_ip{timeout = o.attach_timeout}
+  if not ok then return nil, "no IP address: " .. tostring(msg), code end
+  if not after_reboot then
+    ok, msg, code = m:sleep_mode("off")
+    if not ok then return nil, "AT+QSCLK=0 failed: " .. tostring(msg), code end
   end
   if o.lifetime then
     ok, msg, code = m:set_lifetime(o.lifetime)
@@ -422,6 +434,11 @@ function Job:run()
   local confirmed
   ok, confirmed, code = self:_reregister_and_confirm(not interrupted or interrupted == "updating")
   if not ok then return self:_finish("error", "registering again failed: " .. tostring(confirmed), code) end
+  -- 6. The module's settings are back to their boot values: init again (echo off,
+  -- numeric errors, the new revision), then the receive mode as it was.
+  local info, imsg, icode = m:init()
+  if not info then return self:_finish("error", "init after the update failed: " .. tostring(imsg), icode) end
+  self.result.revision_after = info.revision
   if mode and m:state().receive_mode ~= mode then
     local rok, rmsg, rcode = m:set_receive_mode(mode)
     if not rok then return self:_finish("error", "restoring the receive mode failed: " .. tostring(rmsg), rcode) end

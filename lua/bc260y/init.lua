@@ -29,6 +29,16 @@ function bc260y.port_spec()
   return "sim"
 end
 
+-- The baud rate open() uses when opts.baud is not given: BC260Y_BAUD (a service sets it,
+-- e.g. from OpenWrt's /etc/config/bc260y), else nil: the port's default, 9600.
+function bc260y.default_baud()
+  local env = os.getenv("BC260Y_BAUD")
+  if env == nil or env == "" then return nil end
+  local baud = math.tointeger(tonumber(env))
+  if not baud or baud <= 0 then return nil, "BC260Y_BAUD must be a baud rate, not '" .. env .. "'" end
+  return baud
+end
+
 local function open_sim(opts)
   local ok, sim = pcall(require, "bc260y.sim")
   if not ok then
@@ -59,17 +69,20 @@ function bc260y.open(spec, opts)
   opts = options.check_options(opts)
   if opts.trace == nil and bc260y.default_trace then opts.trace = true end
   spec = spec or bc260y.port_spec()
+  local baud, baud_err = opts.baud, nil
+  if baud == nil then baud, baud_err = bc260y.default_baud() end
+  if baud_err then return nil, baud_err, "io" end
   local sim, port, msg, code
   if spec == "sim" then
     sim, msg, code = open_sim(opts)
     if not sim then return nil, msg, code end
-    port, msg, code = core.open_port(sim.path, opts.baud, opts.exclusive ~= false)
+    port, msg, code = core.open_port(sim.path, baud, opts.exclusive ~= false)
     if not port then
       pcall(sim.close, sim)
       return nil, msg, code
     end
   else
-    port, msg, code = core.open_port(spec, opts.baud, opts.exclusive ~= false)
+    port, msg, code = core.open_port(spec, baud, opts.exclusive ~= false)
     if not port then return nil, msg, code or "io" end
   end
   if not sim then return modem.new(port, opts) end

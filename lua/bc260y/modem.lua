@@ -76,6 +76,7 @@ function M.new(port, opts, host)
     -- the public calls (this file)
     _info = nil,             -- what the last init() returned
     _sleep = nil,            -- AT+QSCLK mode sleep_mode() set; nil: unknown
+    _warned_firmware = false,-- init() warned once that the firmware predates R02
     _psk = nil,              -- connect()'s PSK, masked in traces and messages from then on
     _connecting = nil,       -- connect() running: {registered=, observed=, failed=} (modem_urc settles it)
     _con = nil,              -- a CON send() waiting: {ok=, failed=} (modem_urc settles it)
@@ -86,9 +87,11 @@ function M.new(port, opts, host)
     rebooted = false,        -- a boot banner since the last init()
     receive_mode = 1,        -- AT+NNMI: 0 buffer, 1 direct (the boot default), 2 indicate
     ip = nil,                -- the module's IP address (AT+CGPADDR, +IP)
-    _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs
+    _down_reason = nil,      -- why the session is down (+QLWEVTIND: -1, 1, 7, 10, a reboot), for send
+    _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs (every command refused)
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
     _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
+    _buffer_empty = false,   -- indicate mode: the module's buffer is known empty (no +NNMI since)
     -- the command path (modem_command)
     _busy = false,           -- set_busy()'s reason (false: none; present, not nil: the
                              -- command path reads it at every call)
@@ -141,32 +144,65 @@ function Modem:fd() return self.fdnum end
 ---------------------------------------------------------------------------------------
 -- the public calls
 
--- Commands the module must not get during DFOTA: data transfer, registration, reset,
--- radio off, and sleep on.
-local BUSY_REFUSED = {"^AT%+NMGS", "^AT%+NMGR", "^AT%+NCDPOPEN", "^AT%+NCDPCLOSE", "^AT%+QRST",
-  "^AT%+CFUN=0", "^AT%+QSCLK=[12]"}
-local function refused_while_busy(cmd)
-  local upper = cmd:upper()
-  for _, pattern in ipairs(BUSY_REFUSED) do
-    if upper:find(pattern) then return true end
-  end
-  return false
-end
-
 function Modem:at(cmd, opts)
   -- The argument checks, in C (core.check_at): a round trip costs little more than C.
-  local timeout, expect, text_lines = check_at(cmd, opts)
-  -- From DOWNLOAD START to the update's reboot the guide forbids data commands, resets
-  -- and sleep: a raw command is no way around it.
-  local busy = self._busy or self._fota_busy
-  if busy and refused_while_busy(cmd) then return nil, busy, "busy" end
-  return self:_at_command(cmd, timeout, expect, text_lines)
+  -- ignore_busy: from the first FOTA URC to the update's reboot the guide forbids every
+  -- command; a raw one is no way around it unless the caller says so explicitly.
+  local timeout, expect, text_lines, ignore_busy = check_at(cmd, opts)
+  return self:_at_command(cmd, timeout, expect, text_lines, ignore_busy)
+end
+
+-- The platform commands exist from R02 firmware on (the guide's chapter 1): true for
+-- R02 and later, false for R01, nil when the revision does not say.
+function M.firmware_supported(revision)
+  local release = type(revision) == "string" and revision:match("R(%d%d)A%d%d")
+  if not release then return nil end
+  return tonumber(release) >= 2
+end
+
+-- Reports the firmware check in init's result, and warns once per Modem (the `warning`
+-- event, or stderr when nobody listens) when the firmware predates R02.
+function Modem:_check_firmware(info)
+  info.firmware_supported = M.firmware_supported(info.revision)
+  if info.firmware_supported ~= false then return end
+  info.firmware_warning = ("firmware %s predates R02: the platform commands (AT+NCDPOPEN, "
+    .. "AT+NMGS...) need R02 or later"):format(info.revision)
+  if self._warned_firmware then return end
+  self._warned_firmware = true
+  local list = self._handlers.warning
+  if list and #list > 0 then
+    self:_emit("warning", info.firmware_warning)
+  else
+    io.stderr:write("bc260y: warning: ", info.firmware_warning, "\n")
+  end
+end
+
+-- After +QLWEVTIND: 1 the module's state tells the two causes apart, and the guide gives
+-- each its own remedy (AT+NMSTATUS notes 1 and 2).
+function Modem:_registration_failure(psk)
+  local d = self:_query("AT+NMSTATUS?", "nmstatus")
+  local s = d and d.value
+  self:_learn_registration(false, false)
+  if s == "REJECTED_BY_SERVER" then
+    return nil, "the platform rejected the registration (REJECTED_BY_SERVER): check the address "
+      .. "and port, and that the IMEI is registered on the platform", "rejected"
+  elseif s == "TIMEOUT" then
+    return nil, ("the registration timed out (TIMEOUT): check the address and port%s"):format(
+      psk and ", and the PSK" or ""), "timeout"
+  end
+  return nil, ("the platform rejected the registration or it timed out (+QLWEVTIND: 1; "
+    .. "AT+NMSTATUS? says %s)"):format(s or "nothing"), "rejected"
 end
 
 function Modem:init(opts)
   opts = check_table(opts, "init", 2)
   local timeout = check_timeout(opts.timeout, "init", 60, 2)
+  for _, k in ipairs({"attach", "rrc"}) do
+    if opts[k] ~= nil and type(opts[k]) ~= "boolean" then error(("init: %s must be a boolean"):format(k), 2) end
+  end
   if self.closed then return self:_closed_error() end
+  local refused = self:_refusal("AT")
+  if refused then return nil, refused, "busy" end
   local t0 = now()
   local ok, msg, code = self:_sync(opts.tries or 10)
   if not ok then return nil, msg, code end
@@ -183,6 +219,7 @@ function Modem:init(opts)
     elseif d and d.kind == "ati_model" then info.model = d.value
     elseif d and d.kind == "ati_revision" then info.revision = d.value end
   end
+  self:_check_firmware(info)
   r, msg, code = self:_command("AT+CGSN=1", {nowake = true})
   if not r then return nil, msg, code end
   local d = find_kind(r, "cgsn")
@@ -193,17 +230,28 @@ function Modem:init(opts)
   if d then self:_learn_receive_mode(d.value) end
   info.receive_mode = RECEIVE_MODE_NAMES[self.receive_mode]
   -- RRC state URCs feed the `rrc` event; a module that refuses them still works.
-  self:_command("AT+CSCON=1", {nowake = true})
+  if opts.rrc ~= false then self:_command("AT+CSCON=1", {nowake = true}) end
   self:_learn_initialised()
-  -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN:
-  -- ask every poll interval, or at once when a +IP URC says it.
-  local deadline = t0 + self:_real(timeout)
+  if opts.attach ~= false then
+    -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN.
+    local ip
+    ip, msg, code = self:_wait_ip(t0 + self:_real(timeout), timeout)
+    if not ip then return nil, msg, code end
+  end
+  info.ip = self.ip
+  self._info = info
+  return info
+end
+
+-- AT+CGPADDR? until the module has an IP address: ask every poll interval, or at once
+-- when a +IP URC says it. -> ip | nil, message, code
+function Modem:_wait_ip(deadline, timeout, wake)
   while true do
-    r, msg, code = self:_command("AT+CGPADDR?", {nowake = true})
+    local r, msg, code = self:_command("AT+CGPADDR?", {nowake = not wake})
     if not r then return nil, msg, code end
-    d = find_kind(r, "cgpaddr")
+    local d = find_kind(r, "cgpaddr")
     if d and d.ip and d.ip ~= "" then self:_learn_ip(d.ip) end
-    if self.ip then break end
+    if self.ip then return self.ip end
     if now() >= deadline then
       return nil, ("no IP address after %g s (not attached to the network)"):format(timeout), "timeout"
     end
@@ -212,9 +260,23 @@ function Modem:init(opts)
       math.min(now() + self:_real(self.opts.poll), deadline))
     if not got and code ~= "timeout" then return nil, msg, code end
   end
-  info.ip = self.ip
-  self._info = info
-  return info
+end
+
+-- m:wait_ip([{timeout=60}]): the module's IP address once it is attached (AT+CGPADDR?,
+-- the guide's step before registering), for scripts that called init{attach=false}.
+function Modem:wait_ip(opts)
+  opts = check_table(opts, "wait_ip", 2)
+  local timeout = check_timeout(opts.timeout, "wait_ip", 60, 2)
+  if self.closed then return self:_closed_error() end
+  return self:_wait_ip(now() + self:_real(timeout), timeout, true)
+end
+
+-- m:set_rrc_reports(on): AT+CSCON=1 (the `rrc` event) or AT+CSCON=0.
+function Modem:set_rrc_reports(on)
+  if type(on) ~= "boolean" then error("set_rrc_reports: on must be a boolean", 2) end
+  local r, msg, code = self:_command(on and "AT+CSCON=1" or "AT+CSCON=0")
+  if not r then return nil, msg, code end
+  return true
 end
 
 function Modem:set_lifetime(seconds)
@@ -243,7 +305,9 @@ function Modem:connect(opts)
         type(psk) == "string" and ("<psk:%d characters>"):format(#psk) or type(psk)), 2)
     end
   end
-  local timeout = check_timeout(opts.timeout, "connect", self.opts.connect_timeout, 2)
+  -- 126 s is the guide's limit without DTLS; with it the guide gives none (psk_connect_timeout).
+  local timeout = check_timeout(opts.timeout, "connect",
+    psk and self.opts.psk_connect_timeout or self.opts.connect_timeout, 2)
   local ok, cmd = pcall(core.build.ncdpopen, opts.host, port, psk)
   if not ok then error("connect: " .. trace.scrub(cmd, psk), 2) end
   if psk then self._psk = psk end -- from now on no trace or event may show it
@@ -267,6 +331,7 @@ function Modem:connect(opts)
     return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
   end
   if not settled then return nil, msg, code end
+  if rec.register_failed then return self:_registration_failure(psk) end
   if rec.failed then return nil, rec.failed[1], rec.failed[2] end
   return true
 end
@@ -281,11 +346,16 @@ function Modem:send(data, opts)
   local con = opts.con == true
   local timeout = check_timeout(opts.timeout, "send", self.opts.con_timeout, 2)
   local cmd = core.build.nmgs(data, (con and 100 or 0) + rai)
+  -- Type 0 (NON, RAI 0) is the module's default: sent as the guide's sessions print it.
+  if not con and rai == 0 then cmd = cmd:gsub(",0$", "") end
   if self.closed then return self:_closed_error() end
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
   if not self.observed then
     if self.rebooted then
       return nil, "the module rebooted: init and connect again before sending", "state"
+    end
+    if self._down_reason then
+      return nil, self._down_reason .. ": connect again before sending", "state"
     end
     return nil, "not observed by the platform yet (+QLWEVTIND: 3): connect first", "state"
   end
@@ -338,6 +408,7 @@ end
 function Modem:queue_stats()
   local d, msg, code = self:_query("AT+NQMGR", "nqmgr")
   if not d then return nil, msg, code end
+  self:_learn_buffered(d.buffered)
   local n = self:_learn_dropped_total(d.dropped)
   if n > 0 then self:_downlink_dropped({reason = "module buffer", count = n}) end
   return {buffered = d.buffered, received = d.received, dropped = d.dropped}

@@ -12,6 +12,7 @@ local exclusive = loop.exclusive
 
 -- m:at with no options: the engine's defaults (one table for every such call).
 local AT_DEFAULTS = {}
+local IGNORE_BUSY = {ignore_busy = true}
 
 local M = {}
 local Modem = {}
@@ -151,7 +152,11 @@ end
 -- m:at's command: the answer as m:at returns it, {lines =, final =}, or nil, message,
 -- code. When nothing waits (no command in the engine, no caller queued, no wake-up to
 -- do) and the loop allows it, the fast path: the answer table is the only one built.
-function Modem:_at_command(text, timeout, expect, text_lines)
+function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
+  if self._busy or self._fota_busy then
+    local refused = self:_refusal(text, ignore_busy and IGNORE_BUSY or nil) -- modem_urc.lua
+    if refused then return nil, refused, "busy" end
+  end
   if self._inflight == 0 and not (self.closed or self.sleeping or self._sleep or self._writer) then
     local alone, limit = exclusive(self.fdnum)
     if alone then
@@ -181,8 +186,9 @@ function Modem:_at_command(text, timeout, expect, text_lines)
     end
   end
   local opts = AT_DEFAULTS
-  if timeout or expect or text_lines ~= nil then
-    opts = {total = timeout, first_byte = timeout, expect = expect, text_lines = text_lines}
+  if timeout or expect or text_lines ~= nil or ignore_busy then
+    opts = {total = timeout, first_byte = timeout, expect = expect, text_lines = text_lines,
+            ignore_busy = ignore_busy}
   end
   local r, msg, code = self:_command(text, opts)
   if not r then return nil, msg, code end
@@ -271,6 +277,8 @@ local NO_OPTS = {}
 function Modem:_command(text, opts)
   opts = opts or NO_OPTS
   if self.closed then return self:_closed_error() end
+  local refused = self:_refusal(text, opts) -- the DFOTA rule (modem_urc.lua)
+  if refused then return nil, refused, "busy" end
   -- (sleeping or a sleep mode set: only then can the module be asleep)
   if not opts.nowake and (self.sleeping or self._sleep) then
     local ok, msg, code = self:_ensure_awake()

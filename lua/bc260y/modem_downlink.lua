@@ -27,13 +27,15 @@ function Modem:set_receive_mode(mode)
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
   local previous = self.receive_mode
   local r, msg, code = self:_command(cmd)
+  local known_empty = previous == 2 and self._buffer_empty -- before the mode change forgets it
   if not r then return nil, msg, code end
   self:_learn_receive_mode(n)
   if n ~= 1 then
     if self.inbox:has_handlers() then self:_kick_drain() end
     self:_schedule_poll()
-  elseif previous ~= 1 then
-    -- Leaving a buffer mode: what the module still holds must not stay behind.
+  elseif previous ~= 1 and not known_empty then
+    -- Leaving a buffer mode: what the module still holds must not stay behind (unless it
+    -- is known empty: indicate mode announces every message, and none came since).
     self:_drain_all()
   end
   self:_state_changed()
@@ -44,11 +46,18 @@ end
 function Modem:_nmgr()
   local r, msg, code = self:_command("AT+NMGR")
   if not r then
-    if code == 801 then return false end -- CTIOT_EB_NO_RECV_DATA: nothing buffered
+    if code == 801 then -- CTIOT_EB_NO_RECV_DATA: nothing buffered
+      self:_learn_buffered(0)
+      return false
+    end
     return nil, msg, code
   end
   local d = find_kind(r, "nmgr")
-  if not d then return false end
+  if not d then
+    self:_learn_buffered(0)
+    return false
+  end
+  self:_learn_buffered(nil)
   if not d.data then
     self:_downlink_dropped({reason = "bad hex", count = 1, line = r.lines[1]})
     return nil, "AT+NMGR: the module returned invalid hex", "error"

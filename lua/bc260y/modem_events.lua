@@ -25,7 +25,7 @@ M.QLWEVTIND = QLWEVTIND
 local EVENTS = {
   downlink = true, downlink_dropped = true, fota = true, deepsleep = true, wakeup = true,
   rrc = true, reboot = true, urc = true, unknown = true, overflow = true, error = true,
-  unresponsive = true,
+  unresponsive = true, warning = true,
 }
 for _, name in pairs(QLWEVTIND) do EVENTS[name] = true end
 M.EVENTS = EVENTS -- every event name m:on accepts (docs/api.md is checked against it)

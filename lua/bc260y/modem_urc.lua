@@ -1,9 +1,10 @@
 -- bc260y.modem_urc: what the Modem believes of the module (part of the Modem class, mixed
 -- in by bc260y.modem). It is the one writer of those fields (registered, observed,
--- sleeping, rebooted, receive_mode, ip, _fota_busy, _dropped_seen, _indicated): URCs
--- update them here, and the calls that learn something from an answer report it through
--- the _learn_* methods below. URCs also settle the connect/send call waiting for them and
--- fire the matching events.
+-- sleeping, rebooted, receive_mode, ip, _down_reason, _fota_busy, _dropped_seen,
+-- _indicated, _buffer_empty): URCs update them here, and the calls that learn something from an answer
+-- report it through the _learn_* methods below. URCs also settle the connect/send call
+-- waiting for them and fire the matching events. It also decides which commands the
+-- module must not get now (_refusal): the guide's DFOTA rule.
 local M = {}
 local Modem = {}
 M.methods = Modem
@@ -14,8 +15,10 @@ function Modem:_on_reboot()
   self.registered, self.observed, self.sleeping = false, false, false
   self.rebooted = true
   self.receive_mode = 1 -- AT+NNMI is not kept across a reboot
-  self._fota_busy = nil
+  self._fota_busy = nil -- the update's reboot ends the quiet (guide 5.3.2.2)
+  self._down_reason = "the module rebooted"
   self._indicated = false -- an indication from before the reboot says nothing now
+  self._buffer_empty = false
   self._dropped_seen = 0 -- the module's DROPPED counter starts again
   self.ip = nil
   if self._connecting then self._connecting.failed = {"the module rebooted while connecting", "reboot"} end
@@ -24,21 +27,35 @@ function Modem:_on_reboot()
   self:_state_changed()
 end
 
+-- The session is down (registered and observed false) and why, for send's message.
+local function session_down(self, why)
+  self.registered, self.observed = false, false
+  self._down_reason = why
+end
+
 function Modem:_on_qlwevtind(v)
   local rec = self._connecting
   if v == 0 then
     self.registered = true
     if rec then rec.registered = true end
   elseif v == 1 then
-    self.registered, self.observed = false, false
+    session_down(self, "the registration failed (+QLWEVTIND: 1)")
+    -- connect reads AT+NMSTATUS? to tell REJECTED_BY_SERVER from TIMEOUT.
     if rec then
       rec.failed = {"the platform rejected the registration or it timed out (+QLWEVTIND: 1)", "rejected"}
+      rec.register_failed = true
     end
   elseif v == 3 then
     self.registered, self.observed = true, true
+    self._down_reason = nil
     if rec then rec.observed = true end
   elseif v == -1 then
+    -- At any time, not only while connecting: the session is gone until a new connect.
+    session_down(self, "the connection broke (+QLWEVTIND: -1)")
     if rec then rec.failed = {"connection error (+QLWEVTIND: -1)", "error"} end
+    if self._con then
+      self._con.failed = {"the connection broke before the CON uplink was acknowledged (+QLWEVTIND: -1)", "state"}
+    end
   elseif v == 4 then
     if self._con then self._con.ok = true end
   elseif v == 5 then
@@ -47,10 +64,11 @@ function Modem:_on_qlwevtind(v)
     self.sleeping = false
   elseif v == 7 then
     -- The session could not be restored after deep sleep: register again.
-    self.registered, self.observed = false, false
+    session_down(self, "the session was not restored after deep sleep (+QLWEVTIND: 7)")
   elseif v == 10 then
     -- A RST answered an uplink: the device must reconnect before it can send again.
     self.observed = false
+    self._down_reason = "the platform reset the observation (+QLWEVTIND: 10)"
     if self._con then self._con.failed = {"the platform reset the observation (+QLWEVTIND: 10)", "state"} end
   end
   local name = QLWEVTIND[v]
@@ -58,20 +76,59 @@ function Modem:_on_qlwevtind(v)
   self:_state_changed()
 end
 
+-- The guide's DFOTA rule (5.3.1, 5.3.3): from the first FOTA URC of a job (DOWNLOAD
+-- START, or DOWNLOADING/DOWNLOAD/START/UPDATING when that is the first one seen) the host
+-- sends no command at all, until the update's reboot (after END,0 the module restarts by
+-- itself), a download failure (DOWNLOAD,<err>) or a failed update (END,<err>).
+local FOTA_RUNNING = {
+  download_start = "a firmware update is downloading (DFOTA): no command until it ends",
+  downloading = "a firmware update is downloading (DFOTA): no command until it ends",
+  start = "a firmware update is being installed (DFOTA): no command until it ends",
+  updating = "a firmware update is being installed (DFOTA): no command until it ends",
+}
+
 function Modem:_on_fota(d)
   local stage, value = d.stage, d.value
-  if stage == "download_start" or stage == "downloading" then
-    self._fota_busy = "a firmware download is running"
+  if FOTA_RUNNING[stage] then
+    self._fota_busy = FOTA_RUNNING[stage]
   elseif stage == "download" then
-    if value == 0 then self._fota_busy = "a firmware update is running"
+    if value == 0 then self._fota_busy = "a firmware update was downloaded (DFOTA): no command until it ends"
     else self._fota_busy = nil end
-  elseif stage == "start" or stage == "updating" then
-    self._fota_busy = "a firmware update is running"
   elseif stage == "end" then
-    self._fota_busy = nil
+    if value == 0 then
+      self._fota_busy = "a firmware update ended (DFOTA): no command until the module has rebooted"
+    else
+      self._fota_busy = nil
+    end
   end
   self:_emit("fota", stage, value, d)
   self:_state_changed() -- a call waiting for the module to be free again must hear it
+end
+
+-- What set_busy (a procedure's own reason) keeps from the module: data transfer,
+-- registration, reset, radio off and sleep on, wherever they sit in a ';'-joined line.
+local BUSY_REFUSED = {"^%+NMGS", "^%+NMGR", "^%+NCDPOPEN", "^%+NCDPCLOSE", "^%+QRST",
+  "^%+CFUN=0", "^%+QSCLK=[12]"}
+
+local function touches_refused(cmd)
+  local upper = cmd:upper():gsub("^AT", "", 1)
+  for part in (upper .. ";"):gmatch("([^;]*);") do
+    part = part:gsub("^%s+", ""):gsub("^AT", "", 1)
+    for _, pattern in ipairs(BUSY_REFUSED) do
+      if part:find(pattern) then return true end
+    end
+  end
+  return false
+end
+
+-- Why the command text must not reach the module now, or nil. During a firmware update
+-- every command is refused; opts.ignore_busy (m:at's documented override) lets one
+-- through. The command path calls this before anything reaches the wire.
+function Modem:_refusal(text, opts)
+  if opts and opts.ignore_busy then return nil end
+  if self._fota_busy then return self._fota_busy end
+  if self._busy and text and touches_refused(text) then return self._busy end
+  return nil
 end
 
 -- What each kind of URC does, keyed by the decoded kind (bc260y.core.decode); kinds with
@@ -87,6 +144,7 @@ local ON_URC = {
   end,
   nnmi_indication = function(self)
     self._indicated = true
+    self._buffer_empty = false
     if self.inbox:has_handlers() then self:_kick_drain() end
     self:_state_changed()
   end,
@@ -131,9 +189,20 @@ end
 
 function Modem:_learn_registration(registered, observed)
   self.registered, self.observed = registered, observed
+  if observed then self._down_reason = nil end
 end
 function Modem:_learn_ip(ip) self.ip = ip end
-function Modem:_learn_receive_mode(n) self.receive_mode = n end
+function Modem:_learn_receive_mode(n)
+  if n ~= self.receive_mode then self._buffer_empty = false end
+  self.receive_mode = n
+end
+
+-- How many messages the module's buffer holds (AT+NQMGR, or 0 when AT+NMGR found none;
+-- nil after a read: unknown). Only in indicate mode does it stay true until the next
+-- +NNMI: in buffer mode a message arrives without a word.
+function Modem:_learn_buffered(n)
+  self._buffer_empty = n == 0 and self.receive_mode == 2
+end
 function Modem:_learn_initialised() self.rebooted = false end
 function Modem:_learn_awake() self.sleeping = false end
 

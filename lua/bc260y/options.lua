@@ -6,6 +6,7 @@ local DEFAULTS = {
   inbox = 64,             -- downlinks kept in direct mode while nobody reads them
   poll = 1,               -- seconds between AT+NMGR polls (buffer mode) and NMSTATUS polls
   connect_timeout = 126,  -- the guide's longest registration without DTLS
+  psk_connect_timeout = 300, -- with DTLS the guide gives no limit: a longer default
   con_timeout = 100,      -- CoAP CON: 2 s initial, 4 retransmissions, doubling (~93 s)
   close_timeout = 124,    -- the guide's deregistration limit
   sleep_guard = 5,        -- seconds of silence after which a sleep-enabled module may sleep
@@ -16,7 +17,8 @@ local DEFAULTS = {
 local OPTION_TYPES = {
   trace = {"boolean", "function"}, wake = {"function"}, inbox = {"integer"},
   baud = {"integer"}, speed = {"number"}, sim = {"table"}, engine = {"table"},
-  poll = {"number"}, connect_timeout = {"number"}, con_timeout = {"number"},
+  poll = {"number"}, connect_timeout = {"number"}, psk_connect_timeout = {"number"},
+  con_timeout = {"number"},
   close_timeout = {"number"}, sleep_guard = {"number"}, wake_tries = {"integer"},
   write_timeout = {"number"}, exclusive = {"boolean"},
 }

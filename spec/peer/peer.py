@@ -20,7 +20,10 @@ is tried against behaviour it did not write itself. It opens a pty, prints
       printed on the host's first byte (--start first-byte) or after the book answered a
       command starting with CMD (--start after:CMD, e.g. the uplink that triggers DFOTA);
       from then on the book is closed. Two things a module does whatever the session:
-      a bare AT (a probe) is answered OK wherever the host may speak, and while the
+      a bare AT (a probe) is answered OK wherever the host may speak, and so is AT+CMEE?
+      ("+CMEE: 1", OK), the first of the host's resync probes after a command that timed
+      out (docs/design.md, "Late answers": a wake-up AT lost to deep sleep is such a
+      command; the guide prints neither the wake-up nor the resync); and while the
       session has "+QNBIOTEVENT: "EXIT DEEPSLEEP"" still to print the module is asleep:
       host bytes are lost and wake it (that line and the rest come at once).
   chaos --seed N [--log FILE] [--late R] [--reboot R] [--hangup R] [--garbage R]
@@ -290,6 +293,12 @@ def run_session(args):
                 queue[:] = [q for q in queue if q[2] is None]
             if key == "AT":
                 p.write(frame(["OK"]))  # a probe: answered wherever the host may speak
+                continue
+            if key == "AT+CMEE?":
+                # The host's resync probe after a timed-out command (its wake-up AT was lost
+                # while the module slept): a module answers it with its marker, anywhere the
+                # host may speak. Only this one: the others go out only when it times out.
+                p.write(frame(["+CMEE: 1", "OK"]))
                 continue
             if cursor < len(steps) and steps[cursor][0] == "host" and key == norm(steps[cursor][1]):
                 begun = True

@@ -72,7 +72,10 @@ function test_a_command_during_the_dfota_lines_fails()
       m:at(c, {timeout = 2})
     end
     bc260y.sleep(0.6) -- the peer is printing the download lines now
-    m:at("AT+CGPADDR?", {timeout = 2})
+    -- The Modem itself refuses every command from the first FOTA line (code "busy"):
+    -- only the explicit override gets one to the wire, which the peer must catch.
+    lu.assertEquals(select(3, m:at("AT+CGPADDR?", {timeout = 2})), "busy")
+    m:at("AT+CGPADDR?", {timeout = 2, ignore_busy = true})
   end)
   lu.assertFalse(ok)
   lu.assertStrContains(msg, "host sent 'AT+CGPADDR?' during DFOTA")

@@ -12,7 +12,7 @@ assert(m:connect{host = "221.229.214.202", port = 5683})  -- +QLWEVTIND: 0, then
 local status = assert(m:status())
 print("after connect: " .. status .. " = " .. explain.line("+NMSTATUS: " .. status))
 
-assert(m:send("hello"))                       -- AT+NMGS=5,68656C6C6F,0
+assert(m:send("hello"))                       -- AT+NMGS=5,68656C6C6F
 if m.platform then                            -- the virtual platform only
   -- OK means the module took the message; it reaches the platform a moment later.
   for _ = 1, 100 do
