@@ -121,6 +121,7 @@ uint64_t at_later(uint64_t now, uint32_t ms);
 int at_in_debt(const at_engine *at);
 void at_debt_begin(at_engine *at);
 void at_debt_cancel(at_engine *at);
+void at_debt_reboot(at_engine *at);
 void at_probe_start(at_engine *at);
 const char *at_probe_text(int kind);
 void at_probe_written(at_engine *at);

@@ -61,6 +61,16 @@ void at_debt_cancel(at_engine *at) {
   at->blocked_until = NO_DEADLINE;
 }
 
+/* A reboot settles nothing: what the module read after booting it still answers, so the
+ * owed command and the probes written stay owed. Only a probe not yet begun on the wire is
+ * dropped, and the "idle module dropped its probes" judgement starts over. */
+void at_debt_reboot(at_engine *at) {
+  if (at->phase == PH_PROBE_TEXT && at->out_off == 0) at->n_out--;
+  at->probe = -1;
+  at->idle_seen = 0;
+  at->blocked_until = NO_DEADLINE;
+}
+
 static int ieq(char a, char b) {
   if (a >= 'a' && a <= 'z') a = (char)(a - 'a' + 'A');
   return a == b;

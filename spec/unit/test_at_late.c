@@ -257,18 +257,41 @@ static void test_silent_module(void) {
   at_free(at);
 }
 
-/* A reboot cancels the debt: nothing is owed by a module that started again, and the
- * next command goes out without a probe. */
-static void test_reboot_cancels_debt(void) {
+/* A reboot settles nothing: a module that booted still answers a command it read after
+ * booting. The timed-out command's answer after the banner is its late answer; when none
+ * comes, the probe's answer line says nothing is owed. */
+static void test_reboot_keeps_debt(void) {
   at_engine *at = mk(NULL);
   submit(at, "AT+NMGS=2,AA00", NULL, 0, 0, 1);
   write_out(at, "AT+NMGS=2,AA00\r", 0);
   at_tick(at, 2000);
   feed(at, "\r\nRDY\r\n", 2500);
   n_evs = 0;
+  feed(at, "\r\n+CME ERROR: 159\r\n", 2550);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].type, AT_EV_LATE);
+  CHECK_EQ_INT(evs[0].tag, 1);
+  CHECK_EQ_INT(evs[0].code, 159);
+  n_evs = 0;
   submit(at, "AT+CGSN=1", EXP_CGSN, 1, 0, 2);
-  write_out(at, "AT+CGSN=1\r", 2600);
-  feed(at, "\r\nOK\r\n", 2700); /* its own (bare) answer */
+  write_out(at, "AT+CGSN=1\r", 2600); /* paid: no probe */
+  feed(at, "\r\n" IMEI_NEXT "\r\n\r\nOK\r\n", 2700);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].tag, 2);
+  CHECK_EQ_STR(evs[0].lines, IMEI_NEXT);
+  at_free(at);
+  /* nothing comes after the banner: the probe settles it */
+  at = mk(NULL);
+  submit(at, "AT+NMGS=2,AA00", NULL, 0, 0, 1);
+  write_out(at, "AT+NMGS=2,AA00\r", 0);
+  at_tick(at, 2000);
+  feed(at, "\r\nRDY\r\n", 2500);
+  n_evs = 0;
+  submit(at, "AT+CGSN=1", EXP_CGSN, 1, 0, 2);
+  write_out(at, "AT+CMEE?\r", 2600);
+  feed(at, "\r\n+CMEE: 1\r\n\r\nOK\r\n", 2650);
+  write_out(at, "AT+CGSN=1\r", 2700);
+  feed(at, "\r\nOK\r\n", 2800); /* its own (bare) answer */
   CHECK_EQ_INT(n_evs, 1);
   CHECK_EQ_INT(evs[0].tag, 2);
   CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
@@ -307,7 +330,7 @@ int main(void) {
   test_late_while_idle();
   test_lost_command();
   test_silent_module();
-  test_reboot_cancels_debt();
+  test_reboot_keeps_debt();
   test_stalled_host();
   return CHECK_DONE();
 }
