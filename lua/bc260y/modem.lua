@@ -16,8 +16,8 @@
 -- field) and holds the public calls; the machinery behind them is mixed in
 -- from bc260y.modem_events (m:on and the callbacks), bc260y.modem_io (the I/O pump and
 -- the dispatch of engine events), bc260y.modem_urc (what the module is believed to be: URCs and answers -> state), bc260y.modem_command
--- (the command path, wake-up, busy) and bc260y.modem_downlink (receive modes, receive,
--- draining the module's buffer); bc260y.options checks open()'s options.
+-- (the command path, wake-up, busy), bc260y.modem_downlink (receive modes, receive,
+-- draining the module's buffer) and bc260y.modem_late (late answers as `late` events); bc260y.options checks open()'s options.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
@@ -34,7 +34,8 @@ Modem.__index = Modem
 M.Modem = Modem
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
-for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command", "modem_downlink"}) do
+for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command", "modem_downlink",
+                      "modem_late"}) do
   for name, fn in pairs(require("bc260y." .. part).methods) do
     if Modem[name] ~= nil then error("bc260y.modem: " .. name .. " defined twice") end
     Modem[name] = fn
@@ -96,6 +97,8 @@ function M.new(port, opts, host)
     _tag = 0,                -- the last command's tag
     _waiting = {},           -- tag -> future of the call waiting for that response
     _waking = nil,           -- future of the wake-up running, shared by concurrent commands
+    -- late answers (modem_late)
+    _owed = {},              -- {tag=, command=, lines=} of calls that failed and may still be answered
     -- downlinks in the buffer modes (modem_downlink)
     _draining = false,       -- a drain of the module's buffer runs
     _drain_again = false,    -- an indication came during the drain: go round once more

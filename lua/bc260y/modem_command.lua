@@ -75,8 +75,10 @@ function Modem:_result(ev, text)
   elseif r == "cms" then
     return nil, ("%s: %s"):format(what, ev.final or "+CMS ERROR"), "error"
   elseif r == "timeout" then
+    self:_may_owe(ev.tag, text)
     return nil, ("%s: no answer in time"):format(what), "timeout"
   elseif r == "reboot" then
+    self:_may_owe(ev.tag, text)
     return nil, ("%s: the module rebooted"):format(what), "reboot"
   elseif r == "aborted" then
     return self:_closed_error()
