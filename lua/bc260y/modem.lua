@@ -42,6 +42,10 @@ for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command",
   end
 end
 
+-- The engine's longest command by default (core/at.c, at_config_defaults; the engine
+-- option cmd_max changes it).
+local CMD_MAX = 4096
+
 local RECEIVE_MODE_NAMES = {[0] = "buffer", [1] = "direct", [2] = "indicate"}
 local SLEEP_MODES = {off = 0, deep = 1, light = 2}
 local UPLINK_STATUS = {[0] = "not_sent", [1] = "sent", [2] = "failed", [3] = "timeout",
@@ -144,7 +148,9 @@ function Modem:at(cmd, opts)
     error("at: command must not contain control characters (CR, LF, NUL, ESC...)", 2)
   end
   if not cmd:match("^[Aa][Tt]") then error("at: command must start with AT", 2) end
-  opts = check_table(opts, "at", 2)
+  local max = self.opts.engine.cmd_max or CMD_MAX
+  if #cmd > max then error(("at: command must be at most %d bytes (got %d)"):format(max, #cmd), 2) end
+  opts = check_table(opts, "at", 2, {"ignore_busy", "expect", "text_lines", "timeout"})
   -- From the first FOTA URC to the update's reboot the guide forbids every command: a raw
   -- one is no way around it, unless the caller says so explicitly (ignore_busy).
   if opts.ignore_busy ~= nil and type(opts.ignore_busy) ~= "boolean" then
@@ -203,8 +209,10 @@ function Modem:_registration_failure(psk)
 end
 
 function Modem:init(opts)
-  opts = check_table(opts, "init", 2)
+  opts = check_table(opts, "init", 2, {"attach", "rrc", "timeout", "tries"})
   local timeout = check_timeout(opts.timeout, "init", 60, 2)
+  local tries = opts.tries or 10
+  if math.type(tries) ~= "integer" or tries < 1 then error("init: tries must be an integer >= 1", 2) end
   for _, k in ipairs({"attach", "rrc"}) do
     if opts[k] ~= nil and type(opts[k]) ~= "boolean" then error(("init: %s must be a boolean"):format(k), 2) end
   end
@@ -212,15 +220,27 @@ function Modem:init(opts)
   local refused = self:_refusal("AT")
   if refused then return nil, refused, "busy" end
   local t0 = now()
-  local ok, msg, code = self:_sync(opts.tries or 10)
+  -- timeout bounds the whole call: the sync, each command, the wait for an IP address.
+  local deadline = t0 + self:_real(timeout)
+  local function step(cmd, o)
+    o = o or {}
+    o.nowake = true
+    local left = deadline - now()
+    if left < 0.001 then
+      return nil, ("init: %s not sent: the %g s timeout has passed"):format(cmd, timeout), "timeout"
+    end
+    if left < 5 then o.total, o.first_byte = left, left end
+    return self:_command(cmd, o)
+  end
+  local ok, msg, code = self:_sync(tries, deadline)
   if not ok then return nil, msg, code end
   for _, cmd in ipairs({"ATE0", "AT+CMEE=1"}) do
-    ok, msg, code = self:_command(cmd, {nowake = true})
+    ok, msg, code = step(cmd)
     if not ok then return nil, msg, code end
   end
   local info = {}
   local r
-  r, msg, code = self:_command("ATI", {nowake = true, text_lines = true})
+  r, msg, code = step("ATI", {text_lines = true})
   if not r then return nil, msg, code end
   for _, d in ipairs(r.decoded) do
     if d and d.kind == "ati_manufacturer" then info.manufacturer = d.value
@@ -228,22 +248,22 @@ function Modem:init(opts)
     elseif d and d.kind == "ati_revision" then info.revision = d.value end
   end
   self:_check_firmware(info)
-  r, msg, code = self:_command("AT+CGSN=1", {nowake = true})
+  r, msg, code = step("AT+CGSN=1")
   if not r then return nil, msg, code end
   local d = find_kind(r, "cgsn")
   info.imei = d and d.value
-  r, msg, code = self:_command("AT+NNMI?", {nowake = true})
+  r, msg, code = step("AT+NNMI?")
   if not r then return nil, msg, code end
   d = find_kind(r, "nnmi_mode")
   if d then self:_learn_receive_mode(d.value) end
   info.receive_mode = RECEIVE_MODE_NAMES[self.receive_mode]
   -- RRC state URCs feed the `rrc` event; a module that refuses them still works.
-  if opts.rrc ~= false then self:_command("AT+CSCON=1", {nowake = true}) end
+  if opts.rrc ~= false then step("AT+CSCON=1") end
   self:_learn_initialised()
   if opts.attach ~= false then
     -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN.
     local ip
-    ip, msg, code = self:_wait_ip(t0 + self:_real(timeout), timeout)
+    ip, msg, code = self:_wait_ip(deadline, timeout)
     if not ip then return nil, msg, code end
   end
   info.ip = self.ip
@@ -273,7 +293,7 @@ end
 -- m:wait_ip([{timeout=60}]): the module's IP address once it is attached (AT+CGPADDR?,
 -- the guide's step before registering), for scripts that called init{attach=false}.
 function Modem:wait_ip(opts)
-  opts = check_table(opts, "wait_ip", 2)
+  opts = check_table(opts, "wait_ip", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "wait_ip", 60, 2)
   if self.closed then return self:_closed_error() end
   return self:_wait_ip(now() + self:_real(timeout), timeout, true)
@@ -303,6 +323,7 @@ end
 
 function Modem:connect(opts)
   if type(opts) ~= "table" then error("connect: expects a table {host=, port=, psk=, timeout=}", 2) end
+  check_table(opts, "connect", 2, {"host", "port", "psk", "timeout"})
   local problem = options.host_problem(opts.host)
   if problem then error("connect: host " .. problem, 2) end
   local port = options.check_port(opts.port, "connect", 2)
@@ -347,7 +368,7 @@ end
 function Modem:send(data, opts)
   if type(data) ~= "string" then error("send: data must be a string", 2) end
   if #data < 1 or #data > 1024 then error(("send: data must be 1..1024 bytes (got %d)"):format(#data), 2) end
-  opts = check_table(opts, "send", 2)
+  opts = check_table(opts, "send", 2, {"rai", "con", "timeout"})
   local rai = opts.rai or 0
   if math.type(rai) ~= "integer" or rai < 0 or rai > 2 then error("send: rai must be 0, 1 or 2", 2) end
   if opts.con ~= nil and type(opts.con) ~= "boolean" then error("send: con must be a boolean", 2) end
@@ -437,7 +458,7 @@ end
 
 -- AT+NCDPCLOSE, then AT+NMSTATUS? until DEREGISTERED (no URC tells it).
 function Modem:disconnect(opts)
-  opts = check_table(opts, "disconnect", 2)
+  opts = check_table(opts, "disconnect", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "disconnect", self.opts.close_timeout, 2)
   if self.closed then return self:_closed_error() end
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
@@ -468,7 +489,7 @@ function Modem:disconnect(opts)
 end
 
 function Modem:close(opts)
-  opts = check_table(opts, "close", 2)
+  opts = check_table(opts, "close", 2, {"deregister", "timeout"})
   if self.closed then return true end
   local ok, msg, code = true, nil, nil
   if opts.deregister ~= false and (self.registered or self.observed) then
