@@ -5,7 +5,7 @@
  *
  * Files: core.c (this: module, now, poll, signal_fd/read_signal), core_port.c (Port,
  * open_port, open_pty, list_ports), core_engine.c (Engine), core_decode.c (decode, errors,
- * hex, command builders), core_util.c (the helpers they all share). core.c calls each
+ * hex, command builders), core_poller.c (Poller: the loop's epoll wait), core_util.c (the helpers they all share). core.c calls each
  * file's registration; the files call only core_util.c: no circle.
  *
  * Conventions:
@@ -31,16 +31,10 @@
 #error "BC260Y_VERSION comes from CMakeLists.txt (project VERSION)"
 #endif
 
-static double monotonic_seconds(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* ---- core.now, core.poll ------------------------------------------------------------- */
 
 static int l_now(lua_State *L) {
-  lua_pushnumber(L, monotonic_seconds());
+  lua_pushnumber(L, core_now());
   return 1;
 }
 
@@ -176,6 +170,7 @@ int luaopen_bc260y_core(lua_State *L) {
   core_port_register(L);
   core_engine_register(L);
   core_decode_register(L);
+  core_poller_register(L);
 #ifdef BC260Y_WITH_LIBSERIALPORT
   lua_pushboolean(L, 1);
 #else

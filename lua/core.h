@@ -9,6 +9,7 @@
 
 #include "lauxlib.h"
 #include "lua.h"
+#include "port.h"
 
 /* Shared between the binding's files but not exported from core.so, where only
  * luaopen_bc260y_core is public (generic names like set_int must not reach other modules). */
@@ -32,6 +33,19 @@ CORE_INTERNAL void new_class(lua_State *L, const char *name, const luaL_Reg *met
 CORE_INTERNAL void core_port_register(lua_State *L);   /* core_port.c: Port, open_* */
 CORE_INTERNAL void core_engine_register(lua_State *L); /* core_engine.c: Engine */
 CORE_INTERNAL void core_decode_register(lua_State *L); /* core_decode.c: decode, build... */
+CORE_INTERNAL void core_poller_register(lua_State *L); /* core_poller.c: Poller */
+
+/* core_port.c: the open Port at arg (raises on anything else or a closed one), and what
+ * it wraps. */
+typedef struct lport lport;
+CORE_INTERNAL lport *core_check_lport(lua_State *L, int arg);
+CORE_INTERNAL port *core_lport_port(lport *lp);
+/* core_port.c: waits up to timeout_ms for bytes on the open Port lp and reads them: > 0
+ * bytes, 0 none in time, PORT_CLOSED / PORT_ERROR with err filled (port.h). */
+CORE_INTERNAL long core_port_wait_read(lport *lp, char *buf, size_t cap, int timeout_ms,
+                                       char err[PORT_ERR_MAX]);
+/* core_util.c: the loop's clock (CLOCK_MONOTONIC), in seconds, as core.now gives it. */
+CORE_INTERNAL double core_now(void);
 
 /* core_decode.c: pushes core.decode(line): a table, or nil for a line it does not know
  * (the engine attaches it to URC events). */

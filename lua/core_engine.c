@@ -12,6 +12,7 @@
 #include "at.h"
 #include "bc260y.h"
 #include "core.h"
+#include "port.h"
 
 #define ENGINE_MT "bc260y.Engine"
 
@@ -51,10 +52,24 @@ static void opt_size_field(lua_State *L, int tbl, const char *key, size_t *out) 
 
 typedef struct lengine {
   at_engine *at;
-  int decode; /* option decode: answer lines and unclaimed lines carry `decoded` */
+  int decode;       /* option decode: answer lines and unclaimed lines carry `decoded` */
+  size_t queue_max; /* commands the engine holds (at_config.queue_max) */
 } lengine;
 
-static lengine *check_lengine(lua_State *L) { return luaL_checkudata(L, 1, ENGINE_MT); }
+/* The Engine metatable of the state that registered last: a pointer comparison spares the
+ * hot path (e:exchange) luaL_checkudata's lookup by name; anything else, another state's
+ * engine included, takes the full check. */
+static const void *engine_mt;
+
+static lengine *check_lengine(lua_State *L) {
+  void *u = lua_touserdata(L, 1);
+  if (u && lua_getmetatable(L, 1)) {
+    int same = lua_topointer(L, -1) == engine_mt;
+    lua_pop(L, 1);
+    if (same) return u;
+  }
+  return luaL_checkudata(L, 1, ENGINE_MT);
+}
 
 static at_engine *check_open_engine(lua_State *L) {
   lengine *le = check_lengine(L);
@@ -90,6 +105,7 @@ static int l_engine(lua_State *L) {
   lengine *le = lua_newuserdatauv(L, sizeof *le, 0);
   le->at = NULL;
   le->decode = decode;
+  le->queue_max = cfg.queue_max;
   luaL_setmetatable(L, ENGINE_MT);
   le->at = at_new(&cfg);
   if (!le->at)
@@ -116,6 +132,12 @@ static const char *result_name(at_result r) {
 /* With the engine's decode option, t.decoded = the decoded table of each line (false for
  * a line bc_decode does not know): every line is decoded once, here, like a URC. */
 static void push_decoded_lines(lua_State *L, const at_event *ev) {
+  if (ev->n_lines == 0) {
+    /* Nothing decoded: the empty lines table serves (one table fewer per plain OK). */
+    lua_getfield(L, -1, "lines");
+    lua_setfield(L, -2, "decoded");
+    return;
+  }
   lua_createtable(L, (int)ev->n_lines, 0);
   for (size_t i = 0; i < ev->n_lines; i++) {
     const char *line = at_event_line(ev, i);
@@ -208,13 +230,21 @@ static size_t drain_events(lua_State *L, const lengine *le, int arr) {
 
 /* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } into m[]. The prefix
  * strings stay referenced by the options table on the stack until at_submit returns. */
+static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m);
+
 static size_t read_matches(lua_State *L, int tbl, const char *key, at_match *m) {
   if (lua_getfield(L, tbl, key) == LUA_TNIL) {
     lua_pop(L, 1);
     return 0;
   }
-  if (!lua_istable(L, -1)) luaL_error(L, "option '%s' must be a table", key);
-  int list = lua_gettop(L);
+  size_t n = read_match_list(L, lua_gettop(L), key, m);
+  lua_pop(L, 1);
+  return n;
+}
+
+/* The list at index list (a table, else it raises naming key). */
+static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m) {
+  if (!lua_istable(L, list)) luaL_error(L, "option '%s' must be a table", key);
   lua_Integer n = luaL_len(L, list);
   if (n > AT_CMD_MAX_EXPECT)
     luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)n, AT_CMD_MAX_EXPECT);
@@ -245,7 +275,6 @@ static size_t read_matches(lua_State *L, int tbl, const char *key, at_match *m) 
     m[i - 1].max_fields = (int8_t)hi;
     lua_pop(L, 1);
   }
-  lua_pop(L, 1);
   return (size_t)n;
 }
 
@@ -399,6 +428,14 @@ static int engine_pending(lua_State *L) {
   return 1;
 }
 
+/* e:queue_max(): how many commands the engine holds, the running one included (its
+ * queue_max option); a caller with more to say waits its turn (bc260y.modem_command). */
+static int engine_queue_max(lua_State *L) {
+  check_open_engine(L);
+  lua_pushinteger(L, (lua_Integer)check_lengine(L)->queue_max);
+  return 1;
+}
+
 static int engine_counters(lua_State *L) {
   const at_counters *c = at_get_counters(check_open_engine(L));
   lua_createtable(L, 0, 10);
@@ -431,10 +468,303 @@ static int engine_tostring(lua_State *L) {
   return 1;
 }
 
+/* ---- e:exchange: one command as one C call ---------------------------------------------
+ * The fast path of a command (bc260y.modem_command uses it when the loop says the process
+ * may block on the port alone, loop.exclusive): submit, write, wait for the answer (a
+ * blocking read: core_port_wait_read), feed, and the response's fields returned as values,
+ * with no Lua in between and no table but the answer lines. Whatever else happens hands
+ * over to the general path (the loop, the Modem's dispatch) with the command already in
+ * the engine: another command still in the engine, a partial write, any event but this
+ * command's response (a URC, an unknown line...), the loop's next timer due first, a
+ * port failure.
+ *
+ * e:exchange(port, text, tag, first_byte, total, expect, text_lines, limit, traced, decode)
+ *   first_byte, total: seconds or nil (the engine's defaults); expect: a list as submit's,
+ *   or nil (the command's shapes from bc_expect_for); text_lines: nil or a boolean;
+ *   limit: the loop's next timer (core.now() seconds) or nil; traced: also return the
+ *   bytes written and read; decode: return the answer lines decoded (the engine's decode
+ *   option applies only when this is true).
+ * -> result, lines, final|nil, code|nil, decoded|nil [, written, read]
+ *      the response (result as a response event's; decoded nil when there are no lines),
+ *      and nothing else happened
+ * -> false, events|nil, msg|nil, code|nil, nil, written, read
+ *      handed over: dispatch events (the response may be among them); msg and code: the
+ *      port failed ("closed" for a hang-up, "io"); neither: wait the general way
+ * -> nil, msg, "refused"                          as e:submit
+ * Bytes read once a deadline passed are fed as of just before it (a host that was not
+ * scheduled does not turn an answer that came in time into a timeout), and a deadline
+ * first reads what the kernel holds. */
+
+static uint64_t now_ms(void) { return (uint64_t)llround(core_now() * 1000.0); }
+
+/* An optional duration argument in seconds, as submit's options are checked. */
+static void opt_ms_arg(lua_State *L, int arg, const char *key, uint32_t *out) {
+  if (lua_isnoneornil(L, arg)) return;
+  int isnum;
+  lua_Number s = lua_tonumberx(L, arg, &isnum);
+  if (!isnum || !(s >= 0) || s * 1000.0 > (lua_Number)UINT32_MAX)
+    luaL_error(L, "option '%s' must be a number of seconds from 0 to %d", key,
+               (int)(UINT32_MAX / 1000));
+  *out = (uint32_t)llround(s * 1000.0);
+}
+
+/* Appends len bytes to the string (or nil) at index idx. */
+static void append_at(lua_State *L, int idx, const char *bytes, size_t len) {
+  if (lua_isnil(L, idx)) {
+    lua_pushlstring(L, bytes, len);
+  } else {
+    lua_pushvalue(L, idx);
+    lua_pushlstring(L, bytes, len);
+    lua_concat(L, 2);
+  }
+  lua_replace(L, idx);
+}
+
+/* Stack slots of exchange's results, above its 11 arguments. */
+enum { X_EVENTS = 12, X_OUT, X_IN };
+
+/* Pops every waiting event into the events array (made on first use). */
+static void exchange_drain(lua_State *L, lengine *le) {
+  if (lua_isnil(L, X_EVENTS)) {
+    lua_newtable(L);
+    lua_replace(L, X_EVENTS);
+  }
+  drain_events(L, le, X_EVENTS);
+}
+
+/* Appends one event to the events array (made on first use). */
+static void exchange_keep(lua_State *L, lengine *le, const at_event *ev) {
+  if (lua_isnil(L, X_EVENTS)) {
+    lua_newtable(L);
+    lua_replace(L, X_EVENTS);
+  }
+  push_event(L, ev, le->decode);
+  lua_rawseti(L, X_EVENTS, luaL_len(L, X_EVENTS) + 1);
+}
+
+/* Feeds bytes just read; deadline: the engine's next one before the read. */
+static void exchange_feed(lua_State *L, lengine *le, const char *buf, size_t n,
+                          uint64_t deadline, int traced) {
+  if (traced) append_at(L, X_IN, buf, n);
+  uint64_t t = now_ms();
+  if (deadline != UINT64_MAX && t >= deadline) t = deadline - 1;
+  size_t off = 0;
+  for (;;) {
+    off += at_feed(le->at, (const uint8_t *)buf + off, n - off, t);
+    if (off >= n) break;
+    /* the engine's event ring is full: hand everything over, then feed on */
+    exchange_drain(L, le);
+  }
+}
+
+/* false, events, msg, code, nil, written, read: the written and read bytes in the same
+ * places as an answer's (exchange_answer). */
+static int exchange_handover(lua_State *L, const char *msg, const char *code) {
+  lua_pushboolean(L, 0);
+  lua_pushvalue(L, X_EVENTS);
+  if (msg) lua_pushstring(L, msg);
+  else lua_pushnil(L);
+  if (code) lua_pushstring(L, code);
+  else lua_pushnil(L);
+  lua_pushnil(L);
+  lua_pushvalue(L, X_OUT);
+  lua_pushvalue(L, X_IN);
+  return 7;
+}
+
+/* The response's fields as values (see e:exchange). */
+static int exchange_answer(lua_State *L, const at_event *ev, int decode, int traced) {
+  lua_pushstring(L, result_name(ev->result));
+  lua_createtable(L, (int)ev->n_lines, 0);
+  for (size_t i = 0; i < ev->n_lines; i++) {
+    const char *line = at_event_line(ev, i);
+    lua_pushstring(L, line ? line : "");
+    lua_rawseti(L, -2, (lua_Integer)i + 1);
+  }
+  if (ev->text) lua_pushlstring(L, ev->text, ev->len);
+  else lua_pushnil(L);
+  /* code -1: a verbose "+CME ERROR: text"; the text is in final. */
+  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
+    lua_pushinteger(L, ev->code);
+  else lua_pushnil(L);
+  if (decode && ev->n_lines > 0) {
+    lua_createtable(L, (int)ev->n_lines, 0);
+    for (size_t i = 0; i < ev->n_lines; i++) {
+      const char *line = at_event_line(ev, i);
+      push_decoded(L, line ? line : "", line ? strlen(line) : 0);
+      if (lua_isnil(L, -1)) {
+        lua_pop(L, 1);
+        lua_pushboolean(L, 0);
+      }
+      lua_rawseti(L, -2, (lua_Integer)i + 1);
+    }
+  } else {
+    lua_pushnil(L);
+  }
+  if (!traced) return 5;
+  lua_pushvalue(L, X_OUT);
+  lua_pushvalue(L, X_IN);
+  return 7;
+}
+
+static int engine_exchange(lua_State *L) {
+  lengine *le = check_lengine(L);
+  if (!le->at) return luaL_error(L, "bc260y.Engine is closed");
+  at_engine *at = le->at;
+  lport *lp = core_check_lport(L, 2);
+  port *p = core_lport_port(lp);
+  size_t len;
+  const char *text = check_string(L, 3, &len);
+  at_cmd cmd;
+  memset(&cmd, 0, sizeof cmd);
+  cmd.text = text;
+  cmd.len = len;
+  cmd.tag = (uint64_t)luaL_checkinteger(L, 4);
+  opt_ms_arg(L, 5, "first_byte", &cmd.first_byte_ms);
+  opt_ms_arg(L, 6, "total", &cmd.total_ms);
+  at_match expect[AT_CMD_MAX_EXPECT];
+  bc_expect ex;
+  if (lua_isnoneornil(L, 7)) {
+    bc_expect_for(text, len, &ex);
+    cmd.expect = ex.match;
+    cmd.n_expect = ex.n;
+    cmd.flags |= ex.flags;
+  } else {
+    cmd.n_expect = read_match_list(L, 7, "expect", expect);
+    cmd.expect = cmd.n_expect ? expect : NULL;
+  }
+  if (!lua_isnoneornil(L, 8)) {
+    if (lua_toboolean(L, 8)) cmd.flags |= AT_CMD_TEXT_LINES;
+    else cmd.flags &= ~(unsigned)AT_CMD_TEXT_LINES;
+  }
+  uint64_t limit = UINT64_MAX;
+  if (!lua_isnoneornil(L, 9)) {
+    lua_Number s = luaL_checknumber(L, 9);
+    limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : (uint64_t)llround(s * 1000.0);
+  }
+  int traced = lua_toboolean(L, 10);
+  int decode = le->decode && lua_toboolean(L, 11);
+  lua_settop(L, 11);
+  lua_pushnil(L); /* X_EVENTS */
+  lua_pushnil(L); /* X_OUT */
+  lua_pushnil(L); /* X_IN */
+
+  size_t out_len = 0;
+  at_output(at, &out_len);
+  int alone = at_pending(at) == 0 && out_len == 0;
+  if (at_submit(at, &cmd) != 0)
+    return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+  if (!alone) return exchange_handover(L, NULL, NULL);
+
+  char buf[4096];
+  char err[PORT_ERR_MAX];
+  for (;;) {
+    /* what the engine has to say */
+    const uint8_t *out = at_output(at, &out_len);
+    if (out_len) {
+      err[0] = '\0';
+      long n = port_write(p, out, out_len, err);
+      if (n < 0)
+        return exchange_handover(L, err[0] ? err : "write failed",
+                                 n == PORT_CLOSED ? "closed" : "io");
+      if (n > 0) {
+        if (traced) append_at(L, X_OUT, (const char *)out, (size_t)n);
+        at_output_consumed(at, (size_t)n, now_ms());
+      }
+      if ((size_t)n < out_len) return exchange_handover(L, NULL, NULL); /* the port is full */
+    }
+    /* what happened: this command's response alone, or anything else */
+    at_event ev, ev2;
+    if (at_next_event(at, &ev)) {
+      int more = at_next_event(at, &ev2);
+      if (!more && ev.type == AT_EV_RESPONSE && ev.tag == cmd.tag && lua_isnil(L, X_EVENTS))
+        return exchange_answer(L, &ev, decode, traced);
+      exchange_keep(L, le, &ev);
+      if (more) exchange_keep(L, le, &ev2);
+      drain_events(L, le, X_EVENTS);
+      return exchange_handover(L, NULL, NULL);
+    }
+    if (!lua_isnil(L, X_EVENTS)) return exchange_handover(L, NULL, NULL);
+    /* wait, until the engine's deadline or the loop's next timer */
+    uint64_t deadline = at_next_deadline(at);
+    uint64_t t = now_ms();
+    if (limit < deadline && t >= limit) return exchange_handover(L, NULL, NULL);
+    uint64_t until = deadline < limit ? deadline : limit;
+    long n;
+    err[0] = '\0';
+    if (t >= until) {
+      /* the deadline: first what the kernel already holds */
+      n = port_read(p, buf, sizeof buf, err);
+      if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
+      else if (n == 0) at_tick(at, now_ms());
+    } else {
+      uint64_t wait = until - t;
+      n = core_port_wait_read(lp, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
+      if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
+    }
+    if (n < 0)
+      return exchange_handover(L, err[0] ? err : "read failed",
+                               n == PORT_CLOSED ? "closed" : "io");
+  }
+}
+
+/* ---- core.check_at: m:at's argument checks -------------------------------------------
+ * core.check_at(cmd, opts) -> timeout|nil, expect|nil, text_lines, ignore_busy: the checks of
+ * m:at (lua/bc260y/modem.lua) in one C call, with its messages, raised at m:at's caller
+ * (the level error(msg, 2) gives in m:at). A command must be a string starting with AT
+ * with no control character: a CR or LF would end it early and start a second command. */
+
+static int at_arg_error(lua_State *L, const char *msg) {
+  luaL_where(L, 3); /* 1: this function, 2: m:at, 3: m:at's caller */
+  lua_pushstring(L, msg);
+  lua_concat(L, 2);
+  return lua_error(L);
+}
+
+static int l_check_at(lua_State *L) {
+  if (lua_type(L, 1) != LUA_TSTRING) return at_arg_error(L, "at: command must be a string");
+  size_t len;
+  const unsigned char *cmd = (const unsigned char *)lua_tolstring(L, 1, &len);
+  for (size_t i = 0; i < len; i++)
+    if (cmd[i] < 0x20 || cmd[i] == 0x7f)
+      return at_arg_error(L, "at: command must not contain control characters (CR, LF, NUL, ESC...)");
+  if (len < 2 || (cmd[0] != 'A' && cmd[0] != 'a') || (cmd[1] != 'T' && cmd[1] != 't'))
+    return at_arg_error(L, "at: command must start with AT");
+  if (lua_isnoneornil(L, 2)) return 0;
+  if (!lua_istable(L, 2)) return at_arg_error(L, "at: options must be a table");
+  /* A key m:at does not know is a typo, not something to ignore (as in open()). */
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (!k || (strcmp(k, "ignore_busy") && strcmp(k, "expect") && strcmp(k, "text_lines") &&
+               strcmp(k, "timeout"))) {
+      lua_pushfstring(L, "at: unknown option '%s'", k ? k : luaL_typename(L, -1));
+      return at_arg_error(L, lua_tostring(L, -1));
+    }
+  }
+  int t = lua_getfield(L, 2, "ignore_busy");
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
+    return at_arg_error(L, "at: ignore_busy must be a boolean");
+  lua_pop(L, 1);
+  t = lua_getfield(L, 2, "timeout");
+  /* The engine counts whole milliseconds in 32 bits, and 0 ms means its default: the
+   * range of bc260y.options' TIMEOUT_MIN and TIMEOUT_MAX, with its message. */
+  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0.001) ||
+                        !(lua_tonumber(L, -1) <= 4294967)))
+    return at_arg_error(L, "at: timeout must be a number of seconds from 0.001 to 4294967");
+  t = lua_getfield(L, 2, "expect");
+  if (t != LUA_TNIL && t != LUA_TTABLE) return at_arg_error(L, "at: expect must be a table");
+  lua_getfield(L, 2, "text_lines");
+  lua_getfield(L, 2, "ignore_busy");
+  return 4;
+}
+
 static const luaL_Reg engine_methods[] = {
     {"submit", engine_submit},     {"feed", engine_feed},     {"tick", engine_tick},
     {"deadline", engine_deadline}, {"output", engine_output}, {"consumed", engine_consumed},
     {"abort", engine_abort},       {"pending", engine_pending}, {"counters", engine_counters},
+    {"queue_max", engine_queue_max}, {"exchange", engine_exchange},
     {"close", engine_close},       {NULL, NULL}};
 
 static const luaL_Reg engine_meta[] = {{"__gc", engine_close},
@@ -442,9 +772,12 @@ static const luaL_Reg engine_meta[] = {{"__gc", engine_close},
                                        {"__tostring", engine_tostring},
                                        {NULL, NULL}};
 
-static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {NULL, NULL}};
+static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {"check_at", l_check_at}, {NULL, NULL}};
 
 void core_engine_register(lua_State *L) {
   new_class(L, ENGINE_MT, engine_meta, engine_methods);
+  luaL_getmetatable(L, ENGINE_MT);
+  engine_mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
   luaL_setfuncs(L, engine_funcs, 0);
 }

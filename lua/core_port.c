@@ -2,9 +2,15 @@
  * of core/port.h. Reads and writes never raise on I/O: they return nil, msg, "closed" on a
  * hang-up (the caller reconnects) and nil, msg, "io" on a fault (the caller reports it).
  */
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <termios.h>
+#include <unistd.h>
 
 #include "core.h"
 #include "port.h"
@@ -15,12 +21,101 @@
 
 /* ---- Port --------------------------------------------------------------------------- */
 
-typedef struct lport {
+/* The blocking descriptor of a port (wait_read below): not opened yet, or none to have. */
+#define BFD_UNTRIED (-1)
+#define BFD_NONE (-2)
+
+struct lport {
   port *p;
+  int bfd; /* a second, blocking descriptor of the same tty, or BFD_UNTRIED / BFD_NONE */
   char name[PORT_ERR_MAX]; /* kept after close for messages and __tostring */
-} lport;
+};
 
 static lport *check_lport(lua_State *L) { return luaL_checkudata(L, 1, PORT_MT); }
+
+/* As the engine's (core_engine.c): a pointer comparison first, the lookup by name else. */
+static const void *port_mt;
+
+lport *core_check_lport(lua_State *L, int arg) {
+  lport *lp = NULL;
+  void *u = lua_touserdata(L, arg);
+  if (u && lua_getmetatable(L, arg)) {
+    if (lua_topointer(L, -1) == port_mt) lp = u;
+    lua_pop(L, 1);
+  }
+  if (!lp) lp = luaL_checkudata(L, arg, PORT_MT);
+  if (!lp->p) luaL_error(L, "bc260y.Port(%s) is closed", lp->name);
+  return lp;
+}
+
+port *core_lport_port(lport *lp) { return lp->p; }
+
+/* ---- waiting for bytes without poll --------------------------------------------------
+ * A command's round trip waits for the answer. The cheapest wait is a blocking read, as a
+ * hand-written client does: one syscall instead of poll then read. The loop needs the
+ * port's descriptor non-blocking, and O_NONBLOCK belongs to the open file, so a tty gets
+ * a second descriptor of its own (the same device opened again, blocking) whose reads are
+ * bounded by the line's VTIME: VMIN 0, VTIME 1 makes a read return at the first byte or
+ * after 0.1 s with 0. The loop's non-blocking descriptor still answers EAGAIN when idle
+ * (VTIME > 0) and 0 on a hang-up, as with VMIN 1. A read that returns 0 is told apart
+ * (0.1 s gone, or a hang-up) by one non-blocking read. Waits shorter than 0.1 s, and
+ * ports with no second descriptor (TCP, a pty master, a device that refuses a second
+ * open), use poll and a non-blocking read. */
+
+static int blocking_fd(lport *lp) {
+  if (lp->bfd != BFD_UNTRIED) return lp->bfd;
+  lp->bfd = BFD_NONE;
+  port_kind k = port_get_kind(lp->p);
+  if (k != PORT_TTY && k != PORT_SERIAL) return BFD_NONE;
+  int main_fd = port_fd(lp->p);
+  /* O_NONBLOCK for the open itself only: a tty without CLOCAL would wait for carrier. */
+  int fd = open(port_name(lp->p), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return BFD_NONE;
+  struct stat a, b;
+  struct termios t;
+  int fl = fcntl(fd, F_GETFL);
+  /* The same device (the path could name another by now), made blocking, VMIN 0 VTIME 1. */
+  if (fstat(fd, &a) != 0 || fstat(main_fd, &b) != 0 || !S_ISCHR(a.st_mode) ||
+      a.st_rdev != b.st_rdev || fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
+      tcgetattr(main_fd, &t) != 0) {
+    close(fd);
+    return BFD_NONE;
+  }
+  t.c_cc[VMIN] = 0;
+  t.c_cc[VTIME] = 1;
+  if (tcsetattr(main_fd, TCSANOW, &t) != 0) {
+    close(fd);
+    return BFD_NONE;
+  }
+  lp->bfd = fd;
+  return fd;
+}
+
+long core_port_wait_read(lport *lp, char *buf, size_t cap, int timeout_ms,
+                         char err[PORT_ERR_MAX]) {
+  if (!lp->p) {
+    snprintf(err, PORT_ERR_MAX, "closed");
+    return PORT_CLOSED;
+  }
+  int bfd = timeout_ms >= 100 ? blocking_fd(lp) : BFD_NONE;
+  if (bfd >= 0) {
+    ssize_t n;
+    do n = read(bfd, buf, cap);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) return (long)n;
+    /* 0: the 0.1 s passed or the line hung up; an error: the port's own read says which
+     * failure it is, in its words. Either way the non-blocking read decides. */
+  } else if (timeout_ms > 0) {
+    struct pollfd pfd = {port_fd(lp->p), POLLIN, 0};
+    int r = poll(&pfd, 1, timeout_ms);
+    if (r < 0 && errno != EINTR) {
+      snprintf(err, PORT_ERR_MAX, "%.200s: poll: %.40s", lp->name, strerror(errno));
+      return PORT_ERROR;
+    }
+    if (r <= 0) return 0;
+  }
+  return port_read(lp->p, buf, cap, err);
+}
 
 static port *check_open_port(lua_State *L) {
   lport *lp = check_lport(L);
@@ -31,6 +126,7 @@ static port *check_open_port(lua_State *L) {
 static void push_port(lua_State *L, port *p) {
   lport *lp = lua_newuserdatauv(L, sizeof *lp, 0);
   lp->p = p;
+  lp->bfd = BFD_UNTRIED;
   snprintf(lp->name, sizeof lp->name, "%s", port_name(p) ? port_name(p) : "?");
   luaL_setmetatable(L, PORT_MT);
 }
@@ -141,6 +237,8 @@ static int port_write_m(lua_State *L) {
 /* close, __gc and __close: idempotent. */
 static int port_close_m(lua_State *L) {
   lport *lp = check_lport(L);
+  if (lp->bfd >= 0) close(lp->bfd);
+  lp->bfd = BFD_NONE;
   if (lp->p) {
     port_close(lp->p);
     lp->p = NULL;
@@ -188,5 +286,8 @@ static const luaL_Reg port_funcs[] = {{"open_port", l_open_port},
 
 void core_port_register(lua_State *L) {
   new_class(L, PORT_MT, port_meta, port_methods);
+  luaL_getmetatable(L, PORT_MT);
+  port_mt = lua_topointer(L, -1);
+  lua_pop(L, 1);
   luaL_setfuncs(L, port_funcs, 0);
 }

@@ -2,6 +2,7 @@
  * core.h): strict argument checks, table setters, the one failure shape (nil, message,
  * code) and class registration. It calls nothing else of the binding. */
 #include <limits.h>
+#include <time.h>
 
 #include "core.h"
 
@@ -42,4 +43,10 @@ void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
   luaL_setfuncs(L, methods, 0);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
+}
+
+double core_now(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }

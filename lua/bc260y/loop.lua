@@ -1,8 +1,8 @@
--- bc260y.loop: a small poll(2)-based scheduler for the library and its users.
+-- bc260y.loop: a small epoll-based scheduler for the library and its users.
 --
 -- Tasks are coroutines. A task waits (sleep, a signal, a future, fd readiness) by yielding
 -- to the loop; the same calls made outside any task run the loop themselves until done,
--- so quick scripts can block. The loop never wakes up while idle: one poll(2) sleeps
+-- so quick scripts can block. The loop never wakes up while idle: one wait sleeps
 -- until the next fd event or the next timer deadline. step(timeout) and the fds of the
 -- watchers let another loop (uloop, luv, cqueues) drive it.
 --
@@ -23,6 +23,12 @@
 --   loop.run(fn, ...)                   run fn as a task, and the loop until no task is left
 --   loop.pollables()                    rfds, wfds, next timer deadline (for an outer loop)
 --   loop.ready()                        a task is runnable: the outer loop must step(0) now
+--   loop.exclusive(fd)                  may the process block on fd alone now? (the Modem's
+--                                       fast path): true, next timer deadline | false
+--   loop.waits()                        fd waits so far (the specs count idle wakeups)
+--
+-- The fds are waited for with epoll (core.poller): a wait costs what is ready, not what
+-- is watched, so an idle fd adds nothing to another's traffic.
 local core = require("bc260y.core")
 
 local loop = {}
@@ -37,8 +43,19 @@ local alive = 0          -- tasks not finished
 local current = nil      -- the task being resumed
 local readers = {}       -- fd -> {handle, ...} persistent watchers
 local writers = {}       -- fd -> {wake, ...} one-shot waits for writability
+local reader_fds = 0     -- how many fds readers holds
 local timers = {}        -- binary min-heap of timer handles by (at, seq)
 local timer_seq = 0
+local poller = assert(core.poller())
+local unpollable = {}    -- fd -> true: fds epoll refuses (regular files, closed fds);
+                         -- like poll(2), the loop calls them ready at every step
+local ready = {}         -- poller:wait's output, reused: fd, flags, fd, flags...
+local waits = 0          -- poller waits so far (loop.waits(), for the specs)
+local batch_left = 0     -- tasks of the running batch still to resume
+local may_block = true   -- may a wait block the process now: outside any step, or in a
+                         -- step whose timeout is nil (run(), a wait outside a task); not
+                         -- in a step(0) another loop drives
+local solo = false       -- the fd one watcher watches when no other fd is watched
 
 ---------------------------------------------------------------------------------------
 -- timers (a min-heap with lazy cancellation)
@@ -95,6 +112,7 @@ Timer.__index = Timer
 function Timer:cancel()
   if self.cancelled or self.fired then return end
   self.cancelled = true
+  self.fn = nil -- what it would have called may be collected while it waits in the heap
   cancelled_in_heap = cancelled_in_heap + 1
   if cancelled_in_heap > 32 and cancelled_in_heap * 2 > #timers then compact() end
 end
@@ -211,22 +229,60 @@ end
 -- fd readiness
 local Watch = {}
 Watch.__index = Watch
+
+local writer_fds = 0     -- how many fds writers holds
+
+local function refresh_solo()
+  solo = false
+  if reader_fds == 1 and writer_fds == 0 then
+    local fd, list = next(readers)
+    if not list[2] then solo = fd end
+  end
+end
+
+-- Tells the poller what the loop wants of fd now (readers, writers or nothing), and
+-- keeps solo true to the watched sets.
+local function interest(fd)
+  refresh_solo()
+  local want = readers[fd] ~= nil or writers[fd] ~= nil
+  local ok, msg, code = poller:set(fd, readers[fd] ~= nil, writers[fd] ~= nil)
+  if ok then
+    unpollable[fd] = nil
+  elseif code == "unpollable" then
+    unpollable[fd] = want or nil
+  else
+    error(("bc260y.loop: cannot watch fd %d: %s"):format(fd, tostring(msg)), 3)
+  end
+end
+
 function Watch:cancel()
   local list = readers[self.fd]
   if not list then return end
   for i = #list, 1, -1 do
     if list[i] == self then table.remove(list, i) end
   end
-  if #list == 0 then readers[self.fd] = nil end
+  if #list == 0 then
+    readers[self.fd] = nil
+    reader_fds = reader_fds - 1
+    interest(self.fd)
+  else
+    refresh_solo()
+  end
 end
 
 function loop.watch(fd, fn)
   assert(math.type(fd) == "integer", "watch: fd must be an integer")
   assert(type(fn) == "function", "watch: fn must be a function")
   local h = setmetatable({fd = fd, fn = fn}, Watch)
-  local list = readers[fd] or {}
+  local list = readers[fd]
+  if not list then
+    list = {}
+    readers[fd] = list
+    reader_fds = reader_fds + 1
+  end
   list[#list + 1] = h
-  readers[fd] = list
+  -- Every time, not only for a new fd: the number may belong to a file opened since.
+  interest(fd)
   return h
 end
 
@@ -235,16 +291,25 @@ function loop.wait_writable(fd, timeout)
   local waiter
   local ok, err = suspend(function(wake)
     waiter = wake
-    local list = writers[fd] or {}
+    local list = writers[fd]
+    if not list then
+      list = {}
+      writers[fd] = list
+      writer_fds = writer_fds + 1
+      interest(fd)
+    end
     list[#list + 1] = wake
-    writers[fd] = list
   end, timeout)
   if not ok then -- timed out: forget the waiter
     local list = writers[fd]
     for i = #(list or {}), 1, -1 do
       if list[i] == waiter then table.remove(list, i) end
     end
-    if list and #list == 0 then writers[fd] = nil end
+    if list and #list == 0 then
+      writers[fd] = nil
+      writer_fds = writer_fds - 1
+      interest(fd)
+    end
     return nil, err
   end
   return true
@@ -292,21 +357,26 @@ function loop.future() return setmetatable({signal = loop.signal()}, Future) end
 -- the loop itself
 local function run_runnable()
   local batch = runnable
+  local n = #batch
+  if n == 0 then return end
   runnable = {}
-  for i = 1, #batch do
+  for i = 1, n do
     local entry = batch[i]
     local task = entry[1]
+    batch_left = n - i
     if not task.done then
       local ok, err = pcall(resume, task, entry[2])
       if not ok then
         -- An unprotected task failed: keep the rest of the batch for the next step,
         -- then let the error reach run()/step()'s caller.
-        local rest = table.move(batch, i + 1, #batch, 1, {})
+        batch_left = 0
+        local rest = table.move(batch, i + 1, n, 1, {})
         runnable = table.move(runnable, 1, #runnable, #rest + 1, rest)
         error(err, 0)
       end
     end
   end
+  batch_left = 0
 end
 
 local function fire_timers()
@@ -324,42 +394,75 @@ end
 -- something happens) and dispatches fds and timers. Returns false when there is nothing
 -- that could ever happen. stop (optional): when the ready tasks made it true, return at
 -- once instead of blocking in poll for something nobody waits for any more.
-step = function(timeout, stop)
+local function fire_readers(fd)
+  local list = readers[fd]
+  if not list then return end
+  if not list[2] then return list[1].fn(fd) end
+  for _, h in ipairs({table.unpack(list)}) do h.fn(fd) end
+end
+
+local function fire_writers(fd)
+  local list = writers[fd]
+  if not list then return end
+  writers[fd] = nil
+  writer_fds = writer_fds - 1
+  interest(fd)
+  for _, wake in ipairs(list) do wake(true) end
+end
+
+-- The body of step (step keeps may_block around it).
+local function step_body(timeout, stop)
   run_runnable()
   if stop and stop() then return true end
-  local rfds, wfds = {}, {}
-  for fd in pairs(readers) do rfds[#rfds + 1] = fd end
-  for fd in pairs(writers) do wfds[#wfds + 1] = fd end
   local deadline = next_deadline()
   local wait = timeout
-  if #runnable > 0 then
+  if #runnable > 0 or next(unpollable) then
     wait = 0
   elseif deadline then
     local until_timer = math.max(deadline - now(), 0)
     wait = wait and math.min(wait, until_timer) or until_timer
   end
-  if wait == nil and #rfds == 0 and #wfds == 0 then return false end
-  local rready, wready = core.poll(rfds, wfds, wait)
-  if rready then
-    for fd in pairs(rready) do
-      local list = readers[fd]
-      if list then
-        for _, h in ipairs({table.unpack(list)}) do h.fn(fd) end
-      end
-    end
+  if wait == nil and reader_fds == 0 and writer_fds == 0 then return false end
+  waits = waits + 1
+  local n = poller:wait(wait, ready)
+  for i = 1, 2 * n, 2 do
+    local fd, flags = ready[i], ready[i + 1]
+    if flags & 1 ~= 0 then fire_readers(fd) end
+    if flags & 2 ~= 0 then fire_writers(fd) end
   end
-  if wready then
-    for fd in pairs(wready) do
-      local list = writers[fd]
-      writers[fd] = nil
-      for _, wake in ipairs(list or {}) do wake(true) end
-    end
+  for fd in pairs(unpollable) do
+    fire_readers(fd)
+    fire_writers(fd)
   end
   fire_timers()
   run_runnable()
   return true
 end
+
+step = function(timeout, stop)
+  local outer = may_block
+  may_block = timeout == nil
+  local r = step_body(timeout, stop)
+  may_block = outer
+  return r
+end
 loop.step = step
+
+-- Poller waits so far (the specs count the wakeups of an idle loop with it).
+function loop.waits() return waits end
+
+-- For the Modem's fast path (bc260y.modem_command): may the process block on fd alone
+-- now, in a C call that waits for it? True, and the next timer's deadline (nil: none)
+-- that bounds the wait, when no task is runnable, fd is the only fd watched (by one
+-- watcher), nothing waits to write, and blocking is allowed: outside any step, or in a
+-- step run by run() or a blocking wait; never in a step(0) another loop drives.
+function loop.exclusive(fd)
+  if solo ~= fd or not may_block or runnable[1] or batch_left > 0 then return false end
+  local t = timers[1]
+  if not t then return true end
+  if t.cancelled then return true, next_deadline() end
+  return true, t.at
+end
 
 -- The fds the loop watches and the time of its next timer, for an outer loop.
 function loop.pollables()
@@ -376,6 +479,9 @@ function loop.ready() return #runnable > 0 end
 
 function loop.run(fn, ...)
   if loop.current() then return fn(...) end -- already inside the loop
+  -- Outside any task: no step runs (an error that escaped one may have left may_block
+  -- as that step had it).
+  if not current then may_block = true end
   local results
   local main = loop.spawn(function(...) results = pack(fn(...)) end, ...)
   local function finished() return main.done and alive == 0 end

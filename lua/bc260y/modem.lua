@@ -26,6 +26,7 @@ local options = require("bc260y.options")
 local find_kind = require("bc260y.modem_command").find_kind
 
 local check_table, check_timeout = options.check_table, options.check_timeout
+local check_at = core.check_at
 local now = loop.now
 
 local M = {}
@@ -68,6 +69,7 @@ function M.new(port, opts, host)
     engine = core.engine(opts.engine), -- the AT engine: bytes in, events out
     opts = opts,             -- open()'s options, checked (bc260y.options)
     fdnum = port:fd(),       -- the port's fd, watched in bc260y.loop
+    _cmd_max = opts.engine.cmd_max or CMD_MAX, -- the longest command m:at takes
     _time_scale = host.time_scale, -- function -> module seconds per real second, or nil (1)
     _on_close = host.on_close,     -- function run once when the modem closes, or nil
     _wake_hook = opts.wake,  -- the wake option: runs before AT retries when asleep
@@ -97,9 +99,12 @@ function M.new(port, opts, host)
     _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
     _buffer_empty = false,   -- indicate mode: the module's buffer is known empty (no +NNMI since)
     -- the command path (modem_command)
-    _busy = nil,             -- set_busy()'s reason
+    _busy = false,           -- set_busy()'s reason (false: none; present, not nil: the
+                             -- command path reads it at every call)
     _tag = 0,                -- the last command's tag
     _waiting = {},           -- tag -> future of the call waiting for that response
+    _inflight = 0,           -- engine slots taken (commands submitted or about to be)
+    _turns = {},             -- FIFO of futures of callers waiting for an engine slot
     _waking = nil,           -- future of the wake-up running, shared by concurrent commands
     -- late answers (modem_late)
     _owed = {},              -- {tag=, command=, lines=} of calls that failed and may still be answered
@@ -113,11 +118,13 @@ function M.new(port, opts, host)
     close_msg = nil,         -- the port's error when close_code is "io"
     last_rx = now(),         -- when the module last sent a byte (sleep guess)
     _watch = nil,            -- the loop's watch of fdnum
-    _writer = nil,           -- task finishing a partial write
-    _timer = nil,            -- the engine's deadline timer
+    _writer = false,         -- task finishing a partial write (false, not nil: these four
+                             -- are read at every command, and a present field is found
+                             -- without a second lookup through the class)
+    _timer = false,          -- the engine's deadline timer
     _timer_at = nil,         -- when it fires
     _trace_sink = nil,       -- trace.sink(opts.trace): where trace lines go
-    _tracer = nil,           -- bc260y.trace splitter of bytes into trace lines
+    _tracer = false,         -- bc260y.trace splitter of bytes into trace lines
   }, Modem)
   self.inbox = inbox.new({
     limit = opts.inbox,
@@ -134,7 +141,10 @@ function Modem:__tostring()
 end
 Modem.__close = function(self) self:close({deregister = false}) end
 Modem.__gc = function(self)
-  if not self.closed then pcall(self.port.close, self.port) end
+  if not self.closed then
+    if self._watch then self._watch:cancel() end
+    pcall(self.port.close, self.port)
+  end
 end
 
 function Modem:fd() return self.fdnum end
@@ -143,27 +153,14 @@ function Modem:fd() return self.fdnum end
 -- the public calls
 
 function Modem:at(cmd, opts)
-  if type(cmd) ~= "string" then error("at: command must be a string", 2) end
-  if cmd:find("[%c\127]") then
-    error("at: command must not contain control characters (CR, LF, NUL, ESC...)", 2)
+  -- The argument checks, in C (core.check_at): a round trip costs little more than C.
+  -- ignore_busy: from the first FOTA URC to the update's reboot the guide forbids every
+  -- command; a raw one is no way around it unless the caller says so explicitly.
+  local timeout, expect, text_lines, ignore_busy = check_at(cmd, opts)
+  if #cmd > self._cmd_max then
+    error(("at: command must be at most %d bytes (got %d)"):format(self._cmd_max, #cmd), 2)
   end
-  if not cmd:match("^[Aa][Tt]") then error("at: command must start with AT", 2) end
-  local max = self.opts.engine.cmd_max or CMD_MAX
-  if #cmd > max then error(("at: command must be at most %d bytes (got %d)"):format(max, #cmd), 2) end
-  opts = check_table(opts, "at", 2, {"ignore_busy", "expect", "text_lines", "timeout"})
-  -- From the first FOTA URC to the update's reboot the guide forbids every command: a raw
-  -- one is no way around it, unless the caller says so explicitly (ignore_busy).
-  if opts.ignore_busy ~= nil and type(opts.ignore_busy) ~= "boolean" then
-    error("at: ignore_busy must be a boolean", 2)
-  end
-  local timeout = check_timeout(opts.timeout, "at", nil, 2)
-  if opts.expect ~= nil and type(opts.expect) ~= "table" then error("at: expect must be a table", 2) end
-  local r, msg, code = self:_command(cmd, {
-    total = timeout, first_byte = timeout, expect = opts.expect, text_lines = opts.text_lines,
-    ignore_busy = opts.ignore_busy,
-  })
-  if not r then return nil, msg, code end
-  return {lines = r.lines, final = r.final}
+  return self:_at_command(cmd, timeout, expect, text_lines, ignore_busy)
 end
 
 -- The platform commands exist from R02 firmware on (the guide's chapter 1): true for

@@ -8,6 +8,11 @@ local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 
 local now = loop.now
+local exclusive = loop.exclusive
+
+-- m:at with no options: the engine's defaults (one table for every such call).
+local AT_DEFAULTS = {}
+local IGNORE_BUSY = {ignore_busy = true}
 
 local M = {}
 local Modem = {}
@@ -39,13 +44,95 @@ function Modem:_is_busy() return self._busy or self._fota_busy end
 -- calls fail with code "busy" and that reason. nil clears it.
 function Modem:set_busy(reason)
   if reason ~= nil and type(reason) ~= "string" then error("set_busy: reason must be a string or nil", 2) end
-  self._busy = reason
+  self._busy = reason or false
   self:_state_changed()
+end
+
+-- The engine holds engine:queue_max() commands; callers beyond wait their turn here,
+-- first come first served, instead of failing "queue full". A slot passes from the
+-- caller that leaves it straight to the oldest waiter, so nobody arriving meanwhile
+-- can take it first.
+function Modem:_take_turn()
+  local n = self._inflight
+  if (n == 0 or n < self.engine:queue_max()) and not self._turns[1] then
+    self._inflight = self._inflight + 1
+    return
+  end
+  local turn = loop.future()
+  self._turns[#self._turns + 1] = turn
+  turn:get() -- set by _end_turn, which kept the slot for this caller
+end
+
+function Modem:_end_turn()
+  if self._turns[1] then
+    table.remove(self._turns, 1):set()
+  else
+    self._inflight = self._inflight - 1
+  end
 end
 
 -- Submits a command and waits for its response event (no wake handling).
 function Modem:_exec(text, opts)
   if self.closed then return self:_closed_error() end
+  self:_take_turn()
+  local ev, msg, code = self:_submit_and_wait(text, opts)
+  self:_end_turn()
+  return ev, msg, code
+end
+
+-- Runs a command through e:exchange, the fast path (lua/core_engine.c): the whole round
+-- trip is one C call when the process may block on this port alone (the caller asked
+-- loop.exclusive, which gives limit, the loop's next timer). Returns the response as
+-- values: result, lines, final, code, decoded; or false, ev when e:exchange met anything
+-- else and handed over to the general path (ev: the response that path got); or nil,
+-- message, "busy" when the engine refused the command.
+function Modem:_exchange(text, first_byte, total, expect, text_lines, limit, decode)
+  local tag = self._tag + 1
+  self._tag = tag
+  return self:_exchanged(tag, text, self.engine:exchange(self.port, text, tag, first_byte,
+    total, expect, text_lines, limit, self._tracer, decode))
+end
+
+-- What e:exchange returned, for the Modem: the trace, the silence clock, the engine's
+-- timer, and a hand-over to the general path.
+function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
+  if result then
+    if written then self:_trace_bytes(written, read) end
+    if result ~= "timeout" then self.last_rx = now() end
+    -- The engine's deadlines: one of an earlier command may be gone; after a failure (a
+    -- timeout leaves an answer owed, docs/design.md "Late answers") one may have come.
+    if self._timer or (result ~= "ok" and result ~= "final") then self:_pump() end
+    return result, a, b, c, d
+  end
+  if result == nil then return nil, ("%s: %s"):format(shown(text), tostring(a)), "busy" end
+  -- Handed over (a: events to dispatch, b: the port's failure): the command is in the
+  -- engine and its response comes through the loop like any other.
+  local fut = loop.future()
+  self._waiting[tag] = fut
+  if written then self:_trace_bytes(written, read) end
+  if read then self.last_rx = now() end
+  if b then
+    self:_fail_io(b)
+  else
+    if a then self:_dispatch(a) end
+    self:_pump()
+  end
+  return false, fut:get()
+end
+
+function Modem:_submit_and_wait(text, opts)
+  if self.closed then return self:_closed_error() end
+  local alone, limit = exclusive(self.fdnum)
+  if alone and not self._writer then
+    local result, a, b, c, d = self:_exchange(text, opts.first_byte, opts.total, opts.expect,
+      opts.text_lines, limit, true)
+    if result then
+      -- decoded: one entry per answer line (none: the empty lines table serves)
+      return {type = "response", result = result, lines = a, final = b, code = c, decoded = d or a}
+    end
+    if result == false then return a end
+    return nil, a, b
+  end
   self._tag = self._tag + 1
   local tag = self._tag
   local fut = loop.future()
@@ -62,10 +149,57 @@ function Modem:_exec(text, opts)
   return fut:get()
 end
 
+-- m:at's command: the answer as m:at returns it, {lines =, final =}, or nil, message,
+-- code. When nothing waits (no command in the engine, no caller queued, no wake-up to
+-- do) and the loop allows it, the fast path: the answer table is the only one built.
+function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
+  if self._busy or self._fota_busy then
+    local refused = self:_refusal(text, ignore_busy and IGNORE_BUSY or nil) -- modem_urc.lua
+    if refused then return nil, refused, "busy" end
+  end
+  if self._inflight == 0 and not (self.closed or self.sleeping or self._sleep or self._writer) then
+    local alone, limit = exclusive(self.fdnum)
+    if alone then
+      local tag = self._tag + 1
+      self._tag = tag
+      local result, a, b, c, d, written, read = self.engine:exchange(self.port, text, tag,
+        timeout, timeout, expect, text_lines, limit, self._tracer, false)
+      -- The common case, in as few steps as there are: an answer, nothing else to do.
+      if result == "ok" and not written and not self._timer then
+        self.last_rx = now()
+        return {lines = a, final = b}
+      end
+      if result == false then self._inflight = 1 end -- the slot, while the loop waits
+      result, a, b, c = self:_exchanged(tag, text, result, a, b, c, d, written, read)
+      if result == false then self:_end_turn() end
+      if result == "ok" or result == "final" then return {lines = a, final = b} end
+      local r, msg, code
+      if result then
+        r, msg, code = self:_result({result = result, lines = a, final = b, code = c, tag = tag}, text)
+      elseif result == false then
+        r, msg, code = self:_result(a, text)
+      else
+        return nil, a, b
+      end
+      if not r then return nil, msg, code end
+      return {lines = r.lines, final = r.final}
+    end
+  end
+  local opts = AT_DEFAULTS
+  if timeout or expect or text_lines ~= nil or ignore_busy then
+    opts = {total = timeout, first_byte = timeout, expect = expect, text_lines = text_lines,
+            ignore_busy = ignore_busy}
+  end
+  local r, msg, code = self:_command(text, opts)
+  if not r then return nil, msg, code end
+  return {lines = r.lines, final = r.final}
+end
+
 -- The answer of a response event as the API returns it.
 function Modem:_result(ev, text)
   local r = ev.result
-  if r == "ok" or r == "final" then return {lines = ev.lines, final = ev.final, decoded = ev.decoded} end
+  -- The event itself: its lines, final and decoded are the answer.
+  if r == "ok" or r == "final" then return ev end
   local what = shown(text)
   if r == "cme" then
     if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), ev.code end
@@ -144,12 +278,15 @@ function Modem:_ensure_awake()
 end
 
 -- A command as the public calls use it: wake if needed, run, map the result.
+local NO_OPTS = {}
+
 function Modem:_command(text, opts)
-  opts = opts or {}
+  opts = opts or NO_OPTS
   if self.closed then return self:_closed_error() end
   local refused = self:_refusal(text, opts) -- the DFOTA rule (modem_urc.lua)
   if refused then return nil, refused, "busy" end
-  if not opts.nowake then
+  -- (sleeping or a sleep mode set: only then can the module be asleep)
+  if not opts.nowake and (self.sleeping or self._sleep) then
     local ok, msg, code = self:_ensure_awake()
     if not ok then return nil, msg, code end
   end

@@ -8,6 +8,7 @@ local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 
 local now = loop.now
+local WEAK = {__mode = "v"}
 
 local M = {}
 local Modem = {}
@@ -20,7 +21,17 @@ function Modem:_start_io()
     self._tracer = trace.new(function(dir, line) self:_trace(dir, line) end,
       function(line) return self:_redact(line) end)
   end
-  self._watch = loop.watch(self.fdnum, function() self:_on_readable() end)
+  -- The loop holds the watch, and the watch holds the Modem only weakly: a Modem dropped
+  -- without close() is collected (its __gc closes the port) instead of living on and
+  -- reading the answers meant for the next Modem on the same port. A command in flight
+  -- keeps it alive through its caller.
+  local ref = setmetatable({self}, WEAK)
+  local watch
+  watch = loop.watch(self.fdnum, function()
+    local m = ref[1]
+    if m then m:_on_readable() else watch:cancel() end
+  end)
+  self._watch = watch
 end
 
 ---------------------------------------------------------------------------------------
@@ -39,9 +50,16 @@ function Modem:_trace(dir, line)
   local ok, err = pcall(self._trace_sink, dir, line)
   if not ok then
     -- A broken trace function must not break the I/O path: report it once and stop.
-    self._trace_sink, self._tracer = nil, nil
+    self._trace_sink, self._tracer = nil, false
     self:_callback_error("trace function failed: " .. tostring(err))
   end
+end
+
+-- Bytes the fast path (e:exchange) wrote and read, for the trace.
+function Modem:_trace_bytes(written, read)
+  if not self._tracer then return end
+  if written then self._tracer.output(written) end
+  if read then self._tracer.input(read) end
 end
 
 ---------------------------------------------------------------------------------------
@@ -52,13 +70,32 @@ function Modem:_on_readable()
   local data, msg = self.port:read()
   if not data then return self:_fail_io(msg or "read failed") end
   if data == "" then return end
-  self.last_rx = now()
-  if self._tracer then self._tracer.input(data) end
-  self:_dispatch(self.engine:feed(data, now()))
+  self:_feed_read(data)
   self:_pump()
 end
 
+-- Feeds bytes just read from the kernel. They were there by now, perhaps long before: a
+-- host that was not scheduled for a while (a busy router, a long callback) reads them
+-- late, and the engine must not let a deadline that passed meanwhile fire ahead of them
+-- (an answer that arrived in time would become a timeout, an accepted uplink a failure a
+-- script retries). So they are fed as of just before the engine's next deadline when
+-- that is past; the deadline fires afterwards, in _tick, if they did not settle it.
+function Modem:_feed_read(data)
+  local t = now()
+  self.last_rx = t
+  if self._tracer then self._tracer.input(data) end
+  local d = self.engine:deadline()
+  if d and t >= d then t = d - 0.001 end
+  self:_dispatch(self.engine:feed(data, t))
+end
+
+-- The engine's deadline: first what the kernel already holds (read now, whatever the
+-- loop's last poll said), then the timers.
 function Modem:_tick()
+  if self.closed then return end
+  local data, msg = self.port:read()
+  if not data then return self:_fail_io(msg or "read failed") end
+  if data ~= "" then self:_feed_read(data) end
   if self.closed then return end
   self:_dispatch(self.engine:tick(now()))
   self:_pump()
@@ -85,7 +122,7 @@ function Modem:_flush()
       -- The port is full: finish in a task that waits until it drains.
       self._writer = loop.spawn_protected(function(err) self:_fail_io(err) end, function()
         local ok = loop.wait_writable(self.fdnum, self.opts.write_timeout)
-        self._writer = nil
+        self._writer = false
         if self.closed then return end
         if not ok then
           return self:_fail_io(("the port accepted no byte for %g s"):format(self.opts.write_timeout))
@@ -100,15 +137,24 @@ end
 
 -- The engine's deadline moves at every command; a timer that fires early is harmless
 -- (tick does nothing and re-arms), so a timer is replaced only when the deadline comes
--- sooner. That keeps the loop's timer heap from filling with cancelled timers.
+-- sooner. That keeps the loop's timer heap from filling with cancelled timers. With no
+-- deadline left (the last command answered) the timer goes: an idle Modem never wakes
+-- the process.
 function Modem:_arm()
   if self.closed then return end
   local d = self.engine:deadline()
-  if not d or (self._timer_at and self._timer_at <= d) then return end
+  if not d then
+    if self._timer then
+      self._timer:cancel()
+      self._timer, self._timer_at = false, nil
+    end
+    return
+  end
+  if self._timer_at and self._timer_at <= d then return end
   if self._timer then self._timer:cancel() end
   self._timer_at = d
   self._timer = loop.timer(math.max(d - now(), 0), function()
-    self._timer, self._timer_at = nil, nil
+    self._timer, self._timer_at = false, nil
     self:_tick()
   end)
 end
@@ -130,7 +176,7 @@ function Modem:_release(code, msg)
   self.close_msg = msg
   if self._watch then self._watch:cancel() end
   if self._timer then self._timer:cancel() end
-  self._timer = nil
+  self._timer = false
   self:_stop_poll()
   local evs = self.engine:abort()
   self:_dispatch(evs)

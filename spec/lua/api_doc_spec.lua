@@ -27,19 +27,25 @@ local function public_names(t)
   return names
 end
 
+-- Asserts that the page names `text`. (assertStrContains would print the whole page on a
+-- failure, which takes LuaUnit seconds to format and valgrind minutes.)
+local function assert_documented(text, what)
+  lu.assertTrue(DOC:find(text, 1, true) ~= nil, (what or text))
+end
+
 TestApiDoc = {}
 
 function TestApiDoc:test_every_modem_method()
   for _, name in ipairs(public_names(modem.Modem)) do
     lu.assertTrue((DOC:find("m:" .. name .. "(", 1, true) or DOC:find("m:" .. name .. "{", 1, true)) ~= nil,
-      "m:" .. name .. " is not in docs/api.md")
+      "m:" .. name)
   end
 end
 
 function TestApiDoc:test_every_module_function()
   for prefix, t in pairs({["bc260y."] = bc260y, ["dfota."] = dfota, ["loop."] = loop}) do
     for _, name in ipairs(public_names(t)) do
-      lu.assertStrContains(DOC, prefix .. name, false, prefix .. name .. " is not in docs/api.md")
+      assert_documented(prefix .. name, prefix .. name)
     end
   end
 end
@@ -50,7 +56,7 @@ function TestApiDoc:test_every_open_option()
   local n = 0
   for name in block:gmatch("([%w_]+) = {") do
     n = n + 1
-    lu.assertStrContains(DOC, "| `" .. name .. "` |", false, "option " .. name .. " is not in docs/api.md")
+    assert_documented("| `" .. name .. "` |", "option " .. name)
   end
   lu.assertTrue(n >= 10)
   lu.assertErrorMsgContains("unknown option", bc260y.open, "sim", {no_such_option = 1})
@@ -58,22 +64,22 @@ end
 
 function TestApiDoc:test_every_event()
   for name in pairs(require("bc260y.modem_events").EVENTS) do
-    lu.assertStrContains(DOC, "| `" .. name .. "` |", false, "event " .. name .. " is not in docs/api.md")
+    assert_documented("| `" .. name .. "` |", "event " .. name)
   end
 end
 
 function TestApiDoc:test_every_error_code()
   for code, e in pairs(bc260y.errors) do
-    lu.assertStrContains(DOC, ("| %d | %s | %s | %s |"):format(code, e.name, e.en, e.zh))
+    assert_documented(("| %d | %s | %s | %s |"):format(code, e.name, e.en, e.zh))
   end
   for _, code in ipairs({"timeout", "error", "closed", "io", "rejected", "busy", "state", "reboot"}) do
-    lu.assertStrContains(DOC, "| `\"" .. code .. "\"` |")
+    assert_documented("| `\"" .. code .. "\"` |")
   end
 end
 
 function TestApiDoc:test_every_cli_command()
   for _, cmd in ipairs({"run", "console", "sim", "ports", "demo"}) do
-    lu.assertStrMatches(DOC, ".*\n| `" .. cmd .. "[ `].*")
+    lu.assertTrue(DOC:find("\n| `" .. cmd .. "[ `]") ~= nil, "bc260y " .. cmd .. " is not in docs/api.md")
   end
 end
 

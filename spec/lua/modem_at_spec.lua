@@ -177,6 +177,42 @@ function TestAt:test_close_fails_waiting_calls_and_later_calls_with_closed()
   lu.assertTrue(m:close()) -- idempotent
 end
 
+-- An answered command leaves no timer behind: an idle Modem never wakes the process.
+function TestAt:test_no_timer_stays_armed_once_the_command_is_answered()
+  setup()
+  p:ok("AT+CSQ", "+CSQ: 20,0")
+  assert(m:at("AT+CSQ"))
+  lu.assertFalse(m._timer, "the engine's deadline timer outlives the command")
+  lu.assertTrue(p:finish())
+end
+
+-- A Modem dropped without close() must not live on in the loop: its __gc closes the port,
+-- and the next Modem on the same port gets its own answers (none read by the old one).
+function TestAt:test_a_dropped_modem_is_collected_and_the_next_on_the_port_gets_its_answers()
+  local pp = peer.new()
+  local probe = setmetatable({}, {__mode = "v"})
+  local function use_and_drop() -- in its own frame: no stack slot keeps the Modem
+    local m1 = assert(bc260y.open(pp.path, {engine = FAST}))
+    pp:ok("AT+CSQ", "+CSQ: 1,0")
+    lu.assertEquals(assert(m1:at("AT+CSQ")).lines, {"+CSQ: 1,0"})
+    probe[1] = m1
+  end
+  use_and_drop()
+  collectgarbage()
+  collectgarbage()
+  lu.assertNil(probe[1], "the loop keeps a dropped Modem alive")
+  local m2 = assert(bc260y.open(pp.path, {engine = FAST}))
+  for i = 2, 4 do
+    pp:ok("AT+CSQ", ("+CSQ: %d,0"):format(i))
+    local r, msg = m2:at("AT+CSQ")
+    lu.assertNotNil(r, msg)
+    lu.assertEquals(r.lines, {("+CSQ: %d,0"):format(i)})
+  end
+  m2:close({deregister = false})
+  lu.assertTrue(pp:finish())
+  pp:close()
+end
+
 function TestAt:test_bad_arguments_raise_and_nothing_reaches_the_wire()
   setup()
   lu.assertErrorMsgContains("CR, LF", m.at, m, "AT\rAT+NCDPCLOSE")

@@ -1,0 +1,128 @@
+/* core_poller.c: bc260y.Poller (core.poller()): the readiness wait of bc260y.loop, on
+ * epoll. The loop registers an fd once, when its first watcher comes, and a wait costs
+ * what is ready, not what is watched: an idle modem adds nothing to another's commands
+ * (poll(2) would scan every watched fd at every wait, and the loop would build the fd
+ * list again each time).
+ *
+ *   p:set(fd, read, write) -> true | nil, msg, code   the interest in fd (both false:
+ *                          none); code "unpollable" for an fd epoll refuses (a regular
+ *                          file, a closed fd: poll(2) calls them ready at once, and the
+ *                          loop treats them so itself)
+ *   p:wait(timeout, out)  -> n                       waits up to timeout seconds (nil:
+ *                          no limit; rounded up to the millisecond, as core.poll) and
+ *                          puts n ready fds into out[1..2n] as fd, flags pairs: flags 1
+ *                          readable, 2 writable, 3 both. A hang-up or an error counts as
+ *                          both, so the reader or writer calls read/write and sees it.
+ *   p:close()
+ */
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <unistd.h>
+
+#include "core.h"
+
+#define POLLER_MT "bc260y.Poller"
+#define POLLER_BATCH 64 /* ready fds taken per wait; the rest stay ready for the next */
+
+typedef struct lpoller {
+  int epfd;
+} lpoller;
+
+static lpoller *check_poller(lua_State *L) {
+  lpoller *lp = luaL_checkudata(L, 1, POLLER_MT);
+  if (lp->epfd < 0) luaL_error(L, "bc260y.Poller is closed");
+  return lp;
+}
+
+static int l_poller(lua_State *L) {
+  lpoller *lp = lua_newuserdatauv(L, sizeof *lp, 0);
+  lp->epfd = -1;
+  luaL_setmetatable(L, POLLER_MT);
+  lp->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (lp->epfd < 0) return push_fail(L, strerror(errno), "io");
+  return 1;
+}
+
+static int poller_set(lua_State *L) {
+  lpoller *lp = check_poller(L);
+  int fd = check_int(L, 2);
+  luaL_argcheck(L, fd >= 0, 2, "not a file descriptor");
+  int r = lua_toboolean(L, 3), w = lua_toboolean(L, 4);
+  struct epoll_event ev;
+  memset(&ev, 0, sizeof ev);
+  ev.events = (r ? EPOLLIN : 0) | (w ? EPOLLOUT : 0);
+  ev.data.fd = fd;
+  int rc;
+  if (!r && !w) {
+    /* Gone already (closed behind the loop's back, which removes it from epoll): fine. */
+    rc = epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, &ev);
+    if (rc < 0 && (errno == ENOENT || errno == EBADF)) rc = 0;
+  } else {
+    /* ADD first: an fd number the loop knew may have been closed and opened again, and
+     * only ADD registers the new file. */
+    rc = epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ev);
+    if (rc < 0 && errno == EEXIST) rc = epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev);
+  }
+  /* EPERM: a file epoll cannot watch (a regular file); EBADF: an fd already closed.
+   * poll(2) calls both ready at once; the loop does the same with them. */
+  if (rc < 0)
+    return push_fail(L, strerror(errno), errno == EPERM || errno == EBADF ? "unpollable" : "io");
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+static int poller_wait(lua_State *L) {
+  lpoller *lp = check_poller(L);
+  int timeout_ms = -1;
+  if (!lua_isnoneornil(L, 2)) {
+    lua_Number s = luaL_checknumber(L, 2);
+    luaL_argcheck(L, s == s, 2, "timeout is NaN");
+    if (s <= 0) timeout_ms = 0;
+    else if (s * 1000.0 >= (lua_Number)INT_MAX) timeout_ms = INT_MAX;
+    /* Round up: waking a fraction of a millisecond before a deadline makes the loop spin. */
+    else timeout_ms = (int)ceil(s * 1000.0);
+  }
+  luaL_checktype(L, 3, LUA_TTABLE);
+  struct epoll_event evs[POLLER_BATCH];
+  int n = epoll_wait(lp->epfd, evs, POLLER_BATCH, timeout_ms);
+  if (n < 0) {
+    if (errno != EINTR) return luaL_error(L, "epoll_wait: %s", strerror(errno));
+    n = 0;
+  }
+  for (int i = 0; i < n; i++) {
+    uint32_t e = evs[i].events;
+    int flags = 0;
+    if (e & (EPOLLIN | EPOLLPRI | EPOLLHUP | EPOLLERR)) flags |= 1;
+    if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) flags |= 2;
+    lua_pushinteger(L, evs[i].data.fd);
+    lua_rawseti(L, 3, 2 * i + 1);
+    lua_pushinteger(L, flags);
+    lua_rawseti(L, 3, 2 * i + 2);
+  }
+  lua_pushinteger(L, n);
+  return 1;
+}
+
+static int poller_close(lua_State *L) {
+  lpoller *lp = luaL_checkudata(L, 1, POLLER_MT);
+  if (lp->epfd >= 0) {
+    close(lp->epfd);
+    lp->epfd = -1;
+  }
+  return 0;
+}
+
+static const luaL_Reg poller_methods[] = {
+    {"set", poller_set}, {"wait", poller_wait}, {"close", poller_close}, {NULL, NULL}};
+
+static const luaL_Reg poller_meta[] = {{"__gc", poller_close}, {NULL, NULL}};
+
+static const luaL_Reg poller_funcs[] = {{"poller", l_poller}, {NULL, NULL}};
+
+void core_poller_register(lua_State *L) {
+  new_class(L, POLLER_MT, poller_meta, poller_methods);
+  luaL_setfuncs(L, poller_funcs, 0);
+}
