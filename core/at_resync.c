@@ -160,8 +160,14 @@ void at_debt_timers(at_engine *at) {
     if (now < at->total_deadline) return;
     at_count_timeout(at);
     at->probe = -1;
-    if (at->idle_seen) forget_probes(at); /* the head goes out now */
-    else fail_head_unsent(at);
+    /* An idle module answers a probe it kept within first_byte_ms: only after that are
+     * the probes taken as dropped and the head written. Before it (the head's own
+     * timeout is shorter), the probe may still be answered, and its final would be taken
+     * for the head's answer: the head fails unsent and the probes stay out. */
+    if (at->idle_seen && now >= at_later(at->idle_at, at->cfg.first_byte_ms))
+      forget_probes(at);
+    else
+      fail_head_unsent(at);
     at_start_next(at);
     return;
   }
@@ -251,6 +257,7 @@ int at_debt_line(at_engine *at, line_view *v) {
           at->total_deadline = soon;
         }
         at->idle_seen = 1;
+        at->idle_at = at->now;
       }
       return 1;
     }
