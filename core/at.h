@@ -3,7 +3,7 @@
  * rest queued. Every buffer is sized once in at_new(); nothing is allocated per byte,
  * per line or per command afterwards.
  *
- * Line classification, in this order (DESIGN.md):
+ * Line classification, in this order (docs/design.md):
  *   1. a boot marker (RDY, +CFUN: 1, +CPIN: READY) that no command expects: a reboot.
  *      It fails the running command (AT_RESULT_REBOOT), fails every queued one the same
  *      way and raises AT_EV_REBOOT; the command on the wire becomes owed, like a
