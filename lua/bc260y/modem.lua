@@ -218,18 +218,21 @@ function Modem:init(opts)
   if refused then return nil, refused, "busy" end
   local t0 = now()
   -- timeout bounds the whole call: the sync, each command, the wait for an IP address.
+  -- The wait is in module seconds; the commands are serial I/O, which a faster virtual
+  -- clock does not speed up: they get the timeout in real seconds at least.
   local deadline = t0 + self:_real(timeout)
+  local io_deadline = t0 + math.max(self:_real(timeout), timeout)
   local function step(cmd, o)
     o = o or {}
     o.nowake = true
-    local left = deadline - now()
+    local left = io_deadline - now()
     if left < 0.001 then
       return nil, ("init: %s not sent: the %g s timeout has passed"):format(cmd, timeout), "timeout"
     end
     if left < 5 then o.total, o.first_byte = left, left end
     return self:_command(cmd, o)
   end
-  local ok, msg, code = self:_sync(tries, deadline)
+  local ok, msg, code = self:_sync(tries, io_deadline)
   if not ok then return nil, msg, code end
   for _, cmd in ipairs({"ATE0", "AT+CMEE=1"}) do
     ok, msg, code = step(cmd)
