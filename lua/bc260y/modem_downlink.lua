@@ -119,7 +119,7 @@ function Modem:_stop_poll()
 end
 
 function Modem:receive(opts)
-  opts = check_table(opts, "receive", 2)
+  opts = check_table(opts, "receive", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "receive", nil, 2)
   local deadline = timeout and now() + self:_real(timeout)
   local first = true
