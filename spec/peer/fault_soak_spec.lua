@@ -56,6 +56,10 @@ local function soak(late, timeout)
     local function ready(reopen)
       for _ = 1, 50 do
         if reopen or not m or m:state().closed then
+          -- A Modem that closed under us saw the peer hang up, even when the call that
+          -- noticed reported something else (a reboot, a lost registration): the old pty
+          -- is gone and the peer announces a new one.
+          reopen = reopen or m ~= nil
           if m then m:close{deregister = false} end
           if reopen then host.reopen = host.reopen + 1 end
           local path = reopen and p:next_path() or p.path
