@@ -14,6 +14,8 @@ local bc260y = {
   default_port = nil,
   sim_speed = nil,
   default_trace = nil, -- `bc260y run --trace`: open() traces unless told otherwise
+  -- `bc260y run` on a terminal: open() shows the waits on stderr unless told otherwise
+  default_progress = nil,
 }
 
 bc260y.run = loop.run
@@ -60,7 +62,8 @@ end
 --     retries when the module may be asleep), inbox (downlinks kept, 64), baud,
 --     speed and sim (options of the virtual module), engine (core.engine options),
 --     poll, connect_timeout, con_timeout, close_timeout, sleep_guard, wake_tries,
---     write_timeout (seconds).
+--     write_timeout (seconds), progress (function(ev) told of each long wait, true:
+--     a display on stderr, false: none).
 function bc260y.open(spec, opts)
   if type(spec) == "table" and opts == nil then spec, opts = nil, spec end
   if spec ~= nil and (type(spec) ~= "string" or spec == "") then
@@ -68,6 +71,11 @@ function bc260y.open(spec, opts)
   end
   opts = options.check_options(opts)
   if opts.trace == nil and bc260y.default_trace then opts.trace = true end
+  if opts.progress == nil then opts.progress = bc260y.default_progress end
+  -- progress = true: a display of the waits on stderr (a line redrawn on a terminal)
+  if opts.progress == true then
+    opts.progress = require("bc260y.progress").new{out = io.stderr}:callback()
+  end
   spec = spec or bc260y.port_spec()
   local baud, baud_err = opts.baud, nil
   if baud == nil then baud, baud_err = bc260y.default_baud() end
