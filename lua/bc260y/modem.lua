@@ -235,7 +235,8 @@ function Modem:init(opts)
   if opts.attach ~= false then
     -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN.
     local ip
-    ip, msg, code = self:_wait_ip(t0 + self:_real(timeout), timeout)
+    ip, msg, code = self:_watched("progress.network", timeout, self._wait_ip, self,
+      t0 + self:_real(timeout), timeout)
     if not ip then return nil, msg, code end
   end
   info.ip = self.ip
@@ -268,7 +269,8 @@ function Modem:wait_ip(opts)
   opts = check_table(opts, "wait_ip", 2)
   local timeout = check_timeout(opts.timeout, "wait_ip", 60, 2)
   if self.closed then return self:_closed_error() end
-  return self:_wait_ip(now() + self:_real(timeout), timeout, true)
+  return self:_watched("progress.network", timeout, self._wait_ip, self,
+    now() + self:_real(timeout), timeout, true)
 end
 
 -- m:set_rrc_reports(on): AT+CSCON=1 (the `rrc` event) or AT+CSCON=0.
@@ -324,8 +326,8 @@ function Modem:connect(opts)
     return nil, trace.scrub(msg, psk), code
   end
   local settled
-  settled, msg, code = self:_wait_until(function() return rec.failed or rec.observed end,
-    t0 + self:_real(timeout))
+  settled, msg, code = self:_watched("progress.registration", timeout, self._wait_until, self,
+    function() return rec.failed or rec.observed end, t0 + self:_real(timeout))
   self._connecting = nil
   if code == "timeout" then
     return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
@@ -375,7 +377,8 @@ function Modem:send(data, opts)
   end
   if not con then return true end
   local settled
-  settled, msg, code = self:_wait_until(function() return rec.failed or rec.ok end, t0 + self:_real(timeout))
+  settled, msg, code = self:_watched("progress.con_ack", timeout, self._wait_until, self,
+    function() return rec.failed or rec.ok end, t0 + self:_real(timeout))
   self._con = nil
   if code == "timeout" then
     return nil, ("no CON acknowledgement (+QLWEVTIND: 4) within %g s"):format(timeout), "timeout"
@@ -440,9 +443,13 @@ function Modem:disconnect(opts)
   local r, msg, code = self:_command("AT+NCDPCLOSE")
   if not r then return nil, msg, code end
   self:_learn_registration(self.registered, false)
+  return self:_watched("progress.deregister", timeout, self._until_deregistered, self, t0, timeout)
+end
+
+-- AT+NMSTATUS? every poll interval until DEREGISTERED (disconnect's wait).
+function Modem:_until_deregistered(t0, timeout)
   while true do
-    local s
-    s, msg, code = self:status()
+    local s, msg, code = self:status()
     if not s then return nil, msg, code end
     if s == "DEREGISTERED" or s == "UNINITIALISED" then
       self:_learn_registration(false, false)

@@ -265,7 +265,7 @@ function Modem:_ensure_awake()
   if self._waking then return self._waking:get() end
   local f = loop.future()
   self._waking = f
-  local ok, msg, code = self:_sync(self.opts.wake_tries)
+  local ok, msg, code = self:_watched("progress.wake", nil, self._sync, self, self.opts.wake_tries)
   self._waking = nil
   f:set(ok, msg, code)
   return ok, msg, code

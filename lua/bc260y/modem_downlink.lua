@@ -121,6 +121,13 @@ end
 function Modem:receive(opts)
   opts = check_table(opts, "receive", 2)
   local timeout = check_timeout(opts.timeout, "receive", nil, 2)
+  -- (a downlink already in the inbox is no wait)
+  if self.inbox:count() > 0 then return self:_receive(timeout) end
+  return self:_watched("progress.downlink", timeout, self._receive, self, timeout)
+end
+
+-- receive's wait for a downlink (timeout: module seconds or nil).
+function Modem:_receive(timeout)
   local deadline = timeout and now() + self:_real(timeout)
   local first = true
   while true do

@@ -124,7 +124,8 @@ Watch.__index = Watch
 
 function Watch:_report(phase)
   local m = self.m
-  local ev = {what = self.what, phase = phase, elapsed = (now() - self.t0) * m:time_scale(),
+  local elapsed = phase == "start" and 0 or (now() - self.t0) * m:time_scale()
+  local ev = {what = self.what, phase = phase, elapsed = elapsed,
               limit = self.limit, value = self.value}
   local ok, err = pcall(self.fn, ev)
   if not ok then m:_callback_error(i18n.t("lib.progress_failed", tostring(err))) end
