@@ -5,6 +5,7 @@ local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
 local options = require("bc260y.options")
+local i18n = require("bc260y.i18n")
 
 local bc260y = {
   version = core.version, -- project() in CMakeLists.txt
@@ -37,22 +38,21 @@ function bc260y.default_baud()
   local env = os.getenv("BC260Y_BAUD")
   if env == nil or env == "" then return nil end
   local baud = math.tointeger(tonumber(env))
-  if not baud or baud <= 0 then return nil, "BC260Y_BAUD must be a baud rate, not '" .. env .. "'" end
+  if not baud or baud <= 0 then return nil, i18n.t("lib.baud_env", env) end
   return baud
 end
 
 local function open_sim(opts)
   local ok, sim = pcall(require, "bc260y.sim")
   if not ok then
-    return nil, "the virtual module (bc260y.sim) is not available: " ..
-      tostring(sim):match("^[^\n]*"), "io"
+    return nil, i18n.t("lib.no_sim", tostring(sim):match("^[^\n]*")), "io"
   end
   local sopts = {}
   for k, v in pairs(opts.sim or {}) do sopts[k] = v end
   if sopts.speed == nil then sopts.speed = opts.speed or bc260y.sim_speed end
   local created, s = pcall(sim.new, sopts)
-  if not created then return nil, "cannot start the virtual module: " .. tostring(s), "io" end
-  if not s then return nil, "cannot start the virtual module", "io" end
+  if not created then return nil, i18n.t("lib.sim_failed", tostring(s)), "io" end
+  if not s then return nil, i18n.t("lib.sim_failed_plain"), "io" end
   return s
 end
 

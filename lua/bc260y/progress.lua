@@ -60,7 +60,9 @@ function progress.describe(ev)
   if ev.phase == "start" or ev.phase == "tick" then
     local span = ev.limit and i18n.t("progress.up_to", math.floor(elapsed), math.floor(ev.limit))
       or i18n.t("progress.elapsed", math.floor(elapsed))
-    return i18n.t("progress.waiting", what) .. "  " .. span
+    local value = ev.value and ("  " .. i18n.t(ev.what == "progress.fota_update" and "progress.percent"
+      or "progress.bytes", math.floor(ev.value))) or ""
+    return i18n.t("progress.waiting", what) .. "  " .. span .. value
   end
   return i18n.t(ev.phase == "done" and "progress.done" or "progress.failed", what, elapsed)
 end

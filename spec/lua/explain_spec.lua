@@ -182,7 +182,7 @@ function TestI18n:test_library_messages_match_the_library()
   local source = os.getenv("BC260Y_SOURCE_DIR") or "."
   local text = {}
   for _, name in ipairs({"modem", "modem_command", "modem_downlink", "modem_events", "modem_io",
-                         "modem_urc", "dfota"}) do
+                         "modem_urc", "dfota", "init"}) do
     local f = assert(io.open(source .. "/lua/bc260y/" .. name .. ".lua"))
     text[#text + 1] = f:read("a")
     f:close()
