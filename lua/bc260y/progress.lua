@@ -9,7 +9,7 @@
 --   show:event{what=, phase="start"|"tick"|"done"|"failed", elapsed=, limit=}
 --   show:bar(label, fraction, text)     show:line(text)
 --   show:callback() -> function(ev)     progress.describe(ev) -> the text of one event
--- show:event is the form a progress callback of the library hands over (one call when a
+-- show:event is the form open()'s progress option hands over (one call when a
 -- wait starts, one a second while it lasts, one when it ends).
 local loop = require("bc260y.loop")
 local i18n = require("bc260y.i18n")
