@@ -172,19 +172,31 @@ static void complete(at_engine *at, at_result r, int code, const char *line, siz
   at_start_next(at);
 }
 
-/* Reboot or abort: nothing is owed any more, every pending command fails with r. Only a
- * running command gets the line (the boot marker) as its final; queued ones never ran. */
-static void fail_all(at_engine *at, at_result r, const char *line, size_t len) {
-  at_debt_cancel(at);
-  if (at->count && running(at)) {
-    respond(at, at_head_slot(at), r, 0, line, len, r != AT_RESULT_ABORTED);
-    at_drop_head(at);
-  }
+/* Every command still queued fails with r, never written. */
+static void fail_queued(at_engine *at, at_result r) {
   while (at->count) {
     respond(at, at_head_slot(at), r, 0, NULL, 0, 0);
     at_drop_head(at);
   }
   at_start_next(at);
+}
+
+/* Has the module seen any byte of the head command? */
+static int written(const at_engine *at) {
+  return running(at) && !(at->phase == PH_TEXT && at->out_off == 0);
+}
+
+/* Reboot: every pending command fails with AT_RESULT_REBOOT, the running one with the boot
+ * marker as its final. A module that booted still answers what it read after booting, so
+ * the command written before the marker becomes owed like a timed-out one, and what was
+ * owed stays owed: the resync probe settles it (docs/design.md, "Late answers"). */
+static void fail_rebooted(at_engine *at, const char *line, size_t len) {
+  at_debt_reboot(at);
+  if (at->count && written(at)) {
+    respond(at, at_head_slot(at), AT_RESULT_REBOOT, 0, line, len, 1);
+    at_debt_begin(at);
+  }
+  fail_queued(at, AT_RESULT_REBOOT);
 }
 
 static int copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
@@ -253,7 +265,13 @@ int at_submit(at_engine *at, const at_cmd *cmd) {
 
 void at_abort_all(at_engine *at) {
   at_ev_reclaim(at);
-  fail_all(at, AT_RESULT_ABORTED, NULL, 0);
+  /* nothing is owed any more: the caller starts afresh (a new port, a closed one) */
+  at_debt_cancel(at);
+  if (at->count && running(at)) {
+    respond(at, at_head_slot(at), AT_RESULT_ABORTED, 0, NULL, 0, 0);
+    at_drop_head(at);
+  }
+  fail_queued(at, AT_RESULT_ABORTED);
   at->line_len = 0;
   at->skipping = 0;
   at->skip_space = 0;
@@ -448,7 +466,7 @@ static int reboot(at_engine *at, const char *l, size_t n, line_view *v) {
   at->banner_at = at->now;
   if (same_banner) return 0;
   at->counters.reboots++;
-  fail_all(at, AT_RESULT_REBOOT, l, n);
+  fail_rebooted(at, l, n);
   at_ev_push(at, AT_EV_REBOOT);
   return 1;
 }

@@ -3,10 +3,11 @@
  * rest queued. Every buffer is sized once in at_new(); nothing is allocated per byte,
  * per line or per command afterwards.
  *
- * Line classification, in this order (DESIGN.md):
+ * Line classification, in this order (docs/design.md):
  *   1. a boot marker (RDY, +CFUN: 1, +CPIN: READY) that no command expects: a reboot.
  *      It fails the running command (AT_RESULT_REBOOT), fails every queued one the same
- *      way, cancels any late answer still owed and raises AT_EV_REBOOT. The markers that
+ *      way and raises AT_EV_REBOOT; the command on the wire becomes owed, like a
+ *      timed-out one (a module answers what it read after booting). The markers that
  *      follow it in boot order within a few seconds are the same reboot (ordinary lines);
  *   2. while a timed-out command still owes its final result (docs/design.md, "Late
  *      answers"): its answer lines and its final (AT_EV_LATE, with its tag), the answer

@@ -80,6 +80,7 @@ struct at_engine {
   int probe;          /* the probe being written or awaited; -1: none */
   int marked;         /* the probe whose answer line came, its final next; -1: none */
   int idle_seen;      /* the owed final came while a probe waited: the module is idle */
+  uint64_t idle_at;   /* when it came */
   uint64_t blocked_until; /* PH_BLOCKED: when the head command gives up; NO_DEADLINE:
                              not armed yet */
   /* answer of the running command */
@@ -121,6 +122,7 @@ uint64_t at_later(uint64_t now, uint32_t ms);
 int at_in_debt(const at_engine *at);
 void at_debt_begin(at_engine *at);
 void at_debt_cancel(at_engine *at);
+void at_debt_reboot(at_engine *at);
 void at_probe_start(at_engine *at);
 const char *at_probe_text(int kind);
 void at_probe_written(at_engine *at);

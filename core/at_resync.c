@@ -61,6 +61,16 @@ void at_debt_cancel(at_engine *at) {
   at->blocked_until = NO_DEADLINE;
 }
 
+/* A reboot settles nothing: what the module read after booting it still answers, so the
+ * owed command and the probes written stay owed. Only a probe not yet begun on the wire is
+ * dropped, and the "idle module dropped its probes" judgement starts over. */
+void at_debt_reboot(at_engine *at) {
+  if (at->phase == PH_PROBE_TEXT && at->out_off == 0) at->n_out--;
+  at->probe = -1;
+  at->idle_seen = 0;
+  at->blocked_until = NO_DEADLINE;
+}
+
 static int ieq(char a, char b) {
   if (a >= 'a' && a <= 'z') a = (char)(a - 'a' + 'A');
   return a == b;
@@ -150,8 +160,14 @@ void at_debt_timers(at_engine *at) {
     if (now < at->total_deadline) return;
     at_count_timeout(at);
     at->probe = -1;
-    if (at->idle_seen) forget_probes(at); /* the head goes out now */
-    else fail_head_unsent(at);
+    /* An idle module answers a probe it kept within first_byte_ms: only after that are
+     * the probes taken as dropped and the head written. Before it (the head's own
+     * timeout is shorter), the probe may still be answered, and its final would be taken
+     * for the head's answer: the head fails unsent and the probes stay out. */
+    if (at->idle_seen && now >= at_later(at->idle_at, at->cfg.first_byte_ms))
+      forget_probes(at);
+    else
+      fail_head_unsent(at);
     at_start_next(at);
     return;
   }
@@ -241,6 +257,7 @@ int at_debt_line(at_engine *at, line_view *v) {
           at->total_deadline = soon;
         }
         at->idle_seen = 1;
+        at->idle_at = at->now;
       }
       return 1;
     }

@@ -305,7 +305,8 @@ static bc_kind dec_cgpaddr(const body *b, bc_decoded *out) {
     if (!is_addr(b->f[i].p, b->f[i].n)) return BC_NONE;
   out->n = v;
   if (b->n > 1) set_text(out, &b->f[1]);
-  else out->text = "", out->text_len = 0; /* no address before attach */
+  else /* no address before attach: empty text, still inside the line */
+    out->text = b->f[0].p + b->f[0].n, out->text_len = 0;
   return BC_CGPADDR;
 }
 

@@ -3,6 +3,7 @@
  * input raises: nothing malformed reaches the wire). All over core/bc260y.h.
  */
 #include <limits.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -35,6 +36,35 @@ static void set_hex_data(lua_State *L, const char *hex, size_t len) {
   lua_setfield(L, -2, "data");
 }
 
+/* The integer fields of a decoded table: key and where bc_decoded holds the number. */
+static const struct {
+  char key[9];
+  unsigned char offset;
+} int_fields[] = {
+    {"", 0}, /* 0: no field */
+    {"value", offsetof(bc_decoded, value)},       {"length", offsetof(bc_decoded, value)},
+    {"n", offsetof(bc_decoded, n)},               {"cid", offsetof(bc_decoded, n)},
+    {"rssi", offsetof(bc_decoded, value)},        {"ber", offsetof(bc_decoded, n)},
+    {"buffered", offsetof(bc_decoded, buffered)}, {"received", offsetof(bc_decoded, received)},
+    {"dropped", offsetof(bc_decoded, dropped)},
+};
+enum { F_VALUE = 1, F_LENGTH, F_N, F_CID, F_RSSI, F_BER, F_BUFFERED, F_RECEIVED, F_DROPPED };
+
+/* Each kind's integer fields (indices into int_fields, 0 ends), one table rather than a
+ * set_int call per field and kind: the flash build is measured in bytes. Text, hex data,
+ * the FOTA stage and QNBIOTEVENT's words come after them, in push_decoded. */
+static const unsigned char kind_int_fields[][3] = {
+    [BC_QLWEVTIND] = {F_VALUE},         [BC_NNMI_MODE] = {F_VALUE},
+    [BC_QLWULDATASTATUS] = {F_VALUE},   [BC_NCFG] = {F_VALUE},
+    [BC_CSCON] = {F_VALUE},             [BC_CEREG] = {F_VALUE},
+    [BC_CFUN] = {F_VALUE},              [BC_CME_ERROR] = {F_VALUE},
+    [BC_NNMI_DATA] = {F_LENGTH},        [BC_NMGR] = {F_LENGTH},
+    [BC_NQMGR] = {F_BUFFERED, F_RECEIVED, F_DROPPED},
+    [BC_CSCON_ANSWER] = {F_N, F_VALUE}, [BC_CEREG_ANSWER] = {F_N, F_VALUE},
+    [BC_CGPADDR] = {F_CID},             [BC_CSQ] = {F_RSSI, F_BER},
+    [BC_ATI_REVISION] = {0},
+};
+
 /* Pushes the decoded table of a line, or nil when bc_decode does not know it. */
 void push_decoded(lua_State *L, const char *line, size_t len) {
   bc_decoded d;
@@ -48,13 +78,14 @@ void push_decoded(lua_State *L, const char *line, size_t len) {
   lua_createtable(L, 0, 5);
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
+  for (int i = 0; i < 3 && kind_int_fields[k][i]; i++) {
+    unsigned f = kind_int_fields[k][i];
+    long v;
+    memcpy(&v, (const char *)&d + int_fields[f].offset, sizeof v);
+    set_int(L, int_fields[f].key, v);
+  }
   switch (k) {
-  case BC_QLWEVTIND: case BC_NNMI_MODE: case BC_QLWULDATASTATUS: case BC_NCFG:
-  case BC_CSCON: case BC_CEREG: case BC_CFUN: case BC_CME_ERROR:
-    set_int(L, "value", d.value);
-    break;
   case BC_NNMI_DATA: case BC_NMGR:
-    set_int(L, "length", d.value);
     set_hex_data(L, d.text, d.text_len);
     break;
   case BC_FOTA: {
@@ -71,22 +102,8 @@ void push_decoded(lua_State *L, const char *line, size_t len) {
   case BC_ATI_MODEL: case BC_ATI_REVISION:
     set_str(L, "value", d.text, d.text_len);
     break;
-  case BC_NQMGR:
-    set_int(L, "buffered", d.buffered);
-    set_int(L, "received", d.received);
-    set_int(L, "dropped", d.dropped);
-    break;
-  case BC_CSCON_ANSWER: case BC_CEREG_ANSWER:
-    set_int(L, "n", d.n);
-    set_int(L, "value", d.value);
-    break;
   case BC_CGPADDR:
-    set_int(L, "cid", d.n);
     if (d.text_len) set_str(L, "ip", d.text, d.text_len); /* none before attach */
-    break;
-  case BC_CSQ:
-    set_int(L, "rssi", d.value);
-    set_int(L, "ber", d.n);
     break;
   case BC_QNBIOTEVENT:
     lua_pushstring(L, d.value ? "ENTER DEEPSLEEP" : "EXIT DEEPSLEEP");

@@ -732,13 +732,27 @@ static int l_check_at(lua_State *L) {
     return at_arg_error(L, "at: command must start with AT");
   if (lua_isnoneornil(L, 2)) return 0;
   if (!lua_istable(L, 2)) return at_arg_error(L, "at: options must be a table");
+  /* A key m:at does not know is a typo, not something to ignore (as in open()). */
+  lua_pushnil(L);
+  while (lua_next(L, 2)) {
+    lua_pop(L, 1);
+    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (!k || (strcmp(k, "ignore_busy") && strcmp(k, "expect") && strcmp(k, "text_lines") &&
+               strcmp(k, "timeout"))) {
+      lua_pushfstring(L, "at: unknown option '%s'", k ? k : luaL_typename(L, -1));
+      return at_arg_error(L, lua_tostring(L, -1));
+    }
+  }
   int t = lua_getfield(L, 2, "ignore_busy");
   if (t != LUA_TNIL && t != LUA_TBOOLEAN)
     return at_arg_error(L, "at: ignore_busy must be a boolean");
   lua_pop(L, 1);
   t = lua_getfield(L, 2, "timeout");
-  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) > 0)))
-    return at_arg_error(L, "at: timeout must be a number of seconds > 0");
+  /* The engine counts whole milliseconds in 32 bits, and 0 ms means its default: the
+   * range of bc260y.options' TIMEOUT_MIN and TIMEOUT_MAX, with its message. */
+  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0.001) ||
+                        !(lua_tonumber(L, -1) <= 4294967)))
+    return at_arg_error(L, "at: timeout must be a number of seconds from 0.001 to 4294967");
   t = lua_getfield(L, 2, "expect");
   if (t != LUA_TNIL && t != LUA_TTABLE) return at_arg_error(L, "at: expect must be a table");
   lua_getfield(L, 2, "text_lines");

@@ -247,7 +247,7 @@ static int port_close_m(lua_State *L) {
 }
 
 static int port_kind_m(lua_State *L) {
-  static const char *const kinds[] = {"?", "serial", "tty", "tcp", "pty"};
+  static const char kinds[][7] = {"?", "serial", "tty", "tcp", "pty"}; /* no relocations */
   port_kind k = port_get_kind(check_open_port(L));
   lua_pushstring(L, (k >= PORT_SERIAL && k <= PORT_PTY_MASTER) ? kinds[k] : "?");
   return 1;

@@ -104,6 +104,12 @@ function demo.main(argv)
       return 2
     end
   end
+  -- An install may leave the virtual module out (BC260Y_INSTALL_SIM=OFF): say so before
+  -- anything runs, not as the example's failure.
+  if not pcall(require, "bc260y.sim") then
+    io.stderr:write("bc260y demo: ", i18n.t("demo.no_sim"), "\n")
+    return 1
+  end
   if not script then
     local err
     script, err = default_script()

@@ -37,7 +37,9 @@
 -- wait of the Modem).
 -- It uses only the Modem's public calls (README.md): set_busy, listen, wait_for, state
 -- and info besides the data calls, and the Modem's progress watch (open()'s progress option).
+local core = require("bc260y.core")
 local loop = require("bc260y.loop")
+local trace = require("bc260y.trace")
 local options = require("bc260y.options")
 local i18n = require("bc260y.i18n")
 
@@ -122,9 +124,15 @@ local function check_options(opts)
   end
   o.host, o.psk = opts.host, opts.psk
   o.port = options.check_port(opts.port, "dfota", 3)
-  if opts.lifetime ~= nil and (math.type(opts.lifetime) ~= "integer" or opts.lifetime < 0
-      or opts.lifetime > 2592000) then
-    error("dfota: lifetime must be an integer 0..2592000", 3)
+  -- lifetime and psk: checked by the C builders of AT+NCFG and AT+NCDPOPEN, the one place
+  -- each rule lives, before the procedure starts.
+  if opts.lifetime ~= nil then
+    local ok, err = pcall(core.build.ncfg, opts.lifetime)
+    if not ok then error("dfota: lifetime: " .. tostring(err), 3) end
+  end
+  if opts.psk ~= nil then
+    local ok, err = pcall(core.build.ncdpopen, opts.host, opts.port, opts.psk)
+    if not ok then error("dfota: " .. trace.scrub(err, type(opts.psk) == "string" and opts.psk or nil), 3) end
   end
   o.lifetime = opts.lifetime
   if opts.on_stage ~= nil and type(opts.on_stage) ~= "function" then

@@ -16,8 +16,8 @@
 -- field) and holds the public calls; the machinery behind them is mixed in
 -- from bc260y.modem_events (m:on and the callbacks), bc260y.modem_io (the I/O pump and
 -- the dispatch of engine events), bc260y.modem_urc (what the module is believed to be: URCs and answers -> state), bc260y.modem_command
--- (the command path, wake-up, busy) and bc260y.modem_downlink (receive modes, receive,
--- draining the module's buffer); bc260y.options checks open()'s options.
+-- (the command path, wake-up, busy), bc260y.modem_downlink (receive modes, receive,
+-- draining the module's buffer) and bc260y.modem_late (late answers as `late` events); bc260y.options checks open()'s options.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
@@ -35,12 +35,17 @@ Modem.__index = Modem
 M.Modem = Modem
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
-for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command", "modem_downlink"}) do
+for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command", "modem_downlink",
+                      "modem_late"}) do
   for name, fn in pairs(require("bc260y." .. part).methods) do
     if Modem[name] ~= nil then error("bc260y.modem: " .. name .. " defined twice") end
     Modem[name] = fn
   end
 end
+
+-- The engine's longest command by default (core/at.c, at_config_defaults; the engine
+-- option cmd_max changes it).
+local CMD_MAX = 4096
 
 local RECEIVE_MODE_NAMES = {[0] = "buffer", [1] = "direct", [2] = "indicate"}
 local SLEEP_MODES = {off = 0, deep = 1, light = 2}
@@ -64,6 +69,7 @@ function M.new(port, opts, host)
     engine = core.engine(opts.engine), -- the AT engine: bytes in, events out
     opts = opts,             -- open()'s options, checked (bc260y.options)
     fdnum = port:fd(),       -- the port's fd, watched in bc260y.loop
+    _cmd_max = opts.engine.cmd_max or CMD_MAX, -- the longest command m:at takes
     _time_scale = host.time_scale, -- function -> module seconds per real second, or nil (1)
     _on_close = host.on_close,     -- function run once when the modem closes, or nil
     _wake_hook = opts.wake,  -- the wake option: runs before AT retries when asleep
@@ -100,6 +106,8 @@ function M.new(port, opts, host)
     _inflight = 0,           -- engine slots taken (commands submitted or about to be)
     _turns = {},             -- FIFO of futures of callers waiting for an engine slot
     _waking = nil,           -- future of the wake-up running, shared by concurrent commands
+    -- late answers (modem_late)
+    _owed = {},              -- {tag=, command=, lines=} of calls that failed and may still be answered
     -- downlinks in the buffer modes (modem_downlink)
     _draining = false,       -- a drain of the module's buffer runs
     _drain_again = false,    -- an indication came during the drain: go round once more
@@ -149,6 +157,9 @@ function Modem:at(cmd, opts)
   -- ignore_busy: from the first FOTA URC to the update's reboot the guide forbids every
   -- command; a raw one is no way around it unless the caller says so explicitly.
   local timeout, expect, text_lines, ignore_busy = check_at(cmd, opts)
+  if #cmd > self._cmd_max then
+    error(("at: command must be at most %d bytes (got %d)"):format(self._cmd_max, #cmd), 2)
+  end
   return self:_at_command(cmd, timeout, expect, text_lines, ignore_busy)
 end
 
@@ -195,8 +206,10 @@ function Modem:_registration_failure(psk)
 end
 
 function Modem:init(opts)
-  opts = check_table(opts, "init", 2)
+  opts = check_table(opts, "init", 2, {"attach", "rrc", "timeout", "tries"})
   local timeout = check_timeout(opts.timeout, "init", 60, 2)
+  local tries = opts.tries or 10
+  if math.type(tries) ~= "integer" or tries < 1 then error("init: tries must be an integer >= 1", 2) end
   for _, k in ipairs({"attach", "rrc"}) do
     if opts[k] ~= nil and type(opts[k]) ~= "boolean" then error(("init: %s must be a boolean"):format(k), 2) end
   end
@@ -204,15 +217,30 @@ function Modem:init(opts)
   local refused = self:_refusal("AT")
   if refused then return nil, refused, "busy" end
   local t0 = now()
-  local ok, msg, code = self:_sync(opts.tries or 10)
+  -- timeout bounds the whole call: the sync, each command, the wait for an IP address.
+  -- The wait is in module seconds; the commands are serial I/O, which a faster virtual
+  -- clock does not speed up: they get the timeout in real seconds at least.
+  local deadline = t0 + self:_real(timeout)
+  local io_deadline = t0 + math.max(self:_real(timeout), timeout)
+  local function step(cmd, o)
+    o = o or {}
+    o.nowake = true
+    local left = io_deadline - now()
+    if left < 0.001 then
+      return nil, ("init: %s not sent: the %g s timeout has passed"):format(cmd, timeout), "timeout"
+    end
+    if left < 5 then o.total, o.first_byte = left, left end
+    return self:_command(cmd, o)
+  end
+  local ok, msg, code = self:_sync(tries, io_deadline)
   if not ok then return nil, msg, code end
   for _, cmd in ipairs({"ATE0", "AT+CMEE=1"}) do
-    ok, msg, code = self:_command(cmd, {nowake = true})
+    ok, msg, code = step(cmd)
     if not ok then return nil, msg, code end
   end
   local info = {}
   local r
-  r, msg, code = self:_command("ATI", {nowake = true, text_lines = true})
+  r, msg, code = step("ATI", {text_lines = true})
   if not r then return nil, msg, code end
   for _, d in ipairs(r.decoded) do
     if d and d.kind == "ati_manufacturer" then info.manufacturer = d.value
@@ -220,23 +248,22 @@ function Modem:init(opts)
     elseif d and d.kind == "ati_revision" then info.revision = d.value end
   end
   self:_check_firmware(info)
-  r, msg, code = self:_command("AT+CGSN=1", {nowake = true})
+  r, msg, code = step("AT+CGSN=1")
   if not r then return nil, msg, code end
   local d = find_kind(r, "cgsn")
   info.imei = d and d.value
-  r, msg, code = self:_command("AT+NNMI?", {nowake = true})
+  r, msg, code = step("AT+NNMI?")
   if not r then return nil, msg, code end
   d = find_kind(r, "nnmi_mode")
   if d then self:_learn_receive_mode(d.value) end
   info.receive_mode = RECEIVE_MODE_NAMES[self.receive_mode]
   -- RRC state URCs feed the `rrc` event; a module that refuses them still works.
-  if opts.rrc ~= false then self:_command("AT+CSCON=1", {nowake = true}) end
+  if opts.rrc ~= false then step("AT+CSCON=1") end
   self:_learn_initialised()
   if opts.attach ~= false then
     -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN.
     local ip
-    ip, msg, code = self:_watched("progress.network", timeout, self._wait_ip, self,
-      t0 + self:_real(timeout), timeout)
+    ip, msg, code = self:_watched("progress.network", timeout, self._wait_ip, self, deadline, timeout)
     if not ip then return nil, msg, code end
   end
   info.ip = self.ip
@@ -266,7 +293,7 @@ end
 -- m:wait_ip([{timeout=60}]): the module's IP address once it is attached (AT+CGPADDR?,
 -- the guide's step before registering), for scripts that called init{attach=false}.
 function Modem:wait_ip(opts)
-  opts = check_table(opts, "wait_ip", 2)
+  opts = check_table(opts, "wait_ip", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "wait_ip", 60, 2)
   if self.closed then return self:_closed_error() end
   return self:_watched("progress.network", timeout, self._wait_ip, self,
@@ -282,8 +309,9 @@ function Modem:set_rrc_reports(on)
 end
 
 function Modem:set_lifetime(seconds)
-  if math.type(seconds) ~= "integer" then error("set_lifetime: seconds must be an integer", 2) end
-  local cmd = core.build.ncfg(seconds)
+  -- The range is the C builder's (core.build.ncfg), the one place it is checked.
+  local ok, cmd = pcall(core.build.ncfg, seconds)
+  if not ok then error("set_lifetime: seconds: " .. tostring(cmd), 2) end
   local r, msg, code = self:_command(cmd)
   if not r then return nil, msg, code end
   return true
@@ -297,19 +325,18 @@ end
 
 function Modem:connect(opts)
   if type(opts) ~= "table" then error("connect: expects a table {host=, port=, psk=, timeout=}", 2) end
+  check_table(opts, "connect", 2, {"host", "port", "psk", "timeout"})
   local problem = options.host_problem(opts.host)
   if problem then error("connect: host " .. problem, 2) end
   local port = options.check_port(opts.port, "connect", 2)
   local psk = opts.psk
-  if psk ~= nil then
-    if type(psk) ~= "string" or psk == "" or #psk % 2 ~= 0 or psk:find("%X") or #psk > 512 then
-      error(("connect: psk must be 1..256 bytes as an even number of hex digits (got %s)"):format(
-        type(psk) == "string" and ("<psk:%d characters>"):format(#psk) or type(psk)), 2)
-    end
+  if psk ~= nil and type(psk) ~= "string" then
+    error(("connect: psk must be a string of hex digits (got %s)"):format(type(psk)), 2)
   end
   -- 126 s is the guide's limit without DTLS; with it the guide gives none (psk_connect_timeout).
   local timeout = check_timeout(opts.timeout, "connect",
     psk and self.opts.psk_connect_timeout or self.opts.connect_timeout, 2)
+  -- The PSK's checks (hex digits, even, 1..256 bytes) are the C builder's, as for dfota.
   local ok, cmd = pcall(core.build.ncdpopen, opts.host, port, psk)
   if not ok then error("connect: " .. trace.scrub(cmd, psk), 2) end
   if psk then self._psk = psk end -- from now on no trace or event may show it
@@ -341,7 +368,7 @@ end
 function Modem:send(data, opts)
   if type(data) ~= "string" then error("send: data must be a string", 2) end
   if #data < 1 or #data > 1024 then error(("send: data must be 1..1024 bytes (got %d)"):format(#data), 2) end
-  opts = check_table(opts, "send", 2)
+  opts = check_table(opts, "send", 2, {"rai", "con", "timeout"})
   local rai = opts.rai or 0
   if math.type(rai) ~= "integer" or rai < 0 or rai > 2 then error("send: rai must be 0, 1 or 2", 2) end
   if opts.con ~= nil and type(opts.con) ~= "boolean" then error("send: con must be a boolean", 2) end
@@ -432,7 +459,7 @@ end
 
 -- AT+NCDPCLOSE, then AT+NMSTATUS? until DEREGISTERED (no URC tells it).
 function Modem:disconnect(opts)
-  opts = check_table(opts, "disconnect", 2)
+  opts = check_table(opts, "disconnect", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "disconnect", self.opts.close_timeout, 2)
   if self.closed then return self:_closed_error() end
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
@@ -467,7 +494,7 @@ function Modem:_until_deregistered(t0, timeout)
 end
 
 function Modem:close(opts)
-  opts = check_table(opts, "close", 2)
+  opts = check_table(opts, "close", 2, {"deregister", "timeout"})
   if self.closed then return true end
   local ok, msg, code = true, nil, nil
   if opts.deregister ~= false and (self.registered or self.observed) then

@@ -175,7 +175,7 @@ function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
       if result == "ok" or result == "final" then return {lines = a, final = b} end
       local r, msg, code
       if result then
-        r, msg, code = self:_result({result = result, lines = a, final = b, code = c}, text)
+        r, msg, code = self:_result({result = result, lines = a, final = b, code = c, tag = tag}, text)
       elseif result == false then
         r, msg, code = self:_result(a, text)
       else
@@ -203,14 +203,16 @@ function Modem:_result(ev, text)
   local what = shown(text)
   if r == "cme" then
     if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), ev.code end
-    return nil, ("%s: %s"):format(what, ev.final or "+CME ERROR"), "error"
+    return nil, ("%s: %s"):format(what, trace.printable(ev.final or "+CME ERROR")), "error"
   elseif r == "error" then
     return nil, ("%s: ERROR"):format(what), "error"
   elseif r == "cms" then
-    return nil, ("%s: %s"):format(what, ev.final or "+CMS ERROR"), "error"
+    return nil, ("%s: %s"):format(what, trace.printable(ev.final or "+CMS ERROR")), "error"
   elseif r == "timeout" then
+    self:_may_owe(ev.tag, text)
     return nil, ("%s: no answer in time"):format(what), "timeout"
   elseif r == "reboot" then
+    self:_may_owe(ev.tag, text)
     return nil, ("%s: the module rebooted"):format(what), "reboot"
   elseif r == "aborted" then
     return self:_closed_error()
@@ -239,15 +241,19 @@ function Modem:_may_be_asleep()
     and now() - self.last_rx > self:_real(self.opts.sleep_guard)
 end
 
--- Runs the wake hook, then AT until OK (the first bytes after deep sleep can be lost).
-function Modem:_sync(tries)
+-- Runs the wake hook, then AT until OK (the first bytes after deep sleep can be lost),
+-- at most `tries` times and, when given, not past `deadline` (loop.now() seconds).
+function Modem:_sync(tries, deadline)
   if self._wake_hook then
     local ok, err = pcall(self._wake_hook, self)
     if not ok then return nil, "the wake hook failed: " .. tostring(err), "error" end
   end
-  local last_msg, last_code
+  local last_msg, last_code, tried = "no time left", "timeout", 0
   for _ = 1, tries do
-    local ev, msg, code = self:_exec("AT", {first_byte = 0.5, total = 1})
+    local left = deadline and deadline - now() or 1
+    if left < 0.001 then break end
+    tried = tried + 1
+    local ev, msg, code = self:_exec("AT", {first_byte = math.min(0.5, left), total = math.min(1, left)})
     if not ev then return nil, msg, code end
     if ev.result == "ok" then
       self:_learn_awake()
@@ -256,7 +262,7 @@ function Modem:_sync(tries)
     if ev.result == "aborted" then return self:_closed_error() end
     last_msg, last_code = select(2, self:_result(ev, "AT"))
   end
-  return nil, ("the module does not answer AT after %d tries (%s)"):format(tries,
+  return nil, ("the module does not answer AT after %d tries (%s)"):format(tried,
     tostring(last_msg)), last_code == "reboot" and "timeout" or (last_code or "timeout")
 end
 

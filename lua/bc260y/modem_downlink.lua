@@ -119,7 +119,7 @@ function Modem:_stop_poll()
 end
 
 function Modem:receive(opts)
-  opts = check_table(opts, "receive", 2)
+  opts = check_table(opts, "receive", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "receive", nil, 2)
   -- (a downlink already in the inbox is no wait)
   if self.inbox:count() > 0 then return self:_receive(timeout) end

@@ -207,6 +207,8 @@ function Modem:_dispatch(evs)
       local d = ev.decoded
       if d and d.kind == "nmgr" and d.data then
         self.inbox:deliver(d.data)
+      elseif t == "late" then
+        self:_on_late(ev)
       else
         -- redact: an echo of AT+NCDPOPEN nobody claimed would carry the PSK
         self:_emit("unknown", self:_redact(ev.line), t)

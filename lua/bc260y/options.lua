@@ -65,10 +65,19 @@ function M.check_options(opts)
   return out
 end
 
--- A call's options table: nil is {}, anything but a table raises at the caller's level.
-function M.check_table(v, what, level)
+-- A call's options table: nil is {}, anything but a table raises at the caller's level,
+-- and so does a key not in `known` (a list of the call's option names): a typo must not
+-- be silently ignored, as in open().
+function M.check_table(v, what, level, known)
   if v == nil then return {} end
   if type(v) ~= "table" then error(what .. ": options must be a table", level + 1) end
+  for k in pairs(v) do
+    local found = false
+    for _, name in ipairs(known) do
+      if k == name then found = true break end
+    end
+    if not found then error(("%s: unknown option '%s'"):format(what, tostring(k)), level + 1) end
+  end
   return v
 end
 
@@ -88,11 +97,17 @@ function M.check_port(v, what, level)
   return v
 end
 
--- A timeout option: nil gives default; anything but seconds > 0 raises.
+-- The range of a timeout: the engine counts whole milliseconds in 32 bits, and 0 ms
+-- would mean its default, so a shorter or longer timeout raises instead of becoming
+-- something the caller did not ask for.
+M.TIMEOUT_MIN, M.TIMEOUT_MAX = 0.001, 4294967
+
+-- A timeout option: nil gives default; anything but seconds in that range raises.
 function M.check_timeout(v, what, default, level)
   if v == nil then return default end
-  if type(v) ~= "number" or not (v > 0) then
-    error(what .. ": timeout must be a number of seconds > 0", level + 1)
+  if type(v) ~= "number" or not (v >= M.TIMEOUT_MIN and v <= M.TIMEOUT_MAX) then
+    error(("%s: timeout must be a number of seconds from %g to %d (got %s)"):format(what,
+      M.TIMEOUT_MIN, M.TIMEOUT_MAX, tostring(v)), level + 1)
   end
   return v
 end

@@ -66,6 +66,29 @@ function TestCliPolish:test_an_error_is_one_line_and_a_non_zero_exit()
   end
 end
 
+-- An install without the virtual module (BC260Y_INSTALL_SIM=OFF): `bc260y demo` says so in
+-- one line before it starts, and nothing runs.
+function TestCliPolish:test_demo_without_the_virtual_module_is_one_clear_line()
+  local src = os.getenv("BC260Y_SOURCE_DIR") or "."
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute(("mkdir -p %s/bc260y && cp -r %s/lua/bc260y/. %s/bc260y/ && rm -rf %s/bc260y/sim")
+    :format(dir, src, dir, dir)))
+  local errf = os.tmpname()
+  local p = assert(io.popen(("env -u BC260Y_LANG LANG=C.UTF-8 LUA_PATH='%s/?.lua;%s/?/init.lua' " ..
+    "LUA_CPATH='%s/lua/?.so' %s %s/lua/bin/bc260y demo --quiet 2>%s")
+    :format(dir, dir, BINARY, arg[-1] or "lua5.4", src, errf), "r"))
+  local out = p:read("a")
+  local _, _, status = p:close()
+  local err = slurp(errf)
+  os.remove(errf)
+  os.execute("rm -rf " .. dir)
+  lu.assertEquals(status, 1)
+  lu.assertEquals(#lines(err), 1, err)
+  lu.assertStrContains(err, "bc260y demo: the demo needs the virtual module (bc260y.sim)")
+  lu.assertEquals(out, "")
+end
+
 function TestCliPolish:test_a_failing_script_is_one_line_and_debug_shows_the_traceback()
   local status, _, err = cli("run " .. (os.getenv("BC260Y_SOURCE_DIR") or ".") ..
     "/examples/ctwing_aep.lua --port /dev/bc260y-no-such-port")

@@ -301,17 +301,19 @@ end
 function TestAt:test_late_answer_and_unresponsive_module_are_events()
   setup({engine = {first_byte = 0.15, total = 0.3, settle = 0.2, unresponsive_after = 2}})
   local unknown, unresponsive = {}, 0
+  local late = {}
   m:on("unknown", function(line, kind) unknown[#unknown + 1] = line .. "/" .. kind end)
+  m:on("late", function(info) late[#late + 1] = info end)
   m:on("unresponsive", function() unresponsive = unresponsive + 1 end)
-  -- the answer comes after the first-byte timeout (0.15 s), inside the settle time
-  -- (0.2 s more): a late line
-  p:expect("AT+X"):sleep(0.22):reply("\r\nOK\r\n")
+  -- the answer comes after the command's timeout: the late answer of AT+X, an event
+  p:expect("AT+X"):sleep(0.5):reply("\r\nOK\r\n")
   local r, _, code = m:at("AT+X")
   lu.assertNil(r)
   lu.assertEquals(code, "timeout")
   p:finish()
   settle(0.1)
-  lu.assertEquals(unknown, {"OK/late"})
+  lu.assertEquals(unknown, {})
+  lu.assertEquals(late, {{command = "AT+X", result = "ok", final = "OK", lines = {}}})
   -- the late reply showed the module alive; two silent commands in a row then make
   -- it unresponsive
   p:expect("AT+Y"):expect("AT+Z")
@@ -320,6 +322,29 @@ function TestAt:test_late_answer_and_unresponsive_module_are_events()
   lu.assertNil(m:at("AT+Z"))
   settle(0.05)
   lu.assertEquals(unresponsive, 1)
+end
+
+-- A refused uplink answered late is told as the late answer of that command, with its
+-- lines, its code, and the PSK of a command redacted as in traces.
+function TestAt:test_late_answer_names_its_command_result_and_lines()
+  setup({engine = {first_byte = 0.15, total = 0.3}})
+  local late = {}
+  m:on("late", function(info) late[#late + 1] = info end)
+  p:expect("AT+CGSN=1"):sleep(0.5):reply("\r\n+CGSN: 866818039921444\r\n\r\n+CME ERROR: 159\r\n")
+  lu.assertNil(m:at("AT+CGSN=1", {expect = {"+CGSN"}}))
+  p:finish()
+  settle(0.1)
+  lu.assertEquals(late, {{command = "AT+CGSN=1", result = "cme", code = 159,
+    final = "+CME ERROR: 159", lines = {"+CGSN: 866818039921444"}}})
+  late = {}
+  p:expect("AT+NCDPOPEN=\"1.2.3.4\",5684,,\"0123456789abcdef\""):sleep(0.5):reply("\r\nERROR\r\n")
+  lu.assertNil(m:at('AT+NCDPOPEN="1.2.3.4",5684,,"0123456789abcdef"'))
+  p:finish()
+  settle(0.1)
+  lu.assertEquals(#late, 1)
+  lu.assertEquals(late[1].result, "error")
+  lu.assertNotStrContains(late[1].command, "0123456789abcdef")
+  lu.assertStrContains(late[1].command, "AT+NCDPOPEN=")
 end
 
 function TestAt:test_counters_count_commands_and_bytes()

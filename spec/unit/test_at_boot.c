@@ -120,21 +120,28 @@ static void test_owed_marker_is_a_late_answer(void) {
   CHECK(evs[2].is_final);
   CHECK_EQ_INT(at_get_counters(at)->reboots, 0);
   /* while a probe is out for the next command, a lone +CPIN: READY is a reboot again:
-   * the debt is cancelled and the waiting command fails with it */
+   * the waiting command fails with it; the probe may still be answered (the module read
+   * it after booting), so it stays out and the next command waits for a probe's answer */
   n_evs = 0;
   submit(at, "AT+NMGS=2,AA00", NULL, 0, 0, 2);
   write_out(at, "AT+NMGS=2,AA00\r", 2600);
   at_tick(at, 4600);
   submit(at, "AT", NULL, 0, 0, 3);
-  size_t len;
-  at_output_consumed(at, at_output(at, &len) ? len : 0, 4700);
+  write_out(at, "AT+CMEE?\r", 4700);
   feed(at, "\r\n+CPIN: READY\r\n", 4800);
   CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
   CHECK_EQ_INT(evs[n_evs - 2].tag, 3);
   CHECK_EQ_INT(evs[n_evs - 2].result, AT_RESULT_REBOOT);
-  write_out(at, "", 4900); /* nothing owed: nothing to write */
+  write_out(at, "", 4900); /* nothing queued: nothing to write */
   submit(at, "AT", NULL, 0, 0, 4);
-  write_out(at, "AT\r", 5000); /* no probe */
+  write_out(at, "AT+CSCON?\r", 5000); /* another marker than the one still out */
+  n_evs = 0;
+  feed(at, "\r\n+CMEE: 1\r\n\r\nOK\r\n\r\n+CSCON: 1,0\r\n\r\nOK\r\n", 5100);
+  write_out(at, "AT\r", 5200);
+  feed(at, "\r\nOK\r\n", 5300);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].tag, 4);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
   at_free(at);
 }
 
@@ -156,11 +163,58 @@ static void test_echo_after_reboot(void) {
   at_free(at);
 }
 
+/* A module that booted still answers a command it read after booting (the guide's 5.2.5
+ * session: the host writes AT, the module prints +CPIN: READY, then OK). The command in
+ * flight fails with the reboot but may still be answered: its OK is its late answer, and
+ * the next command gets its own answer, not the shifted one. */
+static void test_command_in_flight_at_reboot(void) {
+  at_engine *at = mk(NULL);
+  submit(at, "AT", NULL, 0, 0, 1);
+  write_out(at, "AT\r", 0);
+  feed(at, "\r\n+CPIN: READY\r\n", 10);
+  CHECK_EQ_INT(evs[0].tag, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_REBOOT);
+  CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
+  n_evs = 0;
+  feed(at, "\r\nOK\r\n", 20); /* AT's own answer, read after the boot */
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].type, AT_EV_LATE);
+  CHECK_EQ_INT(evs[0].tag, 1);
+  CHECK(evs[0].is_final);
+  n_evs = 0;
+  submit(at, "AT+CFUN?", EXP_CFUN_Q, 1, 0, 2);
+  write_out(at, "AT+CFUN?\r", 30); /* the debt is paid: no probe */
+  feed(at, "\r\n+CFUN: 1\r\n\r\nOK\r\n", 40);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].tag, 2);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  CHECK_EQ_STR(evs[0].lines, "+CFUN: 1");
+  at_free(at);
+  /* The module lost the command in the reboot: the probe's answer line comes first,
+   * nothing was owed, and the next command gets its own answer. */
+  at = mk(NULL);
+  submit(at, "AT+NMGS=2,AA00", NULL, 0, 0, 1);
+  write_out(at, "AT+NMGS=2,AA00\r", 0);
+  feed(at, "\r\nRDY\r\n", 10);
+  n_evs = 0;
+  submit(at, "AT+CFUN?", EXP_CFUN_Q, 1, 0, 2);
+  write_out(at, "AT+CMEE?\r", 20);
+  feed(at, "\r\n+CMEE: 1\r\n\r\nOK\r\n", 30);
+  write_out(at, "AT+CFUN?\r", 40);
+  feed(at, "\r\n+CFUN: 1\r\n\r\nOK\r\n", 50);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].tag, 2);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  CHECK_EQ_STR(evs[0].lines, "+CFUN: 1");
+  at_free(at);
+}
+
 int main(void) {
   test_each_marker_alone();
   test_banner_is_one_reboot();
   test_expected_marker_is_an_answer();
   test_owed_marker_is_a_late_answer();
   test_echo_after_reboot();
+  test_command_in_flight_at_reboot();
   return CHECK_DONE();
 }

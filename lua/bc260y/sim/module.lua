@@ -3,7 +3,7 @@
 -- passes through a bc260y.sim.clock. No I/O of its own, so it is tested with a virtual
 -- clock and no pty (bc260y.sim wires it to a pseudo-terminal).
 --
--- Behaviour (guide chapters 2-5 and BC260Y-FACTS.md), with the choices the guide leaves open:
+-- Behaviour (guide chapters 2-5), with the choices the guide leaves open:
 -- * Lines start with AT/at (any case) and end with CR; LF and NUL are ignored, backspace
 --   edits. Lines that do not start with AT get no answer. Lines over 4096 bytes: ERROR.
 -- * Echo is on after every boot (ATE0/ATE1); the echo is the line and CR, sent when the CR
@@ -73,17 +73,8 @@ Module.DEFAULT_TIMINGS = {
   fota_reboot = 1,         -- END,0 to the reboot
 }
 
-local CME_TEXT = {
-  [1] = "other error", [2] = "wrong number of parameters", [3] = "wrong parameter value",
-  [5] = "PSK setting error", [8] = "connection parameters not initialised",
-  [14] = "data longer than allowed", [16] = "connection unavailable, SIM card",
-  [17] = "hex data of odd length", [303] = "operation not supported",
-  [801] = "no received data", [950] = "engine exception", [951] = "network congested",
-  [952] = "poor coverage level", [953] = "engine exception, reboot needed",
-  [954] = "not logged in", [955] = "login in progress",
-  [957] = "connection temporarily unavailable", [958] = "no session",
-  [959] = "operation not permitted", [960] = "SIM-ID authentication string not set",
-}
+-- AT+CMEE=2's verbose texts: the guide's error table, the one the library explains with.
+local CME = require("bc260y.core").errors
 
 local STATUS_SESSION = commands.STATUS_SESSION
 local COMMANDS = commands.COMMANDS
@@ -180,7 +171,7 @@ function Module:_urc(line) self:_emit("\r\n" .. line .. "\r\n") end
 
 function Module:_final_error(code)
   if code == "ERROR" or self.cmee == 0 then return "ERROR" end
-  if self.cmee == 2 then return "+CME ERROR: " .. (CME_TEXT[code] or tostring(code)) end
+  if self.cmee == 2 then return "+CME ERROR: " .. (CME[code] and CME[code].en or tostring(code)) end
   return "+CME ERROR: " .. code
 end
 
