@@ -1,7 +1,7 @@
 -- bc260y.messages: the message catalogue of bc260y.i18n, every text a person reads from
 -- the CLI and the console in English and Chinese, keyed by a short id. The "lib." entries
--- are the library's own error messages (bc260y.modem, bc260y.dfota), ready for them to
--- look up with i18n.t; their %-placeholders are those of the English text.
+-- are the library's own error messages (bc260y.modem, bc260y.dfota), looked up with
+-- i18n.t; their %-placeholders are those of the English text.
 return {
   -- `help CMD` labels
   ["help.guide"] = {en = "guide", zh = "指导"},
@@ -102,8 +102,8 @@ The module's commands:]],
   ["progress.fota_update"] = {en = "the firmware update (+QIND: \"FOTA\",\"END\",<fota_err>)",
                               zh = "固件升级结果(+QIND: \"FOTA\",\"END\",<fota_err>)"},
 
-  -- The library's messages (bc260y.modem*, bc260y.dfota), each the English text the
-  -- library produces today; the Modem looks them up with i18n.t(key, ...) once wired in.
+  -- The library's messages (bc260y.modem*, bc260y.dfota, bc260y's open()), looked up with
+  -- i18n.t(key, ...) where they are made. Errors raised for bad arguments stay English.
   -- lib.cme's first %s is the error's text: errors[code].en or .zh as the language says.
   ["lib.closed"] = {en = "the modem is closed", zh = "Modem 已关闭"},
   ["lib.port_failed"] = {en = "the port failed: %s", zh = "端口故障:%s"},
@@ -200,4 +200,20 @@ The module's commands:]],
   ["lib.sim_failed"] = {en = "cannot start the virtual module: %s", zh = "无法启动虚拟模块:%s"},
   ["lib.sim_failed_plain"] = {en = "cannot start the virtual module", zh = "无法启动虚拟模块"},
   ["lib.warning"] = {en = "warning: %s", zh = "警告:%s"},
+  ["lib.firmware_old"] = {en = "firmware %s predates R02: the platform commands (AT+NCDPOPEN, AT+NMGS...) need R02 or later",
+                          zh = "固件 %s 早于 R02:平台相关命令(AT+NCDPOPEN、AT+NMGS 等)需要 R02 或更新版本"},
+  ["lib.rejected_by_server"] = {
+    en = "the platform rejected the registration (REJECTED_BY_SERVER): check the address and port, and that the IMEI is registered on the platform",
+    zh = "平台拒绝了注册(REJECTED_BY_SERVER):请检查地址和端口,以及 IMEI 是否已在平台注册"},
+  ["lib.register_timeout"] = {en = "the registration timed out (TIMEOUT): check the address and port%s",
+                              zh = "注册超时(TIMEOUT):请检查地址和端口%s"},
+  ["lib.and_psk"] = {en = ", and the PSK", zh = "以及 PSK"},
+  ["lib.register_failed_status"] = {
+    en = "the platform rejected the registration or it timed out (+QLWEVTIND: 1; AT+NMSTATUS? says %s)",
+    zh = "平台拒绝了注册或注册超时(+QLWEVTIND: 1;AT+NMSTATUS? 为 %s)"},
+  ["lib.nothing"] = {en = "nothing", zh = "无"},
+  ["lib.connect_again"] = {en = "%s: connect again before sending", zh = "%s:发送前请重新连接"},
+  ["lib.closed_busy"] = {en = "closed without deregistering: %s", zh = "已关闭但未去注册:%s"},
+  ["lib.init_no_time"] = {en = "init: %s not sent: the %g s timeout has passed", zh = "init:%s 未发送:%g 秒超时已过"},
+  ["lib.no_time_left"] = {en = "no time left", zh = "没有剩余时间"},
 }

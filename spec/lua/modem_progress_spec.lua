@@ -112,4 +112,28 @@ function TestProgress:test_false_or_no_progress_reports_nothing()
   lu.assertEquals(#events, 0)
 end
 
+-- The language of the library's messages: the code never changes.
+function TestProgress:test_messages_follow_the_language_and_codes_do_not()
+  open()
+  assert(m:init())
+  local function failures()
+    local _, cme_msg, cme_code = m:at("AT+NMGS=3,0102")
+    local _, t_msg, t_code = m:receive{timeout = 1}
+    return cme_msg, cme_code, t_msg, t_code
+  end
+  i18n.set("zh")
+  local zc, zcc, zt, ztc = failures()
+  i18n.set("en")
+  local ec, ecc, et, etc = failures()
+  lu.assertEquals(zcc, 3)
+  lu.assertEquals(ecc, 3)
+  lu.assertStrContains(zc, "参数值错误")
+  lu.assertStrContains(zc, "+CME ERROR: 3")
+  lu.assertStrContains(ec, "wrong parameter value")
+  lu.assertEquals(ztc, "timeout")
+  lu.assertEquals(etc, "timeout")
+  lu.assertStrContains(zt, "规定时间内没有下行数据")
+  lu.assertEquals(et, "no downlink in time")
+end
+
 os.exit(lu.LuaUnit.run(), true)
