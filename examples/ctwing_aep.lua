@@ -31,7 +31,7 @@ local function step(en, zh) print("== " .. say(en, zh)) end
 
 local command_wait = tonumber((...)) or 30
 
-local m = assert(bc260y.open())
+local m = assert(bc260y.open{progress = false})  -- it shows its waits itself (show, below)
 local show = progress.new{modem = m}       -- module seconds, like the guide's limits
 -- AT, ATE0, AT+CMEE=1, ATI, AT+CGSN=1, AT+NNMI?; RRC reports and the address come below,
 -- where the guide asks for them.

@@ -25,7 +25,7 @@ local PLATFORMS = {
 }
 local p = PLATFORMS[which] or error("usage: dfota.lua [aep|iot]", 0)
 
-local m = assert(bc260y.open())
+local m = assert(bc260y.open{progress = false})  -- it shows its waits itself (show, below)
 -- A terminal gets one line redrawn in place; a pipe or a log file gets plain lines.
 local show = progress.new{modem = m}
 local function bar(label, fraction, text) show:bar(label, fraction, text) end

@@ -21,7 +21,7 @@ local REPORTS = tonumber((select(1, ...))) or 8       -- 0: forever
 local interval = tonumber((select(2, ...))) or 120    -- seconds between reports
 local HOST, PORT = "221.229.214.202", 5683
 
-local m = assert(bc260y.open())
+local m = assert(bc260y.open{progress = false})  -- it shows its waits itself (show, below)
 local sim = m.sim
 local show = progress.new{modem = m}  -- what a registration waits for, and how long
 -- On the virtual module time runs --speed times faster: so does this schedule.

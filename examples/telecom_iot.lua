@@ -27,7 +27,7 @@ local function show_counters(m)
   return q
 end
 
-local m = assert(bc260y.open())
+local m = assert(bc260y.open{progress = false})  -- it shows its waits itself (show, below)
 local show = progress.new{modem = m}       -- each wait: what, how long, the guide's limit
 -- AT, ATE0, AT+CMEE=1, ATI, AT+CGSN=1, AT+NNMI?, AT+CSCON=1; the address comes below,
 -- where the guide asks for it.

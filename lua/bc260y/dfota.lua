@@ -36,11 +36,12 @@
 -- Timeouts are in module seconds (the virtual module's time scale applies, as for every
 -- wait of the Modem).
 -- It uses only the Modem's public calls (README.md): set_busy, listen, wait_for, state
--- and info besides the data calls.
+-- and info besides the data calls, and the Modem's progress watch (open()'s progress option).
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 local options = require("bc260y.options")
+local i18n = require("bc260y.i18n")
 
 local now = loop.now
 
@@ -53,6 +54,13 @@ dfota.DOWNLOAD_ERRORS = {
   [9] = "invalid package URI",
 }
 dfota.END_ERRORS = {[255] = "the update failed"}
+
+-- The text of a DOWNLOAD,<err> or END,<err> code in the reader's language.
+local function fota_error(kind, v)
+  local key = ("lib.fota_%s_%s"):format(kind, tostring(v))
+  local ok, text = pcall(i18n.t, key)
+  return ok and text or i18n.t("lib.fota_error")
+end
 
 local DEFAULTS = {
   start_wait = 10,       -- after registration, wait this long for the job before triggering
@@ -166,13 +174,13 @@ local function trigger_with(m, L, t)
     local ok, msg, code = m:send(t.data, {con = t.con, rai = t.rai})
     if not ok then
       if code == "busy" and L:find(started) then return true, i end
-      return nil, ("trigger uplink %d failed: %s"):format(i, tostring(msg)), code
+      return nil, i18n.t("lib.trigger_failed", i, tostring(msg)), code
     end
     ok, msg, code = m:wait_for(function() return L:find(started) end, t.wait)
     if ok then return true, i end
     if code ~= "timeout" then return nil, msg, code end
   end
-  return nil, ("no DFOTA job started after %d uplink(s) (guide 5.3.3: try a few more)"):format(t.tries), "timeout"
+  return nil, i18n.t("lib.no_job", t.tries), "timeout"
 end
 
 -- dfota.trigger(m, opts) -> true, uplinks_sent | nil, msg, code
@@ -212,14 +220,42 @@ function Job:_busy(reason)
   self.m:set_busy(reason)
 end
 
+-- The Modem's progress (open()'s progress option) of the two long stages: the download
+-- (value: bytes so far) and the update (value: percent), each from its start line to
+-- its end line; a job that ends otherwise ends the open one as failed.
+local WATCH_START = {download_start = "progress.fota_download", update_start = "progress.fota_update"}
+local WATCH_END = {downloaded = true, download_failed = false, ended = "code", done = false}
+
+function Job:_watch(stage, value)
+  local w = self.watch
+  if WATCH_START[stage] or (not w and (stage == "downloading" or stage == "updating")) then
+    -- (a job followed from a later line starts its watch there)
+    if w then w:finish(false) end
+    local what = WATCH_START[stage] or (stage == "downloading" and "progress.fota_download"
+      or "progress.fota_update")
+    self.watch = self.m._progress_start and self.m:_progress_start(what, nil)
+    w = self.watch
+  end
+  if not w then return end
+  if stage == "downloading" or stage == "updating" then
+    w:update(value)
+  elseif WATCH_END[stage] ~= nil then
+    local ok = WATCH_END[stage]
+    if ok == "code" then ok = value == 0 end
+    w:finish(ok)
+    self.watch = nil
+  end
+end
+
 function Job:_stage(stage, value)
+  self:_watch(stage, value)
   local r = self.result
   local t = now()
   r.stages[#r.stages + 1] = {stage = stage, value = value, time = t - r.started}
   r.at[stage] = r.at[stage] or t
   if self.opts.on_stage then
     local ok, err = pcall(self.opts.on_stage, stage, value, r)
-    if not ok then io.stderr:write("bc260y.dfota: on_stage failed: ", tostring(err), "\n") end
+    if not ok then io.stderr:write("bc260y.dfota: ", i18n.t("lib.on_stage_failed", tostring(err)), "\n") end
   end
 end
 
@@ -257,22 +293,22 @@ function Job:_register(after_reboot)
     -- echo off, numeric errors; the address comes next.
     local info
     info, msg, code = m:init{attach = false}
-    if not info then return nil, "init failed: " .. tostring(msg), code end
+    if not info then return nil, i18n.t("lib.init_failed", tostring(msg)), code end
     self.result.revision_before = info.revision
   end
   if after_reboot then
     ok, msg, code = m:sleep_mode("off")
-    if not ok then return nil, "AT+QSCLK=0 failed: " .. tostring(msg), code end
+    if not ok then return nil, i18n.t("lib.qsclk_failed", tostring(msg)), code end
   end
   ok, msg, code = m:wait_ip{timeout = o.attach_timeout}
-  if not ok then return nil, "no IP address: " .. tostring(msg), code end
+  if not ok then return nil, i18n.t("lib.dfota_no_ip", tostring(msg)), code end
   if not after_reboot then
     ok, msg, code = m:sleep_mode("off")
-    if not ok then return nil, "AT+QSCLK=0 failed: " .. tostring(msg), code end
+    if not ok then return nil, i18n.t("lib.qsclk_failed", tostring(msg)), code end
   end
   if o.lifetime then
     ok, msg, code = m:set_lifetime(o.lifetime)
-    if not ok then return nil, "AT+NCFG failed: " .. tostring(msg), code end
+    if not ok then return nil, i18n.t("lib.ncfg_failed", tostring(msg)), code end
   end
   if m:state().observed then return true end
   ok, msg, code = m:connect{host = o.host, port = o.port, psk = o.psk, timeout = o.connect_timeout}
@@ -311,26 +347,26 @@ function Job:_follow()
       local s, v = ev.stage, ev.value
       if s == "download_start" then
         -- From here until the update ends: no data commands, no reset, no power-off.
-        self:_busy("a DFOTA download is running")
+        self:_busy(i18n.t("lib.dfota_downloading"))
         self.state = "downloading"
         self:_stage("download_start")
       elseif s == "downloading" then
-        if not self.busy then self:_busy("a DFOTA download is running") end
+        if not self.busy then self:_busy(i18n.t("lib.dfota_downloading")) end
         self.state = "downloading"
         r.bytes = v
         self:_stage("downloading", v)
       elseif s == "download" then
         if v == 0 then
-          self:_busy("a DFOTA update is running")
+          self:_busy(i18n.t("lib.dfota_updating"))
           self.state = "downloaded"
           self:_stage("downloaded")
         else
           self:_stage("download_failed", v)
           return "failed", "download_failed",
-            ("download failed: %s (DOWNLOAD,%s)"):format(dfota.DOWNLOAD_ERRORS[v] or "error", tostring(v)), v
+            i18n.t("lib.download_failed", fota_error("download", v), tostring(v)), v
         end
       elseif s == "start" then
-        self:_busy("a DFOTA update is running")
+        self:_busy(i18n.t("lib.dfota_updating"))
         self.state = "updating"
         self:_stage("update_start")
       elseif s == "updating" then
@@ -341,7 +377,7 @@ function Job:_follow()
         self:_stage("ended", v)
         if v == 0 then return "ended", 0 end
         return "failed", "update_failed",
-          ("update failed: %s (END,%s)"):format(dfota.END_ERRORS[v] or "error", tostring(v)), v
+          i18n.t("lib.update_failed", fota_error("end", v), tostring(v)), v
       end
     end
     if m:state().closed then return closed_error(m) end
@@ -397,7 +433,7 @@ function Job:run()
   if not waited and wcode ~= "timeout" then return self:_finish("error", wmsg, wcode) end
   if not waited then
     if not o.trigger then
-      return self:_finish("no_job", ("no DFOTA job started within %g s"):format(o.start_wait), "timeout")
+      return self:_finish("no_job", i18n.t("lib.no_job_within", o.start_wait), "timeout")
     end
     local sent
     ok, sent, code = trigger_with(m, L, o.trigger)
@@ -413,7 +449,7 @@ function Job:run()
   if how == nil then
     -- outcome, reason: the wait's message and code
     if reason ~= "timeout" then return self:_finish("error", outcome, reason) end
-    return self:_finish("timeout", ("no DFOTA progress for %g s in state %s"):format(
+    return self:_finish("timeout", i18n.t("lib.no_progress",
       o.stall_timeout, self.state), "timeout")
   end
   if how == "failed" then return self:_finish(outcome, reason, ecode) end
@@ -428,7 +464,7 @@ function Job:run()
     until not ev or ev.kind == "reboot"
     if not ev then
       if wcode ~= "timeout" then return self:_finish("error", wmsg, wcode) end
-      return self:_finish("timeout", ("no reboot within %g s after END,0"):format(o.reboot_timeout), "timeout")
+      return self:_finish("timeout", i18n.t("lib.no_reboot", o.reboot_timeout), "timeout")
     end
   else
     -- A reboot with no END line: power lost or a reset in the middle of the job.
@@ -441,23 +477,23 @@ function Job:run()
   -- /5/0/3 observation. After an interrupted download there is no result to report.
   local confirmed
   ok, confirmed, code = self:_reregister_and_confirm(not interrupted or interrupted == "updating")
-  if not ok then return self:_finish("error", "registering again failed: " .. tostring(confirmed), code) end
+  if not ok then return self:_finish("error", i18n.t("lib.register_again_failed", tostring(confirmed)), code) end
   -- 6. The module's settings are back to their boot values: init again (echo off,
   -- numeric errors, the new revision), then the receive mode as it was.
   local info, imsg, icode = m:init()
-  if not info then return self:_finish("error", "init after the update failed: " .. tostring(imsg), icode) end
+  if not info then return self:_finish("error", i18n.t("lib.init_after_update", tostring(imsg)), icode) end
   self.result.revision_after = info.revision
   if mode and m:state().receive_mode ~= mode then
     local rok, rmsg, rcode = m:set_receive_mode(mode)
-    if not rok then return self:_finish("error", "restoring the receive mode failed: " .. tostring(rmsg), rcode) end
+    if not rok then return self:_finish("error", i18n.t("lib.receive_mode_failed", tostring(rmsg)), rcode) end
   end
   if interrupted then
-    return self:_finish("interrupted", ("the module rebooted during the job (state %s) with no END line"):format(
+    return self:_finish("interrupted", i18n.t("lib.interrupted",
       interrupted), "reboot")
   end
   if not confirmed then
-    return self:_finish("unconfirmed", ("updated and registered again, but the platform did not cancel the "
-      .. "/5/0/3 observation (+QLWEVTIND: 9) within %g s"):format(o.result_timeout), "timeout")
+    return self:_finish("unconfirmed", i18n.t("lib.unconfirmed",
+      o.result_timeout), "timeout")
   end
   return self:_finish("updated")
 end

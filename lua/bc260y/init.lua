@@ -5,6 +5,7 @@ local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
 local options = require("bc260y.options")
+local i18n = require("bc260y.i18n")
 
 local bc260y = {
   version = core.version, -- project() in CMakeLists.txt
@@ -14,6 +15,8 @@ local bc260y = {
   default_port = nil,
   sim_speed = nil,
   default_trace = nil, -- `bc260y run --trace`: open() traces unless told otherwise
+  -- `bc260y run` on a terminal: open() shows the waits on stderr unless told otherwise
+  default_progress = nil,
 }
 
 bc260y.run = loop.run
@@ -35,22 +38,21 @@ function bc260y.default_baud()
   local env = os.getenv("BC260Y_BAUD")
   if env == nil or env == "" then return nil end
   local baud = math.tointeger(tonumber(env))
-  if not baud or baud <= 0 then return nil, "BC260Y_BAUD must be a baud rate, not '" .. env .. "'" end
+  if not baud or baud <= 0 then return nil, i18n.t("lib.baud_env", env) end
   return baud
 end
 
 local function open_sim(opts)
   local ok, sim = pcall(require, "bc260y.sim")
   if not ok then
-    return nil, "the virtual module (bc260y.sim) is not available: " ..
-      tostring(sim):match("^[^\n]*"), "io"
+    return nil, i18n.t("lib.no_sim", tostring(sim):match("^[^\n]*")), "io"
   end
   local sopts = {}
   for k, v in pairs(opts.sim or {}) do sopts[k] = v end
   if sopts.speed == nil then sopts.speed = opts.speed or bc260y.sim_speed end
   local created, s = pcall(sim.new, sopts)
-  if not created then return nil, "cannot start the virtual module: " .. tostring(s), "io" end
-  if not s then return nil, "cannot start the virtual module", "io" end
+  if not created then return nil, i18n.t("lib.sim_failed", tostring(s)), "io" end
+  if not s then return nil, i18n.t("lib.sim_failed_plain"), "io" end
   return s
 end
 
@@ -60,7 +62,8 @@ end
 --     retries when the module may be asleep), inbox (downlinks kept, 64), baud,
 --     speed and sim (options of the virtual module), engine (core.engine options),
 --     poll, connect_timeout, con_timeout, close_timeout, sleep_guard, wake_tries,
---     write_timeout (seconds).
+--     write_timeout (seconds), progress (function(ev) told of each long wait, true:
+--     a display on stderr, false: none).
 function bc260y.open(spec, opts)
   if type(spec) == "table" and opts == nil then spec, opts = nil, spec end
   if spec ~= nil and (type(spec) ~= "string" or spec == "") then
@@ -68,6 +71,11 @@ function bc260y.open(spec, opts)
   end
   opts = options.check_options(opts)
   if opts.trace == nil and bc260y.default_trace then opts.trace = true end
+  if opts.progress == nil then opts.progress = bc260y.default_progress end
+  -- progress = true: a display of the waits on stderr (a line redrawn on a terminal)
+  if opts.progress == true then
+    opts.progress = require("bc260y.progress").new{out = io.stderr}:callback()
+  end
   spec = spec or bc260y.port_spec()
   local baud, baud_err = opts.baud, nil
   if baud == nil then baud, baud_err = bc260y.default_baud() end

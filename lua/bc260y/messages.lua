@@ -1,7 +1,7 @@
 -- bc260y.messages: the message catalogue of bc260y.i18n, every text a person reads from
 -- the CLI and the console in English and Chinese, keyed by a short id. The "lib." entries
--- are the library's own error messages (bc260y.modem, bc260y.dfota), ready for them to
--- look up with i18n.t; their %-placeholders are those of the English text.
+-- are the library's own error messages (bc260y.modem, bc260y.dfota), looked up with
+-- i18n.t; their %-placeholders are those of the English text.
 return {
   -- `help CMD` labels
   ["help.guide"] = {en = "guide", zh = "指导"},
@@ -86,6 +86,8 @@ The module's commands:]],
   ["progress.waiting"] = {en = "waiting for %s", zh = "等待%s"},
   ["progress.up_to"] = {en = "%d s (up to %d s)", zh = "%d 秒(最长 %d 秒)"},
   ["progress.elapsed"] = {en = "%d s", zh = "%d 秒"},
+  ["progress.bytes"] = {en = "%d bytes", zh = "%d 字节"},
+  ["progress.percent"] = {en = "%d%%", zh = "%d%%"},
   ["progress.done"] = {en = "%s: done after %.1f s", zh = "%s:完成,用时 %.1f 秒"},
   ["progress.failed"] = {en = "%s: failed after %.1f s", zh = "%s:失败,用时 %.1f 秒"},
   ["progress.registration"] = {en = "registration (+QLWEVTIND: 0 and 3)", zh = "注册结果(+QLWEVTIND: 0 和 3)"},
@@ -100,8 +102,8 @@ The module's commands:]],
   ["progress.fota_update"] = {en = "the firmware update (+QIND: \"FOTA\",\"END\",<fota_err>)",
                               zh = "固件升级结果(+QIND: \"FOTA\",\"END\",<fota_err>)"},
 
-  -- The library's messages (bc260y.modem*, bc260y.dfota), each the English text the
-  -- library produces today; the Modem looks them up with i18n.t(key, ...) once wired in.
+  -- The library's messages (bc260y.modem*, bc260y.dfota, bc260y's open()), looked up with
+  -- i18n.t(key, ...) where they are made. Errors raised for bad arguments stay English.
   -- lib.cme's first %s is the error's text: errors[code].en or .zh as the language says.
   ["lib.closed"] = {en = "the modem is closed", zh = "Modem 已关闭"},
   ["lib.port_failed"] = {en = "the port failed: %s", zh = "端口故障:%s"},
@@ -156,4 +158,62 @@ The module's commands:]],
   ["lib.receive_mode_failed"] = {en = "restoring the receive mode failed: %s", zh = "恢复接收模式失败:%s"},
   ["lib.interrupted"] = {en = "the module rebooted during the job (state %s) with no END line",
                          zh = "升级任务进行中(状态 %s)模块重启,且没有 END 行"},
+  ["lib.fota_error"] = {en = "error", zh = "错误"},
+  ["lib.fota_download_2"] = {en = "out of memory", zh = "内存不足"},
+  ["lib.fota_download_4"] = {en = "the download link was lost", zh = "下载连接断开"},
+  ["lib.fota_download_9"] = {en = "invalid package URI", zh = "平台下发了无效的 URL"},
+  ["lib.fota_end_255"] = {en = "the update failed", zh = "升级失败"},
+  ["lib.download_failed"] = {en = "download failed: %s (DOWNLOAD,%s)", zh = "下载失败:%s(DOWNLOAD,%s)"},
+  ["lib.update_failed"] = {en = "update failed: %s (END,%s)", zh = "升级失败:%s(END,%s)"},
+  ["lib.dfota_no_ip"] = {en = "no IP address: %s", zh = "没有 IP 地址:%s"},
+  ["lib.dfota_downloading"] = {en = "a DFOTA download is running", zh = "DFOTA 固件下载正在进行"},
+  ["lib.dfota_updating"] = {en = "a DFOTA update is running", zh = "DFOTA 固件升级正在进行"},
+  ["lib.unconfirmed"] = {
+    en = "updated and registered again, but the platform did not cancel the /5/0/3 observation (+QLWEVTIND: 9) within %g s",
+    zh = "已升级并重新注册,但平台 %g 秒内未取消 /5/0/3 的订阅(+QLWEVTIND: 9)"},
+  ["lib.on_stage_failed"] = {en = "on_stage failed: %s", zh = "on_stage 回调出错:%s"},
+  ["lib.down_rebooted"] = {en = "the module rebooted", zh = "模块已重启"},
+  ["lib.down_register_failed"] = {en = "the registration failed (+QLWEVTIND: 1)", zh = "注册失败(+QLWEVTIND: 1)"},
+  ["lib.down_broke"] = {en = "the connection broke (+QLWEVTIND: -1)", zh = "连接已断开(+QLWEVTIND: -1)"},
+  ["lib.broke_before_con"] = {en = "the connection broke before the CON uplink was acknowledged (+QLWEVTIND: -1)",
+                              zh = "CON 数据得到确认前连接已断开(+QLWEVTIND: -1)"},
+  ["lib.down_not_restored"] = {en = "the session was not restored after deep sleep (+QLWEVTIND: 7)",
+                               zh = "深休眠唤醒后会话未能恢复(+QLWEVTIND: 7)"},
+  ["lib.fota_downloading"] = {en = "a firmware update is downloading (DFOTA): no command until it ends",
+                              zh = "正在下载固件升级包(DFOTA):结束前不能发送任何命令"},
+  ["lib.fota_installing"] = {en = "a firmware update is being installed (DFOTA): no command until it ends",
+                             zh = "正在安装固件升级(DFOTA):结束前不能发送任何命令"},
+  ["lib.fota_downloaded"] = {en = "a firmware update was downloaded (DFOTA): no command until it ends",
+                             zh = "固件升级包已下载(DFOTA):结束前不能发送任何命令"},
+  ["lib.fota_ended"] = {en = "a firmware update ended (DFOTA): no command until the module has rebooted",
+                        zh = "固件升级已结束(DFOTA):模块重启前不能发送任何命令"},
+  ["lib.trace_failed"] = {en = "trace function failed: %s", zh = "trace 函数出错:%s"},
+  ["lib.read_failed"] = {en = "read failed", zh = "读取失败"},
+  ["lib.write_failed"] = {en = "write failed", zh = "写入失败"},
+  ["lib.write_stalled"] = {en = "the port accepted no byte for %g s", zh = "端口 %g 秒内未接收任何字节"},
+  ["lib.timed_out"] = {en = "timed out", zh = "等待超时"},
+  ["lib.progress_failed"] = {en = "progress callback failed: %s", zh = "progress 回调出错:%s"},
+  ["lib.callback_failed"] = {en = "error in a callback: %s", zh = "回调函数出错:%s"},
+  ["lib.error_handler_failed"] = {en = "error in an 'error' handler: %s", zh = "'error' 事件处理函数出错:%s"},
+  ["lib.baud_env"] = {en = "BC260Y_BAUD must be a baud rate, not '%s'", zh = "BC260Y_BAUD 必须是波特率,而不是 '%s'"},
+  ["lib.no_sim"] = {en = "the virtual module (bc260y.sim) is not available: %s", zh = "虚拟模块(bc260y.sim)不可用:%s"},
+  ["lib.sim_failed"] = {en = "cannot start the virtual module: %s", zh = "无法启动虚拟模块:%s"},
+  ["lib.sim_failed_plain"] = {en = "cannot start the virtual module", zh = "无法启动虚拟模块"},
+  ["lib.warning"] = {en = "warning: %s", zh = "警告:%s"},
+  ["lib.firmware_old"] = {en = "firmware %s predates R02: the platform commands (AT+NCDPOPEN, AT+NMGS...) need R02 or later",
+                          zh = "固件 %s 早于 R02:平台相关命令(AT+NCDPOPEN、AT+NMGS 等)需要 R02 或更新版本"},
+  ["lib.rejected_by_server"] = {
+    en = "the platform rejected the registration (REJECTED_BY_SERVER): check the address and port, and that the IMEI is registered on the platform",
+    zh = "平台拒绝了注册(REJECTED_BY_SERVER):请检查地址和端口,以及 IMEI 是否已在平台注册"},
+  ["lib.register_timeout"] = {en = "the registration timed out (TIMEOUT): check the address and port%s",
+                              zh = "注册超时(TIMEOUT):请检查地址和端口%s"},
+  ["lib.and_psk"] = {en = ", and the PSK", zh = "以及 PSK"},
+  ["lib.register_failed_status"] = {
+    en = "the platform rejected the registration or it timed out (+QLWEVTIND: 1; AT+NMSTATUS? says %s)",
+    zh = "平台拒绝了注册或注册超时(+QLWEVTIND: 1;AT+NMSTATUS? 为 %s)"},
+  ["lib.nothing"] = {en = "nothing", zh = "无"},
+  ["lib.connect_again"] = {en = "%s: connect again before sending", zh = "%s:发送前请重新连接"},
+  ["lib.closed_busy"] = {en = "closed without deregistering: %s", zh = "已关闭但未去注册:%s"},
+  ["lib.init_no_time"] = {en = "init: %s not sent: the %g s timeout has passed", zh = "init:%s 未发送:%g 秒超时已过"},
+  ["lib.no_time_left"] = {en = "no time left", zh = "没有剩余时间"},
 }

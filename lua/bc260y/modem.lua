@@ -23,6 +23,7 @@ local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 local inbox = require("bc260y.inbox")
 local options = require("bc260y.options")
+local i18n = require("bc260y.i18n")
 local find_kind = require("bc260y.modem_command").find_kind
 
 local check_table, check_timeout = options.check_table, options.check_timeout
@@ -176,15 +177,14 @@ end
 function Modem:_check_firmware(info)
   info.firmware_supported = M.firmware_supported(info.revision)
   if info.firmware_supported ~= false then return end
-  info.firmware_warning = ("firmware %s predates R02: the platform commands (AT+NCDPOPEN, "
-    .. "AT+NMGS...) need R02 or later"):format(info.revision)
+  info.firmware_warning = i18n.t("lib.firmware_old", info.revision)
   if self._warned_firmware then return end
   self._warned_firmware = true
   local list = self._handlers.warning
   if list and #list > 0 then
     self:_emit("warning", info.firmware_warning)
   else
-    io.stderr:write("bc260y: warning: ", info.firmware_warning, "\n")
+    io.stderr:write("bc260y: ", i18n.t("lib.warning", info.firmware_warning), "\n")
   end
 end
 
@@ -195,14 +195,11 @@ function Modem:_registration_failure(psk)
   local s = d and d.value
   self:_learn_registration(false, false)
   if s == "REJECTED_BY_SERVER" then
-    return nil, "the platform rejected the registration (REJECTED_BY_SERVER): check the address "
-      .. "and port, and that the IMEI is registered on the platform", "rejected"
+    return nil, i18n.t("lib.rejected_by_server"), "rejected"
   elseif s == "TIMEOUT" then
-    return nil, ("the registration timed out (TIMEOUT): check the address and port%s"):format(
-      psk and ", and the PSK" or ""), "timeout"
+    return nil, i18n.t("lib.register_timeout", psk and i18n.t("lib.and_psk") or ""), "timeout"
   end
-  return nil, ("the platform rejected the registration or it timed out (+QLWEVTIND: 1; "
-    .. "AT+NMSTATUS? says %s)"):format(s or "nothing"), "rejected"
+  return nil, i18n.t("lib.register_failed_status", s or i18n.t("lib.nothing")), "rejected"
 end
 
 function Modem:init(opts)
@@ -227,7 +224,7 @@ function Modem:init(opts)
     o.nowake = true
     local left = io_deadline - now()
     if left < 0.001 then
-      return nil, ("init: %s not sent: the %g s timeout has passed"):format(cmd, timeout), "timeout"
+      return nil, i18n.t("lib.init_no_time", cmd, timeout), "timeout"
     end
     if left < 5 then o.total, o.first_byte = left, left end
     return self:_command(cmd, o)
@@ -263,7 +260,7 @@ function Modem:init(opts)
   if opts.attach ~= false then
     -- Wait until the module is attached (an IP address), as the guide does before NCDPOPEN.
     local ip
-    ip, msg, code = self:_wait_ip(deadline, timeout)
+    ip, msg, code = self:_watched("progress.network", timeout, self._wait_ip, self, deadline, timeout)
     if not ip then return nil, msg, code end
   end
   info.ip = self.ip
@@ -281,7 +278,7 @@ function Modem:_wait_ip(deadline, timeout, wake)
     if d and d.ip and d.ip ~= "" then self:_learn_ip(d.ip) end
     if self.ip then return self.ip end
     if now() >= deadline then
-      return nil, ("no IP address after %g s (not attached to the network)"):format(timeout), "timeout"
+      return nil, i18n.t("lib.no_ip", timeout), "timeout"
     end
     local got
     got, msg, code = self:_wait_until(function() return self.ip end,
@@ -296,7 +293,8 @@ function Modem:wait_ip(opts)
   opts = check_table(opts, "wait_ip", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "wait_ip", 60, 2)
   if self.closed then return self:_closed_error() end
-  return self:_wait_ip(now() + self:_real(timeout), timeout, true)
+  return self:_watched("progress.network", timeout, self._wait_ip, self,
+    now() + self:_real(timeout), timeout, true)
 end
 
 -- m:set_rrc_reports(on): AT+CSCON=1 (the `rrc` event) or AT+CSCON=0.
@@ -341,8 +339,8 @@ function Modem:connect(opts)
   if psk then self._psk = psk end -- from now on no trace or event may show it
   if self.closed then return self:_closed_error() end
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
-  if self._connecting then return nil, "a connection attempt is already running", "state" end
-  if self.observed then return nil, "already connected: close or disconnect first", "state" end
+  if self._connecting then return nil, i18n.t("lib.connecting"), "state" end
+  if self.observed then return nil, i18n.t("lib.connected"), "state" end
   local rec = {}
   self._connecting = rec
   local t0 = now()
@@ -352,11 +350,11 @@ function Modem:connect(opts)
     return nil, trace.scrub(msg, psk), code
   end
   local settled
-  settled, msg, code = self:_wait_until(function() return rec.failed or rec.observed end,
-    t0 + self:_real(timeout))
+  settled, msg, code = self:_watched("progress.registration", timeout, self._wait_until, self,
+    function() return rec.failed or rec.observed end, t0 + self:_real(timeout))
   self._connecting = nil
   if code == "timeout" then
-    return nil, ("no registration result (+QLWEVTIND: 0 and 3) within %g s"):format(timeout), "timeout"
+    return nil, i18n.t("lib.no_registration", timeout), "timeout"
   end
   if not settled then return nil, msg, code end
   if rec.register_failed then return self:_registration_failure(psk) end
@@ -380,15 +378,15 @@ function Modem:send(data, opts)
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
   if not self.observed then
     if self.rebooted then
-      return nil, "the module rebooted: init and connect again before sending", "state"
+      return nil, i18n.t("lib.rebooted"), "state"
     end
     if self._down_reason then
-      return nil, self._down_reason .. ": connect again before sending", "state"
+      return nil, i18n.t("lib.connect_again", self._down_reason), "state"
     end
-    return nil, "not observed by the platform yet (+QLWEVTIND: 3): connect first", "state"
+    return nil, i18n.t("lib.not_observed"), "state"
   end
   if con and self._con then
-    return nil, "a CON uplink is still waiting for its acknowledgement", "busy"
+    return nil, i18n.t("lib.con_pending"), "busy"
   end
   local rec
   if con then
@@ -403,10 +401,11 @@ function Modem:send(data, opts)
   end
   if not con then return true end
   local settled
-  settled, msg, code = self:_wait_until(function() return rec.failed or rec.ok end, t0 + self:_real(timeout))
+  settled, msg, code = self:_watched("progress.con_ack", timeout, self._wait_until, self,
+    function() return rec.failed or rec.ok end, t0 + self:_real(timeout))
   self._con = nil
   if code == "timeout" then
-    return nil, ("no CON acknowledgement (+QLWEVTIND: 4) within %g s"):format(timeout), "timeout"
+    return nil, i18n.t("lib.no_con_ack", timeout), "timeout"
   end
   if not settled then return nil, msg, code end
   if rec.failed then return nil, rec.failed[1], rec.failed[2] end
@@ -462,15 +461,19 @@ function Modem:disconnect(opts)
   if self.closed then return self:_closed_error() end
   if self:_is_busy() then return nil, self:_is_busy(), "busy" end
   if self._connecting then
-    return nil, "a connection attempt is running: wait for its result first", "state"
+    return nil, i18n.t("lib.connect_running"), "state"
   end
   local t0 = now()
   local r, msg, code = self:_command("AT+NCDPCLOSE")
   if not r then return nil, msg, code end
   self:_learn_registration(self.registered, false)
+  return self:_watched("progress.deregister", timeout, self._until_deregistered, self, t0, timeout)
+end
+
+-- AT+NMSTATUS? every poll interval until DEREGISTERED (disconnect's wait).
+function Modem:_until_deregistered(t0, timeout)
   while true do
-    local s
-    s, msg, code = self:status()
+    local s, msg, code = self:status()
     if not s then return nil, msg, code end
     if s == "DEREGISTERED" or s == "UNINITIALISED" then
       self:_learn_registration(false, false)
@@ -478,7 +481,7 @@ function Modem:disconnect(opts)
     end
     local deadline = t0 + self:_real(timeout)
     if now() >= deadline then
-      return nil, ("still %s %g s after AT+NCDPCLOSE"):format(s, timeout), "timeout"
+      return nil, i18n.t("lib.still_state", s, timeout), "timeout"
     end
     -- No URC says it: ask again after a poll interval (or at once if the modem closes).
     local _, wmsg, wcode = self:_wait_until(function() return false end,
@@ -493,7 +496,7 @@ function Modem:close(opts)
   local ok, msg, code = true, nil, nil
   if opts.deregister ~= false and (self.registered or self.observed) then
     if self:_is_busy() then
-      ok, msg, code = nil, "closed without deregistering: " .. self:_is_busy(), "busy"
+      ok, msg, code = nil, i18n.t("lib.closed_busy", self:_is_busy()), "busy"
     else
       ok, msg, code = self:disconnect(opts)
     end

@@ -4,6 +4,7 @@
 -- it to the API's result: the answer, or nil, message, code. Also the busy state DFOTA
 -- sets, the error of a closed modem, and module time -> real time.
 local core = require("bc260y.core")
+local i18n = require("bc260y.i18n")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 
@@ -27,15 +28,15 @@ end
 
 local function cme_message(code)
   local e = core.errors[code]
-  if e then return ("%s (+CME ERROR: %d %s)"):format(e.en, code, e.name) end
+  if e then return i18n.t("lib.cme", i18n.pick(e), code, e.name) end
   return ("+CME ERROR: %d"):format(code)
 end
 
 function Modem:_closed_error()
   if self.close_code == "io" then
-    return nil, "the port failed: " .. tostring(self.close_msg), "io"
+    return nil, i18n.t("lib.port_failed", tostring(self.close_msg)), "io"
   end
-  return nil, "the modem is closed", "closed"
+  return nil, i18n.t("lib.closed"), "closed"
 end
 
 function Modem:_is_busy() return self._busy or self._fota_busy end
@@ -205,21 +206,21 @@ function Modem:_result(ev, text)
     if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), ev.code end
     return nil, ("%s: %s"):format(what, trace.printable(ev.final or "+CME ERROR")), "error"
   elseif r == "error" then
-    return nil, ("%s: ERROR"):format(what), "error"
+    return nil, i18n.t("lib.error", what), "error"
   elseif r == "cms" then
     return nil, ("%s: %s"):format(what, trace.printable(ev.final or "+CMS ERROR")), "error"
   elseif r == "timeout" then
     self:_may_owe(ev.tag, text)
-    return nil, ("%s: no answer in time"):format(what), "timeout"
+    return nil, i18n.t("lib.no_answer", what), "timeout"
   elseif r == "reboot" then
     self:_may_owe(ev.tag, text)
-    return nil, ("%s: the module rebooted"):format(what), "reboot"
+    return nil, i18n.t("lib.cmd_rebooted", what), "reboot"
   elseif r == "aborted" then
     return self:_closed_error()
   elseif r == "overflow" then
-    return nil, ("%s: the answer was too long"):format(what), "error"
+    return nil, i18n.t("lib.too_long", what), "error"
   end
-  return nil, ("%s: unexpected result %s"):format(what, tostring(r)), "error"
+  return nil, i18n.t("lib.unexpected", what, tostring(r)), "error"
 end
 
 -- Seconds of module time as seconds of real time. Waits for the module's own doings
@@ -246,9 +247,9 @@ end
 function Modem:_sync(tries, deadline)
   if self._wake_hook then
     local ok, err = pcall(self._wake_hook, self)
-    if not ok then return nil, "the wake hook failed: " .. tostring(err), "error" end
+    if not ok then return nil, i18n.t("lib.wake_hook", tostring(err)), "error" end
   end
-  local last_msg, last_code, tried = "no time left", "timeout", 0
+  local last_msg, last_code, tried = i18n.t("lib.no_time_left"), "timeout", 0
   for _ = 1, tries do
     local left = deadline and deadline - now() or 1
     if left < 0.001 then break end
@@ -262,7 +263,7 @@ function Modem:_sync(tries, deadline)
     if ev.result == "aborted" then return self:_closed_error() end
     last_msg, last_code = select(2, self:_result(ev, "AT"))
   end
-  return nil, ("the module does not answer AT after %d tries (%s)"):format(tried,
+  return nil, i18n.t("lib.no_at", tried,
     tostring(last_msg)), last_code == "reboot" and "timeout" or (last_code or "timeout")
 end
 
@@ -271,7 +272,7 @@ function Modem:_ensure_awake()
   if self._waking then return self._waking:get() end
   local f = loop.future()
   self._waking = f
-  local ok, msg, code = self:_sync(self.opts.wake_tries)
+  local ok, msg, code = self:_watched("progress.wake", nil, self._sync, self, self.opts.wake_tries)
   self._waking = nil
   f:set(ok, msg, code)
   return ok, msg, code
@@ -311,7 +312,7 @@ function Modem:_query(text, kind)
   local r, msg, code = self:_command(text)
   if not r then return nil, msg, code end
   local d = find_kind(r, kind)
-  if not d then return nil, ("%s: no %s line in the answer"):format(text, kind), "error" end
+  if not d then return nil, i18n.t("lib.no_line", text, kind), "error" end
   return d
 end
 

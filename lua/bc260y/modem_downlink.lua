@@ -5,6 +5,7 @@
 -- timer. In direct mode (1) the module prints them and bc260y.modem_urc delivers them.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
+local i18n = require("bc260y.i18n")
 local options = require("bc260y.options")
 local find_kind = require("bc260y.modem_command").find_kind
 
@@ -60,7 +61,7 @@ function Modem:_nmgr()
   self:_learn_buffered(nil)
   if not d.data then
     self:_downlink_dropped({reason = "bad hex", count = 1, line = r.lines[1]})
-    return nil, "AT+NMGR: the module returned invalid hex", "error"
+    return nil, i18n.t("lib.invalid_hex"), "error"
   end
   return d.data
 end
@@ -80,7 +81,7 @@ function Modem:_drain_all()
       local data, msg, code = self:_nmgr()
       if data == nil and not self.closed then
         -- The message stays in the module's buffer; say why it could not be read.
-        self:_emit("error", "reading the module's buffer failed: " .. tostring(msg), code)
+        self:_emit("error", i18n.t("lib.buffer_read_failed", tostring(msg)), code)
       end
       if not data then break end
       self.inbox:deliver(data)
@@ -121,6 +122,13 @@ end
 function Modem:receive(opts)
   opts = check_table(opts, "receive", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "receive", nil, 2)
+  -- (a downlink already in the inbox is no wait)
+  if self.inbox:count() > 0 then return self:_receive(timeout) end
+  return self:_watched("progress.downlink", timeout, self._receive, self, timeout)
+end
+
+-- receive's wait for a downlink (timeout: module seconds or nil).
+function Modem:_receive(timeout)
   local deadline = timeout and now() + self:_real(timeout)
   local first = true
   while true do
@@ -128,10 +136,10 @@ function Modem:receive(opts)
     if data then return data end
     if self.closed then return self:_closed_error() end
     if self.inbox:has_handlers() then
-      return nil, "downlink handlers are registered: downlinks go to them, not to receive", "state"
+      return nil, i18n.t("lib.handlers"), "state"
     end
     if not first and deadline and now() >= deadline then
-      return nil, "no downlink in time", "timeout"
+      return nil, i18n.t("lib.no_downlink"), "timeout"
     end
     -- The buffer modes: take the oldest message from the module, only as asked: at the
     -- first look, after an indication (mode 2), and at every poll (mode 0).
@@ -145,7 +153,7 @@ function Modem:receive(opts)
     first = false
     if self.inbox:count() == 0 then
       local left = deadline and deadline - now()
-      if left and left <= 0 then return nil, "no downlink in time", "timeout" end
+      if left and left <= 0 then return nil, i18n.t("lib.no_downlink"), "timeout" end
       local wait = left
       if mode == 0 then wait = math.min(left or math.huge, self:_real(self.opts.poll)) end
       -- An indication makes the next round read at once, unless the module is busy

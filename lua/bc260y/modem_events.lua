@@ -6,6 +6,7 @@
 local loop = require("bc260y.loop")
 local handle = require("bc260y.handle")
 local listener = require("bc260y.listener")
+local i18n = require("bc260y.i18n")
 
 local now = loop.now
 
@@ -37,11 +38,11 @@ function Modem:_callback_error(msg)
   if list and #list > 0 then
     for _, h in ipairs({table.unpack(list)}) do
       loop.spawn_protected(function(m2)
-        io.stderr:write("bc260y: error in an 'error' handler: ", tostring(m2), "\n")
+        io.stderr:write("bc260y: ", i18n.t("lib.error_handler_failed", tostring(m2)), "\n")
       end, h.fn, msg, "callback")
     end
   else
-    io.stderr:write("bc260y: error in a callback: ", tostring(msg), "\n")
+    io.stderr:write("bc260y: ", i18n.t("lib.callback_failed", tostring(msg)), "\n")
   end
 end
 
@@ -108,9 +109,71 @@ function Modem:_wait_until(pred, deadline)
     if v then return v end
     if self.closed then return self:_closed_error() end
     local left = deadline and deadline - now()
-    if left and left <= 0 then return nil, "timed out", "timeout" end
+    if left and left <= 0 then return nil, i18n.t("lib.timed_out"), "timeout" end
     self._changed:wait(left)
   end
+end
+
+-- Progress of a wait a person may sit through (open()'s progress option): the callback
+-- gets {what=, phase="start"|"tick"|"done"|"failed", elapsed=, limit=, value=} when the
+-- wait starts, about once a real second while it lasts and when it ends (elapsed and
+-- limit in module seconds, the guide's unit). The tick timer exists only during the
+-- wait: an idle Modem arms nothing. A callback that raises goes to the `error` event.
+local Watch = {}
+Watch.__index = Watch
+
+function Watch:_report(phase)
+  local m = self.m
+  local elapsed = phase == "start" and 0 or (now() - self.t0) * m:time_scale()
+  local ev = {what = self.what, phase = phase, elapsed = elapsed,
+              limit = self.limit, value = self.value}
+  local ok, err = pcall(self.fn, ev)
+  if not ok then m:_callback_error(i18n.t("lib.progress_failed", tostring(err))) end
+end
+
+function Watch:_arm()
+  self.timer = loop.timer(1, function()
+    if self.ended then return end
+    self:_report("tick")
+    if not self.ended then self:_arm() end
+  end)
+end
+
+-- A new value (DFOTA bytes or percent) reported at once as a tick.
+function Watch:update(value)
+  if self.ended then return end
+  self.value = value
+  self:_report("tick")
+end
+
+function Watch:finish(ok)
+  if self.ended then return end
+  self.ended = true
+  if self.timer then self.timer:cancel() end
+  self.timer = nil
+  self:_report(ok and "done" or "failed")
+end
+
+-- The watch of one wait (what: a progress.* key; limit: module seconds or nil), or nil
+-- when nobody asked for progress.
+function Modem:_progress_start(what, limit)
+  local fn = self.opts.progress
+  if type(fn) ~= "function" then return nil end
+  local w = setmetatable({m = self, fn = fn, what = what, limit = limit, t0 = now()}, Watch)
+  w:_report("start")
+  if not w.ended then w:_arm() end
+  return w
+end
+
+-- Runs fn(...) (a wait of the Modem: _wait_until, or a loop of them) under a watch;
+-- a first result of nil or false ends it as failed. Returns fn's results.
+function Modem:_watched(what, limit, fn, ...)
+  local w = self:_progress_start(what, limit)
+  if not w then return fn(...) end
+  local r = table.pack(pcall(fn, ...))
+  w:finish(r[1] and r[2] ~= nil and r[2] ~= false)
+  if not r[1] then error(r[2], 0) end
+  return table.unpack(r, 2, r.n)
 end
 
 -- m:wait_for(pred, [timeout]): the same with a timeout in module seconds.

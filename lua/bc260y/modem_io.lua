@@ -6,6 +6,7 @@
 -- fails.
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
+local i18n = require("bc260y.i18n")
 
 local now = loop.now
 local WEAK = {__mode = "v"}
@@ -51,7 +52,7 @@ function Modem:_trace(dir, line)
   if not ok then
     -- A broken trace function must not break the I/O path: report it once and stop.
     self._trace_sink, self._tracer = nil, false
-    self:_callback_error("trace function failed: " .. tostring(err))
+    self:_callback_error(i18n.t("lib.trace_failed", tostring(err)))
   end
 end
 
@@ -68,7 +69,7 @@ end
 function Modem:_on_readable()
   if self.closed then return end
   local data, msg = self.port:read()
-  if not data then return self:_fail_io(msg or "read failed") end
+  if not data then return self:_fail_io(msg or i18n.t("lib.read_failed")) end
   if data == "" then return end
   self:_feed_read(data)
   self:_pump()
@@ -94,7 +95,7 @@ end
 function Modem:_tick()
   if self.closed then return end
   local data, msg = self.port:read()
-  if not data then return self:_fail_io(msg or "read failed") end
+  if not data then return self:_fail_io(msg or i18n.t("lib.read_failed")) end
   if data ~= "" then self:_feed_read(data) end
   if self.closed then return end
   self:_dispatch(self.engine:tick(now()))
@@ -113,7 +114,7 @@ function Modem:_flush()
   local out = self.engine:output()
   while #out > 0 do
     local n, msg = self.port:write(out)
-    if not n then return self:_fail_io(msg or "write failed") end
+    if not n then return self:_fail_io(msg or i18n.t("lib.write_failed")) end
     if n > 0 then
       if self._tracer then self._tracer.output(out:sub(1, n)) end
       self.engine:consumed(n, now())
@@ -125,7 +126,7 @@ function Modem:_flush()
         self._writer = false
         if self.closed then return end
         if not ok then
-          return self:_fail_io(("the port accepted no byte for %g s"):format(self.opts.write_timeout))
+          return self:_fail_io(i18n.t("lib.write_stalled", self.opts.write_timeout))
         end
         self:_pump()
       end)
@@ -165,7 +166,7 @@ function Modem:_fail_io(msg)
   if self.closed then return end
   msg = tostring(msg)
   self:_release("io", msg)
-  self:_emit("error", "port failed: " .. msg, "io")
+  self:_emit("error", i18n.t("lib.port_error", msg), "io")
 end
 
 -- Stops everything and fails every waiting call with "closed" (or "io").

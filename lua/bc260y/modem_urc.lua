@@ -8,6 +8,8 @@
 local M = {}
 local Modem = {}
 M.methods = Modem
+-- Messages in the reader's language (bc260y.i18n); the catalogue keeps the English.
+local i18n = require("bc260y.i18n")
 
 local QLWEVTIND = require("bc260y.modem_events").QLWEVTIND
 
@@ -16,13 +18,13 @@ function Modem:_on_reboot()
   self.rebooted = true
   self.receive_mode = 1 -- AT+NNMI is not kept across a reboot
   self._fota_busy = nil -- the update's reboot ends the quiet (guide 5.3.2.2)
-  self._down_reason = "the module rebooted"
+  self._down_reason = i18n.t("lib.down_rebooted")
   self._indicated = false -- an indication from before the reboot says nothing now
   self._buffer_empty = false
   self._dropped_seen = 0 -- the module's DROPPED counter starts again
   self.ip = nil
-  if self._connecting then self._connecting.failed = {"the module rebooted while connecting", "reboot"} end
-  if self._con then self._con.failed = {"the module rebooted before the CON uplink was acknowledged", "reboot"} end
+  if self._connecting then self._connecting.failed = {i18n.t("lib.reboot_connecting"), "reboot"} end
+  if self._con then self._con.failed = {i18n.t("lib.reboot_con"), "reboot"} end
   self:_emit("reboot")
   self:_state_changed()
 end
@@ -39,10 +41,10 @@ function Modem:_on_qlwevtind(v)
     self.registered = true
     if rec then rec.registered = true end
   elseif v == 1 then
-    session_down(self, "the registration failed (+QLWEVTIND: 1)")
+    session_down(self, i18n.t("lib.down_register_failed"))
     -- connect reads AT+NMSTATUS? to tell REJECTED_BY_SERVER from TIMEOUT.
     if rec then
-      rec.failed = {"the platform rejected the registration or it timed out (+QLWEVTIND: 1)", "rejected"}
+      rec.failed = {i18n.t("lib.rejected"), "rejected"}
       rec.register_failed = true
     end
   elseif v == 3 then
@@ -51,25 +53,25 @@ function Modem:_on_qlwevtind(v)
     if rec then rec.observed = true end
   elseif v == -1 then
     -- At any time, not only while connecting: the session is gone until a new connect.
-    session_down(self, "the connection broke (+QLWEVTIND: -1)")
-    if rec then rec.failed = {"connection error (+QLWEVTIND: -1)", "error"} end
+    session_down(self, i18n.t("lib.down_broke"))
+    if rec then rec.failed = {i18n.t("lib.connection_error"), "error"} end
     if self._con then
-      self._con.failed = {"the connection broke before the CON uplink was acknowledged (+QLWEVTIND: -1)", "state"}
+      self._con.failed = {i18n.t("lib.broke_before_con"), "state"}
     end
   elseif v == 4 then
     if self._con then self._con.ok = true end
   elseif v == 5 then
-    if self._con then self._con.failed = {"the platform did not acknowledge the CON uplink (+QLWEVTIND: 5)", "error"} end
+    if self._con then self._con.failed = {i18n.t("lib.con_failed"), "error"} end
   elseif v == 6 then
     self.sleeping = false
   elseif v == 7 then
     -- The session could not be restored after deep sleep: register again.
-    session_down(self, "the session was not restored after deep sleep (+QLWEVTIND: 7)")
+    session_down(self, i18n.t("lib.down_not_restored"))
   elseif v == 10 then
     -- A RST answered an uplink: the device must reconnect before it can send again.
     self.observed = false
-    self._down_reason = "the platform reset the observation (+QLWEVTIND: 10)"
-    if self._con then self._con.failed = {"the platform reset the observation (+QLWEVTIND: 10)", "state"} end
+    self._down_reason = i18n.t("lib.observe_reset")
+    if self._con then self._con.failed = {i18n.t("lib.observe_reset"), "state"} end
   end
   local name = QLWEVTIND[v]
   if name then self:_emit(name, v) end
@@ -81,22 +83,20 @@ end
 -- sends no command at all, until the update's reboot (after END,0 the module restarts by
 -- itself), a download failure (DOWNLOAD,<err>) or a failed update (END,<err>).
 local FOTA_RUNNING = {
-  download_start = "a firmware update is downloading (DFOTA): no command until it ends",
-  downloading = "a firmware update is downloading (DFOTA): no command until it ends",
-  start = "a firmware update is being installed (DFOTA): no command until it ends",
-  updating = "a firmware update is being installed (DFOTA): no command until it ends",
+  download_start = "lib.fota_downloading", downloading = "lib.fota_downloading",
+  start = "lib.fota_installing", updating = "lib.fota_installing",
 }
 
 function Modem:_on_fota(d)
   local stage, value = d.stage, d.value
   if FOTA_RUNNING[stage] then
-    self._fota_busy = FOTA_RUNNING[stage]
+    self._fota_busy = i18n.t(FOTA_RUNNING[stage])
   elseif stage == "download" then
-    if value == 0 then self._fota_busy = "a firmware update was downloaded (DFOTA): no command until it ends"
+    if value == 0 then self._fota_busy = i18n.t("lib.fota_downloaded")
     else self._fota_busy = nil end
   elseif stage == "end" then
     if value == 0 then
-      self._fota_busy = "a firmware update ended (DFOTA): no command until the module has rebooted"
+      self._fota_busy = i18n.t("lib.fota_ended")
     else
       self._fota_busy = nil
     end

@@ -20,7 +20,7 @@ local OPTION_TYPES = {
   poll = {"number"}, connect_timeout = {"number"}, psk_connect_timeout = {"number"},
   con_timeout = {"number"},
   close_timeout = {"number"}, sleep_guard = {"number"}, wake_tries = {"integer"},
-  write_timeout = {"number"}, exclusive = {"boolean"},
+  write_timeout = {"number"}, exclusive = {"boolean"}, progress = {"boolean", "function"},
 }
 
 local function type_of(v)

@@ -9,7 +9,7 @@
 --   show:event{what=, phase="start"|"tick"|"done"|"failed", elapsed=, limit=}
 --   show:bar(label, fraction, text)     show:line(text)
 --   show:callback() -> function(ev)     progress.describe(ev) -> the text of one event
--- show:event is the form a progress callback of the library hands over (one call when a
+-- show:event is the form open()'s progress option hands over (one call when a
 -- wait starts, one a second while it lasts, one when it ends).
 local loop = require("bc260y.loop")
 local i18n = require("bc260y.i18n")
@@ -60,7 +60,9 @@ function progress.describe(ev)
   if ev.phase == "start" or ev.phase == "tick" then
     local span = ev.limit and i18n.t("progress.up_to", math.floor(elapsed), math.floor(ev.limit))
       or i18n.t("progress.elapsed", math.floor(elapsed))
-    return i18n.t("progress.waiting", what) .. "  " .. span
+    local value = ev.value and ("  " .. i18n.t(ev.what == "progress.fota_update" and "progress.percent"
+      or "progress.bytes", math.floor(ev.value))) or ""
+    return i18n.t("progress.waiting", what) .. "  " .. span .. value
   end
   return i18n.t(ev.phase == "done" and "progress.done" or "progress.failed", what, elapsed)
 end

@@ -108,6 +108,33 @@ function TestDfotaSuccess:test_aep_sequence()
   end)
 end
 
+-- open()'s progress option hears the download (bytes) and the update (percent), each
+-- from its start line to its end line.
+function TestDfotaSuccess:test_progress_of_the_download_and_the_update()
+  local seen = {}
+  bc260y.run(function()
+    local m = assert(bc260y.open("sim", {speed = SPEED, progress = function(ev)
+      if ev.what:match("^progress%.fota") then
+        seen[#seen + 1] = ev.what:sub(15) .. ":" .. ev.phase .. (ev.value and ("=" .. ev.value) or "")
+      end
+    end}))
+    m.sim.platform:create_fota_job{size = 1024, trigger = "register"}
+    assert(m:init())
+    local r = dfota.run(m, AEP)
+    m:close({deregister = false})
+    lu.assertTrue(r.ok, r.reason)
+  end)
+  -- (at speed 50 a timer tick may repeat the last figure: only a change counts)
+  local figures = {}
+  for _, e in ipairs(seen) do
+    if e ~= figures[#figures] then figures[#figures + 1] = e end
+  end
+  lu.assertEquals({table.unpack(figures, 1, 5)},
+    {"download:start", "download:tick=512", "download:tick=1024", "download:done=1024", "update:start"})
+  lu.assertEquals({table.unpack(figures, #figures - 1)}, {"update:tick=100", "update:done=100"})
+  lu.assertTrue(#figures > 8, "the update's percentages") -- 2, 9, ... 100
+end
+
 -- Guide 5.1.6.2: the IoT platform starts the job after uplinks; a few may be needed
 -- (5.3.3). The receive mode the application chose is restored after the reboot.
 function TestDfotaSuccess:test_iot_sequence_triggered_by_uplinks()

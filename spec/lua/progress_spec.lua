@@ -68,6 +68,14 @@ function TestProgress:test_a_callback_renders_the_events_it_is_given()
     .. "the module to wake from deep sleep: done after 1.3 s\n")
 end
 
+-- The Modem's DFOTA events carry the bytes downloaded or the update's percent.
+function TestProgress:test_dfota_events_show_their_figure()
+  lu.assertEquals(progress.describe{what = "progress.fota_download", phase = "tick", elapsed = 3, value = 2048},
+    "waiting for the firmware download (+QIND: \"FOTA\",\"DOWNLOAD\",<err>)  3 s  2048 bytes")
+  lu.assertStrContains(progress.describe{what = "progress.fota_update", phase = "tick", elapsed = 3, value = 40},
+    "  40%")
+end
+
 function TestProgress:test_chinese()
   i18n.set("zh")
   local out = sink()
