@@ -64,14 +64,21 @@ local function soak(late, timeout)
           if reopen then host.reopen = host.reopen + 1 end
           local path = reopen and p:next_path() or p.path
           if not path then return false end
-          reopen = false
-          m = assert(bc260y.open(path, {inbox = 100000}))
-          m:on("downlink", on_downlink)
+          local opened, err = bc260y.open(path, {inbox = 100000})
+          -- The peer may hang up the new pty too before a slow host opens it (a command it
+          -- already read): the path is gone and another one follows.
+          reopen = not opened
+          m = opened
+          if not m and not err:find("No such file", 1, true) then error(err) end
+          if m then m:on("downlink", on_downlink) end
         end
-        local ok, _, code = m:init{timeout = 5}
-        if ok then
-          ok, _, code = m:connect{host = "10.0.0.1", port = 5683, timeout = 5}
-          if ok then return true end
+        local ok, code
+        if m then
+          ok, _, code = m:init{timeout = 5}
+          if ok then
+            ok, _, code = m:connect{host = "10.0.0.1", port = 5683, timeout = 5}
+            if ok then return true end
+          end
         end
         if code == "closed" or code == "io" then reopen = true end
       end
@@ -98,9 +105,11 @@ local function soak(late, timeout)
         if not ready(false) then break end
       end
     end
-    m:at("AT+QSTOP", {timeout = 5})   -- no more downlinks after its OK
-    bc260y.sleep(0.5)
-    m:close{deregister = false}
+    if m then
+      m:at("AT+QSTOP", {timeout = 5})   -- no more downlinks after its OK
+      bc260y.sleep(0.5)
+      m:close{deregister = false}
+    end
   end)
   local peer_ok, peer_msg = p:finish()
   local echo, ul, dl, faults = read_log(log)
