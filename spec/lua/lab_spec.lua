@@ -25,7 +25,7 @@ end
 
 -- The block after the "<!-- expected output -->" marker of an exercise's page.
 local function expected(lang, name)
-  local page = slurp(("%s/%s/%s.md"):format(LAB, lang, name))
+  local page = slurp(LAB .. "/" .. lang .. "/" .. name .. ".md")
   lu.assertNotNil(page, lang .. "/" .. name .. ".md is missing")
   local block = page:match("<!%-%- expected output %-%->\n```text\n(.-)```")
   lu.assertNotNil(block, lang .. "/" .. name .. ".md has no expected output")
@@ -50,8 +50,8 @@ function TestLab:test_six_to_eight_exercises_in_both_languages()
   local index = slurp(LAB .. "/README.md")
   for _, name in ipairs(list) do
     for _, lang in ipairs({"en", "zh"}) do
-      lu.assertStrContains(index, ("(%s/%s.md)"):format(lang, name))
-      lu.assertStrContains(slurp(("%s/%s/%s.md"):format(LAB, lang, name)), ("solutions/%s.lua"):format(name))
+      lu.assertStrContains(index, "(" .. lang .. "/" .. name .. ".md)")
+      lu.assertStrContains(slurp(LAB .. "/" .. lang .. "/" .. name .. ".md"), ("solutions/%s.lua"):format(name))
     end
   end
 end
