@@ -129,15 +129,9 @@ static const char *result_name(at_result r) {
   return "?";
 }
 
-/* With the engine's decode option, t.decoded = the decoded table of each line (false for
- * a line bc_decode does not know): every line is decoded once, here, like a URC. */
-static void push_decoded_lines(lua_State *L, const at_event *ev) {
-  if (ev->n_lines == 0) {
-    /* Nothing decoded: the empty lines table serves (one table fewer per plain OK). */
-    lua_getfield(L, -1, "lines");
-    lua_setfield(L, -2, "decoded");
-    return;
-  }
+/* A table of the decoded table of each answer line (false for a line bc_decode does not
+ * know): every line is decoded once, here, like a URC. */
+static void push_decoded_table(lua_State *L, const at_event *ev) {
   lua_createtable(L, (int)ev->n_lines, 0);
   for (size_t i = 0; i < ev->n_lines; i++) {
     const char *line = at_event_line(ev, i);
@@ -148,6 +142,17 @@ static void push_decoded_lines(lua_State *L, const at_event *ev) {
     }
     lua_rawseti(L, -2, (lua_Integer)i + 1);
   }
+}
+
+/* With the engine's decode option, t.decoded = push_decoded_table's table. */
+static void push_decoded_lines(lua_State *L, const at_event *ev) {
+  if (ev->n_lines == 0) {
+    /* Nothing decoded: the empty lines table serves (one table fewer per plain OK). */
+    lua_getfield(L, -1, "lines");
+    lua_setfield(L, -2, "decoded");
+    return;
+  }
+  push_decoded_table(L, ev);
   lua_setfield(L, -2, "decoded");
 }
 
@@ -587,20 +592,8 @@ static int exchange_answer(lua_State *L, const at_event *ev, int decode, int tra
   if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
     lua_pushinteger(L, ev->code);
   else lua_pushnil(L);
-  if (decode && ev->n_lines > 0) {
-    lua_createtable(L, (int)ev->n_lines, 0);
-    for (size_t i = 0; i < ev->n_lines; i++) {
-      const char *line = at_event_line(ev, i);
-      push_decoded(L, line ? line : "", line ? strlen(line) : 0);
-      if (lua_isnil(L, -1)) {
-        lua_pop(L, 1);
-        lua_pushboolean(L, 0);
-      }
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
-  } else {
-    lua_pushnil(L);
-  }
+  if (decode && ev->n_lines > 0) push_decoded_table(L, ev);
+  else lua_pushnil(L);
   if (!traced) return 5;
   lua_pushvalue(L, X_OUT);
   lua_pushvalue(L, X_IN);
