@@ -233,7 +233,7 @@ function Job:_watch(stage, value)
     if w then w:finish(false) end
     local what = WATCH_START[stage] or (stage == "downloading" and "progress.fota_download"
       or "progress.fota_update")
-    self.watch = self.m._progress_start and self.m:_progress_start(what, nil)
+    self.watch = self.m:progress_watch(what, nil)
     w = self.watch
   end
   if not w then return end

@@ -154,9 +154,11 @@ function Watch:finish(ok)
   self:_report(ok and "done" or "failed")
 end
 
--- The watch of one wait (what: a progress.* key; limit: module seconds or nil), or nil
--- when nobody asked for progress.
-function Modem:_progress_start(what, limit)
+-- m:progress_watch(what, [limit]): the watch of one wait (what: a progress.* key; limit:
+-- module seconds or nil) that reports to open()'s progress option, or nil when nobody asked
+-- for progress. w:update(value) reports a figure, w:finish(ok) ends it. For procedures
+-- (bc260y.dfota) whose waits the Modem does not run itself.
+function Modem:progress_watch(what, limit)
   local fn = self.opts.progress
   if type(fn) ~= "function" then return nil end
   local w = setmetatable({m = self, fn = fn, what = what, limit = limit, t0 = now()}, Watch)
@@ -168,7 +170,7 @@ end
 -- Runs fn(...) (a wait of the Modem: _wait_until, or a loop of them) under a watch;
 -- a first result of nil or false ends it as failed. Returns fn's results.
 function Modem:_watched(what, limit, fn, ...)
-  local w = self:_progress_start(what, limit)
+  local w = self:progress_watch(what, limit)
   if not w then return fn(...) end
   local r = table.pack(pcall(fn, ...))
   w:finish(r[1] and r[2] ~= nil and r[2] ~= false)
