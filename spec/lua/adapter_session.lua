@@ -28,4 +28,29 @@ function session.check(r)
   lu.assertEquals(r.downlink, "\170\187")
 end
 
+-- A Modem closed and another opened with no yield between: the second reuses the first's
+-- fd number, which an outer loop must not take for the old registration. Runs in a bc260y
+-- task; returns what check_reopen() verifies (never raises).
+function session.reopen(bc260y)
+  local r = {fds = {}}
+  local ok, e = pcall(function()
+    local m = assert(bc260y.open("sim", {speed = 50}))
+    assert(m:init())
+    r.fds[1] = m:fd()
+    m:close({deregister = false})
+    m = assert(bc260y.open("sim", {speed = 50})) -- no yield between close and open
+    r.fds[2] = m:fd()
+    r.info = m:init({timeout = 5})
+    m:close({deregister = false})
+  end)
+  if not ok then r.err = e end
+  return r
+end
+
+function session.check_reopen(r, loop_name)
+  lu.assertNil(r.err)
+  lu.assertEquals(r.fds[2], r.fds[1], "the second modem reuses the first one's fd number")
+  lu.assertNotNil(r.info, "the second modem answered through " .. loop_name)
+end
+
 return session

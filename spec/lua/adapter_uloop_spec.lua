@@ -40,26 +40,14 @@ end
 function TestUloopAdapter:test_modem_reopened_within_one_step()
   uloop.init()
   local a = adapter.attach()
-  local fds, info, err = {}, nil, nil
+  local r
   a:spawn(function()
-    local ok, e = pcall(function()
-      local m = assert(bc260y.open("sim", {speed = 50}))
-      assert(m:init())
-      fds[1] = m:fd()
-      m:close({deregister = false})
-      m = assert(bc260y.open("sim", {speed = 50})) -- no yield between close and open
-      fds[2] = m:fd()
-      info = m:init({timeout = 5})
-      m:close({deregister = false})
-    end)
-    if not ok then err = e end
+    r = session.reopen(bc260y)
     uloop.cancel()
   end)
   uloop.run()
   a:detach()
-  lu.assertNil(err)
-  lu.assertEquals(fds[2], fds[1], "the second modem reuses the first one's fd number")
-  lu.assertNotNil(info, "the second modem answered through uloop")
+  session.check_reopen(r, "uloop")
 end
 
 os.exit(lu.LuaUnit.run())
