@@ -80,7 +80,7 @@ struct at_engine {
   int probe;          /* the probe being written or awaited; -1: none */
   int marked;         /* the probe whose answer line came, its final next; -1: none */
   int idle_seen;      /* the owed final came while a probe waited: the module is idle */
-  uint64_t idle_at;   /* when it came */
+  uint64_t idle_at;   /* when the host saw it (its next tick); NO_DEADLINE until then */
   uint64_t blocked_until; /* PH_BLOCKED: when the head command gives up; NO_DEADLINE:
                              not armed yet */
   /* answer of the running command */

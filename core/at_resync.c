@@ -120,9 +120,12 @@ void at_probe_start(at_engine *at) {
 void at_probe_written(at_engine *at) {
   at->phase = PH_PROBE_WAIT;
   at->total_deadline = at_later(at->now, at_head_slot(at)->total_ms);
+  /* an idle module answers it within first_byte_ms from now at the soonest */
+  if (at->idle_seen) at->idle_at = NO_DEADLINE;
 }
 
 uint64_t at_debt_deadline(const at_engine *at) {
+  if (at->idle_seen && at->idle_at == NO_DEADLINE) return 0; /* stamp it at once */
   if (at->phase == PH_PROBE_WAIT) return at->total_deadline;
   if (at->phase != PH_BLOCKED) return NO_DEADLINE;
   uint64_t d = at->idle_seen ? at->total_deadline : NO_DEADLINE;
@@ -154,8 +157,24 @@ static void fail_head_unsent(at_engine *at) {
   at_drop_head(at);
 }
 
+/* The owed final came while probes were out (at_debt_line): the module is idle from
+ * then on, and answers each probe it kept within first_byte_ms of its previous answer or
+ * of the probe's writing (settle_oldest and at_probe_written start the period again).
+ * The period starts at the first tick after that, not at the feed's time: a host that
+ * was not scheduled for a while feeds what it reads as of before the deadline that
+ * passed meanwhile (modem_io.lua's _feed_read), and the final may have come long after
+ * that. Dated by the feed, the period would seem over at once and a slow probe's answer
+ * would complete the next command (spec/unit/test_at_model.c found it). The tick runs
+ * after every byte waiting was fed: its time is the latest the final can have come. */
+static void stamp_idle(at_engine *at) {
+  at->idle_at = at->now;
+  uint64_t soon = at_later(at->now, at->cfg.first_byte_ms);
+  if (at->phase != PH_PROBE_WAIT || soon < at->total_deadline) at->total_deadline = soon;
+}
+
 void at_debt_timers(at_engine *at) {
   uint64_t now = at->now;
+  if (at->idle_seen && at->idle_at == NO_DEADLINE) stamp_idle(at);
   if (at->phase == PH_PROBE_WAIT) {
     if (now < at->total_deadline) return;
     at_count_timeout(at);
@@ -205,6 +224,9 @@ static void late_event(at_engine *at, const line_view *v, int is_final, at_resul
  * paid and the head command goes out. */
 static void settle_oldest(at_engine *at) {
   int k = at->out[0];
+  /* An idle module answers what it kept one after the other: the period in which the
+   * next probe's answer is due starts again (stamp_idle). */
+  if (at->idle_seen) at->idle_at = NO_DEADLINE;
   at->n_out--;
   memmove(at->out, at->out + 1, at->n_out);
   at->marked = -1;
@@ -248,16 +270,12 @@ int at_debt_line(at_engine *at, line_view *v) {
       /* The module is idle now: a probe it kept is answered at once; one that is not
        * answered within first_byte_ms was dropped (see forget_probes). */
       if (at->phase == PH_PROBE_WAIT || (at->n_out && at->phase != PH_PROBE_TEXT)) {
-        uint64_t soon = at_later(at->now, at->cfg.first_byte_ms);
         if (at->phase != PH_PROBE_WAIT) {
           at->phase = PH_BLOCKED; /* probes out, none running: wait for their answers */
           at->blocked_until = NO_DEADLINE;
-          at->total_deadline = soon;
-        } else if (soon < at->total_deadline) {
-          at->total_deadline = soon;
         }
         at->idle_seen = 1;
-        at->idle_at = at->now;
+        at->idle_at = NO_DEADLINE; /* dated by the next tick (stamp_idle) */
       }
       return 1;
     }
