@@ -41,10 +41,19 @@ local function soak(late, timeout)
   local p = peer.start({"chaos", "--seed", tostring(SEED), "--log", log, "--late", tostring(late),
     "--reboot", "0.002", "--hangup", "0.001", "--garbage", "0.02", "--error", "0.05",
     "--refuse", "0.1", "--downlink-every", "0.02", "--latency", "0.001", "--timeout", "120"})
-  local host = {echo = {}, sent = {}, refused = {}, other = 0, reopen = 0, reinit = 0}
+  local host = {echo = {}, sent = {}, refused = {}, other = 0, reopen = 0, reinit = 0,
+                spurious_close = 0}
   local got = {} -- downlink seq -> times delivered
   local misattributed = {}
-  local function wrong(what) misattributed[#misattributed + 1] = what end
+  -- The host's trace, kept whole: a misattribution is shown with the lines around its
+  -- command (the peer's log says what the module decided).
+  local traced, at_line = {}, {}
+  local function trace(dir, line)
+    traced[#traced + 1] = ("%.3f %s %s"):format(bc260y.now(), dir == "out" and "-->" or "<--", line)
+  end
+  local function wrong(what, token)
+    misattributed[#misattributed + 1] = {what, token and at_line[token]}
+  end
 
   bc260y.run(function()
     local m
@@ -52,57 +61,71 @@ local function soak(late, timeout)
       local seq = #data == 4 and string.unpack(">I4", data) or -1
       got[seq] = (got[seq] or 0) + 1
     end
+    -- The peer logs "FAULT hangup" before it closes a pty and announces the next one, so
+    -- the log says how many new ptys there are to follow; nothing else closes a pty.
+    local followed = 0
+    local function hangups()
+      local n = 0
+      for line in io.lines(log) do if line == "FAULT hangup" then n = n + 1 end end
+      return n
+    end
+    -- The pty to open: the newest one the peer announced (false when the peer is gone).
+    local function current_path()
+      while followed < hangups() do
+        if not p:next_path() then return false end
+        followed = followed + 1
+      end
+      return p.path
+    end
     -- (Re)opens and registers, retrying through faults; false when the peer is gone.
-    local function ready(reopen)
+    local function ready()
       for _ = 1, 50 do
-        if reopen or not m or m:state().closed then
-          -- A Modem that closed under us saw the peer hang up, even when the call that
-          -- noticed reported something else (a reboot, a lost registration): the old pty
-          -- is gone and the peer announces a new one.
-          reopen = reopen or m ~= nil
-          if m then m:close{deregister = false} end
-          if reopen then host.reopen = host.reopen + 1 end
-          local path = reopen and p:next_path() or p.path
+        if not m or m:state().closed then
+          if m then
+            m:close{deregister = false}
+            -- A Modem closes under us only when the peer hangs up: anything else is a
+            -- fault of the library's, counted and asserted below.
+            if followed == hangups() then host.spurious_close = host.spurious_close + 1 end
+            host.reopen = host.reopen + 1
+          end
+          local path = current_path()
           if not path then return false end
-          local opened, err = bc260y.open(path, {inbox = 100000})
-          -- The peer may hang up the new pty too before a slow host opens it (a command it
-          -- already read): the path is gone and another one follows.
-          reopen = not opened
+          local opened, err = bc260y.open(path, {inbox = 100000, trace = trace})
           m = opened
-          if not m and not err:find("No such file", 1, true) then error(err) end
+          -- The peer may hang up the new pty too before a slow host opens it (a command
+          -- it read from the previous one): the path is gone and the log says so.
+          if not m and not (err:find("No such file", 1, true) and followed < hangups()) then
+            error(err)
+          end
           if m then m:on("downlink", on_downlink) end
         end
-        local ok, code
         if m then
-          ok, _, code = m:init{timeout = 5}
-          if ok then
-            ok, _, code = m:connect{host = "10.0.0.1", port = 5683, timeout = 5}
-            if ok then return true end
-          end
+          local ok = m:init{timeout = 5}
+          if ok and m:connect{host = "10.0.0.1", port = 5683, timeout = 5} then return true end
         end
-        if code == "closed" or code == "io" then reopen = true end
       end
       return false
     end
-    assert(ready(false), "never registered")
+    assert(ready(), "never registered")
     local t0 = bc260y.now()
     for i = 1, COMMANDS do
       if bc260y.now() - t0 > BUDGET then break end
       local token = ("%d"):format(i)
+      at_line[token] = #traced + 1
       local r, msg, code
       if i % 5 == 0 then
         local data = string.pack(">I4", i)
         r, msg, code = m:send(data)
-        host.sent[#host.sent + 1] = {hex(data), r, code, msg}
+        host.sent[#host.sent + 1] = {hex(data), r, code, msg, token}
       else
         r, msg, code = m:at("AT+QECHO=" .. token, {timeout = timeout, expect = {"+QECHO"}})
         host.echo[#host.echo + 1] = {token, r, code, msg}
       end
-      if code == "closed" or code == "io" then
-        if not ready(true) then break end
+      if m:state().closed then
+        if not ready() then break end
       elseif code == "reboot" or code == "state" or not m:state().observed then
         host.reinit = host.reinit + 1
-        if not ready(false) then break end
+        if not ready() then break end
       end
     end
     if m then
@@ -124,12 +147,12 @@ local function soak(late, timeout)
       local line = r.lines[1]
       if #r.lines ~= 1 or line ~= "+QECHO: " .. token or echo[token] ~= "ok" then
         wrong(("AT+QECHO=%s answered %s %s (the peer: %s)"):format(token,
-          table.concat(r.lines, "|"), r.final, tostring(echo[token])))
+          table.concat(r.lines, "|"), r.final, tostring(echo[token])), token)
       end
     elseif code == "error" and echo[token] ~= "error" then
-      wrong(("AT+QECHO=%s failed with ERROR (the peer: %s)"):format(token, tostring(echo[token])))
+      wrong(("AT+QECHO=%s failed with ERROR (the peer: %s)"):format(token, tostring(echo[token])), token)
     elseif math.type(code) == "integer" then
-      wrong(("AT+QECHO=%s failed with +CME ERROR: %d"):format(token, code))
+      wrong(("AT+QECHO=%s failed with +CME ERROR: %d"):format(token, code), token)
     end
   end
   local refused_sent, n_sent = {}, 0
@@ -138,9 +161,10 @@ local function soak(late, timeout)
     if r then
       n_sent = n_sent + 1
       if ul[data] == "refused" then refused_sent[#refused_sent + 1] = data
-      elseif ul[data] ~= "ok" then wrong(("uplink %s reported sent (the peer: %s)"):format(data, tostring(ul[data]))) end
+      elseif ul[data] ~= "ok" then wrong(("uplink %s reported sent (the peer: %s)"):format(data, tostring(ul[data])), s[5])
+      end
     elseif code == 159 and ul[data] ~= "refused" then
-      wrong(("uplink %s refused with 159 (the peer: %s)"):format(data, tostring(ul[data])))
+      wrong(("uplink %s refused with 159 (the peer: %s)"):format(data, tostring(ul[data])), s[5])
     end
   end
   local lost, dup, sent_set = 0, 0, {}
@@ -154,15 +178,22 @@ local function soak(late, timeout)
   for k, v in pairs(faults) do fl[#fl + 1] = k .. "=" .. v end
   table.sort(fl)
   print(("\nsoak seed %d: %d commands (%d AT+QECHO, %d ok; %d uplinks, %d reported sent), " ..
-         "%d reopens, %d re-registrations"):format(SEED, n_echo + #host.sent, n_echo, n_ok,
-         #host.sent, n_sent, host.reopen, host.reinit))
+         "%d reopens (%d not after a hang-up), %d re-registrations"):format(SEED,
+         n_echo + #host.sent, n_echo, n_ok, #host.sent, n_sent, host.reopen,
+         host.spurious_close, host.reinit))
   print("faults injected: " .. table.concat(fl, " "))
   print(("misattributions %d, refused uplinks reported sent %d, downlinks sent %d, lost %d, " ..
          "duplicated %d, stray %d"):format(#misattributed, #refused_sent, #dl, lost, dup, stray))
-  for i = 1, math.min(5, #misattributed) do print("  " .. misattributed[i]) end
+  for i = 1, math.min(5, #misattributed) do print("  " .. misattributed[i][1]) end
+  local first = misattributed[1] and misattributed[1][2]
+  if first then
+    print("the host's trace around the first one:")
+    for i = math.max(1, first - 20), math.min(#traced, first + 30) do print("  " .. traced[i]) end
+  end
   for i = 1, math.min(5, #refused_sent) do print("  refused but reported sent: " .. refused_sent[i]) end
   lu.assertEquals(peer_msg, "", "the peer failed")
   lu.assertTrue(peer_ok)
+  lu.assertEquals(host.spurious_close, 0, "the Modem closed while the peer kept its pty")
   lu.assertEquals(#misattributed, 0, "commands completed by another command's answer")
   lu.assertEquals(#refused_sent, 0, "uplinks refused with +CME ERROR: 159 reported sent")
   lu.assertEquals(lost, 0, "downlinks lost")
