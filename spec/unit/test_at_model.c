@@ -32,6 +32,7 @@ static uint64_t between(uint64_t lo, uint64_t hi) { return lo + below((uint32_t)
 
 #define MAX_CMDS 3000
 #define FIRST_BYTE_MS 2000 /* the engine's default (at_config_defaults) */
+#define STUCK_MS 10000
 #define BUF 65536
 
 /* Bytes in flight one way: each byte with the time it becomes readable. */
@@ -42,6 +43,7 @@ typedef struct pipe_ {
 } pipe_;
 
 static void pipe_put(pipe_ *p, const char *s, size_t n, uint64_t t) {
+  CHECK(p->tail + n <= BUF); /* the model's own limit: never reached when it is drained */
   for (size_t i = 0; i < n && p->tail < BUF; i++) {
     p->data[p->tail] = s[i];
     p->at[p->tail++] = t;
@@ -54,7 +56,24 @@ static size_t pipe_ready(const pipe_ *p, uint64_t now) {
 }
 static uint64_t pipe_next(const pipe_ *p) { return p->head < p->tail ? p->at[p->head] : UINT64_MAX; }
 static void pipe_compact(pipe_ *p) {
-  if (p->head == p->tail) p->head = p->tail = 0;
+  size_t n = p->tail - p->head;
+  memmove(p->data, p->data + p->head, n);
+  memmove(p->at, p->at + p->head, n * sizeof p->at[0]);
+  p->head = 0;
+  p->tail = n;
+}
+
+/* MODEL_TRACE=<seed>m (or e: probes refused) prints that run: what the host writes and reads, when. */
+static int tracing;
+static void trace(uint64_t now, const char *dir, const char *s, size_t n) {
+  if (!tracing) return;
+  fprintf(stderr, "%8llu %s ", (unsigned long long)now, dir);
+  for (size_t i = 0; i < n; i++) {
+    if (s[i] == '\r') fputs("\\r", stderr);
+    else if (s[i] == '\n') fputs("\\n", stderr);
+    else fputc(s[i], stderr);
+  }
+  fputc('\n', stderr);
 }
 
 /* What the module decided for each AT+QECHO=<n>: 0 not read, 'o' answered, 'e' ERROR. */
@@ -69,6 +88,7 @@ typedef struct module {
   uint64_t answer_at; /* when the head of pending is answered (0: not decided) */
   int fate;           /* 0 answer, 1 reboot */
   int markers;        /* answers probes with their marker (else ERROR) */
+  uint64_t idle_since; /* when it last had something to do */
 } module;
 
 static void module_read(module *mo, pipe_ *in, uint64_t now) {
@@ -77,6 +97,7 @@ static void module_read(module *mo, pipe_ *in, uint64_t now) {
     char c = in->data[in->head++];
     if (c == '\r') {
       mo->line[mo->len] = '\0';
+      trace(now, "mod", mo->line, mo->len);
       if (mo->len && mo->n_pending < 64) memcpy(mo->pending[mo->n_pending++], mo->line, mo->len + 1);
       mo->len = 0;
     } else if (mo->len < sizeof mo->line - 1) {
@@ -119,6 +140,7 @@ static void module_answer(module *mo, const char *cmd, pipe_ *out, uint64_t now)
  * answers the head of what it read when its time came, decides the next head's fate. */
 static void module_run(module *mo, pipe_ *in, pipe_ *out, uint64_t now) {
   module_read(mo, in, now);
+  mo->idle_since = now;
   for (;;) {
     if (!mo->n_pending) {
       mo->answer_at = 0;
@@ -149,6 +171,11 @@ static void module_run(module *mo, pipe_ *in, pipe_ *out, uint64_t now) {
   }
 }
 
+/* Has the module had nothing to do for STUCK_MS? */
+static int module_idle(const module *mo, const pipe_ *in, uint64_t now) {
+  return !mo->n_pending && in->head == in->tail && now >= mo->idle_since + STUCK_MS;
+}
+
 /* When the module acts next: bytes arrive, or the head's answer is due. */
 static uint64_t module_next(const module *mo, const pipe_ *in) {
   uint64_t t = pipe_next(in);
@@ -157,19 +184,8 @@ static uint64_t module_next(const module *mo, const pipe_ *in) {
 }
 
 static const at_match EXP_ECHO[] = {{"+QECHO", 1, 1}};
+static int max_timeouts; /* the most commands timed out in one run */
 
-/* MODEL_TRACE=<seed>m (or e: probes refused) prints that run: what the host writes and reads, when. */
-static int tracing;
-static void trace(uint64_t now, const char *dir, const char *s, size_t n) {
-  if (!tracing) return;
-  fprintf(stderr, "%8llu %s ", (unsigned long long)now, dir);
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] == '\r') fputs("\\r", stderr);
-    else if (s[i] == '\n') fputs("\\n", stderr);
-    else fputc(s[i], stderr);
-  }
-  fputc('\n', stderr);
-}
 
 /* One run; returns how many commands went wrong (each one printed). */
 static int run(uint64_t seed, int markers, int n_cmds) {
@@ -186,7 +202,7 @@ static int run(uint64_t seed, int markers, int n_cmds) {
   memset(&mo, 0, sizeof mo);
   mo.markers = markers;
   at_engine *at = mk(NULL);
-  int wrong = 0, next = 1, waiting = 0, answered = 0, timeouts = 0;
+  int wrong = 0, next = 1, waiting = 0, answered = 0, timeouts = 0, stuck = 0;
   uint64_t now = 1000;
   for (int wakes = 0; wakes < 2000000 && answered < n_cmds; wakes++) {
     /* the host sends the next command once the previous one is answered */
@@ -267,8 +283,13 @@ static int run(uint64_t seed, int markers, int n_cmds) {
         bad = strcmp(e->lines, want) != 0 || decided[tag] != 'o';
       else if (e->result == AT_RESULT_ERROR)
         bad = decided[tag] != 'e';
-      else if (e->result == AT_RESULT_TIMEOUT)
+      else if (e->result == AT_RESULT_TIMEOUT) {
         timeouts++;
+        if (module_idle(&mo, &to_module, now)) {
+          stuck++;
+          if (tracing) fprintf(stderr, "         stuck\n");
+        }
+      }
       else if (e->result != AT_RESULT_REBOOT)
         bad = 1;
       if (tracing) fprintf(stderr, "         response %d: result %d '%s'\n", tag, (int)e->result, e->lines);
@@ -283,7 +304,15 @@ static int run(uint64_t seed, int markers, int n_cmds) {
     n_evs = 0;
   }
   CHECK_EQ_INT(answered, n_cmds);
-  (void)timeouts;
+  /* Liveness: the host recovers after every fault. A late answer costs the commands that
+   * wait for it, but once the module has had nothing to do for STUCK_MS (the first-byte
+   * quiet period, a long stall and some), a command that times out means the host is
+   * stuck (probing forever, every command failed unsent). */
+  if (stuck)
+    fprintf(stderr, "  seed %llu (%s): %d commands timed out with the module idle\n",
+            (unsigned long long)seed, markers ? "markers" : "probes refused", stuck);
+  CHECK_EQ_INT(stuck, 0);
+  if (timeouts > max_timeouts) max_timeouts = timeouts;
   at_free(at);
   return wrong;
 }
@@ -295,7 +324,8 @@ int main(void) {
   int wrong = 0, runs = 0;
   for (uint64_t seed = 1; seed <= seeds; seed++)
     for (int markers = 0; markers < 2; markers++, runs++) wrong += run(seed, markers, 2000);
-  printf("%d runs of 2000 commands: %d answered wrongly\n", runs, wrong);
+  printf("%d runs of 2000 commands: %d answered wrongly; at most %d timed out in a run\n", runs,
+         wrong, max_timeouts);
   CHECK_EQ_INT(wrong, 0);
   return CHECK_DONE();
 }
