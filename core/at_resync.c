@@ -63,11 +63,16 @@ void at_debt_cancel(at_engine *at) {
 
 /* A reboot settles nothing: what the module read after booting it still answers, so the
  * owed command and the probes written stay owed. Only a probe not yet begun on the wire is
- * dropped, and the "idle module dropped its probes" judgement starts over. */
+ * dropped. But a module that just booted is idle: a probe it kept, it answers within the
+ * quiet period (stamp_idle); when none comes, the probes were lost in the reboot and are
+ * forgotten. Without that, five probes lost in a reboot would leave every later command
+ * waiting for them, failed unsent, for ever (spec/unit/test_at_model.c). An owed command
+ * alone needs no such wait: the next probe's marker settles it. */
 void at_debt_reboot(at_engine *at) {
   if (at->phase == PH_PROBE_TEXT && at->out_off == 0) at->n_out--;
   at->probe = -1;
-  at->idle_seen = 0;
+  at->idle_seen = at->n_out > 0;
+  at->idle_at = NO_DEADLINE;
   at->blocked_until = NO_DEADLINE;
 }
 
@@ -101,6 +106,16 @@ static int is_out(const at_engine *at, int k) {
 }
 
 void at_probe_start(at_engine *at) {
+  /* The module is idle and answers the probes it kept: no new one, whose writing would
+   * start the quiet period again (a module that refuses probes would then never let it
+   * end). The head command waits for those answers or the end of the quiet period. */
+  if (at->idle_seen) {
+    at->phase = PH_BLOCKED;
+    at->blocked_until = NO_DEADLINE;
+    if (at->idle_at != NO_DEADLINE) /* else stamp_idle sets it */
+      at->total_deadline = at_later(at->idle_at, at->cfg.first_byte_ms);
+    return;
+  }
   for (int k = 0; k < AT_PROBE_KINDS; k++) {
     if (is_out(at, k) || clashes(at, k)) continue;
     at->probe = k;
@@ -120,8 +135,6 @@ void at_probe_start(at_engine *at) {
 void at_probe_written(at_engine *at) {
   at->phase = PH_PROBE_WAIT;
   at->total_deadline = at_later(at->now, at_head_slot(at)->total_ms);
-  /* an idle module answers it within first_byte_ms from now at the soonest */
-  if (at->idle_seen) at->idle_at = NO_DEADLINE;
 }
 
 uint64_t at_debt_deadline(const at_engine *at) {
@@ -158,8 +171,8 @@ static void fail_head_unsent(at_engine *at) {
 }
 
 /* The owed final came while probes were out (at_debt_line): the module is idle from
- * then on, and answers each probe it kept within first_byte_ms of its previous answer or
- * of the probe's writing (settle_oldest and at_probe_written start the period again).
+ * then on, and answers each probe it kept within first_byte_ms of its previous answer
+ * (settle_oldest starts the period again; no probe is written meanwhile: at_probe_start).
  * The period starts at the first tick after that, not at the feed's time: a host that
  * was not scheduled for a while feeds what it reads as of before the deadline that
  * passed meanwhile (modem_io.lua's _feed_read), and the final may have come long after
