@@ -55,8 +55,10 @@ local function soak(late, timeout)
     misattributed[#misattributed + 1] = {what, token and at_line[token]}
   end
 
-  bc260y.run(function()
-    local m
+  -- The host's run; an error in it still lets the peer finish (it would wait for its own
+  -- time limit) and is raised after.
+  local m
+  local host_ok, host_err = pcall(bc260y.run, function()
     local function on_downlink(data)
       local seq = #data == 4 and string.unpack(">I4", data) or -1
       got[seq] = (got[seq] or 0) + 1
@@ -95,7 +97,10 @@ local function soak(late, timeout)
           -- The peer may hang up the new pty too before a slow host opens it (a command
           -- it read from the previous one): the path is gone and the log says so.
           if not m and not (err:find("No such file", 1, true) and followed < hangups()) then
-            error(err)
+            local tail = {}
+            for line in io.lines(log) do tail[#tail + 1] = line end
+            error(("%s (%d hang-ups followed of %d; the peer's log ends: %s)"):format(err,
+              followed, hangups(), table.concat(tail, " | ", math.max(1, #tail - 8))))
           end
           if m then m:on("downlink", on_downlink) end
         end
@@ -134,7 +139,14 @@ local function soak(late, timeout)
       m:close{deregister = false}
     end
   end)
+  if not host_ok and m then m:close{deregister = false} end -- the peer then ends at once
   local peer_ok, peer_msg = p:finish()
+  if not host_ok then
+    os.remove(log)
+    error(("%s\nthe peer: %s\nthe host's trace ends:\n  %s"):format(host_err,
+      peer_msg ~= "" and peer_msg or "no failure",
+      table.concat(traced, "\n  ", math.max(1, #traced - 15))), 0)
+  end
   local echo, ul, dl, faults = read_log(log)
   os.remove(log)
 
