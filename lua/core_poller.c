@@ -9,7 +9,7 @@
  *                          file, a closed fd: poll(2) calls them ready at once, and the
  *                          loop treats them so itself)
  *   p:wait(timeout, out)  -> n                       waits up to timeout seconds (nil:
- *                          no limit; rounded up to the millisecond, as core.poll) and
+ *                          no limit; rounded up to the millisecond) and
  *                          puts n ready fds into out[1..2n] as fd, flags pairs: flags 1
  *                          readable, 2 writable, 3 both. A hang-up or an error counts as
  *                          both, so the reader or writer calls read/write and sees it.
