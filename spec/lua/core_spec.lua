@@ -4,6 +4,7 @@
 local lu = require("luaunit")
 local core = require("bc260y.core")
 local h = require("helpers")
+local pty = require("bc260y.sim.core")
 
 local function raises(pattern, fn, ...)
   local ok, err = pcall(fn, ...)
@@ -96,7 +97,7 @@ end
 -- step, as poll(2) would, so its reader runs and finds out.
 function TestPoller.test_closed_fd_is_unpollable()
   local p = assert(core.poller()) -- first: it would take the closed fd's number
-  local m = assert(core.open_pty())
+  local m = assert(pty.open_pty())
   local fd = m:fd()
   m:close()
   local ok, msg, code = p:set(fd, true, false)
@@ -121,7 +122,7 @@ end
 TestPort = {}
 
 function TestPort.test_pty_pair_bytes_both_ways()
-  local m, path = core.open_pty()
+  local m, path = pty.open_pty()
   lu.assertNotNil(m, path)
   lu.assertStrMatches(path, "/dev/pts/%d+")
   lu.assertEquals(m:kind(), "pty")
@@ -177,7 +178,7 @@ end
 -- A port has one owner: a second open fails at once naming the port, unless the caller
 -- passes exclusive = false; once the owner closes, the port opens again.
 function TestPort.test_second_open_of_a_port_fails_unless_shared()
-  local m, path = core.open_pty()
+  local m, path = pty.open_pty()
   local a = assert(core.open_port(path))
   local b, msg, code = core.open_port(path)
   lu.assertNil(b)
@@ -223,7 +224,7 @@ function TestPort.test_open_port_bad_arguments_raise()
 end
 
 function TestPort.test_tostring_close_and_use_after_close()
-  local m, path = assert(core.open_pty())
+  local m, path = assert(pty.open_pty())
   lu.assertStrMatches(tostring(m), "bc260y%.Port%(.+%)")
   local s = assert(core.open_port(path))
   lu.assertEquals(tostring(s), "bc260y.Port(" .. path .. ")")
@@ -244,7 +245,7 @@ end
 function TestPort.test_to_be_closed_variable()
   local kept
   do
-    local m <close>, path = assert(core.open_pty())
+    local m <close>, path = assert(pty.open_pty())
     lu.assertNotNil(path)
     kept = m
     lu.assertFalse(kept:closed())
@@ -256,19 +257,19 @@ end
 function TestPort.test_gc_closes_the_fd()
   local fds = {}
   for i = 1, 50 do
-    local m = assert(core.open_pty())
+    local m = assert(pty.open_pty())
     fds[i] = m:fd()
   end
   collectgarbage()
   collectgarbage()
   -- With every master collected, a new pty reuses a low fd instead of growing.
-  local m = assert(core.open_pty())
+  local m = assert(pty.open_pty())
   lu.assertTrue(m:fd() <= fds[1], "fd " .. m:fd() .. " after collecting 50 ptys")
   m:close()
 end
 
 function TestPort.test_methods_check_self()
-  local m = assert(core.open_pty())
+  local m = assert(pty.open_pty())
   raises("bc260y.Port expected", m.read, {})
   raises("string expected", m.write, m, 42)
   raises("string expected", m.write, m, nil)

@@ -1,6 +1,7 @@
 -- helpers.lua: small shared helpers for the LuaUnit specs (pty pairs, reading with a
 -- deadline, picking events out of an engine's event array).
 local core = require("bc260y.core")
+local sim_core = require("bc260y.sim.core")
 
 local helpers = {}
 
@@ -61,7 +62,7 @@ end
 
 -- A pty master and the slave end opened as a tty Port.
 function helpers.pty_pair()
-  local master, path = assert(core.open_pty())
+  local master, path = assert(sim_core.open_pty())
   local slave = assert(core.open_port(path))
   return master, slave, path
 end

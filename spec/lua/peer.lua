@@ -11,6 +11,7 @@
 -- after a cold boot. Any mismatch or a timeout stops the script and is reported by
 -- p:check(); p.lines holds every line received, in order.
 local core = require("bc260y.core")
+local sim_core = require("bc260y.sim.core")
 local h = require("helpers")
 local loop = require("bc260y.loop")
 
@@ -21,7 +22,7 @@ local M = {}
 
 function M.new(opts)
   opts = opts or {}
-  local master, path = assert(core.open_pty())
+  local master, path = assert(sim_core.open_pty())
   local self = setmetatable({
     master = master,
     path = path,
