@@ -315,65 +315,64 @@ static void check_submit_keys(lua_State *L, int tbl) {
 /* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
  * the contract; any other key raises. The command's timers start once its bytes are written
  * (e:consumed(n, now)), so submit takes no time. */
+/* The command's answer shapes: the list at expect_idx (as submit's expect option), or
+ * when that is nil those bc_expect_for gives cmd->text; then the boolean at tl_idx (nil:
+ * as the shapes say) sets or clears AT_CMD_TEXT_LINES. */
+static void set_shapes(lua_State *L, int expect_idx, int tl_idx, at_cmd *cmd, bc_expect *ex,
+                       at_match *expect) {
+  if (lua_isnoneornil(L, expect_idx)) {
+    bc_expect_for(cmd->text, cmd->len, ex);
+    cmd->expect = ex->match;
+    cmd->n_expect = ex->n;
+    cmd->flags |= ex->flags;
+  } else {
+    cmd->n_expect = read_match_list(L, expect_idx, "expect", expect);
+    cmd->expect = cmd->n_expect ? expect : NULL;
+  }
+  if (!lua_isnoneornil(L, tl_idx)) {
+    if (lua_toboolean(L, tl_idx)) cmd->flags |= AT_CMD_TEXT_LINES;
+    else cmd->flags &= ~(unsigned)AT_CMD_TEXT_LINES;
+  }
+}
+
+/* at_submit: 0 when the engine took the command, else nil, msg, "refused" pushed (3). */
+static int submit(lua_State *L, at_engine *at, const at_cmd *cmd) {
+  if (at_submit(at, cmd) == 0) return 0;
+  return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+}
+
 static int engine_submit(lua_State *L) {
   at_engine *at = check_open_engine(L);
-  size_t len;
-  const char *text = check_string(L, 2, &len);
-  int has_opts = !lua_isnoneornil(L, 3);
-  if (has_opts) {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    check_submit_keys(L, 3);
-  }
   at_cmd cmd;
   memset(&cmd, 0, sizeof cmd);
-  cmd.text = text;
-  cmd.len = len;
+  cmd.text = check_string(L, 2, &cmd.len);
+  if (lua_isnoneornil(L, 3)) { /* no options: an empty table reads the same */
+    lua_settop(L, 2);
+    lua_newtable(L);
+  }
+  luaL_checktype(L, 3, LUA_TTABLE);
+  check_submit_keys(L, 3);
   bc_expect ex;
-  at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_EXPECT];
-  size_t n_expect = 0;
-  int explicit_expect = 0;
-  if (has_opts) {
-    lua_getfield(L, 3, "expect");
-    explicit_expect = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (explicit_expect) n_expect = read_matches(L, 3, "expect", expect);
-    cmd.n_finals = read_matches(L, 3, "finals", finals);
-    cmd.finals = cmd.n_finals ? finals : NULL;
-    if (lua_getfield(L, 3, "tag") != LUA_TNIL) {
-      int isint;
-      lua_Integer tag = lua_tointegerx(L, -1, &isint);
-      if (!isint) luaL_error(L, "option 'tag' must be an integer");
-      cmd.tag = (uint64_t)tag;
-    }
-    lua_pop(L, 1);
-    opt_ms_field(L, 3, "first_byte", &cmd.first_byte_ms);
-    opt_ms_field(L, 3, "total", &cmd.total_ms);
-    if (lua_getfield(L, 3, "prompt") != LUA_TNIL) {
-      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
-      cmd.payload = lua_tolstring(L, -1, &cmd.payload_len);
-      cmd.flags |= AT_CMD_PROMPT;
-    }
-    lua_pop(L, 1); /* the options table still holds the payload string */
+  at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_FINALS];
+  lua_getfield(L, 3, "expect"); /* 4; the options table keeps its strings alive */
+  lua_getfield(L, 3, "text_lines"); /* 5 */
+  set_shapes(L, 4, 5, &cmd, &ex, expect);
+  cmd.n_finals = read_matches(L, 3, "finals", finals);
+  cmd.finals = cmd.n_finals ? finals : NULL;
+  if (lua_getfield(L, 3, "tag") != LUA_TNIL) {
+    int isint;
+    lua_Integer tag = lua_tointegerx(L, -1, &isint);
+    if (!isint) luaL_error(L, "option 'tag' must be an integer");
+    cmd.tag = (uint64_t)tag;
   }
-  if (!explicit_expect) {
-    bc_expect_for(text, len, &ex);
-    cmd.expect = ex.match;
-    cmd.n_expect = ex.n;
-    cmd.flags |= ex.flags;
-  } else {
-    cmd.expect = n_expect ? expect : NULL;
-    cmd.n_expect = n_expect;
+  opt_ms_field(L, 3, "first_byte", &cmd.first_byte_ms);
+  opt_ms_field(L, 3, "total", &cmd.total_ms);
+  if (lua_getfield(L, 3, "prompt") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
+    cmd.payload = lua_tolstring(L, -1, &cmd.payload_len);
+    cmd.flags |= AT_CMD_PROMPT;
   }
-  if (has_opts) {
-    int t = lua_getfield(L, 3, "text_lines");
-    if (t != LUA_TNIL) {
-      if (lua_toboolean(L, -1)) cmd.flags |= AT_CMD_TEXT_LINES;
-      else cmd.flags &= ~(unsigned)AT_CMD_TEXT_LINES;
-    }
-    lua_pop(L, 1);
-  }
-  if (at_submit(at, &cmd) != 0)
-    return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+  if (submit(L, at, &cmd)) return 3;
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -605,19 +604,7 @@ static int engine_exchange(lua_State *L) {
   ms_value(L, 6, "total", &cmd.total_ms);
   at_match expect[AT_CMD_MAX_EXPECT];
   bc_expect ex;
-  if (lua_isnoneornil(L, 7)) {
-    bc_expect_for(text, len, &ex);
-    cmd.expect = ex.match;
-    cmd.n_expect = ex.n;
-    cmd.flags |= ex.flags;
-  } else {
-    cmd.n_expect = read_match_list(L, 7, "expect", expect);
-    cmd.expect = cmd.n_expect ? expect : NULL;
-  }
-  if (!lua_isnoneornil(L, 8)) {
-    if (lua_toboolean(L, 8)) cmd.flags |= AT_CMD_TEXT_LINES;
-    else cmd.flags &= ~(unsigned)AT_CMD_TEXT_LINES;
-  }
+  set_shapes(L, 7, 8, &cmd, &ex, expect);
   uint64_t limit = UINT64_MAX;
   if (!lua_isnoneornil(L, 9)) {
     lua_Number s = luaL_checknumber(L, 9);
@@ -633,8 +620,7 @@ static int engine_exchange(lua_State *L) {
   size_t out_len = 0;
   at_output(at, &out_len);
   int alone = at_pending(at) == 0 && out_len == 0;
-  if (at_submit(at, &cmd) != 0)
-    return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+  if (submit(L, at, &cmd)) return 3;
   if (!alone) return exchange_handover(L, NULL, NULL);
 
   char buf[4096];
