@@ -151,18 +151,6 @@ static void set_result(lua_State *L, const at_event *ev) {
   lua_setfield(L, -2, "result");
 }
 
-/* A table of a response's answer lines. */
-static void push_lines(lua_State *L, const at_event *ev) {
-  lua_createtable(L, (int)ev->n_lines, 0);
-  const char *line = ev->lines;
-  for (size_t i = 0; i < ev->n_lines; i++) {
-    size_t n = strlen(line);
-    lua_pushlstring(L, line, n);
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-    line += n + 1;
-  }
-}
-
 /* t.line = the event's text, t.decoded = its decoded table when decode. */
 static void set_line(lua_State *L, const at_event *ev, int decode) {
   set_str(L, "line", ev->text, ev->len);
@@ -172,14 +160,15 @@ static void set_line(lua_State *L, const at_event *ev, int decode) {
   }
 }
 
-/* A table of the decoded table of each answer line (false for a line bc_decode does not
- * know): every line is decoded once, here, like a URC. */
-static void push_decoded_table(lua_State *L, const at_event *ev) {
+/* A table of a response's answer lines, or with decoded of their decoded tables (false for
+ * a line bc_decode does not know): every line is decoded once, here, like a URC. */
+static void push_lines(lua_State *L, const at_event *ev, int decoded) {
   lua_createtable(L, (int)ev->n_lines, 0);
   const char *line = ev->lines;
   for (size_t i = 0; i < ev->n_lines; i++) {
     size_t n = strlen(line);
-    push_decoded(L, line, n);
+    if (!decoded) lua_pushlstring(L, line, n);
+    else push_decoded(L, line, n);
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
       lua_pushboolean(L, 0);
@@ -189,7 +178,7 @@ static void push_decoded_table(lua_State *L, const at_event *ev) {
   }
 }
 
-/* With the engine's decode option, t.decoded = push_decoded_table's table. */
+/* With the engine's decode option, t.decoded = the decoded lines (push_lines). */
 static void push_decoded_lines(lua_State *L, const at_event *ev) {
   if (ev->n_lines == 0) {
     /* Nothing decoded: the empty lines table serves (one table fewer per plain OK). */
@@ -197,7 +186,7 @@ static void push_decoded_lines(lua_State *L, const at_event *ev) {
     lua_setfield(L, -2, "decoded");
     return;
   }
-  push_decoded_table(L, ev);
+  push_lines(L, ev, 1);
   lua_setfield(L, -2, "decoded");
 }
 
@@ -213,7 +202,7 @@ static void push_event(lua_State *L, const at_event *ev, int decode) {
     set_int(L, "tag", (lua_Integer)ev->tag);
     set_result(L, ev);
     if (ev->text) set_str(L, "final", ev->text, ev->len);
-    push_lines(L, ev);
+    push_lines(L, ev, 0);
     lua_setfield(L, -2, "lines");
     if (decode) push_decoded_lines(L, ev);
     break;
@@ -575,11 +564,11 @@ static int exchange_handover(lua_State *L, const char *msg, const char *code) {
 /* The response's fields as values (see e:exchange). */
 static int exchange_answer(lua_State *L, const at_event *ev, int decode, int traced) {
   push_result(L, ev); /* result, code */
-  push_lines(L, ev);
+  push_lines(L, ev, 0);
   if (ev->text) lua_pushlstring(L, ev->text, ev->len);
   else lua_pushnil(L);
   lua_rotate(L, -3, -1); /* result, lines, final, code */
-  if (decode && ev->n_lines > 0) push_decoded_table(L, ev);
+  if (decode && ev->n_lines > 0) push_lines(L, ev, 1);
   else lua_pushnil(L);
   if (!traced) return 5;
   lua_pushvalue(L, X_OUT);
