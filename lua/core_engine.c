@@ -283,22 +283,30 @@ static size_t read_match_list(lua_State *L, int list, const char *key, at_match 
   return (size_t)n;
 }
 
-/* Raises on a key of the submit options the engine would not use: a typo (or a removed
- * option) must not be silently ignored. */
-static void check_submit_keys(lua_State *L, int tbl) {
-  static const char *const known[] = {"tag",   "first_byte", "total",  "expect",
-                                      "finals", "text_lines", "prompt", NULL};
+/* The first key of the table at tbl that is not one of the n names (each size bytes
+ * apart from names): the key, or for a key that is no string its type's name, left on the
+ * stack top; NULL when every key is known. */
+static const char *unknown_key(lua_State *L, int tbl, const char *names, size_t size, size_t n) {
   lua_pushnil(L);
   while (lua_next(L, tbl)) {
     lua_pop(L, 1); /* the value */
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_typename(L, -1);
+    const char *k = lua_tostring(L, -1);
     size_t i = 0;
-    while (k && known[i] && strcmp(k, known[i]) != 0) i++;
-    if (!k || !known[i]) {
-      if (k) luaL_error(L, "unknown option '%s'", k);
-      luaL_error(L, "unknown option (a %s key)", luaL_typename(L, -1));
-    }
+    while (i < n && strcmp(k, names + i * size) != 0) i++;
+    if (i == n) return k;
   }
+  return NULL;
+}
+
+/* Raises on a key of the submit options the engine would not use: a typo (or a removed
+ * option) must not be silently ignored. */
+static void check_submit_keys(lua_State *L, int tbl) {
+  static const char known[][11] = {"tag",    "first_byte", "total", "expect",
+                                   "finals", "text_lines", "prompt"};
+  const char *k = unknown_key(L, tbl, known[0], sizeof known[0], sizeof known / sizeof known[0]);
+  if (k) /* the key is on the stack top */
+    luaL_error(L, lua_type(L, -1) == LUA_TSTRING ? "unknown option '%s'" : "unknown option (a %s key)", k);
 }
 
 /* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
@@ -689,16 +697,9 @@ static int l_check_at(lua_State *L) {
   if (lua_isnoneornil(L, 2)) return 0;
   if (!lua_istable(L, 2)) return at_arg_error(L, "at: options must be a table");
   /* A key m:at does not know is a typo, not something to ignore (as in open()). */
-  lua_pushnil(L);
-  while (lua_next(L, 2)) {
-    lua_pop(L, 1);
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    if (!k || (strcmp(k, "ignore_busy") && strcmp(k, "expect") && strcmp(k, "text_lines") &&
-               strcmp(k, "timeout"))) {
-      lua_pushfstring(L, "at: unknown option '%s'", k ? k : luaL_typename(L, -1));
-      return at_arg_error(L, lua_tostring(L, -1));
-    }
-  }
+  static const char known[][12] = {"ignore_busy", "expect", "text_lines", "timeout"};
+  const char *k = unknown_key(L, 2, known[0], sizeof known[0], sizeof known / sizeof known[0]);
+  if (k) return at_arg_error(L, lua_pushfstring(L, "at: unknown option '%s'", k));
   int t = lua_getfield(L, 2, "ignore_busy");
   if (t != LUA_TNIL && t != LUA_TBOOLEAN)
     return at_arg_error(L, "at: ignore_busy must be a boolean");
