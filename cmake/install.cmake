@@ -3,6 +3,7 @@
 # --prefix` and DESTDIR move all of it:
 #   bin/bc260y                      the CLI (finds the rest relative to its own location)
 #   lib/lua/5.4/bc260y/core.so      the C module   } where stock lua5.4 looks under
+#   lib/lua/5.4/bc260y/sim/core.so  the virtual module's C part (with the virtual module)
 #   share/lua/5.4/bc260y/*.lua      the Lua modules} /usr/local (and /usr)
 #   share/bc260y/                   examples, README.md, LICENSE
 #   lib/libbc260y.{a,so}, include/bc260y/*.h, lib/pkgconfig/bc260y.pc   the core for C
@@ -12,6 +13,9 @@ set(BC260Y_DATADIR ${CMAKE_INSTALL_DATADIR}/bc260y CACHE STRING "Where the examp
 
 if(TARGET bc260y_lua)
   install(TARGETS bc260y_lua LIBRARY DESTINATION ${BC260Y_LUA_CDIR}/bc260y COMPONENT lua)
+  if(BC260Y_INSTALL_SIM) # the virtual module's C part goes with it
+    install(TARGETS bc260y_sim_lua LIBRARY DESTINATION ${BC260Y_LUA_CDIR}/bc260y/sim COMPONENT lua)
+  endif()
 endif()
 
 # The Lua modules; the virtual module and the demo (most of the Lua) only on request.

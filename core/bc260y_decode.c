@@ -247,11 +247,6 @@ static bc_kind decode_nqmgr(const char *line, size_t len, bc_decoded *out) {
 }
 
 /* One decoder per "+X" prefix: the split body (and the whole line) to a kind. */
-static bc_kind dec_qlwevtind(const body *b, bc_decoded *out) {
-  long v;
-  return b->n == 1 && num(&b->f[0], -1, 10, &v) ? (out->value = v, BC_QLWEVTIND) : BC_NONE;
-}
-
 static bc_kind dec_nmgr(const body *b, bc_decoded *out) {
   return payload(b, out) ? BC_NMGR : BC_NONE;
 }
@@ -265,16 +260,6 @@ static bc_kind dec_nmstatus(const body *b, bc_decoded *out) {
       return BC_NMSTATUS;
     }
   return BC_NONE;
-}
-
-static bc_kind dec_qlwuldatastatus(const body *b, bc_decoded *out) {
-  long v;
-  return b->n == 1 && num(&b->f[0], 0, 5, &v) ? (out->value = v, BC_QLWULDATASTATUS) : BC_NONE;
-}
-
-static bc_kind dec_ncfg(const body *b, bc_decoded *out) {
-  long v;
-  return b->n == 1 && num(&b->f[0], 0, BC_LIFETIME_MAX, &v) ? (out->value = v, BC_NCFG) : BC_NONE;
 }
 
 static bc_kind dec_cscon(const body *b, bc_decoded *out) {
@@ -310,11 +295,6 @@ static bc_kind dec_cgpaddr(const body *b, bc_decoded *out) {
   return BC_CGPADDR;
 }
 
-static bc_kind dec_cgsn(const body *b, bc_decoded *out) {
-  return b->n == 1 && is_token(b->f[0].p, b->f[0].n, 0) ? (set_text(out, &b->f[0]), BC_CGSN)
-                                                         : BC_NONE;
-}
-
 static bc_kind dec_csq(const body *b, bc_decoded *out) {
   long v, w;
   if (b->n != 2 || !num(&b->f[0], 0, 99, &v) || !num(&b->f[1], 0, 99, &w)) return BC_NONE;
@@ -329,54 +309,60 @@ static bc_kind dec_qnbiotevent(const body *b, bc_decoded *out) {
   return BC_NONE;
 }
 
-static bc_kind dec_cfun(const body *b, bc_decoded *out) {
-  long v;
-  return b->n == 1 && num(&b->f[0], 0, 255, &v) ? (out->value = v, BC_CFUN) : BC_NONE;
-}
+/* What the one field of a simple line "+X: <field>" is. */
+enum { ONE_NUMBER, ONE_TOKEN, ONE_TEXT, ONE_ADDRESS };
 
-static bc_kind dec_cpin(const body *b, bc_decoded *out) {
-  return b->n == 1 && is_token(b->f[0].p, b->f[0].n, 1) ? (set_text(out, &b->f[0]), BC_CPIN)
-                                                         : BC_NONE;
-}
-
-static bc_kind dec_ip(const body *b, bc_decoded *out) {
-  return b->n == 1 && is_addr(b->f[0].p, b->f[0].n) ? (set_text(out, &b->f[0]), BC_IP) : BC_NONE;
-}
-
-static bc_kind dec_cme_error(const body *b, bc_decoded *out) {
-  long v;
-  return b->n == 1 && num(&b->f[0], 0, INT_MAX, &v) ? (out->value = v, BC_CME_ERROR) : BC_NONE;
-}
-
-/* One row per "+X" prefix the module prints: its decoder tells the kinds that share it
- * apart (by field count or content). The first row whose prefix splits decides. */
-static const struct {
-  const char *prefix;
-  bc_kind (*decode)(const body *b, bc_decoded *out);
+/* One row per "+X" prefix the module prints. Most lines are "+X: <one field>": the row
+ * says what the field is (a number in [lo, hi] into value, a token, text with spaces or
+ * an address into text) and the kind. The others have a decoder that tells the kinds
+ * sharing the prefix apart (by field count or content). The first row whose prefix
+ * splits decides. */
+static const struct plus_row {
+  char prefix[17]; /* in place, not a pointer: no relocation per row */
+  unsigned char kind, field;
+  long lo, hi;
+  bc_kind (*decode)(const body *b, bc_decoded *out); /* NULL: a simple row */
 } plus_rows[] = {
-    {"+QLWEVTIND", dec_qlwevtind},
-    {"+NNMI", decode_nnmi},
-    {"+NMGR", dec_nmgr},
-    {"+QIND", decode_qind},
-    {"+NMSTATUS", dec_nmstatus},
-    {"+QLWULDATASTATUS", dec_qlwuldatastatus},
-    {"+NCFG", dec_ncfg},
-    {"+CSCON", dec_cscon},
-    {"+CEREG", dec_cereg},
-    {"+CGPADDR", dec_cgpaddr},
-    {"+CGSN", dec_cgsn},
-    {"+CSQ", dec_csq},
-    {"+QNBIOTEVENT", dec_qnbiotevent},
-    {"+CFUN", dec_cfun},
-    {"+CPIN", dec_cpin},
-    {"+IP", dec_ip},
-    {"+CME ERROR", dec_cme_error},
+    {"+QLWEVTIND", BC_QLWEVTIND, ONE_NUMBER, -1, 10, NULL},
+    {"+NNMI", 0, 0, 0, 0, decode_nnmi},
+    {"+NMGR", 0, 0, 0, 0, dec_nmgr},
+    {"+QIND", 0, 0, 0, 0, decode_qind},
+    {"+NMSTATUS", 0, 0, 0, 0, dec_nmstatus},
+    {"+QLWULDATASTATUS", BC_QLWULDATASTATUS, ONE_NUMBER, 0, 5, NULL},
+    {"+NCFG", BC_NCFG, ONE_NUMBER, 0, BC_LIFETIME_MAX, NULL},
+    {"+CSCON", 0, 0, 0, 0, dec_cscon},
+    {"+CEREG", 0, 0, 0, 0, dec_cereg},
+    {"+CGPADDR", 0, 0, 0, 0, dec_cgpaddr},
+    {"+CGSN", BC_CGSN, ONE_TOKEN, 0, 0, NULL},
+    {"+CSQ", 0, 0, 0, 0, dec_csq},
+    {"+QNBIOTEVENT", 0, 0, 0, 0, dec_qnbiotevent},
+    {"+CFUN", BC_CFUN, ONE_NUMBER, 0, 255, NULL},
+    {"+CPIN", BC_CPIN, ONE_TEXT, 0, 0, NULL},
+    {"+IP", BC_IP, ONE_ADDRESS, 0, 0, NULL},
+    {"+CME ERROR", BC_CME_ERROR, ONE_NUMBER, 0, INT_MAX, NULL},
 };
+
+/* A simple row's line: exactly one field, of the row's sort. */
+static bc_kind decode_one(const struct plus_row *r, const body *b, bc_decoded *out) {
+  const field *f = &b->f[0];
+  int ok;
+  if (b->n != 1) return BC_NONE;
+  switch (r->field) {
+  case ONE_NUMBER: ok = num(f, r->lo, r->hi, &out->value); break;
+  case ONE_ADDRESS: ok = is_addr(f->p, f->n); break;
+  default: ok = is_token(f->p, f->n, r->field == ONE_TEXT); break;
+  }
+  if (!ok) return BC_NONE;
+  if (r->field != ONE_NUMBER) set_text(out, f);
+  return (bc_kind)r->kind;
+}
 
 static bc_kind decode_plus(const char *line, size_t len, bc_decoded *out) {
   body b;
-  for (size_t i = 0; i < sizeof plus_rows / sizeof plus_rows[0]; i++)
-    if (split(line, len, plus_rows[i].prefix, &b)) return plus_rows[i].decode(&b, out);
+  for (size_t i = 0; i < sizeof plus_rows / sizeof plus_rows[0]; i++) {
+    const struct plus_row *r = &plus_rows[i];
+    if (split(line, len, r->prefix, &b)) return r->decode ? r->decode(&b, out) : decode_one(r, &b, out);
+  }
   return BC_NONE;
 }
 

@@ -45,6 +45,64 @@ static void add(bc_expect *out, const char *prefix, int min, int max) {
   out->n++;
 }
 
+/* The forms of an extended command a shape applies to. */
+enum {
+  F_QUERY = 1,     /* AT+FOO? */
+  F_TEST = 2,      /* AT+FOO=? */
+  F_EXEC = 4,      /* AT+FOO */
+  F_SET_ZERO = 8,  /* AT+FOO=0 exactly */
+  F_SET_ONE = 16,  /* AT+FOO=x, any other argument without a comma */
+  F_SET_MORE = 32, /* AT+FOO=x,y */
+  F_SET = F_SET_ZERO | F_SET_ONE | F_SET_MORE,
+  F_ANY = F_QUERY | F_TEST | F_EXEC | F_SET
+};
+#define TEXT_LINES (-2) /* min: the answer is text lines (AT_CMD_TEXT_LINES), no shape */
+
+/* The commands whose answers are known (upper case), and their answer shapes: for each,
+ * the forms of the command that answer so and the field counts of the answer line
+ * "<name>: ...". A known command in any other form expects nothing. */
+static const char commands[][17] = {"+NNMI", "+CSCON", "+CEREG", "+NMGR", "+NCFG",
+                                    "+NMSTATUS", "+QLWULDATASTATUS", "+NQMGR", "+CGMI",
+                                    "+CGMM", "+CGMR", "+GMI", "+GMM", "+GMR", "+CGSN",
+                                    "+CGPADDR", "+CSQ"};
+enum { NNMI, CSCON, CEREG, NMGR, NCFG, NMSTATUS, QLWULDATASTATUS, NQMGR, CGMI, CGMM, CGMR,
+       GMI, GMM, GMR, CGSN, CGPADDR, CSQ };
+static const struct answer {
+  unsigned char command, forms;
+  int8_t min, max;
+} answers[] = {
+    {NNMI, F_QUERY, 1, 1},
+    {NNMI, F_TEST, 0, -1},
+    {CSCON, F_QUERY, 2, 2},
+    {CSCON, F_TEST, 0, -1},
+    /* The answer is the URC's shape plus the leading <n>: 2, 5, 7 or 9 fields, never
+     * 1/4/6/8, so a URC arriving while the query runs stays a URC. */
+    {CEREG, F_QUERY, 2, 2},
+    {CEREG, F_QUERY, 5, 5},
+    {CEREG, F_QUERY, 7, 7},
+    {CEREG, F_QUERY, 9, 9},
+    {CEREG, F_TEST, 0, -1},
+    {NMGR, F_EXEC, 2, 2},
+    /* AT+NCFG=0 (mode only) reads the lifetime; AT+NCFG=0,<v> sets it (just OK). */
+    {NCFG, F_TEST, 1, 2},
+    {NCFG, F_SET_ZERO | F_SET_ONE, 1, 1},
+    {NMSTATUS, F_QUERY, 1, 1},
+    {QLWULDATASTATUS, F_QUERY, 1, 1},
+    {NQMGR, F_EXEC, AT_MATCH_ANY_TEXT, -1}, /* BUFFERED=..,RECEIVED=..,DROPPED=.. */
+    {CGMI, F_EXEC, TEXT_LINES, 0},
+    {CGMM, F_EXEC, TEXT_LINES, 0},
+    {CGMR, F_EXEC, TEXT_LINES, 0},
+    {GMI, F_EXEC, TEXT_LINES, 0},
+    {GMM, F_EXEC, TEXT_LINES, 0},
+    {GMR, F_EXEC, TEXT_LINES, 0},
+    /* <snt> 0 (or absent): the serial number as a bare line; 1..3: +CGSN: <imei...>. */
+    {CGSN, F_EXEC | F_SET_ZERO, TEXT_LINES, 0},
+    {CGSN, F_TEST | F_SET_ONE | F_SET_MORE, 1, 1},
+    {CGPADDR, F_ANY, 1, 3}, /* cid[,"ipv4"[,"ipv6"]] or the test form's (list) */
+    {CSQ, F_EXEC, 2, 2},
+    {CSQ, F_TEST, 0, -1},
+};
+
 void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   memset(out, 0, sizeof *out);
   if (!cmd || len < 2 || upper((unsigned char)cmd[0]) != 'A' || upper((unsigned char)cmd[1]) != 'T')
@@ -63,81 +121,26 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   while (nl < rest && p[nl] != '?' && p[nl] != '=' && p[nl] != ';') nl++;
   const char *name = p, *suf = p + nl;
   size_t sl = rest - nl;
-  int query = sl == 1 && suf[0] == '?';
-  int test = sl == 2 && suf[0] == '=' && suf[1] == '?';
-  int exec = sl == 0;
-  int set = sl >= 1 && suf[0] == '=' && !test;
-  const char *args = set ? suf + 1 : NULL;
-  size_t al = set ? sl - 1 : 0;
+  unsigned form = 0;
+  if (sl == 0) form = F_EXEC;
+  else if (sl == 1 && suf[0] == '?') form = F_QUERY;
+  else if (sl == 2 && suf[0] == '=' && suf[1] == '?') form = F_TEST;
+  else if (suf[0] == '=')
+    form = memchr(suf + 1, ',', sl - 1) ? F_SET_MORE : sl == 2 && suf[1] == '0' ? F_SET_ZERO : F_SET_ONE;
 
-  if (word_is(name, nl, "+NNMI")) {
-    if (query) add(out, "+NNMI", 1, 1);
-    else if (test) add(out, "+NNMI", 0, -1);
-    return;
-  }
-  if (word_is(name, nl, "+CSCON")) {
-    if (query) add(out, "+CSCON", 2, 2);
-    else if (test) add(out, "+CSCON", 0, -1);
-    return;
-  }
-  if (word_is(name, nl, "+CEREG")) {
-    /* Answer = URC shape + the leading <n>: 2, 5, 7 or 9 fields, never 1/4/6/8, so
-     * a URC arriving while the query runs stays a URC. */
-    if (query) {
-      add(out, "+CEREG", 2, 2);
-      add(out, "+CEREG", 5, 5);
-      add(out, "+CEREG", 7, 7);
-      add(out, "+CEREG", 9, 9);
-    } else if (test) {
-      add(out, "+CEREG", 0, -1);
+  for (unsigned k = 0; k < sizeof commands / sizeof commands[0]; k++) {
+    if (!word_is(name, nl, commands[k])) continue;
+    for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
+      const struct answer *a = &answers[i];
+      if (a->command != k || !(a->forms & form)) continue;
+      if (a->min == TEXT_LINES) out->flags = AT_CMD_TEXT_LINES;
+      else add(out, a->min == AT_MATCH_ANY_TEXT ? "BUFFERED=" : commands[k], a->min, a->max);
     }
-    return;
-  }
-  if (word_is(name, nl, "+NMGR")) {
-    if (exec) add(out, "+NMGR", 2, 2);
-    return;
-  }
-  if (word_is(name, nl, "+NCFG")) {
-    /* AT+NCFG=0 (mode only) reads the lifetime; AT+NCFG=0,<v> sets it (just OK). */
-    if (test) add(out, "+NCFG", 1, 2);
-    else if (set && memchr(args, ',', al) == NULL) add(out, "+NCFG", 1, 1);
-    return;
-  }
-  if (word_is(name, nl, "+NMSTATUS")) {
-    if (query) add(out, "+NMSTATUS", 1, 1);
-    return;
-  }
-  if (word_is(name, nl, "+QLWULDATASTATUS")) {
-    if (query) add(out, "+QLWULDATASTATUS", 1, 1);
-    return;
-  }
-  if (word_is(name, nl, "+NQMGR")) {
-    if (exec) add(out, "BUFFERED=", AT_MATCH_ANY_TEXT, -1);
-    return;
-  }
-  if (word_is(name, nl, "+CGMI") || word_is(name, nl, "+CGMM") || word_is(name, nl, "+CGMR") ||
-      word_is(name, nl, "+GMI") || word_is(name, nl, "+GMM") || word_is(name, nl, "+GMR")) {
-    if (exec) out->flags = AT_CMD_TEXT_LINES;
-    return;
-  }
-  if (word_is(name, nl, "+CGSN")) {
-    /* <snt> 0 (or absent): the serial number as a bare line; 1..3: +CGSN: <imei...>. */
-    if (exec || (set && al == 1 && args[0] == '0')) out->flags = AT_CMD_TEXT_LINES;
-    else if (set || test) add(out, "+CGSN", 1, 1);
-    return;
-  }
-  if (word_is(name, nl, "+CGPADDR")) {
-    add(out, "+CGPADDR", 1, 3); /* cid[,"ipv4"[,"ipv6"]] or the test form's (list) */
-    return;
-  }
-  if (word_is(name, nl, "+CSQ")) {
-    if (exec) add(out, "+CSQ", 2, 2);
-    else if (test) add(out, "+CSQ", 0, -1);
     return;
   }
   /* Unknown command: a set command ("AT+NMGS=...") answers nothing but OK as far as we
    * know; query, test and execute forms answer with their own name. */
-  if (set) return;
+  if (form & F_SET) return;
   if (nl > AT_MATCH_MAX_PREFIX) return;
   for (size_t i = 0; i < nl; i++) {
     unsigned char c = (unsigned char)name[i];

@@ -40,6 +40,9 @@ CORE_INTERNAL void core_poller_register(lua_State *L); /* core_poller.c: Poller 
 typedef struct lport lport;
 CORE_INTERNAL lport *core_check_lport(lua_State *L, int arg);
 CORE_INTERNAL port *core_lport_port(lport *lp);
+/* core_port.c: pushes a new Port that owns p (bc260y.core's Port class, which must be
+ * registered: bc260y.sim.core requires bc260y.core first). */
+CORE_INTERNAL void core_push_port(lua_State *L, port *p);
 /* core_port.c: waits up to timeout_ms for bytes on the open Port lp and reads them: > 0
  * bytes, 0 none in time, PORT_CLOSED / PORT_ERROR with err filled (port.h). */
 CORE_INTERNAL long core_port_wait_read(lport *lp, char *buf, size_t cap, int timeout_ms,

@@ -5,7 +5,7 @@
  * "events waiting" here).
  */
 #include <limits.h>
-#include <math.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -16,35 +16,32 @@
 
 #define ENGINE_MT "bc260y.Engine"
 
+/* Seconds (>= 0) to milliseconds, rounded to the nearest. */
+static uint64_t to_ms(lua_Number s) { return (uint64_t)(s * 1000.0 + 0.5); }
+
 /* Seconds (>= 0, finite) to engine milliseconds. */
 static uint64_t check_now_ms(lua_State *L, int arg) {
   lua_Number s = luaL_checknumber(L, arg);
   luaL_argcheck(L, s >= 0 && s < 1.8e16, arg, "time out of range");
-  return (uint64_t)llround(s * 1000.0);
+  return to_ms(s);
 }
 
-/* An optional duration field of an options table, in seconds, as milliseconds for a
- * uint32 engine field. Absent leaves *out alone. */
+/* An optional duration (the value at idx, in seconds; nil leaves *out alone) as
+ * milliseconds for a uint32 engine field; key names it in the error. */
+static void ms_value(lua_State *L, int idx, const char *key, uint32_t *out) {
+  if (lua_isnoneornil(L, idx)) return;
+  int isnum;
+  lua_Number s = lua_tonumberx(L, idx, &isnum);
+  if (!isnum || !(s >= 0) || s * 1000.0 > (lua_Number)UINT32_MAX)
+    luaL_error(L, "option '%s' must be a number of seconds from 0 to %d", key,
+               (int)(UINT32_MAX / 1000));
+  *out = (uint32_t)to_ms(s);
+}
+
+/* An optional duration field of an options table (ms_value). */
 static void opt_ms_field(lua_State *L, int tbl, const char *key, uint32_t *out) {
-  if (lua_getfield(L, tbl, key) != LUA_TNIL) {
-    int isnum;
-    lua_Number s = lua_tonumberx(L, -1, &isnum);
-    if (!isnum || !(s >= 0) || s * 1000.0 > (lua_Number)UINT32_MAX)
-      luaL_error(L, "option '%s' must be a number of seconds from 0 to %d", key,
-                 (int)(UINT32_MAX / 1000));
-    *out = (uint32_t)llround(s * 1000.0);
-  }
-  lua_pop(L, 1);
-}
-
-static void opt_size_field(lua_State *L, int tbl, const char *key, size_t *out) {
-  if (lua_getfield(L, tbl, key) != LUA_TNIL) {
-    int isint;
-    lua_Integer v = lua_tointegerx(L, -1, &isint);
-    if (!isint || v <= 0 || (uint64_t)v > (uint64_t)SIZE_MAX / 4)
-      luaL_error(L, "option '%s' must be a positive integer", key);
-    *out = (size_t)v;
-  }
+  lua_getfield(L, tbl, key);
+  ms_value(L, -1, key, out);
   lua_pop(L, 1);
 }
 
@@ -77,26 +74,46 @@ static at_engine *check_open_engine(lua_State *L) {
   return le->at;
 }
 
+/* The engine's size options: positive integers into at_config's size_t fields. */
+static const struct {
+  char key[12]; /* in place, not a pointer: no relocation per row */
+  unsigned char offset;
+} size_options[] = {
+    {"line_max", offsetof(at_config, line_max)},   {"answer_max", offsetof(at_config, answer_max)},
+    {"queue_max", offsetof(at_config, queue_max)}, {"cmd_max", offsetof(at_config, cmd_max)},
+    {"event_max", offsetof(at_config, event_max)},
+};
+
 static int l_engine(lua_State *L) {
   at_config cfg;
   at_config_defaults(&cfg);
   int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    opt_size_field(L, 1, "line_max", &cfg.line_max);
-    opt_size_field(L, 1, "answer_max", &cfg.answer_max);
-    opt_size_field(L, 1, "queue_max", &cfg.queue_max);
-    opt_size_field(L, 1, "cmd_max", &cfg.cmd_max);
-    opt_size_field(L, 1, "event_max", &cfg.event_max);
+    for (size_t i = 0; i < sizeof size_options / sizeof size_options[0]; i++) {
+      const char *key = size_options[i].key;
+      if (lua_getfield(L, 1, key) != LUA_TNIL) {
+        int isint;
+        lua_Integer v = lua_tointegerx(L, -1, &isint);
+        if (!isint || v <= 0 || (uint64_t)v > (uint64_t)SIZE_MAX / 4)
+          luaL_error(L, "option '%s' must be a positive integer", key);
+        size_t sz = (size_t)v;
+        memcpy((char *)&cfg + size_options[i].offset, &sz, sizeof sz);
+      }
+      lua_pop(L, 1);
+    }
     opt_ms_field(L, 1, "first_byte", &cfg.first_byte_ms);
     opt_ms_field(L, 1, "total", &cfg.total_ms);
-    size_t ua = cfg.unresponsive_after;
-    opt_size_field(L, 1, "unresponsive_after", &ua);
-    luaL_argcheck(L, ua <= UINT_MAX, 1, "unresponsive_after too large");
-    cfg.unresponsive_after = (unsigned)ua;
+    if (lua_getfield(L, 1, "unresponsive_after") != LUA_TNIL) {
+      int isint;
+      lua_Integer v = lua_tointegerx(L, -1, &isint);
+      if (!isint || v <= 0) luaL_error(L, "option 'unresponsive_after' must be a positive integer");
+      luaL_argcheck(L, v <= UINT_MAX, 1, "unresponsive_after too large");
+      cfg.unresponsive_after = (unsigned)v;
+    }
     lua_getfield(L, 1, "decode");
     decode = lua_toboolean(L, -1);
-    lua_pop(L, 1);
+    lua_pop(L, 2); /* decode, unresponsive_after */
   }
   cfg.urcs = bc_urc_table;
   cfg.n_urcs = bc_urc_table_len;
@@ -114,37 +131,54 @@ static int l_engine(lua_State *L) {
   return 1;
 }
 
-static const char *result_name(at_result r) {
-  switch (r) {
-  case AT_RESULT_OK: return "ok";
-  case AT_RESULT_ERROR: return "error";
-  case AT_RESULT_CME: return "cme";
-  case AT_RESULT_CMS: return "cms";
-  case AT_RESULT_FINAL: return "final";
-  case AT_RESULT_TIMEOUT: return "timeout";
-  case AT_RESULT_REBOOT: return "reboot";
-  case AT_RESULT_ABORTED: return "aborted";
-  case AT_RESULT_OVERFLOW: return "overflow";
-  }
-  return "?";
+/* Pushes a result's name ("ok", "cme"...) and its code (nil unless a numbered CME/CMS
+ * error; code -1 is a verbose "+CME ERROR: text", whose text is in the final line). */
+static void push_result(lua_State *L, const at_event *ev) {
+  static const char names[][9] = {"ok",      "error",  "cme",     "cms",     "final",
+                                  "timeout", "reboot", "aborted", "overflow"};
+  unsigned r = (unsigned)ev->result;
+  lua_pushstring(L, r < sizeof names / sizeof names[0] ? names[r] : "?");
+  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
+    lua_pushinteger(L, ev->code);
+  else
+    lua_pushnil(L);
 }
 
-/* A table of the decoded table of each answer line (false for a line bc_decode does not
- * know): every line is decoded once, here, like a URC. */
-static void push_decoded_table(lua_State *L, const at_event *ev) {
+/* Sets t.result and t.code (push_result) on the table at the top. */
+static void set_result(lua_State *L, const at_event *ev) {
+  push_result(L, ev);
+  lua_setfield(L, -3, "code");
+  lua_setfield(L, -2, "result");
+}
+
+/* t.line = the event's text, t.decoded = its decoded table when decode. */
+static void set_line(lua_State *L, const at_event *ev, int decode) {
+  set_str(L, "line", ev->text, ev->len);
+  if (decode) {
+    push_decoded(L, ev->text ? ev->text : "", ev->text ? ev->len : 0);
+    lua_setfield(L, -2, "decoded");
+  }
+}
+
+/* A table of a response's answer lines, or with decoded of their decoded tables (false for
+ * a line bc_decode does not know): every line is decoded once, here, like a URC. */
+static void push_lines(lua_State *L, const at_event *ev, int decoded) {
   lua_createtable(L, (int)ev->n_lines, 0);
+  const char *line = ev->lines;
   for (size_t i = 0; i < ev->n_lines; i++) {
-    const char *line = at_event_line(ev, i);
-    push_decoded(L, line ? line : "", line ? strlen(line) : 0);
+    size_t n = strlen(line);
+    if (!decoded) lua_pushlstring(L, line, n);
+    else push_decoded(L, line, n);
     if (lua_isnil(L, -1)) {
       lua_pop(L, 1);
       lua_pushboolean(L, 0);
     }
     lua_rawseti(L, -2, (lua_Integer)i + 1);
+    line += n + 1;
   }
 }
 
-/* With the engine's decode option, t.decoded = push_decoded_table's table. */
+/* With the engine's decode option, t.decoded = the decoded lines (push_lines). */
 static void push_decoded_lines(lua_State *L, const at_event *ev) {
   if (ev->n_lines == 0) {
     /* Nothing decoded: the empty lines table serves (one table fewer per plain OK). */
@@ -152,73 +186,39 @@ static void push_decoded_lines(lua_State *L, const at_event *ev) {
     lua_setfield(L, -2, "decoded");
     return;
   }
-  push_decoded_table(L, ev);
+  push_lines(L, ev, 1);
   lua_setfield(L, -2, "decoded");
 }
 
 static void push_event(lua_State *L, const at_event *ev, int decode) {
+  static const char types[][13] = {"?", "response", "urc", "unknown", "late", "overflow",
+                                   "reboot", "unresponsive"};
+  unsigned t = (unsigned)ev->type;
+  lua_createtable(L, 0, 6);
+  lua_pushstring(L, t < sizeof types / sizeof types[0] ? types[t] : "?");
+  lua_setfield(L, -2, "type");
   switch (ev->type) {
   case AT_EV_RESPONSE:
-    lua_createtable(L, 0, 6);
-    lua_pushliteral(L, "response");
-    lua_setfield(L, -2, "type");
     set_int(L, "tag", (lua_Integer)ev->tag);
-    lua_pushstring(L, result_name(ev->result));
-    lua_setfield(L, -2, "result");
-    /* code -1: a verbose "+CME ERROR: text"; the text is in final. */
-    if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
-      set_int(L, "code", ev->code);
+    set_result(L, ev);
     if (ev->text) set_str(L, "final", ev->text, ev->len);
-    lua_createtable(L, (int)ev->n_lines, 0);
-    for (size_t i = 0; i < ev->n_lines; i++) {
-      const char *line = at_event_line(ev, i);
-      lua_pushstring(L, line ? line : "");
-      lua_rawseti(L, -2, (lua_Integer)i + 1);
-    }
+    push_lines(L, ev, 0);
     lua_setfield(L, -2, "lines");
     if (decode) push_decoded_lines(L, ev);
-    return;
-  case AT_EV_URC:
-    lua_createtable(L, 0, 3);
-    lua_pushliteral(L, "urc");
-    lua_setfield(L, -2, "type");
-    set_str(L, "line", ev->text, ev->len);
-    push_decoded(L, ev->text ? ev->text : "", ev->text ? ev->len : 0);
-    lua_setfield(L, -2, "decoded");
-    return;
+    break;
+  case AT_EV_URC: /* always decoded */
+    set_line(L, ev, 1);
+    break;
+  case AT_EV_LATE: /* the timed-out command's tag; its result on the final */
+    set_int(L, "tag", (lua_Integer)ev->tag);
+    if (ev->is_final) set_result(L, ev);
+    /* fall through */
   case AT_EV_UNKNOWN:
-  case AT_EV_LATE:
   case AT_EV_OVERFLOW:
-    lua_createtable(L, 0, 2);
-    lua_pushstring(L, ev->type == AT_EV_UNKNOWN ? "unknown"
-                      : ev->type == AT_EV_LATE  ? "late"
-                                                : "overflow");
-    lua_setfield(L, -2, "type");
-    set_str(L, "line", ev->text, ev->len);
-    if (decode) {
-      push_decoded(L, ev->text ? ev->text : "", ev->text ? ev->len : 0);
-      lua_setfield(L, -2, "decoded");
-    }
-    if (ev->type == AT_EV_LATE) { /* the timed-out command's tag; its result on the final */
-      set_int(L, "tag", (lua_Integer)ev->tag);
-      if (ev->is_final) {
-        lua_pushstring(L, result_name(ev->result));
-        lua_setfield(L, -2, "result");
-        if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
-          set_int(L, "code", ev->code);
-      }
-    }
-    return;
-  case AT_EV_REBOOT:
-  case AT_EV_UNRESPONSIVE:
-    lua_createtable(L, 0, 1);
-    lua_pushstring(L, ev->type == AT_EV_REBOOT ? "reboot" : "unresponsive");
-    lua_setfield(L, -2, "type");
-    return;
+    set_line(L, ev, decode);
+    break;
+  default: break; /* reboot, unresponsive: the type says it all */
   }
-  lua_createtable(L, 0, 1);
-  lua_pushliteral(L, "?");
-  lua_setfield(L, -2, "type");
 }
 
 /* Pops every queued event into the array at index arr. Returns how many. */
@@ -283,86 +283,93 @@ static size_t read_match_list(lua_State *L, int list, const char *key, at_match 
   return (size_t)n;
 }
 
-/* Raises on a key of the submit options the engine would not use: a typo (or a removed
- * option) must not be silently ignored. */
-static void check_submit_keys(lua_State *L, int tbl) {
-  static const char *const known[] = {"tag",   "first_byte", "total",  "expect",
-                                      "finals", "text_lines", "prompt", NULL};
+/* The first key of the table at tbl that is not one of the n names (each size bytes
+ * apart from names): the key, or for a key that is no string its type's name, left on the
+ * stack top; NULL when every key is known. */
+static const char *unknown_key(lua_State *L, int tbl, const char *names, size_t size, size_t n) {
   lua_pushnil(L);
   while (lua_next(L, tbl)) {
     lua_pop(L, 1); /* the value */
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    if (lua_type(L, -1) != LUA_TSTRING) return luaL_typename(L, -1);
+    const char *k = lua_tostring(L, -1);
     size_t i = 0;
-    while (k && known[i] && strcmp(k, known[i]) != 0) i++;
-    if (!k || !known[i]) {
-      if (k) luaL_error(L, "unknown option '%s'", k);
-      luaL_error(L, "unknown option (a %s key)", luaL_typename(L, -1));
-    }
+    while (i < n && strcmp(k, names + i * size) != 0) i++;
+    if (i == n) return k;
   }
+  return NULL;
+}
+
+/* Raises on a key of the submit options the engine would not use: a typo (or a removed
+ * option) must not be silently ignored. */
+static void check_submit_keys(lua_State *L, int tbl) {
+  static const char known[][11] = {"tag",    "first_byte", "total", "expect",
+                                   "finals", "text_lines", "prompt"};
+  const char *k = unknown_key(L, tbl, known[0], sizeof known[0], sizeof known / sizeof known[0]);
+  if (k) /* the key is on the stack top */
+    luaL_error(L, lua_type(L, -1) == LUA_TSTRING ? "unknown option '%s'" : "unknown option (a %s key)", k);
 }
 
 /* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
  * the contract; any other key raises. The command's timers start once its bytes are written
  * (e:consumed(n, now)), so submit takes no time. */
+/* The command's answer shapes: the list at expect_idx (as submit's expect option), or
+ * when that is nil those bc_expect_for gives cmd->text; then the boolean at tl_idx (nil:
+ * as the shapes say) sets or clears AT_CMD_TEXT_LINES. */
+static void set_shapes(lua_State *L, int expect_idx, int tl_idx, at_cmd *cmd, bc_expect *ex,
+                       at_match *expect) {
+  if (lua_isnoneornil(L, expect_idx)) {
+    bc_expect_for(cmd->text, cmd->len, ex);
+    cmd->expect = ex->match;
+    cmd->n_expect = ex->n;
+    cmd->flags |= ex->flags;
+  } else {
+    cmd->n_expect = read_match_list(L, expect_idx, "expect", expect);
+    cmd->expect = cmd->n_expect ? expect : NULL;
+  }
+  if (!lua_isnoneornil(L, tl_idx)) {
+    if (lua_toboolean(L, tl_idx)) cmd->flags |= AT_CMD_TEXT_LINES;
+    else cmd->flags &= ~(unsigned)AT_CMD_TEXT_LINES;
+  }
+}
+
+/* at_submit: 0 when the engine took the command, else nil, msg, "refused" pushed (3). */
+static int submit(lua_State *L, at_engine *at, const at_cmd *cmd) {
+  if (at_submit(at, cmd) == 0) return 0;
+  return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+}
+
 static int engine_submit(lua_State *L) {
   at_engine *at = check_open_engine(L);
-  size_t len;
-  const char *text = check_string(L, 2, &len);
-  int has_opts = !lua_isnoneornil(L, 3);
-  if (has_opts) {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    check_submit_keys(L, 3);
-  }
   at_cmd cmd;
   memset(&cmd, 0, sizeof cmd);
-  cmd.text = text;
-  cmd.len = len;
+  cmd.text = check_string(L, 2, &cmd.len);
+  if (lua_isnoneornil(L, 3)) { /* no options: an empty table reads the same */
+    lua_settop(L, 2);
+    lua_newtable(L);
+  }
+  luaL_checktype(L, 3, LUA_TTABLE);
+  check_submit_keys(L, 3);
   bc_expect ex;
-  at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_EXPECT];
-  size_t n_expect = 0;
-  int explicit_expect = 0;
-  if (has_opts) {
-    lua_getfield(L, 3, "expect");
-    explicit_expect = !lua_isnil(L, -1);
-    lua_pop(L, 1);
-    if (explicit_expect) n_expect = read_matches(L, 3, "expect", expect);
-    cmd.n_finals = read_matches(L, 3, "finals", finals);
-    cmd.finals = cmd.n_finals ? finals : NULL;
-    if (lua_getfield(L, 3, "tag") != LUA_TNIL) {
-      int isint;
-      lua_Integer tag = lua_tointegerx(L, -1, &isint);
-      if (!isint) luaL_error(L, "option 'tag' must be an integer");
-      cmd.tag = (uint64_t)tag;
-    }
-    lua_pop(L, 1);
-    opt_ms_field(L, 3, "first_byte", &cmd.first_byte_ms);
-    opt_ms_field(L, 3, "total", &cmd.total_ms);
-    if (lua_getfield(L, 3, "prompt") != LUA_TNIL) {
-      if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
-      cmd.payload = lua_tolstring(L, -1, &cmd.payload_len);
-      cmd.flags |= AT_CMD_PROMPT;
-    }
-    lua_pop(L, 1); /* the options table still holds the payload string */
+  at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_FINALS];
+  lua_getfield(L, 3, "expect"); /* 4; the options table keeps its strings alive */
+  lua_getfield(L, 3, "text_lines"); /* 5 */
+  set_shapes(L, 4, 5, &cmd, &ex, expect);
+  cmd.n_finals = read_matches(L, 3, "finals", finals);
+  cmd.finals = cmd.n_finals ? finals : NULL;
+  if (lua_getfield(L, 3, "tag") != LUA_TNIL) {
+    int isint;
+    lua_Integer tag = lua_tointegerx(L, -1, &isint);
+    if (!isint) luaL_error(L, "option 'tag' must be an integer");
+    cmd.tag = (uint64_t)tag;
   }
-  if (!explicit_expect) {
-    bc_expect_for(text, len, &ex);
-    cmd.expect = ex.match;
-    cmd.n_expect = ex.n;
-    cmd.flags |= ex.flags;
-  } else {
-    cmd.expect = n_expect ? expect : NULL;
-    cmd.n_expect = n_expect;
+  opt_ms_field(L, 3, "first_byte", &cmd.first_byte_ms);
+  opt_ms_field(L, 3, "total", &cmd.total_ms);
+  if (lua_getfield(L, 3, "prompt") != LUA_TNIL) {
+    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
+    cmd.payload = lua_tolstring(L, -1, &cmd.payload_len);
+    cmd.flags |= AT_CMD_PROMPT;
   }
-  if (has_opts) {
-    int t = lua_getfield(L, 3, "text_lines");
-    if (t != LUA_TNIL) {
-      if (lua_toboolean(L, -1)) cmd.flags |= AT_CMD_TEXT_LINES;
-      else cmd.flags &= ~(unsigned)AT_CMD_TEXT_LINES;
-    }
-    lua_pop(L, 1);
-  }
-  if (at_submit(at, &cmd) != 0)
-    return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+  if (submit(L, at, &cmd)) return 3;
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -442,18 +449,14 @@ static int engine_queue_max(lua_State *L) {
 }
 
 static int engine_counters(lua_State *L) {
-  const at_counters *c = at_get_counters(check_open_engine(L));
+  /* at_counters' fields, in order */
+  static const char names[][10] = {"bytes_in", "bytes_out", "lines",    "urcs",     "unknown",
+                                   "late",     "overflows", "timeouts", "commands", "reboots"};
+  uint64_t c[sizeof names / sizeof names[0]];
+  _Static_assert(sizeof c == sizeof(at_counters), "a name for each counter");
+  memcpy(c, at_get_counters(check_open_engine(L)), sizeof c);
   lua_createtable(L, 0, 10);
-  set_int(L, "bytes_in", (lua_Integer)c->bytes_in);
-  set_int(L, "bytes_out", (lua_Integer)c->bytes_out);
-  set_int(L, "lines", (lua_Integer)c->lines);
-  set_int(L, "urcs", (lua_Integer)c->urcs);
-  set_int(L, "unknown", (lua_Integer)c->unknown);
-  set_int(L, "late", (lua_Integer)c->late);
-  set_int(L, "overflows", (lua_Integer)c->overflows);
-  set_int(L, "timeouts", (lua_Integer)c->timeouts);
-  set_int(L, "commands", (lua_Integer)c->commands);
-  set_int(L, "reboots", (lua_Integer)c->reboots);
+  for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) set_int(L, names[i], (lua_Integer)c[i]);
   return 1;
 }
 
@@ -500,18 +503,7 @@ static int engine_tostring(lua_State *L) {
  * scheduled does not turn an answer that came in time into a timeout), and a deadline
  * first reads what the kernel holds. */
 
-static uint64_t now_ms(void) { return (uint64_t)llround(core_now() * 1000.0); }
-
-/* An optional duration argument in seconds, as submit's options are checked. */
-static void opt_ms_arg(lua_State *L, int arg, const char *key, uint32_t *out) {
-  if (lua_isnoneornil(L, arg)) return;
-  int isnum;
-  lua_Number s = lua_tonumberx(L, arg, &isnum);
-  if (!isnum || !(s >= 0) || s * 1000.0 > (lua_Number)UINT32_MAX)
-    luaL_error(L, "option '%s' must be a number of seconds from 0 to %d", key,
-               (int)(UINT32_MAX / 1000));
-  *out = (uint32_t)llround(s * 1000.0);
-}
+static uint64_t now_ms(void) { return to_ms(core_now()); }
 
 /* Appends len bytes to the string (or nil) at index idx. */
 static void append_at(lua_State *L, int idx, const char *bytes, size_t len) {
@@ -579,20 +571,12 @@ static int exchange_handover(lua_State *L, const char *msg, const char *code) {
 
 /* The response's fields as values (see e:exchange). */
 static int exchange_answer(lua_State *L, const at_event *ev, int decode, int traced) {
-  lua_pushstring(L, result_name(ev->result));
-  lua_createtable(L, (int)ev->n_lines, 0);
-  for (size_t i = 0; i < ev->n_lines; i++) {
-    const char *line = at_event_line(ev, i);
-    lua_pushstring(L, line ? line : "");
-    lua_rawseti(L, -2, (lua_Integer)i + 1);
-  }
+  push_result(L, ev); /* result, code */
+  push_lines(L, ev, 0);
   if (ev->text) lua_pushlstring(L, ev->text, ev->len);
   else lua_pushnil(L);
-  /* code -1: a verbose "+CME ERROR: text"; the text is in final. */
-  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
-    lua_pushinteger(L, ev->code);
-  else lua_pushnil(L);
-  if (decode && ev->n_lines > 0) push_decoded_table(L, ev);
+  lua_rotate(L, -3, -1); /* result, lines, final, code */
+  if (decode && ev->n_lines > 0) push_lines(L, ev, 1);
   else lua_pushnil(L);
   if (!traced) return 5;
   lua_pushvalue(L, X_OUT);
@@ -613,27 +597,15 @@ static int engine_exchange(lua_State *L) {
   cmd.text = text;
   cmd.len = len;
   cmd.tag = (uint64_t)luaL_checkinteger(L, 4);
-  opt_ms_arg(L, 5, "first_byte", &cmd.first_byte_ms);
-  opt_ms_arg(L, 6, "total", &cmd.total_ms);
+  ms_value(L, 5, "first_byte", &cmd.first_byte_ms);
+  ms_value(L, 6, "total", &cmd.total_ms);
   at_match expect[AT_CMD_MAX_EXPECT];
   bc_expect ex;
-  if (lua_isnoneornil(L, 7)) {
-    bc_expect_for(text, len, &ex);
-    cmd.expect = ex.match;
-    cmd.n_expect = ex.n;
-    cmd.flags |= ex.flags;
-  } else {
-    cmd.n_expect = read_match_list(L, 7, "expect", expect);
-    cmd.expect = cmd.n_expect ? expect : NULL;
-  }
-  if (!lua_isnoneornil(L, 8)) {
-    if (lua_toboolean(L, 8)) cmd.flags |= AT_CMD_TEXT_LINES;
-    else cmd.flags &= ~(unsigned)AT_CMD_TEXT_LINES;
-  }
+  set_shapes(L, 7, 8, &cmd, &ex, expect);
   uint64_t limit = UINT64_MAX;
   if (!lua_isnoneornil(L, 9)) {
     lua_Number s = luaL_checknumber(L, 9);
-    limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : (uint64_t)llround(s * 1000.0);
+    limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : to_ms(s);
   }
   int traced = lua_toboolean(L, 10);
   int decode = le->decode && lua_toboolean(L, 11);
@@ -645,8 +617,7 @@ static int engine_exchange(lua_State *L) {
   size_t out_len = 0;
   at_output(at, &out_len);
   int alone = at_pending(at) == 0 && out_len == 0;
-  if (at_submit(at, &cmd) != 0)
-    return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+  if (submit(L, at, &cmd)) return 3;
   if (!alone) return exchange_handover(L, NULL, NULL);
 
   char buf[4096];
@@ -726,16 +697,9 @@ static int l_check_at(lua_State *L) {
   if (lua_isnoneornil(L, 2)) return 0;
   if (!lua_istable(L, 2)) return at_arg_error(L, "at: options must be a table");
   /* A key m:at does not know is a typo, not something to ignore (as in open()). */
-  lua_pushnil(L);
-  while (lua_next(L, 2)) {
-    lua_pop(L, 1);
-    const char *k = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-    if (!k || (strcmp(k, "ignore_busy") && strcmp(k, "expect") && strcmp(k, "text_lines") &&
-               strcmp(k, "timeout"))) {
-      lua_pushfstring(L, "at: unknown option '%s'", k ? k : luaL_typename(L, -1));
-      return at_arg_error(L, lua_tostring(L, -1));
-    }
-  }
+  static const char known[][12] = {"ignore_busy", "expect", "text_lines", "timeout"};
+  const char *k = unknown_key(L, 2, known[0], sizeof known[0], sizeof known / sizeof known[0]);
+  if (k) return at_arg_error(L, lua_pushfstring(L, "at: unknown option '%s'", k));
   int t = lua_getfield(L, 2, "ignore_busy");
   if (t != LUA_TNIL && t != LUA_TBOOLEAN)
     return at_arg_error(L, "at: ignore_busy must be a boolean");

@@ -1,5 +1,5 @@
-/* core_port.c: bc260y.Port and core.open_port, core.open_pty, core.list_ports: the Lua face
- * of core/port.h. Reads and writes never raise on I/O: they return nil, msg, "closed" on a
+/* core_port.c: bc260y.Port and core.open_port, core.list_ports: the Lua face of
+ * core/port.h (bc260y.sim.core opens pseudo-terminals as Ports too). Reads and writes never raise on I/O: they return nil, msg, "closed" on a
  * hang-up (the caller reconnects) and nil, msg, "io" on a fault (the caller reports it).
  */
 #include <errno.h>
@@ -123,7 +123,7 @@ static port *check_open_port(lua_State *L) {
   return lp->p;
 }
 
-static void push_port(lua_State *L, port *p) {
+void core_push_port(lua_State *L, port *p) {
   lport *lp = lua_newuserdatauv(L, sizeof *lp, 0);
   lp->p = p;
   lp->bfd = BFD_UNTRIED;
@@ -149,18 +149,8 @@ static int l_open_port(lua_State *L) {
   char err[PORT_ERR_MAX] = "";
   port *p = port_open_with(spec, (int)baud, flags, err);
   if (!p) return push_fail(L, err[0] ? err : "cannot open port", "io");
-  push_port(L, p);
+  core_push_port(L, p);
   return 1;
-}
-
-static int l_open_pty(lua_State *L) {
-  char slave[PORT_ERR_MAX] = "";
-  char err[PORT_ERR_MAX] = "";
-  port *p = port_open_pty(slave, sizeof slave, err);
-  if (!p) return push_fail(L, err[0] ? err : "cannot open a pseudo-terminal", "io");
-  push_port(L, p);
-  lua_pushstring(L, slave);
-  return 2;
 }
 
 static int l_list_ports(lua_State *L) {
@@ -280,7 +270,6 @@ static const luaL_Reg port_meta[] = {{"__gc", port_close_m},
                                      {NULL, NULL}};
 
 static const luaL_Reg port_funcs[] = {{"open_port", l_open_port},
-                                      {"open_pty", l_open_pty},
                                       {"list_ports", l_list_ports},
                                       {NULL, NULL}};
 

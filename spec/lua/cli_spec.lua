@@ -4,6 +4,7 @@
 -- library's readable "[seconds] --> line" form.
 local lu = require("luaunit")
 local core = require("bc260y.core")
+local h = require("helpers")
 
 local BINARY = os.getenv("BC260Y_BINARY_DIR") or "build"
 local CLI = BINARY .. "/bin/bc260y"
@@ -152,7 +153,7 @@ function TestCliPolish:test_sim_trace_prints_the_readable_form()
   local function wait_for(text, t)
     local deadline = core.now() + t
     while not got:find(text, 1, true) and core.now() < deadline do
-      core.poll({port:fd()}, {}, 0.05)
+      h.wait_fd(port:fd(), "r", 0.05)
       got = got .. (port:read() or "")
     end
     return got:find(text, 1, true) ~= nil

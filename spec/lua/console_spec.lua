@@ -6,6 +6,7 @@
 -- to the Modem, and the session log.
 local lu = require("luaunit")
 local core = require("bc260y.core")
+local h = require("helpers")
 
 local BINARY = os.getenv("BC260Y_BINARY_DIR") or "build"
 local CLI = BINARY .. "/bin/bc260y"
@@ -38,7 +39,7 @@ local function wait_for(want, seconds)
       if not s:find(w, 1, true) then all = false; break end
     end
     if all then return s end
-    core.poll({}, {}, 0.1)
+    h.sleep(0.1)
   until core.now() > deadline
   lu.fail("the console never showed " .. table.concat(want, " | ") .. "; screen:\n" .. s)
 end
@@ -122,7 +123,7 @@ function TestConsole:test_tab_completes_and_up_recalls_and_lua_sees_the_modem()
   lu.assertEquals(count, 2)
   type_line(":quit")
   local deadline = core.now() + 10
-  while tmux("has-session -t console"):find("^$") and core.now() < deadline do core.poll({}, {}, 0.1) end
+  while tmux("has-session -t console"):find("^$") and core.now() < deadline do h.sleep(0.1) end
   local f = assert(io.open(log))
   local text = f:read("a")
   f:close()

@@ -4,6 +4,7 @@
 local lu = require("luaunit")
 local core = require("bc260y.core")
 local h = require("helpers")
+local pty = require("bc260y.sim.core")
 
 local function raises(pattern, fn, ...)
   local ok, err = pcall(fn, ...)
@@ -29,9 +30,9 @@ end
 function TestClock.test_now_is_monotonic_seconds()
   local a = core.now()
   lu.assertEquals(math.type(a), "float")
-  core.poll({}, {}, 0.02)
+  h.sleep(0.02)
   local b = core.now()
-  lu.assertTrue(b - a >= 0.019, "20 ms poll advanced the clock by " .. (b - a))
+  lu.assertTrue(b - a >= 0.019, "20 ms wait advanced the clock by " .. (b - a))
   lu.assertTrue(b - a < 1)
 end
 
@@ -40,70 +41,88 @@ function TestClock.test_module_flags()
 end
 
 -- ---------------------------------------------------------------------------------------
-TestPoll = {}
+-- core.poller: the loop's readiness wait (bc260y.loop has no other).
+TestPoller = {}
 
-function TestPoll.test_timeout_gives_two_empty_sets()
+function TestPoller.test_timeout_reports_nothing()
+  local p = assert(core.poller())
+  local out = {}
   local t0 = core.now()
-  local r, w = core.poll({}, {}, 0.05)
+  lu.assertEquals(p:wait(0.05, out), 0)
   local dt = core.now() - t0
-  lu.assertEquals(r, {})
-  lu.assertEquals(w, {})
+  lu.assertEquals(out, {})
   lu.assertTrue(dt >= 0.045 and dt < 0.5, "waited " .. dt)
+  t0 = core.now()
+  lu.assertEquals(p:wait(0, out), 0)
+  lu.assertTrue(core.now() - t0 < 0.02, "a zero timeout does not block")
+  p:close()
 end
 
-function TestPoll.test_zero_timeout_does_not_block()
-  local t0 = core.now()
-  core.poll({}, {}, 0)
-  lu.assertTrue(core.now() - t0 < 0.02)
-end
-
-function TestPoll.test_readiness()
+function TestPoller.test_readiness()
   local m, s = h.pty_pair()
-  local r, w = core.poll({ m:fd() }, { s:fd() }, 0)
-  lu.assertNil(r[m:fd()], "nothing written yet")
-  lu.assertTrue(w[s:fd()], "a fresh pty is writable")
+  local p = assert(core.poller())
+  assert(p:set(m:fd(), true, false))
+  assert(p:set(s:fd(), false, true))
+  local out = {}
+  lu.assertEquals(p:wait(0, out), 1)
+  lu.assertEquals({out[1], out[2]}, {s:fd(), 2}, "a fresh pty is writable; nothing written yet")
+  assert(p:set(s:fd(), true, false))
   assert(h.write_all(s, "x"))
-  r = core.poll({ m:fd(), s:fd() }, {}, 1)
-  lu.assertTrue(r[m:fd()])
-  lu.assertNil(r[s:fd()])
+  lu.assertEquals(p:wait(1, out), 1)
+  lu.assertEquals({out[1], out[2]}, {m:fd(), 1})
+  assert(p:set(m:fd(), false, false))
+  lu.assertEquals(p:wait(0, out), 0, "no interest, no report")
+  p:close()
   m:close()
   s:close()
 end
 
--- The module side (pty master) going away hangs up the client's tty: poll must wake the
--- reader (POLLHUP alone, no POLLIN) and read must say "closed".
-function TestPoll.test_hangup_counts_as_readable()
+-- The module side (pty master) going away hangs up the client's tty: the wait must wake
+-- the reader (a hang-up alone, no input) and read must say "closed".
+function TestPoller.test_hangup_counts_as_readable()
   local m, s = h.pty_pair()
+  local p = assert(core.poller())
+  assert(p:set(s:fd(), true, false))
   m:close()
-  local r = core.poll({ s:fd() }, {}, 1)
-  lu.assertTrue(r[s:fd()], "the reader must wake up to see the hang-up")
+  local out = {}
+  lu.assertEquals(p:wait(1, out), 1, "the reader must wake up to see the hang-up")
+  lu.assertEquals(out[1], s:fd())
+  lu.assertEquals(out[2] & 1, 1)
   assert_io_says_closed(s)
+  p:close()
   s:close()
 end
 
--- An fd that is no longer open (POLLNVAL, with no POLLIN) is reported readable too, so the
--- loop's reader runs and finds out instead of the loop polling it forever.
-function TestPoll.test_invalid_fd_counts_as_readable()
-  local m = assert(core.open_pty())
+-- An fd that is no longer open is "unpollable": the loop then calls it ready at every
+-- step, as poll(2) would, so its reader runs and finds out.
+function TestPoller.test_closed_fd_is_unpollable()
+  local p = assert(core.poller()) -- first: it would take the closed fd's number
+  local m = assert(pty.open_pty())
   local fd = m:fd()
   m:close()
-  local r = core.poll({ fd }, {}, 0)
-  lu.assertTrue(r[fd])
+  local ok, msg, code = p:set(fd, true, false)
+  lu.assertNil(ok)
+  lu.assertEquals(code, "unpollable", msg)
+  lu.assertTrue(p:set(fd, false, false), "removing a closed fd is fine")
+  p:close()
 end
 
-function TestPoll.test_bad_arguments_raise()
-  raises("table expected", core.poll, "x", {}, 0)
-  raises("table expected", core.poll, {}, 5, 0)
-  raises("number expected", core.poll, {}, {}, "soon")
-  raises("not a file descriptor", core.poll, { "x" }, {}, 0)
-  raises("not a file descriptor", core.poll, { -1 }, {}, 0)
+function TestPoller.test_bad_arguments_raise()
+  local p = assert(core.poller())
+  raises("not a file descriptor", p.set, p, -1, true, false)
+  raises("number expected", p.set, p, "x", true, false)
+  raises("number expected", p.wait, p, "soon", {})
+  raises("timeout is NaN", p.wait, p, 0 / 0, {})
+  raises("table expected", p.wait, p, 0, nil)
+  p:close()
+  raises("closed", p.wait, p, 0, {})
 end
 
 -- ---------------------------------------------------------------------------------------
 TestPort = {}
 
 function TestPort.test_pty_pair_bytes_both_ways()
-  local m, path = core.open_pty()
+  local m, path = pty.open_pty()
   lu.assertNotNil(m, path)
   lu.assertStrMatches(path, "/dev/pts/%d+")
   lu.assertEquals(m:kind(), "pty")
@@ -123,7 +142,7 @@ function TestPort.test_pty_pair_bytes_both_ways()
   lu.assertEquals(h.read_for(m, #up), up)
   -- read(max) never returns more than max.
   assert(h.write_all(s, "abcdef"))
-  core.poll({ m:fd() }, {}, 1)
+  h.wait_fd(m:fd(), "r", 1)
   lu.assertEquals(#m:read(2), 2)
   lu.assertEquals(h.read_for(m, 4), "cdef")
   -- A read larger than the default goes through a Lua buffer instead of the C stack.
@@ -132,7 +151,7 @@ function TestPort.test_pty_pair_bytes_both_ways()
   local got = ""
   local deadline = core.now() + 1
   while #got < #blob and core.now() < deadline do
-    core.poll({ m:fd() }, {}, 0.1)
+    h.wait_fd(m:fd(), "r", 0.1)
     got = got .. assert(m:read(65536))
   end
   lu.assertEquals(got, blob)
@@ -159,7 +178,7 @@ end
 -- A port has one owner: a second open fails at once naming the port, unless the caller
 -- passes exclusive = false; once the owner closes, the port opens again.
 function TestPort.test_second_open_of_a_port_fails_unless_shared()
-  local m, path = core.open_pty()
+  local m, path = pty.open_pty()
   local a = assert(core.open_port(path))
   local b, msg, code = core.open_port(path)
   lu.assertNil(b)
@@ -205,7 +224,7 @@ function TestPort.test_open_port_bad_arguments_raise()
 end
 
 function TestPort.test_tostring_close_and_use_after_close()
-  local m, path = assert(core.open_pty())
+  local m, path = assert(pty.open_pty())
   lu.assertStrMatches(tostring(m), "bc260y%.Port%(.+%)")
   local s = assert(core.open_port(path))
   lu.assertEquals(tostring(s), "bc260y.Port(" .. path .. ")")
@@ -226,7 +245,7 @@ end
 function TestPort.test_to_be_closed_variable()
   local kept
   do
-    local m <close>, path = assert(core.open_pty())
+    local m <close>, path = assert(pty.open_pty())
     lu.assertNotNil(path)
     kept = m
     lu.assertFalse(kept:closed())
@@ -238,19 +257,19 @@ end
 function TestPort.test_gc_closes_the_fd()
   local fds = {}
   for i = 1, 50 do
-    local m = assert(core.open_pty())
+    local m = assert(pty.open_pty())
     fds[i] = m:fd()
   end
   collectgarbage()
   collectgarbage()
   -- With every master collected, a new pty reuses a low fd instead of growing.
-  local m = assert(core.open_pty())
+  local m = assert(pty.open_pty())
   lu.assertTrue(m:fd() <= fds[1], "fd " .. m:fd() .. " after collecting 50 ptys")
   m:close()
 end
 
 function TestPort.test_methods_check_self()
-  local m = assert(core.open_pty())
+  local m = assert(pty.open_pty())
   raises("bc260y.Port expected", m.read, {})
   raises("string expected", m.write, m, 42)
   raises("string expected", m.write, m, nil)
@@ -562,8 +581,7 @@ function TestEngine.test_through_a_pty()
   assert(h.write_all(module, "\r\n+CSCON: 1\r\n+CSCON: 0,1\r\n\r\nOK\r\n"))
   local evs = {}
   while #h.of_type(evs, "response") == 0 do
-    local r = core.poll({ client:fd() }, {}, 1)
-    lu.assertTrue(r[client:fd()], "the answer arrives")
+    lu.assertTrue(h.wait_fd(client:fd(), "r", 1), "the answer arrives")
     for _, ev in ipairs(e:feed(assert(client:read()), core.now())) do evs[#evs + 1] = ev end
   end
   lu.assertEquals(h.types(evs), "urc,response")

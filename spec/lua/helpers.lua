@@ -1,8 +1,27 @@
 -- helpers.lua: small shared helpers for the LuaUnit specs (pty pairs, reading with a
 -- deadline, picking events out of an engine's event array).
 local core = require("bc260y.core")
+local sim_core = require("bc260y.sim.core")
 
 local helpers = {}
+
+-- One epoll instance (core.poller, as bc260y.loop waits) for the specs' own waits.
+local poller = assert(core.poller())
+local ready = {}
+
+-- Waits up to timeout seconds until fd is readable (mode "r") or writable ("w"); true
+-- when it is. An fd epoll refuses (closed) counts as ready, as the loop treats it.
+function helpers.wait_fd(fd, mode, timeout)
+  if not poller:set(fd, mode == "r", mode == "w") then return true end
+  local n = poller:wait(timeout, ready)
+  poller:set(fd, false, false)
+  return n > 0
+end
+
+-- Sleeps s seconds (no fd to wait for).
+function helpers.sleep(s)
+  poller:wait(s, ready)
+end
 
 -- Reads from port until `want` bytes arrived or `timeout` seconds passed; returns what
 -- arrived (possibly less), or nil, msg, code from the port.
@@ -13,7 +32,7 @@ function helpers.read_for(port, want, timeout)
   while n < want do
     local left = deadline - core.now()
     if left <= 0 then break end
-    core.poll({ port:fd() }, {}, left)
+    helpers.wait_fd(port:fd(), "r", left)
     local s, msg, code = port:read()
     if not s then
       if n > 0 then return table.concat(got) end
@@ -35,7 +54,7 @@ function helpers.write_all(port, s, timeout)
     off = off + n
     if off <= #s then
       if core.now() > deadline then return nil, "timeout", "timeout" end
-      core.poll({}, { port:fd() }, 0.05)
+      helpers.wait_fd(port:fd(), "w", 0.05)
     end
   end
   return true
@@ -43,7 +62,7 @@ end
 
 -- A pty master and the slave end opened as a tty Port.
 function helpers.pty_pair()
-  local master, path = assert(core.open_pty())
+  local master, path = assert(sim_core.open_pty())
   local slave = assert(core.open_port(path))
   return master, slave, path
 end

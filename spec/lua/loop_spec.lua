@@ -2,10 +2,11 @@
 -- tasks, sleep, timers, signals, futures, fd readiness, errors, and no idle wakeups.
 local lu = require("luaunit")
 local core = require("bc260y.core")
+local sim_core = require("bc260y.sim.core")
 local loop = require("bc260y.loop")
 
 local function pty_pair()
-  local master, path = assert(core.open_pty())
+  local master, path = assert(sim_core.open_pty())
   local slave = assert(core.open_port(path))
   return master, slave
 end
@@ -138,7 +139,7 @@ end
 function TestLoop:test_run_returns_when_the_last_task_ends_while_an_fd_is_watched()
   -- The last tasks finish in the step's first batch while a watcher stays: run must not
   -- then block in poll for an fd nobody waits on.
-  local master = assert(core.open_pty())
+  local master = assert(sim_core.open_pty())
   local h = loop.watch(master:fd(), function() master:read() end)
   local s = loop.signal()
   local woke = false

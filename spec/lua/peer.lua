@@ -11,6 +11,8 @@
 -- after a cold boot. Any mismatch or a timeout stops the script and is reported by
 -- p:check(); p.lines holds every line received, in order.
 local core = require("bc260y.core")
+local sim_core = require("bc260y.sim.core")
+local h = require("helpers")
 local loop = require("bc260y.loop")
 
 local Peer = {}
@@ -20,7 +22,7 @@ local M = {}
 
 function M.new(opts)
   opts = opts or {}
-  local master, path = assert(core.open_pty())
+  local master, path = assert(sim_core.open_pty())
   local self = setmetatable({
     master = master,
     path = path,
@@ -76,7 +78,7 @@ function Peer:_write(s)
     if not n then return end
     off = off + n
     if off <= #s then
-      if loop.current() then loop.wait_writable(self.fd, 1) else core.poll({}, {self.fd}, 0.05) end
+      if loop.current() then loop.wait_writable(self.fd, 1) else h.wait_fd(self.fd, "w", 0.05) end
     end
   end
 end

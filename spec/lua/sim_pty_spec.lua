@@ -3,6 +3,7 @@
 -- bytes on the wire, the time scale, close/hang-up, and `bc260y sim` as a process.
 local lu = require("luaunit")
 local core = require("bc260y.core")
+local helpers = require("helpers")
 local loop = require("bc260y.loop")
 local sim = require("bc260y.sim")
 local transcript = require("bc260y.sim.transcript")
@@ -404,13 +405,13 @@ local function serve_then_stop(signal)
   local got = ""
   local deadline = core.now() + 3
   while not got:find("+IP:", 1, true) and core.now() < deadline do
-    core.poll({port:fd()}, {}, 0.1)
+    helpers.wait_fd(port:fd(), "r", 0.1)
     got = got .. (port:read() or "")
   end
   assert(port:write("AT+CGSN=1\r"))
   deadline = core.now() + 2
   while not got:find("OK\r\n", 1, true) and core.now() < deadline do
-    core.poll({port:fd()}, {}, 0.1)
+    helpers.wait_fd(port:fd(), "r", 0.1)
     got = got .. (port:read() or "")
   end
   lu.assertStrContains(got, "+CGSN: 861234567890124")
@@ -443,7 +444,7 @@ function TestCli:test_script_drives_the_platform()
   local function wait_for(text, t)
     local deadline = core.now() + t
     while not got:find(text, 1, true) and core.now() < deadline do
-      core.poll({port:fd()}, {}, 0.05)
+      helpers.wait_fd(port:fd(), "r", 0.05)
       got = got .. (port:read() or "")
     end
     return got:find(text, 1, true) ~= nil

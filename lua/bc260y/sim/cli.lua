@@ -125,11 +125,11 @@ function cli.main(argv, out, err)
   end
   -- SIGINT and SIGTERM arrive through a signalfd the loop watches, so the pty is closed
   -- properly and the process exits 0 either way.
-  local core = require("bc260y.core")
-  local sigfd = assert(core.signal_fd({"INT", "TERM"}))
+  local sim_core = require("bc260y.sim.core")
+  local sigfd = assert(sim_core.signal_fd({"INT", "TERM"}))
   local stopped = false
   loop.watch(sigfd, function()
-    if core.read_signal(sigfd) then stopped = true end
+    if sim_core.read_signal(sigfd) then stopped = true end
   end)
   local status = 0
   while not s.closed and not stopped do

@@ -34,6 +34,7 @@
 -- (bytes held for a host that does not read, default 65536; older output is dropped as
 -- a real UART drops it).
 local core = require("bc260y.core")
+local sim_core = require("bc260y.sim.core") -- pseudo-terminals (lua/sim_core.c)
 local loop = require("bc260y.loop")
 local clock = require("bc260y.sim.clock")
 local Platform = require("bc260y.sim.platform")
@@ -53,7 +54,7 @@ function sim.new(opts)
   local c = clock.scaled(opts.speed or 1, loop)
   local platform = opts.platform or Platform.new{clock = c}
   if not platform.clock then platform.clock = c end
-  local master, path = core.open_pty()
+  local master, path = sim_core.open_pty()
   if not master then error("sim.new: cannot open a pseudo-terminal: " .. tostring(path), 2) end
   -- Keep the slave open ourselves: with no slave open the master reports a hang-up on
   -- every poll, and a client that closes and reopens the port must find the module alive.
