@@ -167,7 +167,8 @@ size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms);
 /* Runs the timers: call at (or after) at_next_deadline(), after feeding every byte
  * already received. */
 void at_tick(at_engine *at, uint64_t now_ms);
-/* The next time at_tick() has work (0: at once), or UINT64_MAX when none. */
+/* The next time at_tick() has work (at or before the last time the engine was given: at
+ * once), or UINT64_MAX when none. */
 uint64_t at_next_deadline(const at_engine *at);
 
 /* Bytes waiting to be written; *len 0 when none. */

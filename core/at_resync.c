@@ -138,12 +138,14 @@ void at_probe_written(at_engine *at) {
 }
 
 uint64_t at_debt_deadline(const at_engine *at) {
-  if (at->idle_seen && at->idle_at == NO_DEADLINE) return 0; /* stamp it at once */
+  /* "at once" is the engine's own time: a host feeding late bytes as of just before the
+   * deadline (modem_io.lua's _feed_read) then stays at or after the last time it gave */
+  if (at->idle_seen && at->idle_at == NO_DEADLINE) return at->now; /* stamp it at once */
   if (at->phase == PH_PROBE_WAIT) return at->total_deadline;
   if (at->phase != PH_BLOCKED) return NO_DEADLINE;
   uint64_t d = at->idle_seen ? at->total_deadline : NO_DEADLINE;
   if (at->count) {
-    uint64_t b = at->blocked_until == NO_DEADLINE ? 0 : at->blocked_until;
+    uint64_t b = at->blocked_until == NO_DEADLINE ? at->now : at->blocked_until;
     if (b < d) d = b;
   }
   return d;

@@ -544,7 +544,7 @@ static void exchange_feed(lua_State *L, lengine *le, const char *buf, size_t n,
                           uint64_t deadline, int traced) {
   if (traced) append_at(L, X_IN, buf, n);
   uint64_t t = now_ms();
-  if (deadline != UINT64_MAX && t >= deadline) t = deadline - 1;
+  if (deadline != UINT64_MAX && t >= deadline) t = deadline ? deadline - 1 : 0;
   size_t off = 0;
   for (;;) {
     off += at_feed(le->at, (const uint8_t *)buf + off, n - off, t);

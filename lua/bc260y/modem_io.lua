@@ -86,7 +86,7 @@ function Modem:_feed_read(data)
   self.last_rx = t
   if self._tracer then self._tracer.input(data) end
   local d = self.engine:deadline()
-  if d and t >= d then t = d - 0.001 end
+  if d and t >= d then t = math.max(d - 0.001, 0) end
   self:_dispatch(self.engine:feed(data, t))
 end
 
