@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bc260y.h"
+#include "bc260y_rows.h"
 #include "core.h"
 
 #define BUILD_CAP 4096 /* an NMGS of 1024 bytes is ~2070 characters */
@@ -36,40 +36,14 @@ static void set_hex_data(lua_State *L, const char *hex, size_t len) {
   lua_setfield(L, -2, "data");
 }
 
-/* The integer fields of a decoded table: key and where bc_decoded holds the number. */
-static const struct {
-  char key[9];
-  unsigned char offset;
-} int_fields[] = {
-    {"", 0}, /* 0: no field */
-    {"value", offsetof(bc_decoded, value)},       {"length", offsetof(bc_decoded, value)},
-    {"n", offsetof(bc_decoded, n)},               {"cid", offsetof(bc_decoded, n)},
-    {"rssi", offsetof(bc_decoded, value)},        {"ber", offsetof(bc_decoded, n)},
-    {"buffered", offsetof(bc_decoded, buffered)}, {"received", offsetof(bc_decoded, received)},
-    {"dropped", offsetof(bc_decoded, dropped)},
-};
-enum { F_VALUE = 1, F_LENGTH, F_N, F_CID, F_RSSI, F_BER, F_BUFFERED, F_RECEIVED, F_DROPPED };
-
-/* Each kind's integer fields (indices into int_fields, 0 ends), one table rather than a
- * set_int call per field and kind: the flash build is measured in bytes. Text, hex data,
- * the FOTA stage and QNBIOTEVENT's words come after them, in push_decoded. */
-static const unsigned char kind_int_fields[][3] = {
-    [BC_QLWEVTIND] = {F_VALUE},         [BC_NNMI_MODE] = {F_VALUE},
-    [BC_QLWULDATASTATUS] = {F_VALUE},   [BC_NCFG] = {F_VALUE},
-    [BC_CSCON] = {F_VALUE},             [BC_CEREG] = {F_VALUE},
-    [BC_CFUN] = {F_VALUE},              [BC_CME_ERROR] = {F_VALUE},
-    [BC_NNMI_DATA] = {F_LENGTH},        [BC_NMGR] = {F_LENGTH},
-    [BC_NQMGR] = {F_BUFFERED, F_RECEIVED, F_DROPPED},
-    [BC_CSCON_ANSWER] = {F_N, F_VALUE}, [BC_CEREG_ANSWER] = {F_N, F_VALUE},
-    [BC_CGPADDR] = {F_CID},             [BC_CSQ] = {F_RSSI, F_BER},
-    [BC_ATI_REVISION] = {0},
-};
-
-/* Pushes the decoded table of a line, or nil when bc_decode does not know it. */
+/* Pushes the decoded table of a line, or nil when bc_decode does not know it: the kind,
+ * then each field the line's row names (core/bc260y_rows.h), numbers as integers, text
+ * as strings, a payload as hex and data. */
 void push_decoded(lua_State *L, const char *line, size_t len) {
   bc_decoded d;
-  memset(&d, 0, sizeof d);
-  bc_kind k = bc_decode(line, len, &d);
+  const decode_row *r;
+  int n = 0;
+  bc_kind k = decode_line(line, len, &d, &r, &n);
   const char *kind = bc_kind_name(k);
   if (!kind) { /* BC_NONE: a line it does not know */
     lua_pushnil(L);
@@ -78,38 +52,26 @@ void push_decoded(lua_State *L, const char *line, size_t len) {
   lua_createtable(L, 0, 5);
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
-  for (int i = 0; i < 3 && kind_int_fields[k][i]; i++) {
-    unsigned f = kind_int_fields[k][i];
+  if (!r) { /* RDY and the ATI lines: the text, if any, is the value */
+    if (d.text) set_str(L, "value", d.text, d.text_len);
+    return;
+  }
+  for (int i = 0; i < n && i < DECODE_FIELDS; i++) {
+    unsigned key = r->f[i].key;
+    const char *name = decode_keys[key].name;
     long v;
-    memcpy(&v, (const char *)&d + int_fields[f].offset, sizeof v);
-    set_int(L, int_fields[f].key, v);
-  }
-  switch (k) {
-  case BC_NNMI_DATA: case BC_NMGR:
-    set_hex_data(L, d.text, d.text_len);
-    break;
-  case BC_FOTA: {
-    const char *stage = bc_fota_stage_name(d.stage);
-    lua_pushstring(L, stage ? stage : "?");
-    lua_setfield(L, -2, "stage");
-    /* DOWNLOAD START and START carry no number. */
-    if (d.stage != BC_FOTA_DOWNLOAD_START && d.stage != BC_FOTA_START) set_int(L, "value", d.value);
-    if (d.stage == BC_FOTA_UPDATING && d.n >= 0) set_int(L, "total", d.n);
-    if (d.stage == BC_FOTA_UPDATING && d.m >= 0) set_int(L, "current", d.m);
-    break;
-  }
-  case BC_NMSTATUS: case BC_CGSN: case BC_CPIN: case BC_IP: case BC_ATI_MANUFACTURER:
-  case BC_ATI_MODEL: case BC_ATI_REVISION:
-    set_str(L, "value", d.text, d.text_len);
-    break;
-  case BC_CGPADDR:
-    if (d.text_len) set_str(L, "ip", d.text, d.text_len); /* none before attach */
-    break;
-  case BC_QNBIOTEVENT:
-    lua_pushstring(L, d.value ? "ENTER DEEPSLEEP" : "EXIT DEEPSLEEP");
-    lua_setfield(L, -2, "value");
-    break;
-  default: break; /* nnmi_indication, nnmi_buff_full, rdy: the kind says it all */
+    if (key == K_NONE) continue;
+    if (key == K_HEX) {
+      set_hex_data(L, d.text, d.text_len);
+    } else if (key == K_STAGE) {
+      lua_pushstring(L, bc_fota_stage_name(d.stage));
+      lua_setfield(L, -2, name);
+    } else if (r->f[i].sort >= FS_ENUM) {
+      set_str(L, name, d.text, d.text_len);
+    } else {
+      memcpy(&v, (const char *)&d + decode_keys[key].offset, sizeof v);
+      set_int(L, name, v);
+    }
   }
 }
 
