@@ -128,13 +128,13 @@ static int build_result(lua_State *L, int rc, const char *buf, const char *err, 
   return 1;
 }
 
-/* Which argument a builder message is about: the first of names (checked in order) that
- * the message mentions, else the first argument. */
-static int arg_of(const char *err, const char *const *names, const int *args, int n) {
+/* Which argument a builder message is about: the builders name the parameter first
+ * ("port out of range 0..65535", "psk is empty"), so the argument whose name starts the
+ * message (second, then third), else the first. */
+static int arg_of(const char *err, const char *second, const char *third) {
   if (!err) return 1;
-  for (int i = 0; i < n; i++)
-    for (const char *s = err; *s; s++)
-      if (strncasecmp(s, names[i], strlen(names[i])) == 0) return args[i];
+  if (third && strncmp(err, third, strlen(third)) == 0) return 3;
+  if (strncmp(err, second, strlen(second)) == 0) return 2;
   return 1;
 }
 
@@ -152,9 +152,7 @@ static int l_build_ncdpopen(lua_State *L) {
   char buf[BUILD_CAP];
   const char *err = NULL;
   int rc = bc_build_ncdpopen(buf, sizeof buf, host, portno, psk, &err);
-  static const char *const names[] = {"psk", "port"};
-  static const int args[] = {3, 2};
-  return build_result(L, rc, buf, err, arg_of(err, names, args, 2), "ncdpopen");
+  return build_result(L, rc, buf, err, arg_of(err, "port", "psk"), "ncdpopen");
 }
 
 static int l_build_nmgs(lua_State *L) {
@@ -164,34 +162,25 @@ static int l_build_nmgs(lua_State *L) {
   char buf[BUILD_CAP];
   const char *err = NULL;
   int rc = bc_build_nmgs(buf, sizeof buf, (const uint8_t *)data, len, type, &err);
-  static const char *const names[] = {"type"};
-  static const int args[] = {2};
-  return build_result(L, rc, buf, err, arg_of(err, names, args, 1), "nmgs");
+  return build_result(L, rc, buf, err, arg_of(err, "type", NULL), "nmgs");
 }
 
-static int l_build_ncfg(lua_State *L) {
-  long lifetime = check_long(L, 1);
-  char buf[128];
-  const char *err = NULL;
-  int rc = bc_build_ncfg_lifetime(buf, sizeof buf, lifetime, &err);
-  return build_result(L, rc, buf, err, 1, "ncfg");
-}
-
-static int l_build_nnmi(lua_State *L) {
-  int mode = check_int(L, 1);
+/* The builders of one number (argument 1): AT+NCFG=0,<lifetime>, AT+NNMI=<mode>,
+ * AT+QSCLK=<mode>; one body for the three (not inlined into each: the flash build). */
+enum { B_NCFG, B_NNMI, B_QSCLK };
+__attribute__((noinline)) static int build_number(lua_State *L, int which) {
   char buf[64];
   const char *err = NULL;
-  int rc = bc_build_nnmi(buf, sizeof buf, mode, &err);
-  return build_result(L, rc, buf, err, 1, "nnmi");
+  int rc;
+  if (which == B_NCFG) rc = bc_build_ncfg_lifetime(buf, sizeof buf, check_long(L, 1), &err);
+  else if (which == B_NNMI) rc = bc_build_nnmi(buf, sizeof buf, check_int(L, 1), &err);
+  else rc = bc_build_qsclk(buf, sizeof buf, check_int(L, 1), &err);
+  return build_result(L, rc, buf, err, 1, which == B_NCFG ? "ncfg" : which == B_NNMI ? "nnmi" : "qsclk");
 }
 
-static int l_build_qsclk(lua_State *L) {
-  int mode = check_int(L, 1);
-  char buf[64];
-  const char *err = NULL;
-  int rc = bc_build_qsclk(buf, sizeof buf, mode, &err);
-  return build_result(L, rc, buf, err, 1, "qsclk");
-}
+static int l_build_ncfg(lua_State *L) { return build_number(L, B_NCFG); }
+static int l_build_nnmi(lua_State *L) { return build_number(L, B_NNMI); }
+static int l_build_qsclk(lua_State *L) { return build_number(L, B_QSCLK); }
 
 static const luaL_Reg build_funcs[] = {{"ncdpopen", l_build_ncdpopen},
                                        {"nmgs", l_build_nmgs},
