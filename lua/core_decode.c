@@ -20,16 +20,20 @@ static long check_long(lua_State *L, int arg) {
 
 /* ---- decode ----------------------------------------------------------------------- */
 
+/* Pushes the bytes that hex digits stand for; returns bc_hex_decode's count (below 0:
+ * bad hex, and an empty string was pushed). */
+static long push_hex_bytes(lua_State *L, const char *hex, size_t len) {
+  luaL_Buffer b;
+  uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
+  long n = bc_hex_decode(hex, len, out, len / 2 + 1);
+  luaL_pushresultsize(&b, n < 0 ? 0 : (size_t)n);
+  return n;
+}
+
 /* Pushes hex and data (raw bytes) fields for a hex payload. */
 static void set_hex_data(lua_State *L, const char *hex, size_t len) {
   set_str(L, "hex", hex, len);
-  luaL_Buffer b;
-  uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
-  long n = hex ? bc_hex_decode(hex, len, out, len / 2 + 1) : -1;
-  if (n >= 0) {
-    luaL_pushresultsize(&b, (size_t)n);
-  } else {
-    luaL_pushresultsize(&b, 0);
+  if (push_hex_bytes(L, hex, len) < 0) {
     lua_pop(L, 1);
     lua_pushnil(L); /* the decoder let through bad hex: no data rather than wrong data */
   }
@@ -108,11 +112,7 @@ static int l_hex_decode(lua_State *L) {
       lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
       return push_fail(L, lua_tostring(L, -1), "invalid");
     }
-  luaL_Buffer b;
-  uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
-  long n = bc_hex_decode(s, len, out, len / 2 + 1);
-  if (n < 0) return luaL_error(L, "hex_decode failed"); /* checked above: cannot happen */
-  luaL_pushresultsize(&b, (size_t)n);
+  if (push_hex_bytes(L, s, len) < 0) return luaL_error(L, "hex_decode failed"); /* checked above */
   return 1;
 }
 
@@ -189,16 +189,24 @@ static const luaL_Reg build_funcs[] = {{"ncdpopen", l_build_ncdpopen},
                                        {"qsclk", l_build_qsclk},
                                        {NULL, NULL}};
 
+/* The texts of an error as core.errors[code] shows them. */
+static const struct {
+  char key[5];
+  unsigned char offset;
+} text_of[] = {{"name", offsetof(bc_error_info, name)},
+               {"en", offsetof(bc_error_info, en)},
+               {"zh", offsetof(bc_error_info, zh)}};
+
 static void push_errors(lua_State *L) {
   lua_createtable(L, 0, (int)bc_errors_len);
   for (size_t i = 0; i < bc_errors_len; i++) {
     lua_createtable(L, 0, 3);
-    lua_pushstring(L, bc_errors[i].name ? bc_errors[i].name : "");
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, bc_errors[i].en ? bc_errors[i].en : "");
-    lua_setfield(L, -2, "en");
-    lua_pushstring(L, bc_errors[i].zh ? bc_errors[i].zh : "");
-    lua_setfield(L, -2, "zh");
+    for (int j = 0; j < 3; j++) {
+      const char *v;
+      memcpy(&v, (const char *)&bc_errors[i] + text_of[j].offset, sizeof v);
+      lua_pushstring(L, v ? v : "");
+      lua_setfield(L, -2, text_of[j].key);
+    }
     lua_rawseti(L, -2, bc_errors[i].code);
   }
 }
