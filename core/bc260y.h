@@ -59,7 +59,8 @@ typedef enum bc_kind {
                         (text_len 0 when the line has none) */
   BC_CGSN,           /* +CGSN: imei: text */
   BC_CSQ,            /* +CSQ: rssi,ber: value = rssi, n = ber */
-  BC_QNBIOTEVENT,    /* +QNBIOTEVENT: "ENTER DEEPSLEEP"|"EXIT DEEPSLEEP": value 1 enter, 0 exit */
+  BC_QNBIOTEVENT,    /* +QNBIOTEVENT: "ENTER DEEPSLEEP"|"EXIT DEEPSLEEP": value 1 enter, 0 exit;
+                        text: the words */
   BC_CFUN,           /* +CFUN: value */
   BC_CPIN,           /* +CPIN: text */
   BC_IP,             /* +IP: text */

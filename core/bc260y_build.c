@@ -86,25 +86,25 @@ int bc_build_nmgs(char *buf, size_t cap, const uint8_t *data, size_t len, int ty
   return (int)(at + (size_t)t);
 }
 
-/* AT+NCFG=0,<lifetime>: 0..2592000 s (1..900 is raised to 900 by the module itself). */
-int bc_build_ncfg_lifetime(char *buf, size_t cap, long lifetime, const char **err) {
+/* AT+<command>=<n> for one number n in 0..max (the format writes it with %ld). */
+static int build_number(char *buf, size_t cap, const char *format, long n, long max,
+                        const char *range_msg, const char **err) {
   if (err) *err = NULL;
   if (!buf || cap == 0) return fail(err, "output buffer too small");
-  if (lifetime < 0 || lifetime > BC_LIFETIME_MAX)
-    return fail(err, "lifetime out of range 0..2592000");
-  return finish(buf, cap, snprintf(buf, cap, "AT+NCFG=0,%ld", lifetime), err);
+  if (n < 0 || n > max) return fail(err, range_msg);
+  return finish(buf, cap, snprintf(buf, cap, format, n), err);
+}
+
+/* AT+NCFG=0,<lifetime>: 0..2592000 s (1..900 is raised to 900 by the module itself). */
+int bc_build_ncfg_lifetime(char *buf, size_t cap, long lifetime, const char **err) {
+  return build_number(buf, cap, "AT+NCFG=0,%ld", lifetime, BC_LIFETIME_MAX,
+                      "lifetime out of range 0..2592000", err);
 }
 
 int bc_build_nnmi(char *buf, size_t cap, int mode, const char **err) {
-  if (err) *err = NULL;
-  if (!buf || cap == 0) return fail(err, "output buffer too small");
-  if (mode < 0 || mode > 2) return fail(err, "mode out of range 0..2");
-  return finish(buf, cap, snprintf(buf, cap, "AT+NNMI=%d", mode), err);
+  return build_number(buf, cap, "AT+NNMI=%ld", mode, 2, "mode out of range 0..2", err);
 }
 
 int bc_build_qsclk(char *buf, size_t cap, int mode, const char **err) {
-  if (err) *err = NULL;
-  if (!buf || cap == 0) return fail(err, "output buffer too small");
-  if (mode < 0 || mode > 2) return fail(err, "mode out of range 0..2");
-  return finish(buf, cap, snprintf(buf, cap, "AT+QSCLK=%d", mode), err);
+  return build_number(buf, cap, "AT+QSCLK=%ld", mode, 2, "mode out of range 0..2", err);
 }

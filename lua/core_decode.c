@@ -7,7 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "bc260y.h"
+#include "bc260y_rows.h"
 #include "core.h"
 
 #define BUILD_CAP 4096 /* an NMGS of 1024 bytes is ~2070 characters */
@@ -20,56 +20,34 @@ static long check_long(lua_State *L, int arg) {
 
 /* ---- decode ----------------------------------------------------------------------- */
 
+/* Pushes the bytes that hex digits stand for; returns bc_hex_decode's count (below 0:
+ * bad hex, and an empty string was pushed). */
+static long push_hex_bytes(lua_State *L, const char *hex, size_t len) {
+  luaL_Buffer b;
+  uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
+  long n = bc_hex_decode(hex, len, out, len / 2 + 1);
+  luaL_pushresultsize(&b, n < 0 ? 0 : (size_t)n);
+  return n;
+}
+
 /* Pushes hex and data (raw bytes) fields for a hex payload. */
 static void set_hex_data(lua_State *L, const char *hex, size_t len) {
   set_str(L, "hex", hex, len);
-  luaL_Buffer b;
-  uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
-  long n = hex ? bc_hex_decode(hex, len, out, len / 2 + 1) : -1;
-  if (n >= 0) {
-    luaL_pushresultsize(&b, (size_t)n);
-  } else {
-    luaL_pushresultsize(&b, 0);
+  if (push_hex_bytes(L, hex, len) < 0) {
     lua_pop(L, 1);
     lua_pushnil(L); /* the decoder let through bad hex: no data rather than wrong data */
   }
   lua_setfield(L, -2, "data");
 }
 
-/* The integer fields of a decoded table: key and where bc_decoded holds the number. */
-static const struct {
-  char key[9];
-  unsigned char offset;
-} int_fields[] = {
-    {"", 0}, /* 0: no field */
-    {"value", offsetof(bc_decoded, value)},       {"length", offsetof(bc_decoded, value)},
-    {"n", offsetof(bc_decoded, n)},               {"cid", offsetof(bc_decoded, n)},
-    {"rssi", offsetof(bc_decoded, value)},        {"ber", offsetof(bc_decoded, n)},
-    {"buffered", offsetof(bc_decoded, buffered)}, {"received", offsetof(bc_decoded, received)},
-    {"dropped", offsetof(bc_decoded, dropped)},
-};
-enum { F_VALUE = 1, F_LENGTH, F_N, F_CID, F_RSSI, F_BER, F_BUFFERED, F_RECEIVED, F_DROPPED };
-
-/* Each kind's integer fields (indices into int_fields, 0 ends), one table rather than a
- * set_int call per field and kind: the flash build is measured in bytes. Text, hex data,
- * the FOTA stage and QNBIOTEVENT's words come after them, in push_decoded. */
-static const unsigned char kind_int_fields[][3] = {
-    [BC_QLWEVTIND] = {F_VALUE},         [BC_NNMI_MODE] = {F_VALUE},
-    [BC_QLWULDATASTATUS] = {F_VALUE},   [BC_NCFG] = {F_VALUE},
-    [BC_CSCON] = {F_VALUE},             [BC_CEREG] = {F_VALUE},
-    [BC_CFUN] = {F_VALUE},              [BC_CME_ERROR] = {F_VALUE},
-    [BC_NNMI_DATA] = {F_LENGTH},        [BC_NMGR] = {F_LENGTH},
-    [BC_NQMGR] = {F_BUFFERED, F_RECEIVED, F_DROPPED},
-    [BC_CSCON_ANSWER] = {F_N, F_VALUE}, [BC_CEREG_ANSWER] = {F_N, F_VALUE},
-    [BC_CGPADDR] = {F_CID},             [BC_CSQ] = {F_RSSI, F_BER},
-    [BC_ATI_REVISION] = {0},
-};
-
-/* Pushes the decoded table of a line, or nil when bc_decode does not know it. */
+/* Pushes the decoded table of a line, or nil when bc_decode does not know it: the kind,
+ * then each field the line's row names (core/bc260y_rows.h), numbers as integers, text
+ * as strings, a payload as hex and data. */
 void push_decoded(lua_State *L, const char *line, size_t len) {
   bc_decoded d;
-  memset(&d, 0, sizeof d);
-  bc_kind k = bc_decode(line, len, &d);
+  const decode_row *r;
+  int n = 0;
+  bc_kind k = decode_line(line, len, &d, &r, &n);
   const char *kind = bc_kind_name(k);
   if (!kind) { /* BC_NONE: a line it does not know */
     lua_pushnil(L);
@@ -78,38 +56,26 @@ void push_decoded(lua_State *L, const char *line, size_t len) {
   lua_createtable(L, 0, 5);
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
-  for (int i = 0; i < 3 && kind_int_fields[k][i]; i++) {
-    unsigned f = kind_int_fields[k][i];
+  if (!r) { /* RDY and the ATI lines: the text, if any, is the value */
+    if (d.text) set_str(L, "value", d.text, d.text_len);
+    return;
+  }
+  for (int i = 0; i < n && i < DECODE_FIELDS; i++) {
+    unsigned key = r->f[i].key;
+    const char *name = decode_keys[key].name;
     long v;
-    memcpy(&v, (const char *)&d + int_fields[f].offset, sizeof v);
-    set_int(L, int_fields[f].key, v);
-  }
-  switch (k) {
-  case BC_NNMI_DATA: case BC_NMGR:
-    set_hex_data(L, d.text, d.text_len);
-    break;
-  case BC_FOTA: {
-    const char *stage = bc_fota_stage_name(d.stage);
-    lua_pushstring(L, stage ? stage : "?");
-    lua_setfield(L, -2, "stage");
-    /* DOWNLOAD START and START carry no number. */
-    if (d.stage != BC_FOTA_DOWNLOAD_START && d.stage != BC_FOTA_START) set_int(L, "value", d.value);
-    if (d.stage == BC_FOTA_UPDATING && d.n >= 0) set_int(L, "total", d.n);
-    if (d.stage == BC_FOTA_UPDATING && d.m >= 0) set_int(L, "current", d.m);
-    break;
-  }
-  case BC_NMSTATUS: case BC_CGSN: case BC_CPIN: case BC_IP: case BC_ATI_MANUFACTURER:
-  case BC_ATI_MODEL: case BC_ATI_REVISION:
-    set_str(L, "value", d.text, d.text_len);
-    break;
-  case BC_CGPADDR:
-    if (d.text_len) set_str(L, "ip", d.text, d.text_len); /* none before attach */
-    break;
-  case BC_QNBIOTEVENT:
-    lua_pushstring(L, d.value ? "ENTER DEEPSLEEP" : "EXIT DEEPSLEEP");
-    lua_setfield(L, -2, "value");
-    break;
-  default: break; /* nnmi_indication, nnmi_buff_full, rdy: the kind says it all */
+    if (key == K_NONE) continue;
+    if (key == K_HEX) {
+      set_hex_data(L, d.text, d.text_len);
+    } else if (key == K_STAGE) {
+      lua_pushstring(L, bc_fota_stage_name(d.stage));
+      lua_setfield(L, -2, name);
+    } else if (r->f[i].sort >= FS_ENUM) {
+      set_str(L, name, d.text, d.text_len);
+    } else {
+      memcpy(&v, (const char *)&d + decode_keys[key].offset, sizeof v);
+      set_int(L, name, v);
+    }
   }
 }
 
@@ -146,11 +112,7 @@ static int l_hex_decode(lua_State *L) {
       lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
       return push_fail(L, lua_tostring(L, -1), "invalid");
     }
-  luaL_Buffer b;
-  uint8_t *out = (uint8_t *)luaL_buffinitsize(L, &b, len / 2 + 1);
-  long n = bc_hex_decode(s, len, out, len / 2 + 1);
-  if (n < 0) return luaL_error(L, "hex_decode failed"); /* checked above: cannot happen */
-  luaL_pushresultsize(&b, (size_t)n);
+  if (push_hex_bytes(L, s, len) < 0) return luaL_error(L, "hex_decode failed"); /* checked above */
   return 1;
 }
 
@@ -166,13 +128,13 @@ static int build_result(lua_State *L, int rc, const char *buf, const char *err, 
   return 1;
 }
 
-/* Which argument a builder message is about: the first of names (checked in order) that
- * the message mentions, else the first argument. */
-static int arg_of(const char *err, const char *const *names, const int *args, int n) {
+/* Which argument a builder message is about: the builders name the parameter first
+ * ("port out of range 0..65535", "psk is empty"), so the argument whose name starts the
+ * message (second, then third), else the first. */
+static int arg_of(const char *err, const char *second, const char *third) {
   if (!err) return 1;
-  for (int i = 0; i < n; i++)
-    for (const char *s = err; *s; s++)
-      if (strncasecmp(s, names[i], strlen(names[i])) == 0) return args[i];
+  if (third && strncmp(err, third, strlen(third)) == 0) return 3;
+  if (strncmp(err, second, strlen(second)) == 0) return 2;
   return 1;
 }
 
@@ -190,9 +152,7 @@ static int l_build_ncdpopen(lua_State *L) {
   char buf[BUILD_CAP];
   const char *err = NULL;
   int rc = bc_build_ncdpopen(buf, sizeof buf, host, portno, psk, &err);
-  static const char *const names[] = {"psk", "port"};
-  static const int args[] = {3, 2};
-  return build_result(L, rc, buf, err, arg_of(err, names, args, 2), "ncdpopen");
+  return build_result(L, rc, buf, err, arg_of(err, "port", "psk"), "ncdpopen");
 }
 
 static int l_build_nmgs(lua_State *L) {
@@ -202,34 +162,25 @@ static int l_build_nmgs(lua_State *L) {
   char buf[BUILD_CAP];
   const char *err = NULL;
   int rc = bc_build_nmgs(buf, sizeof buf, (const uint8_t *)data, len, type, &err);
-  static const char *const names[] = {"type"};
-  static const int args[] = {2};
-  return build_result(L, rc, buf, err, arg_of(err, names, args, 1), "nmgs");
+  return build_result(L, rc, buf, err, arg_of(err, "type", NULL), "nmgs");
 }
 
-static int l_build_ncfg(lua_State *L) {
-  long lifetime = check_long(L, 1);
-  char buf[128];
-  const char *err = NULL;
-  int rc = bc_build_ncfg_lifetime(buf, sizeof buf, lifetime, &err);
-  return build_result(L, rc, buf, err, 1, "ncfg");
-}
-
-static int l_build_nnmi(lua_State *L) {
-  int mode = check_int(L, 1);
+/* The builders of one number (argument 1): AT+NCFG=0,<lifetime>, AT+NNMI=<mode>,
+ * AT+QSCLK=<mode>; one body for the three (not inlined into each: the flash build). */
+enum { B_NCFG, B_NNMI, B_QSCLK };
+__attribute__((noinline)) static int build_number(lua_State *L, int which) {
   char buf[64];
   const char *err = NULL;
-  int rc = bc_build_nnmi(buf, sizeof buf, mode, &err);
-  return build_result(L, rc, buf, err, 1, "nnmi");
+  int rc;
+  if (which == B_NCFG) rc = bc_build_ncfg_lifetime(buf, sizeof buf, check_long(L, 1), &err);
+  else if (which == B_NNMI) rc = bc_build_nnmi(buf, sizeof buf, check_int(L, 1), &err);
+  else rc = bc_build_qsclk(buf, sizeof buf, check_int(L, 1), &err);
+  return build_result(L, rc, buf, err, 1, which == B_NCFG ? "ncfg" : which == B_NNMI ? "nnmi" : "qsclk");
 }
 
-static int l_build_qsclk(lua_State *L) {
-  int mode = check_int(L, 1);
-  char buf[64];
-  const char *err = NULL;
-  int rc = bc_build_qsclk(buf, sizeof buf, mode, &err);
-  return build_result(L, rc, buf, err, 1, "qsclk");
-}
+static int l_build_ncfg(lua_State *L) { return build_number(L, B_NCFG); }
+static int l_build_nnmi(lua_State *L) { return build_number(L, B_NNMI); }
+static int l_build_qsclk(lua_State *L) { return build_number(L, B_QSCLK); }
 
 static const luaL_Reg build_funcs[] = {{"ncdpopen", l_build_ncdpopen},
                                        {"nmgs", l_build_nmgs},
@@ -238,16 +189,24 @@ static const luaL_Reg build_funcs[] = {{"ncdpopen", l_build_ncdpopen},
                                        {"qsclk", l_build_qsclk},
                                        {NULL, NULL}};
 
+/* The texts of an error as core.errors[code] shows them. */
+static const struct {
+  char key[5];
+  unsigned char offset;
+} text_of[] = {{"name", offsetof(bc_error_info, name)},
+               {"en", offsetof(bc_error_info, en)},
+               {"zh", offsetof(bc_error_info, zh)}};
+
 static void push_errors(lua_State *L) {
   lua_createtable(L, 0, (int)bc_errors_len);
   for (size_t i = 0; i < bc_errors_len; i++) {
     lua_createtable(L, 0, 3);
-    lua_pushstring(L, bc_errors[i].name ? bc_errors[i].name : "");
-    lua_setfield(L, -2, "name");
-    lua_pushstring(L, bc_errors[i].en ? bc_errors[i].en : "");
-    lua_setfield(L, -2, "en");
-    lua_pushstring(L, bc_errors[i].zh ? bc_errors[i].zh : "");
-    lua_setfield(L, -2, "zh");
+    for (int j = 0; j < 3; j++) {
+      const char *v;
+      memcpy(&v, (const char *)&bc_errors[i] + text_of[j].offset, sizeof v);
+      lua_pushstring(L, v ? v : "");
+      lua_setfield(L, -2, text_of[j].key);
+    }
     lua_rawseti(L, -2, bc_errors[i].code);
   }
 }

@@ -47,7 +47,8 @@ static const char *const malformed[] = {
     "+QNBIOTEVENT: \"ENTER\"", "+QNBIOTEVENT: \"enter deepsleep\"", "+CFUN: 256", "+CFUN: a",
     "+IP: hello", "+CME ERROR: x", "+CME ERROR: operation not allowed", "+CME ERROR: -1",
     "BUFFERED=0,RECEIVED=34", "BUFFERED=0,RECEIVED=34,DROPPED=", "BUFFERED=a,RECEIVED=1,DROPPED=2",
-    "BUFFERED=0,RECEIVED=34,DROPPED=2,X=1", "BUFFERED=0,RECEIVED=-3,DROPPED=2",
+    "BUFFERED=0,RECEIVED=34,DROPPED=2,X=1", "BUFFERED=0,RECEIVED=34,DROPPED=2,",
+    "BUFFERED=0,RECEIVED=-3,DROPPED=2",
     "BUFFERED=0,DROPPED=34,RECEIVED=2", "RDY ", "rdy", "Revision:", "Quectel_", "Quectel_A B",
     "", "+", "OK", "+FOO: 1", "AT+NNMI?",
 };
