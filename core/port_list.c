@@ -52,15 +52,30 @@ int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
 
 #else
 
-/* Reads the first line of a small sysfs file; 0 on success. */
+/* Reads the first line of a small sysfs file (a sysfs attribute arrives in one read);
+ * 0 on success. open/read rather than stdio: the calls the port code makes anyway. */
 static int read_line(const char *path, char *buf, size_t cap) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  char *ok = fgets(buf, (int)cap, f);
-  fclose(f);
-  if (!ok) return -1;
-  buf[strcspn(buf, "\r\n")] = '\0';
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  for (char *c = buf; *c; c++)
+    if (*c == '\r' || *c == '\n') *c = '\0';
   return 0;
+}
+
+/* A sysfs USB id ("1a86"): hexadecimal digits up to the first other character. */
+static int hex_id(const char *s) {
+  int v = 0;
+  for (; v <= 0xffff; s++) { /* ids are 16 bits: no overflow on a malformed file */
+    int c = *s | 0x20; /* lower case; digits unchanged */
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) break;
+    v = v * 16 + d;
+  }
+  return v;
 }
 
 /* The kernel lists ttyS0..31 whether or not a UART is behind them; like libserialport,
@@ -91,9 +106,9 @@ static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid
   for (int depth = 0; depth < 6; depth++) {
     snprintf(file, sizeof file, "%s/idVendor", real);
     if (read_line(file, val, sizeof val) == 0) {
-      *vid = (int)strtol(val, NULL, 16);
+      *vid = hex_id(val);
       snprintf(file, sizeof file, "%s/idProduct", real);
-      if (read_line(file, val, sizeof val) == 0) *pid = (int)strtol(val, NULL, 16);
+      if (read_line(file, val, sizeof val) == 0) *pid = hex_id(val);
       snprintf(file, sizeof file, "%s/product", real);
       if (read_line(file, val, sizeof val) == 0) snprintf(desc, dcap, "%s", val);
       break;
