@@ -181,14 +181,15 @@ static int termios_raw(int fd, speed_t speed) {
 /* Non-blocking connect bounded by PORT_CONNECT_TIMEOUT_MS; returns 0 or an errno. */
 static int connect_one(int fd, const struct addrinfo *ai) {
   if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return 0;
-  if (errno != EINPROGRESS && errno != EINTR) return errno;
+  int e = errno;
+  if (e != EINPROGRESS && e != EINTR) return e;
   struct pollfd pfd = {fd, POLLOUT, 0};
-  int r;
-  do {
-    r = poll(&pfd, 1, PORT_CONNECT_TIMEOUT_MS);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return errno;
-  if (r == 0) return ETIMEDOUT;
+  for (;;) {
+    int r = poll(&pfd, 1, PORT_CONNECT_TIMEOUT_MS);
+    if (r == 0) return ETIMEDOUT;
+    if (r > 0) break;
+    if ((e = errno) != EINTR) return e;
+  }
   int soerr = 0;
   socklen_t len = sizeof soerr;
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) return errno;
@@ -242,19 +243,13 @@ static port *open_tcp(const char *spec, char *err) {
     goto fail;
   }
   int last = ECONNREFUSED, fd = -1;
-  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-    fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    if (fd < 0) {
-      last = errno;
-      continue;
+  for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    last = fd < 0 ? errno : connect_one(fd, ai);
+    if (last && fd >= 0) {
+      close(fd);
+      fd = -1;
     }
-    if (set_nonblock_cloexec(fd) < 0) {
-      last = errno;
-    } else if ((last = connect_one(fd, ai)) == 0) {
-      break;
-    }
-    close(fd);
-    fd = -1;
   }
   freeaddrinfo(res);
   if (fd < 0) {
