@@ -90,10 +90,11 @@ static int real_8250(const char *dev) {
 }
 
 static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid) {
+  /* Read in this order once the walk finds idVendor (vid, pid, description). */
+  static const char attrs[3][11] = {"/idVendor", "/idProduct", "/product"};
   const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
-  char link[PATH_MAX], real[PATH_MAX], file[PATH_MAX + 32], val[128];
+  char link[PATH_MAX], real[PATH_MAX + 16], val[128];
   *vid = *pid = -1;
-  desc[0] = '\0';
   snprintf(link, sizeof link, "/sys/class/tty/%s/device", base);
   if (!realpath(link, real)) return -1; /* no device behind the node: not a port */
   /* Native UARTs: the driver link says serial8250 on older kernels and "port"
@@ -103,16 +104,19 @@ static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid
    * product string below. */
   snprintf(desc, dcap, "%s", base);
   /* Walk up from the interface towards the USB device, which carries idVendor. */
-  for (int depth = 0; depth < 6; depth++) {
-    snprintf(file, sizeof file, "%s/idVendor", real);
-    if (read_line(file, val, sizeof val) == 0) {
-      *vid = hex_id(val);
-      snprintf(file, sizeof file, "%s/idProduct", real);
-      if (read_line(file, val, sizeof val) == 0) *pid = hex_id(val);
-      snprintf(file, sizeof file, "%s/product", real);
-      if (read_line(file, val, sizeof val) == 0) snprintf(desc, dcap, "%s", val);
-      break;
+  for (int depth = 0; depth < 6 && *vid < 0; depth++) {
+    size_t len = strlen(real);
+    for (int k = 0; k < 3; k++) {
+      memcpy(real + len, attrs[k], sizeof attrs[k]);
+      if (read_line(real, val, sizeof val) < 0) {
+        if (k == 0) break; /* not the USB device: one level up */
+      } else if (k < 2) {
+        *(k ? pid : vid) = hex_id(val);
+      } else {
+        snprintf(desc, dcap, "%s", val);
+      }
     }
+    real[len] = '\0';
     char *slash = strrchr(real, '/');
     if (!slash || slash == real) break;
     *slash = '\0';
