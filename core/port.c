@@ -83,59 +83,23 @@ static int set_nonblock_cloexec(int fd) {
 
 /* ---- baud rates ---------------------------------------------------------------- */
 
-static const struct {
-  int baud;
-  speed_t speed;
-} baud_table[] = {
-    {50, B50},           {75, B75},           {110, B110},         {134, B134},
-    {150, B150},         {200, B200},         {300, B300},         {600, B600},
-    {1200, B1200},       {1800, B1800},       {2400, B2400},       {4800, B4800},
-    {9600, B9600},       {19200, B19200},     {38400, B38400},     {57600, B57600},
-    {115200, B115200},   {230400, B230400},
-#ifdef B460800
-    {460800, B460800},
-#endif
-#ifdef B500000
-    {500000, B500000},
-#endif
-#ifdef B576000
-    {576000, B576000},
-#endif
-#ifdef B921600
-    {921600, B921600},
-#endif
-#ifdef B1000000
-    {1000000, B1000000},
-#endif
-#ifdef B1152000
-    {1152000, B1152000},
-#endif
-#ifdef B1500000
-    {1500000, B1500000},
-#endif
-#ifdef B2000000
-    {2000000, B2000000},
-#endif
-#ifdef B2500000
-    {2500000, B2500000},
-#endif
-#ifdef B3000000
-    {3000000, B3000000},
-#endif
-#ifdef B3500000
-    {3500000, B3500000},
-#endif
-#ifdef B4000000
-    {4000000, B4000000},
-#endif
-};
+/* Linux numbers these rates in order: B50..B38400 and B57600..B4000000 are two runs of
+ * consecutive values (on most architectures the second run starts at CBAUDEX | 1, on
+ * powerpc at 16), so the table holds the rates and each speed is computed from its index. */
+static const int baud_table[] = {
+    50,     75,     110,    134,     150,     200,     300,     600,     1200,    1800,
+    2400,   4800,   9600,   19200,   38400,   57600,   115200,  230400,  460800,  500000,
+    576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000};
+_Static_assert(B75 == B50 + 1 && B38400 == B50 + 14 && B115200 == B57600 + 1 &&
+                   B4000000 == B57600 + 14,
+               "termios speeds are not the two consecutive runs baud_to_speed assumes");
 
 /* Only the rates termios can name: the same set whichever backend opens the port, so a
  * script that works on a pty works on the real adapter. */
 static int baud_to_speed(int baud, speed_t *out) {
-  for (size_t i = 0; i < sizeof baud_table / sizeof baud_table[0]; i++)
-    if (baud_table[i].baud == baud) {
-      *out = baud_table[i].speed;
+  for (int i = 0; i < (int)(sizeof baud_table / sizeof baud_table[0]); i++)
+    if (baud_table[i] == baud) {
+      *out = i < 15 ? (speed_t)(B50 + i) : (speed_t)(B57600 + (i - 15));
       return 0;
     }
   return -1;
