@@ -18,14 +18,14 @@
 #include <unistd.h>
 #endif
 
+#ifdef BC260Y_WITH_LIBSERIALPORT
+
 static void fill(port_info *o, const char *name, const char *desc, int vid, int pid) {
   snprintf(o->name, sizeof o->name, "%s", name ? name : "");
   snprintf(o->description, sizeof o->description, "%s", desc ? desc : "");
   o->usb_vid = vid;
   o->usb_pid = pid;
 }
-
-#ifdef BC260Y_WITH_LIBSERIALPORT
 
 int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
@@ -89,11 +89,13 @@ static int real_8250(const char *dev) {
   return ok;
 }
 
-static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid) {
+/* Fills o for the device node dev; -1 when it is not a port. */
+static int describe(const char *dev, port_info *o) {
   /* Read in this order once the walk finds idVendor (vid, pid, description). */
   static const char attrs[3][11] = {"/idVendor", "/idProduct", "/product"};
   const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
   char link[PATH_MAX], real[PATH_MAX + 16], val[128];
+  int *vid = &o->usb_vid, *pid = &o->usb_pid;
   *vid = *pid = -1;
   snprintf(link, sizeof link, "/sys/class/tty/%s/device", base);
   if (!realpath(link, real)) return -1; /* no device behind the node: not a port */
@@ -102,7 +104,8 @@ static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid
   if (strncmp(base, "ttyS", 4) == 0 && !real_8250(dev)) return -1;
   /* Like libserialport, a native port is described by its name; USB ones get their
    * product string below. */
-  snprintf(desc, dcap, "%s", base);
+  snprintf(o->name, sizeof o->name, "%s", dev);
+  snprintf(o->description, sizeof o->description, "%s", base);
   /* Walk up from the interface towards the USB device, which carries idVendor. */
   for (int depth = 0; depth < 6 && *vid < 0; depth++) {
     size_t len = strlen(real);
@@ -113,7 +116,7 @@ static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid
       } else if (k < 2) {
         *(k ? pid : vid) = hex_id(val);
       } else {
-        snprintf(desc, dcap, "%s", val);
+        snprintf(o->description, sizeof o->description, "%s", val);
       }
     }
     real[len] = '\0';
@@ -132,11 +135,8 @@ int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
     glob_t g;
     if (glob(patterns[i], 0, NULL, &g) != 0) continue; /* none of that kind */
     for (size_t j = 0; j < g.gl_pathc; j++) {
-      char desc[128];
-      int vid, pid;
-      if (describe(g.gl_pathv[j], desc, sizeof desc, &vid, &pid) < 0) continue;
-      if (out && n < cap) fill(&out[n], g.gl_pathv[j], desc, vid, pid);
-      n++;
+      port_info scratch; /* ports past cap are counted, not kept */
+      if (describe(g.gl_pathv[j], out && n < cap ? &out[n] : &scratch) == 0) n++;
     }
     globfree(&g);
   }
