@@ -39,7 +39,7 @@ struct port {
   int fd;
   /* The pty's own slave fd, held open for the port's life (see port_open_pty). */
   int slave_fd;
-  /* A second fd on the device that holds the exclusive lock (see lock_device). */
+  /* With libserialport, the fd open_device took the exclusive lock on (see there). */
   int lock_fd;
   port_kind kind;
   char *name;
@@ -56,22 +56,20 @@ static void set_err(char *err, const char *fmt, ...) {
   va_end(ap);
 }
 
-static port *port_new(const char *name, port_kind kind, char *err) {
-  port *p = calloc(1, sizeof *p);
-  size_t n = strlen(name);
-  char *copy = malloc(n + 1);
-  if (!p || !copy) {
-    free(p);
-    free(copy);
+/* The port owning fd (and its name, in the same allocation); on failure fd is closed. */
+static port *port_new(const char *name, port_kind kind, int fd, char *err) {
+  size_t n = strlen(name) + 1;
+  port *p = calloc(1, sizeof *p + n);
+  if (!p) {
+    if (fd >= 0) close(fd);
     set_err(err, "%s: out of memory", name);
     return NULL;
   }
-  memcpy(copy, name, n + 1);
-  p->fd = -1;
+  p->fd = fd;
   p->slave_fd = -1;
   p->lock_fd = -1;
   p->kind = kind;
-  p->name = copy;
+  p->name = memcpy(p + 1, name, n);
   return p;
 }
 
@@ -85,59 +83,23 @@ static int set_nonblock_cloexec(int fd) {
 
 /* ---- baud rates ---------------------------------------------------------------- */
 
-static const struct {
-  int baud;
-  speed_t speed;
-} baud_table[] = {
-    {50, B50},           {75, B75},           {110, B110},         {134, B134},
-    {150, B150},         {200, B200},         {300, B300},         {600, B600},
-    {1200, B1200},       {1800, B1800},       {2400, B2400},       {4800, B4800},
-    {9600, B9600},       {19200, B19200},     {38400, B38400},     {57600, B57600},
-    {115200, B115200},   {230400, B230400},
-#ifdef B460800
-    {460800, B460800},
-#endif
-#ifdef B500000
-    {500000, B500000},
-#endif
-#ifdef B576000
-    {576000, B576000},
-#endif
-#ifdef B921600
-    {921600, B921600},
-#endif
-#ifdef B1000000
-    {1000000, B1000000},
-#endif
-#ifdef B1152000
-    {1152000, B1152000},
-#endif
-#ifdef B1500000
-    {1500000, B1500000},
-#endif
-#ifdef B2000000
-    {2000000, B2000000},
-#endif
-#ifdef B2500000
-    {2500000, B2500000},
-#endif
-#ifdef B3000000
-    {3000000, B3000000},
-#endif
-#ifdef B3500000
-    {3500000, B3500000},
-#endif
-#ifdef B4000000
-    {4000000, B4000000},
-#endif
-};
+/* Linux numbers these rates in order: B50..B38400 and B57600..B4000000 are two runs of
+ * consecutive values (on most architectures the second run starts at CBAUDEX | 1, on
+ * powerpc at 16), so the table holds the rates and each speed is computed from its index. */
+static const int baud_table[] = {
+    50,     75,     110,    134,     150,     200,     300,     600,     1200,    1800,
+    2400,   4800,   9600,   19200,   38400,   57600,   115200,  230400,  460800,  500000,
+    576000, 921600, 1000000, 1152000, 1500000, 2000000, 2500000, 3000000, 3500000, 4000000};
+_Static_assert(B75 == B50 + 1 && B38400 == B50 + 14 && B115200 == B57600 + 1 &&
+                   B4000000 == B57600 + 14,
+               "termios speeds are not the two consecutive runs baud_to_speed assumes");
 
 /* Only the rates termios can name: the same set whichever backend opens the port, so a
  * script that works on a pty works on the real adapter. */
 static int baud_to_speed(int baud, speed_t *out) {
-  for (size_t i = 0; i < sizeof baud_table / sizeof baud_table[0]; i++)
-    if (baud_table[i].baud == baud) {
-      *out = baud_table[i].speed;
+  for (int i = 0; i < (int)(sizeof baud_table / sizeof baud_table[0]); i++)
+    if (baud_table[i] == baud) {
+      *out = i < 15 ? (speed_t)(B50 + i) : (speed_t)(B57600 + (i - 15));
       return 0;
     }
   return -1;
@@ -154,14 +116,17 @@ static int termios_vmin1(int fd) {
 }
 #endif
 
+/* termios_raw's answer for an fd that is not a terminal (isatty is this same tcgetattr). */
+#define TERMIOS_NOT_A_TTY (-2)
+
 /* Raw 8N1, no flow control, no translation of CR/LF or anything else.
  * VMIN=1 VTIME=0, not 0/0: with O_NONBLOCK both return what is there at once, but Linux's
  * n_tty answers an idle 0/0 read with 0 instead of EAGAIN, which is indistinguishable
  * from the end of file a hang-up gives (a USB adapter pulled out, the pty master gone).
- * With VMIN=1 idle is EAGAIN and 0 means hang-up. */
-static int termios_raw(int fd, speed_t speed, int set_speed) {
+ * With VMIN=1 idle is EAGAIN and 0 means hang-up. 0, TERMIOS_NOT_A_TTY or -1 (errno). */
+static int termios_raw(int fd, speed_t speed) {
   struct termios t;
-  if (tcgetattr(fd, &t) < 0) return -1;
+  if (tcgetattr(fd, &t) < 0) return TERMIOS_NOT_A_TTY;
   cfmakeraw(&t);
   t.c_cflag &= ~(tcflag_t)(CSIZE | PARENB | CSTOPB);
 #ifdef CRTSCTS
@@ -171,81 +136,66 @@ static int termios_raw(int fd, speed_t speed, int set_speed) {
   t.c_iflag &= ~(tcflag_t)(IXON | IXOFF | IXANY);
   t.c_cc[VMIN] = 1;
   t.c_cc[VTIME] = 0;
-  if (set_speed && (cfsetispeed(&t, speed) < 0 || cfsetospeed(&t, speed) < 0)) return -1;
+  if (cfsetspeed(&t, speed) < 0) return -1;
   return tcsetattr(fd, TCSANOW, &t);
 }
 
 /* ---- TCP ----------------------------------------------------------------------- */
 
-/* Splits "host:port" / "[v6]:port" into host and a validated decimal port. */
-static int parse_tcp(const char *spec, const char *rest, char *host, size_t hcap, char *svc,
-                     size_t scap, char *err) {
-  const char *colon;
-  const char *hstart = rest, *hend;
-  if (rest[0] == '[') {
-    const char *close = strchr(rest, ']');
-    if (!close || close[1] != ':') {
-      set_err(err, "%s: expected tcp://[address]:port", spec);
-      return -1;
-    }
-    hstart = rest + 1;
-    hend = close;
-    colon = close + 1;
-  } else {
-    colon = strrchr(rest, ':');
-    if (!colon) {
-      set_err(err, "%s: missing port (expected tcp://host:port)", spec);
-      return -1;
-    }
-    hend = colon;
-  }
-  size_t hlen = (size_t)(hend - hstart);
-  if (hlen == 0) {
-    set_err(err, "%s: missing host (expected tcp://host:port)", spec);
-    return -1;
-  }
-  if (hlen >= hcap) {
-    set_err(err, "%s: host name too long", spec);
-    return -1;
-  }
-  const char *ps = colon + 1;
-  size_t plen = strlen(ps);
-  long portno = 0;
-  if (plen == 0 || plen > 5) goto bad_port;
-  for (size_t i = 0; i < plen; i++) {
-    if (ps[i] < '0' || ps[i] > '9') goto bad_port;
-    portno = portno * 10 + (ps[i] - '0');
-  }
-  if (portno < 1 || portno > 65535) goto bad_port;
-  memcpy(host, hstart, hlen);
-  host[hlen] = '\0';
-  snprintf(svc, scap, "%ld", portno);
-  return 0;
-bad_port:
-  set_err(err, "%s: bad port number (expected 1-65535)", spec);
-  return -1;
-}
-
 /* Non-blocking connect bounded by PORT_CONNECT_TIMEOUT_MS; returns 0 or an errno. */
 static int connect_one(int fd, const struct addrinfo *ai) {
   if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return 0;
-  if (errno != EINPROGRESS && errno != EINTR) return errno;
+  int e = errno;
+  if (e != EINPROGRESS && e != EINTR) return e;
   struct pollfd pfd = {fd, POLLOUT, 0};
-  int r;
-  do {
-    r = poll(&pfd, 1, PORT_CONNECT_TIMEOUT_MS);
-  } while (r < 0 && errno == EINTR);
-  if (r < 0) return errno;
-  if (r == 0) return ETIMEDOUT;
+  for (;;) {
+    int r = poll(&pfd, 1, PORT_CONNECT_TIMEOUT_MS);
+    if (r == 0) return ETIMEDOUT;
+    if (r > 0) break;
+    if ((e = errno) != EINTR) return e;
+  }
   int soerr = 0;
   socklen_t len = sizeof soerr;
   if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0) return errno;
   return soerr;
 }
 
+/* "tcp://host:port" / "tcp://[v6]:port": the host, a decimal port 1-65535, a connection. */
 static port *open_tcp(const char *spec, char *err) {
-  char host[256], svc[8];
-  if (parse_tcp(spec, spec + 6, host, sizeof host, svc, sizeof svc, err) < 0) return NULL;
+  const char *rest = spec + 6, *hstart = rest, *hend, *colon, *why;
+  char host[256];
+  if (rest[0] == '[') {
+    const char *close = strchr(rest, ']');
+    why = "expected tcp://[address]:port";
+    if (!close || close[1] != ':') goto fail;
+    hstart = rest + 1;
+    hend = close;
+    colon = close + 1;
+  } else {
+    colon = strrchr(rest, ':');
+    why = "missing port (expected tcp://host:port)";
+    if (!colon) goto fail;
+    hend = colon;
+  }
+  size_t hlen = (size_t)(hend - hstart);
+  why = "missing host (expected tcp://host:port)";
+  if (hlen == 0) goto fail;
+  why = "host name too long";
+  if (hlen >= sizeof host) goto fail;
+  /* The port is the spec's tail: digits only, so getaddrinfo takes it as a number. */
+  const char *svc = colon + 1;
+  size_t plen = strlen(svc);
+  long portno = 0;
+  why = "bad port number (expected 1-65535)";
+  if (plen == 0 || plen > 5) goto fail;
+  for (size_t i = 0; i < plen; i++) {
+    if (svc[i] < '0' || svc[i] > '9') goto fail;
+    portno = portno * 10 + (svc[i] - '0');
+  }
+  if (portno < 1 || portno > 65535) goto fail;
+  memcpy(host, hstart, hlen);
+  host[hlen] = '\0';
+
   struct addrinfo hints, *res = NULL;
   memset(&hints, 0, sizeof hints);
   hints.ai_family = AF_UNSPEC;
@@ -253,39 +203,30 @@ static port *open_tcp(const char *spec, char *err) {
   hints.ai_flags = AI_NUMERICSERV;
   int g = getaddrinfo(host, svc, &hints, &res);
   if (g != 0) {
-    set_err(err, "%s: %s", spec, g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g));
-    return NULL;
+    why = g == EAI_SYSTEM ? strerror(errno) : gai_strerror(g);
+    goto fail;
   }
   int last = ECONNREFUSED, fd = -1;
-  for (struct addrinfo *ai = res; ai; ai = ai->ai_next) {
-    fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-    if (fd < 0) {
-      last = errno;
-      continue;
+  for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+    fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+    last = fd < 0 ? errno : connect_one(fd, ai);
+    if (last && fd >= 0) {
+      close(fd);
+      fd = -1;
     }
-    if (set_nonblock_cloexec(fd) < 0) {
-      last = errno;
-    } else if ((last = connect_one(fd, ai)) == 0) {
-      break;
-    }
-    close(fd);
-    fd = -1;
   }
   freeaddrinfo(res);
   if (fd < 0) {
-    set_err(err, "%s: %s", spec, strerror(last));
-    return NULL;
+    why = strerror(last);
+    goto fail;
   }
   /* AT commands are short lines: send each one now rather than wait for Nagle. */
   int one = 1;
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  port *p = port_new(spec, PORT_TCP, err);
-  if (!p) {
-    close(fd);
-    return NULL;
-  }
-  p->fd = fd;
-  return p;
+  return port_new(spec, PORT_TCP, fd, err);
+fail:
+  set_err(err, "%s: %s", spec, why);
+  return NULL;
 }
 
 /* ---- serial devices ------------------------------------------------------------ */
@@ -311,7 +252,8 @@ static port *open_libserialport(const char *path, int baud) {
     sp_free_port(sp);
     return NULL;
   }
-  port *p = port_new(path, PORT_SERIAL, NULL);
+  /* The fd belongs to sp (port_close closes it through libserialport): set it after. */
+  port *p = port_new(path, PORT_SERIAL, -1, NULL);
   if (!p) {
     sp_close(sp);
     sp_free_port(sp);
@@ -323,75 +265,57 @@ static port *open_libserialport(const char *path, int baud) {
 }
 #endif
 
-static port *open_device(const char *path, int baud, char *err) {
+/* The device is opened once by this file, and that descriptor takes the advisory lock
+ * serial tools take (picocom, tio, pyserial's exclusive=True): flock, so that a second
+ * open of the same port, in this process or another, fails at once instead of both
+ * readers taking halves of the module's answers. The lock is taken before any line
+ * setting is touched, so a port someone else owns is not reconfigured either. flock and
+ * not TIOCEXCL: TIOCEXCL outlives the close on a pty whose slave another fd keeps open
+ * (the virtual module does) and refuses even a caller who asked to share. Without
+ * libserialport this descriptor is the port's own; with it, libserialport opens the
+ * device again and this one stays open beside it as lock_fd. */
+static port *open_device(const char *path, int baud, unsigned flags, char *err) {
   speed_t speed;
+  struct stat st;
+  int fd = -1, r;
+  const char *pre = "", *why = NULL; /* why NULL: strerror(errno) */
   if (baud_to_speed(baud, &speed) < 0) {
     set_err(err, "%s: unsupported baud rate %d", path, baud);
     return NULL;
   }
-  struct stat st;
-  if (stat(path, &st) < 0) {
-    set_err(err, "%s: %s", path, strerror(errno));
-    return NULL;
-  }
+  if (stat(path, &st) < 0) goto fail;
   /* A regular file or a directory is never a modem: refuse before opening it for
    * writing (open(O_RDWR) on a file would succeed and later writes would scribble). */
-  if (!S_ISCHR(st.st_mode)) {
-    set_err(err, "%s: not a terminal", path);
-    return NULL;
+  why = "not a terminal";
+  if (!S_ISCHR(st.st_mode)) goto fail;
+  why = NULL;
+  fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) goto fail;
+  if (!(flags & PORT_SHARED)) {
+    do {
+      r = flock(fd, LOCK_EX | LOCK_NB);
+    } while (r < 0 && errno == EINTR);
+    if (r < 0) {
+      if (errno == EWOULDBLOCK) why = "already open (by this or another process)";
+      else pre = "cannot lock: ";
+      goto fail;
+    }
   }
 #ifdef BC260Y_WITH_LIBSERIALPORT
   port *sp = open_libserialport(path, baud);
-  if (sp) return sp;
+  if (sp) {
+    sp->lock_fd = fd;
+    return sp;
+  }
 #endif
-  int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) {
-    set_err(err, "%s: %s", path, strerror(errno));
-    return NULL;
-  }
-  if (!isatty(fd)) {
-    close(fd);
-    set_err(err, "%s: not a terminal", path);
-    return NULL;
-  }
-  if (termios_raw(fd, speed, 1) < 0) {
-    set_err(err, "%s: %s", path, strerror(errno));
-    close(fd);
-    return NULL;
-  }
-  port *p = port_new(path, PORT_TTY, err);
-  if (!p) {
-    close(fd);
-    return NULL;
-  }
-  p->fd = fd;
-  return p;
-}
-
-/* The advisory lock serial tools take (picocom, tio, pyserial's exclusive=True): flock on
- * the device, so that a second open of the same port, in this process or another, fails
- * at once instead of both readers taking halves of the module's answers. It is held on a
- * descriptor of its own, opened before either backend touches the line settings, so a
- * port someone else owns is not reconfigured either. flock and not TIOCEXCL: TIOCEXCL
- * outlives the close on a pty whose slave another fd keeps open (the virtual module does)
- * and refuses even a caller who asked to share. Returns the fd, -1 when the device cannot
- * be opened (the backend then reports why), -2 when it is locked. */
-static int lock_device(const char *path, char *err) {
-  struct stat st;
-  if (stat(path, &st) < 0 || !S_ISCHR(st.st_mode)) return -1;
-  int fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return -1;
-  int r;
-  do {
-    r = flock(fd, LOCK_EX | LOCK_NB);
-  } while (r < 0 && errno == EINTR);
-  if (r == 0) return fd;
-  if (errno == EWOULDBLOCK)
-    set_err(err, "%s: already open (by this or another process)", path);
-  else
-    set_err(err, "%s: cannot lock: %s", path, strerror(errno));
-  close(fd);
-  return -2;
+  r = termios_raw(fd, speed);
+  if (r == TERMIOS_NOT_A_TTY) why = "not a terminal";
+  if (r < 0) goto fail;
+  return port_new(path, PORT_TTY, fd, err);
+fail:
+  set_err(err, "%s: %s%s", path, pre, why ? why : strerror(errno));
+  if (fd >= 0) close(fd);
+  return NULL;
 }
 
 port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]) {
@@ -404,24 +328,13 @@ port *port_open_with(const char *spec, int baud, unsigned flags, char err[PORT_E
     set_err(err, "empty port name");
     return NULL;
   }
-  if (baud < 0) {
-    set_err(err, "%s: unsupported baud rate %d", spec, baud);
-    return NULL;
+  if (strncmp(spec, "tcp://", 6) == 0) {
+    if (baud >= 0) return open_tcp(spec, err);
+  } else if (baud >= 0) {
+    return open_device(spec, baud ? baud : 9600, flags, err);
   }
-  if (baud == 0) baud = 9600;
-  if (strncmp(spec, "tcp://", 6) == 0) return open_tcp(spec, err);
-  int lock_fd = -1;
-  if (!(flags & PORT_SHARED)) {
-    lock_fd = lock_device(spec, err);
-    if (lock_fd == -2) return NULL;
-  }
-  port *p = open_device(spec, baud, err);
-  if (!p) {
-    if (lock_fd >= 0) close(lock_fd);
-    return NULL;
-  }
-  p->lock_fd = lock_fd;
-  return p;
+  set_err(err, "%s: unsupported baud rate %d", spec, baud);
+  return NULL;
 }
 
 /* ---- pseudo-terminals ---------------------------------------------------------- */
@@ -438,13 +351,12 @@ port *port_open_with(const char *spec, int baud, unsigned flags, char err[PORT_E
 port *port_open_pty(char *slave_path, size_t cap, char err[PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
   if (slave_path && cap) slave_path[0] = '\0';
-  int m = posix_openpt(O_RDWR | O_NOCTTY);
-  if (m < 0) {
-    set_err(err, "pty: posix_openpt: %s", strerror(errno));
-    return NULL;
-  }
   char path[128];
-  const char *step = "grantpt";
+  int s = -1;
+  const char *step = "posix_openpt";
+  int m = posix_openpt(O_RDWR | O_NOCTTY);
+  if (m < 0) goto fail;
+  step = "grantpt";
   if (grantpt(m) < 0) goto fail;
   step = "unlockpt";
   if (unlockpt(m) < 0) goto fail;
@@ -454,40 +366,33 @@ port *port_open_pty(char *slave_path, size_t cap, char err[PORT_ERR_MAX]) {
     errno = r;
     goto fail;
   }
-  step = "cannot set up the master";
-  if (set_nonblock_cloexec(m) < 0) goto fail;
-  /* Setting termios through the master sets the (shared) slave line: raw, no echo, no
-   * ICRNL/ONLCR, so 0x0D, 0x0A, 0x1A, 0x00 and 0xFF pass unchanged both ways. */
-  if (termios_raw(m, B9600, 1) < 0) goto fail;
-  step = "open slave";
-  int s = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (s < 0) goto fail;
-  if (termios_raw(s, B9600, 1) < 0) {
-    int e = errno;
-    close(s);
-    errno = e;
-    step = "set slave raw";
-    goto fail;
-  }
   if (slave_path && strlen(path) >= cap) {
-    close(s);
     close(m);
     set_err(err, "%s: slave path does not fit the buffer", path);
     return NULL;
   }
-  port *p = port_new(path, PORT_PTY_MASTER, err);
+  step = "cannot set up the master";
+  if (set_nonblock_cloexec(m) < 0) goto fail;
+  /* Setting termios through the master sets the (shared) slave line: raw, no echo, no
+   * ICRNL/ONLCR, so 0x0D, 0x0A, 0x1A, 0x00 and 0xFF pass unchanged both ways. */
+  if (termios_raw(m, B9600) < 0) goto fail;
+  step = "open slave";
+  s = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (s < 0) goto fail;
+  step = "set slave raw";
+  if (termios_raw(s, B9600) < 0) goto fail;
+  port *p = port_new(path, PORT_PTY_MASTER, m, err);
   if (!p) {
     close(s);
-    close(m);
     return NULL;
   }
-  p->fd = m;
   p->slave_fd = s;
-  if (slave_path) memcpy(slave_path, path, strlen(path) + 1);
+  if (slave_path) strcpy(slave_path, path);
   return p;
 fail: {
   int e = errno;
-  close(m);
+  if (s >= 0) close(s);
+  if (m >= 0) close(m);
   set_err(err, "pty: %s: %s", step, strerror(e));
   return NULL;
 }
@@ -499,60 +404,46 @@ int port_fd(const port *p) { return p ? p->fd : -1; }
 port_kind port_get_kind(const port *p) { return p ? p->kind : (port_kind)0; }
 const char *port_name(const port *p) { return p ? p->name : NULL; }
 
-static long io_error(const port *p, int e, char *err) {
-  /* EIO: a pty master with no slave, a tty after hang-up; ECONNRESET / EPIPE: a TCP
-   * peer that went away. All mean the other end is gone, which callers handle
-   * differently from a real fault (reconnect vs report). */
-  if (e == EIO || e == ECONNRESET || e == EPIPE || e == ENXIO || e == ENODEV) {
-    set_err(err, "closed");
-    return PORT_CLOSED;
-  }
-  set_err(err, "%s: %s", p->name, strerror(e));
-  return PORT_ERROR;
-}
-
-long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]) {
+/* port_read and port_write: one loop, one error path. */
+static long port_io(port *p, void *buf, size_t len, int writing, char *err) {
   if (err) err[0] = '\0';
-  if (!p || p->fd < 0) {
-    set_err(err, "closed");
-    return PORT_CLOSED;
-  }
-  if (cap == 0) return 0;
-  for (;;) {
-    ssize_t n = read(p->fd, buf, cap);
-    if (n > 0) return (long)n;
-    if (n == 0) {
-      /* An idle socket or tty (VMIN=1, see termios_raw) answers EAGAIN, so 0 is end of
-       * file: the socket peer closed or the tty hung up. */
-      set_err(err, "closed");
-      return PORT_CLOSED;
-    }
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    return io_error(p, errno, err);
-  }
-}
-
-long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]) {
-  if (err) err[0] = '\0';
-  if (!p || p->fd < 0) {
-    set_err(err, "closed");
-    return PORT_CLOSED;
-  }
+  if (!p || p->fd < 0) goto closed;
   if (len == 0) return 0;
   for (;;) {
     ssize_t n;
     /* MSG_NOSIGNAL: a vanished TCP peer must be an error return, not a SIGPIPE that
      * kills the interpreter. */
-    if (p->kind == PORT_TCP)
+    if (!writing)
+      n = read(p->fd, buf, len);
+    else if (p->kind == PORT_TCP)
       n = send(p->fd, buf, len, MSG_NOSIGNAL);
     else
       n = write(p->fd, buf, len);
-    if (n >= 0) return (long)n;
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return 0;
-    return io_error(p, errno, err);
+    if (n > 0 || (n == 0 && writing)) return (long)n;
+    /* An idle socket or tty (VMIN=1, see termios_raw) answers EAGAIN, so a read of 0 is
+     * end of file: the socket peer closed or the tty hung up. */
+    if (n == 0) goto closed;
+    int e = errno;
+    if (e == EINTR) continue;
+    if (e == EAGAIN || e == EWOULDBLOCK) return 0;
+    /* EIO: a pty master with no slave, a tty after hang-up; ECONNRESET / EPIPE: a TCP
+     * peer that went away. All mean the other end is gone, which callers handle
+     * differently from a real fault (reconnect vs report). */
+    if (e == EIO || e == ECONNRESET || e == EPIPE || e == ENXIO || e == ENODEV) goto closed;
+    set_err(err, "%s: %s", p->name, strerror(e));
+    return PORT_ERROR;
   }
+closed:
+  set_err(err, "closed");
+  return PORT_CLOSED;
+}
+
+long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]) {
+  return port_io(p, buf, cap, 0, err);
+}
+
+long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]) {
+  return port_io(p, (void *)buf, len, 1, err); /* only written from */
 }
 
 void port_close(port *p) {
@@ -568,6 +459,5 @@ void port_close(port *p) {
   if (p->fd >= 0) close(p->fd);
   if (p->slave_fd >= 0) close(p->slave_fd);
   if (p->lock_fd >= 0) close(p->lock_fd);
-  free(p->name);
   free(p);
 }

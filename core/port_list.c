@@ -18,14 +18,14 @@
 #include <unistd.h>
 #endif
 
+#ifdef BC260Y_WITH_LIBSERIALPORT
+
 static void fill(port_info *o, const char *name, const char *desc, int vid, int pid) {
   snprintf(o->name, sizeof o->name, "%s", name ? name : "");
   snprintf(o->description, sizeof o->description, "%s", desc ? desc : "");
   o->usb_vid = vid;
   o->usb_pid = pid;
 }
-
-#ifdef BC260Y_WITH_LIBSERIALPORT
 
 int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
@@ -52,15 +52,30 @@ int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
 
 #else
 
-/* Reads the first line of a small sysfs file; 0 on success. */
+/* Reads the first line of a small sysfs file (a sysfs attribute arrives in one read);
+ * 0 on success. open/read rather than stdio: the calls the port code makes anyway. */
 static int read_line(const char *path, char *buf, size_t cap) {
-  FILE *f = fopen(path, "r");
-  if (!f) return -1;
-  char *ok = fgets(buf, (int)cap, f);
-  fclose(f);
-  if (!ok) return -1;
-  buf[strcspn(buf, "\r\n")] = '\0';
+  int fd = open(path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  ssize_t n = read(fd, buf, cap - 1);
+  close(fd);
+  if (n <= 0) return -1;
+  buf[n] = '\0';
+  for (char *c = buf; *c; c++)
+    if (*c == '\r' || *c == '\n') *c = '\0';
   return 0;
+}
+
+/* A sysfs USB id ("1a86"): hexadecimal digits up to the first other character. */
+static int hex_id(const char *s) {
+  int v = 0;
+  for (; v <= 0xffff; s++) { /* ids are 16 bits: no overflow on a malformed file */
+    int c = *s | 0x20; /* lower case; digits unchanged */
+    int d = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+    if (d < 0) break;
+    v = v * 16 + d;
+  }
+  return v;
 }
 
 /* The kernel lists ttyS0..31 whether or not a UART is behind them; like libserialport,
@@ -74,11 +89,14 @@ static int real_8250(const char *dev) {
   return ok;
 }
 
-static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid) {
+/* Fills o for the device node dev; -1 when it is not a port. */
+static int describe(const char *dev, port_info *o) {
+  /* Read in this order once the walk finds idVendor (vid, pid, description). */
+  static const char attrs[3][11] = {"/idVendor", "/idProduct", "/product"};
   const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
-  char link[PATH_MAX], real[PATH_MAX], file[PATH_MAX + 32], val[128];
+  char link[PATH_MAX], real[PATH_MAX + 16], val[128];
+  int *vid = &o->usb_vid, *pid = &o->usb_pid;
   *vid = *pid = -1;
-  desc[0] = '\0';
   snprintf(link, sizeof link, "/sys/class/tty/%s/device", base);
   if (!realpath(link, real)) return -1; /* no device behind the node: not a port */
   /* Native UARTs: the driver link says serial8250 on older kernels and "port"
@@ -86,18 +104,22 @@ static int describe(const char *dev, char *desc, size_t dcap, int *vid, int *pid
   if (strncmp(base, "ttyS", 4) == 0 && !real_8250(dev)) return -1;
   /* Like libserialport, a native port is described by its name; USB ones get their
    * product string below. */
-  snprintf(desc, dcap, "%s", base);
+  snprintf(o->name, sizeof o->name, "%s", dev);
+  snprintf(o->description, sizeof o->description, "%s", base);
   /* Walk up from the interface towards the USB device, which carries idVendor. */
-  for (int depth = 0; depth < 6; depth++) {
-    snprintf(file, sizeof file, "%s/idVendor", real);
-    if (read_line(file, val, sizeof val) == 0) {
-      *vid = (int)strtol(val, NULL, 16);
-      snprintf(file, sizeof file, "%s/idProduct", real);
-      if (read_line(file, val, sizeof val) == 0) *pid = (int)strtol(val, NULL, 16);
-      snprintf(file, sizeof file, "%s/product", real);
-      if (read_line(file, val, sizeof val) == 0) snprintf(desc, dcap, "%s", val);
-      break;
+  for (int depth = 0; depth < 6 && *vid < 0; depth++) {
+    size_t len = strlen(real);
+    for (int k = 0; k < 3; k++) {
+      memcpy(real + len, attrs[k], sizeof attrs[k]);
+      if (read_line(real, val, sizeof val) < 0) {
+        if (k == 0) break; /* not the USB device: one level up */
+      } else if (k < 2) {
+        *(k ? pid : vid) = hex_id(val);
+      } else {
+        snprintf(o->description, sizeof o->description, "%s", val);
+      }
     }
+    real[len] = '\0';
     char *slash = strrchr(real, '/');
     if (!slash || slash == real) break;
     *slash = '\0';
@@ -113,11 +135,8 @@ int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
     glob_t g;
     if (glob(patterns[i], 0, NULL, &g) != 0) continue; /* none of that kind */
     for (size_t j = 0; j < g.gl_pathc; j++) {
-      char desc[128];
-      int vid, pid;
-      if (describe(g.gl_pathv[j], desc, sizeof desc, &vid, &pid) < 0) continue;
-      if (out && n < cap) fill(&out[n], g.gl_pathv[j], desc, vid, pid);
-      n++;
+      port_info scratch; /* ports past cap are counted, not kept */
+      if (describe(g.gl_pathv[j], out && n < cap ? &out[n] : &scratch) == 0) n++;
     }
     globfree(&g);
   }

@@ -50,10 +50,7 @@ static int poller_set(lua_State *L) {
   int fd = check_int(L, 2);
   luaL_argcheck(L, fd >= 0, 2, "not a file descriptor");
   int r = lua_toboolean(L, 3), w = lua_toboolean(L, 4);
-  struct epoll_event ev;
-  memset(&ev, 0, sizeof ev);
-  ev.events = (r ? EPOLLIN : 0) | (w ? EPOLLOUT : 0);
-  ev.data.fd = fd;
+  struct epoll_event ev = {(r ? EPOLLIN : 0) | (w ? EPOLLOUT : 0), {.fd = fd}};
   int rc;
   if (!r && !w) {
     /* Gone already (closed behind the loop's back, which removes it from epoll): fine. */
@@ -67,8 +64,8 @@ static int poller_set(lua_State *L) {
   }
   /* EPERM: a file epoll cannot watch (a regular file); EBADF: an fd already closed.
    * poll(2) calls both ready at once; the loop does the same with them. */
-  if (rc < 0)
-    return push_fail(L, strerror(errno), errno == EPERM || errno == EBADF ? "unpollable" : "io");
+  int e = errno;
+  if (rc < 0) return push_fail(L, strerror(e), e == EPERM || e == EBADF ? "unpollable" : "io");
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -95,15 +92,12 @@ static int poller_wait(lua_State *L) {
     if (errno != EINTR) return luaL_error(L, "epoll_wait: %s", strerror(errno));
     n = 0;
   }
-  for (int i = 0; i < n; i++) {
-    uint32_t e = evs[i].events;
-    int flags = 0;
-    if (e & (EPOLLIN | EPOLLPRI | EPOLLHUP | EPOLLERR)) flags |= 1;
-    if (e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) flags |= 2;
-    lua_pushinteger(L, evs[i].data.fd);
-    lua_rawseti(L, 3, 2 * i + 1);
-    lua_pushinteger(L, flags);
-    lua_rawseti(L, 3, 2 * i + 2);
+  for (int i = 0; i < 2 * n; i++) { /* out[2k+1] = fd, out[2k+2] = flags */
+    uint32_t e = evs[i / 2].events;
+    int flags = ((e & (EPOLLIN | EPOLLPRI | EPOLLHUP | EPOLLERR)) != 0) |
+                ((e & (EPOLLOUT | EPOLLHUP | EPOLLERR)) != 0) << 1;
+    lua_pushinteger(L, i & 1 ? flags : evs[i / 2].data.fd);
+    lua_rawseti(L, 3, i + 1);
   }
   lua_pushinteger(L, n);
   return 1;

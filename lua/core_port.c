@@ -31,19 +31,24 @@ struct lport {
   char name[PORT_ERR_MAX]; /* kept after close for messages and __tostring */
 };
 
-static lport *check_lport(lua_State *L) { return luaL_checkudata(L, 1, PORT_MT); }
-
 /* As the engine's (core_engine.c): a pointer comparison first, the lookup by name else. */
 static const void *port_mt;
 
-lport *core_check_lport(lua_State *L, int arg) {
-  lport *lp = NULL;
+/* The Port at arg, open or closed. */
+static lport *to_lport(lua_State *L, int arg) {
   void *u = lua_touserdata(L, arg);
   if (u && lua_getmetatable(L, arg)) {
-    if (lua_topointer(L, -1) == port_mt) lp = u;
+    const void *mt = lua_topointer(L, -1);
     lua_pop(L, 1);
+    if (mt == port_mt) return u;
   }
-  if (!lp) lp = luaL_checkudata(L, arg, PORT_MT);
+  return luaL_checkudata(L, arg, PORT_MT);
+}
+
+static lport *check_lport(lua_State *L) { return to_lport(L, 1); }
+
+lport *core_check_lport(lua_State *L, int arg) {
+  lport *lp = to_lport(L, arg);
   if (!lp->p) luaL_error(L, "bc260y.Port(%s) is closed", lp->name);
   return lp;
 }
@@ -117,11 +122,7 @@ long core_port_wait_read(lport *lp, char *buf, size_t cap, int timeout_ms,
   return port_read(lp->p, buf, cap, err);
 }
 
-static port *check_open_port(lua_State *L) {
-  lport *lp = check_lport(L);
-  if (!lp->p) luaL_error(L, "bc260y.Port(%s) is closed", lp->name);
-  return lp->p;
-}
+static port *check_open_port(lua_State *L) { return core_check_lport(L, 1)->p; }
 
 void core_push_port(lua_State *L, port *p) {
   lport *lp = lua_newuserdatauv(L, sizeof *lp, 0);
@@ -134,8 +135,8 @@ void core_push_port(lua_State *L, port *p) {
 
 /* A failed port_read / port_write: nil, msg, "closed" for a hang-up (the caller
  * reconnects), nil, msg, "io" for a fault (the caller reports it). */
-static int port_fail(lua_State *L, long rc, const char *err, const char *fallback) {
-  return push_fail(L, err[0] ? err : fallback, rc == PORT_CLOSED ? "closed" : "io");
+static int port_fail(lua_State *L, long rc, const char *err) {
+  return push_fail(L, err, rc == PORT_CLOSED ? "closed" : "io");
 }
 
 static int l_open_port(lua_State *L) {
@@ -169,17 +170,12 @@ static int l_list_ports(lua_State *L) {
   if (n > cap) n = cap;
   lua_createtable(L, n, 0);
   for (int i = 0; i < n; i++) {
+    const port_info *o = &infos[i]; /* port_list ends both strings with a NUL */
     lua_createtable(L, 0, 4);
-    infos[i].name[sizeof infos[i].name - 1] = '\0';
-    infos[i].description[sizeof infos[i].description - 1] = '\0';
-    lua_pushstring(L, infos[i].name);
-    lua_setfield(L, -2, "name");
-    if (infos[i].description[0]) {
-      lua_pushstring(L, infos[i].description);
-      lua_setfield(L, -2, "description");
-    }
-    if (infos[i].usb_vid >= 0) set_int(L, "vid", infos[i].usb_vid);
-    if (infos[i].usb_pid >= 0) set_int(L, "pid", infos[i].usb_pid);
+    set_str(L, "name", o->name, strlen(o->name));
+    if (o->description[0]) set_str(L, "description", o->description, strlen(o->description));
+    if (o->usb_vid >= 0) set_int(L, "vid", o->usb_vid);
+    if (o->usb_pid >= 0) set_int(L, "pid", o->usb_pid);
     lua_rawseti(L, -2, i + 1);
   }
   return 1;
@@ -195,14 +191,14 @@ static int port_read_m(lua_State *L) {
   lua_Integer max = luaL_optinteger(L, 2, READ_DEFAULT);
   luaL_argcheck(L, max > 0 && max <= READ_MAX, 2, "read size must be 1..1048576");
   if (!lp->p) return push_fail(L, "port closed", "closed");
-  char err[PORT_ERR_MAX] = "";
+  char err[PORT_ERR_MAX];
   /* The common read (the default size) goes through the C stack: no Lua buffer box per
    * call on the loop's hot path. */
   char small[READ_DEFAULT];
   luaL_Buffer b;
   char *buf = (size_t)max <= sizeof small ? small : luaL_buffinitsize(L, &b, (size_t)max);
   long n = port_read(lp->p, buf, (size_t)max, err);
-  if (n < 0) return port_fail(L, n, err, "read failed");
+  if (n < 0) return port_fail(L, n, err);
   if (buf == small) lua_pushlstring(L, small, (size_t)n);
   else luaL_pushresultsize(&b, (size_t)n);
   return 1;
@@ -213,13 +209,9 @@ static int port_write_m(lua_State *L) {
   size_t len;
   const char *s = check_string(L, 2, &len);
   if (!lp->p) return push_fail(L, "port closed", "closed");
-  if (len == 0) {
-    lua_pushinteger(L, 0);
-    return 1;
-  }
-  char err[PORT_ERR_MAX] = "";
+  char err[PORT_ERR_MAX];
   long n = port_write(lp->p, s, len, err);
-  if (n < 0) return port_fail(L, n, err, "write failed");
+  if (n < 0) return port_fail(L, n, err);
   lua_pushinteger(L, n);
   return 1;
 }
