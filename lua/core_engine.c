@@ -131,24 +131,28 @@ static int l_engine(lua_State *L) {
   return 1;
 }
 
-/* Pushes a result's name ("ok", "cme"...) and its code (nil unless a numbered CME/CMS
- * error; code -1 is a verbose "+CME ERROR: text", whose text is in the final line). */
-static void push_result(lua_State *L, const at_event *ev) {
+/* A result's name ("ok", "cme"...), and its code (nil unless a numbered CME/CMS error;
+ * code -1 is a verbose "+CME ERROR: text", whose text is in the final line). */
+static void push_result_name(lua_State *L, const at_event *ev) {
   static const char names[][9] = {"ok",      "error",  "cme",     "cms",     "final",
                                   "timeout", "reboot", "aborted", "overflow"};
   unsigned r = (unsigned)ev->result;
   lua_pushstring(L, r < sizeof names / sizeof names[0] ? names[r] : "?");
+}
+
+static void push_result_code(lua_State *L, const at_event *ev) {
   if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
     lua_pushinteger(L, ev->code);
   else
     lua_pushnil(L);
 }
 
-/* Sets t.result and t.code (push_result) on the table at the top. */
+/* Sets t.result and t.code on the table at the top. */
 static void set_result(lua_State *L, const at_event *ev) {
-  push_result(L, ev);
-  lua_setfield(L, -3, "code");
+  push_result_name(L, ev);
   lua_setfield(L, -2, "result");
+  push_result_code(L, ev);
+  lua_setfield(L, -2, "code");
 }
 
 /* t.line = the event's text, t.decoded = its decoded table when decode. */
@@ -221,33 +225,22 @@ static void push_event(lua_State *L, const at_event *ev, int decode) {
   }
 }
 
-/* Pops every queued event into the array at index arr. Returns how many. */
-static size_t drain_events(lua_State *L, const lengine *le, int arr) {
+/* Pops every queued event into the array at index arr, which holds n. Returns how many
+ * it holds then. */
+static size_t drain_events(lua_State *L, const lengine *le, int arr, size_t n) {
   at_event ev;
-  size_t n = 0;
   while (at_next_event(le->at, &ev)) {
     push_event(L, &ev, le->decode);
-    lua_rawseti(L, arr, luaL_len(L, arr) + 1);
-    n++;
+    lua_rawseti(L, arr, (lua_Integer)++n);
   }
   return n;
 }
 
-/* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } into m[]. The prefix
- * strings stay referenced by the options table on the stack until at_submit returns. */
-static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m);
 
-static size_t read_matches(lua_State *L, int tbl, const char *key, at_match *m) {
-  if (lua_getfield(L, tbl, key) == LUA_TNIL) {
-    lua_pop(L, 1);
-    return 0;
-  }
-  size_t n = read_match_list(L, lua_gettop(L), key, m);
-  lua_pop(L, 1);
-  return n;
-}
 
-/* The list at index list (a table, else it raises naming key). */
+/* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } at index list (a
+ * table, else it raises naming key) into m[]. The prefix strings stay referenced by the
+ * options table on the stack until at_submit returns. */
 static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m) {
   if (!lua_istable(L, list)) luaL_error(L, "option '%s' must be a table", key);
   lua_Integer n = luaL_len(L, list);
@@ -354,7 +347,8 @@ static int engine_submit(lua_State *L) {
   lua_getfield(L, 3, "expect"); /* 4; the options table keeps its strings alive */
   lua_getfield(L, 3, "text_lines"); /* 5 */
   set_shapes(L, 4, 5, &cmd, &ex, expect);
-  cmd.n_finals = read_matches(L, 3, "finals", finals);
+  cmd.n_finals = lua_getfield(L, 3, "finals") == LUA_TNIL ? 0 /* 6 */
+                 : read_match_list(L, 6, "finals", finals);
   cmd.finals = cmd.n_finals ? finals : NULL;
   if (lua_getfield(L, 3, "tag") != LUA_TNIL) {
     int isint;
@@ -374,33 +368,36 @@ static int engine_submit(lua_State *L) {
   return 1;
 }
 
-static int engine_feed(lua_State *L) {
+/* e:feed(bytes, now), e:tick(now), e:abort(): each runs the engine and returns its events
+ * (an array); mode is how many arguments it takes after e. */
+enum { RUN_ABORT, RUN_TICK, RUN_FEED };
+
+static int engine_run(lua_State *L, int mode) {
   at_engine *at = check_open_engine(L);
-  size_t len;
-  const char *bytes = check_string(L, 2, &len);
-  uint64_t now = check_now_ms(L, 3);
+  size_t len = 0;
+  const char *bytes = mode == RUN_FEED ? check_string(L, 2, &len) : NULL;
+  uint64_t now = mode == RUN_ABORT ? 0 : check_now_ms(L, mode + 1);
+  int arr = mode + 2;
+  lua_settop(L, arr - 1);
   lua_newtable(L);
-  int arr = lua_gettop(L);
-  size_t off = 0;
+  if (mode == RUN_TICK) at_tick(at, now);
+  else if (mode == RUN_ABORT) at_abort_all(at);
+  size_t off = 0, n = 0;
   /* The engine stops early only when its event queue is full: pop, then go on. */
   for (;;) {
-    size_t used = at_feed(at, (const uint8_t *)bytes + off, len - off, now);
-    size_t popped = drain_events(L, check_lengine(L), arr);
+    size_t used = mode == RUN_FEED ? at_feed(at, (const uint8_t *)bytes + off, len - off, now) : 0;
+    size_t before = n;
+    n = drain_events(L, check_lengine(L), arr, n);
     off += used;
     if (off >= len) break;
-    if (used == 0 && popped == 0) return luaL_error(L, "engine refused input without events");
+    if (used == 0 && n == before) return luaL_error(L, "engine refused input without events");
   }
   return 1;
 }
 
-static int engine_tick(lua_State *L) {
-  at_engine *at = check_open_engine(L);
-  uint64_t now = check_now_ms(L, 2);
-  lua_newtable(L);
-  at_tick(at, now);
-  drain_events(L, check_lengine(L), lua_gettop(L));
-  return 1;
-}
+static int engine_feed(lua_State *L) { return engine_run(L, RUN_FEED); }
+static int engine_tick(lua_State *L) { return engine_run(L, RUN_TICK); }
+static int engine_abort(lua_State *L) { return engine_run(L, RUN_ABORT); }
 
 static int engine_deadline(lua_State *L) {
   uint64_t d = at_next_deadline(check_open_engine(L));
@@ -427,13 +424,6 @@ static int engine_consumed(lua_State *L) {
   return 0;
 }
 
-static int engine_abort(lua_State *L) {
-  at_engine *at = check_open_engine(L);
-  lua_newtable(L);
-  at_abort_all(at);
-  drain_events(L, check_lengine(L), lua_gettop(L));
-  return 1;
-}
 
 static int engine_pending(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)at_pending(check_open_engine(L)));
@@ -520,28 +510,31 @@ static void append_at(lua_State *L, int idx, const char *bytes, size_t len) {
 /* Stack slots of exchange's results, above its 11 arguments. */
 enum { X_EVENTS = 12, X_OUT, X_IN };
 
-/* Pops every waiting event into the events array (made on first use). */
-static void exchange_drain(lua_State *L, lengine *le) {
-  if (lua_isnil(L, X_EVENTS)) {
-    lua_newtable(L);
-    lua_replace(L, X_EVENTS);
-  }
-  drain_events(L, le, X_EVENTS);
-}
+/* An exchange's engine and how many events it has handed over (in X_EVENTS, made when
+ * the first one comes). */
+typedef struct {
+  lengine *le;
+  size_t n_events;
+} exchange_state;
 
-/* Appends one event to the events array (made on first use). */
-static void exchange_keep(lua_State *L, lengine *le, const at_event *ev) {
-  if (lua_isnil(L, X_EVENTS)) {
+/* Appends the n events ev[] already popped, then every waiting event, to the events
+ * array. */
+static void exchange_keep(lua_State *L, exchange_state *xs, const at_event *ev, int n) {
+  if (!xs->n_events) {
     lua_newtable(L);
     lua_replace(L, X_EVENTS);
   }
-  push_event(L, ev, le->decode);
-  lua_rawseti(L, X_EVENTS, luaL_len(L, X_EVENTS) + 1);
+  for (int i = 0; i < n; i++) {
+    push_event(L, &ev[i], xs->le->decode);
+    lua_rawseti(L, X_EVENTS, (lua_Integer)++xs->n_events);
+  }
+  xs->n_events = drain_events(L, xs->le, X_EVENTS, xs->n_events);
 }
 
 /* Feeds bytes just read; deadline: the engine's next one before the read. */
-static void exchange_feed(lua_State *L, lengine *le, const char *buf, size_t n,
+static void exchange_feed(lua_State *L, exchange_state *xs, const char *buf, size_t n,
                           uint64_t deadline, int traced) {
+  lengine *le = xs->le;
   if (traced) append_at(L, X_IN, buf, n);
   uint64_t t = now_ms();
   if (deadline != UINT64_MAX && t >= deadline) t = deadline ? deadline - 1 : 0;
@@ -550,7 +543,7 @@ static void exchange_feed(lua_State *L, lengine *le, const char *buf, size_t n,
     off += at_feed(le->at, (const uint8_t *)buf + off, n - off, t);
     if (off >= n) break;
     /* the engine's event ring is full: hand everything over, then feed on */
-    exchange_drain(L, le);
+    exchange_keep(L, xs, NULL, 0);
   }
 }
 
@@ -571,11 +564,11 @@ static int exchange_handover(lua_State *L, const char *msg, const char *code) {
 
 /* The response's fields as values (see e:exchange). */
 static int exchange_answer(lua_State *L, const at_event *ev, int decode, int traced) {
-  push_result(L, ev); /* result, code */
+  push_result_name(L, ev);
   push_lines(L, ev, 0);
   if (ev->text) lua_pushlstring(L, ev->text, ev->len);
   else lua_pushnil(L);
-  lua_rotate(L, -3, -1); /* result, lines, final, code */
+  push_result_code(L, ev);
   if (decode && ev->n_lines > 0) push_lines(L, ev, 1);
   else lua_pushnil(L);
   if (!traced) return 5;
@@ -608,6 +601,7 @@ static int engine_exchange(lua_State *L) {
     limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : to_ms(s);
   }
   int traced = lua_toboolean(L, 10);
+  exchange_state xs = {le, 0};
   int decode = le->decode && lua_toboolean(L, 11);
   lua_settop(L, 11);
   lua_pushnil(L); /* X_EVENTS */
@@ -638,17 +632,15 @@ static int engine_exchange(lua_State *L) {
       if ((size_t)n < out_len) return exchange_handover(L, NULL, NULL); /* the port is full */
     }
     /* what happened: this command's response alone, or anything else */
-    at_event ev, ev2;
-    if (at_next_event(at, &ev)) {
-      int more = at_next_event(at, &ev2);
-      if (!more && ev.type == AT_EV_RESPONSE && ev.tag == cmd.tag && lua_isnil(L, X_EVENTS))
-        return exchange_answer(L, &ev, decode, traced);
-      exchange_keep(L, le, &ev);
-      if (more) exchange_keep(L, le, &ev2);
-      drain_events(L, le, X_EVENTS);
+    at_event ev[2];
+    if (at_next_event(at, &ev[0])) {
+      int more = at_next_event(at, &ev[1]);
+      if (!more && ev[0].type == AT_EV_RESPONSE && ev[0].tag == cmd.tag && !xs.n_events)
+        return exchange_answer(L, &ev[0], decode, traced);
+      exchange_keep(L, &xs, ev, more ? 2 : 1);
       return exchange_handover(L, NULL, NULL);
     }
-    if (!lua_isnil(L, X_EVENTS)) return exchange_handover(L, NULL, NULL);
+    if (xs.n_events) return exchange_handover(L, NULL, NULL);
     /* wait, until the engine's deadline or the loop's next timer */
     uint64_t deadline = at_next_deadline(at);
     uint64_t t = now_ms();
@@ -659,12 +651,12 @@ static int engine_exchange(lua_State *L) {
     if (t >= until) {
       /* the deadline: first what the kernel already holds */
       n = port_read(p, buf, sizeof buf, err);
-      if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
+      if (n > 0) exchange_feed(L, &xs, buf, (size_t)n, deadline, traced);
       else if (n == 0) at_tick(at, now_ms());
     } else {
       uint64_t wait = until - t;
       n = core_port_wait_read(lp, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
-      if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
+      if (n > 0) exchange_feed(L, &xs, buf, (size_t)n, deadline, traced);
     }
     if (n < 0)
       return exchange_handover(L, err[0] ? err : "read failed",
@@ -680,9 +672,8 @@ static int engine_exchange(lua_State *L) {
 
 static int at_arg_error(lua_State *L, const char *msg) {
   luaL_where(L, 3); /* 1: this function, 2: m:at, 3: m:at's caller */
-  lua_pushstring(L, msg);
-  lua_concat(L, 2);
-  return lua_error(L);
+  /* luaL_error's own position (level 1: this C function) is empty */
+  return luaL_error(L, "%s%s", lua_tostring(L, -1), msg);
 }
 
 static int l_check_at(lua_State *L) {
