@@ -38,12 +38,6 @@ static void ms_value(lua_State *L, int idx, const char *key, uint32_t *out) {
   *out = (uint32_t)to_ms(s);
 }
 
-/* An optional duration field of an options table (ms_value). */
-static void opt_ms_field(lua_State *L, int tbl, const char *key, uint32_t *out) {
-  lua_getfield(L, tbl, key);
-  ms_value(L, -1, key, out);
-  lua_pop(L, 1);
-}
 
 /* ---- Engine ------------------------------------------------------------------------ */
 
@@ -74,14 +68,21 @@ static at_engine *check_open_engine(lua_State *L) {
   return le->at;
 }
 
-/* The engine's size options: positive integers into at_config's size_t fields. */
+/* The engine's options, checked in this order, into at_config's fields: sizes (positive
+ * integers, size_t), durations (ms_value, uint32_t), a count (a positive integer, unsigned). */
+enum { OPT_SIZE, OPT_MS, OPT_COUNT };
 static const struct {
-  char key[12]; /* in place, not a pointer: no relocation per row */
-  unsigned char offset;
-} size_options[] = {
-    {"line_max", offsetof(at_config, line_max)},   {"answer_max", offsetof(at_config, answer_max)},
-    {"queue_max", offsetof(at_config, queue_max)}, {"cmd_max", offsetof(at_config, cmd_max)},
-    {"event_max", offsetof(at_config, event_max)},
+  char key[19]; /* in place, not a pointer: no relocation per row */
+  unsigned char kind, offset;
+} engine_options[] = {
+    {"line_max", OPT_SIZE, offsetof(at_config, line_max)},
+    {"answer_max", OPT_SIZE, offsetof(at_config, answer_max)},
+    {"queue_max", OPT_SIZE, offsetof(at_config, queue_max)},
+    {"cmd_max", OPT_SIZE, offsetof(at_config, cmd_max)},
+    {"event_max", OPT_SIZE, offsetof(at_config, event_max)},
+    {"first_byte", OPT_MS, offsetof(at_config, first_byte_ms)},
+    {"total", OPT_MS, offsetof(at_config, total_ms)},
+    {"unresponsive_after", OPT_COUNT, offsetof(at_config, unresponsive_after)},
 };
 
 static int l_engine(lua_State *L) {
@@ -90,30 +91,31 @@ static int l_engine(lua_State *L) {
   int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    for (size_t i = 0; i < sizeof size_options / sizeof size_options[0]; i++) {
-      const char *key = size_options[i].key;
-      if (lua_getfield(L, 1, key) != LUA_TNIL) {
+    for (size_t i = 0; i < sizeof engine_options / sizeof engine_options[0]; i++) {
+      const char *key = engine_options[i].key;
+      int kind = engine_options[i].kind;
+      char *field = (char *)&cfg + engine_options[i].offset;
+      lua_getfield(L, 1, key);
+      if (kind == OPT_MS) {
+        ms_value(L, -1, key, (uint32_t *)(void *)field);
+      } else if (!lua_isnil(L, -1)) {
         int isint;
         lua_Integer v = lua_tointegerx(L, -1, &isint);
-        if (!isint || v <= 0 || (uint64_t)v > (uint64_t)SIZE_MAX / 4)
+        if (!isint || v <= 0 || (kind == OPT_SIZE && (uint64_t)v > (uint64_t)SIZE_MAX / 4))
           luaL_error(L, "option '%s' must be a positive integer", key);
-        size_t sz = (size_t)v;
-        memcpy((char *)&cfg + size_options[i].offset, &sz, sizeof sz);
+        if (kind == OPT_SIZE) {
+          size_t sz = (size_t)v;
+          memcpy(field, &sz, sizeof sz);
+        } else {
+          luaL_argcheck(L, v <= UINT_MAX, 1, "unresponsive_after too large");
+          cfg.unresponsive_after = (unsigned)v;
+        }
       }
       lua_pop(L, 1);
     }
-    opt_ms_field(L, 1, "first_byte", &cfg.first_byte_ms);
-    opt_ms_field(L, 1, "total", &cfg.total_ms);
-    if (lua_getfield(L, 1, "unresponsive_after") != LUA_TNIL) {
-      int isint;
-      lua_Integer v = lua_tointegerx(L, -1, &isint);
-      if (!isint || v <= 0) luaL_error(L, "option 'unresponsive_after' must be a positive integer");
-      luaL_argcheck(L, v <= UINT_MAX, 1, "unresponsive_after too large");
-      cfg.unresponsive_after = (unsigned)v;
-    }
     lua_getfield(L, 1, "decode");
     decode = lua_toboolean(L, -1);
-    lua_pop(L, 2); /* decode, unresponsive_after */
+    lua_pop(L, 1);
   }
   cfg.urcs = bc_urc_table;
   cfg.n_urcs = bc_urc_table_len;
@@ -248,30 +250,26 @@ static size_t read_match_list(lua_State *L, int list, const char *key, at_match 
     luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)n, AT_CMD_MAX_EXPECT);
   for (lua_Integer i = 1; i <= n; i++) {
     int t = lua_geti(L, list, i);
-    const char *prefix = NULL;
-    lua_Integer lo = 0, hi = -1;
-    if (t == LUA_TSTRING) {
-      prefix = lua_tostring(L, -1);
-    } else if (t == LUA_TTABLE) {
-      lua_geti(L, -1, 1);
-      prefix = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-      lua_pop(L, 1); /* the string stays alive: the entry table holds it */
+    int nested = t == LUA_TTABLE;
+    if (nested) t = lua_geti(L, -1, 1); /* the string stays alive: the entry holds it */
+    const char *prefix = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    const char *bad = NULL;
+    lua_Integer f[2] = {0, -1}; /* min, max */
+    for (int j = 0; nested && j < 2 && !bad; j++) {
       int isint = 1;
-      if (lua_geti(L, -1, 2) != LUA_TNIL) lo = lua_tointegerx(L, -1, &isint);
+      if (lua_geti(L, -2, j + 2) != LUA_TNIL) f[j] = lua_tointegerx(L, -1, &isint);
       lua_pop(L, 1);
-      if (!isint) luaL_error(L, "option '%s'[%d]: min fields must be an integer", key, (int)i);
-      if (lua_geti(L, -1, 3) != LUA_TNIL) hi = lua_tointegerx(L, -1, &isint);
-      lua_pop(L, 1);
-      if (!isint) luaL_error(L, "option '%s'[%d]: max fields must be an integer", key, (int)i);
+      if (!isint) bad = j ? ": max fields must be an integer" : ": min fields must be an integer";
     }
-    if (!prefix || !prefix[0])
-      luaL_error(L, "option '%s'[%d] must be a prefix string or {prefix, min, max}", key, (int)i);
-    if (lo < 0 || lo > 127 || hi < -1 || hi > 127 || (hi >= 0 && hi < lo))
-      luaL_error(L, "option '%s'[%d]: field counts out of range", key, (int)i);
+    lua_Integer lo = f[0], hi = f[1];
+    if (!bad && (!prefix || !prefix[0])) bad = " must be a prefix string or {prefix, min, max}";
+    if (!bad && (lo < 0 || lo > 127 || hi < -1 || hi > 127 || (hi >= 0 && hi < lo)))
+      bad = ": field counts out of range";
+    if (bad) luaL_error(L, "option '%s'[%d]%s", key, (int)i, bad);
     m[i - 1].prefix = prefix;
     m[i - 1].min_fields = (int8_t)lo;
     m[i - 1].max_fields = (int8_t)hi;
-    lua_pop(L, 1);
+    lua_pop(L, 1 + nested);
   }
   return (size_t)n;
 }
@@ -294,22 +292,27 @@ static const char *unknown_key(lua_State *L, int tbl, const char *names, size_t 
 
 /* Raises on a key of the submit options the engine would not use: a typo (or a removed
  * option) must not be silently ignored. */
+/* The submit options, in the order of their stack slots (from 4) in e:submit: the first
+ * four as e:exchange's arguments 5 to 8 (set_timing_shapes). */
+static const char submit_keys[][11] = {"first_byte", "total",  "expect", "text_lines",
+                                       "finals",     "tag",    "prompt"};
+
 static void check_submit_keys(lua_State *L, int tbl) {
-  static const char known[][11] = {"tag",    "first_byte", "total", "expect",
-                                   "finals", "text_lines", "prompt"};
-  const char *k = unknown_key(L, tbl, known[0], sizeof known[0], sizeof known / sizeof known[0]);
+  const char *k = unknown_key(L, tbl, submit_keys[0], sizeof submit_keys[0],
+                              sizeof submit_keys / sizeof submit_keys[0]);
   if (k) /* the key is on the stack top */
     luaL_error(L, lua_type(L, -1) == LUA_TSTRING ? "unknown option '%s'" : "unknown option (a %s key)", k);
 }
 
-/* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
- * the contract; any other key raises. The command's timers start once its bytes are written
- * (e:consumed(n, now)), so submit takes no time. */
-/* The command's answer shapes: the list at expect_idx (as submit's expect option), or
- * when that is nil those bc_expect_for gives cmd->text; then the boolean at tl_idx (nil:
- * as the shapes say) sets or clears AT_CMD_TEXT_LINES. */
-static void set_shapes(lua_State *L, int expect_idx, int tl_idx, at_cmd *cmd, bc_expect *ex,
-                       at_match *expect) {
+/* The command's timeouts and answer shapes from the values at base: first_byte and total
+ * (ms_value), expect: a list (as submit's expect option), or when nil those bc_expect_for
+ * gives cmd->text; text_lines: a boolean that sets or clears AT_CMD_TEXT_LINES (nil: as the
+ * shapes say). */
+static void set_timing_shapes(lua_State *L, int base, at_cmd *cmd, bc_expect *ex,
+                              at_match *expect) {
+  ms_value(L, base, "first_byte", &cmd->first_byte_ms);
+  ms_value(L, base + 1, "total", &cmd->total_ms);
+  int expect_idx = base + 2, tl_idx = base + 3;
   if (lua_isnoneornil(L, expect_idx)) {
     bc_expect_for(cmd->text, cmd->len, ex);
     cmd->expect = ex->match;
@@ -331,36 +334,38 @@ static int submit(lua_State *L, at_engine *at, const at_cmd *cmd) {
   return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
 }
 
+/* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
+ * the contract; any other key raises. The command's timers start once its bytes are written
+ * (e:consumed(n, now)), so submit takes no time. */
 static int engine_submit(lua_State *L) {
   at_engine *at = check_open_engine(L);
   at_cmd cmd;
   memset(&cmd, 0, sizeof cmd);
   cmd.text = check_string(L, 2, &cmd.len);
-  if (lua_isnoneornil(L, 3)) { /* no options: an empty table reads the same */
-    lua_settop(L, 2);
-    lua_newtable(L);
+  enum { N_KEYS = sizeof submit_keys / sizeof submit_keys[0] };
+  if (lua_isnoneornil(L, 3)) { /* no options: all of them nil */
+    lua_settop(L, 3 + N_KEYS);
+  } else {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    check_submit_keys(L, 3);
+    lua_settop(L, 3);
+    /* 4...: the options table keeps their strings alive */
+    for (size_t i = 0; i < N_KEYS; i++) lua_getfield(L, 3, submit_keys[i]);
   }
-  luaL_checktype(L, 3, LUA_TTABLE);
-  check_submit_keys(L, 3);
   bc_expect ex;
   at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_FINALS];
-  lua_getfield(L, 3, "expect"); /* 4; the options table keeps its strings alive */
-  lua_getfield(L, 3, "text_lines"); /* 5 */
-  set_shapes(L, 4, 5, &cmd, &ex, expect);
-  cmd.n_finals = lua_getfield(L, 3, "finals") == LUA_TNIL ? 0 /* 6 */
-                 : read_match_list(L, 6, "finals", finals);
+  set_timing_shapes(L, 4, &cmd, &ex, expect);
+  cmd.n_finals = lua_isnil(L, 8) ? 0 : read_match_list(L, 8, "finals", finals);
   cmd.finals = cmd.n_finals ? finals : NULL;
-  if (lua_getfield(L, 3, "tag") != LUA_TNIL) {
+  if (!lua_isnil(L, 9)) {
     int isint;
-    lua_Integer tag = lua_tointegerx(L, -1, &isint);
+    lua_Integer tag = lua_tointegerx(L, 9, &isint);
     if (!isint) luaL_error(L, "option 'tag' must be an integer");
     cmd.tag = (uint64_t)tag;
   }
-  opt_ms_field(L, 3, "first_byte", &cmd.first_byte_ms);
-  opt_ms_field(L, 3, "total", &cmd.total_ms);
-  if (lua_getfield(L, 3, "prompt") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
-    cmd.payload = lua_tolstring(L, -1, &cmd.payload_len);
+  if (!lua_isnil(L, 10)) {
+    if (lua_type(L, 10) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
+    cmd.payload = lua_tolstring(L, 10, &cmd.payload_len);
     cmd.flags |= AT_CMD_PROMPT;
   }
   if (submit(L, at, &cmd)) return 3;
@@ -590,11 +595,9 @@ static int engine_exchange(lua_State *L) {
   cmd.text = text;
   cmd.len = len;
   cmd.tag = (uint64_t)luaL_checkinteger(L, 4);
-  ms_value(L, 5, "first_byte", &cmd.first_byte_ms);
-  ms_value(L, 6, "total", &cmd.total_ms);
   at_match expect[AT_CMD_MAX_EXPECT];
   bc_expect ex;
-  set_shapes(L, 7, 8, &cmd, &ex, expect);
+  set_timing_shapes(L, 5, &cmd, &ex, expect);
   uint64_t limit = UINT64_MAX;
   if (!lua_isnoneornil(L, 9)) {
     lua_Number s = luaL_checknumber(L, 9);
@@ -670,39 +673,40 @@ static int engine_exchange(lua_State *L) {
  * (the level error(msg, 2) gives in m:at). A command must be a string starting with AT
  * with no control character: a CR or LF would end it early and start a second command. */
 
+/* Raises "at: " .. msg at m:at's caller. */
 static int at_arg_error(lua_State *L, const char *msg) {
   luaL_where(L, 3); /* 1: this function, 2: m:at, 3: m:at's caller */
   /* luaL_error's own position (level 1: this C function) is empty */
-  return luaL_error(L, "%s%s", lua_tostring(L, -1), msg);
+  return luaL_error(L, "%sat: %s", lua_tostring(L, -1), msg);
 }
 
 static int l_check_at(lua_State *L) {
-  if (lua_type(L, 1) != LUA_TSTRING) return at_arg_error(L, "at: command must be a string");
+  if (lua_type(L, 1) != LUA_TSTRING) return at_arg_error(L, "command must be a string");
   size_t len;
   const unsigned char *cmd = (const unsigned char *)lua_tolstring(L, 1, &len);
   for (size_t i = 0; i < len; i++)
     if (cmd[i] < 0x20 || cmd[i] == 0x7f)
-      return at_arg_error(L, "at: command must not contain control characters (CR, LF, NUL, ESC...)");
+      return at_arg_error(L, "command must not contain control characters (CR, LF, NUL, ESC...)");
   if (len < 2 || (cmd[0] != 'A' && cmd[0] != 'a') || (cmd[1] != 'T' && cmd[1] != 't'))
-    return at_arg_error(L, "at: command must start with AT");
+    return at_arg_error(L, "command must start with AT");
   if (lua_isnoneornil(L, 2)) return 0;
-  if (!lua_istable(L, 2)) return at_arg_error(L, "at: options must be a table");
+  if (!lua_istable(L, 2)) return at_arg_error(L, "options must be a table");
   /* A key m:at does not know is a typo, not something to ignore (as in open()). */
   static const char known[][12] = {"ignore_busy", "expect", "text_lines", "timeout"};
   const char *k = unknown_key(L, 2, known[0], sizeof known[0], sizeof known / sizeof known[0]);
-  if (k) return at_arg_error(L, lua_pushfstring(L, "at: unknown option '%s'", k));
+  if (k) return at_arg_error(L, lua_pushfstring(L, "unknown option '%s'", k));
   int t = lua_getfield(L, 2, "ignore_busy");
   if (t != LUA_TNIL && t != LUA_TBOOLEAN)
-    return at_arg_error(L, "at: ignore_busy must be a boolean");
+    return at_arg_error(L, "ignore_busy must be a boolean");
   lua_pop(L, 1);
   t = lua_getfield(L, 2, "timeout");
   /* The engine counts whole milliseconds in 32 bits, and 0 ms means its default: the
    * range of bc260y.options' TIMEOUT_MIN and TIMEOUT_MAX, with its message. */
   if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0.001) ||
                         !(lua_tonumber(L, -1) <= 4294967)))
-    return at_arg_error(L, "at: timeout must be a number of seconds from 0.001 to 4294967");
+    return at_arg_error(L, "timeout must be a number of seconds from 0.001 to 4294967");
   t = lua_getfield(L, 2, "expect");
-  if (t != LUA_TNIL && t != LUA_TTABLE) return at_arg_error(L, "at: expect must be a table");
+  if (t != LUA_TNIL && t != LUA_TTABLE) return at_arg_error(L, "expect must be a table");
   lua_getfield(L, 2, "text_lines");
   lua_getfield(L, 2, "ignore_busy");
   return 4;
