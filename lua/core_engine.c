@@ -62,10 +62,10 @@ static lengine *check_lengine(lua_State *L) {
   return luaL_checkudata(L, 1, ENGINE_MT);
 }
 
-static at_engine *check_open_engine(lua_State *L) {
+static lengine *check_open_engine(lua_State *L) {
   lengine *le = check_lengine(L);
   if (!le->at) luaL_error(L, "bc260y.Engine is closed");
-  return le->at;
+  return le;
 }
 
 /* The engine's options, checked in this order, into at_config's fields: sizes (positive
@@ -245,27 +245,31 @@ static size_t drain_events(lua_State *L, const lengine *le, int arr, size_t n) {
  * options table on the stack until at_submit returns. */
 static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m) {
   if (!lua_istable(L, list)) luaL_error(L, "option '%s' must be a table", key);
-  lua_Integer n = luaL_len(L, list);
-  if (n > AT_CMD_MAX_EXPECT)
-    luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)n, AT_CMD_MAX_EXPECT);
-  for (lua_Integer i = 1; i <= n; i++) {
+  lua_Integer len = luaL_len(L, list);
+  if (len > AT_CMD_MAX_EXPECT)
+    luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)len, AT_CMD_MAX_EXPECT);
+  int n = len > 0 ? (int)len : 0;
+  for (int i = 1; i <= n; i++) {
     int t = lua_geti(L, list, i);
     int nested = t == LUA_TTABLE;
     if (nested) t = lua_geti(L, -1, 1); /* the string stays alive: the entry holds it */
     const char *prefix = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
     const char *bad = NULL;
-    lua_Integer f[2] = {0, -1}; /* min, max */
+    int f[2] = {0, -1}; /* min, max; 128 for any count out of range */
     for (int j = 0; nested && j < 2 && !bad; j++) {
       int isint = 1;
-      if (lua_geti(L, -2, j + 2) != LUA_TNIL) f[j] = lua_tointegerx(L, -1, &isint);
+      if (lua_geti(L, -2, j + 2) != LUA_TNIL) {
+        lua_Integer v = lua_tointegerx(L, -1, &isint);
+        f[j] = v < -1 || v > 127 ? 128 : (int)v;
+      }
       lua_pop(L, 1);
       if (!isint) bad = j ? ": max fields must be an integer" : ": min fields must be an integer";
     }
-    lua_Integer lo = f[0], hi = f[1];
+    int lo = f[0], hi = f[1];
     if (!bad && (!prefix || !prefix[0])) bad = " must be a prefix string or {prefix, min, max}";
     if (!bad && (lo < 0 || lo > 127 || hi < -1 || hi > 127 || (hi >= 0 && hi < lo)))
       bad = ": field counts out of range";
-    if (bad) luaL_error(L, "option '%s'[%d]%s", key, (int)i, bad);
+    if (bad) luaL_error(L, "option '%s'[%d]%s", key, i, bad);
     m[i - 1].prefix = prefix;
     m[i - 1].min_fields = (int8_t)lo;
     m[i - 1].max_fields = (int8_t)hi;
@@ -338,7 +342,7 @@ static int submit(lua_State *L, at_engine *at, const at_cmd *cmd) {
  * the contract; any other key raises. The command's timers start once its bytes are written
  * (e:consumed(n, now)), so submit takes no time. */
 static int engine_submit(lua_State *L) {
-  at_engine *at = check_open_engine(L);
+  at_engine *at = check_open_engine(L)->at;
   at_cmd cmd;
   memset(&cmd, 0, sizeof cmd);
   cmd.text = check_string(L, 2, &cmd.len);
@@ -378,7 +382,8 @@ static int engine_submit(lua_State *L) {
 enum { RUN_ABORT, RUN_TICK, RUN_FEED };
 
 static int engine_run(lua_State *L, int mode) {
-  at_engine *at = check_open_engine(L);
+  lengine *le = check_open_engine(L);
+  at_engine *at = le->at;
   size_t len = 0;
   const char *bytes = mode == RUN_FEED ? check_string(L, 2, &len) : NULL;
   uint64_t now = mode == RUN_ABORT ? 0 : check_now_ms(L, mode + 1);
@@ -392,7 +397,7 @@ static int engine_run(lua_State *L, int mode) {
   for (;;) {
     size_t used = mode == RUN_FEED ? at_feed(at, (const uint8_t *)bytes + off, len - off, now) : 0;
     size_t before = n;
-    n = drain_events(L, check_lengine(L), arr, n);
+    n = drain_events(L, le, arr, n);
     off += used;
     if (off >= len) break;
     if (used == 0 && n == before) return luaL_error(L, "engine refused input without events");
@@ -405,7 +410,7 @@ static int engine_tick(lua_State *L) { return engine_run(L, RUN_TICK); }
 static int engine_abort(lua_State *L) { return engine_run(L, RUN_ABORT); }
 
 static int engine_deadline(lua_State *L) {
-  uint64_t d = at_next_deadline(check_open_engine(L));
+  uint64_t d = at_next_deadline(check_open_engine(L)->at);
   if (d == UINT64_MAX) lua_pushnil(L);
   else lua_pushnumber(L, (lua_Number)d / 1000.0);
   return 1;
@@ -413,13 +418,13 @@ static int engine_deadline(lua_State *L) {
 
 static int engine_output(lua_State *L) {
   size_t len = 0;
-  const uint8_t *out = at_output(check_open_engine(L), &len);
+  const uint8_t *out = at_output(check_open_engine(L)->at, &len);
   lua_pushlstring(L, len ? (const char *)out : "", len);
   return 1;
 }
 
 static int engine_consumed(lua_State *L) {
-  at_engine *at = check_open_engine(L);
+  at_engine *at = check_open_engine(L)->at;
   lua_Integer n = luaL_checkinteger(L, 2);
   uint64_t now = check_now_ms(L, 3);
   size_t pending = 0;
@@ -431,15 +436,14 @@ static int engine_consumed(lua_State *L) {
 
 
 static int engine_pending(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)at_pending(check_open_engine(L)));
+  lua_pushinteger(L, (lua_Integer)at_pending(check_open_engine(L)->at));
   return 1;
 }
 
 /* e:queue_max(): how many commands the engine holds, the running one included (its
  * queue_max option); a caller with more to say waits its turn (bc260y.modem_command). */
 static int engine_queue_max(lua_State *L) {
-  check_open_engine(L);
-  lua_pushinteger(L, (lua_Integer)check_lengine(L)->queue_max);
+  lua_pushinteger(L, (lua_Integer)check_open_engine(L)->queue_max);
   return 1;
 }
 
@@ -449,7 +453,7 @@ static int engine_counters(lua_State *L) {
                                    "late",     "overflows", "timeouts", "commands", "reboots"};
   uint64_t c[sizeof names / sizeof names[0]];
   _Static_assert(sizeof c == sizeof(at_counters), "a name for each counter");
-  memcpy(c, at_get_counters(check_open_engine(L)), sizeof c);
+  memcpy(c, at_get_counters(check_open_engine(L)->at), sizeof c);
   lua_createtable(L, 0, 10);
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) set_int(L, names[i], (lua_Integer)c[i]);
   return 1;
@@ -557,10 +561,8 @@ static void exchange_feed(lua_State *L, exchange_state *xs, const char *buf, siz
 static int exchange_handover(lua_State *L, const char *msg, const char *code) {
   lua_pushboolean(L, 0);
   lua_pushvalue(L, X_EVENTS);
-  if (msg) lua_pushstring(L, msg);
-  else lua_pushnil(L);
-  if (code) lua_pushstring(L, code);
-  else lua_pushnil(L);
+  lua_pushstring(L, msg); /* nil for NULL */
+  lua_pushstring(L, code);
   lua_pushnil(L);
   lua_pushvalue(L, X_OUT);
   lua_pushvalue(L, X_IN);
@@ -583,8 +585,7 @@ static int exchange_answer(lua_State *L, const at_event *ev, int decode, int tra
 }
 
 static int engine_exchange(lua_State *L) {
-  lengine *le = check_lengine(L);
-  if (!le->at) return luaL_error(L, "bc260y.Engine is closed");
+  lengine *le = check_open_engine(L);
   at_engine *at = le->at;
   lport *lp = core_check_lport(L, 2);
   port *p = core_lport_port(lp);
@@ -615,24 +616,27 @@ static int engine_exchange(lua_State *L) {
   at_output(at, &out_len);
   int alone = at_pending(at) == 0 && out_len == 0;
   if (submit(L, at, &cmd)) return 3;
-  if (!alone) return exchange_handover(L, NULL, NULL);
 
   char buf[4096];
   char err[PORT_ERR_MAX];
-  for (;;) {
+  const char *failed = NULL; /* the port failed: what it was doing */
+  long n = 0;
+  /* every break hands over */
+  while (alone) {
+    err[0] = '\0';
     /* what the engine has to say */
     const uint8_t *out = at_output(at, &out_len);
     if (out_len) {
-      err[0] = '\0';
-      long n = port_write(p, out, out_len, err);
-      if (n < 0)
-        return exchange_handover(L, err[0] ? err : "write failed",
-                                 n == PORT_CLOSED ? "closed" : "io");
+      n = port_write(p, out, out_len, err);
+      if (n < 0) {
+        failed = "write failed";
+        break;
+      }
       if (n > 0) {
         if (traced) append_at(L, X_OUT, (const char *)out, (size_t)n);
         at_output_consumed(at, (size_t)n, now_ms());
       }
-      if ((size_t)n < out_len) return exchange_handover(L, NULL, NULL); /* the port is full */
+      if ((size_t)n < out_len) break; /* the port is full */
     }
     /* what happened: this command's response alone, or anything else */
     at_event ev[2];
@@ -641,30 +645,26 @@ static int engine_exchange(lua_State *L) {
       if (!more && ev[0].type == AT_EV_RESPONSE && ev[0].tag == cmd.tag && !xs.n_events)
         return exchange_answer(L, &ev[0], decode, traced);
       exchange_keep(L, &xs, ev, more ? 2 : 1);
-      return exchange_handover(L, NULL, NULL);
+      break;
     }
-    if (xs.n_events) return exchange_handover(L, NULL, NULL);
+    if (xs.n_events) break;
     /* wait, until the engine's deadline or the loop's next timer */
     uint64_t deadline = at_next_deadline(at);
     uint64_t t = now_ms();
-    if (limit < deadline && t >= limit) return exchange_handover(L, NULL, NULL);
+    if (limit < deadline && t >= limit) break;
     uint64_t until = deadline < limit ? deadline : limit;
-    long n;
-    err[0] = '\0';
-    if (t >= until) {
-      /* the deadline: first what the kernel already holds */
-      n = port_read(p, buf, sizeof buf, err);
-      if (n > 0) exchange_feed(L, &xs, buf, (size_t)n, deadline, traced);
-      else if (n == 0) at_tick(at, now_ms());
-    } else {
-      uint64_t wait = until - t;
-      n = core_port_wait_read(lp, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
-      if (n > 0) exchange_feed(L, &xs, buf, (size_t)n, deadline, traced);
+    /* at the deadline (no wait), first what the kernel already holds */
+    uint64_t wait = t >= until ? 0 : until - t;
+    n = core_port_wait_read(lp, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
+    if (n > 0) exchange_feed(L, &xs, buf, (size_t)n, deadline, traced);
+    else if (n == 0 && !wait) at_tick(at, now_ms());
+    else if (n < 0) {
+      failed = "read failed";
+      break;
     }
-    if (n < 0)
-      return exchange_handover(L, err[0] ? err : "read failed",
-                               n == PORT_CLOSED ? "closed" : "io");
   }
+  if (!failed) return exchange_handover(L, NULL, NULL);
+  return exchange_handover(L, err[0] ? err : failed, n == PORT_CLOSED ? "closed" : "io");
 }
 
 /* ---- core.check_at: m:at's argument checks -------------------------------------------
@@ -681,35 +681,43 @@ static int at_arg_error(lua_State *L, const char *msg) {
 }
 
 static int l_check_at(lua_State *L) {
-  if (lua_type(L, 1) != LUA_TSTRING) return at_arg_error(L, "command must be a string");
+  const char *bad = "command must be a string"; /* what at_arg_error raises at fail */
+  if (lua_type(L, 1) != LUA_TSTRING) goto fail;
   size_t len;
   const unsigned char *cmd = (const unsigned char *)lua_tolstring(L, 1, &len);
+  bad = "command must not contain control characters (CR, LF, NUL, ESC...)";
   for (size_t i = 0; i < len; i++)
-    if (cmd[i] < 0x20 || cmd[i] == 0x7f)
-      return at_arg_error(L, "command must not contain control characters (CR, LF, NUL, ESC...)");
-  if (len < 2 || (cmd[0] != 'A' && cmd[0] != 'a') || (cmd[1] != 'T' && cmd[1] != 't'))
-    return at_arg_error(L, "command must start with AT");
+    if (cmd[i] < 0x20 || cmd[i] == 0x7f) goto fail;
+  bad = "command must start with AT";
+  if (len < 2 || (cmd[0] | 0x20) != 'a' || (cmd[1] | 0x20) != 't') goto fail;
   if (lua_isnoneornil(L, 2)) return 0;
-  if (!lua_istable(L, 2)) return at_arg_error(L, "options must be a table");
+  bad = "options must be a table";
+  if (!lua_istable(L, 2)) goto fail;
   /* A key m:at does not know is a typo, not something to ignore (as in open()). */
   static const char known[][12] = {"ignore_busy", "expect", "text_lines", "timeout"};
   const char *k = unknown_key(L, 2, known[0], sizeof known[0], sizeof known / sizeof known[0]);
-  if (k) return at_arg_error(L, lua_pushfstring(L, "unknown option '%s'", k));
+  if (k) {
+    bad = lua_pushfstring(L, "unknown option '%s'", k);
+    goto fail;
+  }
   int t = lua_getfield(L, 2, "ignore_busy");
-  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
-    return at_arg_error(L, "ignore_busy must be a boolean");
+  bad = "ignore_busy must be a boolean";
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN) goto fail;
   lua_pop(L, 1);
   t = lua_getfield(L, 2, "timeout");
   /* The engine counts whole milliseconds in 32 bits, and 0 ms means its default: the
    * range of bc260y.options' TIMEOUT_MIN and TIMEOUT_MAX, with its message. */
-  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0.001) ||
-                        !(lua_tonumber(L, -1) <= 4294967)))
-    return at_arg_error(L, "timeout must be a number of seconds from 0.001 to 4294967");
+  lua_Number s = lua_tonumber(L, -1);
+  bad = "timeout must be a number of seconds from 0.001 to 4294967";
+  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(s >= 0.001) || !(s <= 4294967))) goto fail;
   t = lua_getfield(L, 2, "expect");
-  if (t != LUA_TNIL && t != LUA_TTABLE) return at_arg_error(L, "expect must be a table");
+  bad = "expect must be a table";
+  if (t != LUA_TNIL && t != LUA_TTABLE) goto fail;
   lua_getfield(L, 2, "text_lines");
   lua_getfield(L, 2, "ignore_busy");
   return 4;
+fail:
+  return at_arg_error(L, bad);
 }
 
 static const luaL_Reg engine_methods[] = {
