@@ -16,8 +16,11 @@
 
 #define ENGINE_MT "bc260y.Engine"
 
-/* Seconds (>= 0) to milliseconds, rounded to the nearest. */
-static uint64_t to_ms(lua_Number s) { return (uint64_t)(s * 1000.0 + 0.5); }
+/* Seconds (>= 0) to milliseconds, rounded to the nearest. Not inlined: one copy of the
+ * conversion (a libgcc call on 32-bit targets) serves every caller. */
+__attribute__((noinline)) static uint64_t to_ms(lua_Number s) {
+  return (uint64_t)(s * 1000.0 + 0.5);
+}
 
 /* Seconds (>= 0, finite) to engine milliseconds. */
 static uint64_t check_now_ms(lua_State *L, int arg) {
@@ -203,28 +206,18 @@ static void push_event(lua_State *L, const at_event *ev, int decode) {
   lua_createtable(L, 0, 6);
   lua_pushstring(L, t < sizeof types / sizeof types[0] ? types[t] : "?");
   lua_setfield(L, -2, "type");
-  switch (ev->type) {
-  case AT_EV_RESPONSE:
-    set_int(L, "tag", (lua_Integer)ev->tag);
-    set_result(L, ev);
+  /* a late event: the timed-out command's tag, its result on the final */
+  int response = t == AT_EV_RESPONSE, late = t == AT_EV_LATE;
+  if (response || late) set_int(L, "tag", (lua_Integer)ev->tag);
+  if (response || (late && ev->is_final)) set_result(L, ev);
+  if (response) {
     if (ev->text) set_str(L, "final", ev->text, ev->len);
     push_lines(L, ev, 0);
     lua_setfield(L, -2, "lines");
     if (decode) push_decoded_lines(L, ev);
-    break;
-  case AT_EV_URC: /* always decoded */
-    set_line(L, ev, 1);
-    break;
-  case AT_EV_LATE: /* the timed-out command's tag; its result on the final */
-    set_int(L, "tag", (lua_Integer)ev->tag);
-    if (ev->is_final) set_result(L, ev);
-    /* fall through */
-  case AT_EV_UNKNOWN:
-  case AT_EV_OVERFLOW:
-    set_line(L, ev, decode);
-    break;
-  default: break; /* reboot, unresponsive: the type says it all */
-  }
+  } else if (t == AT_EV_URC || late || t == AT_EV_UNKNOWN || t == AT_EV_OVERFLOW) {
+    set_line(L, ev, decode || t == AT_EV_URC); /* a URC: always decoded */
+  } /* reboot, unresponsive: the type says it all */
 }
 
 /* Pops every queued event into the array at index arr, which holds n. Returns how many
@@ -411,8 +404,9 @@ static int engine_abort(lua_State *L) { return engine_run(L, RUN_ABORT); }
 
 static int engine_deadline(lua_State *L) {
   uint64_t d = at_next_deadline(check_open_engine(L)->at);
+  /* in two 32-bit halves: exact below 2^53, and no 64-bit conversion to link in */
   if (d == UINT64_MAX) lua_pushnil(L);
-  else lua_pushnumber(L, (lua_Number)d / 1000.0);
+  else lua_pushnumber(L, ((lua_Number)(uint32_t)(d >> 32) * 4294967296.0 + (uint32_t)d) / 1000.0);
   return 1;
 }
 
@@ -607,10 +601,7 @@ static int engine_exchange(lua_State *L) {
   int traced = lua_toboolean(L, 10);
   exchange_state xs = {le, 0};
   int decode = le->decode && lua_toboolean(L, 11);
-  lua_settop(L, 11);
-  lua_pushnil(L); /* X_EVENTS */
-  lua_pushnil(L); /* X_OUT */
-  lua_pushnil(L); /* X_IN */
+  lua_settop(L, X_IN); /* X_EVENTS, X_OUT, X_IN: nil */
 
   size_t out_len = 0;
   at_output(at, &out_len);
