@@ -726,9 +726,6 @@ static const luaL_Reg engine_meta[] = {{"__gc", engine_close},
 static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {"check_at", l_check_at}, {NULL, NULL}};
 
 void core_engine_register(lua_State *L) {
-  new_class(L, ENGINE_MT, engine_meta, engine_methods);
-  luaL_getmetatable(L, ENGINE_MT);
-  engine_mt = lua_topointer(L, -1);
-  lua_pop(L, 1);
+  engine_mt = new_class(L, ENGINE_MT, engine_meta, engine_methods);
   luaL_setfuncs(L, engine_funcs, 0);
 }
