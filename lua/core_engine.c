@@ -540,7 +540,7 @@ static void exchange_feed(lua_State *L, exchange_state *xs, const char *buf, siz
   lengine *le = xs->le;
   if (traced) append_at(L, X_IN, buf, n);
   uint64_t t = now_ms();
-  if (deadline != UINT64_MAX && t >= deadline) t = deadline ? deadline - 1 : 0;
+  if (t >= deadline) t = deadline ? deadline - 1 : 0; /* none: UINT64_MAX, never reached */
   size_t off = 0;
   for (;;) {
     off += at_feed(le->at, (const uint8_t *)buf + off, n - off, t);
