@@ -25,8 +25,9 @@ CORE_INTERNAL void set_str(lua_State *L, const char *key, const char *s, size_t 
  * "closed" (the other side hung up), "io" (any other I/O fault), "refused" (the engine
  * refused a command: e:submit), "invalid" (bad input data: core.hex_decode). */
 CORE_INTERNAL int push_fail(lua_State *L, const char *msg, const char *code);
-/* Registers a metatable name with meta's metamethods and methods as __index. */
-CORE_INTERNAL void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+/* Registers a metatable name with meta's metamethods and methods as __index; returns the
+ * metatable's address (lua_topointer), for a fast type check. */
+CORE_INTERNAL const void *new_class(lua_State *L, const char *name, const luaL_Reg *meta,
                              const luaL_Reg *methods);
 
 /* Each adds its functions (and classes) to the module table at the top of the stack. */

@@ -16,8 +16,11 @@
 
 #define ENGINE_MT "bc260y.Engine"
 
-/* Seconds (>= 0) to milliseconds, rounded to the nearest. */
-static uint64_t to_ms(lua_Number s) { return (uint64_t)(s * 1000.0 + 0.5); }
+/* Seconds (>= 0) to milliseconds, rounded to the nearest. Not inlined: one copy of the
+ * conversion (a libgcc call on 32-bit targets) serves every caller. */
+__attribute__((noinline)) static uint64_t to_ms(lua_Number s) {
+  return (uint64_t)(s * 1000.0 + 0.5);
+}
 
 /* Seconds (>= 0, finite) to engine milliseconds. */
 static uint64_t check_now_ms(lua_State *L, int arg) {
@@ -38,12 +41,6 @@ static void ms_value(lua_State *L, int idx, const char *key, uint32_t *out) {
   *out = (uint32_t)to_ms(s);
 }
 
-/* An optional duration field of an options table (ms_value). */
-static void opt_ms_field(lua_State *L, int tbl, const char *key, uint32_t *out) {
-  lua_getfield(L, tbl, key);
-  ms_value(L, -1, key, out);
-  lua_pop(L, 1);
-}
 
 /* ---- Engine ------------------------------------------------------------------------ */
 
@@ -68,20 +65,27 @@ static lengine *check_lengine(lua_State *L) {
   return luaL_checkudata(L, 1, ENGINE_MT);
 }
 
-static at_engine *check_open_engine(lua_State *L) {
+static lengine *check_open_engine(lua_State *L) {
   lengine *le = check_lengine(L);
   if (!le->at) luaL_error(L, "bc260y.Engine is closed");
-  return le->at;
+  return le;
 }
 
-/* The engine's size options: positive integers into at_config's size_t fields. */
+/* The engine's options, checked in this order, into at_config's fields: sizes (positive
+ * integers, size_t), durations (ms_value, uint32_t), a count (a positive integer, unsigned). */
+enum { OPT_SIZE, OPT_MS, OPT_COUNT };
 static const struct {
-  char key[12]; /* in place, not a pointer: no relocation per row */
-  unsigned char offset;
-} size_options[] = {
-    {"line_max", offsetof(at_config, line_max)},   {"answer_max", offsetof(at_config, answer_max)},
-    {"queue_max", offsetof(at_config, queue_max)}, {"cmd_max", offsetof(at_config, cmd_max)},
-    {"event_max", offsetof(at_config, event_max)},
+  char key[19]; /* in place, not a pointer: no relocation per row */
+  unsigned char kind, offset;
+} engine_options[] = {
+    {"line_max", OPT_SIZE, offsetof(at_config, line_max)},
+    {"answer_max", OPT_SIZE, offsetof(at_config, answer_max)},
+    {"queue_max", OPT_SIZE, offsetof(at_config, queue_max)},
+    {"cmd_max", OPT_SIZE, offsetof(at_config, cmd_max)},
+    {"event_max", OPT_SIZE, offsetof(at_config, event_max)},
+    {"first_byte", OPT_MS, offsetof(at_config, first_byte_ms)},
+    {"total", OPT_MS, offsetof(at_config, total_ms)},
+    {"unresponsive_after", OPT_COUNT, offsetof(at_config, unresponsive_after)},
 };
 
 static int l_engine(lua_State *L) {
@@ -90,30 +94,31 @@ static int l_engine(lua_State *L) {
   int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    for (size_t i = 0; i < sizeof size_options / sizeof size_options[0]; i++) {
-      const char *key = size_options[i].key;
-      if (lua_getfield(L, 1, key) != LUA_TNIL) {
+    for (size_t i = 0; i < sizeof engine_options / sizeof engine_options[0]; i++) {
+      const char *key = engine_options[i].key;
+      int kind = engine_options[i].kind;
+      char *field = (char *)&cfg + engine_options[i].offset;
+      lua_getfield(L, 1, key);
+      if (kind == OPT_MS) {
+        ms_value(L, -1, key, (uint32_t *)(void *)field);
+      } else if (!lua_isnil(L, -1)) {
         int isint;
         lua_Integer v = lua_tointegerx(L, -1, &isint);
-        if (!isint || v <= 0 || (uint64_t)v > (uint64_t)SIZE_MAX / 4)
+        if (!isint || v <= 0 || (kind == OPT_SIZE && (uint64_t)v > (uint64_t)SIZE_MAX / 4))
           luaL_error(L, "option '%s' must be a positive integer", key);
-        size_t sz = (size_t)v;
-        memcpy((char *)&cfg + size_options[i].offset, &sz, sizeof sz);
+        if (kind == OPT_SIZE) {
+          size_t sz = (size_t)v;
+          memcpy(field, &sz, sizeof sz);
+        } else {
+          luaL_argcheck(L, v <= UINT_MAX, 1, "unresponsive_after too large");
+          cfg.unresponsive_after = (unsigned)v;
+        }
       }
       lua_pop(L, 1);
     }
-    opt_ms_field(L, 1, "first_byte", &cfg.first_byte_ms);
-    opt_ms_field(L, 1, "total", &cfg.total_ms);
-    if (lua_getfield(L, 1, "unresponsive_after") != LUA_TNIL) {
-      int isint;
-      lua_Integer v = lua_tointegerx(L, -1, &isint);
-      if (!isint || v <= 0) luaL_error(L, "option 'unresponsive_after' must be a positive integer");
-      luaL_argcheck(L, v <= UINT_MAX, 1, "unresponsive_after too large");
-      cfg.unresponsive_after = (unsigned)v;
-    }
     lua_getfield(L, 1, "decode");
     decode = lua_toboolean(L, -1);
-    lua_pop(L, 2); /* decode, unresponsive_after */
+    lua_pop(L, 1);
   }
   cfg.urcs = bc_urc_table;
   cfg.n_urcs = bc_urc_table_len;
@@ -131,24 +136,28 @@ static int l_engine(lua_State *L) {
   return 1;
 }
 
-/* Pushes a result's name ("ok", "cme"...) and its code (nil unless a numbered CME/CMS
- * error; code -1 is a verbose "+CME ERROR: text", whose text is in the final line). */
-static void push_result(lua_State *L, const at_event *ev) {
+/* A result's name ("ok", "cme"...), and its code (nil unless a numbered CME/CMS error;
+ * code -1 is a verbose "+CME ERROR: text", whose text is in the final line). */
+static void push_result_name(lua_State *L, const at_event *ev) {
   static const char names[][9] = {"ok",      "error",  "cme",     "cms",     "final",
                                   "timeout", "reboot", "aborted", "overflow"};
   unsigned r = (unsigned)ev->result;
   lua_pushstring(L, r < sizeof names / sizeof names[0] ? names[r] : "?");
+}
+
+static void push_result_code(lua_State *L, const at_event *ev) {
   if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
     lua_pushinteger(L, ev->code);
   else
     lua_pushnil(L);
 }
 
-/* Sets t.result and t.code (push_result) on the table at the top. */
+/* Sets t.result and t.code on the table at the top. */
 static void set_result(lua_State *L, const at_event *ev) {
-  push_result(L, ev);
-  lua_setfield(L, -3, "code");
+  push_result_name(L, ev);
   lua_setfield(L, -2, "result");
+  push_result_code(L, ev);
+  lua_setfield(L, -2, "code");
 }
 
 /* t.line = the event's text, t.decoded = its decoded table when decode. */
@@ -197,88 +206,67 @@ static void push_event(lua_State *L, const at_event *ev, int decode) {
   lua_createtable(L, 0, 6);
   lua_pushstring(L, t < sizeof types / sizeof types[0] ? types[t] : "?");
   lua_setfield(L, -2, "type");
-  switch (ev->type) {
-  case AT_EV_RESPONSE:
-    set_int(L, "tag", (lua_Integer)ev->tag);
-    set_result(L, ev);
+  /* a late event: the timed-out command's tag, its result on the final */
+  int response = t == AT_EV_RESPONSE, late = t == AT_EV_LATE;
+  if (response || late) set_int(L, "tag", (lua_Integer)ev->tag);
+  if (response || (late && ev->is_final)) set_result(L, ev);
+  if (response) {
     if (ev->text) set_str(L, "final", ev->text, ev->len);
     push_lines(L, ev, 0);
     lua_setfield(L, -2, "lines");
     if (decode) push_decoded_lines(L, ev);
-    break;
-  case AT_EV_URC: /* always decoded */
-    set_line(L, ev, 1);
-    break;
-  case AT_EV_LATE: /* the timed-out command's tag; its result on the final */
-    set_int(L, "tag", (lua_Integer)ev->tag);
-    if (ev->is_final) set_result(L, ev);
-    /* fall through */
-  case AT_EV_UNKNOWN:
-  case AT_EV_OVERFLOW:
-    set_line(L, ev, decode);
-    break;
-  default: break; /* reboot, unresponsive: the type says it all */
-  }
+  } else if (t == AT_EV_URC || late || t == AT_EV_UNKNOWN || t == AT_EV_OVERFLOW) {
+    set_line(L, ev, decode || t == AT_EV_URC); /* a URC: always decoded */
+  } /* reboot, unresponsive: the type says it all */
 }
 
-/* Pops every queued event into the array at index arr. Returns how many. */
-static size_t drain_events(lua_State *L, const lengine *le, int arr) {
+/* Pops every queued event into the array at index arr, which holds n. Returns how many
+ * it holds then. */
+static size_t drain_events(lua_State *L, const lengine *le, int arr, size_t n) {
   at_event ev;
-  size_t n = 0;
   while (at_next_event(le->at, &ev)) {
     push_event(L, &ev, le->decode);
-    lua_rawseti(L, arr, luaL_len(L, arr) + 1);
-    n++;
+    lua_rawseti(L, arr, (lua_Integer)++n);
   }
   return n;
 }
 
-/* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } into m[]. The prefix
- * strings stay referenced by the options table on the stack until at_submit returns. */
-static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m);
 
-static size_t read_matches(lua_State *L, int tbl, const char *key, at_match *m) {
-  if (lua_getfield(L, tbl, key) == LUA_TNIL) {
-    lua_pop(L, 1);
-    return 0;
-  }
-  size_t n = read_match_list(L, lua_gettop(L), key, m);
-  lua_pop(L, 1);
-  return n;
-}
 
-/* The list at index list (a table, else it raises naming key). */
+/* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } at index list (a
+ * table, else it raises naming key) into m[]. The prefix strings stay referenced by the
+ * options table on the stack until at_submit returns. */
 static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m) {
   if (!lua_istable(L, list)) luaL_error(L, "option '%s' must be a table", key);
-  lua_Integer n = luaL_len(L, list);
-  if (n > AT_CMD_MAX_EXPECT)
-    luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)n, AT_CMD_MAX_EXPECT);
-  for (lua_Integer i = 1; i <= n; i++) {
+  lua_Integer len = luaL_len(L, list);
+  if (len > AT_CMD_MAX_EXPECT)
+    luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)len, AT_CMD_MAX_EXPECT);
+  int n = len > 0 ? (int)len : 0;
+  for (int i = 1; i <= n; i++) {
     int t = lua_geti(L, list, i);
-    const char *prefix = NULL;
-    lua_Integer lo = 0, hi = -1;
-    if (t == LUA_TSTRING) {
-      prefix = lua_tostring(L, -1);
-    } else if (t == LUA_TTABLE) {
-      lua_geti(L, -1, 1);
-      prefix = lua_type(L, -1) == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
-      lua_pop(L, 1); /* the string stays alive: the entry table holds it */
+    int nested = t == LUA_TTABLE;
+    if (nested) t = lua_geti(L, -1, 1); /* the string stays alive: the entry holds it */
+    const char *prefix = t == LUA_TSTRING ? lua_tostring(L, -1) : NULL;
+    const char *bad = NULL;
+    int f[2] = {0, -1}; /* min, max; 128 for any count out of range */
+    for (int j = 0; nested && j < 2 && !bad; j++) {
       int isint = 1;
-      if (lua_geti(L, -1, 2) != LUA_TNIL) lo = lua_tointegerx(L, -1, &isint);
+      if (lua_geti(L, -2, j + 2) != LUA_TNIL) {
+        lua_Integer v = lua_tointegerx(L, -1, &isint);
+        f[j] = v < -1 || v > 127 ? 128 : (int)v;
+      }
       lua_pop(L, 1);
-      if (!isint) luaL_error(L, "option '%s'[%d]: min fields must be an integer", key, (int)i);
-      if (lua_geti(L, -1, 3) != LUA_TNIL) hi = lua_tointegerx(L, -1, &isint);
-      lua_pop(L, 1);
-      if (!isint) luaL_error(L, "option '%s'[%d]: max fields must be an integer", key, (int)i);
+      if (!isint) bad = j ? ": max fields must be an integer" : ": min fields must be an integer";
     }
-    if (!prefix || !prefix[0])
-      luaL_error(L, "option '%s'[%d] must be a prefix string or {prefix, min, max}", key, (int)i);
-    if (lo < 0 || lo > 127 || hi < -1 || hi > 127 || (hi >= 0 && hi < lo))
-      luaL_error(L, "option '%s'[%d]: field counts out of range", key, (int)i);
+    int lo = f[0], hi = f[1];
+    if (!bad && (!prefix || !prefix[0])) bad = " must be a prefix string or {prefix, min, max}";
+    if (!bad && (lo < 0 || lo > 127 || hi < -1 || hi > 127 || (hi >= 0 && hi < lo)))
+      bad = ": field counts out of range";
+    if (bad) luaL_error(L, "option '%s'[%d]%s", key, i, bad);
     m[i - 1].prefix = prefix;
     m[i - 1].min_fields = (int8_t)lo;
     m[i - 1].max_fields = (int8_t)hi;
-    lua_pop(L, 1);
+    lua_pop(L, 1 + nested);
   }
   return (size_t)n;
 }
@@ -301,22 +289,27 @@ static const char *unknown_key(lua_State *L, int tbl, const char *names, size_t 
 
 /* Raises on a key of the submit options the engine would not use: a typo (or a removed
  * option) must not be silently ignored. */
+/* The submit options, in the order of their stack slots (from 4) in e:submit: the first
+ * four as e:exchange's arguments 5 to 8 (set_timing_shapes). */
+static const char submit_keys[][11] = {"first_byte", "total",  "expect", "text_lines",
+                                       "finals",     "tag",    "prompt"};
+
 static void check_submit_keys(lua_State *L, int tbl) {
-  static const char known[][11] = {"tag",    "first_byte", "total", "expect",
-                                   "finals", "text_lines", "prompt"};
-  const char *k = unknown_key(L, tbl, known[0], sizeof known[0], sizeof known / sizeof known[0]);
+  const char *k = unknown_key(L, tbl, submit_keys[0], sizeof submit_keys[0],
+                              sizeof submit_keys / sizeof submit_keys[0]);
   if (k) /* the key is on the stack top */
     luaL_error(L, lua_type(L, -1) == LUA_TSTRING ? "unknown option '%s'" : "unknown option (a %s key)", k);
 }
 
-/* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
- * the contract; any other key raises. The command's timers start once its bytes are written
- * (e:consumed(n, now)), so submit takes no time. */
-/* The command's answer shapes: the list at expect_idx (as submit's expect option), or
- * when that is nil those bc_expect_for gives cmd->text; then the boolean at tl_idx (nil:
- * as the shapes say) sets or clears AT_CMD_TEXT_LINES. */
-static void set_shapes(lua_State *L, int expect_idx, int tl_idx, at_cmd *cmd, bc_expect *ex,
-                       at_match *expect) {
+/* The command's timeouts and answer shapes from the values at base: first_byte and total
+ * (ms_value), expect: a list (as submit's expect option), or when nil those bc_expect_for
+ * gives cmd->text; text_lines: a boolean that sets or clears AT_CMD_TEXT_LINES (nil: as the
+ * shapes say). */
+static void set_timing_shapes(lua_State *L, int base, at_cmd *cmd, bc_expect *ex,
+                              at_match *expect) {
+  ms_value(L, base, "first_byte", &cmd->first_byte_ms);
+  ms_value(L, base + 1, "total", &cmd->total_ms);
+  int expect_idx = base + 2, tl_idx = base + 3;
   if (lua_isnoneornil(L, expect_idx)) {
     bc_expect_for(cmd->text, cmd->len, ex);
     cmd->expect = ex->match;
@@ -338,35 +331,38 @@ static int submit(lua_State *L, at_engine *at, const at_cmd *cmd) {
   return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
 }
 
+/* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
+ * the contract; any other key raises. The command's timers start once its bytes are written
+ * (e:consumed(n, now)), so submit takes no time. */
 static int engine_submit(lua_State *L) {
-  at_engine *at = check_open_engine(L);
+  at_engine *at = check_open_engine(L)->at;
   at_cmd cmd;
   memset(&cmd, 0, sizeof cmd);
   cmd.text = check_string(L, 2, &cmd.len);
-  if (lua_isnoneornil(L, 3)) { /* no options: an empty table reads the same */
-    lua_settop(L, 2);
-    lua_newtable(L);
+  enum { N_KEYS = sizeof submit_keys / sizeof submit_keys[0] };
+  if (lua_isnoneornil(L, 3)) { /* no options: all of them nil */
+    lua_settop(L, 3 + N_KEYS);
+  } else {
+    luaL_checktype(L, 3, LUA_TTABLE);
+    check_submit_keys(L, 3);
+    lua_settop(L, 3);
+    /* 4...: the options table keeps their strings alive */
+    for (size_t i = 0; i < N_KEYS; i++) lua_getfield(L, 3, submit_keys[i]);
   }
-  luaL_checktype(L, 3, LUA_TTABLE);
-  check_submit_keys(L, 3);
   bc_expect ex;
   at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_FINALS];
-  lua_getfield(L, 3, "expect"); /* 4; the options table keeps its strings alive */
-  lua_getfield(L, 3, "text_lines"); /* 5 */
-  set_shapes(L, 4, 5, &cmd, &ex, expect);
-  cmd.n_finals = read_matches(L, 3, "finals", finals);
+  set_timing_shapes(L, 4, &cmd, &ex, expect);
+  cmd.n_finals = lua_isnil(L, 8) ? 0 : read_match_list(L, 8, "finals", finals);
   cmd.finals = cmd.n_finals ? finals : NULL;
-  if (lua_getfield(L, 3, "tag") != LUA_TNIL) {
+  if (!lua_isnil(L, 9)) {
     int isint;
-    lua_Integer tag = lua_tointegerx(L, -1, &isint);
+    lua_Integer tag = lua_tointegerx(L, 9, &isint);
     if (!isint) luaL_error(L, "option 'tag' must be an integer");
     cmd.tag = (uint64_t)tag;
   }
-  opt_ms_field(L, 3, "first_byte", &cmd.first_byte_ms);
-  opt_ms_field(L, 3, "total", &cmd.total_ms);
-  if (lua_getfield(L, 3, "prompt") != LUA_TNIL) {
-    if (lua_type(L, -1) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
-    cmd.payload = lua_tolstring(L, -1, &cmd.payload_len);
+  if (!lua_isnil(L, 10)) {
+    if (lua_type(L, 10) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
+    cmd.payload = lua_tolstring(L, 10, &cmd.payload_len);
     cmd.flags |= AT_CMD_PROMPT;
   }
   if (submit(L, at, &cmd)) return 3;
@@ -374,50 +370,55 @@ static int engine_submit(lua_State *L) {
   return 1;
 }
 
-static int engine_feed(lua_State *L) {
-  at_engine *at = check_open_engine(L);
-  size_t len;
-  const char *bytes = check_string(L, 2, &len);
-  uint64_t now = check_now_ms(L, 3);
+/* e:feed(bytes, now), e:tick(now), e:abort(): each runs the engine and returns its events
+ * (an array); mode is how many arguments it takes after e. */
+enum { RUN_ABORT, RUN_TICK, RUN_FEED };
+
+static int engine_run(lua_State *L, int mode) {
+  lengine *le = check_open_engine(L);
+  at_engine *at = le->at;
+  size_t len = 0;
+  const char *bytes = mode == RUN_FEED ? check_string(L, 2, &len) : NULL;
+  uint64_t now = mode == RUN_ABORT ? 0 : check_now_ms(L, mode + 1);
+  int arr = mode + 2;
+  lua_settop(L, arr - 1);
   lua_newtable(L);
-  int arr = lua_gettop(L);
-  size_t off = 0;
+  if (mode == RUN_TICK) at_tick(at, now);
+  else if (mode == RUN_ABORT) at_abort_all(at);
+  size_t off = 0, n = 0;
   /* The engine stops early only when its event queue is full: pop, then go on. */
   for (;;) {
-    size_t used = at_feed(at, (const uint8_t *)bytes + off, len - off, now);
-    size_t popped = drain_events(L, check_lengine(L), arr);
+    size_t used = mode == RUN_FEED ? at_feed(at, (const uint8_t *)bytes + off, len - off, now) : 0;
+    size_t before = n;
+    n = drain_events(L, le, arr, n);
     off += used;
     if (off >= len) break;
-    if (used == 0 && popped == 0) return luaL_error(L, "engine refused input without events");
+    if (used == 0 && n == before) return luaL_error(L, "engine refused input without events");
   }
   return 1;
 }
 
-static int engine_tick(lua_State *L) {
-  at_engine *at = check_open_engine(L);
-  uint64_t now = check_now_ms(L, 2);
-  lua_newtable(L);
-  at_tick(at, now);
-  drain_events(L, check_lengine(L), lua_gettop(L));
-  return 1;
-}
+static int engine_feed(lua_State *L) { return engine_run(L, RUN_FEED); }
+static int engine_tick(lua_State *L) { return engine_run(L, RUN_TICK); }
+static int engine_abort(lua_State *L) { return engine_run(L, RUN_ABORT); }
 
 static int engine_deadline(lua_State *L) {
-  uint64_t d = at_next_deadline(check_open_engine(L));
+  uint64_t d = at_next_deadline(check_open_engine(L)->at);
+  /* in two 32-bit halves: exact below 2^53, and no 64-bit conversion to link in */
   if (d == UINT64_MAX) lua_pushnil(L);
-  else lua_pushnumber(L, (lua_Number)d / 1000.0);
+  else lua_pushnumber(L, ((lua_Number)(uint32_t)(d >> 32) * 4294967296.0 + (uint32_t)d) / 1000.0);
   return 1;
 }
 
 static int engine_output(lua_State *L) {
   size_t len = 0;
-  const uint8_t *out = at_output(check_open_engine(L), &len);
+  const uint8_t *out = at_output(check_open_engine(L)->at, &len);
   lua_pushlstring(L, len ? (const char *)out : "", len);
   return 1;
 }
 
 static int engine_consumed(lua_State *L) {
-  at_engine *at = check_open_engine(L);
+  at_engine *at = check_open_engine(L)->at;
   lua_Integer n = luaL_checkinteger(L, 2);
   uint64_t now = check_now_ms(L, 3);
   size_t pending = 0;
@@ -427,24 +428,16 @@ static int engine_consumed(lua_State *L) {
   return 0;
 }
 
-static int engine_abort(lua_State *L) {
-  at_engine *at = check_open_engine(L);
-  lua_newtable(L);
-  at_abort_all(at);
-  drain_events(L, check_lengine(L), lua_gettop(L));
-  return 1;
-}
 
 static int engine_pending(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)at_pending(check_open_engine(L)));
+  lua_pushinteger(L, (lua_Integer)at_pending(check_open_engine(L)->at));
   return 1;
 }
 
 /* e:queue_max(): how many commands the engine holds, the running one included (its
  * queue_max option); a caller with more to say waits its turn (bc260y.modem_command). */
 static int engine_queue_max(lua_State *L) {
-  check_open_engine(L);
-  lua_pushinteger(L, (lua_Integer)check_lengine(L)->queue_max);
+  lua_pushinteger(L, (lua_Integer)check_open_engine(L)->queue_max);
   return 1;
 }
 
@@ -454,7 +447,7 @@ static int engine_counters(lua_State *L) {
                                    "late",     "overflows", "timeouts", "commands", "reboots"};
   uint64_t c[sizeof names / sizeof names[0]];
   _Static_assert(sizeof c == sizeof(at_counters), "a name for each counter");
-  memcpy(c, at_get_counters(check_open_engine(L)), sizeof c);
+  memcpy(c, at_get_counters(check_open_engine(L)->at), sizeof c);
   lua_createtable(L, 0, 10);
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) set_int(L, names[i], (lua_Integer)c[i]);
   return 1;
@@ -520,37 +513,40 @@ static void append_at(lua_State *L, int idx, const char *bytes, size_t len) {
 /* Stack slots of exchange's results, above its 11 arguments. */
 enum { X_EVENTS = 12, X_OUT, X_IN };
 
-/* Pops every waiting event into the events array (made on first use). */
-static void exchange_drain(lua_State *L, lengine *le) {
-  if (lua_isnil(L, X_EVENTS)) {
-    lua_newtable(L);
-    lua_replace(L, X_EVENTS);
-  }
-  drain_events(L, le, X_EVENTS);
-}
+/* An exchange's engine and how many events it has handed over (in X_EVENTS, made when
+ * the first one comes). */
+typedef struct {
+  lengine *le;
+  size_t n_events;
+} exchange_state;
 
-/* Appends one event to the events array (made on first use). */
-static void exchange_keep(lua_State *L, lengine *le, const at_event *ev) {
-  if (lua_isnil(L, X_EVENTS)) {
+/* Appends the n events ev[] already popped, then every waiting event, to the events
+ * array. */
+static void exchange_keep(lua_State *L, exchange_state *xs, const at_event *ev, int n) {
+  if (!xs->n_events) {
     lua_newtable(L);
     lua_replace(L, X_EVENTS);
   }
-  push_event(L, ev, le->decode);
-  lua_rawseti(L, X_EVENTS, luaL_len(L, X_EVENTS) + 1);
+  for (int i = 0; i < n; i++) {
+    push_event(L, &ev[i], xs->le->decode);
+    lua_rawseti(L, X_EVENTS, (lua_Integer)++xs->n_events);
+  }
+  xs->n_events = drain_events(L, xs->le, X_EVENTS, xs->n_events);
 }
 
 /* Feeds bytes just read; deadline: the engine's next one before the read. */
-static void exchange_feed(lua_State *L, lengine *le, const char *buf, size_t n,
+static void exchange_feed(lua_State *L, exchange_state *xs, const char *buf, size_t n,
                           uint64_t deadline, int traced) {
+  lengine *le = xs->le;
   if (traced) append_at(L, X_IN, buf, n);
   uint64_t t = now_ms();
-  if (deadline != UINT64_MAX && t >= deadline) t = deadline ? deadline - 1 : 0;
+  if (t >= deadline) t = deadline ? deadline - 1 : 0; /* none: UINT64_MAX, never reached */
   size_t off = 0;
   for (;;) {
     off += at_feed(le->at, (const uint8_t *)buf + off, n - off, t);
     if (off >= n) break;
     /* the engine's event ring is full: hand everything over, then feed on */
-    exchange_drain(L, le);
+    exchange_keep(L, xs, NULL, 0);
   }
 }
 
@@ -559,10 +555,8 @@ static void exchange_feed(lua_State *L, lengine *le, const char *buf, size_t n,
 static int exchange_handover(lua_State *L, const char *msg, const char *code) {
   lua_pushboolean(L, 0);
   lua_pushvalue(L, X_EVENTS);
-  if (msg) lua_pushstring(L, msg);
-  else lua_pushnil(L);
-  if (code) lua_pushstring(L, code);
-  else lua_pushnil(L);
+  lua_pushstring(L, msg); /* nil for NULL */
+  lua_pushstring(L, code);
   lua_pushnil(L);
   lua_pushvalue(L, X_OUT);
   lua_pushvalue(L, X_IN);
@@ -571,11 +565,11 @@ static int exchange_handover(lua_State *L, const char *msg, const char *code) {
 
 /* The response's fields as values (see e:exchange). */
 static int exchange_answer(lua_State *L, const at_event *ev, int decode, int traced) {
-  push_result(L, ev); /* result, code */
+  push_result_name(L, ev);
   push_lines(L, ev, 0);
   if (ev->text) lua_pushlstring(L, ev->text, ev->len);
   else lua_pushnil(L);
-  lua_rotate(L, -3, -1); /* result, lines, final, code */
+  push_result_code(L, ev);
   if (decode && ev->n_lines > 0) push_lines(L, ev, 1);
   else lua_pushnil(L);
   if (!traced) return 5;
@@ -585,8 +579,7 @@ static int exchange_answer(lua_State *L, const at_event *ev, int decode, int tra
 }
 
 static int engine_exchange(lua_State *L) {
-  lengine *le = check_lengine(L);
-  if (!le->at) return luaL_error(L, "bc260y.Engine is closed");
+  lengine *le = check_open_engine(L);
   at_engine *at = le->at;
   lport *lp = core_check_lport(L, 2);
   port *p = core_lport_port(lp);
@@ -597,79 +590,72 @@ static int engine_exchange(lua_State *L) {
   cmd.text = text;
   cmd.len = len;
   cmd.tag = (uint64_t)luaL_checkinteger(L, 4);
-  ms_value(L, 5, "first_byte", &cmd.first_byte_ms);
-  ms_value(L, 6, "total", &cmd.total_ms);
   at_match expect[AT_CMD_MAX_EXPECT];
   bc_expect ex;
-  set_shapes(L, 7, 8, &cmd, &ex, expect);
+  set_timing_shapes(L, 5, &cmd, &ex, expect);
   uint64_t limit = UINT64_MAX;
   if (!lua_isnoneornil(L, 9)) {
     lua_Number s = luaL_checknumber(L, 9);
     limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : to_ms(s);
   }
   int traced = lua_toboolean(L, 10);
+  exchange_state xs = {le, 0};
   int decode = le->decode && lua_toboolean(L, 11);
-  lua_settop(L, 11);
-  lua_pushnil(L); /* X_EVENTS */
-  lua_pushnil(L); /* X_OUT */
-  lua_pushnil(L); /* X_IN */
+  lua_settop(L, X_IN); /* X_EVENTS, X_OUT, X_IN: nil */
 
   size_t out_len = 0;
   at_output(at, &out_len);
   int alone = at_pending(at) == 0 && out_len == 0;
   if (submit(L, at, &cmd)) return 3;
-  if (!alone) return exchange_handover(L, NULL, NULL);
 
   char buf[4096];
   char err[PORT_ERR_MAX];
-  for (;;) {
+  const char *failed = NULL; /* the port failed: what it was doing */
+  long n = 0;
+  /* every break hands over */
+  while (alone) {
+    err[0] = '\0';
     /* what the engine has to say */
     const uint8_t *out = at_output(at, &out_len);
     if (out_len) {
-      err[0] = '\0';
-      long n = port_write(p, out, out_len, err);
-      if (n < 0)
-        return exchange_handover(L, err[0] ? err : "write failed",
-                                 n == PORT_CLOSED ? "closed" : "io");
+      n = port_write(p, out, out_len, err);
+      if (n < 0) {
+        failed = "write failed";
+        break;
+      }
       if (n > 0) {
         if (traced) append_at(L, X_OUT, (const char *)out, (size_t)n);
         at_output_consumed(at, (size_t)n, now_ms());
       }
-      if ((size_t)n < out_len) return exchange_handover(L, NULL, NULL); /* the port is full */
+      if ((size_t)n < out_len) break; /* the port is full */
     }
     /* what happened: this command's response alone, or anything else */
-    at_event ev, ev2;
-    if (at_next_event(at, &ev)) {
-      int more = at_next_event(at, &ev2);
-      if (!more && ev.type == AT_EV_RESPONSE && ev.tag == cmd.tag && lua_isnil(L, X_EVENTS))
-        return exchange_answer(L, &ev, decode, traced);
-      exchange_keep(L, le, &ev);
-      if (more) exchange_keep(L, le, &ev2);
-      drain_events(L, le, X_EVENTS);
-      return exchange_handover(L, NULL, NULL);
+    at_event ev[2];
+    if (at_next_event(at, &ev[0])) {
+      int more = at_next_event(at, &ev[1]);
+      if (!more && ev[0].type == AT_EV_RESPONSE && ev[0].tag == cmd.tag && !xs.n_events)
+        return exchange_answer(L, &ev[0], decode, traced);
+      exchange_keep(L, &xs, ev, more ? 2 : 1);
+      break;
     }
-    if (!lua_isnil(L, X_EVENTS)) return exchange_handover(L, NULL, NULL);
+    if (xs.n_events) break;
     /* wait, until the engine's deadline or the loop's next timer */
     uint64_t deadline = at_next_deadline(at);
     uint64_t t = now_ms();
-    if (limit < deadline && t >= limit) return exchange_handover(L, NULL, NULL);
+    if (limit < deadline && t >= limit) break;
     uint64_t until = deadline < limit ? deadline : limit;
-    long n;
-    err[0] = '\0';
-    if (t >= until) {
-      /* the deadline: first what the kernel already holds */
-      n = port_read(p, buf, sizeof buf, err);
-      if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
-      else if (n == 0) at_tick(at, now_ms());
-    } else {
-      uint64_t wait = until - t;
-      n = core_port_wait_read(lp, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
-      if (n > 0) exchange_feed(L, le, buf, (size_t)n, deadline, traced);
+    /* at the deadline (no wait), first what the kernel already holds */
+    uint64_t wait = t >= until ? 0 : until - t;
+    n = core_port_wait_read(lp, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
+    if (n > 0) exchange_feed(L, &xs, buf, (size_t)n, deadline, traced);
+    else if (n == 0 && !wait) at_tick(at, now_ms());
+    else if (n < 0) {
+      failed = "read failed";
+      break;
     }
-    if (n < 0)
-      return exchange_handover(L, err[0] ? err : "read failed",
-                               n == PORT_CLOSED ? "closed" : "io");
   }
+  if (!failed) return exchange_handover(L, NULL, NULL);
+  return exchange_handover(L, err[0] ? err : failed, n == PORT_CLOSED ? "closed" : "io");
 }
 
 /* ---- core.check_at: m:at's argument checks -------------------------------------------
@@ -678,43 +664,51 @@ static int engine_exchange(lua_State *L) {
  * (the level error(msg, 2) gives in m:at). A command must be a string starting with AT
  * with no control character: a CR or LF would end it early and start a second command. */
 
+/* Raises "at: " .. msg at m:at's caller. */
 static int at_arg_error(lua_State *L, const char *msg) {
   luaL_where(L, 3); /* 1: this function, 2: m:at, 3: m:at's caller */
-  lua_pushstring(L, msg);
-  lua_concat(L, 2);
-  return lua_error(L);
+  /* luaL_error's own position (level 1: this C function) is empty */
+  return luaL_error(L, "%sat: %s", lua_tostring(L, -1), msg);
 }
 
 static int l_check_at(lua_State *L) {
-  if (lua_type(L, 1) != LUA_TSTRING) return at_arg_error(L, "at: command must be a string");
+  const char *bad = "command must be a string"; /* what at_arg_error raises at fail */
+  if (lua_type(L, 1) != LUA_TSTRING) goto fail;
   size_t len;
   const unsigned char *cmd = (const unsigned char *)lua_tolstring(L, 1, &len);
+  bad = "command must not contain control characters (CR, LF, NUL, ESC...)";
   for (size_t i = 0; i < len; i++)
-    if (cmd[i] < 0x20 || cmd[i] == 0x7f)
-      return at_arg_error(L, "at: command must not contain control characters (CR, LF, NUL, ESC...)");
-  if (len < 2 || (cmd[0] != 'A' && cmd[0] != 'a') || (cmd[1] != 'T' && cmd[1] != 't'))
-    return at_arg_error(L, "at: command must start with AT");
+    if (cmd[i] < 0x20 || cmd[i] == 0x7f) goto fail;
+  bad = "command must start with AT";
+  if (len < 2 || (cmd[0] | 0x20) != 'a' || (cmd[1] | 0x20) != 't') goto fail;
   if (lua_isnoneornil(L, 2)) return 0;
-  if (!lua_istable(L, 2)) return at_arg_error(L, "at: options must be a table");
+  bad = "options must be a table";
+  if (!lua_istable(L, 2)) goto fail;
   /* A key m:at does not know is a typo, not something to ignore (as in open()). */
   static const char known[][12] = {"ignore_busy", "expect", "text_lines", "timeout"};
   const char *k = unknown_key(L, 2, known[0], sizeof known[0], sizeof known / sizeof known[0]);
-  if (k) return at_arg_error(L, lua_pushfstring(L, "at: unknown option '%s'", k));
+  if (k) {
+    bad = lua_pushfstring(L, "unknown option '%s'", k);
+    goto fail;
+  }
   int t = lua_getfield(L, 2, "ignore_busy");
-  if (t != LUA_TNIL && t != LUA_TBOOLEAN)
-    return at_arg_error(L, "at: ignore_busy must be a boolean");
+  bad = "ignore_busy must be a boolean";
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN) goto fail;
   lua_pop(L, 1);
   t = lua_getfield(L, 2, "timeout");
   /* The engine counts whole milliseconds in 32 bits, and 0 ms means its default: the
    * range of bc260y.options' TIMEOUT_MIN and TIMEOUT_MAX, with its message. */
-  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(lua_tonumber(L, -1) >= 0.001) ||
-                        !(lua_tonumber(L, -1) <= 4294967)))
-    return at_arg_error(L, "at: timeout must be a number of seconds from 0.001 to 4294967");
+  lua_Number s = lua_tonumber(L, -1);
+  bad = "timeout must be a number of seconds from 0.001 to 4294967";
+  if (t != LUA_TNIL && (t != LUA_TNUMBER || !(s >= 0.001) || !(s <= 4294967))) goto fail;
   t = lua_getfield(L, 2, "expect");
-  if (t != LUA_TNIL && t != LUA_TTABLE) return at_arg_error(L, "at: expect must be a table");
+  bad = "expect must be a table";
+  if (t != LUA_TNIL && t != LUA_TTABLE) goto fail;
   lua_getfield(L, 2, "text_lines");
   lua_getfield(L, 2, "ignore_busy");
   return 4;
+fail:
+  return at_arg_error(L, bad);
 }
 
 static const luaL_Reg engine_methods[] = {
@@ -732,9 +726,6 @@ static const luaL_Reg engine_meta[] = {{"__gc", engine_close},
 static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {"check_at", l_check_at}, {NULL, NULL}};
 
 void core_engine_register(lua_State *L) {
-  new_class(L, ENGINE_MT, engine_meta, engine_methods);
-  luaL_getmetatable(L, ENGINE_MT);
-  engine_mt = lua_topointer(L, -1);
-  lua_pop(L, 1);
+  engine_mt = new_class(L, ENGINE_MT, engine_meta, engine_methods);
   luaL_setfuncs(L, engine_funcs, 0);
 }

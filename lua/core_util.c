@@ -35,14 +35,16 @@ int push_fail(lua_State *L, const char *msg, const char *code) {
   return 3;
 }
 
-void new_class(lua_State *L, const char *name, const luaL_Reg *meta,
-               const luaL_Reg *methods) {
+const void *new_class(lua_State *L, const char *name, const luaL_Reg *meta,
+                      const luaL_Reg *methods) {
   luaL_newmetatable(L, name);
   luaL_setfuncs(L, meta, 0);
   lua_newtable(L);
   luaL_setfuncs(L, methods, 0);
   lua_setfield(L, -2, "__index");
+  const void *mt = lua_topointer(L, -1);
   lua_pop(L, 1);
+  return mt;
 }
 
 double core_now(void) {
