@@ -27,14 +27,16 @@ static int l_now(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg core_funcs[] = {{"now", l_now},
-                                      {NULL, NULL}};
+#define CORE_FUNCS(X) X(now, l_now)
+static const funcs core_funcs = FUNCS(CORE_FUNCS);
 
 /* ---- module ---------------------------------------------------------------------------- */
 
 int luaopen_bc260y_core(lua_State *L);
 int luaopen_bc260y_core(lua_State *L) {
-  luaL_newlib(L, core_funcs);
+  luaL_checkversion(L);
+  lua_newtable(L);
+  set_funcs(L, &core_funcs);
   core_port_register(L);
   core_engine_register(L);
   core_decode_register(L);

@@ -25,10 +25,25 @@ CORE_INTERNAL void set_str(lua_State *L, const char *key, const char *s, size_t 
  * "closed" (the other side hung up), "io" (any other I/O fault), "refused" (the engine
  * refused a command: e:submit), "invalid" (bad input data: core.hex_decode). */
 CORE_INTERNAL int push_fail(lua_State *L, const char *msg, const char *code);
+/* A list of Lua functions: their names in one string ("a\0b\0", in order) and their C
+ * functions. A luaL_Reg holds two pointers per function, each relocated when core.so loads
+ * (8 bytes of relocation on MIPS); this holds one, and the names stay contiguous text.
+ * Written from an X-macro list so that each name stays beside its function:
+ *   #define PORT_FUNCS(X) X(open_port, l_open_port) X(list_ports, l_list_ports)
+ *   static const funcs port_funcs = FUNCS(PORT_FUNCS); */
+typedef struct funcs {
+  const char *names;
+  const lua_CFunction *fns;
+} funcs;
+#define FUNC_NAME_(name, fn) #name "\0"
+#define FUNC_PTR_(name, fn) fn,
+#define FUNCS(list) {list(FUNC_NAME_), (const lua_CFunction[]){list(FUNC_PTR_)}}
+/* t[name] = function for each of f's, on the table at the top of the stack. */
+CORE_INTERNAL void set_funcs(lua_State *L, const funcs *f);
 /* Registers a metatable name with meta's metamethods and methods as __index; returns the
  * metatable's address (lua_topointer), for a fast type check. */
-CORE_INTERNAL const void *new_class(lua_State *L, const char *name, const luaL_Reg *meta,
-                             const luaL_Reg *methods);
+CORE_INTERNAL const void *new_class(lua_State *L, const char *name, const funcs *meta,
+                                    const funcs *methods);
 
 /* Each adds its functions (and classes) to the module table at the top of the stack. */
 CORE_INTERNAL void core_port_register(lua_State *L);   /* core_port.c: Port, open_* */

@@ -182,12 +182,10 @@ static int l_build_ncfg(lua_State *L) { return build_number(L, B_NCFG); }
 static int l_build_nnmi(lua_State *L) { return build_number(L, B_NNMI); }
 static int l_build_qsclk(lua_State *L) { return build_number(L, B_QSCLK); }
 
-static const luaL_Reg build_funcs[] = {{"ncdpopen", l_build_ncdpopen},
-                                       {"nmgs", l_build_nmgs},
-                                       {"ncfg", l_build_ncfg},
-                                       {"nnmi", l_build_nnmi},
-                                       {"qsclk", l_build_qsclk},
-                                       {NULL, NULL}};
+#define BUILD_FUNCS(X)                                                                   \
+  X(ncdpopen, l_build_ncdpopen) X(nmgs, l_build_nmgs) X(ncfg, l_build_ncfg)              \
+  X(nnmi, l_build_nnmi) X(qsclk, l_build_qsclk)
+static const funcs build_funcs = FUNCS(BUILD_FUNCS);
 
 /* The texts of an error as core.errors[code] shows them. */
 static const struct {
@@ -211,14 +209,13 @@ static void push_errors(lua_State *L) {
   }
 }
 
-static const luaL_Reg decode_funcs[] = {{"decode", l_decode},
-                                        {"hex_encode", l_hex_encode},
-                                        {"hex_decode", l_hex_decode},
-                                        {NULL, NULL}};
+#define DECODE_FUNCS(X) X(decode, l_decode) X(hex_encode, l_hex_encode) X(hex_decode, l_hex_decode)
+static const funcs decode_funcs = FUNCS(DECODE_FUNCS);
 
 void core_decode_register(lua_State *L) {
-  luaL_setfuncs(L, decode_funcs, 0);
-  luaL_newlib(L, build_funcs);
+  set_funcs(L, &decode_funcs);
+  lua_newtable(L);
+  set_funcs(L, &build_funcs);
   lua_setfield(L, -2, "build");
   push_errors(L);
   lua_setfield(L, -2, "errors");

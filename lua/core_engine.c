@@ -711,21 +711,20 @@ fail:
   return at_arg_error(L, bad);
 }
 
-static const luaL_Reg engine_methods[] = {
-    {"submit", engine_submit},     {"feed", engine_feed},     {"tick", engine_tick},
-    {"deadline", engine_deadline}, {"output", engine_output}, {"consumed", engine_consumed},
-    {"abort", engine_abort},       {"pending", engine_pending}, {"counters", engine_counters},
-    {"queue_max", engine_queue_max}, {"exchange", engine_exchange},
-    {"close", engine_close},       {NULL, NULL}};
+#define ENGINE_METHODS(X)                                                                \
+  X(submit, engine_submit) X(feed, engine_feed) X(tick, engine_tick)                     \
+  X(deadline, engine_deadline) X(output, engine_output) X(consumed, engine_consumed)     \
+  X(abort, engine_abort) X(pending, engine_pending) X(counters, engine_counters)         \
+  X(queue_max, engine_queue_max) X(exchange, engine_exchange) X(close, engine_close)
+static const funcs engine_methods = FUNCS(ENGINE_METHODS);
 
-static const luaL_Reg engine_meta[] = {{"__gc", engine_close},
-                                       {"__close", engine_close},
-                                       {"__tostring", engine_tostring},
-                                       {NULL, NULL}};
+#define ENGINE_META(X) X(__gc, engine_close) X(__close, engine_close) X(__tostring, engine_tostring)
+static const funcs engine_meta = FUNCS(ENGINE_META);
 
-static const luaL_Reg engine_funcs[] = {{"engine", l_engine}, {"check_at", l_check_at}, {NULL, NULL}};
+#define ENGINE_FUNCS(X) X(engine, l_engine) X(check_at, l_check_at)
+static const funcs engine_funcs = FUNCS(ENGINE_FUNCS);
 
 void core_engine_register(lua_State *L) {
-  engine_mt = new_class(L, ENGINE_MT, engine_meta, engine_methods);
-  luaL_setfuncs(L, engine_funcs, 0);
+  engine_mt = new_class(L, ENGINE_MT, &engine_meta, &engine_methods);
+  set_funcs(L, &engine_funcs);
 }

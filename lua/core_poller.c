@@ -112,14 +112,16 @@ static int poller_close(lua_State *L) {
   return 0;
 }
 
-static const luaL_Reg poller_methods[] = {
-    {"set", poller_set}, {"wait", poller_wait}, {"close", poller_close}, {NULL, NULL}};
+#define POLLER_METHODS(X) X(set, poller_set) X(wait, poller_wait) X(close, poller_close)
+static const funcs poller_methods = FUNCS(POLLER_METHODS);
 
-static const luaL_Reg poller_meta[] = {{"__gc", poller_close}, {NULL, NULL}};
+#define POLLER_META(X) X(__gc, poller_close)
+static const funcs poller_meta = FUNCS(POLLER_META);
 
-static const luaL_Reg poller_funcs[] = {{"poller", l_poller}, {NULL, NULL}};
+#define POLLER_FUNCS(X) X(poller, l_poller)
+static const funcs poller_funcs = FUNCS(POLLER_FUNCS);
 
 void core_poller_register(lua_State *L) {
-  new_class(L, POLLER_MT, poller_meta, poller_methods);
-  luaL_setfuncs(L, poller_funcs, 0);
+  new_class(L, POLLER_MT, &poller_meta, &poller_methods);
+  set_funcs(L, &poller_funcs);
 }

@@ -251,24 +251,18 @@ static int port_tostring(lua_State *L) {
   return 1;
 }
 
-static const luaL_Reg port_methods[] = {
-    {"fd", port_fd_m},       {"read", port_read_m},     {"write", port_write_m},
-    {"close", port_close_m}, {"kind", port_kind_m},     {"name", port_name_m},
-    {"closed", port_closed_m}, {NULL, NULL}};
+#define PORT_METHODS(X)                                                                  \
+  X(fd, port_fd_m) X(read, port_read_m) X(write, port_write_m) X(close, port_close_m)    \
+  X(kind, port_kind_m) X(name, port_name_m) X(closed, port_closed_m)
+static const funcs port_methods = FUNCS(PORT_METHODS);
 
-static const luaL_Reg port_meta[] = {{"__gc", port_close_m},
-                                     {"__close", port_close_m},
-                                     {"__tostring", port_tostring},
-                                     {NULL, NULL}};
+#define PORT_META(X) X(__gc, port_close_m) X(__close, port_close_m) X(__tostring, port_tostring)
+static const funcs port_meta = FUNCS(PORT_META);
 
-static const luaL_Reg port_funcs[] = {{"open_port", l_open_port},
-                                      {"list_ports", l_list_ports},
-                                      {NULL, NULL}};
+#define PORT_FUNCS(X) X(open_port, l_open_port) X(list_ports, l_list_ports)
+static const funcs port_funcs = FUNCS(PORT_FUNCS);
 
 void core_port_register(lua_State *L) {
-  new_class(L, PORT_MT, port_meta, port_methods);
-  luaL_getmetatable(L, PORT_MT);
-  port_mt = lua_topointer(L, -1);
-  lua_pop(L, 1);
-  luaL_setfuncs(L, port_funcs, 0);
+  port_mt = new_class(L, PORT_MT, &port_meta, &port_methods);
+  set_funcs(L, &port_funcs);
 }

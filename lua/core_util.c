@@ -2,6 +2,7 @@
  * core.h): strict argument checks, table setters, the one failure shape (nil, message,
  * code) and class registration. It calls nothing else of the binding. */
 #include <limits.h>
+#include <string.h>
 #include <time.h>
 
 #include "core.h"
@@ -35,12 +36,19 @@ int push_fail(lua_State *L, const char *msg, const char *code) {
   return 3;
 }
 
-const void *new_class(lua_State *L, const char *name, const luaL_Reg *meta,
-                      const luaL_Reg *methods) {
+void set_funcs(lua_State *L, const funcs *f) {
+  const lua_CFunction *fn = f->fns;
+  for (const char *name = f->names; *name; name += strlen(name) + 1) {
+    lua_pushcfunction(L, *fn++);
+    lua_setfield(L, -2, name);
+  }
+}
+
+const void *new_class(lua_State *L, const char *name, const funcs *meta, const funcs *methods) {
   luaL_newmetatable(L, name);
-  luaL_setfuncs(L, meta, 0);
+  set_funcs(L, meta);
   lua_newtable(L);
-  luaL_setfuncs(L, methods, 0);
+  set_funcs(L, methods);
   lua_setfield(L, -2, "__index");
   const void *mt = lua_topointer(L, -1);
   lua_pop(L, 1);
