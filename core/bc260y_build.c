@@ -49,19 +49,22 @@ int bc_build_ncdpopen(char *buf, size_t cap, const char *host, long port,
     if (c < 0x21 || c > 0x7e) return fail(err, "host contains a non-printable byte");
   }
   if (port < 0 || port > 65535) return fail(err, "port out of range 0..65535");
-  if (!psk_hex) {
-    if (port == 0) return finish(buf, cap, snprintf(buf, cap, "AT+NCDPOPEN=\"%s\"", host), err);
-    return finish(buf, cap, snprintf(buf, cap, "AT+NCDPOPEN=\"%s\",%ld", host, port), err);
+  if (psk_hex) {
+    if (port == 0) port = 5683;
+    size_t pl = strlen(psk_hex);
+    if (pl == 0) return fail(err, "psk is empty");
+    for (size_t i = 0; i < pl; i++)
+      if (bc_hex_value((unsigned char)psk_hex[i]) < 0) return fail(err, "psk is not hex digits");
+    if (pl % 2) return fail(err, "psk has an odd number of hex digits");
+    if (pl > 2 * BC_MAX_PSK) return fail(err, "psk longer than 256 bytes");
   }
-  if (port == 0) port = 5683;
-  size_t pl = strlen(psk_hex);
-  if (pl == 0) return fail(err, "psk is empty");
-  for (size_t i = 0; i < pl; i++)
-    if (bc_hex_value((unsigned char)psk_hex[i]) < 0) return fail(err, "psk is not hex digits");
-  if (pl % 2) return fail(err, "psk has an odd number of hex digits");
-  if (pl > 2 * BC_MAX_PSK) return fail(err, "psk longer than 256 bytes");
+  /* One format for the three shapes: port 0 (only without a psk) writes no port field,
+   * as %.0ld writes nothing for 0. */
+  int q = psk_hex != NULL; /* the psk field: ,"<psk>" */
   return finish(buf, cap,
-                snprintf(buf, cap, "AT+NCDPOPEN=\"%s\",%ld,\"%s\"", host, port, psk_hex), err);
+                snprintf(buf, cap, "AT+NCDPOPEN=\"%s\"%.*s%.0ld%.*s%s%.*s", host, port != 0, ",",
+                         port, 2 * q, ",\"", q ? psk_hex : "", q, "\""),
+                err);
 }
 
 /* AT+NMGS=<len>,<HEX>,<type>
