@@ -145,17 +145,15 @@ void at_drop_head(at_engine *at) {
   at->count--;
 }
 
-static void respond(at_engine *at, const slot *s, at_result r, int code, const char *final,
-                    size_t final_len, int with_answer) {
-  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE);
+/* The answer of command s: final (NULL: none) is its text, the answer lines so far its
+ * lines when with_answer. */
+void at_respond(at_engine *at, const slot *s, at_result r, int code, const char *final,
+                size_t final_len, int with_answer) {
+  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
   if (!e) return;
   e->tag = s->tag;
   e->result = r;
   e->code = code;
-  if (final) {
-    e->text_off = at_ev_put(at, final, final_len);
-    e->text_len = e->text_off == SIZE_MAX ? 0 : final_len;
-  }
   if (with_answer && at->answer_lines) {
     e->lines_off = at_ev_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
     e->n_lines = e->lines_off == SIZE_MAX ? 0 : at->answer_lines;
@@ -167,7 +165,7 @@ static void complete(at_engine *at, at_result r, int code, const char *line, siz
   slot *s = at_head_slot(at);
   if (at->answer_overflow && (r == AT_RESULT_OK || r == AT_RESULT_FINAL))
     r = AT_RESULT_OVERFLOW;
-  respond(at, s, r, code, line, len, 1);
+  at_respond(at, s, r, code, line, len, 1);
   at_drop_head(at);
   at_start_next(at);
 }
@@ -175,7 +173,7 @@ static void complete(at_engine *at, at_result r, int code, const char *line, siz
 /* Every command still queued fails with r, never written. */
 static void fail_queued(at_engine *at, at_result r) {
   while (at->count) {
-    respond(at, at_head_slot(at), r, 0, NULL, 0, 0);
+    at_respond(at, at_head_slot(at), r, 0, NULL, 0, 0);
     at_drop_head(at);
   }
   at_start_next(at);
@@ -193,7 +191,7 @@ static int written(const at_engine *at) {
 static void fail_rebooted(at_engine *at, const char *line, size_t len) {
   at_debt_reboot(at);
   if (at->count && written(at)) {
-    respond(at, at_head_slot(at), AT_RESULT_REBOOT, 0, line, len, 1);
+    at_respond(at, at_head_slot(at), AT_RESULT_REBOOT, 0, line, len, 1);
     at_debt_begin(at);
   }
   fail_queued(at, AT_RESULT_REBOOT);
@@ -268,7 +266,7 @@ void at_abort_all(at_engine *at) {
   /* nothing is owed any more: the caller starts afresh (a new port, a closed one) */
   at_debt_cancel(at);
   if (at->count && running(at)) {
-    respond(at, at_head_slot(at), AT_RESULT_ABORTED, 0, NULL, 0, 0);
+    at_respond(at, at_head_slot(at), AT_RESULT_ABORTED, 0, NULL, 0, 0);
     at_drop_head(at);
   }
   fail_queued(at, AT_RESULT_ABORTED);
@@ -342,7 +340,7 @@ uint64_t at_next_deadline(const at_engine *at) {
  * (any received line resets the count). */
 void at_count_timeout(at_engine *at) {
   if (++at->consecutive_timeouts == at->cfg.unresponsive_after)
-    at_ev_push(at, AT_EV_UNRESPONSIVE);
+    at_ev_push(at, AT_EV_UNRESPONSIVE, NULL, 0);
 }
 
 static void run_timers(at_engine *at, uint64_t now) {
@@ -352,7 +350,7 @@ static void run_timers(at_engine *at, uint64_t now) {
     return;
   }
   if (now < at->total_deadline && (at->got_byte || now < at->first_deadline)) return;
-  respond(at, at_head_slot(at), AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
+  at_respond(at, at_head_slot(at), AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
   at->counters.timeouts++;
   at_count_timeout(at);
   /* The module still owes this command its final result, however late: it is reported
@@ -467,7 +465,7 @@ static int reboot(at_engine *at, const char *l, size_t n, line_view *v) {
   if (same_banner) return 0;
   at->counters.reboots++;
   fail_rebooted(at, l, n);
-  at_ev_push(at, AT_EV_REBOOT);
+  at_ev_push(at, AT_EV_REBOOT, NULL, 0);
   return 1;
 }
 
@@ -495,19 +493,16 @@ static void classify(at_engine *at, const char *l, size_t n) {
   }
   if (at_match_any(at->cfg.urcs, at->cfg.n_urcs, &v)) {
     /* A URC between answer lines stays a URC (TinyGSM #682). */
-    at->counters.urcs++;
-    at_ev_push_text(at, AT_EV_URC, l, n);
+    at_ev_line(at, &at->counters.urcs, AT_EV_URC, l, n);
     return;
   }
   /* Echo of the running command: echo is on after every reboot, even after ATE0. */
   if (s && running(at) && at_is_echo(s, l, n)) return;
-  at->counters.unknown++;
-  at_ev_push_text(at, AT_EV_UNKNOWN, l, n);
+  at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
 }
 
 static void overflow_line(at_engine *at) {
-  at->counters.overflows++;
-  at_ev_push_text(at, AT_EV_OVERFLOW, at->line, OVERFLOW_HEAD);
+  at_ev_line(at, &at->counters.overflows, AT_EV_OVERFLOW, at->line, OVERFLOW_HEAD);
   /* The lost line may have been the running command's answer: say so in its result. */
   if (at->phase >= PH_PROMPT && at->phase <= PH_WAIT) at->answer_overflow = 1;
   at->line_len = 0;

@@ -26,7 +26,8 @@ size_t at_ev_put(at_engine *at, const char *s, size_t n) {
   return off;
 }
 
-ev_rec *at_ev_push(at_engine *at, at_event_type type) {
+/* An event, with a copy of s as its text (NULL: no text). */
+ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n) {
   /* Cannot happen: events + pending <= ring_cap (see at_new); kept so that a logic error
    * shows as a lost event in the fuzzer, not as memory corruption. */
   if (at->ring_count >= at->ring_cap) return NULL;
@@ -36,14 +37,17 @@ ev_rec *at_ev_push(at_engine *at, at_event_type type) {
   e->type = type;
   e->text_off = SIZE_MAX;
   e->lines_off = SIZE_MAX;
+  if (s) {
+    e->text_off = at_ev_put(at, s, n);
+    e->text_len = e->text_off == SIZE_MAX ? 0 : n;
+  }
   return e;
 }
 
-void at_ev_push_text(at_engine *at, at_event_type type, const char *s, size_t n) {
-  ev_rec *e = at_ev_push(at, type);
-  if (!e) return;
-  e->text_off = at_ev_put(at, s, n);
-  e->text_len = e->text_off == SIZE_MAX ? 0 : n;
+/* A line shown as it is (URC, unknown line, overflow head), counted in *counter. */
+void at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s, size_t n) {
+  ++*counter;
+  at_ev_push(at, type, s, n);
 }
 
 int at_next_event(at_engine *at, at_event *ev) {

@@ -105,11 +105,13 @@ int at_match_any(const at_match *m, size_t n, line_view *v);
 void at_ev_reclaim(at_engine *at);
 int at_ev_room(const at_engine *at);
 size_t at_ev_put(at_engine *at, const char *s, size_t n);
-ev_rec *at_ev_push(at_engine *at, at_event_type type);
-void at_ev_push_text(at_engine *at, at_event_type type, const char *s, size_t n);
+ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n);
+void at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s, size_t n);
 
 /* at.c, for at_resync.c */
 slot *at_head_slot(at_engine *at);
+void at_respond(at_engine *at, const slot *s, at_result r, int code, const char *final,
+                size_t final_len, int with_answer);
 void at_start_next(at_engine *at);
 void at_drop_head(at_engine *at);
 void at_count_timeout(at_engine *at);

@@ -162,12 +162,7 @@ static void forget_probes(at_engine *at) {
 
 /* The head command gave up waiting for the resync: it fails, never written. */
 static void fail_head_unsent(at_engine *at) {
-  slot *s = at_head_slot(at);
-  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE);
-  if (e) {
-    e->tag = s->tag;
-    e->result = AT_RESULT_TIMEOUT;
-  }
+  at_respond(at, at_head_slot(at), AT_RESULT_TIMEOUT, 0, NULL, 0, 0);
   at->counters.timeouts++;
   at_drop_head(at);
 }
@@ -225,14 +220,12 @@ void at_debt_timers(at_engine *at) {
 
 static void late_event(at_engine *at, const line_view *v, int is_final, at_result r, int code) {
   at->counters.late++;
-  ev_rec *e = at_ev_push(at, AT_EV_LATE);
+  ev_rec *e = at_ev_push(at, AT_EV_LATE, v->s, v->n);
   if (!e) return;
-  e->text_off = at_ev_put(at, v->s, v->n);
-  e->text_len = e->text_off == SIZE_MAX ? 0 : v->n;
   e->tag = at->owed.tag;
   e->is_final = is_final;
-  e->result = is_final ? r : AT_RESULT_OK;
-  e->code = is_final ? code : 0;
+  e->result = r; /* AT_RESULT_OK, code 0 for an answer line */
+  e->code = code;
 }
 
 /* The probe out[0] is answered: settled. When it was the last one written, the debt is
@@ -303,8 +296,7 @@ int at_debt_line(at_engine *at, line_view *v) {
   } else if (at->n_out && at_is_generic_final(l, n, &r, &code)) {
     /* Nothing owed but probes, and a final before any marker: the oldest probe failed
      * (a module that refused the query). Shown, and that probe is settled. */
-    at->counters.unknown++;
-    at_ev_push_text(at, AT_EV_UNKNOWN, l, n);
+    at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
     settle_oldest(at);
     return 1;
   }
