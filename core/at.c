@@ -291,8 +291,9 @@ const uint8_t *at_output(const at_engine *at, size_t *len) {
   return NULL;
 }
 
-/* The caller's clock is arbitrary: a deadline past UINT64_MAX is "never", not a wrap. */
-uint64_t at_later(uint64_t now, uint32_t ms) {
+/* The caller's clock is arbitrary: a deadline past UINT64_MAX is "never", not a wrap.
+ * Not inlined: 64-bit arithmetic is long on a 32-bit router, and every timer uses it. */
+__attribute__((noinline)) uint64_t at_later(uint64_t now, uint32_t ms) {
   return now > NO_DEADLINE - ms ? NO_DEADLINE : now + ms;
 }
 
