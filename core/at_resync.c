@@ -16,22 +16,29 @@
 
 #include "at_internal.h"
 
+/* Arrays, not pointers: a table of pointers costs a relocation each in the router's .so. */
 typedef struct probe {
-  const char *text; /* with its CR */
-  at_match marker;  /* the answer line only this probe produces */
-  const char *name; /* the marker's command name, to spot it in the owed command */
+  char text[14];   /* with its CR */
+  char marker[10]; /* prefix of the answer line only this probe produces; after its '+',
+                      the command name, to spot it in the owed command */
+  int8_t fields;   /* the marker line's field count */
 } probe;
 
 /* Queries every BC260Y firmware answers at once with one line, that change nothing and
  * whose answer shape is no URC (+CSCON: <n>,<mode> has two fields, the URC one). */
 static const probe PROBES[AT_PROBE_KINDS] = {
-    {"AT+CMEE?\r", {"+CMEE", 1, 1}, "CMEE"},
-    {"AT+CSCON?\r", {"+CSCON", 2, 2}, "CSCON"},
-    {"AT+QSCLK?\r", {"+QSCLK", 1, 1}, "QSCLK"},
-    {"AT+CSQ\r", {"+CSQ", 2, 2}, "CSQ"},
-    {"AT+NMSTATUS?\r", {"+NMSTATUS", 1, 1}, "NMSTATUS"},
+    {"AT+CMEE?\r", "+CMEE", 1},
+    {"AT+CSCON?\r", "+CSCON", 2},
+    {"AT+QSCLK?\r", "+QSCLK", 1},
+    {"AT+CSQ\r", "+CSQ", 2},
+    {"AT+NMSTATUS?\r", "+NMSTATUS", 1},
 };
 
+/* Is the line probe k's marker? */
+static int is_marker(int k, line_view *v) {
+  at_match m = {PROBES[k].marker, PROBES[k].fields, PROBES[k].fields};
+  return at_match_line(&m, v);
+}
 
 const char *at_probe_text(int kind) { return PROBES[kind].text; }
 
@@ -88,8 +95,8 @@ static int clashes(const at_engine *at, int k) {
   if (!at->owing) return 0;
   const slot *s = &at->owed;
   for (size_t i = 0; i < s->n_expect; i++)
-    if (strcmp(s->expect[i].prefix, PROBES[k].marker.prefix) == 0) return 1;
-  const char *name = PROBES[k].name;
+    if (strcmp(s->expect[i].prefix, PROBES[k].marker) == 0) return 1;
+  const char *name = PROBES[k].marker + 1;
   size_t nl = strlen(name);
   for (size_t i = 0; i + nl <= s->text_len; i++) {
     size_t j = 0;
@@ -256,7 +263,7 @@ int at_debt_line(at_engine *at, line_view *v) {
   /* A probe's marker: everything written before that probe is settled (the module
    * answers in order), the owed final too, if it never came (the command was lost). */
   for (size_t i = 0; i < at->n_out; i++) {
-    if (!at_match_line(&PROBES[at->out[i]].marker, v)) continue;
+    if (!is_marker(at->out[i], v)) continue;
     at->owing = 0;
     at->n_out -= i;
     memmove(at->out, at->out + i, at->n_out);
