@@ -145,13 +145,13 @@ void at_drop_head(at_engine *at) {
   at->count--;
 }
 
-/* The answer of command s: final (NULL: none) is its text, the answer lines so far its
- * lines when with_answer. */
-void at_respond(at_engine *at, const slot *s, at_result r, int code, const char *final,
-                size_t final_len, int with_answer) {
+/* The answer of the head command: final (NULL: none) is its text, the answer lines so
+ * far its lines when with_answer. */
+void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
+                int with_answer) {
   ev_rec *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
   if (!e) return;
-  e->tag = s->tag;
+  e->tag = at_head_slot(at)->tag;
   e->result = r;
   e->code = code;
   if (with_answer && at->answer_lines) {
@@ -162,10 +162,9 @@ void at_respond(at_engine *at, const slot *s, at_result r, int code, const char 
 
 /* The running command got its final line. */
 static void complete(at_engine *at, at_result r, int code, const char *line, size_t len) {
-  slot *s = at_head_slot(at);
   if (at->answer_overflow && (r == AT_RESULT_OK || r == AT_RESULT_FINAL))
     r = AT_RESULT_OVERFLOW;
-  at_respond(at, s, r, code, line, len, 1);
+  at_respond(at, r, code, line, len, 1);
   at_drop_head(at);
   at_start_next(at);
 }
@@ -173,7 +172,7 @@ static void complete(at_engine *at, at_result r, int code, const char *line, siz
 /* Every command still queued fails with r, never written. */
 static void fail_queued(at_engine *at, at_result r) {
   while (at->count) {
-    at_respond(at, at_head_slot(at), r, 0, NULL, 0, 0);
+    at_respond(at, r, 0, NULL, 0, 0);
     at_drop_head(at);
   }
   at_start_next(at);
@@ -191,7 +190,7 @@ static int written(const at_engine *at) {
 static void fail_rebooted(at_engine *at, const char *line, size_t len) {
   at_debt_reboot(at);
   if (at->count && written(at)) {
-    at_respond(at, at_head_slot(at), AT_RESULT_REBOOT, 0, line, len, 1);
+    at_respond(at, AT_RESULT_REBOOT, 0, line, len, 1);
     at_debt_begin(at);
   }
   fail_queued(at, AT_RESULT_REBOOT);
@@ -266,7 +265,7 @@ void at_abort_all(at_engine *at) {
   /* nothing is owed any more: the caller starts afresh (a new port, a closed one) */
   at_debt_cancel(at);
   if (at->count && running(at)) {
-    at_respond(at, at_head_slot(at), AT_RESULT_ABORTED, 0, NULL, 0, 0);
+    at_respond(at, AT_RESULT_ABORTED, 0, NULL, 0, 0);
     at_drop_head(at);
   }
   fail_queued(at, AT_RESULT_ABORTED);
@@ -351,7 +350,7 @@ static void run_timers(at_engine *at, uint64_t now) {
     return;
   }
   if (now < at->total_deadline && (at->got_byte || now < at->first_deadline)) return;
-  at_respond(at, at_head_slot(at), AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
+  at_respond(at, AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
   at->counters.timeouts++;
   at_count_timeout(at);
   /* The module still owes this command its final result, however late: it is reported

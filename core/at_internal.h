@@ -110,8 +110,8 @@ void at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char
 
 /* at.c, for at_resync.c */
 slot *at_head_slot(at_engine *at);
-void at_respond(at_engine *at, const slot *s, at_result r, int code, const char *final,
-                size_t final_len, int with_answer);
+void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
+                int with_answer);
 void at_start_next(at_engine *at);
 void at_drop_head(at_engine *at);
 void at_count_timeout(at_engine *at);

@@ -169,7 +169,7 @@ static void forget_probes(at_engine *at) {
 
 /* The head command gave up waiting for the resync: it fails, never written. */
 static void fail_head_unsent(at_engine *at) {
-  at_respond(at, at_head_slot(at), AT_RESULT_TIMEOUT, 0, NULL, 0, 0);
+  at_respond(at, AT_RESULT_TIMEOUT, 0, NULL, 0, 0);
   at->counters.timeouts++;
   at_drop_head(at);
 }
