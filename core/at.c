@@ -155,8 +155,8 @@ void at_respond(at_engine *at, at_result r, int code, const char *final, size_t 
   e->result = r;
   e->code = code;
   if (with_answer && at->answer_lines) {
-    e->lines_off = at_ev_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
-    e->n_lines = e->lines_off == SIZE_MAX ? 0 : at->answer_lines;
+    e->lines = at_ev_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
+    e->n_lines = e->lines ? at->answer_lines : 0;
   }
 }
 
