@@ -96,13 +96,8 @@ void at_free(at_engine *at) {
   if (!at) return;
   if (at->slots)
     for (size_t i = 0; i < at->n_slots; i++) free(at->slots[i].buf);
-  free(at->slots);
-  free(at->owed.buf);
-  free(at->line);
-  free(at->answer);
-  free(at->ring);
-  free(at->arena);
-  free(at);
+  void *own[] = {at->slots, at->owed.buf, at->line, at->answer, at->ring, at->arena, at};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) free(own[i]);
 }
 
 const char *at_error(const at_engine *at) { return at ? at->error : "no engine"; }
@@ -511,11 +506,11 @@ static void overflow_line(at_engine *at) {
 /* ---- input ------------------------------------------------------------------------ */
 
 size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
-  at_ev_reclaim(at);
   if (!buf || !n) { /* nothing received: a tick */
-    if (at_ev_room(at)) run_timers(at, now_ms);
+    at_tick(at, now_ms);
     return 0;
   }
+  at_ev_reclaim(at);
   /* No timer runs here: bytes fed before at_tick() count as received in time, however
    * late the caller got to read them (a stalled host must not invent timeouts). */
   at->now = now_ms;
