@@ -191,7 +191,9 @@ static void fail_rebooted(at_engine *at, const char *line, size_t len) {
   fail_queued(at, AT_RESULT_REBOOT);
 }
 
-static int copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
+/* Copies n shapes into dst, their prefixes into store (a slot keeps its own copies).
+ * 0 when a prefix is missing, empty or too long. */
+int at_copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
                         const at_match *src, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (!src[i].prefix) return 0;
@@ -233,8 +235,8 @@ int at_submit(at_engine *at, const at_cmd *cmd) {
     return at->error = "too many finals", -1;
   size_t idx = (at->head + at->count) % at->n_slots;
   slot *s = &at->slots[idx];
-  if (!copy_matches(s->expect, s->expect_prefix, cmd->expect, cmd->n_expect) ||
-      !copy_matches(s->finals, s->final_prefix, cmd->finals, cmd->n_finals))
+  if (!at_copy_matches(s->expect, s->expect_prefix, cmd->expect, cmd->n_expect) ||
+      !at_copy_matches(s->finals, s->final_prefix, cmd->finals, cmd->n_finals))
     return at->error = "bad or too long prefix", -1;
   s->n_expect = cmd->n_expect;
   s->n_finals = cmd->n_finals;
@@ -366,15 +368,15 @@ void at_tick(at_engine *at, uint64_t now_ms) {
 /* ---- line classification --------------------------------------------------------- */
 
 static int parse_code(const char *s, size_t n) {
-  while (n && *s == ' ') s++, n--;
-  if (!n) return -1;
+  const char *end = s + n;
+  while (s < end && *s == ' ') s++;
+  int neg = s < end && *s == '-';
+  s += neg;
+  if (s == end) return -1;
   long v = 0;
-  int neg = 0;
-  if (*s == '-') neg = 1, s++, n--;
-  if (!n) return -1;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return -1; /* verbose text (CMEE=2) */
-    v = v * 10 + (s[i] - '0');
+  for (; s < end; s++) {
+    if (*s < '0' || *s > '9') return -1; /* verbose text (CMEE=2) */
+    v = v * 10 + (*s - '0');
     if (v > 1000000) return -1;
   }
   return (int)(neg ? -v : v);

@@ -112,6 +112,8 @@ void at_count_timeout(at_engine *at);
 int at_final_of(const slot *s, line_view *v, at_result *r, int *code);
 int at_is_generic_final(const char *l, size_t n, at_result *r, int *code);
 int at_is_echo(const slot *s, const char *l, size_t n);
+int at_copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1], const at_match *src,
+                    size_t n);
 uint64_t at_later(uint64_t now, uint32_t ms);
 
 /* at_resync.c */

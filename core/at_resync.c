@@ -49,8 +49,9 @@ static void move_slot(slot *dst, slot *src) {
   char *buf = dst->buf;
   *dst = *src;
   src->buf = buf;
-  for (size_t i = 0; i < dst->n_expect; i++) dst->expect[i].prefix = dst->expect_prefix[i];
-  for (size_t i = 0; i < dst->n_finals; i++) dst->finals[i].prefix = dst->final_prefix[i];
+  /* dst's shapes point at dst's own copies of the prefixes */
+  at_copy_matches(dst->expect, dst->expect_prefix, src->expect, src->n_expect);
+  at_copy_matches(dst->finals, dst->final_prefix, src->finals, src->n_finals);
 }
 
 void at_debt_begin(at_engine *at) {
