@@ -42,10 +42,12 @@ ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n) {
   return e;
 }
 
-/* A line shown as it is (URC, unknown line, overflow head), counted in *counter. */
-void at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s, size_t n) {
+/* A line shown as an event (URC, unknown line, overflow head, late answer), counted in
+ * *counter. */
+ev_rec *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
+                   size_t n) {
   ++*counter;
-  at_ev_push(at, type, s, n);
+  return at_ev_push(at, type, s, n);
 }
 
 int at_next_event(at_engine *at, at_event *ev) {

@@ -100,7 +100,8 @@ void at_ev_reclaim(at_engine *at);
 int at_ev_room(const at_engine *at);
 const char *at_ev_put(at_engine *at, const char *s, size_t n);
 ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n);
-void at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s, size_t n);
+ev_rec *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
+                   size_t n);
 
 /* at.c, for at_resync.c */
 slot *at_head_slot(at_engine *at);
