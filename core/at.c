@@ -96,13 +96,8 @@ void at_free(at_engine *at) {
   if (!at) return;
   if (at->slots)
     for (size_t i = 0; i < at->n_slots; i++) free(at->slots[i].buf);
-  free(at->slots);
-  free(at->owed.buf);
-  free(at->line);
-  free(at->answer);
-  free(at->ring);
-  free(at->arena);
-  free(at);
+  void *own[] = {at->slots, at->owed.buf, at->line, at->answer, at->ring, at->arena, at};
+  for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) free(own[i]);
 }
 
 const char *at_error(const at_engine *at) { return at ? at->error : "no engine"; }
@@ -145,29 +140,26 @@ void at_drop_head(at_engine *at) {
   at->count--;
 }
 
-static void respond(at_engine *at, const slot *s, at_result r, int code, const char *final,
-                    size_t final_len, int with_answer) {
-  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE);
+/* The answer of the head command: final (NULL: none) is its text, the answer lines so
+ * far its lines when with_answer. */
+void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
+                int with_answer) {
+  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
   if (!e) return;
-  e->tag = s->tag;
+  e->tag = at_head_slot(at)->tag;
   e->result = r;
   e->code = code;
-  if (final) {
-    e->text_off = at_ev_put(at, final, final_len);
-    e->text_len = e->text_off == SIZE_MAX ? 0 : final_len;
-  }
   if (with_answer && at->answer_lines) {
-    e->lines_off = at_ev_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
-    e->n_lines = e->lines_off == SIZE_MAX ? 0 : at->answer_lines;
+    e->lines = at_ev_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
+    e->n_lines = e->lines ? at->answer_lines : 0;
   }
 }
 
 /* The running command got its final line. */
 static void complete(at_engine *at, at_result r, int code, const char *line, size_t len) {
-  slot *s = at_head_slot(at);
   if (at->answer_overflow && (r == AT_RESULT_OK || r == AT_RESULT_FINAL))
     r = AT_RESULT_OVERFLOW;
-  respond(at, s, r, code, line, len, 1);
+  at_respond(at, r, code, line, len, 1);
   at_drop_head(at);
   at_start_next(at);
 }
@@ -175,7 +167,7 @@ static void complete(at_engine *at, at_result r, int code, const char *line, siz
 /* Every command still queued fails with r, never written. */
 static void fail_queued(at_engine *at, at_result r) {
   while (at->count) {
-    respond(at, at_head_slot(at), r, 0, NULL, 0, 0);
+    at_respond(at, r, 0, NULL, 0, 0);
     at_drop_head(at);
   }
   at_start_next(at);
@@ -193,13 +185,15 @@ static int written(const at_engine *at) {
 static void fail_rebooted(at_engine *at, const char *line, size_t len) {
   at_debt_reboot(at);
   if (at->count && written(at)) {
-    respond(at, at_head_slot(at), AT_RESULT_REBOOT, 0, line, len, 1);
+    at_respond(at, AT_RESULT_REBOOT, 0, line, len, 1);
     at_debt_begin(at);
   }
   fail_queued(at, AT_RESULT_REBOOT);
 }
 
-static int copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
+/* Copies n shapes into dst, their prefixes into store (a slot keeps its own copies).
+ * 0 when a prefix is missing, empty or too long. */
+int at_copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
                         const at_match *src, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (!src[i].prefix) return 0;
@@ -241,8 +235,8 @@ int at_submit(at_engine *at, const at_cmd *cmd) {
     return at->error = "too many finals", -1;
   size_t idx = (at->head + at->count) % at->n_slots;
   slot *s = &at->slots[idx];
-  if (!copy_matches(s->expect, s->expect_prefix, cmd->expect, cmd->n_expect) ||
-      !copy_matches(s->finals, s->final_prefix, cmd->finals, cmd->n_finals))
+  if (!at_copy_matches(s->expect, s->expect_prefix, cmd->expect, cmd->n_expect) ||
+      !at_copy_matches(s->finals, s->final_prefix, cmd->finals, cmd->n_finals))
     return at->error = "bad or too long prefix", -1;
   s->n_expect = cmd->n_expect;
   s->n_finals = cmd->n_finals;
@@ -268,7 +262,7 @@ void at_abort_all(at_engine *at) {
   /* nothing is owed any more: the caller starts afresh (a new port, a closed one) */
   at_debt_cancel(at);
   if (at->count && running(at)) {
-    respond(at, at_head_slot(at), AT_RESULT_ABORTED, 0, NULL, 0, 0);
+    at_respond(at, AT_RESULT_ABORTED, 0, NULL, 0, 0);
     at_drop_head(at);
   }
   fail_queued(at, AT_RESULT_ABORTED);
@@ -293,8 +287,9 @@ const uint8_t *at_output(const at_engine *at, size_t *len) {
   return NULL;
 }
 
-/* The caller's clock is arbitrary: a deadline past UINT64_MAX is "never", not a wrap. */
-uint64_t at_later(uint64_t now, uint32_t ms) {
+/* The caller's clock is arbitrary: a deadline past UINT64_MAX is "never", not a wrap.
+ * Not inlined: 64-bit arithmetic is long on a 32-bit router, and every timer uses it. */
+__attribute__((noinline)) uint64_t at_later(uint64_t now, uint32_t ms) {
   return now > NO_DEADLINE - ms ? NO_DEADLINE : now + ms;
 }
 
@@ -342,7 +337,7 @@ uint64_t at_next_deadline(const at_engine *at) {
  * (any received line resets the count). */
 void at_count_timeout(at_engine *at) {
   if (++at->consecutive_timeouts == at->cfg.unresponsive_after)
-    at_ev_push(at, AT_EV_UNRESPONSIVE);
+    at_ev_push(at, AT_EV_UNRESPONSIVE, NULL, 0);
 }
 
 static void run_timers(at_engine *at, uint64_t now) {
@@ -352,7 +347,7 @@ static void run_timers(at_engine *at, uint64_t now) {
     return;
   }
   if (now < at->total_deadline && (at->got_byte || now < at->first_deadline)) return;
-  respond(at, at_head_slot(at), AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
+  at_respond(at, AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
   at->counters.timeouts++;
   at_count_timeout(at);
   /* The module still owes this command its final result, however late: it is reported
@@ -373,15 +368,15 @@ void at_tick(at_engine *at, uint64_t now_ms) {
 /* ---- line classification --------------------------------------------------------- */
 
 static int parse_code(const char *s, size_t n) {
-  while (n && *s == ' ') s++, n--;
-  if (!n) return -1;
+  const char *end = s + n;
+  while (s < end && *s == ' ') s++;
+  int neg = s < end && *s == '-';
+  s += neg;
+  if (s == end) return -1;
   long v = 0;
-  int neg = 0;
-  if (*s == '-') neg = 1, s++, n--;
-  if (!n) return -1;
-  for (size_t i = 0; i < n; i++) {
-    if (s[i] < '0' || s[i] > '9') return -1; /* verbose text (CMEE=2) */
-    v = v * 10 + (s[i] - '0');
+  for (; s < end; s++) {
+    if (*s < '0' || *s > '9') return -1; /* verbose text (CMEE=2) */
+    v = v * 10 + (*s - '0');
     if (v > 1000000) return -1;
   }
   return (int)(neg ? -v : v);
@@ -467,7 +462,7 @@ static int reboot(at_engine *at, const char *l, size_t n, line_view *v) {
   if (same_banner) return 0;
   at->counters.reboots++;
   fail_rebooted(at, l, n);
-  at_ev_push(at, AT_EV_REBOOT);
+  at_ev_push(at, AT_EV_REBOOT, NULL, 0);
   return 1;
 }
 
@@ -495,19 +490,16 @@ static void classify(at_engine *at, const char *l, size_t n) {
   }
   if (at_match_any(at->cfg.urcs, at->cfg.n_urcs, &v)) {
     /* A URC between answer lines stays a URC (TinyGSM #682). */
-    at->counters.urcs++;
-    at_ev_push_text(at, AT_EV_URC, l, n);
+    at_ev_line(at, &at->counters.urcs, AT_EV_URC, l, n);
     return;
   }
   /* Echo of the running command: echo is on after every reboot, even after ATE0. */
   if (s && running(at) && at_is_echo(s, l, n)) return;
-  at->counters.unknown++;
-  at_ev_push_text(at, AT_EV_UNKNOWN, l, n);
+  at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
 }
 
 static void overflow_line(at_engine *at) {
-  at->counters.overflows++;
-  at_ev_push_text(at, AT_EV_OVERFLOW, at->line, OVERFLOW_HEAD);
+  at_ev_line(at, &at->counters.overflows, AT_EV_OVERFLOW, at->line, OVERFLOW_HEAD);
   /* The lost line may have been the running command's answer: say so in its result. */
   if (at->phase >= PH_PROMPT && at->phase <= PH_WAIT) at->answer_overflow = 1;
   at->line_len = 0;
@@ -516,11 +508,11 @@ static void overflow_line(at_engine *at) {
 /* ---- input ------------------------------------------------------------------------ */
 
 size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
-  at_ev_reclaim(at);
   if (!buf || !n) { /* nothing received: a tick */
-    if (at_ev_room(at)) run_timers(at, now_ms);
+    at_tick(at, now_ms);
     return 0;
   }
+  at_ev_reclaim(at);
   /* No timer runs here: bytes fed before at_tick() count as received in time, however
    * late the caller got to read them (a stalled host must not invent timeouts). */
   at->now = now_ms;

@@ -16,17 +16,18 @@ int at_ev_room(const at_engine *at) {
          at->arena_cap - at->arena_used >= at->arena_need;
 }
 
-size_t at_ev_put(at_engine *at, const char *s, size_t n) {
+const char *at_ev_put(at_engine *at, const char *s, size_t n) {
   /* at_ev_room() guaranteed the space; the check keeps a logic error from writing past it */
-  if (at->arena_cap - at->arena_used < n + 1) return SIZE_MAX;
-  size_t off = at->arena_used;
-  memcpy(at->arena + off, s, n);
-  at->arena[off + n] = '\0';
+  if (at->arena_cap - at->arena_used < n + 1) return NULL;
+  char *copy = at->arena + at->arena_used;
+  memcpy(copy, s, n);
+  copy[n] = '\0';
   at->arena_used += n + 1;
-  return off;
+  return copy;
 }
 
-ev_rec *at_ev_push(at_engine *at, at_event_type type) {
+/* An event, with a copy of s as its text (NULL: no text). */
+ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n) {
   /* Cannot happen: events + pending <= ring_cap (see at_new); kept so that a logic error
    * shows as a lost event in the fuzzer, not as memory corruption. */
   if (at->ring_count >= at->ring_cap) return NULL;
@@ -34,37 +35,26 @@ ev_rec *at_ev_push(at_engine *at, at_event_type type) {
   at->ring_count++;
   memset(e, 0, sizeof *e);
   e->type = type;
-  e->text_off = SIZE_MAX;
-  e->lines_off = SIZE_MAX;
+  if (s) {
+    e->text = at_ev_put(at, s, n);
+    e->len = e->text ? n : 0;
+  }
   return e;
 }
 
-void at_ev_push_text(at_engine *at, at_event_type type, const char *s, size_t n) {
-  ev_rec *e = at_ev_push(at, type);
-  if (!e) return;
-  e->text_off = at_ev_put(at, s, n);
-  e->text_len = e->text_off == SIZE_MAX ? 0 : n;
+/* A line shown as an event (URC, unknown line, overflow head, late answer), counted in
+ * *counter. */
+ev_rec *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
+                   size_t n) {
+  ++*counter;
+  return at_ev_push(at, type, s, n);
 }
 
 int at_next_event(at_engine *at, at_event *ev) {
   if (!at || at->ring_count == 0) return 0;
-  ev_rec *e = &at->ring[at->ring_head];
+  *ev = at->ring[at->ring_head];
   at->ring_head = (at->ring_head + 1) % at->ring_cap;
   at->ring_count--;
-  memset(ev, 0, sizeof *ev);
-  ev->type = e->type;
-  ev->tag = e->tag;
-  ev->result = e->result;
-  ev->code = e->code;
-  ev->is_final = e->is_final;
-  if (e->text_off != SIZE_MAX) {
-    ev->text = at->arena + e->text_off;
-    ev->len = e->text_len;
-  }
-  if (e->lines_off != SIZE_MAX) {
-    ev->lines = at->arena + e->lines_off;
-    ev->n_lines = e->n_lines;
-  }
   return 1;
 }
 

@@ -23,15 +23,9 @@ typedef struct slot {
   uint64_t tag;
 } slot;
 
-typedef struct ev_rec {
-  at_event_type type;
-  at_result result;
-  int code;
-  int is_final;
-  uint64_t tag;
-  size_t text_off, text_len; /* text_off SIZE_MAX: no text */
-  size_t lines_off, n_lines;
-} ev_rec;
+/* A waiting event is kept as the caller will get it: its texts point into the arena,
+ * which is never moved. */
+typedef at_event ev_rec;
 
 enum phase {
   PH_IDLE = 0,   /* nothing on the wire */
@@ -104,18 +98,23 @@ int at_match_any(const at_match *m, size_t n, line_view *v);
 /* at_events.c */
 void at_ev_reclaim(at_engine *at);
 int at_ev_room(const at_engine *at);
-size_t at_ev_put(at_engine *at, const char *s, size_t n);
-ev_rec *at_ev_push(at_engine *at, at_event_type type);
-void at_ev_push_text(at_engine *at, at_event_type type, const char *s, size_t n);
+const char *at_ev_put(at_engine *at, const char *s, size_t n);
+ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n);
+ev_rec *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
+                   size_t n);
 
 /* at.c, for at_resync.c */
 slot *at_head_slot(at_engine *at);
+void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
+                int with_answer);
 void at_start_next(at_engine *at);
 void at_drop_head(at_engine *at);
 void at_count_timeout(at_engine *at);
 int at_final_of(const slot *s, line_view *v, at_result *r, int *code);
 int at_is_generic_final(const char *l, size_t n, at_result *r, int *code);
 int at_is_echo(const slot *s, const char *l, size_t n);
+int at_copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1], const at_match *src,
+                    size_t n);
 uint64_t at_later(uint64_t now, uint32_t ms);
 
 /* at_resync.c */

@@ -16,22 +16,29 @@
 
 #include "at_internal.h"
 
+/* Arrays, not pointers: a table of pointers costs a relocation each in the router's .so. */
 typedef struct probe {
-  const char *text; /* with its CR */
-  at_match marker;  /* the answer line only this probe produces */
-  const char *name; /* the marker's command name, to spot it in the owed command */
+  char text[14];   /* with its CR */
+  char marker[10]; /* prefix of the answer line only this probe produces; after its '+',
+                      the command name, to spot it in the owed command */
+  int8_t fields;   /* the marker line's field count */
 } probe;
 
 /* Queries every BC260Y firmware answers at once with one line, that change nothing and
  * whose answer shape is no URC (+CSCON: <n>,<mode> has two fields, the URC one). */
 static const probe PROBES[AT_PROBE_KINDS] = {
-    {"AT+CMEE?\r", {"+CMEE", 1, 1}, "CMEE"},
-    {"AT+CSCON?\r", {"+CSCON", 2, 2}, "CSCON"},
-    {"AT+QSCLK?\r", {"+QSCLK", 1, 1}, "QSCLK"},
-    {"AT+CSQ\r", {"+CSQ", 2, 2}, "CSQ"},
-    {"AT+NMSTATUS?\r", {"+NMSTATUS", 1, 1}, "NMSTATUS"},
+    {"AT+CMEE?\r", "+CMEE", 1},
+    {"AT+CSCON?\r", "+CSCON", 2},
+    {"AT+QSCLK?\r", "+QSCLK", 1},
+    {"AT+CSQ\r", "+CSQ", 2},
+    {"AT+NMSTATUS?\r", "+NMSTATUS", 1},
 };
 
+/* Is the line probe k's marker? */
+static int is_marker(int k, line_view *v) {
+  at_match m = {PROBES[k].marker, PROBES[k].fields, PROBES[k].fields};
+  return at_match_line(&m, v);
+}
 
 const char *at_probe_text(int kind) { return PROBES[kind].text; }
 
@@ -42,8 +49,9 @@ static void move_slot(slot *dst, slot *src) {
   char *buf = dst->buf;
   *dst = *src;
   src->buf = buf;
-  for (size_t i = 0; i < dst->n_expect; i++) dst->expect[i].prefix = dst->expect_prefix[i];
-  for (size_t i = 0; i < dst->n_finals; i++) dst->finals[i].prefix = dst->final_prefix[i];
+  /* dst's shapes point at dst's own copies of the prefixes */
+  at_copy_matches(dst->expect, dst->expect_prefix, src->expect, src->n_expect);
+  at_copy_matches(dst->finals, dst->final_prefix, src->finals, src->n_finals);
 }
 
 void at_debt_begin(at_engine *at) {
@@ -88,8 +96,8 @@ static int clashes(const at_engine *at, int k) {
   if (!at->owing) return 0;
   const slot *s = &at->owed;
   for (size_t i = 0; i < s->n_expect; i++)
-    if (strcmp(s->expect[i].prefix, PROBES[k].marker.prefix) == 0) return 1;
-  const char *name = PROBES[k].name;
+    if (strcmp(s->expect[i].prefix, PROBES[k].marker) == 0) return 1;
+  const char *name = PROBES[k].marker + 1;
   size_t nl = strlen(name);
   for (size_t i = 0; i + nl <= s->text_len; i++) {
     size_t j = 0;
@@ -162,12 +170,7 @@ static void forget_probes(at_engine *at) {
 
 /* The head command gave up waiting for the resync: it fails, never written. */
 static void fail_head_unsent(at_engine *at) {
-  slot *s = at_head_slot(at);
-  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE);
-  if (e) {
-    e->tag = s->tag;
-    e->result = AT_RESULT_TIMEOUT;
-  }
+  at_respond(at, AT_RESULT_TIMEOUT, 0, NULL, 0, 0);
   at->counters.timeouts++;
   at_drop_head(at);
 }
@@ -224,15 +227,12 @@ void at_debt_timers(at_engine *at) {
 }
 
 static void late_event(at_engine *at, const line_view *v, int is_final, at_result r, int code) {
-  at->counters.late++;
-  ev_rec *e = at_ev_push(at, AT_EV_LATE);
+  ev_rec *e = at_ev_line(at, &at->counters.late, AT_EV_LATE, v->s, v->n);
   if (!e) return;
-  e->text_off = at_ev_put(at, v->s, v->n);
-  e->text_len = e->text_off == SIZE_MAX ? 0 : v->n;
   e->tag = at->owed.tag;
   e->is_final = is_final;
-  e->result = is_final ? r : AT_RESULT_OK;
-  e->code = is_final ? code : 0;
+  e->result = r; /* AT_RESULT_OK, code 0 for an answer line */
+  e->code = code;
 }
 
 /* The probe out[0] is answered: settled. When it was the last one written, the debt is
@@ -263,7 +263,7 @@ int at_debt_line(at_engine *at, line_view *v) {
   /* A probe's marker: everything written before that probe is settled (the module
    * answers in order), the owed final too, if it never came (the command was lost). */
   for (size_t i = 0; i < at->n_out; i++) {
-    if (!at_match_line(&PROBES[at->out[i]].marker, v)) continue;
+    if (!is_marker(at->out[i], v)) continue;
     at->owing = 0;
     at->n_out -= i;
     memmove(at->out, at->out + i, at->n_out);
@@ -303,8 +303,7 @@ int at_debt_line(at_engine *at, line_view *v) {
   } else if (at->n_out && at_is_generic_final(l, n, &r, &code)) {
     /* Nothing owed but probes, and a final before any marker: the oldest probe failed
      * (a module that refused the query). Shown, and that probe is settled. */
-    at->counters.unknown++;
-    at_ev_push_text(at, AT_EV_UNKNOWN, l, n);
+    at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
     settle_oldest(at);
     return 1;
   }

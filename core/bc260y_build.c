@@ -49,19 +49,22 @@ int bc_build_ncdpopen(char *buf, size_t cap, const char *host, long port,
     if (c < 0x21 || c > 0x7e) return fail(err, "host contains a non-printable byte");
   }
   if (port < 0 || port > 65535) return fail(err, "port out of range 0..65535");
-  if (!psk_hex) {
-    if (port == 0) return finish(buf, cap, snprintf(buf, cap, "AT+NCDPOPEN=\"%s\"", host), err);
-    return finish(buf, cap, snprintf(buf, cap, "AT+NCDPOPEN=\"%s\",%ld", host, port), err);
+  if (psk_hex) {
+    if (port == 0) port = 5683;
+    size_t pl = strlen(psk_hex);
+    if (pl == 0) return fail(err, "psk is empty");
+    for (size_t i = 0; i < pl; i++)
+      if (bc_hex_value((unsigned char)psk_hex[i]) < 0) return fail(err, "psk is not hex digits");
+    if (pl % 2) return fail(err, "psk has an odd number of hex digits");
+    if (pl > 2 * BC_MAX_PSK) return fail(err, "psk longer than 256 bytes");
   }
-  if (port == 0) port = 5683;
-  size_t pl = strlen(psk_hex);
-  if (pl == 0) return fail(err, "psk is empty");
-  for (size_t i = 0; i < pl; i++)
-    if (bc_hex_value((unsigned char)psk_hex[i]) < 0) return fail(err, "psk is not hex digits");
-  if (pl % 2) return fail(err, "psk has an odd number of hex digits");
-  if (pl > 2 * BC_MAX_PSK) return fail(err, "psk longer than 256 bytes");
+  /* One format for the three shapes: port 0 (only without a psk) writes no port field,
+   * as %.0ld writes nothing for 0. */
+  int q = psk_hex != NULL; /* the psk field: ,"<psk>" */
   return finish(buf, cap,
-                snprintf(buf, cap, "AT+NCDPOPEN=\"%s\",%ld,\"%s\"", host, port, psk_hex), err);
+                snprintf(buf, cap, "AT+NCDPOPEN=\"%s\"%.*s%.0ld%.*s%s%.*s", host, port != 0, ",",
+                         port, 2 * q, ",\"", q ? psk_hex : "", q, "\""),
+                err);
 }
 
 /* AT+NMGS=<len>,<HEX>,<type>
@@ -76,14 +79,11 @@ int bc_build_nmgs(char *buf, size_t cap, const uint8_t *data, size_t len, int ty
   if (len > BC_MAX_PAYLOAD) return fail(err, "data longer than 1024 bytes");
   if (!(type == 0 || type == 1 || type == 2 || type == 100 || type == 101 || type == 102))
     return fail(err, "type must be 0, 1, 2, 100, 101 or 102");
-  int n = snprintf(buf, cap, "AT+NMGS=%zu,", len);
-  if (n < 0 || (size_t)n >= cap) return finish(buf, cap, -1, err);
-  long h = bc_hex_encode(data, len, buf + n, cap - (size_t)n);
-  if (h < 0) return finish(buf, cap, -1, err);
-  size_t at = (size_t)n + (size_t)h;
-  int t = snprintf(buf + at, cap - at, ",%d", type);
-  if (t < 0 || (size_t)t >= cap - at) return finish(buf, cap, -1, err);
-  return (int)(at + (size_t)t);
+  /* One format, the hex's place held by 2*len zeros that the hex then overwrites. */
+  int n = snprintf(buf, cap, "AT+NMGS=%zu,%0*d,%d", len, (int)(2 * len), 0, type);
+  if (finish(buf, cap, n, err) < 0) return -1;
+  bc_hex_encode(data, len, strchr(buf, ',') + 1, 2 * len); /* fits: no NUL written */
+  return n;
 }
 
 /* AT+<command>=<n> for one number n in 0..max (the format writes it with %ld). */
