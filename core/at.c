@@ -74,13 +74,13 @@ at_engine *at_new(const at_config *cfg) {
   at->arena_need = cfg->line_max + cfg->answer_max + 2 * OVERFLOW_HEAD + 8;
   at->arena_cap = 2 * at->arena_need + cfg->event_max * (OVERFLOW_HEAD + 8);
   at->arena = malloc(at->arena_cap);
-  /* a timed-out command moves here while it owes its final (at_resync.c) */
-  at->owed.buf = malloc(cfg->cmd_max + 2);
-  int ok = at->slots && at->line && at->answer && at->ring && at->arena && at->owed.buf;
-  for (size_t i = 0; ok && i < at->n_slots; i++) {
-    at->slots[i].buf = malloc(cfg->cmd_max + 2);
-    if (!at->slots[i].buf) ok = 0;
-  }
+  /* Each slot's command text, and one more for a timed-out command while it owes its
+   * final (at_resync.c): one block, since the slots swap these buffers among themselves. */
+  size_t stride = cfg->cmd_max + 2;
+  at->cmd_bufs = malloc((at->n_slots + 1) * stride);
+  int ok = at->slots && at->line && at->answer && at->ring && at->arena && at->cmd_bufs;
+  for (size_t i = 0; ok && i <= at->n_slots; i++)
+    (i < at->n_slots ? &at->slots[i] : &at->owed)->buf = at->cmd_bufs + i * stride;
   if (!ok) {
     at_free(at);
     return NULL;
@@ -94,9 +94,7 @@ at_engine *at_new(const at_config *cfg) {
 
 void at_free(at_engine *at) {
   if (!at) return;
-  if (at->slots)
-    for (size_t i = 0; i < at->n_slots; i++) free(at->slots[i].buf);
-  void *own[] = {at->slots, at->owed.buf, at->line, at->answer, at->ring, at->arena, at};
+  void *own[] = {at->slots, at->cmd_bufs, at->line, at->answer, at->ring, at->arena, at};
   for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) free(own[i]);
 }
 

@@ -57,6 +57,7 @@ struct at_engine {
   int skip_space; /* just saw a prompt '>': one following space belongs to it */
   /* command queue: slots[head] is the running command (or the next one, while in debt) */
   slot *slots;
+  char *cmd_bufs;     /* the slots' and owed's text buffers, one block (at_new) */
   size_t n_slots, head, count;
   enum phase phase;
   size_t out_off, out_end;
