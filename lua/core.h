@@ -25,6 +25,10 @@ CORE_INTERNAL void set_str(lua_State *L, const char *key, const char *s, size_t 
  * "closed" (the other side hung up), "io" (any other I/O fault), "refused" (the engine
  * refused a command: e:submit), "invalid" (bad input data: core.hex_decode). */
 CORE_INTERNAL int push_fail(lua_State *L, const char *msg, const char *code);
+/* The userdata at arg of the class whose metatable is mt (new_class's result) and name: a
+ * pointer comparison first, which spares the hot path (e:exchange) luaL_checkudata's
+ * lookup by name; anything else, another Lua state's object included, takes that check. */
+CORE_INTERNAL void *check_class(lua_State *L, int arg, const void *mt, const char *name);
 /* A list of Lua functions: their names in one string ("a\0b\0", in order) and their C
  * functions. A luaL_Reg holds two pointers per function, each relocated when core.so loads
  * (8 bytes of relocation on MIPS); this holds one, and the names stay contiguous text.

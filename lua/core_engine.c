@@ -16,10 +16,13 @@
 
 #define ENGINE_MT "bc260y.Engine"
 
-/* Seconds (>= 0) to milliseconds, rounded to the nearest. Not inlined: one copy of the
- * conversion (a libgcc call on 32-bit targets) serves every caller. */
+/* Seconds (>= 0, < 1.8e16) to milliseconds, rounded to the nearest. Not inlined: one
+ * copy serves every caller. Two 32-bit halves, each converted exactly: a direct double to
+ * uint64_t conversion pulls a libgcc routine into the flash build on 32-bit targets. */
 __attribute__((noinline)) static uint64_t to_ms(lua_Number s) {
-  return (uint64_t)(s * 1000.0 + 0.5);
+  double ms = s * 1000.0 + 0.5;
+  uint32_t hi = (uint32_t)(ms / 4294967296.0);
+  return (uint64_t)hi << 32 | (uint32_t)(ms - (double)hi * 4294967296.0);
 }
 
 /* Seconds (>= 0, finite) to engine milliseconds. */
@@ -50,20 +53,10 @@ typedef struct lengine {
   size_t queue_max; /* commands the engine holds (at_config.queue_max) */
 } lengine;
 
-/* The Engine metatable of the state that registered last: a pointer comparison spares the
- * hot path (e:exchange) luaL_checkudata's lookup by name; anything else, another state's
- * engine included, takes the full check. */
+/* The Engine metatable of the state that registered last (check_class). */
 static const void *engine_mt;
 
-static lengine *check_lengine(lua_State *L) {
-  void *u = lua_touserdata(L, 1);
-  if (u && lua_getmetatable(L, 1)) {
-    int same = lua_topointer(L, -1) == engine_mt;
-    lua_pop(L, 1);
-    if (same) return u;
-  }
-  return luaL_checkudata(L, 1, ENGINE_MT);
-}
+static lengine *check_lengine(lua_State *L) { return check_class(L, 1, engine_mt, ENGINE_MT); }
 
 static lengine *check_open_engine(lua_State *L) {
   lengine *le = check_lengine(L);

@@ -31,19 +31,11 @@ struct lport {
   char name[PORT_ERR_MAX]; /* kept after close for messages and __tostring */
 };
 
-/* As the engine's (core_engine.c): a pointer comparison first, the lookup by name else. */
+/* The Port metatable of the state that registered last (check_class). */
 static const void *port_mt;
 
 /* The Port at arg, open or closed. */
-static lport *to_lport(lua_State *L, int arg) {
-  void *u = lua_touserdata(L, arg);
-  if (u && lua_getmetatable(L, arg)) {
-    const void *mt = lua_topointer(L, -1);
-    lua_pop(L, 1);
-    if (mt == port_mt) return u;
-  }
-  return luaL_checkudata(L, arg, PORT_MT);
-}
+static lport *to_lport(lua_State *L, int arg) { return check_class(L, arg, port_mt, PORT_MT); }
 
 static lport *check_lport(lua_State *L) { return to_lport(L, 1); }
 
