@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "bc260y_errors_list.h"
 #include "bc260y_rows.h"
 #include "core.h"
 
@@ -187,25 +188,25 @@ static int l_build_qsclk(lua_State *L) { return build_number(L, B_QSCLK); }
   X(nnmi, l_build_nnmi) X(qsclk, l_build_qsclk)
 static const funcs build_funcs = FUNCS(BUILD_FUNCS);
 
-/* The texts of an error as core.errors[code] shows them. */
-static const struct {
-  char key[5];
-  unsigned char offset;
-} text_of[] = {{"name", offsetof(bc_error_info, name)},
-               {"en", offsetof(bc_error_info, en)},
-               {"zh", offsetof(bc_error_info, zh)}};
+/* core.errors from the same list as the C table bc_errors, but as packed text (symbol,
+ * English, Chinese, each NUL-terminated, code after code) and a list of codes: the C
+ * table's 60 text pointers would each be relocated when core.so loads (flash). */
+#define ERROR_TEXTS(code, name, en, zh) name "\0" en "\0" zh "\0"
+#define ERROR_CODE(code, name, en, zh) code,
+static const char error_texts[] = BC_ERRORS(ERROR_TEXTS);
+static const short error_codes[] = {BC_ERRORS(ERROR_CODE)};
 
 static void push_errors(lua_State *L) {
-  lua_createtable(L, 0, (int)bc_errors_len);
-  for (size_t i = 0; i < bc_errors_len; i++) {
+  static const char keys[3][5] = {"name", "en", "zh"};
+  const char *t = error_texts;
+  lua_createtable(L, 0, (int)(sizeof error_codes / sizeof error_codes[0]));
+  for (size_t i = 0; i < sizeof error_codes / sizeof error_codes[0]; i++) {
     lua_createtable(L, 0, 3);
-    for (int j = 0; j < 3; j++) {
-      const char *v;
-      memcpy(&v, (const char *)&bc_errors[i] + text_of[j].offset, sizeof v);
-      lua_pushstring(L, v ? v : "");
-      lua_setfield(L, -2, text_of[j].key);
+    for (int j = 0; j < 3; j++, t += strlen(t) + 1) {
+      lua_pushstring(L, t);
+      lua_setfield(L, -2, keys[j]);
     }
-    lua_rawseti(L, -2, bc_errors[i].code);
+    lua_rawseti(L, -2, error_codes[i]);
   }
 }
 
