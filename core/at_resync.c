@@ -113,6 +113,12 @@ static int is_out(const at_engine *at, int k) {
   return 0;
 }
 
+/* When the quiet period after the owed final ends (stamp_idle): a probe the module kept is
+ * answered by then, or it was dropped. */
+static uint64_t quiet_end(const at_engine *at) {
+  return at_later(at->idle_at, at->cfg.first_byte_ms);
+}
+
 void at_probe_start(at_engine *at) {
   /* The module is idle and answers the probes it kept: no new one, whose writing would
    * start the quiet period again (a module that refuses probes would then never let it
@@ -120,8 +126,7 @@ void at_probe_start(at_engine *at) {
   if (at->idle_seen) {
     at->phase = PH_BLOCKED;
     at->blocked_until = NO_DEADLINE;
-    if (at->idle_at != NO_DEADLINE) /* else stamp_idle sets it */
-      at->total_deadline = at_later(at->idle_at, at->cfg.first_byte_ms);
+    if (at->idle_at != NO_DEADLINE) at->total_deadline = quiet_end(at); /* else stamp_idle */
     return;
   }
   for (int k = 0; k < AT_PROBE_KINDS; k++) {
@@ -159,9 +164,10 @@ uint64_t at_debt_deadline(const at_engine *at) {
   return d;
 }
 
-/* The module finished the owed command and answered none of the probes within
- * first_byte_ms after: an idle module answers a probe it kept at once, so it kept none
- * (a module that drops what it is sent while busy). They are not owed any more. */
+/* The module finished the owed command and answered no probe within the quiet period
+ * (stamp_idle): an idle module answers a probe it kept by then, so it kept none (a module
+ * that drops what it is sent while busy, or a reboot that lost them). They are not owed
+ * any more. */
 static void forget_probes(at_engine *at) {
   at->n_out = 0;
   at->marked = -1;
@@ -186,8 +192,8 @@ static void fail_head_unsent(at_engine *at) {
  * after every byte waiting was fed: its time is the latest the final can have come. */
 static void stamp_idle(at_engine *at) {
   at->idle_at = at->now;
-  uint64_t soon = at_later(at->now, at->cfg.first_byte_ms);
-  if (at->phase != PH_PROBE_WAIT || soon < at->total_deadline) at->total_deadline = soon;
+  uint64_t end = quiet_end(at);
+  if (at->phase != PH_PROBE_WAIT || end < at->total_deadline) at->total_deadline = end;
 }
 
 void at_debt_timers(at_engine *at) {
@@ -201,7 +207,7 @@ void at_debt_timers(at_engine *at) {
      * the probes taken as dropped and the head written. Before it (the head's own
      * timeout is shorter), the probe may still be answered, and its final would be taken
      * for the head's answer: the head fails unsent and the probes stay out. */
-    if (at->idle_seen && now >= at_later(at->idle_at, at->cfg.first_byte_ms))
+    if (at->idle_seen && now >= quiet_end(at))
       forget_probes(at);
     else
       fail_head_unsent(at);

@@ -73,7 +73,7 @@ local function soak(late, timeout)
     end
     -- The pty to open: the newest one the peer announced (false when the peer is gone).
     local function current_path()
-      while followed < hangups() do
+      for _ = followed + 1, hangups() do
         if not p:next_path() then return false end
         followed = followed + 1
       end

@@ -98,6 +98,7 @@ static void module_read(module *mo, pipe_ *in, uint64_t now) {
     if (c == '\r') {
       mo->line[mo->len] = '\0';
       trace(now, "mod", mo->line, mo->len);
+      CHECK(mo->n_pending < 64); /* the host never has that many lines out */
       if (mo->len && mo->n_pending < 64) memcpy(mo->pending[mo->n_pending++], mo->line, mo->len + 1);
       mo->len = 0;
     } else if (mo->len < sizeof mo->line - 1) {
