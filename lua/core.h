@@ -25,10 +25,6 @@ CORE_INTERNAL void set_str(lua_State *L, const char *key, const char *s, size_t 
  * "closed" (the other side hung up), "io" (any other I/O fault), "refused" (the engine
  * refused a command: e:submit), "invalid" (bad input data: core.hex_decode). */
 CORE_INTERNAL int push_fail(lua_State *L, const char *msg, const char *code);
-/* The userdata at arg of the class whose metatable is mt (new_class's result) and name: a
- * pointer comparison first, which spares the hot path (e:exchange) luaL_checkudata's
- * lookup by name; anything else, another Lua state's object included, takes that check. */
-CORE_INTERNAL void *check_class(lua_State *L, int arg, const void *mt, const char *name);
 /* A list of Lua functions: their names in one string ("a\0b\0", in order) and their C
  * functions. A luaL_Reg holds two pointers per function, each relocated when core.so loads
  * (8 bytes of relocation on MIPS); this holds one, and the names stay contiguous text.
@@ -44,10 +40,12 @@ typedef struct funcs {
 #define FUNCS(list) {list(FUNC_NAME_), (const lua_CFunction[]){list(FUNC_PTR_)}}
 /* t[name] = function for each of f's, on the table at the top of the stack. */
 CORE_INTERNAL void set_funcs(lua_State *L, const funcs *f);
-/* Registers a metatable name with meta's metamethods and methods as __index; returns the
- * metatable's address (lua_topointer), for a fast type check. */
-CORE_INTERNAL const void *new_class(lua_State *L, const char *name, const funcs *meta,
-                                    const funcs *methods);
+/* Registers a metatable name with meta's metamethods and methods as __index. Objects are
+ * checked with luaL_checkudata against that name: a metatable address kept in a C global
+ * instead would be one Lua state's, and after that state closed another state could reuse
+ * the address for a foreign class's metatable, which the check would then accept. */
+CORE_INTERNAL void new_class(lua_State *L, const char *name, const funcs *meta,
+                             const funcs *methods);
 
 /* Each adds its functions (and classes) to the module table at the top of the stack. */
 CORE_INTERNAL void core_port_register(lua_State *L);   /* core_port.c: Port, open_* */

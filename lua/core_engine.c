@@ -53,10 +53,7 @@ typedef struct lengine {
   size_t queue_max; /* commands the engine holds (at_config.queue_max) */
 } lengine;
 
-/* The Engine metatable of the state that registered last (check_class). */
-static const void *engine_mt;
-
-static lengine *check_lengine(lua_State *L) { return check_class(L, 1, engine_mt, ENGINE_MT); }
+static lengine *check_lengine(lua_State *L) { return luaL_checkudata(L, 1, ENGINE_MT); }
 
 static lengine *check_open_engine(lua_State *L) {
   lengine *le = check_lengine(L);
@@ -718,6 +715,6 @@ static const funcs engine_meta = FUNCS(ENGINE_META);
 static const funcs engine_funcs = FUNCS(ENGINE_FUNCS);
 
 void core_engine_register(lua_State *L) {
-  engine_mt = new_class(L, ENGINE_MT, &engine_meta, &engine_methods);
+  new_class(L, ENGINE_MT, &engine_meta, &engine_methods);
   set_funcs(L, &engine_funcs);
 }

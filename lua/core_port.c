@@ -31,11 +31,8 @@ struct lport {
   char name[PORT_ERR_MAX]; /* kept after close for messages and __tostring */
 };
 
-/* The Port metatable of the state that registered last (check_class). */
-static const void *port_mt;
-
 /* The Port at arg, open or closed. */
-static lport *to_lport(lua_State *L, int arg) { return check_class(L, arg, port_mt, PORT_MT); }
+static lport *to_lport(lua_State *L, int arg) { return luaL_checkudata(L, arg, PORT_MT); }
 
 static lport *check_lport(lua_State *L) { return to_lport(L, 1); }
 
@@ -255,6 +252,6 @@ static const funcs port_meta = FUNCS(PORT_META);
 static const funcs port_funcs = FUNCS(PORT_FUNCS);
 
 void core_port_register(lua_State *L) {
-  port_mt = new_class(L, PORT_MT, &port_meta, &port_methods);
+  new_class(L, PORT_MT, &port_meta, &port_methods);
   set_funcs(L, &port_funcs);
 }

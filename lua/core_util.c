@@ -36,16 +36,6 @@ int push_fail(lua_State *L, const char *msg, const char *code) {
   return 3;
 }
 
-void *check_class(lua_State *L, int arg, const void *mt, const char *name) {
-  void *u = lua_touserdata(L, arg);
-  if (u && lua_getmetatable(L, arg)) {
-    int same = lua_topointer(L, -1) == mt;
-    lua_pop(L, 1);
-    if (same) return u;
-  }
-  return luaL_checkudata(L, arg, name);
-}
-
 void set_funcs(lua_State *L, const funcs *f) {
   const lua_CFunction *fn = f->fns;
   for (const char *name = f->names; *name; name += strlen(name) + 1) {
@@ -54,15 +44,13 @@ void set_funcs(lua_State *L, const funcs *f) {
   }
 }
 
-const void *new_class(lua_State *L, const char *name, const funcs *meta, const funcs *methods) {
+void new_class(lua_State *L, const char *name, const funcs *meta, const funcs *methods) {
   luaL_newmetatable(L, name);
   set_funcs(L, meta);
   lua_newtable(L);
   set_funcs(L, methods);
   lua_setfield(L, -2, "__index");
-  const void *mt = lua_topointer(L, -1);
   lua_pop(L, 1);
-  return mt;
 }
 
 double core_now(void) {
