@@ -1,11 +1,15 @@
-/* core.c: the Lua 5.4 binding bc260y.core: luaopen_bc260y_core and the clock. The binding wraps the C core (port, AT engine, module tables) and nothing more: C never yields and never calls back into Lua
- * while parsing. e:feed() runs the engine to completion and returns the events as an
- * array of tables; the Lua side dispatches them afterwards (the cqueues rule).
+/* core.c: the Lua 5.4 binding bc260y.core: luaopen_bc260y_core and the clock. The
+ * binding wraps the C core (port, AT engine, module tables) and nothing more: C never
+ * yields and never calls back into Lua while parsing. e:feed() runs the engine to
+ * completion and returns the events as an array of tables; the Lua side dispatches them
+ * afterwards (the cqueues rule).
  *
- * Files: core.c (this: module, now), core_port.c (Port,
- * open_port, list_ports), core_engine.c (Engine), core_decode.c (decode, errors,
- * hex, command builders), core_poller.c (Poller: the loop's epoll wait), core_util.c (the helpers they all share). core.c calls each
- * file's registration; the files call only core_util.c: no circle.
+ * Files: core.c (this: module, now), core_port.c (Port, open_port, list_ports),
+ * core_engine.c (Engine), core_decode.c (decode, errors, hex, command builders),
+ * core_poller.c (Poller: the loop's epoll wait), core_util.c (the helpers they all
+ * share). core.c calls each file's registration; the files call only core_util.c: no
+ * circle. bc260y.sim.core (sim_core.c, pseudo-terminals and signals for the virtual
+ * module) is a module of its own.
  *
  * Conventions:
  *   - I/O methods (p:read, p:write) return nil, msg, code ("closed" | "io") on failure and

@@ -1,6 +1,7 @@
 /* core_port.c: bc260y.Port and core.open_port, core.list_ports: the Lua face of
- * core/port.h (bc260y.sim.core opens pseudo-terminals as Ports too). Reads and writes never raise on I/O: they return nil, msg, "closed" on a
- * hang-up (the caller reconnects) and nil, msg, "io" on a fault (the caller reports it).
+ * core/port.h (bc260y.sim.core opens pseudo-terminals as Ports too). Reads and writes
+ * never raise on I/O: they return nil, msg, "closed" on a hang-up (the caller
+ * reconnects) and nil, msg, "io" on a fault (the caller reports it).
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -55,11 +55,11 @@ dfota.DOWNLOAD_ERRORS = {
 }
 dfota.END_ERRORS = {[255] = "the update failed"}
 
--- The text of a DOWNLOAD,<err> or END,<err> code in the reader's language.
+-- The text of a DOWNLOAD,<err> or END,<err> code in the reader's language: a code the
+-- guide names has its own message (lib.fota_<kind>_<code>), any other the generic one.
 local function fota_error(kind, v)
-  local key = ("lib.fota_%s_%s"):format(kind, tostring(v))
-  local ok, text = pcall(i18n.t, key)
-  return ok and text or i18n.t("lib.fota_error")
+  local known = (kind == "download" and dfota.DOWNLOAD_ERRORS or dfota.END_ERRORS)[v]
+  return i18n.t(known and ("lib.fota_%s_%s"):format(kind, tostring(v)) or "lib.fota_error")
 end
 
 local DEFAULTS = {
@@ -223,21 +223,21 @@ end
 -- The Modem's progress (open()'s progress option) of the two long stages: the download
 -- (value: bytes so far) and the update (value: percent), each from its start line to
 -- its end line; a job that ends otherwise ends the open one as failed.
-local WATCH_START = {download_start = "progress.fota_download", update_start = "progress.fota_update"}
+local WATCHED = {download_start = "progress.fota_download", downloading = "progress.fota_download",
+                 update_start = "progress.fota_update", updating = "progress.fota_update"}
+local STARTS = {download_start = true, update_start = true}
 local WATCH_END = {downloaded = true, download_failed = false, ended = "code", done = false}
 
 function Job:_watch(stage, value)
-  local w = self.watch
-  if WATCH_START[stage] or (not w and (stage == "downloading" or stage == "updating")) then
-    -- (a job followed from a later line starts its watch there)
-    if w then w:finish(false) end
-    local what = WATCH_START[stage] or (stage == "downloading" and "progress.fota_download"
-      or "progress.fota_update")
+  local what = WATCHED[stage]
+  -- (a job followed from a later line starts its watch there)
+  if what and (STARTS[stage] or not self.watch) then
+    if self.watch then self.watch:finish(false) end
     self.watch = self.m:progress_watch(what, nil)
-    w = self.watch
   end
+  local w = self.watch
   if not w then return end
-  if stage == "downloading" or stage == "updating" then
+  if what and not STARTS[stage] then
     w:update(value)
   elseif WATCH_END[stage] ~= nil then
     local ok = WATCH_END[stage]

@@ -151,12 +151,9 @@ function TestCliPolish:test_sim_trace_prints_the_readable_form()
   local port = assert(core.open_port(path))
   local got = ""
   local function wait_for(text, t)
-    local deadline = core.now() + t
-    while not got:find(text, 1, true) and core.now() < deadline do
-      h.wait_fd(port:fd(), "r", 0.05)
-      got = got .. (port:read() or "")
-    end
-    return got:find(text, 1, true) ~= nil
+    local found
+    got, found = h.read_until(port, got, text, t)
+    return found
   end
   lu.assertTrue(wait_for("+IP:", 5), got)
   assert(port:write("AT+CGSN=1\r"))

@@ -60,6 +60,17 @@ function helpers.write_all(port, s, timeout)
   return true
 end
 
+-- Reads from port, appending to got, until got holds text (plain) or timeout seconds
+-- passed; returns got and whether it holds text.
+function helpers.read_until(port, got, text, timeout)
+  local deadline = core.now() + timeout
+  while not got:find(text, 1, true) and core.now() < deadline do
+    helpers.wait_fd(port:fd(), "r", 0.05)
+    got = got .. (port:read() or "")
+  end
+  return got, got:find(text, 1, true) ~= nil
+end
+
 -- A pty master and the slave end opened as a tty Port.
 function helpers.pty_pair()
   local master, path = assert(sim_core.open_pty())

@@ -402,18 +402,9 @@ local function serve_then_stop(signal)
   local path = p:read("l")
   lu.assertStrMatches(path, "/dev/pts/%d+")
   local port = assert(core.open_port(path))
-  local got = ""
-  local deadline = core.now() + 3
-  while not got:find("+IP:", 1, true) and core.now() < deadline do
-    helpers.wait_fd(port:fd(), "r", 0.1)
-    got = got .. (port:read() or "")
-  end
+  local got = helpers.read_until(port, "", "+IP:", 3)
   assert(port:write("AT+CGSN=1\r"))
-  deadline = core.now() + 2
-  while not got:find("OK\r\n", 1, true) and core.now() < deadline do
-    helpers.wait_fd(port:fd(), "r", 0.1)
-    got = got .. (port:read() or "")
-  end
+  got = helpers.read_until(port, got, "OK\r\n", 2)
   lu.assertStrContains(got, "+CGSN: 861234567890124")
   port:close()
   os.execute("kill -" .. signal .. " " .. pid)
@@ -442,12 +433,9 @@ function TestCli:test_script_drives_the_platform()
   local port = assert(core.open_port(path))
   local got = ""
   local function wait_for(text, t)
-    local deadline = core.now() + t
-    while not got:find(text, 1, true) and core.now() < deadline do
-      helpers.wait_fd(port:fd(), "r", 0.05)
-      got = got .. (port:read() or "")
-    end
-    return got:find(text, 1, true) ~= nil
+    local found
+    got, found = helpers.read_until(port, got, text, t)
+    return found
   end
   lu.assertTrue(wait_for("+IP:", 3))
   assert(port:write('AT+NCDPOPEN="1.2.3.4"\r'))
