@@ -29,7 +29,9 @@ deps:
 	  $$as_root apt-get update -qq && $$as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
-$(BUILD)/CMakeCache.txt:
+# Order-only on deps: under `make -j` the configure step must not race the install of the
+# headers it looks for.
+$(BUILD)/CMakeCache.txt: | deps
 	cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo $(DEV_ARGS) $(CMAKE_ARGS)
 
 build: deps $(BUILD)/CMakeCache.txt
