@@ -51,10 +51,12 @@ function TestPoller.test_timeout_reports_nothing()
   lu.assertEquals(p:wait(0.05, out), 0)
   local dt = core.now() - t0
   lu.assertEquals(out, {})
-  lu.assertTrue(dt >= 0.045 and dt < 0.5, "waited " .. dt)
-  t0 = core.now()
+  -- Never early (a loaded machine may make it late: how late is the benchmarks' business).
+  lu.assertTrue(dt >= 0.045, "waited " .. dt)
+  -- A zero timeout returns with nothing ready; were it to block, nothing would wake it
+  -- and ctest's timeout would fail the test.
   lu.assertEquals(p:wait(0, out), 0)
-  lu.assertTrue(core.now() - t0 < 0.02, "a zero timeout does not block")
+  lu.assertEquals(out, {})
   p:close()
 end
 

@@ -72,7 +72,9 @@ function TestArgs:test_init_timeout_bounds_the_sync_too()
   local took = bc260y.now() - t0
   lu.assertNil(r)
   lu.assertEquals(code, "timeout")
-  lu.assertTrue(took < 4, ("init{timeout = 1.5} took %.1f s"):format(took))
+  -- The bound tells the two behaviours apart (10 tries of 1 s against 1.5 s) with room
+  -- for a loaded host; it is not a measure of speed.
+  lu.assertTrue(took < 10, ("init{timeout = 1.5} took %.1f s"):format(took))
 end
 
 os.exit(lu.LuaUnit.run())

@@ -115,7 +115,9 @@ function TestAt:test_silence_times_out_with_the_callers_timeout()
   lu.assertEquals(code, "timeout")
   lu.assertStrContains(msg, "AT+X")
   local took = bc260y.now() - t0
-  lu.assertTrue(took >= 0.25 and took < 1.5, "took " .. took)
+  -- Not early; and the caller's 0.3 s, not the engine's 5 s default (the bound is that
+  -- default, not a guess at how fast this machine is).
+  lu.assertTrue(took >= 0.25 and took < 5, "took " .. took)
   -- the module answers the next command as usual, once the resync probe that goes out
   -- first has shown that nothing of AT+X is still to come
   p:ok("AT+CMEE?", "+CMEE: 1")
