@@ -26,6 +26,8 @@
 --   loop.exclusive(fd)                  may the process block on fd alone now? (the Modem's
 --                                       fast path): true, next timer deadline | false
 --   loop.waits()                        fd waits so far (the specs count idle wakeups)
+--   loop.release(fn)                    fn() at the loop's next step: the one loop call a
+--                                       __gc metamethod may make (below)
 --
 -- The fds are waited for with epoll (core.poller): a wait costs what is ready, not what
 -- is watched, so an idle fd adds nothing to another's traffic.
@@ -354,6 +356,28 @@ function Future:is_set() return self.values ~= nil end
 function loop.future() return setmetatable({signal = loop.signal()}, Future) end
 
 ---------------------------------------------------------------------------------------
+-- releases asked for by finalizers
+--
+-- A __gc metamethod runs at whatever allocation triggered the collection, perhaps in the
+-- middle of a heap push or a watcher list's update here, so it must not cancel a watch or
+-- a timer itself. It hands a function to loop.release instead, and the loop runs it at
+-- its next step, from a known state. (Lua runs no collection inside a finalizer, so the
+-- append below cannot be interrupted by another one.)
+local releases = {}
+
+function loop.release(fn)
+  releases[#releases + 1] = fn
+end
+
+local function run_releases()
+  while releases[1] do
+    local batch = releases
+    releases = {}
+    for i = 1, #batch do pcall(batch[i]) end
+  end
+end
+
+---------------------------------------------------------------------------------------
 -- the loop itself
 local function run_runnable()
   local batch = runnable
@@ -412,11 +436,12 @@ end
 
 -- The body of step (step keeps may_block around it).
 local function step_body(timeout, stop)
+  run_releases()
   run_runnable()
   if stop and stop() then return true end
   local deadline = next_deadline()
   local wait = timeout
-  if #runnable > 0 or next(unpollable) then
+  if #runnable > 0 or next(unpollable) or releases[1] then
     wait = 0
   elseif deadline then
     local until_timer = math.max(deadline - now(), 0)
@@ -475,7 +500,7 @@ end
 -- True when a task is runnable now: an outer loop must call step(0) again before it
 -- waits (pollables() gives fds and timers only; a task woken by the last step runs in
 -- the next one).
-function loop.ready() return #runnable > 0 end
+function loop.ready() return #runnable > 0 or releases[1] ~= nil end
 
 function loop.run(fn, ...)
   if loop.current() then return fn(...) end -- already inside the loop

@@ -141,10 +141,16 @@ function Modem:__tostring()
   return ("bc260y.Modem(%s%s)"):format(self.port:name(), self.closed and ", closed" or "")
 end
 Modem.__close = function(self) self:close({deregister = false}) end
+-- A Modem dropped without close(): the port closes now, and what the loop holds for it
+-- (its watch, open("sim")'s virtual module) is released at the loop's next step.
 Modem.__gc = function(self)
   if not self.closed then
-    if self._watch then self._watch:cancel() end
     pcall(self.port.close, self.port)
+    local watch, on_close = self._watch, self._on_close
+    loop.release(function()
+      if watch then watch:cancel() end
+      if on_close then on_close() end
+    end)
   end
 end
 

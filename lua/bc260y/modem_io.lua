@@ -27,6 +27,7 @@ function Modem:_start_io()
   -- reading the answers meant for the next Modem on the same port. A command in flight
   -- keeps it alive through its caller.
   local ref = setmetatable({self}, WEAK)
+  self._weak_self = ref -- the engine's timer holds the Modem the same way
   local watch
   watch = loop.watch(self.fdnum, function()
     local m = ref[1]
@@ -154,9 +155,12 @@ function Modem:_arm()
   if self._timer_at and self._timer_at <= d then return end
   if self._timer then self._timer:cancel() end
   self._timer_at = d
+  local ref = self._weak_self
   self._timer = loop.timer(math.max(d - now(), 0), function()
-    self._timer, self._timer_at = false, nil
-    self:_tick()
+    local m = ref[1]
+    if not m then return end
+    m._timer, m._timer_at = false, nil
+    m:_tick()
   end)
 end
 

@@ -212,4 +212,41 @@ function TestModemFaults:test_data_refused_during_dfota()
   end)
 end
 
+-- open("sim") owns its virtual module: closing the Modem, or dropping it and letting the
+-- collector have it, releases the module's pty, the descriptors and its timers.
+TestModemRelease = {}
+
+local PID = io.open("/proc/self/stat"):read("n")
+local function open_fds()
+  local n, ls = 0, io.popen("ls /proc/" .. PID .. "/fd")
+  for _ in ls:lines() do n = n + 1 end
+  ls:close()
+  return n - 1 -- ls's own pipe
+end
+
+-- A full collection, then two steps of the loop: a Modem's finalizer hands its release to
+-- the loop, which runs it at the start of its next step (the first sleep(0) may resume in
+-- the step that was running when the collector ran).
+local function collect()
+  collectgarbage()
+  collectgarbage()
+  bc260y.sleep(0)
+  bc260y.sleep(0)
+end
+
+function TestModemRelease:test_closed_and_dropped_virtual_modules_are_released()
+  local loop = require("bc260y.loop")
+  bc260y.run(function()
+    collect()
+    local fds, timers = open_fds(), loop.timers_held()
+    for _ = 1, 1000 do assert(bc260y.open("sim", {speed = SPEED})):close() end
+    lu.assertEquals(open_fds(), fds)
+    for _ = 1, 100 do assert(bc260y.open("sim", {speed = SPEED})) end
+    lu.assertTrue(open_fds() > fds + 100, "the dropped modules were open")
+    collect()
+    lu.assertEquals(open_fds(), fds)
+    lu.assertTrue(loop.timers_held() <= timers, "timers held: " .. loop.timers_held())
+  end)
+end
+
 os.exit(lu.LuaUnit.run(), true)
