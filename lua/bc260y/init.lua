@@ -32,13 +32,19 @@ function bc260y.port_spec()
   return "sim"
 end
 
+-- The highest rate a port takes (termios names 50..4000000: core/port.h); the binding
+-- raises past it, as for any bad argument of the caller's.
+local BAUD_MAX = 4000000
+
 -- The baud rate open() uses when opts.baud is not given: BC260Y_BAUD (a service sets it,
--- e.g. from OpenWrt's /etc/config/bc260y), else nil: the port's default, 9600.
+-- e.g. from OpenWrt's /etc/config/bc260y), else nil: the port's default, 9600. A value
+-- from the environment is checked here, so that it is an error open() returns and never
+-- one it raises: under procd a raise is a crash at every respawn.
 function bc260y.default_baud()
   local env = os.getenv("BC260Y_BAUD")
   if env == nil or env == "" then return nil end
   local baud = math.tointeger(tonumber(env))
-  if not baud or baud <= 0 then return nil, i18n.t("lib.baud_env", env) end
+  if not baud or baud <= 0 or baud > BAUD_MAX then return nil, i18n.t("lib.baud_env", env) end
   return baud
 end
 

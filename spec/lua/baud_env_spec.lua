@@ -46,4 +46,14 @@ function TestBaudEnv.test_bad_env_is_an_error_and_opens_nothing()
   end
 end
 
+-- A rate out of the port's range passes a "uinteger" check: from the environment it must be
+-- an error open() returns (a service under procd would otherwise crash at every respawn).
+function TestBaudEnv.test_env_out_of_range_is_returned_not_raised()
+  for _, bad in ipairs({"4000001", "0", "99999999999999999999"}) do
+    local out = probe("BC260Y_BAUD=" .. bad)
+    lu.assertStrContains(out, "open\tBC260Y_BAUD must be a baud rate") -- returned, not raised
+    lu.assertNotStrContains(out, "open_port")
+  end
+end
+
 os.exit(lu.LuaUnit.run())
