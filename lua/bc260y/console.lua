@@ -13,8 +13,34 @@ local lineedit = require("bc260y.lineedit")
 local progress = require("bc260y.progress")
 local console_waits = require("bc260y.console_waits")
 local loop = require("bc260y.loop")
+local trace = require("bc260y.trace")
+local core = require("bc260y.core")
 
 local console = {}
+
+-- PSKs this process has seen typed: masked in every later log line too.
+local typed_secrets = {}
+
+-- What the log keeps of a line: a PSK never. It travels in AT+NCDPOPEN's third field
+-- (trace.redact), in a `psk = "..."` of a :lua line, or anywhere once known: typed
+-- before, or the one the Modem connected with. (A PSK held in a Lua variable first and
+-- used only later is masked from its use on, not in the line that assigned it.)
+local function redact_secrets(text, m)
+  text = tostring(text)
+  local redacted = trace.redact(text)
+  local field = text:sub(#(redacted:match("^(.-)<psk:%d+ bytes>$") or text) + 1):gsub('"', "")
+  if field:match("^%x+$") then typed_secrets[field:upper()] = true end
+  redacted = redacted:gsub("([Pp][Ss][Kk]%s*=%s*)([\"'])(.-)%2", function(key, _, value)
+    if value:match("^%x+$") then typed_secrets[value:upper()] = true end
+    return key .. ("<psk:%d bytes>"):format(#value // 2)
+  end)
+  local known = m and m._psk
+  if known and known ~= "" then typed_secrets[known:upper()] = true end
+  for secret in pairs(typed_secrets) do
+    redacted = trace.mask_pieces(trace.scrub(redacted, secret), secret)
+  end
+  return redacted
+end
 
 console.USAGE = {
   en = [[
@@ -127,11 +153,14 @@ function console.main(argv)
   end
   local lang = i18n.lang()
 
+  local the_modem -- once open: the PSK it connected with is masked in the log too
   local log
   if o.log then
-    local f, err = io.open(o.log, "a")
+    -- Created 0600, never through a symbolic link, only a regular file (core_file.c):
+    -- the log holds what was typed, and a PSK may be in it.
+    local f, err = core.open_private(o.log)
     if not f then
-      io.stderr:write("bc260y console: ", tostring(err), "\n")
+      io.stderr:write("bc260y console: ", trace.printable(err), "\n")
       return 1
     end
     f:setvbuf("line")
@@ -140,13 +169,15 @@ function console.main(argv)
     log = function(kind, text)
       local t = wall0 + (loop.now() - mono0)
       f:write(("%s.%03d %s %s\n"):format(os.date("%Y-%m-%d %H:%M:%S", math.floor(t)),
-        math.floor(t * 1000) % 1000, kind, text))
+        math.floor(t * 1000) % 1000, kind, trace.printable(redact_secrets(text, the_modem), true)))
     end
   end
 
   local ed = lineedit.new{prompt = "> ", complete = completer}
+  -- Everything shown passes the one printable rule (trace.printable): the module's bytes
+  -- never reach the terminal as control sequences.
   local function show(text, kind)
-    ed:print(text)
+    ed:print(trace.printable(text, true))
     if log then log(kind or "  ", text) end
   end
 
@@ -174,12 +205,15 @@ function console.main(argv)
     if dir == "out" then
       echo = line
       -- what the library sends by itself (a wake-up AT, :lua calls) is shown
-      if line ~= typed then show("--> " .. line, "-->") end
+      if not typed or line ~= trace.redact(typed) then
+        ed:print("--> " .. trace.printable(line))
+        if log then log("-->", line) end
+      end
       return
     end
     if echo and line == echo then echo = nil; return end
     if log then log("<--", line) end
-    ed:print(line)
+    ed:print(trace.printable(line))
     local meaning = explain.line(line, lang)
     if meaning then show("    ↳ " .. meaning, "  =") end
     waits:line(line)
@@ -194,6 +228,7 @@ function console.main(argv)
       status = 1
       return
     end
+    the_modem = m
     module_clock = progress.clock(m)
     -- A virtual module has just been switched on: let it boot and attach (a second or
     -- two of its time) so the first command is not lost in the boot.

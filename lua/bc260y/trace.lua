@@ -24,6 +24,7 @@ function trace.redact(line)
   end
   if commas < 2 then return line end
   local rest = line:sub(i + 1)
+  if rest:match("^<psk:%d+ bytes>") then return line end -- redacted already
   -- The PSK ends at the line's end (or a closing quote): count its hex digits.
   local digits = #(rest:gsub('"', ""):gsub("[^%x]", ""))
   return line:sub(1, i) .. ("<psk:%d bytes>"):format(digits // 2)
@@ -63,9 +64,46 @@ function trace.mask_pieces(line, secret)
   end))
 end
 
--- Shows bytes a terminal cannot print as \xNN, so a trace line is always one line.
-function trace.printable(s)
-  return (s:gsub("[^\32-\126]", function(c) return ("\\x%02X"):format(c:byte()) end))
+-- Code points that print nothing yet move or reorder what follows (zero-width and bidi
+-- controls, line and paragraph separators, the BOM): a line containing them can show
+-- text other than its bytes.
+local function invisible(cp)
+  return cp == 0x061C or (cp >= 0x200B and cp <= 0x200F) or (cp >= 0x2028 and cp <= 0x202E)
+      or (cp >= 0x2060 and cp <= 0x2069) or cp == 0xFEFF or (cp >= 0xFFF9 and cp <= 0xFFFB)
+end
+
+local function escape_byte(c) return ("\\x%02X"):format(c:byte()) end
+
+-- The one rule for showing bytes that came from the module (or from anything else not
+-- ours) on a terminal, in a trace, a log or an error message: printable ASCII and
+-- well-formed UTF-8 text (the console's Chinese) stay; every other byte becomes \xNN:
+-- control codes (ESC sequences would retitle, clear or rewrite the user's terminal), C1
+-- controls, invisible and bidi code points, bytes that are not UTF-8. A line stays one
+-- line unless keep_newlines (the console's own multi-line texts: newlines and tabs stay).
+function trace.printable(s, keep_newlines)
+  s = tostring(s)
+  if not s:find("[^\32-\126]") then return s end
+  local out, i, n = {}, 1, #s
+  while i <= n do
+    local c = s:byte(i)
+    if (c >= 0x20 and c <= 0x7E) or ((c == 10 or c == 9) and keep_newlines) then
+      local j = s:find(keep_newlines and "[^\9\10\32-\126]" or "[^\32-\126]", i) or n + 1
+      out[#out + 1] = s:sub(i, j - 1)
+      i = j
+    else
+      local ok, cp = false, nil
+      if c >= 0xC2 then ok, cp = pcall(utf8.codepoint, s, i) end
+      if ok and cp >= 0xA0 and not invisible(cp) then
+        local len = #utf8.char(cp)
+        out[#out + 1] = s:sub(i, i + len - 1)
+        i = i + len
+      else
+        out[#out + 1] = escape_byte(s:sub(i, i))
+        i = i + 1
+      end
+    end
+  end
+  return table.concat(out)
 end
 
 -- A line splitter for one direction: feed(bytes) returns the complete lines (CR, LF or

@@ -170,4 +170,60 @@ function TestCliPolish:test_sim_trace_prints_the_readable_form()
   lu.assertNotStrContains(trace, "\\r")
 end
 
+-- The module's bytes never reach the terminal raw: a title change, a screen clear and a
+-- colour code printed by the module (or line noise) are shown escaped, on stdout as in
+-- the log; and the log keeps no PSK, typed or passed to :lua, is created 0600, and is
+-- never a symbolic link's target or a FIFO.
+local SESSION = table.concat({
+  'AT+NCDPOPEN="127.0.0.1",5683,"00112233445566778899AABBCCDDEEFF"',
+  ':lua m:connect{host = "127.0.0.1", psk = "A1A2A3A4A5A6A7A8A9AAABACADAEAFB0"}',
+  [[:lua m.sim.faults:garbage("\r\n\27]0;pwned\7\27[2J+CME ERROR: \27[31mred\r\n")]],
+  "ATI", ""}, "\n")
+
+local function console_session(log)
+  local inf = os.tmpname()
+  local f = assert(io.open(inf, "w"))
+  f:write(SESSION)
+  f:close()
+  local status, out, err = cli("console --speed 50 --log " .. log .. " < " .. inf)
+  os.remove(inf)
+  return status, out, err
+end
+
+function TestCliPolish:test_console_escapes_the_modules_bytes_and_keeps_no_secret()
+  local dir = os.tmpname()
+  os.remove(dir)
+  assert(os.execute("mkdir -m 700 " .. dir))
+  local log = dir .. "/session.log"
+  local status, out, err = console_session(log)
+  lu.assertEquals(status, 0, err)
+  lu.assertStrContains(out, "Revision: ") -- the session went on after the garbage
+  for _, text in ipairs({out, slurp(log)}) do
+    lu.assertNil(text:find("[\27\7]"), "a control byte reached the terminal or the log")
+    lu.assertStrContains(text, "\\x1B]0;pwned\\x07\\x1B[2J+CME ERROR: \\x1B[31mred")
+  end
+  local logged = slurp(log)
+  lu.assertStrContains(logged, "<psk:16 bytes>")
+  lu.assertNil(logged:upper():find("00112233445566778899AABBCCDDEEFF", 1, true), "the typed PSK")
+  lu.assertNil(logged:upper():find("A1A2A3A4A5A6A7A8A9AAABACADAEAFB0", 1, true), "the :lua PSK")
+  local mode = io.popen("stat -c %a " .. log):read("l")
+  lu.assertEquals(mode, "600")
+
+  -- A symbolic link at the path: refused, its target untouched.
+  local target, link = dir .. "/target", dir .. "/link.log"
+  assert(io.open(target, "w")):close()
+  assert(os.execute(("ln -s %s %s"):format(target, link)))
+  status, _, err = console_session(link)
+  lu.assertEquals(status, 1)
+  lu.assertStrContains(err, "symbolic link")
+  lu.assertEquals(slurp(target), "")
+  -- A FIFO: refused at once (an open for writing would wait for a reader for ever).
+  local fifo = dir .. "/fifo.log"
+  assert(os.execute("mkfifo " .. fifo))
+  status, _, err = console_session(fifo)
+  lu.assertEquals(status, 1)
+  lu.assertStrContains(err, "not a regular file")
+  os.execute("rm -rf " .. dir)
+end
+
 os.exit(lu.LuaUnit.run(), true)
