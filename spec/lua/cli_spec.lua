@@ -46,6 +46,16 @@ function TestCliPolish:test_every_subcommand_takes_help()
   end
 end
 
+-- --version names the version core.so was built as: the one CMakeLists.txt's project() gives.
+function TestCliPolish:test_version_is_the_projects()
+  local cmake = slurp((os.getenv("BC260Y_SOURCE_DIR") or ".") .. "/CMakeLists.txt")
+  local want = cmake:match("project%(bc260y VERSION ([%d%.]+)")
+  lu.assertNotNil(want, "project() version in CMakeLists.txt")
+  local status, out = cli("--version")
+  lu.assertEquals(status, 0)
+  lu.assertEquals(out, ("bc260y %s (Lua 5.4)\n"):format(want))
+end
+
 function TestCliPolish:test_an_error_is_one_line_and_a_non_zero_exit()
   local cases = {
     {"frobnicate", 2, "unknown command 'frobnicate'"},
