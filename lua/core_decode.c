@@ -80,11 +80,16 @@ void push_decoded(lua_State *L, const char *line, size_t len) {
   }
 }
 
+/* core.decode(line): the decoded table; nil for a line it does not know; nil, "malformed
+ * line", "malformed" for a line with the shape of a known one (the engine takes it for
+ * that URC or answer) whose body the decoder refuses (bc_decoded.malformed). */
 static int l_decode(lua_State *L) {
   size_t len;
+  bc_decoded d;
   const char *line = check_string(L, 1, &len);
   push_decoded(L, line, len);
-  return 1;
+  if (!lua_isnil(L, -1) || (bc_decode(line, len, &d), !d.malformed)) return 1;
+  return push_fail(L, "malformed line", "malformed");
 }
 
 /* ---- hex ---------------------------------------------------------------------------- */
