@@ -328,24 +328,28 @@ static void test_engine_and_decoder_agree(void) {
       fprintf(stderr, "URC unknown to the decoder: %s\n", lines[i]);
     CHECK(!urc || k != BC_NONE || d.malformed);
   }
-  CHECK(!shape_hits(bc_urc_table, bc_urc_table_len, "+QIND: \"FOTA\",\"UPDATING\",50%,1"));
-  CHECK_EQ_INT(dec("+QIND: \"FOTA\",\"UPDATING\",50%,1"), BC_NONE);
-  CHECK_EQ_INT(d.malformed, 0); /* a shape nobody prints: unknown, as for the engine */
-  /* downlinks whose length disagrees with their data: the engine's URC, refused */
-  CHECK_EQ_INT(dec("+NNMI: 4,AA"), BC_NONE);
-  CHECK_EQ_INT(d.malformed, 1);
-  CHECK_EQ_INT(d.value, 0);
-  CHECK_EQ_INT(dec("+NNMI: 3,AAAA0000"), BC_NONE);
-  CHECK_EQ_INT(d.malformed, 1);
-  CHECK_EQ_INT(dec("+QLWEVTIND: 99"), BC_NONE);
-  CHECK_EQ_INT(d.malformed, 1);
-  /* not malformed: unknown prefixes, shapes no row has, decoded lines */
-  CHECK_EQ_INT(dec("+FOO: 1"), BC_NONE);
-  CHECK_EQ_INT(d.malformed, 0);
-  CHECK_EQ_INT(dec("+QLWEVTIND: 1,2"), BC_NONE);
-  CHECK_EQ_INT(d.malformed, 0);
-  CHECK_EQ_INT(dec("+NNMI: 2,AAAA"), BC_NNMI_DATA);
-  CHECK_EQ_INT(d.malformed, 0);
+  /* what the decoder says, malformed or not */
+  static const struct {
+    const char *line;
+    bc_kind kind;
+    int malformed;
+  } verdicts[] = {
+      /* a shape nobody prints: unknown, as for the engine */
+      {"+QIND: \"FOTA\",\"UPDATING\",50%,1", BC_NONE, 0},
+      /* downlinks whose length disagrees with their data: the engine's URC, refused */
+      {"+NNMI: 4,AA", BC_NONE, 1},
+      {"+NNMI: 3,AAAA0000", BC_NONE, 1},
+      {"+QLWEVTIND: 99", BC_NONE, 1},
+      /* not malformed: unknown prefixes, shapes no row has, decoded lines */
+      {"+FOO: 1", BC_NONE, 0},
+      {"+QLWEVTIND: 1,2", BC_NONE, 0},
+      {"+NNMI: 2,AAAA", BC_NNMI_DATA, 0}};
+  CHECK(!shape_hits(bc_urc_table, bc_urc_table_len, verdicts[0].line));
+  for (size_t i = 0; i < sizeof verdicts / sizeof verdicts[0]; i++) {
+    CHECK_EQ_INT(dec(verdicts[i].line), verdicts[i].kind);
+    CHECK_EQ_INT(d.malformed, verdicts[i].malformed);
+    if (verdicts[i].kind == BC_NONE) CHECK_EQ_INT(d.value, 0); /* nothing half-filled */
+  }
 }
 
 static void expect(const char *cmd, bc_expect *e) { bc_expect_for(cmd, strlen(cmd), e); }
