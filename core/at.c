@@ -166,7 +166,7 @@ void at_drop_head(at_engine *at) {
  * far its lines when with_answer. */
 void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
                 int with_answer) {
-  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
+  at_event *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
   if (!e) return;
   e->tag = at_head_slot(at)->tag;
   e->result = r;

@@ -1,7 +1,8 @@
 /* at_internal.h: the AT engine's state and the functions its files share. Layers, each
  * calling only the ones below it: at.c (queue, timers, classification, input) on top;
- * at_resync.c (late answers after a timeout), entered by at.c only while something is
- * owed, returning a verdict that at.c carries out; at_slot.c (a held command: its
+ * at_resync.c (late answers after a timeout; its face to at.c is at_resync.h), entered
+ * by at.c only while something is owed, returning a verdict that at.c carries out;
+ * at_slot.c (a held command: its
  * shapes, finals, echo, deadlines), at_match.c (line shapes) and at_events.c (the event
  * ring) at the bottom. Not installed, not for callers. */
 #ifndef BC260Y_AT_INTERNAL_H
@@ -25,9 +26,6 @@ typedef struct slot {
   uint64_t tag;
 } slot;
 
-/* A waiting event is kept as the caller will get it: its texts point into the arena,
- * which is never moved. */
-typedef at_event ev_rec;
 
 enum phase {
   PH_IDLE = 0,   /* nothing on the wire */
@@ -90,7 +88,8 @@ struct at_engine {
   size_t answer_len, answer_lines;
   int answer_overflow;
   /* events */
-  ev_rec *ring;
+  at_event *ring; /* waiting events, kept as the caller will get them: their texts point
+                     into the arena, which is never moved */
   size_t ring_cap, ring_head, ring_count;
   char *arena;
   size_t arena_cap, arena_used, arena_need;
@@ -107,8 +106,8 @@ int at_match_any(const at_match *m, size_t n, line_view *v);
 void at_ev_reclaim(at_engine *at);
 int at_ev_room(const at_engine *at);
 const char *at_ev_put(at_engine *at, const char *s, size_t n);
-ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n);
-ev_rec *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
+at_event *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n);
+at_event *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
                    size_t n);
 
 /* at_slot.c */

@@ -211,7 +211,7 @@ unsigned at_debt_timers(at_engine *at) {
 }
 
 static void late_event(at_engine *at, const line_view *v, int is_final, at_result r, int code) {
-  ev_rec *e = at_ev_line(at, &at->counters.late, AT_EV_LATE, v->s, v->n);
+  at_event *e = at_ev_line(at, &at->counters.late, AT_EV_LATE, v->s, v->n);
   if (!e) return;
   e->tag = at->owed.tag;
   e->is_final = is_final;

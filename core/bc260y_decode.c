@@ -108,13 +108,13 @@ static int is_token(const char *p, size_t n, int allow_space) {
   return 1;
 }
 
-/* Hex digits (extra = 0) or an IPv4 or IPv6 address as the module prints it: digits, hex
- * letters, '.' and ':' (extra = 1). */
-static int is_hexish(const field *f, int extra) {
-  if (extra && (f->n == 0 || f->n > 63)) return 0;
+/* Hex digits (address 0) or an IPv4 or IPv6 address as the module prints it: digits, hex
+ * letters, '.' and ':' (address 1). */
+static int is_hexish(const field *f, int address) {
+  if (address && (f->n == 0 || f->n > 63)) return 0;
   for (size_t i = 0; i < f->n; i++) {
     unsigned char c = (unsigned char)f->p[i];
-    if (bc_hex_value(c) < 0 && !(extra && (c == '.' || c == ':'))) return 0;
+    if (bc_hex_value(c) < 0 && !(address && (c == '.' || c == ':'))) return 0;
   }
   return 1;
 }

@@ -80,7 +80,7 @@ static int word_is(const char *s, size_t n, const char *w) {
   return 1;
 }
 
-static void add(bc_expect *out, const char *prefix, int min, int max) {
+static void add_shape(bc_expect *out, const char *prefix, int min, int max) {
   if (out->n >= AT_CMD_MAX_EXPECT) return;
   out->match[out->n].prefix = prefix;
   out->match[out->n].min_fields = (int8_t)min;
@@ -122,7 +122,7 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
       known = 1;
       if (a->forms & form) {
         if (a->min == TEXT_LINES) out->flags = AT_CMD_TEXT_LINES;
-        else add(out, prefix, a->min, a->max);
+        else add_shape(out, prefix, a->min, a->max);
       }
     }
     command += strlen(command) + 1;
@@ -145,5 +145,5 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   }
   out->name[nl] = '\0';
   if (nl < 2) return;
-  add(out, out->name, 0, -1);
+  add_shape(out, out->name, 0, -1);
 }
