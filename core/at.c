@@ -51,10 +51,7 @@ static int config_ok(const at_config *c) {
   for (size_t i = 0; i < c->n_probes; i++) {
     const at_probe *p = &c->probes[i];
     size_t tl = p->text ? strlen(p->text) : 0;
-    if (tl == 0 || tl > AT_PROBE_TEXT_MAX || !p->marker.prefix || !p->marker.prefix[0])
-      return 0;
-    for (size_t j = 0; j < tl; j++)
-      if ((unsigned char)p->text[j] < 0x20 || p->text[j] == 0x7f) return 0;
+    if (tl < 2 || p->text[tl - 1] != '\r' || !p->marker.prefix) return 0;
   }
   return 1;
 }
@@ -106,11 +103,6 @@ at_engine *at_new(const at_config *cfg) {
     at->boot_len[i] = strlen(cfg->boot_markers[i]);
     at->boot_first[first >> 3] |= (unsigned char)(1u << (first & 7));
   }
-  for (size_t i = 0; i < cfg->n_probes; i++) { /* each written with its CR */
-    size_t tl = strlen(cfg->probes[i].text);
-    memcpy(at->probe_text[i], cfg->probes[i].text, tl);
-    memcpy(at->probe_text[i] + tl, "\r", 2);
-  }
   at->phase = PH_IDLE;
   at->first_deadline = at->total_deadline = at->blocked_until = NO_DEADLINE;
   at->probe = at->marked = -1;
@@ -140,7 +132,7 @@ static void reset_answer(at_engine *at) {
 
 /* Puts the next thing on the wire: the head command, or while a timed-out command's
  * answer is owed, a resync probe first (at_resync.c). */
-void at_start_next(at_engine *at) {
+static void at_start_next(at_engine *at) {
   at->first_deadline = at->total_deadline = NO_DEADLINE;
   at->got_byte = 0;
   reset_answer(at);
@@ -157,15 +149,15 @@ void at_start_next(at_engine *at) {
   at->out_end = at_head_slot(at)->text_len + 1;
 }
 
-void at_drop_head(at_engine *at) {
+static void at_drop_head(at_engine *at) {
   at->head = (at->head + 1) % at->n_slots;
   at->count--;
 }
 
 /* The answer of the head command: final (NULL: none) is its text, the answer lines so
  * far its lines when with_answer. */
-void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
-                int with_answer) {
+static void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
+                       int with_answer) {
   at_event *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
   if (!e) return;
   e->tag = at_head_slot(at)->tag;
@@ -332,12 +324,12 @@ uint64_t at_next_deadline(const at_engine *at) {
     if (!at->got_byte && at->first_deadline < d) d = at->first_deadline;
     return d;
   }
-  return at_resyncing(at) ? at_debt_deadline(at) : NO_DEADLINE;
+  return at_debt_deadline(at); /* a query: NO_DEADLINE unless resyncing */
 }
 
 /* A timeout of the running command or of a probe: UNRESPONSIVE once enough came in a row
  * (any received line resets the count). */
-void at_count_timeout(at_engine *at) {
+static void at_count_timeout(at_engine *at) {
   if (++at->consecutive_timeouts == at->cfg.unresponsive_after)
     at_ev_push(at, AT_EV_UNRESPONSIVE, NULL, 0);
 }
@@ -451,8 +443,8 @@ static void classify(at_engine *at, const char *l, size_t n) {
   if (reboot(at, l, n, &v)) return;
   /* After a timeout, until the debt is settled (at_resync.c). */
   if (at_in_debt(at)) {
-    unsigned verdict = at_debt_line(at, &v);
-    follow(at, verdict);
+    unsigned verdict = at_debt_line(at, &v); /* a line settles, it never fails a command */
+    if (verdict & RESYNC_START_NEXT) at_start_next(at);
     if (verdict) return;
   }
   slot *s = at_head_slot(at);

@@ -82,14 +82,13 @@ typedef struct at_cmd {
 
 #define AT_MAX_PROBES 8       /* resync probes in at_config */
 #define AT_MAX_BOOT_MARKERS 8 /* boot markers in at_config */
-#define AT_PROBE_TEXT_MAX 30  /* longest probe command text */
 
 /* A resync probe: a query that changes nothing, answered at once by one line whose shape
  * (marker) no other command of the module prints and no URC has. The marker's prefix
  * after its '+' is the command name: a timed-out command naming it could answer that line
  * too, so the probe is not used for it. */
 typedef struct at_probe {
-  const char *text; /* "AT+CMEE?", without the CR */
+  const char *text; /* "AT+CMEE?\r": written as it is, so with its CR */
   at_match marker;  /* {"+CMEE", 1, 1} */
 } at_probe;
 
@@ -153,8 +152,9 @@ typedef struct at_config {
    * reboot (static; the engine keeps the pointer). None: no reboot is recognised. */
   const char *const *boot_markers;
   size_t n_boot_markers;
-  /* Resync probes, tried in this order (copied by at_new). None: after a timeout, the
-   * next commands wait for the owed final and fail unsent meanwhile. */
+  /* Resync probes, tried in this order (static; the engine keeps the pointer). None:
+   * after a timeout, the next commands wait for the owed final and fail unsent
+   * meanwhile. */
   const struct at_probe *probes;
   size_t n_probes;
 } at_config;

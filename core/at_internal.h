@@ -74,7 +74,6 @@ struct at_engine {
   /* late answers (at_resync.c) */
   slot owed;                          /* the timed-out command that still owes its final */
   int owing;
-  char probe_text[AT_MAX_PROBES][AT_PROBE_TEXT_MAX + 2]; /* at_config's, each with its CR */
   unsigned char probes_out[AT_MAX_PROBES]; /* probes written and not answered, oldest first */
   size_t n_probes_out;
   int probe;          /* the probe being written or awaited; -1: none */

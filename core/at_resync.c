@@ -25,7 +25,7 @@ static int is_marker(const at_engine *at, int k, line_view *v) {
   return at_match_line(&at->cfg.probes[k].marker, v);
 }
 
-const char *at_probe_text(const at_engine *at) { return at->probe_text[at->probe]; }
+const char *at_probe_text(const at_engine *at) { return at->cfg.probes[at->probe].text; }
 
 /* dst takes src's command; their buffers are swapped, so nothing is allocated. */
 static void move_slot(slot *dst, slot *src) {
@@ -120,7 +120,7 @@ void at_probe_start(at_engine *at) {
     at->probes_out[at->n_probes_out++] = (unsigned char)k;
     at->phase = PH_PROBE_TEXT;
     at->out_off = 0;
-    at->out_end = strlen(at->probe_text[k]);
+    at->out_end = strlen(at->cfg.probes[k].text);
     return;
   }
   /* Every marker is out unanswered: the head command waits (its own total timeout at
@@ -292,7 +292,7 @@ unsigned at_debt_line(at_engine *at, line_view *v) {
     return settle_oldest(at);
   }
   for (size_t i = 0; i < at->n_probes_out; i++) { /* a probe's echo */
-    const char *t = at->probe_text[at->probes_out[i]];
+    const char *t = at->cfg.probes[at->probes_out[i]].text;
     if (n == strlen(t) - 1 && memcmp(l, t, n) == 0) return RESYNC_TAKEN;
   }
   return RESYNC_NOT_MINE;

@@ -11,12 +11,14 @@ static inline int at_in_debt(const at_engine *at) { return at->owing || at->n_pr
 
 /* In debt, or still settling it: a probe or a blocked head command on the way out, or
  * the quiet period after the owed final (stamp_idle in at_resync.c). Only then does at.c
- * enter the resync. */
+ * enter the resync's steps (at_debt_deadline, a pure query, says NO_DEADLINE otherwise). */
 static inline int at_resyncing(const at_engine *at) {
   return at_in_debt(at) || at->idle_seen || at->phase >= PH_PROBE_TEXT;
 }
 
-/* What at.c must do next, in this order, after a resync step: */
+/* What at.c must do next, in this order, after a resync step (at_debt_line returns only
+ * RESYNC_NOT_MINE, or RESYNC_TAKEN with RESYNC_START_NEXT or not: a line settles a debt,
+ * it never fails a command): */
 enum resync_verdict {
   RESYNC_NOT_MINE = 0,          /* at_debt_line: the line is classified as usual */
   RESYNC_TAKEN = 1 << 0,        /* the line was the debt's (late answer, probe, echo) */

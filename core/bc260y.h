@@ -90,7 +90,8 @@ typedef struct bc_decoded {
   const char *text;      /* hex digits, an address, a state name... (not NUL-terminated) */
   size_t text_len;
   int malformed;         /* with BC_NONE: the line has the prefix and field count of a row
-                            (the engine takes it as that URC or answer), not its body */
+                            (the engine takes it as that URC or answer), not its body; or
+                            a known prefix and a body with broken quotes */
 } bc_decoded;
 
 /* Decodes any URC or answer line the module prints. Returns the kind (BC_NONE for a line

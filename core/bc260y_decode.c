@@ -30,9 +30,10 @@ static const char *packed_name(const char *list, unsigned i) {
 }
 
 /* Does line start with prefix and go on with ':' or end? Splits what follows the colon
- * into quote-aware comma-separated fields. Returns 0 when the prefix does not match or
- * the body is malformed (unbalanced quotes, junk after a closing quote, too many
- * fields, a colon followed by nothing). */
+ * into quote-aware comma-separated fields. Returns 1, 0 when the prefix does not match,
+ * BROKEN when the body is malformed (unbalanced quotes, junk after a closing quote, too
+ * many fields, a colon followed by nothing). */
+#define BROKEN (-1)
 static int split(const char *line, size_t len, const char *prefix, body *b) {
   size_t pl = strlen(prefix), i = pl + 1;
   if (len < pl || memcmp(line, prefix, pl) != 0) return 0;
@@ -41,25 +42,25 @@ static int split(const char *line, size_t len, const char *prefix, body *b) {
   else if (len == pl) return 1; /* bare */
   else if (line[pl] != ':') return 0;
   while (i < len && line[i] == ' ') i++;
-  if (i == len) return 0; /* "+X:" with nothing: not a form the module prints */
+  if (i == len) return BROKEN; /* "+X:" with nothing: not a form the module prints */
   for (;;) {
-    if (b->n == MAX_FIELDS) return 0;
+    if (b->n == MAX_FIELDS) return BROKEN;
     field *f = &b->f[b->n++];
     while (i < len && line[i] == ' ') i++;
     if (i < len && line[i] == '"') {
       size_t s = ++i;
       while (i < len && line[i] != '"') i++;
-      if (i == len) return 0; /* unterminated quote */
+      if (i == len) return BROKEN; /* unterminated quote */
       f->p = line + s;
       f->n = i - s;
       f->quoted = 1;
       i++;
       while (i < len && line[i] == ' ') i++;
-      if (i < len && line[i] != ',') return 0; /* "a"b */
+      if (i < len && line[i] != ',') return BROKEN; /* "a"b */
     } else {
       size_t s = i;
       while (i < len && line[i] != ',') {
-        if (line[i] == '"') return 0; /* a quote inside an unquoted field */
+        if (line[i] == '"') return BROKEN; /* a quote inside an unquoted field */
         i++;
       }
       size_t e = i;
@@ -198,7 +199,7 @@ const struct decode_key_info decode_keys[] = {
 #define ROW_OF_SHAPE(KIND, prefix, min, max, role, command, forms, ...) \
   {BC_##KIND, min, max, {__VA_ARGS__}},
 #define PREFIX_OF_LINE(KIND, name, prefix, ...) prefix "\0"
-#define PREFIX_OF_SHAPE(KIND, prefix, ...) prefix "\0"
+#define PREFIX_OF_SHAPE(KIND, prefix, ...) "\0" /* "": the prefix of the row above */
 #define NOTHING(...)
 static const decode_row rows[] = {BC_LINES(ROW_OF_LINE, ROW_OF_SHAPE, NOTHING, NOTHING)};
 static const char row_prefixes[] = BC_LINES(PREFIX_OF_LINE, PREFIX_OF_SHAPE, NOTHING, NOTHING);
@@ -267,34 +268,32 @@ bc_kind decode_line(const char *line, size_t len, bc_decoded *out, const decode_
                     int *nfields) {
   bc_decoded d;
   body b;
-  const char *prefix = row_prefixes;
-  int shape_known = 0;
+  const char *prefix = row_prefixes, *split_as = "";
+  int split_state = 0, shape_known = 0;
   memset(&d, 0, sizeof d);
   *row = NULL;
   if (!line) len = 0;
   /* The engine hands lines without their CR LF; a caller with a raw line still gets it
    * decoded. */
   while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n')) len--;
-  /* Rows of one prefix stand together. Only the rows of the prefix the line has are
-   * tried: its field count as the engine counts it (at_count_fields) says whether the
-   * engine would take the line for one of them (then, refused, it is malformed). */
-  for (size_t i = 0, end; i < sizeof rows / sizeof rows[0]; i = end) {
-    const char *group = prefix;
-    for (end = i; end < sizeof rows / sizeof rows[0] && strcmp(prefix, group) == 0; end++)
-      prefix += strlen(prefix) + 1;
-    int counted = line ? at_count_fields(line, len, group) : -1;
-    if (counted < 0) continue;
-    int split_ok = split(line, len, group, &b);
-    for (size_t k = i; k < end && !*row; k++) {
-      if (counted >= rows[k].min_fields && counted <= rows[k].max_fields) shape_known = 1;
-      if (!split_ok || b.n < rows[k].min_fields || b.n > rows[k].max_fields) continue;
-      memset(&d, 0, sizeof d);
-      if (fits(&rows[k], &b, &d)) {
-        *row = &rows[k];
-        *nfields = b.n;
-      }
+  /* Rows of one prefix stand together: the line is split once per prefix, and only the
+   * rows of the prefix it has are tried. A row whose field count it has (all the engine
+   * looks at) makes it malformed when none fits, and so does a broken body. */
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; prefix += strlen(prefix) + 1, i++) {
+    if (prefix[0] && strcmp(prefix, split_as) != 0) {
+      if (split_state) break; /* the line's prefix had its rows */
+      split_as = prefix;
+      split_state = split(line, len, prefix, &b);
     }
-    break;
+    if (split_state == BROKEN) shape_known = 1;
+    if (split_state != 1 || b.n < rows[i].min_fields || b.n > rows[i].max_fields) continue;
+    shape_known = 1;
+    memset(&d, 0, sizeof d);
+    if (fits(&rows[i], &b, &d)) {
+      *row = &rows[i];
+      *nfields = b.n;
+      break;
+    }
   }
   if (*row) {
     /* decoded */

@@ -57,7 +57,7 @@ static const char answer_prefixes[] = ROWS_BY_ROLE;
 
 /* The boot banner and the resync probes. */
 static const char *const boot_markers[] = {BC_BOOT_MARKERS};
-#define EACH_PROBE(text, marker, fields) {text, {marker, fields, fields}},
+#define EACH_PROBE(text, marker, fields) {text "\r", {marker, fields, fields}},
 static const at_probe probes[] = {BC_PROBES(EACH_PROBE)};
 
 void bc_engine_config(at_config *cfg) {
