@@ -1,12 +1,15 @@
 /* at.c: the AT engine (see at.h). Bytes and time come from the caller; this file only
  * splits lines, classifies them, runs the command queue and its timers, and recognises
- * reboots. Line shapes are in at_match.c, the event ring in at_events.c, what happens
- * after a timeout (late answers, resync probes) in at_resync.c. All memory is taken in
+ * reboots. Line shapes are in at_match.c, the event ring in at_events.c, a held command's
+ * finals and echo in at_slot.c, what happens after a timeout (late answers, resync
+ * probes) in at_resync.c, which this file enters only while something is owed and whose
+ * verdicts it carries out. It names no module string: the URC table, the boot markers
+ * and the probes come in at_config. All memory is taken in
  * at_new(): the line buffer, the answer buffer, the command slots (text, payload and
  * expected shapes are copied in), the event ring and the arena that holds the texts of
  * waiting events.
  */
-#include "at_internal.h"
+#include "at_resync.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -14,7 +17,7 @@
 #define OVERFLOW_HEAD 64 /* bytes of an over-long line kept in its overflow event */
 #define SIZE_LIMIT ((size_t)1 << 28) /* refuse configs whose sizes would overflow */
 /* Boot markers that follow each other in boot order within this time are one banner,
- * one reboot (RDY, +CFUN: 1, +CPIN: READY come within a few seconds of each other). */
+ * one reboot (a module prints its markers within a few seconds of each other). */
 #define BOOT_BANNER_MS 10000
 
 /* ---- configuration ---------------------------------------------------------------- */
@@ -40,6 +43,16 @@ static int config_ok(const at_config *c) {
   if (c->n_urcs && !c->urcs) return 0;
   for (size_t i = 0; i < c->n_urcs; i++)
     if (!c->urcs[i].prefix || !c->urcs[i].prefix[0]) return 0;
+  if (c->n_boot_markers > AT_MAX_BOOT_MARKERS || (c->n_boot_markers && !c->boot_markers))
+    return 0;
+  for (size_t i = 0; i < c->n_boot_markers; i++)
+    if (!c->boot_markers[i] || !c->boot_markers[i][0]) return 0;
+  if (c->n_probes > AT_MAX_PROBES || (c->n_probes && !c->probes)) return 0;
+  for (size_t i = 0; i < c->n_probes; i++) {
+    const at_probe *p = &c->probes[i];
+    size_t tl = p->text ? strlen(p->text) : 0;
+    if (tl < 2 || p->text[tl - 1] != '\r' || !p->marker.prefix) return 0;
+  }
   return 1;
 }
 
@@ -85,6 +98,11 @@ at_engine *at_new(const at_config *cfg) {
     at_free(at);
     return NULL;
   }
+  for (size_t i = 0; i < cfg->n_boot_markers; i++) {
+    unsigned char first = (unsigned char)cfg->boot_markers[i][0];
+    at->boot_len[i] = strlen(cfg->boot_markers[i]);
+    at->boot_first[first >> 3] |= (unsigned char)(1u << (first & 7));
+  }
   at->phase = PH_IDLE;
   at->first_deadline = at->total_deadline = at->blocked_until = NO_DEADLINE;
   at->probe = at->marked = -1;
@@ -104,8 +122,6 @@ const at_counters *at_get_counters(const at_engine *at) { return &at->counters; 
 
 /* ---- the command queue ------------------------------------------------------------ */
 
-slot *at_head_slot(at_engine *at) { return at->count ? &at->slots[at->head] : NULL; }
-
 static int running(const at_engine *at) { return at->phase >= PH_TEXT && at->phase <= PH_WAIT; }
 
 static void reset_answer(at_engine *at) {
@@ -116,7 +132,7 @@ static void reset_answer(at_engine *at) {
 
 /* Puts the next thing on the wire: the head command, or while a timed-out command's
  * answer is owed, a resync probe first (at_resync.c). */
-void at_start_next(at_engine *at) {
+static void at_start_next(at_engine *at) {
   at->first_deadline = at->total_deadline = NO_DEADLINE;
   at->got_byte = 0;
   reset_answer(at);
@@ -133,16 +149,16 @@ void at_start_next(at_engine *at) {
   at->out_end = at_head_slot(at)->text_len + 1;
 }
 
-void at_drop_head(at_engine *at) {
+static void at_drop_head(at_engine *at) {
   at->head = (at->head + 1) % at->n_slots;
   at->count--;
 }
 
 /* The answer of the head command: final (NULL: none) is its text, the answer lines so
  * far its lines when with_answer. */
-void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
-                int with_answer) {
-  ev_rec *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
+static void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
+                       int with_answer) {
+  at_event *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
   if (!e) return;
   e->tag = at_head_slot(at)->tag;
   e->result = r;
@@ -181,27 +197,13 @@ static int written(const at_engine *at) {
  * the command written before the marker becomes owed like a timed-out one, and what was
  * owed stays owed: the resync probe settles it (docs/design.md, "Late answers"). */
 static void fail_rebooted(at_engine *at, const char *line, size_t len) {
-  at_debt_reboot(at);
+  if (at_resyncing(at)) at_debt_reboot(at);
   if (at->count && written(at)) {
     at_respond(at, AT_RESULT_REBOOT, 0, line, len, 1);
-    at_debt_begin(at);
+    at_debt_begin(at, at_head_slot(at));
+    at_drop_head(at);
   }
   fail_queued(at, AT_RESULT_REBOOT);
-}
-
-/* Copies n shapes into dst, their prefixes into store (a slot keeps its own copies).
- * 0 when a prefix is missing, empty or too long. */
-int at_copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
-                        const at_match *src, size_t n) {
-  for (size_t i = 0; i < n; i++) {
-    if (!src[i].prefix) return 0;
-    size_t pl = strlen(src[i].prefix);
-    if (pl == 0 || pl > AT_MATCH_MAX_PREFIX) return 0;
-    memcpy(store[i], src[i].prefix, pl + 1);
-    dst[i] = src[i];
-    dst[i].prefix = store[i];
-  }
-  return 1;
 }
 
 int at_submit(at_engine *at, const at_cmd *cmd) {
@@ -258,7 +260,7 @@ int at_submit(at_engine *at, const at_cmd *cmd) {
 void at_abort_all(at_engine *at) {
   at_ev_reclaim(at);
   /* nothing is owed any more: the caller starts afresh (a new port, a closed one) */
-  at_debt_cancel(at);
+  if (at_resyncing(at)) at_debt_cancel(at);
   if (at->count && running(at)) {
     at_respond(at, AT_RESULT_ABORTED, 0, NULL, 0, 0);
     at_drop_head(at);
@@ -276,19 +278,13 @@ const uint8_t *at_output(const at_engine *at, size_t *len) {
   if (at->out_off >= at->out_end) return NULL;
   if (at->phase == PH_PROBE_TEXT) {
     *len = at->out_end - at->out_off;
-    return (const uint8_t *)at_probe_text(at->probe) + at->out_off;
+    return (const uint8_t *)at_probe_text(at) + at->out_off;
   }
   if (at->phase == PH_TEXT || at->phase == PH_PAYLOAD) {
     *len = at->out_end - at->out_off;
     return (const uint8_t *)at->slots[at->head].buf + at->out_off;
   }
   return NULL;
-}
-
-/* The caller's clock is arbitrary: a deadline past UINT64_MAX is "never", not a wrap.
- * Not inlined: 64-bit arithmetic is long on a 32-bit router, and every timer uses it. */
-__attribute__((noinline)) uint64_t at_later(uint64_t now, uint32_t ms) {
-  return now > NO_DEADLINE - ms ? NO_DEADLINE : now + ms;
 }
 
 static void arm_timers(at_engine *at, const slot *s, uint64_t now) {
@@ -328,20 +324,34 @@ uint64_t at_next_deadline(const at_engine *at) {
     if (!at->got_byte && at->first_deadline < d) d = at->first_deadline;
     return d;
   }
-  return at_debt_deadline(at);
+  return at_debt_deadline(at); /* a query: NO_DEADLINE unless resyncing */
 }
 
 /* A timeout of the running command or of a probe: UNRESPONSIVE once enough came in a row
  * (any received line resets the count). */
-void at_count_timeout(at_engine *at) {
+static void at_count_timeout(at_engine *at) {
   if (++at->consecutive_timeouts == at->cfg.unresponsive_after)
     at_ev_push(at, AT_EV_UNRESPONSIVE, NULL, 0);
+}
+
+/* The head command gave up waiting for the resync: it fails, never written. */
+static void fail_head_unsent(at_engine *at) {
+  at_respond(at, AT_RESULT_TIMEOUT, 0, NULL, 0, 0);
+  at->counters.timeouts++;
+  at_drop_head(at);
+}
+
+/* Carries out what the resync decided, in the order of enum resync_verdict. */
+static void follow(at_engine *at, unsigned verdict) {
+  if (verdict & RESYNC_COUNT_TIMEOUT) at_count_timeout(at);
+  if (verdict & RESYNC_FAIL_HEAD) fail_head_unsent(at);
+  if (verdict & RESYNC_START_NEXT) at_start_next(at);
 }
 
 static void run_timers(at_engine *at, uint64_t now) {
   at->now = now;
   if (at->phase != PH_PROMPT && at->phase != PH_WAIT && at->phase != PH_PAYLOAD) {
-    at_debt_timers(at);
+    if (at_resyncing(at)) follow(at, at_debt_timers(at));
     return;
   }
   if (now < at->total_deadline && (at->got_byte || now < at->first_deadline)) return;
@@ -351,7 +361,8 @@ static void run_timers(at_engine *at, uint64_t now) {
   /* The module still owes this command its final result, however late: it is reported
    * as the command's late answer, never taken as the next command's (docs/design.md,
    * "Late answers"). */
-  at_debt_begin(at);
+  at_debt_begin(at, at_head_slot(at));
+  at_drop_head(at);
   at_start_next(at);
 }
 
@@ -364,53 +375,6 @@ void at_tick(at_engine *at, uint64_t now_ms) {
 }
 
 /* ---- line classification --------------------------------------------------------- */
-
-static int parse_code(const char *s, size_t n) {
-  const char *end = s + n;
-  while (s < end && *s == ' ') s++;
-  int neg = s < end && *s == '-';
-  s += neg;
-  if (s == end) return -1;
-  long v = 0;
-  for (; s < end; s++) {
-    if (*s < '0' || *s > '9') return -1; /* verbose text (CMEE=2) */
-    v = v * 10 + (*s - '0');
-    if (v > 1000000) return -1;
-  }
-  return (int)(neg ? -v : v);
-}
-
-/* Generic final results. Returns 1 with *r and *code set. */
-int at_is_generic_final(const char *l, size_t n, at_result *r, int *code) {
-  if (n == 2 && l[0] == 'O' && l[1] == 'K') {
-    *r = AT_RESULT_OK, *code = 0;
-    return 1;
-  }
-  if (n == 5 && memcmp(l, "ERROR", 5) == 0) {
-    *r = AT_RESULT_ERROR, *code = 0;
-    return 1;
-  }
-  if (n >= 11 && l[0] == '+' && (memcmp(l, "+CME ERROR:", 11) == 0 ||
-                                 memcmp(l, "+CMS ERROR:", 11) == 0)) {
-    *r = l[3] == 'E' ? AT_RESULT_CME : AT_RESULT_CMS;
-    *code = parse_code(l + 11, n - 11);
-    return 1;
-  }
-  return 0;
-}
-
-int at_final_of(const slot *s, line_view *v, at_result *r, int *code) {
-  if (at_is_generic_final(v->s, v->n, r, code)) return 1;
-  if (at_match_any(s->finals, s->n_finals, v)) {
-    *r = AT_RESULT_FINAL, *code = 0;
-    return 1;
-  }
-  return 0;
-}
-
-int at_is_echo(const slot *s, const char *l, size_t n) {
-  return n == s->text_len && memcmp(l, s->buf, n) == 0;
-}
 
 static void append_answer(at_engine *at, const char *l, size_t n) {
   if (at->answer_overflow || at->cfg.answer_max - at->answer_len < n + 1) {
@@ -425,17 +389,25 @@ static void append_answer(at_engine *at, const char *l, size_t n) {
   at->answer_lines++;
 }
 
-/* Boot markers, in the order the module prints them after a power-on or a reset: RDY,
- * +CFUN: 1, +CPIN: READY (the guide's DFOTA sessions show +CPIN: READY alone after the
- * update's reboot). Returns the marker's rank, 0 for any other line. */
-static int boot_rank(const char *l, size_t n) {
-  if (n == 3 && memcmp(l, "RDY", 3) == 0) return 1;
-  size_t colon = n > 6 && l[0] == '+' && l[5] == ':' ? 5 : 0;
-  if (!colon) return 0;
-  size_t i = colon + 1;
-  if (i < n && l[i] == ' ') i++;
-  if (memcmp(l, "+CFUN", 5) == 0 && n - i == 1 && l[i] == '1') return 2;
-  if (memcmp(l, "+CPIN", 5) == 0 && n - i == 5 && memcmp(l + i, "READY", 5) == 0) return 3;
+/* The rank of a boot marker (at_config.boot_markers: 1 for the first printed), 0 for
+ * any other line. A marker matches the line exactly, or without the space after its
+ * colon ("+X:1" for "+X: 1"). */
+static int boot_rank(const at_engine *at, const char *l, size_t n) {
+  unsigned char first = (unsigned char)l[0];
+  if (!(at->boot_first[first >> 3] & (1u << (first & 7)))) return 0;
+  for (size_t i = 0; i < at->cfg.n_boot_markers; i++) {
+    const char *m = at->cfg.boot_markers[i];
+    size_t ml = at->boot_len[i];
+    if (m[0] != l[0] || (n != ml && n + 1 != ml)) continue;
+    if (n == ml) {
+      if (memcmp(l, m, n) == 0) return (int)i + 1;
+      continue;
+    }
+    const char *colon = memchr(m, ':', ml);
+    size_t c = colon ? (size_t)(colon - m) + 1 : ml; /* bytes up to the colon */
+    if (c < ml && m[c] == ' ' && memcmp(l, m, c) == 0 && memcmp(l + c, m + c + 1, ml - c - 1) == 0)
+      return (int)i + 1;
+  }
   return 0;
 }
 
@@ -444,10 +416,10 @@ static int boot_rank(const char *l, size_t n) {
  * it in boot order within BOOT_BANNER_MS belong to the same reboot: they are reported as
  * ordinary lines (URCs), not as more reboots. Returns 1 when the line was the reboot. */
 static int reboot(at_engine *at, const char *l, size_t n, line_view *v) {
-  int rank = boot_rank(l, n);
+  int rank = boot_rank(at, l, n);
   if (!rank) return 0;
-  /* +CFUN: 1 answers AT+CFUN?, +CPIN: READY answers AT+CPIN?: a line the running (or the
-   * timed-out) command expects is its answer. */
+  /* A marker after the first may also answer a query (the state it reports): a line the
+   * running (or the timed-out) command expects is its answer. */
   slot *s = at_head_slot(at);
   if (rank > 1 && ((at->phase >= PH_PROMPT && at->phase <= PH_WAIT &&
                     at_match_any(s->expect, s->n_expect, v)) ||
@@ -470,7 +442,11 @@ static void classify(at_engine *at, const char *l, size_t n) {
   at->consecutive_timeouts = 0;
   if (reboot(at, l, n, &v)) return;
   /* After a timeout, until the debt is settled (at_resync.c). */
-  if (at_debt_line(at, &v)) return;
+  if (at_in_debt(at)) {
+    unsigned verdict = at_debt_line(at, &v); /* a line settles, it never fails a command */
+    if (verdict & RESYNC_START_NEXT) at_start_next(at);
+    if (verdict) return;
+  }
   slot *s = at_head_slot(at);
   at_result r;
   int code;

@@ -4,7 +4,7 @@
  * per line or per command afterwards.
  *
  * Line classification, in this order (docs/design.md):
- *   1. a boot marker (RDY, +CFUN: 1, +CPIN: READY) that no command expects: a reboot.
+ *   1. a boot marker (at_config.boot_markers) that no command expects: a reboot.
  *      It fails the running command (AT_RESULT_REBOOT), fails every queued one the same
  *      way and raises AT_EV_REBOOT; the command on the wire becomes owed, like a
  *      timed-out one (a module answers what it read after booting). The markers that
@@ -22,10 +22,13 @@
  *
  * After a timeout the module still owes the command its final result. No command is
  * written until that debt is settled: before the next command the engine writes a probe
- * (a harmless query: AT+CMEE?, AT+CSCON?, AT+QSCLK?, AT+CSQ, AT+NMSTATUS?) whose answer
- * line the owed answer cannot contain; once that line and its final are in, the next
- * command goes out. A command whose probe is not answered within its own total timeout
- * fails with AT_RESULT_TIMEOUT without being written.
+ * (at_config.probes: a harmless query) whose answer line the owed answer cannot contain;
+ * once that line and its final are in, the next command goes out. A command whose probe
+ * is not answered within its own total timeout fails with AT_RESULT_TIMEOUT without being
+ * written.
+ *
+ * The engine knows no module: its URC table, boot markers and probes come in at_config
+ * (the BC260Y-CN's: bc_engine_config in bc260y.h).
  */
 #ifndef BC260Y_AT_H
 #define BC260Y_AT_H
@@ -76,6 +79,18 @@ typedef struct at_cmd {
   uint32_t total_ms;      /* from fully written to the final result; 0: default */
   uint64_t tag;           /* the caller's id, returned in the response event */
 } at_cmd;
+
+#define AT_MAX_PROBES 8       /* resync probes in at_config */
+#define AT_MAX_BOOT_MARKERS 8 /* boot markers in at_config */
+
+/* A resync probe: a query that changes nothing, answered at once by one line whose shape
+ * (marker) no other command of the module prints and no URC has. The marker's prefix
+ * after its '+' is the command name: a timed-out command naming it could answer that line
+ * too, so the probe is not used for it. */
+typedef struct at_probe {
+  const char *text; /* "AT+CMEE?\r": written as it is, so with its CR */
+  at_match marker;  /* {"+CMEE", 1, 1} */
+} at_probe;
 
 typedef enum at_result {
   AT_RESULT_OK = 0,
@@ -132,6 +147,16 @@ typedef struct at_config {
   unsigned unresponsive_after; /* consecutive timeouts before AT_EV_UNRESPONSIVE (3) */
   const at_match *urcs;     /* the URC table (static; the engine keeps the pointer) */
   size_t n_urcs;
+  /* Boot markers in the order the module prints them after a reset ("RDY", "+CFUN: 1"):
+   * a line equal to one, or to one without the space after its colon ("+CFUN:1"), is a
+   * reboot (static; the engine keeps the pointer). None: no reboot is recognised. */
+  const char *const *boot_markers;
+  size_t n_boot_markers;
+  /* Resync probes, tried in this order (static; the engine keeps the pointer). None:
+   * after a timeout, the next commands wait for the owed final and fail unsent
+   * meanwhile. */
+  const struct at_probe *probes;
+  size_t n_probes;
 } at_config;
 
 typedef struct at_counters {
@@ -141,7 +166,7 @@ typedef struct at_counters {
 
 typedef struct at_engine at_engine;
 
-/* Fills the defaults above into *cfg (urcs left NULL). */
+/* Fills the defaults above into *cfg (no URC table, boot markers or probes). */
 void at_config_defaults(at_config *cfg);
 /* NULL when out of memory or when cfg is invalid (line_max < AT_LINE_MIN...). */
 at_engine *at_new(const at_config *cfg);

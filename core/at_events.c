@@ -27,11 +27,11 @@ const char *at_ev_put(at_engine *at, const char *s, size_t n) {
 }
 
 /* An event, with a copy of s as its text (NULL: no text). */
-ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n) {
+at_event *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n) {
   /* Cannot happen: events + pending <= ring_cap (see at_new); kept so that a logic error
    * shows as a lost event in the fuzzer, not as memory corruption. */
   if (at->ring_count >= at->ring_cap) return NULL;
-  ev_rec *e = &at->ring[(at->ring_head + at->ring_count) % at->ring_cap];
+  at_event *e = &at->ring[(at->ring_head + at->ring_count) % at->ring_cap];
   at->ring_count++;
   memset(e, 0, sizeof *e);
   e->type = type;
@@ -44,7 +44,7 @@ ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n) {
 
 /* A line shown as an event (URC, unknown line, overflow head, late answer), counted in
  * *counter. */
-ev_rec *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
+at_event *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
                    size_t n) {
   ++*counter;
   return at_ev_push(at, type, s, n);

@@ -1,13 +1,16 @@
-/* at_internal.h: the AT engine's state and the functions its files share (at.c: queue,
- * timers, classification, input; at_match.c: line shapes; at_events.c: the event ring;
- * at_resync.c: late answers after a timeout). Not installed, not for callers. */
+/* at_internal.h: the AT engine's state and the functions its files share. Layers, each
+ * calling only the ones below it: at.c (queue, timers, classification, input) on top;
+ * at_resync.c (late answers after a timeout; its face to at.c is at_resync.h), entered
+ * by at.c only while something is owed, returning a verdict that at.c carries out;
+ * at_slot.c (a held command: its
+ * shapes, finals, echo, deadlines), at_match.c (line shapes) and at_events.c (the event
+ * ring) at the bottom. Not installed, not for callers. */
 #ifndef BC260Y_AT_INTERNAL_H
 #define BC260Y_AT_INTERNAL_H
 
 #include "at.h"
 
 #define NO_DEADLINE UINT64_MAX
-#define AT_PROBE_KINDS 5 /* resync probes, each with its own answer line (at_resync.c) */
 
 typedef struct slot {
   char *buf; /* text, CR, payload, ^Z */
@@ -23,9 +26,6 @@ typedef struct slot {
   uint64_t tag;
 } slot;
 
-/* A waiting event is kept as the caller will get it: its texts point into the arena,
- * which is never moved. */
-typedef at_event ev_rec;
 
 enum phase {
   PH_IDLE = 0,   /* nothing on the wire */
@@ -67,11 +67,15 @@ struct at_engine {
   /* the boot banner being read: rank of its last marker and when it came (0: none) */
   int banner_rank;
   uint64_t banner_at;
+  /* boot markers (at_config): their lengths, and a bit per byte that starts one (most
+   * lines start with none: one test) */
+  size_t boot_len[AT_MAX_BOOT_MARKERS];
+  unsigned char boot_first[32];
   /* late answers (at_resync.c) */
   slot owed;                          /* the timed-out command that still owes its final */
   int owing;
-  unsigned char out[AT_PROBE_KINDS];  /* probes written and not answered, oldest first */
-  size_t n_out;
+  unsigned char probes_out[AT_MAX_PROBES]; /* probes written and not answered, oldest first */
+  size_t n_probes_out;
   int probe;          /* the probe being written or awaited; -1: none */
   int marked;         /* the probe whose answer line came, its final next; -1: none */
   int idle_seen;      /* the owed final came while a probe waited: the module is idle */
@@ -83,7 +87,8 @@ struct at_engine {
   size_t answer_len, answer_lines;
   int answer_overflow;
   /* events */
-  ev_rec *ring;
+  at_event *ring; /* waiting events, kept as the caller will get them: their texts point
+                     into the arena, which is never moved */
   size_t ring_cap, ring_head, ring_count;
   char *arena;
   size_t arena_cap, arena_used, arena_need;
@@ -100,17 +105,11 @@ int at_match_any(const at_match *m, size_t n, line_view *v);
 void at_ev_reclaim(at_engine *at);
 int at_ev_room(const at_engine *at);
 const char *at_ev_put(at_engine *at, const char *s, size_t n);
-ev_rec *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n);
-ev_rec *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
+at_event *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n);
+at_event *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
                    size_t n);
 
-/* at.c, for at_resync.c */
-slot *at_head_slot(at_engine *at);
-void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
-                int with_answer);
-void at_start_next(at_engine *at);
-void at_drop_head(at_engine *at);
-void at_count_timeout(at_engine *at);
+/* at_slot.c */
 int at_final_of(const slot *s, line_view *v, at_result *r, int *code);
 int at_is_generic_final(const char *l, size_t n, at_result *r, int *code);
 int at_is_echo(const slot *s, const char *l, size_t n);
@@ -118,17 +117,7 @@ int at_copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1], const
                     size_t n);
 uint64_t at_later(uint64_t now, uint32_t ms);
 
-/* at_resync.c */
-int at_in_debt(const at_engine *at);
-void at_debt_begin(at_engine *at);
-void at_debt_cancel(at_engine *at);
-void at_debt_reboot(at_engine *at);
-void at_probe_start(at_engine *at);
-const char *at_probe_text(int kind);
-void at_probe_written(at_engine *at);
-uint64_t at_debt_deadline(const at_engine *at);
-void at_debt_timers(at_engine *at);
-int at_debt_line(at_engine *at, line_view *v);
-int at_owed_expects(at_engine *at, line_view *v);
+/* The running command, or the next one while in debt; NULL when none is queued. */
+static inline slot *at_head_slot(at_engine *at) { return at->count ? &at->slots[at->head] : NULL; }
 
 #endif

@@ -11,38 +11,21 @@
  * answer to an old probe is never taken for the new one's. The command a probe went out
  * for waits no longer than its own total timeout for it: then it fails with
  * AT_RESULT_TIMEOUT, never written, and the next command's probe takes over.
+ *
+ * The probes come in at_config. This file calls nothing of at.c: at.c enters it only
+ * while something is owed (at_resyncing) and carries out the verdict each step returns
+ * (enum resync_verdict in at_internal.h).
  */
 #include <string.h>
 
-#include "at_internal.h"
-
-/* Arrays, not pointers: a table of pointers costs a relocation each in the router's .so. */
-typedef struct probe {
-  char text[14];   /* with its CR */
-  char marker[10]; /* prefix of the answer line only this probe produces; after its '+',
-                      the command name, to spot it in the owed command */
-  int8_t fields;   /* the marker line's field count */
-} probe;
-
-/* Queries every BC260Y firmware answers at once with one line, that change nothing and
- * whose answer shape is no URC (+CSCON: <n>,<mode> has two fields, the URC one). */
-static const probe PROBES[AT_PROBE_KINDS] = {
-    {"AT+CMEE?\r", "+CMEE", 1},
-    {"AT+CSCON?\r", "+CSCON", 2},
-    {"AT+QSCLK?\r", "+QSCLK", 1},
-    {"AT+CSQ\r", "+CSQ", 2},
-    {"AT+NMSTATUS?\r", "+NMSTATUS", 1},
-};
+#include "at_resync.h"
 
 /* Is the line probe k's marker? */
-static int is_marker(int k, line_view *v) {
-  at_match m = {PROBES[k].marker, PROBES[k].fields, PROBES[k].fields};
-  return at_match_line(&m, v);
+static int is_marker(const at_engine *at, int k, line_view *v) {
+  return at_match_line(&at->cfg.probes[k].marker, v);
 }
 
-const char *at_probe_text(int kind) { return PROBES[kind].text; }
-
-int at_in_debt(const at_engine *at) { return at->owing || at->n_out; }
+const char *at_probe_text(const at_engine *at) { return at->cfg.probes[at->probe].text; }
 
 /* dst takes src's command; their buffers are swapped, so nothing is allocated. */
 static void move_slot(slot *dst, slot *src) {
@@ -54,16 +37,17 @@ static void move_slot(slot *dst, slot *src) {
   at_copy_matches(dst->finals, dst->final_prefix, src->finals, src->n_finals);
 }
 
-void at_debt_begin(at_engine *at) {
-  move_slot(&at->owed, at_head_slot(at));
-  at_drop_head(at);
+/* The head command timed out (or was on the wire at a reboot): it is owed. The caller
+ * drops it from the queue. */
+void at_debt_begin(at_engine *at, slot *head) {
+  move_slot(&at->owed, head);
   at->owing = 1;
   at->idle_seen = 0;
 }
 
 void at_debt_cancel(at_engine *at) {
   at->owing = 0;
-  at->n_out = 0;
+  at->n_probes_out = 0;
   at->probe = at->marked = -1;
   at->idle_seen = 0;
   at->blocked_until = NO_DEADLINE;
@@ -77,9 +61,9 @@ void at_debt_cancel(at_engine *at) {
  * waiting for them, failed unsent, for ever (spec/unit/test_at_model.c). An owed command
  * alone needs no such wait: the next probe's marker settles it. */
 void at_debt_reboot(at_engine *at) {
-  if (at->phase == PH_PROBE_TEXT && at->out_off == 0) at->n_out--;
+  if (at->phase == PH_PROBE_TEXT && at->out_off == 0) at->n_probes_out--;
   at->probe = -1;
-  at->idle_seen = at->n_out > 0;
+  at->idle_seen = at->n_probes_out > 0;
   at->idle_at = NO_DEADLINE;
   at->blocked_until = NO_DEADLINE;
 }
@@ -96,8 +80,9 @@ static int clashes(const at_engine *at, int k) {
   if (!at->owing) return 0;
   const slot *s = &at->owed;
   for (size_t i = 0; i < s->n_expect; i++)
-    if (strcmp(s->expect[i].prefix, PROBES[k].marker) == 0) return 1;
-  const char *name = PROBES[k].marker + 1;
+    if (strcmp(s->expect[i].prefix, at->cfg.probes[k].marker.prefix) == 0) return 1;
+  const char *name = at->cfg.probes[k].marker.prefix;
+  if (name[0] == '+') name++;
   size_t nl = strlen(name);
   for (size_t i = 0; i + nl <= s->text_len; i++) {
     size_t j = 0;
@@ -108,8 +93,8 @@ static int clashes(const at_engine *at, int k) {
 }
 
 static int is_out(const at_engine *at, int k) {
-  for (size_t i = 0; i < at->n_out; i++)
-    if (at->out[i] == k) return 1;
+  for (size_t i = 0; i < at->n_probes_out; i++)
+    if (at->probes_out[i] == k) return 1;
   return 0;
 }
 
@@ -129,13 +114,13 @@ void at_probe_start(at_engine *at) {
     if (at->idle_at != NO_DEADLINE) at->total_deadline = quiet_end(at); /* else stamp_idle */
     return;
   }
-  for (int k = 0; k < AT_PROBE_KINDS; k++) {
+  for (int k = 0; k < (int)at->cfg.n_probes; k++) {
     if (is_out(at, k) || clashes(at, k)) continue;
     at->probe = k;
-    at->out[at->n_out++] = (unsigned char)k;
+    at->probes_out[at->n_probes_out++] = (unsigned char)k;
     at->phase = PH_PROBE_TEXT;
     at->out_off = 0;
-    at->out_end = strlen(PROBES[k].text);
+    at->out_end = strlen(at->cfg.probes[k].text);
     return;
   }
   /* Every marker is out unanswered: the head command waits (its own total timeout at
@@ -144,10 +129,11 @@ void at_probe_start(at_engine *at) {
   at->blocked_until = NO_DEADLINE;
 }
 
-/* The probe waits as long as the command it goes out for would wait for its answer. */
+/* The probe waits as long as the command it goes out for (the head) would wait for its
+ * answer. */
 void at_probe_written(at_engine *at) {
   at->phase = PH_PROBE_WAIT;
-  at->total_deadline = at_later(at->now, at_head_slot(at)->total_ms);
+  at->total_deadline = at_later(at->now, at->slots[at->head].total_ms);
 }
 
 uint64_t at_debt_deadline(const at_engine *at) {
@@ -169,16 +155,9 @@ uint64_t at_debt_deadline(const at_engine *at) {
  * that drops what it is sent while busy, or a reboot that lost them). They are not owed
  * any more. */
 static void forget_probes(at_engine *at) {
-  at->n_out = 0;
+  at->n_probes_out = 0;
   at->marked = -1;
   at->idle_seen = 0;
-}
-
-/* The head command gave up waiting for the resync: it fails, never written. */
-static void fail_head_unsent(at_engine *at) {
-  at_respond(at, AT_RESULT_TIMEOUT, 0, NULL, 0, 0);
-  at->counters.timeouts++;
-  at_drop_head(at);
 }
 
 /* The owed final came while probes were out (at_debt_line): the module is idle from
@@ -196,44 +175,43 @@ static void stamp_idle(at_engine *at) {
   if (at->phase != PH_PROBE_WAIT || end < at->total_deadline) at->total_deadline = end;
 }
 
-void at_debt_timers(at_engine *at) {
+unsigned at_debt_timers(at_engine *at) {
   uint64_t now = at->now;
   if (at->idle_seen && at->idle_at == NO_DEADLINE) stamp_idle(at);
   if (at->phase == PH_PROBE_WAIT) {
-    if (now < at->total_deadline) return;
-    at_count_timeout(at);
+    if (now < at->total_deadline) return 0;
     at->probe = -1;
     /* An idle module answers a probe it kept within first_byte_ms: only after that are
      * the probes taken as dropped and the head written. Before it (the head's own
      * timeout is shorter), the probe may still be answered, and its final would be taken
      * for the head's answer: the head fails unsent and the probes stay out. */
-    if (at->idle_seen && now >= quiet_end(at))
+    if (at->idle_seen && now >= quiet_end(at)) {
       forget_probes(at);
-    else
-      fail_head_unsent(at);
-    at_start_next(at);
-    return;
+      return RESYNC_COUNT_TIMEOUT | RESYNC_START_NEXT;
+    }
+    return RESYNC_COUNT_TIMEOUT | RESYNC_FAIL_HEAD | RESYNC_START_NEXT;
   }
-  if (at->phase != PH_BLOCKED) return;
+  if (at->phase != PH_BLOCKED) return 0;
   if (at->idle_seen && now >= at->total_deadline) {
     forget_probes(at);
-    at_start_next(at);
-    return;
+    return RESYNC_START_NEXT;
   }
-  if (!at->count) return;
-  slot *s = at_head_slot(at);
+  if (!at->count) return 0;
+  const slot *s = &at->slots[at->head];
   if (at->blocked_until == NO_DEADLINE) {
     at->blocked_until = at_later(now, s->total_ms);
-    return;
+    return 0;
   }
-  if (now < at->blocked_until) return;
-  fail_head_unsent(at);
+  if (now < at->blocked_until) return 0;
   at->blocked_until = NO_DEADLINE;
-  if (!at->count && !at->idle_seen) at->phase = PH_IDLE;
+  /* the head fails (the caller drops it): with nothing behind it nor probes to wait for,
+   * the engine is idle */
+  if (at->count == 1 && !at->idle_seen) at->phase = PH_IDLE;
+  return RESYNC_FAIL_HEAD;
 }
 
 static void late_event(at_engine *at, const line_view *v, int is_final, at_result r, int code) {
-  ev_rec *e = at_ev_line(at, &at->counters.late, AT_EV_LATE, v->s, v->n);
+  at_event *e = at_ev_line(at, &at->counters.late, AT_EV_LATE, v->s, v->n);
   if (!e) return;
   e->tag = at->owed.tag;
   e->is_final = is_final;
@@ -241,47 +219,48 @@ static void late_event(at_engine *at, const line_view *v, int is_final, at_resul
   e->code = code;
 }
 
-/* The probe out[0] is answered: settled. When it was the last one written, the debt is
- * paid and the head command goes out. */
-static void settle_oldest(at_engine *at) {
-  int k = at->out[0];
+/* The probe probes_out[0] is answered: settled. When it was the last one written, the debt is
+ * paid and the head command goes out (RESYNC_START_NEXT). */
+static unsigned settle_oldest(at_engine *at) {
+  int k = at->probes_out[0];
   /* An idle module answers what it kept one after the other: the period in which the
    * next probe's answer is due starts again (stamp_idle). */
   if (at->idle_seen) at->idle_at = NO_DEADLINE;
-  at->n_out--;
-  memmove(at->out, at->out + 1, at->n_out);
+  at->n_probes_out--;
+  memmove(at->probes_out, at->probes_out + 1, at->n_probes_out);
   at->marked = -1;
   if (k == at->probe || (at->phase == PH_BLOCKED && !at_in_debt(at))) {
     at->probe = -1;
     at->idle_seen = 0;
-    at_start_next(at);
+    return RESYNC_TAKEN | RESYNC_START_NEXT;
   }
+  return RESYNC_TAKEN;
 }
 
 int at_owed_expects(at_engine *at, line_view *v) {
   return at->owing && at_match_any(at->owed.expect, at->owed.n_expect, v);
 }
 
-int at_debt_line(at_engine *at, line_view *v) {
-  if (!at_in_debt(at)) return 0;
+/* A line while in debt (at_in_debt): RESYNC_NOT_MINE, or RESYNC_TAKEN with what else
+ * the caller must do. */
+unsigned at_debt_line(at_engine *at, line_view *v) {
   const char *l = v->s;
   size_t n = v->n;
   /* A probe's marker: everything written before that probe is settled (the module
    * answers in order), the owed final too, if it never came (the command was lost). */
-  for (size_t i = 0; i < at->n_out; i++) {
-    if (!is_marker(at->out[i], v)) continue;
+  for (size_t i = 0; i < at->n_probes_out; i++) {
+    if (!is_marker(at, at->probes_out[i], v)) continue;
     at->owing = 0;
-    at->n_out -= i;
-    memmove(at->out, at->out + i, at->n_out);
-    at->marked = at->out[0];
-    return 1;
+    at->n_probes_out -= i;
+    memmove(at->probes_out, at->probes_out + i, at->n_probes_out);
+    at->marked = at->probes_out[0];
+    return RESYNC_TAKEN;
   }
   at_result r;
   int code;
   if (at->marked >= 0) {
-    if (!at_is_generic_final(l, n, &r, &code)) return 0;
-    settle_oldest(at); /* the marked probe's own final */
-    return 1;
+    if (!at_is_generic_final(l, n, &r, &code)) return RESYNC_NOT_MINE;
+    return settle_oldest(at); /* the marked probe's own final */
   }
   if (at->owing) {
     const slot *s = &at->owed;
@@ -290,7 +269,7 @@ int at_debt_line(at_engine *at, line_view *v) {
       at->owing = 0;
       /* The module is idle now: a probe it kept is answered at once; one that is not
        * answered within first_byte_ms was dropped (see forget_probes). */
-      if (at->phase == PH_PROBE_WAIT || (at->n_out && at->phase != PH_PROBE_TEXT)) {
+      if (at->phase == PH_PROBE_WAIT || (at->n_probes_out && at->phase != PH_PROBE_TEXT)) {
         if (at->phase != PH_PROBE_WAIT) {
           at->phase = PH_BLOCKED; /* probes out, none running: wait for their answers */
           at->blocked_until = NO_DEADLINE;
@@ -298,24 +277,23 @@ int at_debt_line(at_engine *at, line_view *v) {
         at->idle_seen = 1;
         at->idle_at = NO_DEADLINE; /* dated by the next tick (stamp_idle) */
       }
-      return 1;
+      return RESYNC_TAKEN;
     }
     if (at_match_any(s->expect, s->n_expect, v) ||
         ((s->flags & AT_CMD_TEXT_LINES) && l[0] != '+' && !at_is_echo(s, l, n))) {
       late_event(at, v, 0, AT_RESULT_OK, 0);
-      return 1;
+      return RESYNC_TAKEN;
     }
-    if (at_is_echo(s, l, n)) return 1;
-  } else if (at->n_out && at_is_generic_final(l, n, &r, &code)) {
+    if (at_is_echo(s, l, n)) return RESYNC_TAKEN;
+  } else if (at->n_probes_out && at_is_generic_final(l, n, &r, &code)) {
     /* Nothing owed but probes, and a final before any marker: the oldest probe failed
      * (a module that refused the query). Shown, and that probe is settled. */
     at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
-    settle_oldest(at);
-    return 1;
+    return settle_oldest(at);
   }
-  for (size_t i = 0; i < at->n_out; i++) { /* a probe's echo */
-    const char *t = PROBES[at->out[i]].text;
-    if (n == strlen(t) - 1 && memcmp(l, t, n) == 0) return 1;
+  for (size_t i = 0; i < at->n_probes_out; i++) { /* a probe's echo */
+    const char *t = at->cfg.probes[at->probes_out[i]].text;
+    if (n == strlen(t) - 1 && memcmp(l, t, n) == 0) return RESYNC_TAKEN;
   }
-  return 0;
+  return RESYNC_NOT_MINE;
 }

@@ -11,15 +11,20 @@
 #include <stdint.h>
 
 #include "at.h"
+#include "bc260y_lines.h"
 
 #define BC_MAX_PAYLOAD 1024  /* bytes per AT+NMGS uplink */
 #define BC_MAX_DOWNLINK 2560 /* bytes per +NNMI / +NMGR downlink: the receive buffer */
 #define BC_MAX_PSK 256      /* bytes of PSK (512 hex digits) */
 #define BC_LIFETIME_MAX 2592000L
 
-/* ---- URC table ------------------------------------------------------------------ */
+/* ---- the engine's configuration ------------------------------------------------- */
+/* The URC table, made from the URC rows of core/bc260y_lines.h. */
 extern const at_match bc_urc_table[];
 extern const size_t bc_urc_table_len;
+/* Sets the BC260Y-CN's URC table, boot markers and resync probes (core/bc260y_lines.h)
+ * in *cfg, leaving its sizes and timeouts as they are (at_config_defaults first). */
+void bc_engine_config(at_config *cfg);
 
 /* ---- answer shapes ---------------------------------------------------------------- */
 typedef struct bc_expect {
@@ -38,46 +43,25 @@ typedef struct bc_expect {
 void bc_expect_for(const char *cmd, size_t len, bc_expect *out);
 
 /* ---- decoders --------------------------------------------------------------------- */
+/* The kinds of line, one per LINE and KIND row of core/bc260y_lines.h, in its order;
+ * what each decodes into is said there. */
+#define BC_KIND_OF_LINE(KIND, ...) BC_##KIND,
+#define BC_KIND_OF_NOTHING(...)
 typedef enum bc_kind {
   BC_NONE = 0,
-  BC_QLWEVTIND,      /* value: -1..10 */
-  BC_NNMI_DATA,      /* +NNMI: len,hex: value = len, data/data_len = hex digits */
-  BC_NNMI_INDICATION, /* bare +NNMI */
-  BC_NNMI_BUFF_FULL, /* +NNMI: "recv",buff full */
-  BC_NNMI_MODE,      /* +NNMI: <status> (query answer): value */
-  BC_NMGR,           /* +NMGR: len,hex */
-  BC_FOTA,           /* +QIND: "FOTA",...: fota stage, value */
-  BC_NMSTATUS,       /* text: the state name; value: bc_nmstatus */
-  BC_QLWULDATASTATUS, /* value 0..5 */
-  BC_NQMGR,          /* BUFFERED=..,RECEIVED=..,DROPPED=..: buffered, received, dropped */
-  BC_NCFG,           /* +NCFG: value (lifetime) */
-  BC_CSCON,          /* URC +CSCON: mode: value = mode */
-  BC_CSCON_ANSWER,   /* +CSCON: n,mode: n, value = mode */
-  BC_CEREG,          /* URC +CEREG: stat[,...]: value = stat */
-  BC_CEREG_ANSWER,   /* +CEREG: n,stat[,...]: n, value = stat */
-  BC_CGPADDR,        /* +CGPADDR: cid[,"ip"[,"ip6"]]: n = cid, text = first address
-                        (text_len 0 when the line has none) */
-  BC_CGSN,           /* +CGSN: imei: text */
-  BC_CSQ,            /* +CSQ: rssi,ber: value = rssi, n = ber */
-  BC_QNBIOTEVENT,    /* +QNBIOTEVENT: "ENTER DEEPSLEEP"|"EXIT DEEPSLEEP": value 1 enter, 0 exit;
-                        text: the words */
-  BC_CFUN,           /* +CFUN: value */
-  BC_CPIN,           /* +CPIN: text */
-  BC_IP,             /* +IP: text */
-  BC_RDY,            /* RDY */
-  BC_CME_ERROR,      /* +CME ERROR: value */
-  BC_ATI_MANUFACTURER, /* "Quectel_Ltd": text */
-  BC_ATI_MODEL,      /* "Quectel_BC260Y-CN": text */
-  BC_ATI_REVISION    /* "Revision: BC260YCNAAR02A02": text = revision */
+  BC_LINES(BC_KIND_OF_LINE, BC_KIND_OF_NOTHING, BC_KIND_OF_NOTHING, BC_KIND_OF_LINE)
+  BC_KIND_END /* one past the last kind */
 } bc_kind;
+#undef BC_KIND_OF_LINE
+#undef BC_KIND_OF_NOTHING
 
 typedef enum bc_fota_stage {
   BC_FOTA_DOWNLOAD_START = 1,
   BC_FOTA_DOWNLOADING, /* value: bytes so far */
   BC_FOTA_DOWNLOAD,    /* value: 0 ok, 2 out of memory, 4 link lost, 9 invalid URL */
   BC_FOTA_START,
-  BC_FOTA_UPDATING, /* value: percent; n: total, m: current (-1 when the line has only
-                       the percent, as the guide's URC index writes it) */
+  BC_FOTA_UPDATING, /* value: percent; total, current (-1 when the line has only the
+                       percent, as the guide's URC index writes it) */
   BC_FOTA_END       /* value: 0 ok, 255 failed */
 } bc_fota_stage;
 
@@ -92,24 +76,32 @@ typedef enum bc_nmstatus {
   BC_NM_RESUMPTION_FAILED
 } bc_nmstatus;
 
-/* One decoded line. Pointers point into the decoded line. */
+/* One decoded line: the numbers its row names (core/bc260y_lines.h), 0 where it has
+ * none. Pointers point into the decoded line. */
 typedef struct bc_decoded {
   bc_kind kind;
-  long value;
-  long n, m;             /* second and third numbers where a line has them */
+  long value;            /* the line's main number: a state, an event, a length, rssi... */
+  long setting;          /* BC_CSCON_ANSWER, BC_CEREG_ANSWER: <n>, the URC setting */
+  long cid;              /* BC_CGPADDR: the context */
+  long ber;              /* BC_CSQ: the bit error rate */
+  long total, current;   /* BC_FOTA, BC_FOTA_UPDATING: packages */
   bc_fota_stage stage;   /* BC_FOTA */
   long buffered, received, dropped; /* BC_NQMGR */
   const char *text;      /* hex digits, an address, a state name... (not NUL-terminated) */
   size_t text_len;
+  int malformed;         /* with BC_NONE: the line has the prefix and field count of a row
+                            (the engine takes it as that URC or answer), not its body; or
+                            a known prefix and a body with broken quotes */
 } bc_decoded;
 
 /* Decodes any URC or answer line the module prints. Returns the kind (BC_NONE for a line
- * it does not know, or a known prefix with a malformed body). Same-prefix lines are told
+ * it does not know, or a known prefix with a malformed body: out->malformed says which,
+ * see bc_decoded). Same-prefix lines are told
  * apart by their field count: "+CSCON: 0,1" is the answer, "+CSCON: 1" the URC;
  * "+CEREG: 1,1" (2, 5, 7 or 9 fields) the answer, "+CEREG: 1" (1, 4, 6 or 8) the URC.
  * Accepted: "+X: v" and "+X:v", spaces after commas (the guide's +QIND examples), hex of
  * either case, quotes around hex or addresses, a trailing CR/LF. Refused (BC_NONE, *out
- * zeroed): a number with junk, out of its documented range or overflowing a long; a hex
+ * zeroed but for malformed): a number with junk, out of its documented range or overflowing a long; a hex
  * length that disagrees with its digits; odd or non-hex digits; unbalanced quotes. */
 bc_kind bc_decode(const char *line, size_t len, bc_decoded *out);
 

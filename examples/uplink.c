@@ -186,8 +186,7 @@ int main(int argc, char **argv) {
   if (!d.port) return fprintf(stderr, "%s\n", err), 1;
   at_config cfg;
   at_config_defaults(&cfg);
-  cfg.urcs = bc_urc_table;
-  cfg.n_urcs = bc_urc_table_len;
+  bc_engine_config(&cfg);
   d.at = at_new(&cfg);
   if (!d.at) return port_close(d.port), fprintf(stderr, "out of memory\n"), 1;
 

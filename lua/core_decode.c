@@ -43,23 +43,23 @@ static void set_hex_data(lua_State *L, const char *hex, size_t len) {
 
 /* Pushes the decoded table of a line, or nil when bc_decode does not know it: the kind,
  * then each field the line's row names (core/bc260y_rows.h), numbers as integers, text
- * as strings, a payload as hex and data. */
-void push_decoded(lua_State *L, const char *line, size_t len) {
+ * as strings, a payload as hex and data. Returns bc_decoded.malformed. */
+static int push_line_table(lua_State *L, const char *line, size_t len) {
   bc_decoded d;
   const decode_row *r;
   int n = 0;
   bc_kind k = decode_line(line, len, &d, &r, &n);
   const char *kind = bc_kind_name(k);
-  if (!kind) { /* BC_NONE: a line it does not know */
+  if (!kind) { /* BC_NONE: a line it does not know, or malformed */
     lua_pushnil(L);
-    return;
+    return d.malformed;
   }
   lua_createtable(L, 0, 5);
   lua_pushstring(L, kind);
   lua_setfield(L, -2, "kind");
   if (!r) { /* RDY and the ATI lines: the text, if any, is the value */
     if (d.text) set_str(L, "value", d.text, d.text_len);
-    return;
+    return 0;
   }
   for (int i = 0; i < n && i < DECODE_FIELDS; i++) {
     unsigned key = r->f[i].key;
@@ -78,13 +78,19 @@ void push_decoded(lua_State *L, const char *line, size_t len) {
       set_int(L, name, v);
     }
   }
+  return 0;
 }
 
+void push_decoded(lua_State *L, const char *line, size_t len) { push_line_table(L, line, len); }
+
+/* core.decode(line): the decoded table; nil for a line it does not know; nil, "malformed
+ * line", "malformed" for a line with the shape of a known one (the engine takes it for
+ * that URC or answer) whose body the decoder refuses (bc_decoded.malformed). */
 static int l_decode(lua_State *L) {
   size_t len;
   const char *line = check_string(L, 1, &len);
-  push_decoded(L, line, len);
-  return 1;
+  if (!push_line_table(L, line, len)) return 1;
+  return push_fail(L, "malformed line", "malformed");
 }
 
 /* ---- hex ---------------------------------------------------------------------------- */

@@ -110,8 +110,7 @@ static int l_engine(lua_State *L) {
     decode = lua_toboolean(L, -1);
     lua_pop(L, 1);
   }
-  cfg.urcs = bc_urc_table;
-  cfg.n_urcs = bc_urc_table_len;
+  bc_engine_config(&cfg);
   /* The userdata exists before the engine so that a failing lua_newuserdatauv cannot
    * leak it. */
   lengine *le = lua_newuserdatauv(L, sizeof *le, 0);

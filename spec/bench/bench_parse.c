@@ -170,8 +170,7 @@ int main(int argc, char **argv) {
   }
   at_config cfg;
   at_config_defaults(&cfg);
-  cfg.urcs = bc_urc_table; /* the library's own table, as the binding uses it */
-  cfg.n_urcs = bc_urc_table_len;
+  bc_engine_config(&cfg); /* the library's own tables, as the binding uses them */
   double mb = (double)len / (1024.0 * 1024.0);
   double best_engine = 1e9, best_memchr = 1e9;
   unsigned long long allocs = 0, events = 0, responses = 0, split_lines = 0;

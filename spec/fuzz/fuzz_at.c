@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "at.h"
+#include "bc260y.h"
 #include "replay.h"
 
 static const at_match urcs[] = {
@@ -73,6 +74,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
   at_config cfg;
   at_config_defaults(&cfg);
+  bc_engine_config(&cfg); /* the module's boot markers and probes, a URC table of its own */
   cfg.urcs = urcs;
   cfg.n_urcs = sizeof urcs / sizeof urcs[0];
   /* Small limits so that queue-full, answer overflow and back-pressure are reachable. */

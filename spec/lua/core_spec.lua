@@ -651,6 +651,13 @@ function TestDecode.test_unknown_and_malformed_give_nil()
   lu.assertNil(core.decode(""))
   lu.assertNil(core.decode("+NNMI: 4,ZZ"))
   lu.assertNil(core.decode("+QLWEVTIND: x"))
+  -- a line with a known shape (the engine takes it for that URC) but a bad body says so
+  for _, line in ipairs({ "+NNMI: 4,AA", "+NNMI: 3,AAAA0000", "+QLWEVTIND: 99" }) do
+    lu.assertEquals({ core.decode(line) }, { nil, "malformed line", "malformed" }, line)
+  end
+  -- a shape nobody prints is unknown, as to the engine (not a URC)
+  lu.assertEquals(select("#", core.decode('+QIND: "FOTA","UPDATING",50%,1')), 1)
+  lu.assertEquals(select("#", core.decode("hello")), 1)
   raises("string expected", core.decode, nil)
   raises("string expected", core.decode, 5)
 end

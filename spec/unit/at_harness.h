@@ -14,8 +14,8 @@
 #include "bc260y.h"
 #include "check.h"
 
-/* The module's real URC table (core/bc260y_urc.c): the rules are tested with the shapes
- * the library ships (mk() below). */
+/* The module's real URC table, boot markers and probes (bc_engine_config): the rules are
+ * tested with the shapes the library ships (mk() below). */
 
 /* A popped event, copied so that it outlives the engine's next call. */
 typedef struct ev {
@@ -61,8 +61,7 @@ static inline void pop_all(at_engine *at) {
 static inline at_engine *mk(void (*tweak)(at_config *)) {
   at_config cfg;
   at_config_defaults(&cfg);
-  cfg.urcs = bc_urc_table;
-  cfg.n_urcs = bc_urc_table_len;
+  bc_engine_config(&cfg);
   if (tweak) tweak(&cfg);
   at_engine *at = at_new(&cfg);
   CHECK(at != NULL);

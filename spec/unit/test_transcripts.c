@@ -136,8 +136,7 @@ static void feed_segment(at_engine *at, run *r, const uint8_t *seg, size_t n, si
 static void replay(const script *s, enum mode m, size_t cut, int echo, run *r) {
   at_config cfg;
   at_config_defaults(&cfg);
-  cfg.urcs = bc_urc_table; /* the library's own tables, as the Lua binding uses them */
-  cfg.n_urcs = bc_urc_table_len;
+  bc_engine_config(&cfg); /* the library's own tables, as the Lua binding uses them */
   at_engine *at = at_new(&cfg);
   memset(r, 0, sizeof *r);
   r->ok = at != NULL;

@@ -1,0 +1,40 @@
+/* at_resync.h: the resync's face to at.c (at_resync.c): the verdicts it returns and the
+ * steps at.c enters it for, only while at_resyncing(). Not installed. */
+#ifndef BC260Y_AT_RESYNC_H
+#define BC260Y_AT_RESYNC_H
+
+#include "at_internal.h"
+
+/* Does the module still owe something: the timed-out command's final, or a probe's
+ * answer? Then no command is written. */
+static inline int at_in_debt(const at_engine *at) { return at->owing || at->n_probes_out; }
+
+/* In debt, or still settling it: a probe or a blocked head command on the way out, or
+ * the quiet period after the owed final (stamp_idle in at_resync.c). Only then does at.c
+ * enter the resync's steps (at_debt_deadline, a pure query, says NO_DEADLINE otherwise). */
+static inline int at_resyncing(const at_engine *at) {
+  return at_in_debt(at) || at->idle_seen || at->phase >= PH_PROBE_TEXT;
+}
+
+/* What at.c must do next, in this order, after a resync step (at_debt_line returns only
+ * RESYNC_NOT_MINE, or RESYNC_TAKEN with RESYNC_START_NEXT or not: a line settles a debt,
+ * it never fails a command): */
+enum resync_verdict {
+  RESYNC_NOT_MINE = 0,          /* at_debt_line: the line is classified as usual */
+  RESYNC_TAKEN = 1 << 0,        /* the line was the debt's (late answer, probe, echo) */
+  RESYNC_COUNT_TIMEOUT = 1 << 1, /* a probe timed out: count it (at_count_timeout) */
+  RESYNC_FAIL_HEAD = 1 << 2,    /* the head command gave up waiting: fail it unsent */
+  RESYNC_START_NEXT = 1 << 3    /* put the next thing on the wire (at_start_next) */
+};
+void at_debt_begin(at_engine *at, slot *head);
+void at_debt_cancel(at_engine *at);
+void at_debt_reboot(at_engine *at);
+void at_probe_start(at_engine *at);
+const char *at_probe_text(const at_engine *at);
+void at_probe_written(at_engine *at);
+uint64_t at_debt_deadline(const at_engine *at);
+unsigned at_debt_timers(at_engine *at);
+unsigned at_debt_line(at_engine *at, line_view *v);
+int at_owed_expects(at_engine *at, line_view *v);
+
+#endif
