@@ -451,7 +451,7 @@ loop.step = step
 -- Poller waits so far (the specs count the wakeups of an idle loop with it).
 function loop.waits() return waits end
 
--- For the Modem's fast path (bc260y.modem_command): may the process block on fd alone
+-- For the Modem's fast path (bc260y.modem.command): may the process block on fd alone
 -- now, in a C call that waits for it? True, and the next timer's deadline (nil: none)
 -- that bounds the wait, when no task is runnable, fd is the only fd watched (by one
 -- watcher), nothing waits to write, and blocking is allowed: outside any step, or in a

@@ -426,7 +426,7 @@ function TestDfotaOptions:test_listener_is_bounded()
     return {off = function() handlers[name] = nil end}
   end}
   -- the Modem's m:listen, over the fake's handlers
-  function fake.listen(self, filter) return require("bc260y.listener").new(self, filter, function() end) end
+  function fake.listen(self, filter) return require("bc260y.modem.listener").new(self, filter, function() end) end
   local job = dfota.new(fake, {host = "1.2.3.4"})
   for i = 1, 10000 do handlers.urc("+QLWEVTIND: 4", {kind = "qlwevtind", value = i % 2 == 0 and 4 or 3}) end
   handlers.urc("+QLWEVTIND: 8", {kind = "qlwevtind", value = 8})

@@ -1,11 +1,11 @@
 -- explain_spec: every code of the guide's tables has a meaning in English and in Chinese
--- (bc260y.explain), every platform command has its help (bc260y.commands), and the
+-- (bc260y.console.explain), every platform command has its help (bc260y.console.commands), and the
 -- language comes from --lang, BC260Y_LANG or a Chinese LANG (bc260y.i18n). The codes are
 -- transcribed here once from the guide, independently of the module's own tables; the
 -- +CME ERROR codes come from the C core's error table, checked against chapter 6 too.
 local lu = require("luaunit")
-local explain = require("bc260y.explain")
-local commands = require("bc260y.commands")
+local explain = require("bc260y.console.explain")
+local commands = require("bc260y.console.commands")
 local i18n = require("bc260y.i18n")
 local errors = require("bc260y").errors
 
@@ -181,8 +181,8 @@ end
 function TestI18n:test_library_messages_match_the_library()
   local source = os.getenv("BC260Y_SOURCE_DIR") or "."
   local text = {}
-  for _, name in ipairs({"modem", "modem_command", "modem_downlink", "modem_events", "modem_io",
-                         "modem_urc", "dfota", "init"}) do
+  for _, name in ipairs({"modem/init", "modem/command", "modem/downlink", "modem/events", "modem/io",
+                         "modem/urc", "dfota", "init"}) do
     local f = assert(io.open(source .. "/lua/bc260y/" .. name .. ".lua"))
     text[#text + 1] = f:read("a")
     f:close()

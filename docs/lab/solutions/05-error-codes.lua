@@ -1,8 +1,8 @@
 -- Lab 5, reading error codes: with AT+CMEE=1 a refused command answers +CME ERROR: <n>.
 -- The failed call returns nil, a message and the code; bc260y.errors[n] holds the guide's
--- symbol and text in English and Chinese, and bc260y.explain says what a line means.
+-- symbol and text in English and Chinese, and bc260y.console.explain says what a line means.
 local bc260y = require("bc260y")
-local explain = require("bc260y.explain")
+local explain = require("bc260y.console.explain")
 
 local m = assert(bc260y.open())
 assert(m:init())                              -- AT+CMEE=1 is part of init

@@ -1,4 +1,4 @@
--- bc260y.modem_command: the command path (part of the Modem class, mixed in by
+-- bc260y.modem.command: the command path (part of the Modem class, mixed in by
 -- bc260y.modem). _command wakes the module if it may be asleep (wake hook, then AT
 -- until OK), submits the command to the engine, waits for its response event and maps
 -- it to the API's result: the answer, or nil, message, code. Also the busy state DFOTA

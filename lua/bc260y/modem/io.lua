@@ -1,4 +1,4 @@
--- bc260y.modem_io: the Modem's I/O pump (part of the Modem class, mixed in by
+-- bc260y.modem.io: the Modem's I/O pump (part of the Modem class, mixed in by
 -- bc260y.modem). Bytes read from the port are fed to the engine, the engine's events
 -- are dispatched after feed returns (the C side never calls Lua), its output is written
 -- back (partial writes finish in a writer task) and its timer is armed. Also the trace

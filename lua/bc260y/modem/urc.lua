@@ -1,4 +1,4 @@
--- bc260y.modem_urc: what the Modem believes of the module (part of the Modem class, mixed
+-- bc260y.modem.urc: what the Modem believes of the module (part of the Modem class, mixed
 -- in by bc260y.modem). It is the one writer of those fields (registered, observed,
 -- sleeping, rebooted, receive_mode, ip, _down_reason, _fota_busy, _dropped_seen,
 -- _indicated, _buffer_empty): URCs update them here, and the calls that learn something from an answer
@@ -11,7 +11,7 @@ M.methods = Modem
 -- Messages in the reader's language (bc260y.i18n); the catalogue keeps the English.
 local i18n = require("bc260y.i18n")
 
-local QLWEVTIND = require("bc260y.modem_events").QLWEVTIND
+local QLWEVTIND = require("bc260y.modem.events").QLWEVTIND
 
 function Modem:_on_reboot()
   self.registered, self.observed, self.sleeping = false, false, false

@@ -1,4 +1,4 @@
--- bc260y.commands: the AT commands as the guide documents them, for `help CMD` in the
+-- bc260y.console.commands: the AT commands as the guide documents them, for `help CMD` in the
 -- console: syntax of each form, maximum response time, every parameter with its range,
 -- default and meaning, and the notes (limits, RAI, when a command may be sent). The nine
 -- platform commands are the guide's chapter 2; the few others appear only in its examples

@@ -1,4 +1,4 @@
--- bc260y.modem_late: late answers (part of the Modem class, mixed in by bc260y.modem).
+-- bc260y.modem.late: late answers (part of the Modem class, mixed in by bc260y.modem).
 -- A command that timed out, or was on the wire when the module rebooted, may still be
 -- answered: the engine reports its lines and final as `late` events with its tag
 -- (docs/design.md, "Late answers"). Here they are gathered and told once, on the final,

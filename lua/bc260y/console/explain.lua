@@ -1,4 +1,4 @@
--- bc260y.explain: what a line from the module means, in English or Chinese, for people
+-- bc260y.console.explain: what a line from the module means, in English or Chinese, for people
 -- learning the module (the console prints it under each line). The knowledge is the
 -- guide's tables: every +QLWEVTIND code, NMSTATUS state, QLWULDATASTATUS value, +NNMI form,
 -- FOTA stage and result, the CSCON and deep-sleep events; +CME ERROR codes come from the

@@ -14,17 +14,17 @@
 --
 -- This file declares everything a Modem holds (M.new, with the unit that writes each
 -- field) and holds the public calls; the machinery behind them is mixed in
--- from bc260y.modem_events (m:on and the callbacks), bc260y.modem_io (the I/O pump and
--- the dispatch of engine events), bc260y.modem_urc (what the module is believed to be: URCs and answers -> state), bc260y.modem_command
--- (the command path, wake-up, busy), bc260y.modem_downlink (receive modes, receive,
--- draining the module's buffer) and bc260y.modem_late (late answers as `late` events); bc260y.options checks open()'s options.
+-- from bc260y.modem.events (m:on and the callbacks), bc260y.modem.io (the I/O pump and
+-- the dispatch of engine events), bc260y.modem.urc (what the module is believed to be: URCs and answers -> state), bc260y.modem.command
+-- (the command path, wake-up, busy), bc260y.modem.downlink (receive modes, receive,
+-- draining the module's buffer) and bc260y.modem.late (late answers as `late` events); bc260y.options checks open()'s options.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
-local inbox = require("bc260y.inbox")
+local inbox = require("bc260y.modem.inbox")
 local options = require("bc260y.options")
 local i18n = require("bc260y.i18n")
-local find_kind = require("bc260y.modem_command").find_kind
+local find_kind = require("bc260y.modem.command").find_kind
 
 local check_table, check_timeout = options.check_table, options.check_timeout
 local check_at = core.check_at
@@ -36,8 +36,8 @@ Modem.__index = Modem
 M.Modem = Modem
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
-for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command", "modem_downlink",
-                      "modem_late"}) do
+for _, part in ipairs({"modem.events", "modem.io", "modem.urc", "modem.command", "modem.downlink",
+                      "modem.late"}) do
   for name, fn in pairs(require("bc260y." .. part).methods) do
     if Modem[name] ~= nil then error("bc260y.modem: " .. name .. " defined twice") end
     Modem[name] = fn
@@ -77,7 +77,7 @@ function M.new(port, opts, host)
     _changed = loop.signal(),-- notified on every state or inbox change: wakes every wait
     _changes = 0,            -- how many changes so far (modem_events: _state_changed)
     _handlers = {},          -- event name -> {handle...} (modem_events adds to the lists)
-    inbox = nil,             -- bc260y.inbox: downlinks kept for receive() or handlers
+    inbox = nil,             -- bc260y.modem.inbox: downlinks kept for receive() or handlers
     sim = nil,               -- open("sim"): the virtual module, for scripts (never read here)
     platform = nil,          -- open("sim"): its platform, for scripts (never read here)
     -- the public calls (this file)

@@ -1,13 +1,13 @@
--- bc260y.modem_downlink: downlinks the module keeps in its buffer (part of the Modem
+-- bc260y.modem.downlink: downlinks the module keeps in its buffer (part of the Modem
 -- class, mixed in by bc260y.modem). In the buffer (0) and indicate (2) receive modes
 -- messages are read with AT+NMGR: by receive(), or, when downlink handlers are
 -- registered, by a drain task that an indication starts and, in buffer mode, a poll
--- timer. In direct mode (1) the module prints them and bc260y.modem_urc delivers them.
+-- timer. In direct mode (1) the module prints them and bc260y.modem.urc delivers them.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local i18n = require("bc260y.i18n")
 local options = require("bc260y.options")
-local find_kind = require("bc260y.modem_command").find_kind
+local find_kind = require("bc260y.modem.command").find_kind
 
 local check_table, check_timeout = options.check_table, options.check_timeout
 local now = loop.now

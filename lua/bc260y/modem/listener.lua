@@ -1,4 +1,4 @@
--- bc260y.listener: a queue of a Modem's URCs and reboots in arrival order, for procedures
+-- bc260y.modem.listener: a queue of a Modem's URCs and reboots in arrival order, for procedures
 -- (bc260y.dfota) that wait for one event after another and must not miss one that came
 -- between two waits. m:listen(filter) makes one.
 local loop = require("bc260y.loop")

@@ -1,4 +1,4 @@
--- bc260y.console_waits: what the module is now busy with after a line in the console, so
+-- bc260y.console.waits: what the module is now busy with after a line in the console, so
 -- a person sees what is awaited and for how long: a registration after AT+NCDPOPEN (up to
 -- the guide's 126 s), a CON acknowledgement after AT+NMGS with type 100..102, a firmware
 -- download and update after their +QIND: "FOTA" start lines. The wait ends on the line

@@ -1,11 +1,11 @@
--- bc260y.modem_events: the Modem's event hub (part of the Modem class, mixed in by
+-- bc260y.modem.events: the Modem's event hub (part of the Modem class, mixed in by
 -- bc260y.modem). m:on registers a callback and returns its handle; _emit runs every
 -- active handler of an event in its own protected task, so a callback may call the
 -- module, and an error in it goes to the `error` event (or stderr) instead of stopping
 -- the loop. _changed is the signal that wakes calls waiting for the module's state.
 local loop = require("bc260y.loop")
-local handle = require("bc260y.handle")
-local listener = require("bc260y.listener")
+local handle = require("bc260y.modem.handle")
+local listener = require("bc260y.modem.listener")
 local i18n = require("bc260y.i18n")
 
 local now = loop.now
@@ -187,7 +187,7 @@ function Modem:wait_for(pred, timeout)
   return self:_wait_until(pred, timeout and now() + self:_real(timeout))
 end
 
--- m:listen([filter]): a queue of this modem's URCs and reboots (bc260y.listener).
+-- m:listen([filter]): a queue of this modem's URCs and reboots (bc260y.modem.listener).
 function Modem:listen(filter)
   return listener.new(self, filter, function() self:_state_changed() end)
 end
