@@ -75,11 +75,23 @@ function TestExplain:test_every_cme_code_shows_its_symbol_and_meaning()
 end
 
 function TestExplain:test_a_value_outside_the_tables_is_said_so()
-  lu.assertStrContains(explain.line("+QLWEVTIND: 42", "en"), "not in the guide's table")
   lu.assertStrContains(explain.line("+CME ERROR: 4", "en"), "not in the guide's table")
   lu.assertStrContains(explain.line('+QIND: "FOTA","END",7', "zh"), "不在")
   lu.assertNil(explain.line("Quectel_Ltd", "en"))
   lu.assertNil(explain.line(nil, "en"))
+end
+
+-- What a line is comes from the C decoder (core.decode): a line it refuses is malformed,
+-- never explained from a piece of it (+NNMI's length without its data, a code out of range).
+function TestExplain:test_a_line_the_decoder_refuses_is_said_to_be_malformed()
+  for _, line in ipairs({"+NNMI: 4,AA", "+NNMI: 3,AAAA0000", "+NNMI: 2,AXBB", "+QLWEVTIND: 42",
+                         "+NMSTATUS: SLEEPY", '+QNBIOTEVENT: "DOZING"'}) do
+    lu.assertNil(require("bc260y.core").decode(line), line)
+    lu.assertStrContains(explain.line(line, "en"), "malformed", false, line)
+    lu.assertStrContains(explain.line(line, "zh"), "格式错误", false, line)
+  end
+  lu.assertStrContains(explain.line("+NNMI: 2,AABB", "en"), "2 bytes")
+  lu.assertStrContains(explain.line("+NNMI:2,aabb", "en"), "2 bytes")
 end
 
 function TestExplain:test_values_in_a_line_reach_its_meaning()
