@@ -215,19 +215,19 @@ local function failing(fail, outcome, code, pattern)
 end
 
 function TestDfotaFailures:test_download_out_of_memory()
-  failing("download_2", "download_failed", 2, "out of memory (DOWNLOAD,2)")
+  failing("download_2", "download_failed", "fota", "out of memory (DOWNLOAD,2)")
 end
 
 function TestDfotaFailures:test_download_link_lost()
-  failing("download_4", "download_failed", 4, "link was lost (DOWNLOAD,4)")
+  failing("download_4", "download_failed", "fota", "link was lost (DOWNLOAD,4)")
 end
 
 function TestDfotaFailures:test_download_invalid_uri()
-  failing("download_9", "download_failed", 9, "invalid package URI (DOWNLOAD,9)")
+  failing("download_9", "download_failed", "fota", "invalid package URI (DOWNLOAD,9)")
 end
 
 function TestDfotaFailures:test_update_failed()
-  failing("end_255", "update_failed", 255, "update failed (END,255)")
+  failing("end_255", "update_failed", "fota", "update failed (END,255)")
 end
 
 -- Power lost half way through the update: no END line, the old firmware boots; the

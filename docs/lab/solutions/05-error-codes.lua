@@ -21,10 +21,11 @@ for _, cmd in ipairs(tries) do
   if #cmd > 40 then cmd = cmd:sub(1, 24) .. "..." end
   if ok then
     print(cmd .. " -> OK")
-  elseif math.type(code) == "integer" then
-    local e = bc260y.errors[code]
-    print(("%s -> +CME ERROR: %d %s"):format(cmd, code, e and e.name or "?"))
-    print("    " .. explain.line("+CME ERROR: " .. code))
+  elseif code == "cme" then                   -- the number is in the message
+    local n = tonumber(msg:match("%+CME ERROR: (%d+)"))
+    local e = bc260y.errors[n]
+    print(("%s -> +CME ERROR: %d %s"):format(cmd, n, e and e.name or "?"))
+    print("    " .. explain.line("+CME ERROR: " .. n))
   else
     print(("%s -> %s (%s)"):format(cmd, tostring(code), msg))
   end

@@ -39,7 +39,9 @@ function Modem:_closed_error()
   return nil, i18n.t("lib.closed"), "closed"
 end
 
-function Modem:_is_busy() return self._busy or self._fota_busy end
+-- Why data calls are refused now (set_busy's reason, or the firmware update running), or
+-- a false value when they are not.
+function Modem:_busy_reason() return self._busy or self._fota_busy end
 
 -- m:set_busy(reason): while a reason is set (a procedure such as bc260y.dfota runs), data
 -- calls fail with code "busy" and that reason. nil clears it.
@@ -72,6 +74,15 @@ function Modem:_end_turn()
   end
 end
 
+-- A response event of the engine: the call waiting for it (this file's _waiting) gets it.
+function Modem:_on_response(ev)
+  local fut = self._waiting[ev.tag]
+  if fut then
+    self._waiting[ev.tag] = nil
+    fut:set(ev)
+  end
+end
+
 -- Submits a command and waits for its response event (no wake handling).
 function Modem:_exec(text, opts)
   if self.closed then return self:_closed_error() end
@@ -99,7 +110,7 @@ end
 function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
   if result then
     if written then self:_trace_bytes(written, read) end
-    if result ~= "timeout" then self.last_rx = now() end
+    if result ~= "timeout" then self:_heard() end
     -- The engine's deadlines: one of an earlier command may be gone; after a failure (a
     -- timeout leaves an answer owed, docs/design.md "Late answers") one may have come.
     if self._timer or (result ~= "ok" and result ~= "final") then self:_pump() end
@@ -111,7 +122,7 @@ function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
   local fut = loop.future()
   self._waiting[tag] = fut
   if written then self:_trace_bytes(written, read) end
-  if read then self.last_rx = now() end
+  if read then self:_heard() end
   if b then
     self:_fail_io(b)
   else
@@ -167,7 +178,7 @@ function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
         timeout, timeout, expect, text_lines, limit, self._tracer, false)
       -- The common case, in as few steps as there are: an answer, nothing else to do.
       if result == "ok" and not written and not self._timer then
-        self.last_rx = now()
+        self:_heard()
         return {lines = a, final = b}
       end
       if result == false then self._inflight = 1 end -- the slot, while the loop waits
@@ -203,7 +214,9 @@ function Modem:_result(ev, text)
   if r == "ok" or r == "final" then return ev end
   local what = shown(text)
   if r == "cme" then
-    if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), ev.code end
+    -- code "cme", the number in the message; the number also as a fourth value, for the
+    -- library's own callers (_nmgr tells "nothing buffered" by it)
+    if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), "cme", ev.code end
     return nil, ("%s: %s"):format(what, trace.printable(ev.final or "+CME ERROR")), "error"
   elseif r == "error" then
     return nil, i18n.t("lib.error", what), "error"
@@ -227,7 +240,7 @@ end
 -- (registration, CON acknowledgement, deregistration, downlinks, polling) follow the
 -- in-process virtual module's time scale, so a 126 s registration timeout at speed 1000
 -- lasts 0.126 s; on real hardware the scale is 1.
-function Modem:_real(seconds)
+function Modem:_real_seconds(seconds)
   return seconds / self:time_scale()
 end
 
@@ -239,12 +252,12 @@ end
 function Modem:_may_be_asleep()
   if self.sleeping then return true end
   return self._sleep ~= nil and self._sleep ~= 0
-    and now() - self.last_rx > self:_real(self.opts.sleep_guard)
+    and now() - self.last_rx > self:_real_seconds(self.opts.sleep_guard)
 end
 
 -- Runs the wake hook, then AT until OK (the first bytes after deep sleep can be lost),
 -- at most `tries` times and, when given, not past `deadline` (loop.now() seconds).
-function Modem:_sync(tries, deadline)
+function Modem:_until_at_ok(tries, deadline)
   if self._wake_hook then
     local ok, err = pcall(self._wake_hook, self)
     if not ok then return nil, i18n.t("lib.wake_hook", tostring(err)), "error" end
@@ -272,7 +285,7 @@ function Modem:_ensure_awake()
   if self._waking then return self._waking:get() end
   local f = loop.future()
   self._waking = f
-  local ok, msg, code = self:_watched("progress.wake", nil, self._sync, self, self.opts.wake_tries)
+  local ok, msg, code = self:_watched("progress.wake", nil, self._until_at_ok, self, self.opts.wake_tries)
   self._waking = nil
   f:set(ok, msg, code)
   return ok, msg, code

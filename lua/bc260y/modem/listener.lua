@@ -19,7 +19,6 @@ local M = {}
 -- keeps only some (default: every event).
 -- notify wakes the Modem's waits (m:wait_for) when an event is queued.
 function M.new(m, filter, notify)
-  if filter ~= nil and type(filter) ~= "function" then error("listen: filter must be a function", 3) end
   -- head/tail counters, not #queue: the consumed front is nil and # of a table with holes
   -- is not the count.
   local self = setmetatable({m = m, queue = {}, head = 1, tail = 0}, Listener)
