@@ -16,8 +16,8 @@ local AT_DEFAULTS = {}
 local IGNORE_BUSY = {ignore_busy = true}
 
 local M = {}
-local Modem = {}
-M.methods = Modem
+local Command = {} -- methods of the Modem class (bc260y.modem mixes them in)
+M.methods = Command
 
 -- A command's text as shown in a message: no PSK, and not 2 KiB of hex.
 local function shown(text)
@@ -32,7 +32,7 @@ local function cme_message(code)
   return ("+CME ERROR: %d"):format(code)
 end
 
-function Modem:_closed_error()
+function Command:_closed_error()
   if self.close_code == "io" then
     return nil, i18n.t("lib.port_failed", tostring(self.close_msg)), "io"
   end
@@ -41,11 +41,11 @@ end
 
 -- Why data calls are refused now (set_busy's reason, or the firmware update running), or
 -- a false value when they are not.
-function Modem:_busy_reason() return self._busy or self._fota_busy end
+function Command:_busy_reason() return self._busy or self._fota_busy end
 
 -- m:set_busy(reason): while a reason is set (a procedure such as bc260y.dfota runs), data
 -- calls fail with code "busy" and that reason. nil clears it.
-function Modem:set_busy(reason)
+function Command:set_busy(reason)
   if reason ~= nil and type(reason) ~= "string" then error("set_busy: reason must be a string or nil", 2) end
   self._busy = reason or false
   self:_state_changed()
@@ -55,7 +55,7 @@ end
 -- first come first served, instead of failing "queue full". A slot passes from the
 -- caller that leaves it straight to the oldest waiter, so nobody arriving meanwhile
 -- can take it first.
-function Modem:_take_turn()
+function Command:_take_turn()
   local n = self._inflight
   if (n == 0 or n < self.engine:queue_max()) and not self._turns[1] then
     self._inflight = self._inflight + 1
@@ -66,7 +66,7 @@ function Modem:_take_turn()
   turn:get() -- set by _end_turn, which kept the slot for this caller
 end
 
-function Modem:_end_turn()
+function Command:_end_turn()
   if self._turns[1] then
     table.remove(self._turns, 1):set()
   else
@@ -75,7 +75,7 @@ function Modem:_end_turn()
 end
 
 -- A response event of the engine: the call waiting for it (this file's _waiting) gets it.
-function Modem:_on_response(ev)
+function Command:_on_response(ev)
   local fut = self._waiting[ev.tag]
   if fut then
     self._waiting[ev.tag] = nil
@@ -84,7 +84,7 @@ function Modem:_on_response(ev)
 end
 
 -- Submits a command and waits for its response event (no wake handling).
-function Modem:_exec(text, opts)
+function Command:_exec(text, opts)
   if self.closed then return self:_closed_error() end
   self:_take_turn()
   local ev, msg, code = self:_submit_and_wait(text, opts)
@@ -98,7 +98,7 @@ end
 -- values: result, lines, final, code, decoded; or false, ev when e:exchange met anything
 -- else and handed over to the general path (ev: the response that path got); or nil,
 -- message, "busy" when the engine refused the command.
-function Modem:_exchange(text, first_byte, total, expect, text_lines, limit, decode)
+function Command:_exchange(text, first_byte, total, expect, text_lines, limit, decode)
   local tag = self._tag + 1
   self._tag = tag
   return self:_exchanged(tag, text, self.engine:exchange(self.port, text, tag, first_byte,
@@ -107,7 +107,7 @@ end
 
 -- What e:exchange returned, for the Modem: the trace, the silence clock, the engine's
 -- timer, and a hand-over to the general path.
-function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
+function Command:_exchanged(tag, text, result, a, b, c, d, written, read)
   if result then
     if written then self:_trace_bytes(written, read) end
     if result ~= "timeout" then self:_heard() end
@@ -132,7 +132,7 @@ function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
   return false, fut:get()
 end
 
-function Modem:_submit_and_wait(text, opts)
+function Command:_submit_and_wait(text, opts)
   if self.closed then return self:_closed_error() end
   local alone, limit = exclusive(self.fdnum)
   if alone and not self._writer then
@@ -164,7 +164,7 @@ end
 -- m:at's command: the answer as m:at returns it, {lines =, final =}, or nil, message,
 -- code. When nothing waits (no command in the engine, no caller queued, no wake-up to
 -- do) and the loop allows it, the fast path: the answer table is the only one built.
-function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
+function Command:_at_command(text, timeout, expect, text_lines, ignore_busy)
   if self._busy or self._fota_busy then
     local refused = self:_refusal(text, ignore_busy and IGNORE_BUSY or nil) -- modem_urc.lua
     if refused then return nil, refused, "busy" end
@@ -208,7 +208,7 @@ function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
 end
 
 -- The answer of a response event as the API returns it.
-function Modem:_result(ev, text)
+function Command:_result(ev, text)
   local r = ev.result
   -- The event itself: its lines, final and decoded are the answer.
   if r == "ok" or r == "final" then return ev end
@@ -240,16 +240,16 @@ end
 -- (registration, CON acknowledgement, deregistration, downlinks, polling) follow the
 -- in-process virtual module's time scale, so a 126 s registration timeout at speed 1000
 -- lasts 0.126 s; on real hardware the scale is 1.
-function Modem:_real_seconds(seconds)
+function Command:_real_seconds(seconds)
   return seconds / self:time_scale()
 end
 
 -- m:time_scale(): module seconds per real second (open() gives it; 1 on hardware).
-function Modem:time_scale()
+function Command:time_scale()
   return self._time_scale and self._time_scale() or 1
 end
 
-function Modem:_may_be_asleep()
+function Command:_may_be_asleep()
   if self.sleeping then return true end
   return self._sleep ~= nil and self._sleep ~= 0
     and now() - self.last_rx > self:_real_seconds(self.opts.sleep_guard)
@@ -257,7 +257,7 @@ end
 
 -- Runs the wake hook, then AT until OK (the first bytes after deep sleep can be lost),
 -- at most `tries` times and, when given, not past `deadline` (loop.now() seconds).
-function Modem:_until_at_ok(tries, deadline)
+function Command:_until_at_ok(tries, deadline)
   if self._wake_hook then
     local ok, err = pcall(self._wake_hook, self)
     if not ok then return nil, i18n.t("lib.wake_hook", tostring(err)), "error" end
@@ -280,7 +280,7 @@ function Modem:_until_at_ok(tries, deadline)
     tostring(last_msg)), last_code == "reboot" and "timeout" or (last_code or "timeout")
 end
 
-function Modem:_ensure_awake()
+function Command:_ensure_awake()
   if not self:_may_be_asleep() then return true end
   if self._waking then return self._waking:get() end
   local f = loop.future()
@@ -294,7 +294,7 @@ end
 -- A command as the public calls use it: wake if needed, run, map the result.
 local NO_OPTS = {}
 
-function Modem:_command(text, opts)
+function Command:_command(text, opts)
   opts = opts or NO_OPTS
   if self.closed then return self:_closed_error() end
   local refused = self:_refusal(text, opts) -- the DFOTA rule (modem_urc.lua)
@@ -321,7 +321,7 @@ M.find_kind = find_kind
 
 -- Runs a query and returns its decoded answer line of the given kind, or nil, message,
 -- code (the command's failure, or "error" when the answer lacks that line).
-function Modem:_query(text, kind)
+function Command:_query(text, kind)
   local r, msg, code = self:_command(text)
   if not r then return nil, msg, code end
   local d = find_kind(r, kind)
