@@ -1,7 +1,7 @@
 -- error_shape_spec: one error shape (README.md, "The Lua API"). A bad argument raises with
 -- one position, the line that made the call, whatever checks it (Lua, the C binding, a
--- helper of the call); a failing call returns nil, message, code with code a string,
--- a +CME ERROR's number in the message; the loop's waits time out the same way.
+-- helper of the call); the loop's waits time out as every failing call fails: nil,
+-- message, code with code a string (a +CME ERROR's "cme": modem_at_spec).
 local lu = require("luaunit")
 local dfota = require("bc260y.dfota")
 local loop = require("bc260y.loop")
@@ -56,15 +56,6 @@ function TestErrorShape:test_a_bad_argument_names_the_callers_line_once()
   local ok, err = pcall(m.at, m, "AT\r")
   lu.assertFalse(ok)
   lu.assertEquals(err, "at: command must not contain control characters (CR, LF, NUL, ESC...)")
-end
-
-function TestErrorShape:test_a_cme_error_is_code_cme_with_its_number_in_the_message()
-  setup()
-  p:on("AT+NMGS=1,01", "\r\n+CME ERROR: 954\r\n")
-  local r, msg, code = m:at("AT+NMGS=1,01")
-  lu.assertNil(r)
-  lu.assertEquals(code, "cme")
-  lu.assertStrContains(msg, "+CME ERROR: 954 CTIOT_EA_NOT_LOGIN")
 end
 
 function TestErrorShape:test_the_loops_waits_time_out_with_a_message_and_code()

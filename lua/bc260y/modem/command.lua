@@ -177,8 +177,9 @@ function Command:_at_command(text, timeout, expect, text_lines, ignore_busy)
       local result, a, b, c, d, written, read = self.engine:exchange(self.port, text, tag,
         timeout, timeout, expect, text_lines, limit, self._tracer, false)
       -- The common case, in as few steps as there are: an answer, nothing else to do.
+      -- (No _heard here: last_rx matters only once a sleep mode is set, _may_be_asleep,
+      -- and this path runs only while none is; sleep_mode's own answer is heard.)
       if result == "ok" and not written and not self._timer then
-        self:_heard()
         return {lines = a, final = b}
       end
       if result == false then self._inflight = 1 end -- the slot, while the loop waits
