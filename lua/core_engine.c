@@ -650,7 +650,7 @@ static int engine_exchange(lua_State *L) {
 
 /* ---- core.check_at: m:at's argument checks -------------------------------------------
  * core.check_at(cmd, opts) -> timeout|nil, expect|nil, text_lines, ignore_busy: the checks of
- * m:at (lua/bc260y/modem.lua) in one C call, with its messages, raised at m:at's caller
+ * m:at (lua/bc260y/modem/init.lua) in one C call, with its messages, raised at m:at's caller
  * (the level error(msg, 2) gives in m:at). A command must be a string starting with AT
  * with no control character: a CR or LF would end it early and start a second command. */
 
