@@ -169,16 +169,17 @@ local function unobserved(ev) return ev.kind == "qlwevtind" and ev.value == 9 en
 -- Why a closed Modem closed (nil, message, code): its waits say it at once.
 local function closed_error(m) return m:wait_for(function() return false end) end
 
--- Sends uplinks until a start event is queued in L or `t.tries` uplinks went unanswered.
-local function trigger_with(m, L, t)
+-- Sends uplinks until a start event is in queue (m:listen's) or `t.tries` uplinks went
+-- unanswered.
+local function trigger_with(m, queue, t)
   for i = 1, t.tries do
-    if L:find(started) then return true, i - 1 end
+    if queue:find(started) then return true, i - 1 end
     local ok, msg, code = m:send(t.data, {con = t.con, rai = t.rai})
     if not ok then
-      if code == "busy" and L:find(started) then return true, i end
+      if code == "busy" and queue:find(started) then return true, i end
       return nil, i18n.t("lib.trigger_failed", i, tostring(msg)), code
     end
-    ok, msg, code = m:wait_for(function() return L:find(started) end, t.wait)
+    ok, msg, code = m:wait_for(function() return queue:find(started) end, t.wait)
     if ok then return true, i end
     if code ~= "timeout" then return nil, msg, code end
   end
@@ -192,10 +193,10 @@ function dfota.trigger(m, opts)
   local checked, t = pcall(check_trigger, opts or {})
   if not checked then error(t, 2) end
   if not t then error("dfota.trigger: options must be a table", 2) end
-  local L = listen(m)
-  local ok, a, b = trigger_with(m, L, t)
-  L:close()
-  return ok, a, b
+  local queue = listen(m)
+  local ok, msg_or_sent, code = trigger_with(m, queue, t)
+  queue:close()
+  return ok, msg_or_sent, code
 end
 
 ---------------------------------------------------------------------------------------
@@ -402,14 +403,14 @@ function Job:_reregister_and_confirm(wait_result)
   self:_stage("reregistered")
   if not wait_result then return true end
   self.state = "confirming"
-  local L = self.listener
-  ok, msg, code = m:wait_for(function() return L:find(unobserved) end, o.result_timeout)
+  local queue = self.listener
+  ok, msg, code = m:wait_for(function() return queue:find(unobserved) end, o.result_timeout)
   if not ok then
     if code ~= "timeout" then return nil, msg, code end
     return true, false
   end
-  L:skip_to(unobserved)
-  L:next(0)
+  queue:skip_to(unobserved)
+  queue:next(0)
   self:_stage("unobserved")
   return true, true
 end
@@ -432,15 +433,15 @@ function Job:run()
 
   -- 2. Wait for the job; trigger it with uplinks when it does not come by itself.
   self.state = "waiting"
-  local L = self.listener
-  local waited, wmsg, wcode = m:wait_for(function() return L:find(started) end, o.start_wait)
+  local queue = self.listener
+  local waited, wmsg, wcode = m:wait_for(function() return queue:find(started) end, o.start_wait)
   if not waited and wcode ~= "timeout" then return self:_finish("error", wmsg, wcode) end
   if not waited then
     if not o.trigger then
       return self:_finish("no_job", i18n.t("lib.no_job_within", o.start_wait), "timeout")
     end
     local sent
-    ok, sent, code = trigger_with(m, L, o.trigger)
+    ok, sent, code = trigger_with(m, queue, o.trigger)
     if not ok then
       return self:_finish(code == "timeout" and "no_job" or "error", sent, code)
     end
@@ -448,7 +449,7 @@ function Job:run()
   end
 
   -- 3. Follow it.
-  L:skip_to(started)
+  queue:skip_to(started)
   local how, outcome, reason, ecode = self:_follow()
   if how == nil then
     -- outcome, reason: the wait's message and code
