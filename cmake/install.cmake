@@ -4,7 +4,8 @@
 #   bin/bc260y                      the CLI (finds the rest relative to its own location)
 #   lib/lua/5.4/bc260y/core.so      the C module   } where stock lua5.4 looks under
 #   lib/lua/5.4/bc260y/sim/core.so  the virtual module's C part (with the virtual module)
-#   share/lua/5.4/bc260y/*.lua      the Lua modules} /usr/local (and /usr)
+#   share/lua/5.4/bc260y/           the Lua modules, with their rooms (modem/, console/,
+#                                   sim/, adapters/)} /usr/local (and /usr)
 #   share/bc260y/                   examples, README.md, LICENSE
 #   lib/libbc260y.{a,so}, include/bc260y/*.h, lib/pkgconfig/bc260y.pc   the core for C
 set(BC260Y_LUA_CDIR lib/lua/5.4 CACHE STRING "Where bc260y/core.so is installed (relative: under the prefix)")

@@ -97,9 +97,10 @@ while REPORTS == 0 or seq < REPORTS do
   while updating() do pause(10) end -- no data commands during a firmware update
   local data = reading(seq)
   local ok, msg, code = m:send(data, {con = true, rai = 2})
-  -- Rebooted (the Modem may not have seen the banner yet: 954 not logged in, 958 no
-  -- session), or the platform forgot us: register again and send the reading again.
-  if not ok and (code == "state" or code == "reboot" or code == 954 or code == 958) then
+  -- Rebooted (the Modem may not have seen the banner yet: +CME ERROR 954 not logged in,
+  -- 958 no session), or the platform forgot us: register again and send the reading again.
+  local cme = code == "cme" and tonumber(msg:match("%+CME ERROR: (%d+)"))
+  if not ok and (code == "state" or code == "reboot" or cme == 954 or cme == 958) then
     print(("   report %d: %s"):format(seq, msg))
     stats.reconnects = stats.reconnects + 1
     if connect() then ok, msg, code = m:send(data, {con = true, rai = 2}) end

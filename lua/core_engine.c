@@ -649,15 +649,15 @@ static int engine_exchange(lua_State *L) {
 
 /* ---- core.check_at: m:at's argument checks -------------------------------------------
  * core.check_at(cmd, opts) -> timeout|nil, expect|nil, text_lines, ignore_busy: the checks of
- * m:at (lua/bc260y/modem.lua) in one C call, with its messages, raised at m:at's caller
+ * m:at (lua/bc260y/modem/init.lua) in one C call, with its messages, raised at m:at's caller
  * (the level error(msg, 2) gives in m:at). A command must be a string starting with AT
  * with no control character: a CR or LF would end it early and start a second command. */
 
-/* Raises "at: " .. msg at m:at's caller. */
+/* Raises "at: " .. msg with one position, m:at's caller's (as error(msg, 2) in m:at). */
 static int at_arg_error(lua_State *L, const char *msg) {
-  luaL_where(L, 3); /* 1: this function, 2: m:at, 3: m:at's caller */
-  /* luaL_error's own position (level 1: this C function) is empty */
-  return luaL_error(L, "%sat: %s", lua_tostring(L, -1), msg);
+  luaL_where(L, 2); /* 0: this function, 1: m:at, 2: m:at's caller */
+  lua_pushfstring(L, "%sat: %s", lua_tostring(L, -1), msg);
+  return lua_error(L); /* not luaL_error: it would put m:at's own position in front */
 }
 
 static int l_check_at(lua_State *L) {

@@ -73,10 +73,12 @@ local DEFAULTS = {
 
 local TRIGGER_DEFAULTS = {data = "\0", con = false, rai = 0, tries = 3, wait = 30}
 
+-- The checks below raise with no position (level 0); the public calls catch them and
+-- raise again at their caller's line, so a message carries one position, the caller's.
 local function check_number(v, name, default)
   if v == nil then return default end
   if type(v) ~= "number" or not (v > 0) then
-    error(("dfota: %s must be a number > 0"):format(name), 4)
+    error(("dfota: %s must be a number > 0"):format(name), 0)
   end
   return v
 end
@@ -84,22 +86,22 @@ end
 local function check_trigger(t)
   if t == false then return false end
   if t == nil then t = {} end
-  if type(t) ~= "table" then error("dfota: trigger must be a table or false", 4) end
+  if type(t) ~= "table" then error("dfota: trigger must be a table or false", 0) end
   local out = {}
   for k, v in pairs(TRIGGER_DEFAULTS) do out[k] = v end
   for k, v in pairs(t) do
-    if TRIGGER_DEFAULTS[k] == nil then error(("dfota: unknown trigger option '%s'"):format(tostring(k)), 4) end
+    if TRIGGER_DEFAULTS[k] == nil then error(("dfota: unknown trigger option '%s'"):format(tostring(k)), 0) end
     out[k] = v
   end
   if type(out.data) ~= "string" or #out.data < 1 or #out.data > 1024 then
-    error("dfota: trigger data must be 1..1024 bytes", 4)
+    error("dfota: trigger data must be 1..1024 bytes", 0)
   end
-  if type(out.con) ~= "boolean" then error("dfota: trigger con must be a boolean", 4) end
+  if type(out.con) ~= "boolean" then error("dfota: trigger con must be a boolean", 0) end
   if math.type(out.rai) ~= "integer" or out.rai < 0 or out.rai > 2 then
-    error("dfota: trigger rai must be 0, 1 or 2", 4)
+    error("dfota: trigger rai must be 0, 1 or 2", 0)
   end
   if math.type(out.tries) ~= "integer" or out.tries < 1 then
-    error("dfota: trigger tries must be a positive integer", 4)
+    error("dfota: trigger tries must be a positive integer", 0)
   end
   check_number(out.wait, "trigger wait", 1)
   return out
@@ -113,34 +115,34 @@ local KNOWN = {host = true, port = true, psk = true, lifetime = true, trigger = 
 
 local function check_options(opts)
   if opts == nil then opts = {} end
-  if type(opts) ~= "table" then error("dfota: options must be a table", 3) end
+  if type(opts) ~= "table" then error("dfota: options must be a table", 0) end
   for k in pairs(opts) do
-    if not KNOWN[k] then error(("dfota: unknown option '%s'"):format(tostring(k)), 3) end
+    if not KNOWN[k] then error(("dfota: unknown option '%s'"):format(tostring(k)), 0) end
   end
   local o = {}
   if options.host_problem(opts.host) then
     -- Needed to register again after the update's reboot (guide 5.3.2.2).
-    error("dfota: host must be the platform address the device registers with", 3)
+    error("dfota: host must be the platform address the device registers with", 0)
   end
   o.host, o.psk = opts.host, opts.psk
-  o.port = options.check_port(opts.port, "dfota", 3)
+  o.port = options.check_port(opts.port, "dfota", 0)
   -- lifetime and psk: checked by the C builders of AT+NCFG and AT+NCDPOPEN, the one place
   -- each rule lives, before the procedure starts.
   if opts.lifetime ~= nil then
     local ok, err = pcall(core.build.ncfg, opts.lifetime)
-    if not ok then error("dfota: lifetime: " .. tostring(err), 3) end
+    if not ok then error("dfota: lifetime: " .. tostring(err), 0) end
   end
   if opts.psk ~= nil then
     local ok, err = pcall(core.build.ncdpopen, opts.host, opts.port, opts.psk)
-    if not ok then error("dfota: " .. trace.scrub(err, type(opts.psk) == "string" and opts.psk or nil), 3) end
+    if not ok then error("dfota: " .. trace.scrub(err, type(opts.psk) == "string" and opts.psk or nil), 0) end
   end
   o.lifetime = opts.lifetime
   if opts.on_stage ~= nil and type(opts.on_stage) ~= "function" then
-    error("dfota: on_stage must be a function", 3)
+    error("dfota: on_stage must be a function", 0)
   end
   o.on_stage = opts.on_stage
   for k, v in pairs(DEFAULTS) do o[k] = check_number(opts[k], k, v) end
-  if math.type(o.register_tries) ~= "integer" then error("dfota: register_tries must be an integer", 3) end
+  if math.type(o.register_tries) ~= "integer" then error("dfota: register_tries must be an integer", 0) end
   o.connect_timeout = opts.connect_timeout and check_number(opts.connect_timeout, "connect_timeout")
   o.trigger = check_trigger(opts.trigger)
   return o
@@ -167,16 +169,17 @@ local function unobserved(ev) return ev.kind == "qlwevtind" and ev.value == 9 en
 -- Why a closed Modem closed (nil, message, code): its waits say it at once.
 local function closed_error(m) return m:wait_for(function() return false end) end
 
--- Sends uplinks until a start event is queued in L or `t.tries` uplinks went unanswered.
-local function trigger_with(m, L, t)
+-- Sends uplinks until a start event is in queue (m:listen's) or `t.tries` uplinks went
+-- unanswered.
+local function trigger_with(m, queue, t)
   for i = 1, t.tries do
-    if L:find(started) then return true, i - 1 end
+    if queue:find(started) then return true, i - 1 end
     local ok, msg, code = m:send(t.data, {con = t.con, rai = t.rai})
     if not ok then
-      if code == "busy" and L:find(started) then return true, i end
+      if code == "busy" and queue:find(started) then return true, i end
       return nil, i18n.t("lib.trigger_failed", i, tostring(msg)), code
     end
-    ok, msg, code = m:wait_for(function() return L:find(started) end, t.wait)
+    ok, msg, code = m:wait_for(function() return queue:find(started) end, t.wait)
     if ok then return true, i end
     if code ~= "timeout" then return nil, msg, code end
   end
@@ -187,12 +190,13 @@ end
 --   opts: data (bytes to send, default "\0": use the device's normal report), con, rai,
 --   tries (3), wait (module seconds after each uplink, 30).
 function dfota.trigger(m, opts)
-  local t = check_trigger(opts or {})
+  local checked, t = pcall(check_trigger, opts or {})
+  if not checked then error(t, 2) end
   if not t then error("dfota.trigger: options must be a table", 2) end
-  local L = listen(m)
-  local ok, a, b = trigger_with(m, L, t)
-  L:close()
-  return ok, a, b
+  local queue = listen(m)
+  local ok, msg_or_sent, code = trigger_with(m, queue, t)
+  queue:close()
+  return ok, msg_or_sent, code
 end
 
 ---------------------------------------------------------------------------------------
@@ -203,7 +207,8 @@ Job.__index = Job
 
 function dfota.new(m, opts)
   if type(m) ~= "table" or type(m.on) ~= "function" then error("dfota.new: expects a Modem", 2) end
-  local o = check_options(opts)
+  local checked, o = pcall(check_options, opts)
+  if not checked then error(o, 2) end
   local self = setmetatable({m = m, opts = o, state = "idle"}, Job)
   self.listener = listen(m)
   return self
@@ -363,7 +368,7 @@ function Job:_follow()
         else
           self:_stage("download_failed", v)
           return "failed", "download_failed",
-            i18n.t("lib.download_failed", fota_error("download", v), tostring(v)), v
+            i18n.t("lib.download_failed", fota_error("download", v), tostring(v)), "fota"
         end
       elseif s == "start" then
         self:_busy(i18n.t("lib.dfota_updating"))
@@ -377,7 +382,7 @@ function Job:_follow()
         self:_stage("ended", v)
         if v == 0 then return "ended", 0 end
         return "failed", "update_failed",
-          i18n.t("lib.update_failed", fota_error("end", v), tostring(v)), v
+          i18n.t("lib.update_failed", fota_error("end", v), tostring(v)), "fota"
       end
     end
     if m:state().closed then return closed_error(m) end
@@ -398,14 +403,14 @@ function Job:_reregister_and_confirm(wait_result)
   self:_stage("reregistered")
   if not wait_result then return true end
   self.state = "confirming"
-  local L = self.listener
-  ok, msg, code = m:wait_for(function() return L:find(unobserved) end, o.result_timeout)
+  local queue = self.listener
+  ok, msg, code = m:wait_for(function() return queue:find(unobserved) end, o.result_timeout)
   if not ok then
     if code ~= "timeout" then return nil, msg, code end
     return true, false
   end
-  L:skip_to(unobserved)
-  L:next(0)
+  queue:skip_to(unobserved)
+  queue:next(0)
   self:_stage("unobserved")
   return true, true
 end
@@ -428,15 +433,15 @@ function Job:run()
 
   -- 2. Wait for the job; trigger it with uplinks when it does not come by itself.
   self.state = "waiting"
-  local L = self.listener
-  local waited, wmsg, wcode = m:wait_for(function() return L:find(started) end, o.start_wait)
+  local queue = self.listener
+  local waited, wmsg, wcode = m:wait_for(function() return queue:find(started) end, o.start_wait)
   if not waited and wcode ~= "timeout" then return self:_finish("error", wmsg, wcode) end
   if not waited then
     if not o.trigger then
       return self:_finish("no_job", i18n.t("lib.no_job_within", o.start_wait), "timeout")
     end
     local sent
-    ok, sent, code = trigger_with(m, L, o.trigger)
+    ok, sent, code = trigger_with(m, queue, o.trigger)
     if not ok then
       return self:_finish(code == "timeout" and "no_job" or "error", sent, code)
     end
@@ -444,7 +449,7 @@ function Job:run()
   end
 
   -- 3. Follow it.
-  L:skip_to(started)
+  queue:skip_to(started)
   local how, outcome, reason, ecode = self:_follow()
   if how == nil then
     -- outcome, reason: the wait's message and code

@@ -101,12 +101,11 @@ function bc260y.open(spec, opts)
   end
   if not sim then return modem.new(port, opts) end
   -- open("sim") owns the virtual module: it stops when the Modem closes.
-  local m = modem.new(port, opts, {
+  return modem.new(port, opts, {
     time_scale = function() return sim.clock.speed end,
     on_close = function() sim:close() end,
+    sim = sim,
   })
-  m.sim, m.platform = sim, sim.platform
-  return m
 end
 
 return bc260y

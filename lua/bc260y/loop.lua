@@ -12,8 +12,8 @@
 --   loop.sleep(s)                       pause the task (or run the loop s seconds)
 --   loop.timer(delay, fn)               fn() in loop context after delay; :cancel()
 --   loop.watch(fd, fn)                  fn(fd) whenever fd is readable or hung up; :cancel()
---   loop.wait_writable(fd, timeout)     true | nil, "timeout"
---   loop.signal()                       s:wait(timeout) -> ... | nil,"timeout"; s:notify(...)
+--   loop.wait_writable(fd, timeout)     true | nil, message, "timeout"
+--   loop.signal()                       s:wait(timeout) -> ... | nil, message, "timeout"; s:notify(...)
 --                                       wakes the current waiters (a notify with no waiter is lost)
 --   loop.future()                       f:set(...) once; f:get(timeout) -> the values, at once
 --                                       when already set (nothing is lost)
@@ -192,7 +192,8 @@ function loop.timers_held() return #timers end
 
 ---------------------------------------------------------------------------------------
 -- The one way to wait: setup(wake) arranges for wake(...) to be called later; suspend
--- returns wake's arguments, or nil, "timeout" after timeout seconds (nil: no limit).
+-- returns wake's arguments, or nil, message, "timeout" after timeout seconds (nil: no
+-- limit): the library's one error shape (README.md, "Errors").
 local TIMEOUT = {}
 local step
 
@@ -218,7 +219,7 @@ local function suspend(setup, timeout)
       end
     end
   end
-  if result[1] == TIMEOUT then return nil, "timeout" end
+  if result[1] == TIMEOUT then return nil, ("nothing within %g s"):format(timeout), "timeout" end
   return unpack(result, 1, result.n)
 end
 
@@ -291,7 +292,7 @@ end
 function loop.wait_writable(fd, timeout)
   assert(math.type(fd) == "integer", "wait_writable: fd must be an integer")
   local waiter
-  local ok, err = suspend(function(wake)
+  local ok, err, code = suspend(function(wake)
     waiter = wake
     local list = writers[fd]
     if not list then
@@ -312,7 +313,7 @@ function loop.wait_writable(fd, timeout)
       writer_fds = writer_fds - 1
       interest(fd)
     end
-    return nil, err
+    return nil, err, code
   end
   return true
 end
@@ -476,7 +477,7 @@ loop.step = step
 -- Poller waits so far (the specs count the wakeups of an idle loop with it).
 function loop.waits() return waits end
 
--- For the Modem's fast path (bc260y.modem_command): may the process block on fd alone
+-- For the Modem's fast path (bc260y.modem.command): may the process block on fd alone
 -- now, in a C call that waits for it? True, and the next timer's deadline (nil: none)
 -- that bounds the wait, when no task is runnable, fd is the only fd watched (by one
 -- watcher), nothing waits to write, and blocking is allowed: outside any step, or in a

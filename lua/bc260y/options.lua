@@ -92,7 +92,7 @@ end
 -- A platform port: nil, or an integer 0..65535.
 function M.check_port(v, what, level)
   if v ~= nil and (math.type(v) ~= "integer" or v < 0 or v > 65535) then
-    error(what .. ": port must be an integer 0..65535", level + 1)
+    error(what .. ": port must be an integer 0..65535", level == 0 and 0 or level + 1) -- 0: no position
   end
   return v
 end

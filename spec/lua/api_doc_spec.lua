@@ -63,7 +63,7 @@ function TestApiDoc:test_every_open_option()
 end
 
 function TestApiDoc:test_every_event()
-  for name in pairs(require("bc260y.modem_events").EVENTS) do
+  for name in pairs(require("bc260y.modem.events").EVENTS) do
     assert_documented("| `" .. name .. "` |", "event " .. name)
   end
 end

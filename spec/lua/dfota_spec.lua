@@ -215,19 +215,19 @@ local function failing(fail, outcome, code, pattern)
 end
 
 function TestDfotaFailures:test_download_out_of_memory()
-  failing("download_2", "download_failed", 2, "out of memory (DOWNLOAD,2)")
+  failing("download_2", "download_failed", "fota", "out of memory (DOWNLOAD,2)")
 end
 
 function TestDfotaFailures:test_download_link_lost()
-  failing("download_4", "download_failed", 4, "link was lost (DOWNLOAD,4)")
+  failing("download_4", "download_failed", "fota", "link was lost (DOWNLOAD,4)")
 end
 
 function TestDfotaFailures:test_download_invalid_uri()
-  failing("download_9", "download_failed", 9, "invalid package URI (DOWNLOAD,9)")
+  failing("download_9", "download_failed", "fota", "invalid package URI (DOWNLOAD,9)")
 end
 
 function TestDfotaFailures:test_update_failed()
-  failing("end_255", "update_failed", 255, "update failed (END,255)")
+  failing("end_255", "update_failed", "fota", "update failed (END,255)")
 end
 
 -- Power lost half way through the update: no END line, the old firmware boots; the
@@ -426,7 +426,7 @@ function TestDfotaOptions:test_listener_is_bounded()
     return {off = function() handlers[name] = nil end}
   end}
   -- the Modem's m:listen, over the fake's handlers
-  function fake.listen(self, filter) return require("bc260y.listener").new(self, filter, function() end) end
+  function fake.listen(self, filter) return require("bc260y.modem.listener").new(self, filter, function() end) end
   local job = dfota.new(fake, {host = "1.2.3.4"})
   for i = 1, 10000 do handlers.urc("+QLWEVTIND: 4", {kind = "qlwevtind", value = i % 2 == 0 and 4 or 3}) end
   handlers.urc("+QLWEVTIND: 8", {kind = "qlwevtind", value = 8})

@@ -1,11 +1,11 @@
 -- explain_spec: every code of the guide's tables has a meaning in English and in Chinese
--- (bc260y.explain), every platform command has its help (bc260y.commands), and the
+-- (bc260y.console.explain), every platform command has its help (bc260y.console.commands), and the
 -- language comes from --lang, BC260Y_LANG or a Chinese LANG (bc260y.i18n). The codes are
 -- transcribed here once from the guide, independently of the module's own tables; the
 -- +CME ERROR codes come from the C core's error table, checked against chapter 6 too.
 local lu = require("luaunit")
-local explain = require("bc260y.explain")
-local commands = require("bc260y.commands")
+local explain = require("bc260y.console.explain")
+local commands = require("bc260y.console.commands")
 local i18n = require("bc260y.i18n")
 local errors = require("bc260y").errors
 
@@ -75,11 +75,23 @@ function TestExplain:test_every_cme_code_shows_its_symbol_and_meaning()
 end
 
 function TestExplain:test_a_value_outside_the_tables_is_said_so()
-  lu.assertStrContains(explain.line("+QLWEVTIND: 42", "en"), "not in the guide's table")
   lu.assertStrContains(explain.line("+CME ERROR: 4", "en"), "not in the guide's table")
   lu.assertStrContains(explain.line('+QIND: "FOTA","END",7', "zh"), "不在")
   lu.assertNil(explain.line("Quectel_Ltd", "en"))
   lu.assertNil(explain.line(nil, "en"))
+end
+
+-- What a line is comes from the C decoder (core.decode): a line it refuses is malformed,
+-- never explained from a piece of it (+NNMI's length without its data, a code out of range).
+function TestExplain:test_a_line_the_decoder_refuses_is_said_to_be_malformed()
+  for _, line in ipairs({"+NNMI: 4,AA", "+NNMI: 3,AAAA0000", "+NNMI: 2,AXBB", "+QLWEVTIND: 42",
+                         "+NMSTATUS: SLEEPY", '+QNBIOTEVENT: "DOZING"'}) do
+    lu.assertNil(require("bc260y.core").decode(line), line)
+    lu.assertStrContains(explain.line(line, "en"), "malformed", false, line)
+    lu.assertStrContains(explain.line(line, "zh"), "格式错误", false, line)
+  end
+  lu.assertStrContains(explain.line("+NNMI: 2,AABB", "en"), "2 bytes")
+  lu.assertStrContains(explain.line("+NNMI:2,aabb", "en"), "2 bytes")
 end
 
 function TestExplain:test_values_in_a_line_reach_its_meaning()
@@ -181,8 +193,8 @@ end
 function TestI18n:test_library_messages_match_the_library()
   local source = os.getenv("BC260Y_SOURCE_DIR") or "."
   local text = {}
-  for _, name in ipairs({"modem", "modem_command", "modem_downlink", "modem_events", "modem_io",
-                         "modem_urc", "dfota", "init"}) do
+  for _, name in ipairs({"modem/init", "modem/command", "modem/downlink", "modem/events", "modem/io",
+                         "modem/urc", "dfota", "init"}) do
     local f = assert(io.open(source .. "/lua/bc260y/" .. name .. ".lua"))
     text[#text + 1] = f:read("a")
     f:close()

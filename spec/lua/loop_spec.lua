@@ -76,7 +76,7 @@ function TestLoop:test_signal_wakes_waiters_with_values_and_times_out()
     s:notify("a", 1)
     loop.sleep(0)
     lu.assertEquals(got, {{"a", 1}, {"a", 1}})
-    lu.assertEquals({s:wait(0.01)}, {nil, "timeout"})
+    lu.assertEquals({s:wait(0.01)}, {nil, "nothing within 0.01 s", "timeout"})
   end)
 end
 
@@ -88,7 +88,7 @@ function TestLoop:test_future_keeps_a_value_set_before_get()
   local g = loop.future()
   loop.timer(0.01, function() g:set("late") end)
   lu.assertEquals(g:get(1), "late") -- blocking style: runs the loop itself
-  lu.assertEquals({loop.future():get(0.01)}, {nil, "timeout"})
+  lu.assertEquals({loop.future():get(0.01)}, {nil, "nothing within 0.01 s", "timeout"})
 end
 
 function TestLoop:test_watch_sees_bytes_written_by_the_peer()

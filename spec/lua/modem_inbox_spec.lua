@@ -1,9 +1,9 @@
--- modem_inbox_spec: the downlink delivery rule on its own (bc260y.inbox): handlers when
+-- modem_inbox_spec: the downlink delivery rule on its own (bc260y.modem.inbox): handlers when
 -- any, else the bounded inbox; exactly once and oldest first while handlers come and go.
 -- Callbacks are started through a queue the spec drains by hand, so the moments "a
 -- message was delivered" and "its callback ran" can be pulled apart.
 local lu = require("luaunit")
-local inbox = require("bc260y.inbox")
+local inbox = require("bc260y.modem.inbox")
 
 local function harness(limit)
   local h = {started = {}, dropped = {}, changes = 0}

@@ -176,7 +176,7 @@ function TestModemFaults:test_noise_never_breaks_the_modem()
         good = good + 1
       else
         failed = failed + 1
-        lu.assertTrue(r ~= nil or type(code) == "string" or math.type(code) == "integer")
+        lu.assertTrue(r ~= nil or type(code) == "string")
       end
     end
     lu.assertTrue(good > 0, "no answer got through 2% noise")
@@ -208,7 +208,7 @@ function TestModemFaults:test_data_refused_during_dfota()
     lu.assertTrue(started)
     local ok, _, code = m:send("\2")
     lu.assertNil(ok)
-    lu.assertTrue(code == "busy" or code == 959, tostring(code))
+    lu.assertTrue(code == "busy" or code == "cme", tostring(code))
   end)
 end
 

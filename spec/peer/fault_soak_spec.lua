@@ -153,7 +153,7 @@ local function soak(late, timeout)
   -- Each echo command against the peer's decision for its token.
   local n_echo, n_ok = #host.echo, 0
   for _, e in ipairs(host.echo) do
-    local token, r, code = e[1], e[2], e[3]
+    local token, r, code, msg = e[1], e[2], e[3], e[4]
     if r then
       n_ok = n_ok + 1
       local line = r.lines[1]
@@ -163,19 +163,19 @@ local function soak(late, timeout)
       end
     elseif code == "error" and echo[token] ~= "error" then
       wrong(("AT+QECHO=%s failed with ERROR (the peer: %s)"):format(token, tostring(echo[token])), token)
-    elseif math.type(code) == "integer" then
-      wrong(("AT+QECHO=%s failed with +CME ERROR: %d"):format(token, code), token)
+    elseif code == "cme" then
+      wrong(("AT+QECHO=%s failed with %s"):format(token, msg), token)
     end
   end
   local refused_sent, n_sent = {}, 0
   for _, s in ipairs(host.sent) do
-    local data, r, code = s[1], s[2], s[3]
+    local data, r, code, msg = s[1], s[2], s[3], s[4]
     if r then
       n_sent = n_sent + 1
       if ul[data] == "refused" then refused_sent[#refused_sent + 1] = data
       elseif ul[data] ~= "ok" then wrong(("uplink %s reported sent (the peer: %s)"):format(data, tostring(ul[data])), s[5])
       end
-    elseif code == 159 and ul[data] ~= "refused" then
+    elseif code == "cme" and msg:find("+CME ERROR: 159", 1, true) and ul[data] ~= "refused" then
       wrong(("uplink %s refused with 159 (the peer: %s)"):format(data, tostring(ul[data])), s[5])
     end
   end

@@ -9,7 +9,7 @@
  * like the fault soak's peer (spec/peer/peer.py) it answers an unknown query with ERROR,
  * or, in the other half of the runs, with the probe's marker as a real module does.
  *
- * The host does what lua/bc260y/modem_io.lua does, but wakes up late: every wake-up
+ * The host does what lua/bc260y/modem/io.lua does, but wakes up late: every wake-up
  * (bytes arrived, or the engine's deadline) comes after a random stall, now and then a
  * long one (up to 6 s: a router busy elsewhere). Woken, it reads what has arrived, feeds
  * it as of just before the engine's deadline when that is past, ticks, writes, and sends
@@ -250,7 +250,7 @@ static int run(uint64_t seed, int markers, int n_cmds) {
     if (wake > now) now = wake;
     now += stall;
     for (uint64_t t; (t = module_next(&mo, &to_module)) <= now;) module_run(&mo, &to_module, &to_host, t);
-    /* reads what arrived, fed as of before a deadline that passed (modem_io._feed_read) */
+    /* reads what arrived, fed as of before a deadline that passed (bc260y.modem.io, _feed_read) */
     size_t n = pipe_ready(&to_host, now);
     if (n) {
       uint64_t d = at_next_deadline(at);

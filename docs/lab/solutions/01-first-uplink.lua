@@ -1,7 +1,7 @@
 -- Lab 1, first uplink: attach, register with CTWing AEP, send one NON message and look
 -- at it from the platform's side (the virtual platform keeps every uplink).
 local bc260y = require("bc260y")
-local explain = require("bc260y.explain")
+local explain = require("bc260y.console.explain")
 
 local m = assert(bc260y.open())
 local info = assert(m:init())                 -- AT, ATE0, AT+CMEE=1, ATI, ... AT+CGPADDR?

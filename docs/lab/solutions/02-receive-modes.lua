@@ -3,7 +3,7 @@
 -- 2560 bytes; one more is dropped with +NNMI: "recv",buff full. In direct mode
 -- (AT+NNMI=1) each downlink arrives at once as +NNMI: <length>,<data>.
 local bc260y = require("bc260y")
-local explain = require("bc260y.explain")
+local explain = require("bc260y.console.explain")
 
 local m = assert(bc260y.open())
 assert(m:init())

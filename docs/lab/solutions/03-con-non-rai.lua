@@ -4,7 +4,7 @@
 -- 2 one reply expected (release after it). +CSCON shows the radio connection.
 local bc260y = require("bc260y")
 local loop = require("bc260y.loop")
-local explain = require("bc260y.explain")
+local explain = require("bc260y.console.explain")
 
 local m = assert(bc260y.open())
 assert(m:init())                              -- also AT+CSCON=1: the rrc event

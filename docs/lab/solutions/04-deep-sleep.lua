@@ -5,7 +5,7 @@
 -- without registering again. The Modem does the waking before its next command.
 local bc260y = require("bc260y")
 local loop = require("bc260y.loop")
-local explain = require("bc260y.explain")
+local explain = require("bc260y.console.explain")
 
 local m = assert(bc260y.open())
 assert(m:init())

@@ -1,8 +1,8 @@
 -- Lab 5, reading error codes: with AT+CMEE=1 a refused command answers +CME ERROR: <n>.
 -- The failed call returns nil, a message and the code; bc260y.errors[n] holds the guide's
--- symbol and text in English and Chinese, and bc260y.explain says what a line means.
+-- symbol and text in English and Chinese, and bc260y.console.explain says what a line means.
 local bc260y = require("bc260y")
-local explain = require("bc260y.explain")
+local explain = require("bc260y.console.explain")
 
 local m = assert(bc260y.open())
 assert(m:init())                              -- AT+CMEE=1 is part of init
@@ -21,10 +21,11 @@ for _, cmd in ipairs(tries) do
   if #cmd > 40 then cmd = cmd:sub(1, 24) .. "..." end
   if ok then
     print(cmd .. " -> OK")
-  elseif math.type(code) == "integer" then
-    local e = bc260y.errors[code]
-    print(("%s -> +CME ERROR: %d %s"):format(cmd, code, e and e.name or "?"))
-    print("    " .. explain.line("+CME ERROR: " .. code))
+  elseif code == "cme" then                   -- the number is in the message
+    local n = tonumber(msg:match("%+CME ERROR: (%d+)"))
+    local e = bc260y.errors[n]
+    print(("%s -> +CME ERROR: %d %s"):format(cmd, n, e and e.name or "?"))
+    print("    " .. explain.line("+CME ERROR: " .. n))
   else
     print(("%s -> %s (%s)"):format(cmd, tostring(code), msg))
   end

@@ -4,7 +4,7 @@
 -- the reboot so that the platform can read the result (+QLWEVTIND: 9 ends it).
 local bc260y = require("bc260y")
 local dfota = require("bc260y.dfota")
-local explain = require("bc260y.explain")
+local explain = require("bc260y.console.explain")
 
 local m = assert(bc260y.open())
 local info = assert(m:init())

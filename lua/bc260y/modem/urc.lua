@@ -1,19 +1,19 @@
--- bc260y.modem_urc: what the Modem believes of the module (part of the Modem class, mixed
+-- bc260y.modem.urc: what the Modem believes of the module (part of the Modem class, mixed
 -- in by bc260y.modem). It is the one writer of those fields (registered, observed,
--- sleeping, rebooted, receive_mode, ip, _down_reason, _fota_busy, _dropped_seen,
+-- sleeping, rebooted, receive_mode, ip, _sleep, _down_reason, _fota_busy, _dropped_seen,
 -- _indicated, _buffer_empty): URCs update them here, and the calls that learn something from an answer
 -- report it through the _learn_* methods below. URCs also settle the connect/send call
 -- waiting for them and fire the matching events. It also decides which commands the
 -- module must not get now (_refusal): the guide's DFOTA rule.
 local M = {}
-local Modem = {}
-M.methods = Modem
+local Urc = {} -- methods of the Modem class (bc260y.modem mixes them in)
+M.methods = Urc
 -- Messages in the reader's language (bc260y.i18n); the catalogue keeps the English.
 local i18n = require("bc260y.i18n")
 
-local QLWEVTIND = require("bc260y.modem_events").QLWEVTIND
+local QLWEVTIND = require("bc260y.modem.events").QLWEVTIND
 
-function Modem:_on_reboot()
+function Urc:_on_reboot()
   self.registered, self.observed, self.sleeping = false, false, false
   self.rebooted = true
   self.receive_mode = 1 -- AT+NNMI is not kept across a reboot
@@ -24,7 +24,7 @@ function Modem:_on_reboot()
   self._dropped_seen = 0 -- the module's DROPPED counter starts again
   self.ip = nil
   if self._connecting then self._connecting.failed = {i18n.t("lib.reboot_connecting"), "reboot"} end
-  if self._con then self._con.failed = {i18n.t("lib.reboot_con"), "reboot"} end
+  if self._con_ack then self._con_ack.failed = {i18n.t("lib.reboot_con"), "reboot"} end
   self:_emit("reboot")
   self:_state_changed()
 end
@@ -35,33 +35,33 @@ local function session_down(self, why)
   self._down_reason = why
 end
 
-function Modem:_on_qlwevtind(v)
-  local rec = self._connecting
+function Urc:_on_qlwevtind(v)
+  local attempt = self._connecting
   if v == 0 then
     self.registered = true
-    if rec then rec.registered = true end
+    if attempt then attempt.registered = true end
   elseif v == 1 then
     session_down(self, i18n.t("lib.down_register_failed"))
     -- connect reads AT+NMSTATUS? to tell REJECTED_BY_SERVER from TIMEOUT.
-    if rec then
-      rec.failed = {i18n.t("lib.rejected"), "rejected"}
-      rec.register_failed = true
+    if attempt then
+      attempt.failed = {i18n.t("lib.rejected"), "rejected"}
+      attempt.register_failed = true
     end
   elseif v == 3 then
     self.registered, self.observed = true, true
     self._down_reason = nil
-    if rec then rec.observed = true end
+    if attempt then attempt.observed = true end
   elseif v == -1 then
     -- At any time, not only while connecting: the session is gone until a new connect.
     session_down(self, i18n.t("lib.down_broke"))
-    if rec then rec.failed = {i18n.t("lib.connection_error"), "error"} end
-    if self._con then
-      self._con.failed = {i18n.t("lib.broke_before_con"), "state"}
+    if attempt then attempt.failed = {i18n.t("lib.connection_error"), "error"} end
+    if self._con_ack then
+      self._con_ack.failed = {i18n.t("lib.broke_before_con"), "state"}
     end
   elseif v == 4 then
-    if self._con then self._con.ok = true end
+    if self._con_ack then self._con_ack.ok = true end
   elseif v == 5 then
-    if self._con then self._con.failed = {i18n.t("lib.con_failed"), "error"} end
+    if self._con_ack then self._con_ack.failed = {i18n.t("lib.con_failed"), "error"} end
   elseif v == 6 then
     self.sleeping = false
   elseif v == 7 then
@@ -71,7 +71,7 @@ function Modem:_on_qlwevtind(v)
     -- A RST answered an uplink: the device must reconnect before it can send again.
     self.observed = false
     self._down_reason = i18n.t("lib.observe_reset")
-    if self._con then self._con.failed = {i18n.t("lib.observe_reset"), "state"} end
+    if self._con_ack then self._con_ack.failed = {i18n.t("lib.observe_reset"), "state"} end
   end
   local name = QLWEVTIND[v]
   if name then self:_emit(name, v) end
@@ -87,7 +87,7 @@ local FOTA_RUNNING = {
   start = "lib.fota_installing", updating = "lib.fota_installing",
 }
 
-function Modem:_on_fota(d)
+function Urc:_on_fota(d)
   local stage, value = d.stage, d.value
   if FOTA_RUNNING[stage] then
     self._fota_busy = i18n.t(FOTA_RUNNING[stage])
@@ -124,7 +124,7 @@ end
 -- Why the command text must not reach the module now, or nil. During a firmware update
 -- every command is refused; opts.ignore_busy (m:at's documented override) lets one
 -- through. The command path calls this before anything reaches the wire.
-function Modem:_refusal(text, opts)
+function Urc:_refusal(text, opts)
   if opts and opts.ignore_busy then return nil end
   if self._fota_busy then return self._fota_busy end
   if self._busy and text and touches_refused(text) then return self._busy end
@@ -135,13 +135,7 @@ end
 -- no row only fire the `urc` event.
 local ON_URC = {
   qlwevtind = function(self, d) self:_on_qlwevtind(d.value) end,
-  nnmi_data = function(self, d, line)
-    if d.data then
-      self.inbox:deliver(d.data)
-    else
-      self:_downlink_dropped({reason = "bad hex", count = 1, line = line})
-    end
-  end,
+  nnmi_data = function(self, d, line) self:_on_direct_downlink(d, line) end,
   nnmi_indication = function(self)
     self._indicated = true
     self._buffer_empty = false
@@ -150,7 +144,7 @@ local ON_URC = {
   end,
   nnmi_buff_full = function(self)
     self._dropped_seen = self._dropped_seen + 1
-    self:_downlink_dropped({reason = "buff full", count = 1})
+    self:_downlink_dropped({reason = "buff full", count = 1}) -- bc260y.modem.downlink
   end,
   fota = function(self, d) self:_on_fota(d) end,
   qnbiotevent = function(self, d)
@@ -169,16 +163,9 @@ local ON_URC = {
   end,
 }
 
-function Modem:_on_urc(line, d)
+function Urc:_on_urc(line, d)
   self:_emit("urc", line, d)
-  if not d then
-    -- A downlink line the decoder refuses (length and hex disagree, bad hex): its bytes
-    -- cannot be delivered, but the loss must be visible.
-    if line:match("^%+NNMI:%s*%d") then
-      self:_downlink_dropped({reason = "malformed", count = 1, line = line})
-    end
-    return
-  end
+  if not d then return self:_on_refused_urc(line) end
   local on = ON_URC[d.kind]
   if on then on(self, d, line) end
 end
@@ -187,12 +174,12 @@ end
 -- What answers tell (not URCs): the calls that read them report here, so the module's
 -- believed state has one writer.
 
-function Modem:_learn_registration(registered, observed)
+function Urc:_learn_registration(registered, observed)
   self.registered, self.observed = registered, observed
   if observed then self._down_reason = nil end
 end
-function Modem:_learn_ip(ip) self.ip = ip end
-function Modem:_learn_receive_mode(n)
+function Urc:_learn_ip(ip) self.ip = ip end
+function Urc:_learn_receive_mode(n)
   if n ~= self.receive_mode then self._buffer_empty = false end
   self.receive_mode = n
 end
@@ -200,28 +187,28 @@ end
 -- How many messages the module's buffer holds (AT+NQMGR, or 0 when AT+NMGR found none;
 -- nil after a read: unknown). Only in indicate mode does it stay true until the next
 -- +NNMI: in buffer mode a message arrives without a word.
-function Modem:_learn_buffered(n)
+function Urc:_learn_buffered(n)
   self._buffer_empty = n == 0 and self.receive_mode == 2
 end
-function Modem:_learn_initialised() self.rebooted = false end
-function Modem:_learn_awake() self.sleeping = false end
+function Urc:_learn_initialised() self.rebooted = false end
+function Urc:_learn_awake() self.sleeping = false end
 
 -- The module's DROPPED counter (AT+NQMGR) -> how many drops were not reported yet. A
 -- smaller total than seen means the counter restarted (a reboot).
-function Modem:_learn_dropped_total(total)
+function Urc:_learn_dropped_total(total)
   local new = math.max(total - self._dropped_seen, 0)
   self._dropped_seen = total
   return new
 end
 
 -- Whether an indication (+NNMI, indicate mode) came since the last call; clears it.
-function Modem:_take_indication()
+function Urc:_take_indication()
   local indicated = self._indicated
   self._indicated = false
   return indicated
 end
 
-function Modem:_downlink_dropped(info)
-  self:_emit("downlink_dropped", info)
-end
+-- sleep_mode() set AT+QSCLK mode n (0 off, 1 deep, 2 light): whether the module may sleep.
+function Urc:_learn_sleep_mode(n) self._sleep = n end
+
 return M

@@ -1,4 +1,4 @@
--- bc260y.inbox: the delivery rule for downlinks (README.md, "Downlinks are delivered
+-- bc260y.modem.inbox: the delivery rule for downlinks (README.md, "Downlinks are delivered
 -- exactly once, oldest first"). A downlink goes to the `downlink` handlers when at least
 -- one is registered, otherwise into a bounded inbox that Modem:receive reads. Handlers
 -- may come and go at any moment, also while messages are on their way:
@@ -9,7 +9,7 @@
 --     first, so no message stays behind in an inbox nobody reads;
 --   * a full inbox drops its oldest message and says so through on_drop.
 -- The module knows nothing of tasks: `run(fn)` (given by the Modem) starts a callback.
-local handle = require("bc260y.handle")
+local handle = require("bc260y.modem.handle")
 
 local Inbox = {}
 Inbox.__index = Inbox

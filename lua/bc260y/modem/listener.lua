@@ -1,4 +1,4 @@
--- bc260y.listener: a queue of a Modem's URCs and reboots in arrival order, for procedures
+-- bc260y.modem.listener: a queue of a Modem's URCs and reboots in arrival order, for procedures
 -- (bc260y.dfota) that wait for one event after another and must not miss one that came
 -- between two waits. m:listen(filter) makes one.
 local loop = require("bc260y.loop")
@@ -19,7 +19,6 @@ local M = {}
 -- keeps only some (default: every event).
 -- notify wakes the Modem's waits (m:wait_for) when an event is queued.
 function M.new(m, filter, notify)
-  if filter ~= nil and type(filter) ~= "function" then error("listen: filter must be a function", 3) end
   -- head/tail counters, not #queue: the consumed front is nil and # of a table with holes
   -- is not the count.
   local self = setmetatable({m = m, queue = {}, head = 1, tail = 0}, Listener)

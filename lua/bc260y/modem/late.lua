@@ -1,18 +1,18 @@
--- bc260y.modem_late: late answers (part of the Modem class, mixed in by bc260y.modem).
+-- bc260y.modem.late: late answers (part of the Modem class, mixed in by bc260y.modem).
 -- A command that timed out, or was on the wire when the module rebooted, may still be
 -- answered: the engine reports its lines and final as `late` events with its tag
 -- (docs/design.md, "Late answers"). Here they are gathered and told once, on the final,
 -- as the `late` event of that command: {command =, result =, code =, final =, lines =}.
 local M = {}
-local Modem = {}
-M.methods = Modem
+local Late = {} -- methods of the Modem class (bc260y.modem mixes them in)
+M.methods = Late
 
 -- Bounds: the engine owes one command at a time, but a command that failed unsent also
 -- times out and is never answered; and a late answer is not allowed to grow without end.
 local MAX_OWED, MAX_LINES = 8, 64
 
 -- The command `tag` failed with a timeout or a reboot: its answer may still come.
-function Modem:_may_owe(tag, text)
+function Late:_may_owe(tag, text)
   local owed = self._owed
   owed[#owed + 1] = {tag = tag, command = self:_redact(text), lines = {}}
   if #owed > MAX_OWED then table.remove(owed, 1) end
@@ -25,7 +25,7 @@ local function find(owed, tag)
 end
 
 -- One late event of the engine: a line of the answer, or its final (ev.result set).
-function Modem:_on_late(ev)
+function Late:_on_late(ev)
   local i, entry = find(self._owed, ev.tag)
   if not entry then -- not a call of this Modem's API (or forgotten): still told
     i, entry = nil, {command = nil, lines = {}}

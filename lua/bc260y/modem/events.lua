@@ -1,18 +1,18 @@
--- bc260y.modem_events: the Modem's event hub (part of the Modem class, mixed in by
+-- bc260y.modem.events: the Modem's event hub (part of the Modem class, mixed in by
 -- bc260y.modem). m:on registers a callback and returns its handle; _emit runs every
 -- active handler of an event in its own protected task, so a callback may call the
 -- module, and an error in it goes to the `error` event (or stderr) instead of stopping
 -- the loop. _changed is the signal that wakes calls waiting for the module's state.
 local loop = require("bc260y.loop")
-local handle = require("bc260y.handle")
-local listener = require("bc260y.listener")
+local handle = require("bc260y.modem.handle")
+local listener = require("bc260y.modem.listener")
 local i18n = require("bc260y.i18n")
 
 local now = loop.now
 
 local M = {}
-local Modem = {}
-M.methods = Modem
+local Events = {} -- methods of the Modem class (bc260y.modem mixes them in)
+M.methods = Events
 
 -- +QLWEVTIND codes -> event names (guide chapter 3).
 local QLWEVTIND = {
@@ -33,12 +33,12 @@ M.EVENTS = EVENTS -- every event name m:on accepts (docs/api.md is checked again
 
 -- Reports an error of a callback (or of a trace function) through the `error` event;
 -- an error inside an `error` handler, or an error with no handler, goes to stderr.
-function Modem:_callback_error(msg)
+function Events:_callback_error(msg)
   local list = self._handlers.error
   if list and #list > 0 then
     for _, h in ipairs({table.unpack(list)}) do
-      loop.spawn_protected(function(m2)
-        io.stderr:write("bc260y: ", i18n.t("lib.error_handler_failed", tostring(m2)), "\n")
+      loop.spawn_protected(function(handler_error)
+        io.stderr:write("bc260y: ", i18n.t("lib.error_handler_failed", tostring(handler_error)), "\n")
       end, h.fn, msg, "callback")
     end
   else
@@ -46,11 +46,11 @@ function Modem:_callback_error(msg)
   end
 end
 
-function Modem:_spawn_callback(fn, ...)
+function Events:_spawn_callback(fn, ...)
   loop.spawn_protected(function(msg) self:_callback_error(msg) end, fn, ...)
 end
 
-function Modem:_emit(name, ...)
+function Events:_emit(name, ...)
   if name == "error" then
     -- Errors of the module itself (I/O): the same path as callback errors, with a code.
     local list = self._handlers.error
@@ -68,7 +68,7 @@ function Modem:_emit(name, ...)
   end
 end
 
-function Modem:on(name, fn)
+function Events:on(name, fn)
   if not EVENTS[name] then
     error(("on: unknown event '%s'"):format(tostring(name)), 2)
   end
@@ -89,13 +89,13 @@ end
 
 -- The module's state or the inbox changed: wakes every wait (connect, send, receive,
 -- wait_for, listeners).
-function Modem:_state_changed()
+function Events:_state_changed()
   self._changes = self._changes + 1
   self._changed:notify()
 end
 
 -- A predicate for _wait_until: true once anything changed after this call.
-function Modem:_changed_since_now()
+function Events:_changed_since_now()
   local seen = self._changes
   return function() return self._changes ~= seen end
 end
@@ -103,7 +103,7 @@ end
 -- The one wait of the Modem: until pred() returns a true value (returned), the real-time
 -- deadline (loop.now() seconds; nil: none) passes (nil, "timed out", "timeout") or the
 -- modem closes (its closed error). pred is asked again after every state change.
-function Modem:_wait_until(pred, deadline)
+function Events:_wait_until(pred, deadline)
   while true do
     local v = pred()
     if v then return v end
@@ -158,7 +158,7 @@ end
 -- module seconds or nil) that reports to open()'s progress option, or nil when nobody asked
 -- for progress. w:update(value) reports a figure, w:finish(ok) ends it. For procedures
 -- (bc260y.dfota) whose waits the Modem does not run itself.
-function Modem:progress_watch(what, limit)
+function Events:progress_watch(what, limit)
   local fn = self.opts.progress
   if type(fn) ~= "function" then return nil end
   local w = setmetatable({m = self, fn = fn, what = what, limit = limit, t0 = now()}, Watch)
@@ -169,7 +169,7 @@ end
 
 -- Runs fn(...) (a wait of the Modem: _wait_until, or a loop of them) under a watch;
 -- a first result of nil or false ends it as failed. Returns fn's results.
-function Modem:_watched(what, limit, fn, ...)
+function Events:_watched(what, limit, fn, ...)
   local w = self:progress_watch(what, limit)
   if not w then return fn(...) end
   local r = table.pack(pcall(fn, ...))
@@ -179,17 +179,19 @@ function Modem:_watched(what, limit, fn, ...)
 end
 
 -- m:wait_for(pred, [timeout]): the same with a timeout in module seconds.
-function Modem:wait_for(pred, timeout)
+function Events:wait_for(pred, timeout)
   if type(pred) ~= "function" then error("wait_for: predicate must be a function", 2) end
   if timeout ~= nil and (type(timeout) ~= "number" or not (timeout >= 0)) then
     error("wait_for: timeout must be a number >= 0 (module seconds)", 2)
   end
-  return self:_wait_until(pred, timeout and now() + self:_real(timeout))
+  return self:_wait_until(pred, timeout and now() + self:_real_seconds(timeout))
 end
 
--- m:listen([filter]): a queue of this modem's URCs and reboots (bc260y.listener).
-function Modem:listen(filter)
-  return listener.new(self, filter, function() self:_state_changed() end)
+-- m:listen([filter]): a queue of this modem's URCs and reboots (bc260y.modem.listener).
+function Events:listen(filter)
+  if filter ~= nil and type(filter) ~= "function" then error("listen: filter must be a function", 2) end
+  local queue = listener.new(self, filter, function() self:_state_changed() end)
+  return queue
 end
 
 return M

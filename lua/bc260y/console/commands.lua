@@ -1,4 +1,4 @@
--- bc260y.commands: the AT commands as the guide documents them, for `help CMD` in the
+-- bc260y.console.commands: the AT commands as the guide documents them, for `help CMD` in the
 -- console: syntax of each form, maximum response time, every parameter with its range,
 -- default and meaning, and the notes (limits, RAI, when a command may be sent). The nine
 -- platform commands are the guide's chapter 2; the few others appear only in its examples
@@ -229,27 +229,27 @@ function commands.help(name, lang)
   local k = key(name)
   local c = C[k]
   if not c then return nil end
-  local L = function(id) return i18n.pick(require("bc260y.messages")[id], lang) end
+  local text = function(id) return i18n.pick(require("bc260y.messages")[id], lang) end
   local out = {}
   local function add(s) out[#out + 1] = s end
   add(("%s - %s%s"):format(commands.full_name(k), tr(c.title, lang),
-    c.guide and (" (" .. L("help.guide") .. " " .. c.guide .. ")") or ""))
-  add(L("help.syntax"))
+    c.guide and (" (" .. text("help.guide") .. " " .. c.guide .. ")") or ""))
+  add(text("help.syntax"))
   for _, f in ipairs(c.forms) do add(("  %-42s -> %s"):format(f[1], f[2])) end
-  if c.forms[1] and c.guide then add(("  %s %s"):format(L("help.errors_answer"), ANSWER_ERR)) end
-  if c.max then add(("%s: %d s"):format(L("help.max_time"), c.max)) end
+  if c.forms[1] and c.guide then add(("  %s %s"):format(text("help.errors_answer"), ANSWER_ERR)) end
+  if c.max then add(("%s: %d s"):format(text("help.max_time"), c.max)) end
   if #c.params > 0 then
-    add(L("help.params"))
+    add(text("help.params"))
     for _, p in ipairs(c.params) do
       local bits = {tr(p[2], lang)}
-      if p[3] then bits[#bits + 1] = L("help.range") .. " " .. tr(p[3], lang) end
-      if p[4] then bits[#bits + 1] = L("help.default") .. " " .. p[4] end
+      if p[3] then bits[#bits + 1] = text("help.range") .. " " .. tr(p[3], lang) end
+      if p[4] then bits[#bits + 1] = text("help.default") .. " " .. p[4] end
       add(("  %-11s %s"):format(p[1], table.concat(bits, "; ")))
       add(("  %-11s %s"):format("", tr(p[5], lang)))
     end
   end
   if #c.notes > 0 then
-    add(L("help.notes"))
+    add(text("help.notes"))
     for i, n in ipairs(c.notes) do add(("  %d. %s"):format(i, tr(n, lang))) end
   end
   return table.concat(out, "\n")

@@ -9,25 +9,32 @@
 -- module, and an error in it goes to the `error` event instead of stopping the loop.
 --
 -- Every call that talks to the module returns its result or nil, message, code, with code
--- a CME number or one of "timeout", "error", "closed", "io", "rejected", "busy",
--- "state", "reboot". Bad arguments raise at once: nothing reaches the wire.
+-- a string: "cme" (+CME ERROR: the number is in the message) or one of "timeout",
+-- "error", "closed", "io", "rejected", "busy", "state", "reboot". Bad arguments raise at
+-- once, at the caller's line: nothing reaches the wire.
 --
 -- This file declares everything a Modem holds (M.new, with the unit that writes each
 -- field) and holds the public calls; the machinery behind them is mixed in
--- from bc260y.modem_events (m:on and the callbacks), bc260y.modem_io (the I/O pump and
--- the dispatch of engine events), bc260y.modem_urc (what the module is believed to be: URCs and answers -> state), bc260y.modem_command
--- (the command path, wake-up, busy), bc260y.modem_downlink (receive modes, receive,
--- draining the module's buffer) and bc260y.modem_late (late answers as `late` events); bc260y.options checks open()'s options.
+-- from bc260y.modem.events (m:on and the callbacks), bc260y.modem.io (the I/O pump and
+-- the dispatch of engine events), bc260y.modem.urc (what the module is believed to be: URCs and answers -> state), bc260y.modem.command
+-- (the command path, wake-up, busy), bc260y.modem.downlink (receive modes, receive,
+-- draining the module's buffer) and bc260y.modem.late (late answers as `late` events); bc260y.options checks open()'s options.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
-local inbox = require("bc260y.inbox")
+local inbox = require("bc260y.modem.inbox")
 local options = require("bc260y.options")
 local i18n = require("bc260y.i18n")
-local find_kind = require("bc260y.modem_command").find_kind
+local events = require("bc260y.modem.events")
+local io_pump = require("bc260y.modem.io")
+local urc = require("bc260y.modem.urc")
+local command = require("bc260y.modem.command")
+local downlink = require("bc260y.modem.downlink")
+local late = require("bc260y.modem.late")
 
 local check_table, check_timeout = options.check_table, options.check_timeout
 local check_at = core.check_at
+local find_kind = command.find_kind
 local now = loop.now
 
 local M = {}
@@ -36,9 +43,8 @@ Modem.__index = Modem
 M.Modem = Modem
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
-for _, part in ipairs({"modem_events", "modem_io", "modem_urc", "modem_command", "modem_downlink",
-                      "modem_late"}) do
-  for name, fn in pairs(require("bc260y." .. part).methods) do
+for _, part in ipairs({events, io_pump, urc, command, downlink, late}) do
+  for name, fn in pairs(part.methods) do
     if Modem[name] ~= nil then error("bc260y.modem: " .. name .. " defined twice") end
     Modem[name] = fn
   end
@@ -58,8 +64,9 @@ local UPLINK_STATUS = {[0] = "not_sent", [1] = "sent", [2] = "failed", [3] = "ti
 
 -- Builds a Modem on an open Port. opts are checked options; host says what open() knows
 -- besides the port: time_scale (function -> module seconds per real second; default 1)
--- and on_close (function run once when the modem closes: open("sim") stops its virtual
--- module there). The Modem's logic knows nothing of the virtual module.
+-- on_close (function run once when the modem closes: open("sim") stops its virtual
+-- module there) and sim (open("sim")'s virtual module, kept for scripts as m.sim and
+-- m.platform). The Modem's logic knows nothing of the virtual module.
 function M.new(port, opts, host)
   host = host or {}
   -- Everything a Modem holds, each with the one unit that writes it after construction
@@ -75,49 +82,49 @@ function M.new(port, opts, host)
     _on_close = host.on_close,     -- function run once when the modem closes, or nil
     _wake_hook = opts.wake,  -- the wake option: runs before AT retries when asleep
     _changed = loop.signal(),-- notified on every state or inbox change: wakes every wait
-    _changes = 0,            -- how many changes so far (modem_events: _state_changed)
-    _handlers = {},          -- event name -> {handle...} (modem_events adds to the lists)
-    inbox = nil,             -- bc260y.inbox: downlinks kept for receive() or handlers
-    sim = nil,               -- open("sim"): the virtual module, for scripts (never read here)
-    platform = nil,          -- open("sim"): its platform, for scripts (never read here)
+    _changes = 0,            -- how many changes so far (bc260y.modem.events: _state_changed)
+    _handlers = {},          -- event name -> {handle...} (bc260y.modem.events adds to the lists)
+    inbox = nil,             -- bc260y.modem.inbox: downlinks kept for receive() or handlers
+    sim = host.sim,          -- open("sim"): the virtual module, for scripts (never read here)
+    platform = host.sim and host.sim.platform, -- its platform, for scripts (never read here)
     -- the public calls (this file)
     _info = nil,             -- what the last init() returned
-    _sleep = nil,            -- AT+QSCLK mode sleep_mode() set; nil: unknown
     _warned_firmware = false,-- init() warned once that the firmware predates R02
     _psk = nil,              -- connect()'s PSK, masked in traces and messages from then on
-    _connecting = nil,       -- connect() running: {registered=, observed=, failed=} (modem_urc settles it)
-    _con = nil,              -- a CON send() waiting: {ok=, failed=} (modem_urc settles it)
-    -- the module as we believe it, from URCs and answers (modem_urc)
+    _connecting = nil,       -- connect() running: {registered=, observed=, failed=} (bc260y.modem.urc settles it)
+    _con_ack = nil,          -- a CON send() waiting for its acknowledgement: {ok=, failed=} (bc260y.modem.urc settles it)
+    -- the module as we believe it, from URCs and answers (bc260y.modem.urc)
     registered = false,      -- +QLWEVTIND: 0 or NMSTATUS REGISTERED
     observed = false,        -- +QLWEVTIND: 3: the platform observes 19/0/0, data may flow
     sleeping = false,        -- ENTER DEEPSLEEP seen and no sign of waking since
     rebooted = false,        -- a boot banner since the last init()
     receive_mode = 1,        -- AT+NNMI: 0 buffer, 1 direct (the boot default), 2 indicate
     ip = nil,                -- the module's IP address (AT+CGPADDR, +IP)
+    _sleep = nil,            -- AT+QSCLK mode sleep_mode() set; nil: unknown
     _down_reason = nil,      -- why the session is down (+QLWEVTIND: -1, 1, 7, 10, a reboot), for send
     _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs (every command refused)
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
     _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
     _buffer_empty = false,   -- indicate mode: the module's buffer is known empty (no +NNMI since)
-    -- the command path (modem_command)
+    -- the command path (bc260y.modem.command)
     _busy = false,           -- set_busy()'s reason (false: none; present, not nil: the
                              -- command path reads it at every call)
     _tag = 0,                -- the last command's tag
-    _waiting = {},           -- tag -> future of the call waiting for that response
+    _waiting = {},           -- tag -> future of the call waiting for that response (_on_response ends it)
     _inflight = 0,           -- engine slots taken (commands submitted or about to be)
     _turns = {},             -- FIFO of futures of callers waiting for an engine slot
     _waking = nil,           -- future of the wake-up running, shared by concurrent commands
-    -- late answers (modem_late)
+    -- late answers (bc260y.modem.late)
     _owed = {},              -- {tag=, command=, lines=} of calls that failed and may still be answered
-    -- downlinks in the buffer modes (modem_downlink)
+    -- downlinks in the buffer modes (bc260y.modem.downlink)
     _draining = false,       -- a drain of the module's buffer runs
     _drain_again = false,    -- an indication came during the drain: go round once more
     _poll_timer = nil,       -- buffer mode with handlers: the next AT+NMGR poll
-    -- I/O (modem_io)
+    -- I/O (bc260y.modem.io)
     closed = false,          -- closed by close() or a failed port: every call fails
     close_code = nil,        -- "closed" or "io"
     close_msg = nil,         -- the port's error when close_code is "io"
-    last_rx = now(),         -- when the module last sent a byte (sleep guess)
+    last_rx = now(),         -- when the module last sent a byte (sleep guess; _heard writes it)
     _watch = nil,            -- the loop's watch of fdnum
     _writer = false,         -- task finishing a partial write (false, not nil: these four
                              -- are read at every command, and a present field is found
@@ -130,7 +137,7 @@ function M.new(port, opts, host)
   self.inbox = inbox.new({
     limit = opts.inbox,
     run = function(fn) self:_spawn_callback(fn) end,
-    on_drop = function(info) self:_emit("downlink_dropped", info) end,
+    on_drop = function(info) self:_downlink_dropped(info) end,
     on_change = function() self:_state_changed() end,
   })
   self:_start_io()
@@ -223,8 +230,8 @@ function Modem:init(opts)
   -- timeout bounds the whole call: the sync, each command, the wait for an IP address.
   -- The wait is in module seconds; the commands are serial I/O, which a faster virtual
   -- clock does not speed up: they get the timeout in real seconds at least.
-  local deadline = t0 + self:_real(timeout)
-  local io_deadline = t0 + math.max(self:_real(timeout), timeout)
+  local deadline = t0 + self:_real_seconds(timeout)
+  local io_deadline = t0 + math.max(self:_real_seconds(timeout), timeout)
   local function step(cmd, o)
     o = o or {}
     o.nowake = true
@@ -235,7 +242,7 @@ function Modem:init(opts)
     if left < 5 then o.total, o.first_byte = left, left end
     return self:_command(cmd, o)
   end
-  local ok, msg, code = self:_sync(tries, io_deadline)
+  local ok, msg, code = self:_until_at_ok(tries, io_deadline)
   if not ok then return nil, msg, code end
   for _, cmd in ipairs({"ATE0", "AT+CMEE=1"}) do
     ok, msg, code = step(cmd)
@@ -288,7 +295,7 @@ function Modem:_wait_ip(deadline, timeout, wake)
     end
     local got
     got, msg, code = self:_wait_until(function() return self.ip end,
-      math.min(now() + self:_real(self.opts.poll), deadline))
+      math.min(now() + self:_real_seconds(self.opts.poll), deadline))
     if not got and code ~= "timeout" then return nil, msg, code end
   end
 end
@@ -300,7 +307,7 @@ function Modem:wait_ip(opts)
   local timeout = check_timeout(opts.timeout, "wait_ip", 60, 2)
   if self.closed then return self:_closed_error() end
   return self:_watched("progress.network", timeout, self._wait_ip, self,
-    now() + self:_real(timeout), timeout, true)
+    now() + self:_real_seconds(timeout), timeout, true)
 end
 
 -- m:set_rrc_reports(on): AT+CSCON=1 (the `rrc` event) or AT+CSCON=0.
@@ -344,11 +351,11 @@ function Modem:connect(opts)
   if not ok then error("connect: " .. trace.scrub(cmd, psk), 2) end
   if psk then self._psk = psk end -- from now on no trace or event may show it
   if self.closed then return self:_closed_error() end
-  if self:_is_busy() then return nil, self:_is_busy(), "busy" end
+  if self:_busy_reason() then return nil, self:_busy_reason(), "busy" end
   if self._connecting then return nil, i18n.t("lib.connecting"), "state" end
   if self.observed then return nil, i18n.t("lib.connected"), "state" end
-  local rec = {}
-  self._connecting = rec
+  local attempt = {}
+  self._connecting = attempt
   local t0 = now()
   local r, msg, code = self:_command(cmd)
   if not r then
@@ -357,14 +364,14 @@ function Modem:connect(opts)
   end
   local settled
   settled, msg, code = self:_watched("progress.registration", timeout, self._wait_until, self,
-    function() return rec.failed or rec.observed end, t0 + self:_real(timeout))
+    function() return attempt.failed or attempt.observed end, t0 + self:_real_seconds(timeout))
   self._connecting = nil
   if code == "timeout" then
     return nil, i18n.t("lib.no_registration", timeout), "timeout"
   end
   if not settled then return nil, msg, code end
-  if rec.register_failed then return self:_registration_failure(psk) end
-  if rec.failed then return nil, rec.failed[1], rec.failed[2] end
+  if attempt.register_failed then return self:_registration_failure(psk) end
+  if attempt.failed then return nil, attempt.failed[1], attempt.failed[2] end
   return true
 end
 
@@ -381,7 +388,7 @@ function Modem:send(data, opts)
   -- Type 0 (NON, RAI 0) is the module's default: sent as the guide's sessions print it.
   if not con and rai == 0 then cmd = cmd:gsub(",0$", "") end
   if self.closed then return self:_closed_error() end
-  if self:_is_busy() then return nil, self:_is_busy(), "busy" end
+  if self:_busy_reason() then return nil, self:_busy_reason(), "busy" end
   if not self.observed then
     if self.rebooted then
       return nil, i18n.t("lib.rebooted"), "state"
@@ -391,30 +398,30 @@ function Modem:send(data, opts)
     end
     return nil, i18n.t("lib.not_observed"), "state"
   end
-  if con and self._con then
+  if con and self._con_ack then
     return nil, i18n.t("lib.con_pending"), "busy"
   end
-  local rec
+  local ack
   if con then
-    rec = {}
-    self._con = rec
+    ack = {}
+    self._con_ack = ack
   end
   local t0 = now()
   local r, msg, code = self:_command(cmd)
   if not r then
-    if con then self._con = nil end
+    if con then self._con_ack = nil end
     return nil, msg, code
   end
   if not con then return true end
   local settled
   settled, msg, code = self:_watched("progress.con_ack", timeout, self._wait_until, self,
-    function() return rec.failed or rec.ok end, t0 + self:_real(timeout))
-  self._con = nil
+    function() return ack.failed or ack.ok end, t0 + self:_real_seconds(timeout))
+  self._con_ack = nil
   if code == "timeout" then
     return nil, i18n.t("lib.no_con_ack", timeout), "timeout"
   end
   if not settled then return nil, msg, code end
-  if rec.failed then return nil, rec.failed[1], rec.failed[2] end
+  if ack.failed then return nil, ack.failed[1], ack.failed[2] end
   return true
 end
 
@@ -452,11 +459,11 @@ function Modem:sleep_mode(mode)
   if math.type(n) ~= "integer" or n < 0 or n > 2 then
     error("sleep_mode: mode must be \"off\", \"deep\", \"light\" or 0, 1, 2", 2)
   end
-  if n ~= 0 and self:_is_busy() then return nil, self:_is_busy(), "busy" end -- guide 5.3.3
+  if n ~= 0 and self:_busy_reason() then return nil, self:_busy_reason(), "busy" end -- guide 5.3.3
   local cmd = core.build.qsclk(n)
   local r, msg, code = self:_command(cmd)
   if not r then return nil, msg, code end
-  self._sleep = n
+  self:_learn_sleep_mode(n)
   return true
 end
 
@@ -465,7 +472,7 @@ function Modem:disconnect(opts)
   opts = check_table(opts, "disconnect", 2, {"timeout"})
   local timeout = check_timeout(opts.timeout, "disconnect", self.opts.close_timeout, 2)
   if self.closed then return self:_closed_error() end
-  if self:_is_busy() then return nil, self:_is_busy(), "busy" end
+  if self:_busy_reason() then return nil, self:_busy_reason(), "busy" end
   if self._connecting then
     return nil, i18n.t("lib.connect_running"), "state"
   end
@@ -485,13 +492,13 @@ function Modem:_until_deregistered(t0, timeout)
       self:_learn_registration(false, false)
       return true
     end
-    local deadline = t0 + self:_real(timeout)
+    local deadline = t0 + self:_real_seconds(timeout)
     if now() >= deadline then
       return nil, i18n.t("lib.still_state", s, timeout), "timeout"
     end
     -- No URC says it: ask again after a poll interval (or at once if the modem closes).
     local _, wmsg, wcode = self:_wait_until(function() return false end,
-      math.min(now() + self:_real(self.opts.poll), deadline))
+      math.min(now() + self:_real_seconds(self.opts.poll), deadline))
     if wcode ~= "timeout" then return nil, wmsg, wcode end
   end
 end
@@ -501,8 +508,8 @@ function Modem:close(opts)
   if self.closed then return true end
   local ok, msg, code = true, nil, nil
   if opts.deregister ~= false and (self.registered or self.observed) then
-    if self:_is_busy() then
-      ok, msg, code = nil, i18n.t("lib.closed_busy", self:_is_busy()), "busy"
+    if self:_busy_reason() then
+      ok, msg, code = nil, i18n.t("lib.closed_busy", self:_busy_reason()), "busy"
     else
       ok, msg, code = self:disconnect(opts)
     end
@@ -516,7 +523,7 @@ end
 function Modem:state()
   return {
     registered = self.registered, observed = self.observed, sleeping = self.sleeping,
-    rebooted = self.rebooted, busy = self:_is_busy() or false, closed = self.closed,
+    rebooted = self.rebooted, busy = self:_busy_reason() or false, closed = self.closed,
     receive_mode = RECEIVE_MODE_NAMES[self.receive_mode], ip = self.ip,
     inbox = self.inbox:count(),
   }

@@ -1,4 +1,4 @@
--- bc260y.lineedit: line input for the console that runs inside bc260y.loop, so lines from
+-- bc260y.console.lineedit: line input for the console that runs inside bc260y.loop, so lines from
 -- the module can be printed while a person types. On a terminal it edits the line itself
 -- (no readline library needed): history (Up/Down), Left/Right/Home/End, Backspace/Delete,
 -- Ctrl-A/E/U, Tab completion, Ctrl-C drops the line, Ctrl-D on an empty line is the end.

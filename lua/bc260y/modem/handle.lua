@@ -1,4 +1,4 @@
--- bc260y.handle: what m:on() and the inbox return for a registered callback: h:off()
+-- bc260y.modem.handle: what m:on() and the inbox return for a registered callback: h:off()
 -- takes it out of its list, once (a second off() returns false).
 local handle = {}
 

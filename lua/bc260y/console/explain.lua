@@ -1,4 +1,4 @@
--- bc260y.explain: what a line from the module means, in English or Chinese, for people
+-- bc260y.console.explain: what a line from the module means, in English or Chinese, for people
 -- learning the module (the console prints it under each line). The knowledge is the
 -- guide's tables: every +QLWEVTIND code, NMSTATUS state, QLWULDATASTATUS value, +NNMI form,
 -- FOTA stage and result, the CSCON and deep-sleep events; +CME ERROR codes come from the
@@ -8,7 +8,8 @@
 --   explain.line(line[, lang]) -> text | nil (nil: nothing to say about this line)
 --   explain.cme(code[, lang])  -> "CTIOT_...: meaning"
 --   explain.tables             the tables themselves (the tests check every code)
-local errors = require("bc260y.core").errors
+local core = require("bc260y.core")
+local errors, decode = core.errors, core.decode
 local i18n = require("bc260y.i18n")
 
 local explain = {}
@@ -86,15 +87,16 @@ T.nnmi = {
                zh = "缓存区已满(2560 字节或 8 条),新数据已丢弃"},
 }
 
--- +QIND: "FOTA",<stage>[,...]: the firmware update (guide 3.4-3.9, 5.3).
+-- +QIND: "FOTA",<stage>[,...]: the firmware update (guide 3.4-3.9, 5.3), keyed by the stage
+-- as the decoder names it (core.decode(line).stage).
 T.fota = {
-  ["DOWNLOAD START"] = {
+  download_start = {
     en = "firmware download started: do not power the module off and send no data commands",
     zh = "开始下载固件:此时不可给模块断电,也不可发送数据传输相关的 AT 命令"},
-  DOWNLOADING = {en = "firmware download: %s bytes so far", zh = "已下载固件包 %s 字节"},
-  START = {en = "firmware update started: do not power the module off and send no data commands",
+  downloading = {en = "firmware download: %d bytes so far", zh = "已下载固件包 %d 字节"},
+  start = {en = "firmware update started: do not power the module off and send no data commands",
            zh = "模块开始固件升级:不可断电,不可发送数据传输相关的 AT 命令"},
-  UPDATING = {en = "firmware update in progress: %s%%", zh = "固件升级进度:%s%%"},
+  updating = {en = "firmware update in progress: %d%%", zh = "固件升级进度:%d%%"},
 }
 T.fota_download = {
   [0] = {en = "firmware package downloaded", zh = "固件包下载成功"},
@@ -143,9 +145,11 @@ T.other = {
   CME_UNKNOWN = {en = "error code %d: not in the guide's table (see the module's AT commands manual)",
                  zh = "错误码 %d:不在本指导的错误码表中(请参考模块的 AT 命令手册)"},
   UNKNOWN_CODE = {en = "%s: value %s is not in the guide's table", zh = "%s:取值 %s 不在指导的表格中"},
+  MALFORMED = {en = "malformed: not a form of this line the guide documents (the library refuses it)",
+               zh = "格式错误:不是指导中记载的格式(库不接受此行)"},
 }
 
-local function pick(entry, lang) return i18n.pick(entry, lang) end
+local function pick(entry, lang) return entry and i18n.pick(entry, lang) end
 
 function explain.cme(code, lang)
   lang = lang or i18n.lang()
@@ -160,69 +164,57 @@ local function coded(tbl, n, what, lang)
   return pick(T.other.UNKNOWN_CODE, lang):format(what, n)
 end
 
-local function fota(stage, rest, lang)
-  local args = {}
-  for v in rest:gmatch(",%s*([^,]*)") do args[#args + 1] = v end
-  if stage == "DOWNLOAD" then return coded(T.fota_download, args[1], "+QIND FOTA DOWNLOAD", lang) end
-  if stage == "END" then return coded(T.fota_end, args[1], "+QIND FOTA END", lang) end
-  local entry = T.fota[stage]
-  if not entry then return nil end
-  local text = pick(entry, lang)
-  if stage == "DOWNLOADING" then return text:format(args[1] or "?") end
-  if stage == "UPDATING" then return text:format(((args[1] or "?"):gsub("%%", ""))) end
-  return text
-end
+-- The finals the engine ends an answer with; they are no decoded line.
+local FINALS = {OK = true, ERROR = true}
 
--- The meaning of one line from the module, or nil.
+-- The meaning of each decoded kind (bc260y.core.decode): d is the decoded line.
+local BY_KIND = {
+  cme_error = function(d, lang) return explain.cme(d.value, lang) end,
+  qlwevtind = function(d, lang) return coded(T.qlwevtind, d.value, "+QLWEVTIND", lang) end,
+  nmstatus = function(d, lang) return pick(T.nmstatus[d.value], lang) end,
+  qlwuldatastatus = function(d, lang) return coded(T.qlwuldatastatus, d.value, "+QLWULDATASTATUS", lang) end,
+  nnmi_indication = function(_, lang) return pick(T.nnmi.indication, lang) end,
+  nnmi_buff_full = function(_, lang) return pick(T.nnmi.buff_full, lang) end,
+  nnmi_data = function(d, lang) return pick(T.nnmi.data, lang):format(d.length) end,
+  nnmi_mode = function(d, lang) return coded(T.nnmi_mode, d.value, "+NNMI", lang) end,
+  fota = function(d, lang)
+    if d.stage == "download" then return coded(T.fota_download, d.value, "+QIND FOTA DOWNLOAD", lang) end
+    if d.stage == "end" then return coded(T.fota_end, d.value, "+QIND FOTA END", lang) end
+    return pick(T.fota[d.stage], lang):format(d.value)
+  end,
+  cscon = function(d, lang) return coded(T.cscon, d.value, "+CSCON", lang) end,
+  cscon_answer = function(d, lang) -- the answer of AT+CSCON?: n, the reports; value, the state
+    local O = T.other
+    return pick(O.CSCON_READ, lang):format(d.n == 1 and pick(O.ON, lang) or pick(O.OFF, lang),
+      coded(T.cscon, d.value, "+CSCON", lang))
+  end,
+  qnbiotevent = function(d, lang) return pick(T.deepsleep[d.value], lang) end,
+  rdy = function(_, lang) return pick(T.other.RDY, lang) end,
+  cfun = function(d, lang) if d.value == 1 then return pick(T.other.CFUN, lang) end end,
+  cpin = function(d, lang) if d.value == "READY" then return pick(T.other.CPIN, lang) end end,
+  ip = function(d, lang) return pick(T.other.IP, lang):format(d.value) end,
+  cgpaddr = function(d, lang) return pick(T.other.CGPADDR, lang):format(d.ip) end,
+  nmgr = function(d, lang) return pick(T.other.NMGR, lang):format(d.length) end,
+  nqmgr = function(d, lang) return pick(T.other.NQMGR, lang):format(d.buffered, d.received, d.dropped) end,
+  ncfg = function(d, lang) return pick(T.other.NCFG, lang):format(d.value) end,
+}
+
+-- The meaning of one line from the module, or nil. What the line is comes from the C
+-- decoder (core.decode), the one place that knows the lines' shapes: a line it refuses is
+-- not explained as if it were valid. Such a line that looks like a result of the module
+-- ('+' and a name: every URC and information answer does) is said to be malformed.
 function explain.line(line, lang)
   lang = lang or i18n.lang()
   if type(line) ~= "string" then return nil end
   line = line:match("^%s*(.-)%s*$")
-  local n = line:match("^%+CME ERROR:%s*(%d+)$")
-  if n then return explain.cme(tonumber(n), lang) end
-  n = line:match("^%+QLWEVTIND:%s*(%-?%d+)$")
-  if n then return coded(T.qlwevtind, n, "+QLWEVTIND", lang) end
-  local s = line:match("^%+NMSTATUS:%s*(%S+)$")
-  if s then
-    local entry = T.nmstatus[s]
-    return entry and pick(entry, lang) or pick(T.other.UNKNOWN_CODE, lang):format("+NMSTATUS", s)
+  if FINALS[line] then return pick(T.other[line], lang) end
+  local d = decode(line)
+  local kind = d and d.kind
+  if kind then
+    local meaning = BY_KIND[kind]
+    return meaning and meaning(d, lang) or nil
   end
-  n = line:match("^%+QLWULDATASTATUS:%s*(%d+)$")
-  if n then return coded(T.qlwuldatastatus, n, "+QLWULDATASTATUS", lang) end
-  if line == "+NNMI" then return pick(T.nnmi.indication, lang) end
-  if line:match('^%+NNMI:%s*"recv",%s*buff full$') then return pick(T.nnmi.buff_full, lang) end
-  local len = line:match("^%+NNMI:%s*(%d+),%x*$")
-  if len then return pick(T.nnmi.data, lang):format(tonumber(len)) end
-  n = line:match("^%+NNMI:%s*(%d+)$")
-  if n then return coded(T.nnmi_mode, n, "+NNMI", lang) end
-  local stage, rest = line:match('^%+QIND:%s*"FOTA",%s*"([^"]+)"(.*)$')
-  if stage then return fota(stage, rest, lang) end
-  n = line:match("^%+CSCON:%s*(%d+)$")
-  if n then return coded(T.cscon, n, "+CSCON", lang) end
-  local report, state = line:match("^%+CSCON:%s*(%d),%s*(%d+)$") -- the answer of AT+CSCON?
-  if report then
-    return pick(T.other.CSCON_READ, lang):format(report == "1" and pick(T.other.ON, lang) or pick(T.other.OFF, lang),
-      coded(T.cscon, state, "+CSCON", lang))
-  end
-  s = line:match('^%+QNBIOTEVENT:%s*"([^"]+)"$')
-  if s then
-    local entry = T.deepsleep[s]
-    return entry and pick(entry, lang) or nil
-  end
-  local O = T.other
-  if line == "OK" or line == "ERROR" or line == "RDY" then return pick(O[line], lang) end
-  if line:match("^%+CFUN:%s*1$") then return pick(O.CFUN, lang) end
-  if line:match("^%+CPIN:%s*READY$") then return pick(O.CPIN, lang) end
-  local ip = line:match("^%+IP:%s*(%S+)$")
-  if ip then return pick(O.IP, lang):format(ip) end
-  ip = line:match('^%+CGPADDR:%s*%d+,%s*"?([^"]+)"?$')
-  if ip then return pick(O.CGPADDR, lang):format(ip) end
-  len = line:match("^%+NMGR:%s*(%d+),")
-  if len then return pick(O.NMGR, lang):format(tonumber(len)) end
-  local b, r, d = line:match("^BUFFERED=(%d+),RECEIVED=(%d+),DROPPED=(%d+)$")
-  if b then return pick(O.NQMGR, lang):format(tonumber(b), tonumber(r), tonumber(d)) end
-  n = line:match("^%+NCFG:%s*(%d+)$")
-  if n then return pick(O.NCFG, lang):format(tonumber(n)) end
+  if line:sub(1, 1) == "+" then return pick(T.other.MALFORMED, lang) end
   return nil
 end
 

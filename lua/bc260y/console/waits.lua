@@ -1,4 +1,4 @@
--- bc260y.console_waits: what the module is now busy with after a line in the console, so
+-- bc260y.console.waits: what the module is now busy with after a line in the console, so
 -- a person sees what is awaited and for how long: a registration after AT+NCDPOPEN (up to
 -- the guide's 126 s), a CON acknowledgement after AT+NMGS with type 100..102, a firmware
 -- download and update after their +QIND: "FOTA" start lines. The wait ends on the line
@@ -9,18 +9,37 @@
 --   w:command_ok(cmd)   a command the module accepted    w:line(line)   a line it printed
 --   w:stop()
 local loop = require("bc260y.loop")
+local decode = require("bc260y.core").decode
 
 local waits = {}
 
+-- A decoded line (bc260y.core.decode) that is the given +QLWEVTIND code, or the given FOTA
+-- stage (with the given value; any value when nil).
+local function event(...)
+  local codes = {...}
+  return function(d)
+    if d.kind ~= "qlwevtind" then return false end
+    for _, code in ipairs(codes) do
+      if d.value == code then return true end
+    end
+    return false
+  end
+end
+local function fota(stage, value)
+  return function(d) return d.kind == "fota" and d.stage == stage and (value == nil or d.value == value) end
+end
+
+-- A wait starts on a command the module accepted (command: a pattern of what was typed) or
+-- on a line it printed (starts); it ends on the first line that is done, else failed.
 local RULES = {
   {command = "^AT%+NCDPOPEN=", what = "progress.registration", limit = 126,
-   done = {"^%+QLWEVTIND:%s*3$"}, failed = {"^%+QLWEVTIND:%s*1$", "^%+QLWEVTIND:%s*%-1$"}},
+   done = event(3), failed = event(1, -1)},
   {command = "^AT%+NMGS=%d+,[^,]*,10[012]$", what = "progress.con_ack", limit = 93,
-   done = {"^%+QLWEVTIND:%s*4$"}, failed = {"^%+QLWEVTIND:%s*5$", "^%+QLWEVTIND:%s*10$"}},
-  {line = '^%+QIND:%s*"FOTA","DOWNLOAD START"$', what = "progress.fota_download",
-   done = {'^%+QIND:%s*"FOTA","DOWNLOAD",%s*0$'}, failed = {'^%+QIND:%s*"FOTA","DOWNLOAD",%s*%d+$'}},
-  {line = '^%+QIND:%s*"FOTA","START"$', what = "progress.fota_update",
-   done = {'^%+QIND:%s*"FOTA","END",%s*0$'}, failed = {'^%+QIND:%s*"FOTA","END",%s*%d+$'}},
+   done = event(4), failed = event(5, 10)},
+  {starts = fota("download_start"), what = "progress.fota_download",
+   done = fota("download", 0), failed = fota("download")},
+  {starts = fota("start"), what = "progress.fota_update",
+   done = fota("end", 0), failed = fota("end")},
 }
 
 local Tracker = {}
@@ -68,22 +87,19 @@ function Tracker:command_ok(cmd)
   end
 end
 
-local function matches(line, patterns)
-  for _, p in ipairs(patterns) do
-    if line:find(p) then return true end
-  end
-  return false
-end
-
+-- A line the module printed: what it is comes from the C decoder (a line it refuses
+-- settles nothing).
 function Tracker:line(line)
+  local d = decode(line)
+  if not (d and d.kind) then return end
   local a = self.active
   if a then
-    -- done before failed: a failed pattern may be wider (DOWNLOAD,<n> includes 0)
-    if matches(line, a.rule.done) then return self:_finish("done") end
-    if matches(line, a.rule.failed) then return self:_finish("failed") end
+    -- done before failed: failed may be wider (DOWNLOAD,<n> includes 0)
+    if a.rule.done(d) then return self:_finish("done") end
+    if a.rule.failed(d) then return self:_finish("failed") end
   end
   for _, rule in ipairs(RULES) do
-    if rule.line and line:find(rule.line) then return self:_start(rule) end
+    if rule.starts and rule.starts(d) then return self:_start(rule) end
   end
 end
 

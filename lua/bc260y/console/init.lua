@@ -1,17 +1,17 @@
 -- bc260y.console: `bc260y console [PORT]`, an AT terminal that teaches. Each line typed
 -- goes to the module (a real one on PORT, else the virtual module); under every line the
--- module prints, the console shows what it means (bc260y.explain) in English or Chinese.
--- `help CMD` shows the guide's syntax, parameters and notes (bc260y.commands); `:lua`
+-- module prints, the console shows what it means (bc260y.console.explain) in English or Chinese.
+-- `help CMD` shows the guide's syntax, parameters and notes (bc260y.console.commands); `:lua`
 -- runs Lua with `m` bound to the open Modem; --log FILE keeps a timestamped session log.
 --
 --   require("bc260y.console").main(argv) -> exit status
 local bc260y = require("bc260y")
 local i18n = require("bc260y.i18n")
-local explain = require("bc260y.explain")
-local commands = require("bc260y.commands")
-local lineedit = require("bc260y.lineedit")
+local explain = require("bc260y.console.explain")
+local commands = require("bc260y.console.commands")
+local lineedit = require("bc260y.console.lineedit")
 local progress = require("bc260y.progress")
-local console_waits = require("bc260y.console_waits")
+local console_waits = require("bc260y.console.waits")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
 local core = require("bc260y.core")

@@ -1,4 +1,4 @@
--- bc260y.modem_io: the Modem's I/O pump (part of the Modem class, mixed in by
+-- bc260y.modem.io: the Modem's I/O pump (part of the Modem class, mixed in by
 -- bc260y.modem). Bytes read from the port are fed to the engine, the engine's events
 -- are dispatched after feed returns (the C side never calls Lua), its output is written
 -- back (partial writes finish in a writer task) and its timer is armed. Also the trace
@@ -12,11 +12,11 @@ local now = loop.now
 local WEAK = {__mode = "v"}
 
 local M = {}
-local Modem = {}
-M.methods = Modem
+local Io = {} -- methods of the Modem class (bc260y.modem mixes them in)
+M.methods = Io
 
 -- Starts the trace (the trace option) and watching the port.
-function Modem:_start_io()
+function Io:_start_io()
   self._trace_sink = trace.sink(self.opts.trace, now)
   if self._trace_sink then
     self._tracer = trace.new(function(dir, line) self:_trace(dir, line) end,
@@ -42,13 +42,13 @@ end
 -- A line as it may be shown (trace, unknown and overflow events): the PSK field of an
 -- AT+NCDPOPEN line becomes <psk:N bytes>, and once connect() was given a PSK, what is
 -- left of it in a line damaged by noise is masked too.
-function Modem:_redact(line)
+function Io:_redact(line)
   line = trace.redact(line)
   if self._psk then line = trace.mask_pieces(trace.scrub(line, self._psk), self._psk) end
   return line
 end
 
-function Modem:_trace(dir, line)
+function Io:_trace(dir, line)
   local ok, err = pcall(self._trace_sink, dir, line)
   if not ok then
     -- A broken trace function must not break the I/O path: report it once and stop.
@@ -58,7 +58,7 @@ function Modem:_trace(dir, line)
 end
 
 -- Bytes the fast path (e:exchange) wrote and read, for the trace.
-function Modem:_trace_bytes(written, read)
+function Io:_trace_bytes(written, read)
   if not self._tracer then return end
   if written then self._tracer.output(written) end
   if read then self._tracer.input(read) end
@@ -67,7 +67,13 @@ end
 ---------------------------------------------------------------------------------------
 -- I/O: read -> feed -> dispatch -> write -> arm the engine's timer
 
-function Modem:_on_readable()
+-- The module sent bytes (at t, default now): the one writer of last_rx, which the sleep
+-- guess reads (bc260y.modem.command, _may_be_asleep).
+function Io:_heard(t)
+  self.last_rx = t or now()
+end
+
+function Io:_on_readable()
   if self.closed then return end
   local data, msg = self.port:read()
   if not data then return self:_fail_io(msg or i18n.t("lib.read_failed")) end
@@ -82,9 +88,9 @@ end
 -- (an answer that arrived in time would become a timeout, an accepted uplink a failure a
 -- script retries). So they are fed as of just before the engine's next deadline when
 -- that is past; the deadline fires afterwards, in _tick, if they did not settle it.
-function Modem:_feed_read(data)
+function Io:_feed_read(data)
   local t = now()
-  self.last_rx = t
+  self:_heard(t)
   if self._tracer then self._tracer.input(data) end
   local d = self.engine:deadline()
   if d and t >= d then t = math.max(d - 0.001, 0) end
@@ -93,7 +99,7 @@ end
 
 -- The engine's deadline: first what the kernel already holds (read now, whatever the
 -- loop's last poll said), then the timers.
-function Modem:_tick()
+function Io:_tick()
   if self.closed then return end
   local data, msg = self.port:read()
   if not data then return self:_fail_io(msg or i18n.t("lib.read_failed")) end
@@ -104,13 +110,13 @@ function Modem:_tick()
 end
 
 -- Writes what the engine has to say and arms its timer.
-function Modem:_pump()
+function Io:_pump()
   if self.closed then return end
   self:_flush()
   self:_arm()
 end
 
-function Modem:_flush()
+function Io:_flush()
   if self.closed or self._writer then return end
   local out = self.engine:output()
   while #out > 0 do
@@ -142,7 +148,7 @@ end
 -- sooner. That keeps the loop's timer heap from filling with cancelled timers. With no
 -- deadline left (the last command answered) the timer goes: an idle Modem never wakes
 -- the process.
-function Modem:_arm()
+function Io:_arm()
   if self.closed then return end
   local d = self.engine:deadline()
   if not d then
@@ -166,7 +172,7 @@ end
 
 -- A hang-up ("closed" from the port) and any other fault both close the Modem with code
 -- "io": the user did not close it (docs/design.md, "The contract").
-function Modem:_fail_io(msg)
+function Io:_fail_io(msg)
   if self.closed then return end
   msg = tostring(msg)
   self:_release("io", msg)
@@ -174,7 +180,7 @@ function Modem:_fail_io(msg)
 end
 
 -- Stops everything and fails every waiting call with "closed" (or "io").
-function Modem:_release(code, msg)
+function Io:_release(code, msg)
   if self.closed then return end
   self.closed = true
   self.close_code = code or "closed"
@@ -193,16 +199,12 @@ end
 ---------------------------------------------------------------------------------------
 -- dispatch of engine events
 
-function Modem:_dispatch(evs)
+function Io:_dispatch(evs)
   for i = 1, #evs do
     local ev = evs[i]
     local t = ev.type
     if t == "response" then
-      local fut = self._waiting[ev.tag]
-      if fut then
-        self._waiting[ev.tag] = nil
-        fut:set(ev)
-      end
+      self:_on_response(ev)
     elseif t == "urc" then
       self:_on_urc(ev.line, ev.decoded)
     elseif t == "unknown" or t == "late" then
@@ -210,7 +212,7 @@ function Modem:_dispatch(evs)
       -- the message from its buffer, so this line is its only copy.
       local d = ev.decoded
       if d and d.kind == "nmgr" and d.data then
-        self.inbox:deliver(d.data)
+        self:_deliver_downlink(d.data)
       elseif t == "late" then
         self:_on_late(ev)
       else
@@ -220,10 +222,7 @@ function Modem:_dispatch(evs)
     elseif t == "overflow" then
       local line = self:_redact(ev.line)
       self:_emit("overflow", line)
-      -- a downlink line too long for any legal message: its bytes are lost, visibly
-      if line:match("^%+NNMI:") or line:match("^%+NMGR:") then
-        self:_downlink_dropped({reason = "overflow", count = 1, line = line})
-      end
+      self:_on_overflow_line(line)
     elseif t == "reboot" then
       self:_on_reboot()
     elseif t == "unresponsive" then

@@ -1,4 +1,4 @@
--- bc260y.modem_command: the command path (part of the Modem class, mixed in by
+-- bc260y.modem.command: the command path (part of the Modem class, mixed in by
 -- bc260y.modem). _command wakes the module if it may be asleep (wake hook, then AT
 -- until OK), submits the command to the engine, waits for its response event and maps
 -- it to the API's result: the answer, or nil, message, code. Also the busy state DFOTA
@@ -16,8 +16,8 @@ local AT_DEFAULTS = {}
 local IGNORE_BUSY = {ignore_busy = true}
 
 local M = {}
-local Modem = {}
-M.methods = Modem
+local Command = {} -- methods of the Modem class (bc260y.modem mixes them in)
+M.methods = Command
 
 -- A command's text as shown in a message: no PSK, and not 2 KiB of hex.
 local function shown(text)
@@ -32,18 +32,20 @@ local function cme_message(code)
   return ("+CME ERROR: %d"):format(code)
 end
 
-function Modem:_closed_error()
+function Command:_closed_error()
   if self.close_code == "io" then
     return nil, i18n.t("lib.port_failed", tostring(self.close_msg)), "io"
   end
   return nil, i18n.t("lib.closed"), "closed"
 end
 
-function Modem:_is_busy() return self._busy or self._fota_busy end
+-- Why data calls are refused now (set_busy's reason, or the firmware update running), or
+-- a false value when they are not.
+function Command:_busy_reason() return self._busy or self._fota_busy end
 
 -- m:set_busy(reason): while a reason is set (a procedure such as bc260y.dfota runs), data
 -- calls fail with code "busy" and that reason. nil clears it.
-function Modem:set_busy(reason)
+function Command:set_busy(reason)
   if reason ~= nil and type(reason) ~= "string" then error("set_busy: reason must be a string or nil", 2) end
   self._busy = reason or false
   self:_state_changed()
@@ -53,7 +55,7 @@ end
 -- first come first served, instead of failing "queue full". A slot passes from the
 -- caller that leaves it straight to the oldest waiter, so nobody arriving meanwhile
 -- can take it first.
-function Modem:_take_turn()
+function Command:_take_turn()
   local n = self._inflight
   if (n == 0 or n < self.engine:queue_max()) and not self._turns[1] then
     self._inflight = self._inflight + 1
@@ -64,7 +66,7 @@ function Modem:_take_turn()
   turn:get() -- set by _end_turn, which kept the slot for this caller
 end
 
-function Modem:_end_turn()
+function Command:_end_turn()
   if self._turns[1] then
     table.remove(self._turns, 1):set()
   else
@@ -72,8 +74,17 @@ function Modem:_end_turn()
   end
 end
 
+-- A response event of the engine: the call waiting for it (this file's _waiting) gets it.
+function Command:_on_response(ev)
+  local fut = self._waiting[ev.tag]
+  if fut then
+    self._waiting[ev.tag] = nil
+    fut:set(ev)
+  end
+end
+
 -- Submits a command and waits for its response event (no wake handling).
-function Modem:_exec(text, opts)
+function Command:_exec(text, opts)
   if self.closed then return self:_closed_error() end
   self:_take_turn()
   local ev, msg, code = self:_submit_and_wait(text, opts)
@@ -87,7 +98,7 @@ end
 -- values: result, lines, final, code, decoded; or false, ev when e:exchange met anything
 -- else and handed over to the general path (ev: the response that path got); or nil,
 -- message, "busy" when the engine refused the command.
-function Modem:_exchange(text, first_byte, total, expect, text_lines, limit, decode)
+function Command:_exchange(text, first_byte, total, expect, text_lines, limit, decode)
   local tag = self._tag + 1
   self._tag = tag
   return self:_exchanged(tag, text, self.engine:exchange(self.port, text, tag, first_byte,
@@ -96,10 +107,10 @@ end
 
 -- What e:exchange returned, for the Modem: the trace, the silence clock, the engine's
 -- timer, and a hand-over to the general path.
-function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
+function Command:_exchanged(tag, text, result, a, b, c, d, written, read)
   if result then
     if written then self:_trace_bytes(written, read) end
-    if result ~= "timeout" then self.last_rx = now() end
+    if result ~= "timeout" then self:_heard() end
     -- The engine's deadlines: one of an earlier command may be gone; after a failure (a
     -- timeout leaves an answer owed, docs/design.md "Late answers") one may have come.
     if self._timer or (result ~= "ok" and result ~= "final") then self:_pump() end
@@ -111,7 +122,7 @@ function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
   local fut = loop.future()
   self._waiting[tag] = fut
   if written then self:_trace_bytes(written, read) end
-  if read then self.last_rx = now() end
+  if read then self:_heard() end
   if b then
     self:_fail_io(b)
   else
@@ -121,7 +132,7 @@ function Modem:_exchanged(tag, text, result, a, b, c, d, written, read)
   return false, fut:get()
 end
 
-function Modem:_submit_and_wait(text, opts)
+function Command:_submit_and_wait(text, opts)
   if self.closed then return self:_closed_error() end
   local alone, limit = exclusive(self.fdnum)
   if alone and not self._writer then
@@ -153,7 +164,7 @@ end
 -- m:at's command: the answer as m:at returns it, {lines =, final =}, or nil, message,
 -- code. When nothing waits (no command in the engine, no caller queued, no wake-up to
 -- do) and the loop allows it, the fast path: the answer table is the only one built.
-function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
+function Command:_at_command(text, timeout, expect, text_lines, ignore_busy)
   if self._busy or self._fota_busy then
     local refused = self:_refusal(text, ignore_busy and IGNORE_BUSY or nil) -- modem_urc.lua
     if refused then return nil, refused, "busy" end
@@ -166,8 +177,9 @@ function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
       local result, a, b, c, d, written, read = self.engine:exchange(self.port, text, tag,
         timeout, timeout, expect, text_lines, limit, self._tracer, false)
       -- The common case, in as few steps as there are: an answer, nothing else to do.
+      -- (No _heard here: last_rx matters only once a sleep mode is set, _may_be_asleep,
+      -- and this path runs only while none is; sleep_mode's own answer is heard.)
       if result == "ok" and not written and not self._timer then
-        self.last_rx = now()
         return {lines = a, final = b}
       end
       if result == false then self._inflight = 1 end -- the slot, while the loop waits
@@ -197,13 +209,15 @@ function Modem:_at_command(text, timeout, expect, text_lines, ignore_busy)
 end
 
 -- The answer of a response event as the API returns it.
-function Modem:_result(ev, text)
+function Command:_result(ev, text)
   local r = ev.result
   -- The event itself: its lines, final and decoded are the answer.
   if r == "ok" or r == "final" then return ev end
   local what = shown(text)
   if r == "cme" then
-    if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), ev.code end
+    -- code "cme", the number in the message; the number also as a fourth value, for the
+    -- library's own callers (_nmgr tells "nothing buffered" by it)
+    if ev.code then return nil, ("%s: %s"):format(what, cme_message(ev.code)), "cme", ev.code end
     return nil, ("%s: %s"):format(what, trace.printable(ev.final or "+CME ERROR")), "error"
   elseif r == "error" then
     return nil, i18n.t("lib.error", what), "error"
@@ -227,24 +241,24 @@ end
 -- (registration, CON acknowledgement, deregistration, downlinks, polling) follow the
 -- in-process virtual module's time scale, so a 126 s registration timeout at speed 1000
 -- lasts 0.126 s; on real hardware the scale is 1.
-function Modem:_real(seconds)
+function Command:_real_seconds(seconds)
   return seconds / self:time_scale()
 end
 
 -- m:time_scale(): module seconds per real second (open() gives it; 1 on hardware).
-function Modem:time_scale()
+function Command:time_scale()
   return self._time_scale and self._time_scale() or 1
 end
 
-function Modem:_may_be_asleep()
+function Command:_may_be_asleep()
   if self.sleeping then return true end
   return self._sleep ~= nil and self._sleep ~= 0
-    and now() - self.last_rx > self:_real(self.opts.sleep_guard)
+    and now() - self.last_rx > self:_real_seconds(self.opts.sleep_guard)
 end
 
 -- Runs the wake hook, then AT until OK (the first bytes after deep sleep can be lost),
 -- at most `tries` times and, when given, not past `deadline` (loop.now() seconds).
-function Modem:_sync(tries, deadline)
+function Command:_until_at_ok(tries, deadline)
   if self._wake_hook then
     local ok, err = pcall(self._wake_hook, self)
     if not ok then return nil, i18n.t("lib.wake_hook", tostring(err)), "error" end
@@ -267,12 +281,12 @@ function Modem:_sync(tries, deadline)
     tostring(last_msg)), last_code == "reboot" and "timeout" or (last_code or "timeout")
 end
 
-function Modem:_ensure_awake()
+function Command:_ensure_awake()
   if not self:_may_be_asleep() then return true end
   if self._waking then return self._waking:get() end
   local f = loop.future()
   self._waking = f
-  local ok, msg, code = self:_watched("progress.wake", nil, self._sync, self, self.opts.wake_tries)
+  local ok, msg, code = self:_watched("progress.wake", nil, self._until_at_ok, self, self.opts.wake_tries)
   self._waking = nil
   f:set(ok, msg, code)
   return ok, msg, code
@@ -281,7 +295,7 @@ end
 -- A command as the public calls use it: wake if needed, run, map the result.
 local NO_OPTS = {}
 
-function Modem:_command(text, opts)
+function Command:_command(text, opts)
   opts = opts or NO_OPTS
   if self.closed then return self:_closed_error() end
   local refused = self:_refusal(text, opts) -- the DFOTA rule (modem_urc.lua)
@@ -308,7 +322,7 @@ M.find_kind = find_kind
 
 -- Runs a query and returns its decoded answer line of the given kind, or nil, message,
 -- code (the command's failure, or "error" when the answer lacks that line).
-function Modem:_query(text, kind)
+function Command:_query(text, kind)
   local r, msg, code = self:_command(text)
   if not r then return nil, msg, code end
   local d = find_kind(r, kind)
