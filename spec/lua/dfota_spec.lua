@@ -272,6 +272,81 @@ function TestDfotaFailures:test_power_loss_during_download()
   end)
 end
 
+-- Indicate mode: downlinks announced while the module downloads cannot be read then (no
+-- command may reach it); once the failed download ends the quiet, every one is read and
+-- delivered, oldest first.
+function TestDfotaFailures:test_downlinks_announced_during_a_failed_download_are_delivered()
+  with_modem({}, function(m, s)
+    s.platform:create_fota_job{size = 8192, fail = "download_4"}
+    assert(m:init())
+    assert(m:set_receive_mode("indicate"))
+    local got = {}
+    m:on("downlink", function(data) got[#got + 1] = data end)
+    local queued = false
+    local r = dfota.run(m, opts(AEP, {result_timeout = 20, on_stage = function(stage)
+      if stage == "downloading" and not queued then
+        queued = true
+        for i = 1, 3 do s.platform:queue_downlink("d" .. i) end
+      end
+    end}))
+    lu.assertTrue(queued)
+    lu.assertEquals(r.outcome, "download_failed")
+    m:wait_for(function() return #got == 3 end, 60)
+    lu.assertEquals(got, {"d1", "d2", "d3"})
+    lu.assertEquals(s.platform:pending_downlinks(), 0)
+  end)
+end
+
+-- The same announced downlinks, but the update succeeds: its reboot empties the module's
+-- buffer, and the three are reported lost, not forgotten.
+function TestDfotaSuccess:test_downlinks_announced_before_the_updates_reboot_are_reported_lost()
+  with_modem({}, function(m, s)
+    s.platform:create_fota_job{size = 8192}
+    assert(m:init())
+    assert(m:set_receive_mode("indicate"))
+    local dropped = {}
+    m:on("downlink_dropped", function(info) dropped[#dropped + 1] = info end)
+    local queued = false
+    local r = dfota.run(m, opts(AEP, {on_stage = function(stage)
+      if stage == "downloading" and not queued then
+        queued = true
+        for i = 1, 3 do s.platform:queue_downlink("d" .. i) end
+      end
+    end}))
+    lu.assertTrue(r.ok)
+    m:wait_for(function() return #dropped > 0 end, 60)
+    lu.assertEquals(dropped[1].reason, "reboot")
+    lu.assertEquals(dropped[1].count, 3)
+  end)
+end
+
+-- The port hangs up in the middle of the download: the procedure ends with the port's
+-- error, and the Modem is closed for good: every call says so (never "busy", which a
+-- script would wait out for ever), and its state is not busy.
+function TestDfotaFailures:test_port_lost_during_the_update()
+  with_modem({}, function(m, s)
+    s.platform:create_fota_job{size = 8192}
+    assert(m:init())
+    local cut = false
+    local r = dfota.run(m, opts(AEP, {on_stage = function(stage)
+      if stage == "downloading" and not cut then
+        cut = true
+        s.faults:hangup()
+      end
+    end}))
+    lu.assertEquals(r.code, "io")
+    local ok, _, code = m:at("AT")
+    lu.assertNil(ok)
+    lu.assertEquals(code, "io")
+    ok, _, code = m:send("x")
+    lu.assertNil(ok)
+    lu.assertEquals(code, "io")
+    local st = m:state()
+    lu.assertFalse(st.busy)
+    lu.assertTrue(st.closed)
+  end)
+end
+
 -- The job stalls (no FOTA line for longer than stall_timeout): give up, say so.
 function TestDfotaFailures:test_stall_timeout()
   with_modem({timings = {fota_block_time = 30}}, function(m, s)

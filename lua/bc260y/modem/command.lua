@@ -41,13 +41,19 @@ end
 
 -- Why data calls are refused now (set_busy's reason, or the firmware update running), or
 -- a false value when they are not.
-function Command:_busy_reason() return self._busy or self._fota_busy end
+-- (A closed Modem is not busy: every call says it is closed, and nobody waits for a busy
+-- reason that can no longer clear.)
+function Command:_busy_reason()
+  if self.closed then return nil end
+  return self._busy or self._fota_busy
+end
 
 -- m:set_busy(reason): while a reason is set (a procedure such as bc260y.dfota runs), data
 -- calls fail with code "busy" and that reason. nil clears it.
 function Command:set_busy(reason)
   if reason ~= nil and type(reason) ~= "string" then error("set_busy: reason must be a string or nil", 2) end
   self._busy = reason or false
+  if not reason then self:_quiet_ended() end -- bc260y.modem.downlink
   self:_state_changed()
 end
 

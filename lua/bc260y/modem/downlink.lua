@@ -129,15 +129,24 @@ function Downlink:_drain_all()
   self._draining = false
 end
 
--- The same in its own task, for handlers in the buffer modes.
-function Downlink:_kick_drain()
+-- The same in its own task, for handlers in the buffer modes (always, when `announced`:
+-- messages the module announced are read into the inbox even with no handler yet).
+function Downlink:_kick_drain(announced)
   if self._draining then
     self._drain_again = true
     return
   end
   loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
-    if self.inbox:has_handlers() then self:_drain_all() end
+    if announced or self.inbox:has_handlers() then self:_drain_all() end
   end)
+end
+
+-- Commands may reach the module again (a failed download or update ended the guide's
+-- quiet, or a procedure cleared its busy reason): what the module announced meanwhile
+-- could not be read then, and nothing else would read it now.
+function Downlink:_quiet_ended()
+  if self.closed or self:_busy_reason() or self.receive_mode == 1 then return end
+  if self._announced > 0 or self._indicated then self:_kick_drain(true) end
 end
 
 -- Buffer mode (0) prints nothing when a downlink arrives: with handlers, poll for it.

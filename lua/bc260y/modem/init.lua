@@ -105,6 +105,7 @@ function M.new(port, opts, host)
     _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs (every command refused)
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
     _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
+    _announced = 0,          -- messages +NNMI announced (indicate mode) and not read yet
     _buffer_empty = false,   -- indicate mode: the module's buffer is known empty (no +NNMI since)
     -- the command path (bc260y.modem.command)
     _busy = false,           -- set_busy()'s reason (false: none; present, not nil: the

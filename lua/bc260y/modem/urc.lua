@@ -1,7 +1,7 @@
 -- bc260y.modem.urc: what the Modem believes of the module (part of the Modem class, mixed
 -- in by bc260y.modem). It is the one writer of those fields (registered, observed,
 -- sleeping, rebooted, receive_mode, ip, _sleep, _down_reason, _fota_busy, _dropped_seen,
--- _indicated, _buffer_empty): URCs update them here, and the calls that learn something from an answer
+-- _indicated, _announced, _buffer_empty): URCs update them here, and the calls that learn something from an answer
 -- report it through the _learn_* methods below. URCs also settle the connect/send call
 -- waiting for them and fire the matching events. It also decides which commands the
 -- module must not get now (_refusal): the guide's DFOTA rule.
@@ -20,6 +20,10 @@ function Urc:_on_reboot()
   self._fota_busy = nil -- the update's reboot ends the quiet (guide 5.3.2.2)
   self._down_reason = i18n.t("lib.down_rebooted")
   self._indicated = false -- an indication from before the reboot says nothing now
+  -- The module's buffer is RAM: what it announced and nobody read is gone.
+  local lost = self._announced
+  self._announced = 0
+  if lost > 0 then self:_downlink_dropped({reason = "reboot", count = lost}) end
   self._buffer_empty = false
   self._dropped_seen = 0 -- the module's DROPPED counter starts again
   self.ip = nil
@@ -89,6 +93,7 @@ local FOTA_RUNNING = {
 
 function Urc:_on_fota(d)
   local stage, value = d.stage, d.value
+  local was_quiet = self._fota_busy
   if FOTA_RUNNING[stage] then
     self._fota_busy = i18n.t(FOTA_RUNNING[stage])
   elseif stage == "download" then
@@ -102,6 +107,7 @@ function Urc:_on_fota(d)
     end
   end
   self:_emit("fota", stage, value, d)
+  if was_quiet and not self._fota_busy then self:_quiet_ended() end -- bc260y.modem.downlink
   self:_state_changed() -- a call waiting for the module to be free again must hear it
 end
 
@@ -125,7 +131,7 @@ end
 -- every command is refused; opts.ignore_busy (m:at's documented override) lets one
 -- through. The command path calls this before anything reaches the wire.
 function Urc:_refusal(text, opts)
-  if opts and opts.ignore_busy then return nil end
+  if (opts and opts.ignore_busy) or self.closed then return nil end -- closed: the call says so
   if self._fota_busy then return self._fota_busy end
   if self._busy and text and touches_refused(text) then return self._busy end
   return nil
@@ -138,6 +144,7 @@ local ON_URC = {
   nnmi_data = function(self, d, line) self:_on_direct_downlink(d, line) end,
   nnmi_indication = function(self)
     self._indicated = true
+    self._announced = self._announced + 1
     self._buffer_empty = false
     if self.inbox:has_handlers() then self:_kick_drain() end
     self:_state_changed()
@@ -187,8 +194,11 @@ end
 -- How many messages the module's buffer holds (AT+NQMGR, or 0 when AT+NMGR found none;
 -- nil after a read: unknown). Only in indicate mode does it stay true until the next
 -- +NNMI: in buffer mode a message arrives without a word.
+-- A read took one message (n nil) or found none (0): one announced message fewer, or
+-- none left.
 function Urc:_learn_buffered(n)
   self._buffer_empty = n == 0 and self.receive_mode == 2
+  self._announced = n == 0 and 0 or math.max(self._announced - 1, 0)
 end
 function Urc:_learn_initialised() self.rebooted = false end
 function Urc:_learn_awake() self.sleeping = false end
