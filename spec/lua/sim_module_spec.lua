@@ -166,7 +166,7 @@ function TestCommands:test_network_queries_follow_attach()
   r.cmd("ATE0")
   lu.assertEquals(r.cmd("AT+CGPADDR?"), {"OK"})
   lu.assertEquals(r.cmd("AT+CSQ"), {"+CSQ: 99,99", "OK"})
-  lu.assertEquals(r.cmd("AT+CEREG?"), {"+CEREG: 0,0", "OK"})
+  lu.assertEquals(r.cmd("AT+CEREG?"), {"+CEREG: 0,2", "OK"}) -- 2: attaching (27.007)
   lu.assertEquals(r.cmd("AT+CEREG=1"), {"OK"})
   lu.assertEquals(r.lines(2), {"+IP: 10.46.118.23", "+CEREG: 1"})
   lu.assertEquals(r.cmd("AT+CGPADDR?"), {'+CGPADDR: 0,"10.46.118.23"', "OK"})
@@ -178,7 +178,7 @@ function TestCommands:test_network_queries_follow_attach()
   lu.assertEquals(r.cmd("AT+CFUN=0"), {"+CEREG: 0", "OK"})
   lu.assertEquals(r.cmd("AT+CGPADDR?"), {"OK"})
   lu.assertEquals(r.cmd('AT+NCDPOPEN="1.2.3.4"'), {"+CME ERROR: 957"})
-  lu.assertEquals(r.cmd("AT+CFUN=1", 2), {"OK", "+IP: 10.46.118.23", "+CEREG: 1"})
+  lu.assertEquals(r.cmd("AT+CFUN=1", 2), {"+CEREG: 2", "OK", "+IP: 10.46.118.23", "+CEREG: 1"})
 end
 
 function TestCommands:test_cereg_2_urc_and_query_carry_the_cell()
@@ -186,7 +186,8 @@ function TestCommands:test_cereg_2_urc_and_query_carry_the_cell()
   lu.assertEquals(r.cmd("AT+CEREG=2"), {"OK"})
   lu.assertEquals(r.cmd("AT+CEREG?"), {'+CEREG: 2,1,"5A0F","0C2B3A67",9', "OK"})
   lu.assertEquals(r.cmd("AT+CFUN=0"), {"+CEREG: 0", "OK"})
-  lu.assertEquals(r.cmd("AT+CFUN=1", 2), {"OK", "+IP: 10.46.118.23", '+CEREG: 1,"5A0F","0C2B3A67",9'})
+  lu.assertEquals(r.cmd("AT+CFUN=1", 2), {"+CEREG: 2", "OK", "+IP: 10.46.118.23",
+                                          '+CEREG: 1,"5A0F","0C2B3A67",9'})
   lu.assertEquals(r.cmd("AT+CEREG=6"), {"+CME ERROR: 3"})
 end
 
