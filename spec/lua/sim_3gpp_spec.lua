@@ -8,6 +8,7 @@ local lu = require("luaunit")
 local bc260y = require("bc260y")
 local module = require("bc260y.sim.module")
 local c3gpp = require("bc260y.sim.commands_3gpp")
+local faults = require("bc260y.sim.faults")
 local sim_rig = require("sim_rig")
 local rig, ready, registered = sim_rig.rig, sim_rig.ready, sim_rig.registered
 
@@ -100,6 +101,25 @@ function TestRegistration:test_cereg_levels_in_query_and_urc()
   lu.assertEquals(r.cmd("AT+CEREG=?"), {"+CEREG: (0-5)", "OK"})
 end
 
+function TestRegistration:test_a_denied_attach_reports_its_cause_at_levels_3_and_5()
+  local r = ready()
+  r.cmd("AT+CEREG=3")
+  lu.assertEquals(r.cmd("AT+CGATT=0"), {"+CEREG: 0", "OK"})
+  faults.new({module = r.m}):attach_reject(15)
+  lu.assertEquals(r.cmd("AT+CGATT=1", 2), {"+CEREG: 2", "OK", "+CEREG: 3," .. CELL .. ",0,15"})
+  lu.assertEquals(r.cmd("AT+CEREG?"), {"+CEREG: 3,3," .. CELL .. ",0,15", "OK"})
+  lu.assertEquals(r.cmd("AT+CGATT?"), {"+CGATT: 0", "OK"})
+  lu.assertEquals(r.cmd("AT+CGPADDR"), {"OK"})
+  r.cmd("AT+CEREG=5")
+  lu.assertEquals(r.cmd("AT+CEREG?"), {"+CEREG: 5,3," .. CELL .. ",0,15", "OK"})
+  r.cmd("AT+CEREG=4")
+  lu.assertEquals(r.cmd("AT+CEREG?"), {"+CEREG: 4,3," .. CELL, "OK"})
+  lu.assertEquals(r.cmd("AT+CGATT=1", 2), {"+CEREG: 2", "OK", "+IP: 10.46.118.23",
+                  ('+CEREG: 1,%s,,,"%s","%s"'):format(CELL, ACTIVE, TAU)}) -- the retry passes
+  lu.assertErrorMsgContains("EMM cause", faults.new({module = r.m}).attach_reject,
+                            faults.new({module = r.m}), 256)
+end
+
 -- Shapes the engine tells apart (core/bc260y_urc.c): URCs have 1, 4, 6 or 8 fields, query
 -- answers 2, 5, 7 or 9.
 function TestRegistration:test_every_query_answer_has_one_field_more_than_a_urc()
@@ -115,17 +135,21 @@ function TestRegistration:test_every_query_answer_has_one_field_more_than_a_urc(
   local URC = {[1] = true, [4] = true, [6] = true, [8] = true}
   local ANSWER = {[2] = true, [5] = true, [7] = true, [9] = true}
   local r = ready()
+  local seen = {}
   for n = 0, 5 do
     r.cmd("AT+CEREG=" .. n)
-    for _, attached in ipairs({true, false}) do
+    -- registered, detached, denied, registered again
+    for _, step in ipairs({"AT+CGATT=0", "deny", "AT+CGATT=1"}) do
       local q = r.cmd("AT+CEREG?")[1]
       lu.assertTrue(ANSWER[fields(q)], q)
-      local lines = r.cmd(attached and "AT+CGATT=0" or "AT+CGATT=1", 2)
-      for _, l in ipairs(lines) do
+      seen[fields(q)] = true
+      if step == "deny" then faults.new({module = r.m}):attach_reject() end
+      for _, l in ipairs(r.cmd(step == "deny" and "AT+CGATT=1" or step, 2)) do
         if l:match("^%+CEREG") then lu.assertTrue(URC[fields(l)], l) end
       end
     end
   end
+  lu.assertEquals(seen, ANSWER) -- every shape was there
 end
 
 function TestRegistration:test_cfun_0_detaches_everything_and_cfun_1_comes_back()
@@ -319,8 +343,20 @@ function TestThroughTheEngine:test_answers_reach_m_at()
     lu.assertStrMatches(lines("AT+CCLK?")[1], '^%+CCLK: "%d%d/%d%d/%d%d,%d%d:%d%d:%d%d%+32"$')
     assert(m:at('AT+CEDRXS=1,5,"0010"'))
     lu.assertEquals(lines("AT+CEDRXS?"), {'+CEDRXS: 5,"0010"'})
+    -- a denial: the URC has 6 fields, the answer 7
+    assert(m:at("AT+CEREG=3"))
+    assert(m:at("AT+CGATT=0"))
+    s.faults:attach_reject(15)
+    assert(m:at("AT+CGATT=1"))
+    local denied = "+CEREG: 3,3," .. CELL .. ",0,15"
+    local answer
+    for _ = 1, 1000 do -- until the module's attach attempt ended (1.5 module seconds)
+      answer = lines("AT+CEREG?")[1]
+      if answer ~= "+CEREG: 3,2" then break end
+    end
+    lu.assertEquals(answer, denied)
     m:close({deregister = false})
-    lu.assertEquals(urcs, {urc})
+    lu.assertEquals(urcs, {urc, "+CEREG: 0", "+CEREG: 2", "+CEREG: 3," .. CELL .. ",0,15"})
   end)
 end
 

@@ -6,11 +6,12 @@
 -- Every value follows the module's state (bc260y.sim.module): what it is attached to,
 -- registered with, sleeping by and what survives a reboot. The choices 27.007 leaves open:
 -- * CEREG <stat>: 0 before the SIM is ready and after a detach (CFUN=0, CGATT=0), 2 while
---   attaching, 1 attached. Location fields (<tac>, <ci>, <AcT> 9 = NB-IoT) only while
---   registered; n=4/5 add the granted Active Time (T3324) and periodic TAU (T3412
---   extended) as 27.007 8-bit timer strings; the reject cause fields of n=3/5 stay empty
---   (this network never rejects an attach). The query answer is the URC with <n> in
---   front, so it has one field more than any URC (core/bc260y_urc.c tells them apart so).
+--   attaching, 1 attached, 3 denied (faults:attach_reject). Location fields (<tac>, <ci>,
+--   <AcT> 9 = NB-IoT) only while registered or denied; n=3/5 add the reject cause
+--   (<cause_type> 0, EMM) when denied; n=4/5 the granted Active Time (T3324) and periodic
+--   TAU (T3412 extended) as 27.007 8-bit timer strings when registered (n=5's cause
+--   fields then empty). The query answer is the URC with <n> in front, so it has one
+--   field more than any URC (core/bc260y_urc.c tells them apart so).
 -- * The network grants the timers the module sleeps by (timings.psm_active and .tau,
 --   rounded up to the timer's resolution), whatever AT+CPSMS requested; with AT+CPSMS=0
 --   no PSM is granted (Active Time "11100000", deactivated) and the module never enters
@@ -139,7 +140,7 @@ function M.install(COMMANDS, u)
       elseif self.cfun ~= 1 then
         return nil, "ERROR"
       elseif not self.attached and self.cereg_stat ~= 2 then
-        self:_start_attach()
+        self:_start_attach() -- again after a denial too
       end
       return {}
     end,

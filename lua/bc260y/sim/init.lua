@@ -17,7 +17,8 @@
 --   s.faults                fault injection (bc260y.sim.faults): :garbage([bytes])
 --       :split_writes(on[, gap]) :urc_inside_next_response(line) :reboot_during_next_command()
 --       :silence([seconds]) :hangup() :noise(rate[, "in"|"out"|"both"]) :resume_failure()
---       :power_loss() :uplink_send_failure() :connection_error() :clear()
+--       :power_loss() :uplink_send_failure() :connection_error() :attach_reject([cause])
+--       :clear()
 --   s:wake()                pulse PSM_EINT: leave deep sleep without losing bytes
 --   s:power_cycle()         power off and on (boot banner; echo back on)
 --   s:set_speed(speed)      change the time scale

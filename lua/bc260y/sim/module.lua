@@ -221,7 +221,8 @@ function Module:_reset_volatile()
   self.echo = true
   self.cmee = self.default_cmee
   self.cscon_n, self.cereg_n = 0, 0
-  self.cereg_stat = 0 -- 0 not registered, 2 attaching, 1 registered (home)
+  self.cereg_stat = 0 -- 0 not registered, 2 attaching, 1 registered (home), 3 denied
+  self.reject_cause = nil -- the EMM cause of the last denial (stat 3)
   self.qsclk = self.default_qsclk
   self.nnmi = 1
   self.buffer, self.buffer_bytes = {}, 0
@@ -282,6 +283,14 @@ end
 
 function Module:_attach()
   if self.cfun ~= 1 or self.phase ~= "ready" then return end
+  local cause = self.fault.attach_reject
+  if cause then
+    -- The network refuses: registration denied with this EMM cause, no address; the host
+    -- tries again with AT+CGATT=1 (or AT+CFUN=0/1, a reboot).
+    self.fault.attach_reject = nil
+    self.reject_cause = cause
+    return self:_cereg_set(3)
+  end
   self.attached = true
   self:_urc("+IP: " .. self.ip)
   self:_cereg_set(1)
@@ -326,12 +335,14 @@ function Module:_cereg_set(stat)
 end
 
 -- The fields of the +CEREG URC for report level n (1..5): <stat>, then while registered
--- and n >= 2 <tac>,<ci>,<AcT>; n=3 and 5 the reject cause fields (empty: none), n=4 and
--- 5 the granted Active Time and periodic TAU.
+-- or denied and n >= 2 <tac>,<ci>,<AcT>; denied, n=3 and 5 add <cause_type> 0 (EMM) and
+-- the <reject_cause>; registered, n=4 and 5 add the (empty) cause fields and the granted
+-- Active Time and periodic TAU.
 function Module:_cereg_fields(n)
   local stat = self.cereg_stat
-  if n < 2 or stat ~= 1 then return tostring(stat) end
+  if n < 2 or (stat ~= 1 and stat ~= 3) then return tostring(stat) end
   local f = ('%d,"%s","%s",9'):format(stat, c3gpp.TAC, c3gpp.CELL)
+  if stat == 3 then return (n == 3 or n == 5) and f .. ",0," .. self.reject_cause or f end
   if n < 4 then return f end
   local psm = self.nvram.psm.mode == 1
   return ('%s,,,"%s","%s"'):format(f, psm and c3gpp.timer2(self.t.psm_active) or c3gpp.DEACTIVATED,
