@@ -27,10 +27,14 @@
 --   says, takes effect at the next boot: the registration carries the lifetime loaded at boot.
 -- * A RST from the platform (+QLWEVTIND: 10) leaves NMSTATUS at REGISTERED without the
 --   observation; NMGS is refused until AT+NCDPOPEN registers again (allowed then).
--- * AT+CFUN=0 detaches: no IP, RRC idle, the platform session is lost (NMSTATUS
---   DEREGISTERED); AT+CFUN=1 attaches again (+IP).
--- The command handlers themselves are in bc260y.sim.commands; this file parses the lines,
--- answers, and keeps the state they act on.
+-- * AT+CFUN=0 and AT+CGATT=0 detach: no IP, RRC idle, a registration in progress
+--   stopped, the platform session lost (NMSTATUS DEREGISTERED), CEREG stat 0; AT+CFUN=1
+--   and AT+CGATT=1 attach again (stat 2, then +IP and stat 1). Deep sleep also needs PSM
+--   (AT+CPSMS mode 1, the default). Volatile across a reboot: echo, CMEE, CEREG and CSCON
+--   report levels, CFUN, the attach; in NVRAM: NCFG lifetime, CPSMS, CEDRXS, CGDCONT.
+-- The command handlers themselves are in bc260y.sim.commands (the 27.007 ones in
+-- bc260y.sim.commands_3gpp); this file parses the lines, answers, and keeps the state
+-- they act on.
 local fota = require("bc260y.sim.fota")
 local commands = require("bc260y.sim.commands")
 local c3gpp = require("bc260y.sim.commands_3gpp")
