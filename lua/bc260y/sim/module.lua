@@ -163,7 +163,8 @@ function Module.new(opts)
   local nv = self.nvram
   nv.lifetime = nv.lifetime or 0
   nv.contexts = nv.contexts or {[0] = {type = "IP", apn = "ctnb"}}
-  nv.psm = nv.psm or {mode = 1, tau = self:_psm_default().tau, active = self:_psm_default().active}
+  local psm = self:_psm_default()
+  nv.psm = nv.psm or {mode = 1, tau = psm.tau, active = psm.active}
   nv.edrx = nv.edrx or {mode = 0, value = c3gpp.EDRX_DEFAULT}
   return self
 end
