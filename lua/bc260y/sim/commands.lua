@@ -1,4 +1,5 @@
--- bc260y.sim.commands: the virtual module's AT command table (guide chapters 2-5). One
+-- bc260y.sim.commands: the virtual module's AT command table (guide chapters 2-5, and the
+-- 3GPP TS 27.007 commands of bc260y.sim.commands_3gpp, merged in at the end). One
 -- entry per command name (AT+<NAME>), each with the forms it supports: test (a fixed line,
 -- "" for a bare OK, or a function), read, exec and set(self, args). A handler returns the
 -- answer lines, or nil and a CME code ("ERROR" for a plain ERROR); self is the module
@@ -36,71 +37,6 @@ COMMANDS.CGMI = {exec = function(self) return {"Quectel_Ltd"} end, test = ""}
 COMMANDS.CGMM = {exec = function(self) return {"BC260Y-CN"} end, test = ""}
 COMMANDS.CGMR = {exec = function(self) return {"Revision: " .. self.revision} end, test = ""}
 
-COMMANDS.CGSN = {
-  test = "+CGSN: (0-3)",
-  exec = function(self) return {self.sn} end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 3)
-    if not n then return nil, 3 end
-    if n == 0 then return {self.sn} end
-    if n == 1 then return {"+CGSN: " .. self.imei} end
-    if n == 2 then return {"+CGSN: " .. self.imei:sub(1, 14) .. "01"} end
-    return {"+CGSN: 01"}
-  end,
-}
-
-local function cgpaddr(self)
-  if not self.attached then return {} end
-  return {('+CGPADDR: 0,"%s"'):format(self.ip)}
-end
-COMMANDS.CGPADDR = {
-  test = "+CGPADDR: (0)", exec = cgpaddr, read = cgpaddr,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    if int(a[1]) ~= 0 then return nil, 3 end
-    return cgpaddr(self)
-  end,
-}
-
-COMMANDS.CSQ = {
-  test = "+CSQ: (0-31,99),(99)",
-  exec = function(self)
-    if not self.attached then return {"+CSQ: 99,99"} end
-    return {("+CSQ: %d,0"):format(self.rssi)}
-  end,
-}
-
-COMMANDS.CEREG = {
-  test = "+CEREG: (0-5)",
-  read = function(self)
-    local stat = self.attached and 1 or 0
-    if self.cereg_n >= 2 and self.attached then
-      return {('+CEREG: %d,%d,"5A0F","0C2B3A67",9'):format(self.cereg_n, stat)}
-    end
-    return {("+CEREG: %d,%d"):format(self.cereg_n, stat)}
-  end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 5)
-    if not n then return nil, 3 end
-    self.cereg_n = n
-    return {}
-  end,
-}
-
-COMMANDS.CSCON = {
-  test = "+CSCON: (0,1)",
-  read = function(self) return {("+CSCON: %d,%d"):format(self.cscon_n, self.rrc)} end,
-  set = function(self, a)
-    if #a ~= 1 then return nil, 2 end
-    local n = int(a[1], 0, 1)
-    if not n then return nil, 3 end
-    self.cscon_n = n
-    return {}
-  end,
-}
-
 COMMANDS.QSCLK = {
   test = "+QSCLK: (0-2)",
   read = function(self) return {"+QSCLK: " .. self.qsclk} end,
@@ -122,39 +58,6 @@ COMMANDS.QRST = {
     return {}
   end,
 }
-
-COMMANDS.CFUN = {
-  test = "+CFUN: (0,1),(0)",
-  read = function(self) return {"+CFUN: " .. self.cfun} end,
-  set = function(self, a)
-    if #a < 1 or #a > 2 then return nil, 2 end
-    local n = int(a[1], 0, 1)
-    if not n or (a[2] and int(a[2], 0, 0) == nil) then return nil, 3 end
-    if n == self.cfun then return {} end
-    self.cfun = n
-    if n == 0 then
-      self:_named("attach", nil)
-      self:_named("rrc", nil)
-      self.attached = false
-      if self.rrc == 1 then
-        self.rrc = 0
-        if self.cscon_n == 1 then self:_urc("+CSCON:0") end
-      end
-      if self.status ~= "UNINITIALISED" then
-        if self.session then self.platform:_lost(self.imei) end
-        self.session = nil
-        self.status = "DEREGISTERED"
-        self.con_pending = false
-      end
-      self:_cereg_urc()
-    else
-      self:_named("attach", self.t.attach, function() self:_attach() end)
-    end
-    return {}
-  end,
-}
-
-COMMANDS.CPIN = {test = "", read = function() return {"+CPIN: READY"} end}
 
 COMMANDS.CMEE = {
   test = "+CMEE: (0-2)",
@@ -310,6 +213,9 @@ COMMANDS.NQMGR = {
                                                           self.dropped)}
   end,
 }
+
+-- the 3GPP TS 27.007 commands (identities, signal, registration, contexts, PSM, clock)
+require("bc260y.sim.commands_3gpp").install(COMMANDS, {int = int, unquote = unquote})
 
 commands.COMMANDS = COMMANDS
 commands.STATUS_SESSION = STATUS_SESSION

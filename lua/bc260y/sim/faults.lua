@@ -23,6 +23,10 @@
 --                                   (send failed); a NON is lost without a word
 --   f:connection_error()            the session breaks: +QLWEVTIND: -1, NMSTATUS
 --                                   DEREGISTERED, the host must connect again
+--   f:attach_reject([cause])        the network denies the next attach with this EMM
+--                                   cause (default 15, no suitable cells in tracking
+--                                   area): CEREG stat 3 with the cause for n=3/5, no +IP;
+--                                   AT+CGATT=1 (or CFUN=0 then 1, a reboot) tries again
 --   f:clear()                       every fault off
 local faults = {}
 
@@ -122,6 +126,14 @@ function Faults:power_loss() self.sim:power_cycle() end
 
 function Faults:uplink_send_failure() self.sim.module.fault.uplink_fail = true end
 function Faults:connection_error() self.sim.module:_connection_error() end
+
+function Faults:attach_reject(cause)
+  cause = cause or 15
+  if math.type(cause) ~= "integer" or cause < 0 or cause > 255 then
+    error("attach_reject: cause must be an EMM cause 0..255", 2)
+  end
+  self.sim.module.fault.attach_reject = cause
+end
 
 function Faults:clear()
   self.split, self.rate_in, self.rate_out = false, 0, 0

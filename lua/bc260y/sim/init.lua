@@ -17,7 +17,8 @@
 --   s.faults                fault injection (bc260y.sim.faults): :garbage([bytes])
 --       :split_writes(on[, gap]) :urc_inside_next_response(line) :reboot_during_next_command()
 --       :silence([seconds]) :hangup() :noise(rate[, "in"|"out"|"both"]) :resume_failure()
---       :power_loss() :uplink_send_failure() :connection_error() :clear()
+--       :power_loss() :uplink_send_failure() :connection_error() :attach_reject([cause])
+--       :clear()
 --   s:wake()                pulse PSM_EINT: leave deep sleep without losing bytes
 --   s:power_cycle()         power off and on (boot banner; echo back on)
 --   s:set_speed(speed)      change the time scale
@@ -28,7 +29,11 @@
 -- real time), register (default true: the platform knows this IMEI), psk (the device's
 -- psk on the platform), platform (share one Platform between several modules), nvram
 -- (a table kept across sims: NCFG lifetime), timings (module seconds, see
--- bc260y.sim.module DEFAULT_TIMINGS), ip, rssi, revision, cmee (default after boot, 1),
+-- bc260y.sim.module DEFAULT_TIMINGS), imsi (AT+CIMI, 15 digits; default 46011 and ten
+-- digits of the IMEI), iccid (AT+QCCID, 19 or 20 digits; default 8986 11..., 20 digits with
+-- a Luhn check digit), utc (the wall time AT+CCLK? reads at module second 0, epoch
+-- seconds; default now), tz (its zone in quarter hours, default 32: UTC+8), ip, rssi
+-- (AT+CSQ 0..31; AT+CESQ follows it), revision, cmee (default after boot, 1),
 -- qsclk (default after boot, 1 as on the real module), echo (false: echo off after
 -- boot, unlike the real module), seed (noise), trace (function(dir, bytes)), out_max
 -- (bytes held for a host that does not read, default 65536; older output is dropped as
@@ -71,7 +76,8 @@ function sim.new(opts)
   }, Sim)
   self.faults = faults.new(self, opts.seed)
   local ok, m = pcall(Module.new, {
-    clock = c, platform = platform, imei = opts.imei, ip = opts.ip, rssi = opts.rssi,
+    clock = c, platform = platform, imei = opts.imei, imsi = opts.imsi, iccid = opts.iccid,
+    utc = opts.utc, tz = opts.tz, ip = opts.ip, rssi = opts.rssi,
     revision = opts.revision, nvram = opts.nvram, timings = opts.timings, cmee = opts.cmee,
     qsclk = opts.qsclk, out = function(bytes) self:_out(bytes) end,
   })

@@ -27,12 +27,17 @@
 --   says, takes effect at the next boot: the registration carries the lifetime loaded at boot.
 -- * A RST from the platform (+QLWEVTIND: 10) leaves NMSTATUS at REGISTERED without the
 --   observation; NMGS is refused until AT+NCDPOPEN registers again (allowed then).
--- * AT+CFUN=0 detaches: no IP, RRC idle, the platform session is lost (NMSTATUS
---   DEREGISTERED); AT+CFUN=1 attaches again (+IP).
--- The command handlers themselves are in bc260y.sim.commands; this file parses the lines,
--- answers, and keeps the state they act on.
+-- * AT+CFUN=0 and AT+CGATT=0 detach: no IP, RRC idle, a registration in progress
+--   stopped, the platform session lost (NMSTATUS DEREGISTERED), CEREG stat 0; AT+CFUN=1
+--   and AT+CGATT=1 attach again (stat 2, then +IP and stat 1). Deep sleep also needs PSM
+--   (AT+CPSMS mode 1, the default). Volatile across a reboot: echo, CMEE, CEREG and CSCON
+--   report levels, CFUN, the attach; in NVRAM: NCFG lifetime, CPSMS, CEDRXS, CGDCONT.
+-- The command handlers themselves are in bc260y.sim.commands (the 27.007 ones in
+-- bc260y.sim.commands_3gpp); this file parses the lines, answers, and keeps the state
+-- they act on.
 local fota = require("bc260y.sim.fota")
 local commands = require("bc260y.sim.commands")
+local c3gpp = require("bc260y.sim.commands_3gpp")
 
 local Module = {}
 Module.__index = Module
@@ -101,6 +106,19 @@ end
 
 Module.DEFAULT_IMEI = "86945305123456" .. Module.luhn_digit("86945305123456")
 
+-- The card's identities follow the IMEI so that several virtual modules differ: China
+-- Telecom's MCC 460 MNC 11 and a 10-digit MSIN; an ICCID of 19 digits (89 86 11: telecom,
+-- China, China Telecom) and its Luhn check digit.
+local function default_imsi(imei) return "46011" .. imei:sub(5, 14) end
+local function default_iccid(imei)
+  local body = "89861120" .. imei:sub(4, 14)
+  return body .. Module.luhn_digit(body)
+end
+
+local function digits(v, lo, hi)
+  return type(v) == "string" and v:match("^%d+$") ~= nil and #v >= lo and #v <= hi
+end
+
 function Module.new(opts)
   assert(opts.clock and opts.platform and opts.out, "module.new: clock, platform and out needed")
   local t = {}
@@ -116,11 +134,20 @@ function Module.new(opts)
   end
   local cmee = opts.cmee or 1
   local qsclk = opts.qsclk or 1
+  local imsi, iccid = opts.imsi or default_imsi(imei), opts.iccid or default_iccid(imei)
+  if not digits(imsi, 15, 15) then error("sim: imsi must be 15 digits, got " .. tostring(imsi), 3) end
+  if not digits(iccid, 19, 20) then error("sim: iccid must be 19 or 20 digits, got " .. tostring(iccid), 3) end
+  local utc, tz = opts.utc or os.time(), opts.tz or 32
+  if type(utc) ~= "number" or utc < 0 then error("sim: utc must be epoch seconds >= 0", 3) end
+  if math.type(tz) ~= "integer" or tz < -96 or tz > 96 then
+    error("sim: tz must be an integer of quarter hours, -96..96", 3)
+  end
   if cmee ~= 0 and cmee ~= 1 and cmee ~= 2 then error("sim: cmee must be 0, 1 or 2", 3) end
   if qsclk ~= 0 and qsclk ~= 1 and qsclk ~= 2 then error("sim: qsclk must be 0, 1 or 2", 3) end
   local self = setmetatable({
     clock = opts.clock, platform = opts.platform, out = opts.out, t = t,
-    imei = imei,
+    imei = imei, imsi = imsi, iccid = iccid,
+    utc = utc, tz = tz,       -- AT+CCLK?: the wall time at module second 0, the zone
     sn = opts.sn or "D1E21N2J" .. imei:sub(9, 14),
     ip = opts.ip or "10.46.118.23",
     rssi = opts.rssi or 25,
@@ -133,7 +160,12 @@ function Module.new(opts)
     reboots = 0,
     on_line = opts.on_line,   -- optional hook(line) for tracing what the host sent
   }, Module)
-  self.nvram.lifetime = self.nvram.lifetime or 0
+  local nv = self.nvram
+  nv.lifetime = nv.lifetime or 0
+  nv.contexts = nv.contexts or {[0] = {type = "IP", apn = "ctnb"}}
+  local psm = self:_psm_default()
+  nv.psm = nv.psm or {mode = 1, tau = psm.tau, active = psm.active}
+  nv.edrx = nv.edrx or {mode = 0, value = c3gpp.EDRX_DEFAULT}
   return self
 end
 
@@ -194,6 +226,8 @@ function Module:_reset_volatile()
   self.echo = true
   self.cmee = self.default_cmee
   self.cscon_n, self.cereg_n = 0, 0
+  self.cereg_stat = 0 -- 0 not registered, 2 attaching, 1 registered (home), 3 denied
+  self.reject_cause = nil -- the EMM cause of the last denial (stat 3)
   self.qsclk = self.default_qsclk
   self.nnmi = 1
   self.buffer, self.buffer_bytes = {}, 0
@@ -238,31 +272,86 @@ function Module:_reboot(why)
     end
     self:after(t.sim_ready, function()
       self:_urc("+CPIN: READY")
-      self:_named("attach", t.attach, function() self:_attach() end)
+      self:_start_attach()
     end)
   end)
 end
 
+----------------------------------------------------------------------------------------
+-- attach and registration (AT+CFUN, AT+CGATT, AT+CEREG: bc260y.sim.commands_3gpp)
+function Module:_start_attach()
+  if self.cfun ~= 1 or self.phase ~= "ready" or self.attached then return end
+  if not self.nvram.contexts[0] then self.nvram.contexts[0] = {type = "IP", apn = "ctnb"} end
+  self:_cereg_set(2)
+  self:_named("attach", self.t.attach, function() self:_attach() end)
+end
+
 function Module:_attach()
   if self.cfun ~= 1 or self.phase ~= "ready" then return end
+  local cause = self.fault.attach_reject
+  if cause then
+    -- The network refuses: registration denied with this EMM cause, no address; the host
+    -- tries again with AT+CGATT=1 (or AT+CFUN=0/1, a reboot).
+    self.fault.attach_reject = nil
+    self.reject_cause = cause
+    return self:_cereg_set(3)
+  end
   self.attached = true
   self:_urc("+IP: " .. self.ip)
-  self:_cereg_urc()
+  self:_cereg_set(1)
   self:_rrc_up() -- the attach itself is signalling: RRC connected until inactivity
   self:_idle_check()
 end
 
-function Module:_cereg_urc()
-  local stat = self.attached and 1 or 0
-  if self.cereg_n == 1 then
-    self:_urc("+CEREG: " .. stat)
-  elseif self.cereg_n >= 2 then
-    if self.attached then
-      self:_urc(('+CEREG: %d,"5A0F","0C2B3A67",9'):format(stat))
-    else
-      self:_urc("+CEREG: " .. stat)
-    end
+-- AT+CFUN=0 and AT+CGATT=0: no IP, RRC idle, the platform session lost (NMSTATUS
+-- DEREGISTERED), not registered.
+function Module:_detach()
+  self:_named("attach", nil)
+  self:_named("rrc", nil)
+  self.attached = false
+  if self.rrc == 1 then
+    self.rrc = 0
+    if self.cscon_n == 1 then self:_urc("+CSCON:0") end
   end
+  if self.status ~= "UNINITIALISED" then
+    if self.session then self.platform:_lost(self.imei) end
+    self.session = nil
+    self.status = "DEREGISTERED"
+    self.con_pending = false
+    self.deregistering = false
+    self:_named("register", nil)
+    self:_named("observe", nil)
+    self:_named("lifetime", nil)
+    self:_named("deregister", nil)
+  end
+  self:_cereg_set(0)
+end
+
+-- The requested (and granted) PSM timers by default: the ones this module sleeps by.
+function Module:_psm_default()
+  return {tau = c3gpp.timer3(self.t.tau), active = c3gpp.timer2(self.t.psm_active)}
+end
+
+-- A new registration status: +CEREG URC when it changed and AT+CEREG=1..5 asked for it.
+function Module:_cereg_set(stat)
+  if stat == self.cereg_stat then return end
+  self.cereg_stat = stat
+  if self.cereg_n > 0 then self:_urc("+CEREG: " .. self:_cereg_fields(self.cereg_n)) end
+end
+
+-- The fields of the +CEREG URC for report level n (1..5): <stat>, then while registered
+-- or denied and n >= 2 <tac>,<ci>,<AcT>; denied, n=3 and 5 add <cause_type> 0 (EMM) and
+-- the <reject_cause>; registered, n=4 and 5 add the (empty) cause fields and the granted
+-- Active Time and periodic TAU.
+function Module:_cereg_fields(n)
+  local stat = self.cereg_stat
+  if n < 2 or (stat ~= 1 and stat ~= 3) then return tostring(stat) end
+  local f = ('%d,"%s","%s",9'):format(stat, c3gpp.TAC, c3gpp.CELL)
+  if stat == 3 then return (n == 3 or n == 5) and f .. ",0," .. self.reject_cause or f end
+  if n < 4 then return f end
+  local psm = self.nvram.psm.mode == 1
+  return ('%s,,,"%s","%s"'):format(f, psm and c3gpp.timer2(self.t.psm_active) or c3gpp.DEACTIVATED,
+                                   c3gpp.timer3(self.t.tau))
 end
 
 ----------------------------------------------------------------------------------------
@@ -294,8 +383,8 @@ end
 
 function Module:_idle_check()
   if self.sleep_state or self.uart_woken then return end
-  if self.qsclk == 1 and self.phase == "ready" and self.attached and self.rrc == 0
-     and not self:_busy() then
+  if self.qsclk == 1 and self.nvram.psm.mode == 1 and self.phase == "ready" and self.attached
+     and self.rrc == 0 and not self:_busy() then
     self:_named("sleep", self.t.psm_active, function() self:_enter_sleep() end)
   else
     self:_named("sleep", nil)
@@ -303,7 +392,7 @@ function Module:_idle_check()
 end
 
 function Module:_enter_sleep()
-  if self.qsclk ~= 1 or self.rrc ~= 0 or self:_busy() then return end
+  if self.qsclk ~= 1 or self.nvram.psm.mode ~= 1 or self.rrc ~= 0 or self:_busy() then return end
   self:_urc('+QNBIOTEVENT: "ENTER DEEPSLEEP"')
   self.sleep_state = "asleep"
   self.acc, self.overflow = "", false
@@ -684,6 +773,7 @@ function Module:state()
   return {
     phase = self.phase, status = self.status, echo = self.echo, cmee = self.cmee,
     qsclk = self.qsclk, nnmi = self.nnmi, rrc = self.rrc, attached = self.attached,
+    cfun = self.cfun, cereg = self.cereg_stat, psm = self.nvram.psm.mode,
     asleep = self.sleep_state ~= nil, buffered = #self.buffer, received = self.received,
     dropped = self.dropped, uldata = self.uldata, lifetime = self.lifetime,
     revision = self.revision, reboots = self.reboots, fota = self.fota and self.fota.job.state,
