@@ -1,6 +1,7 @@
 /* core_util.c: the helpers every file of the Lua binding bc260y.core shares (declared in
  * core.h): strict argument checks, table setters, the one failure shape (nil, message,
- * code) and class registration. It calls nothing else of the binding. */
+ * code), class registration and the objects' type check. It calls nothing else of the
+ * binding. */
 #include <limits.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,22 @@ void new_class(lua_State *L, const char *name, const funcs *meta, const funcs *m
   set_funcs(L, methods);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
+}
+
+void *new_object(lua_State *L, size_t size, const class_mark *mark, const char *name) {
+  void *o = lua_newuserdatauv(L, size, 0);
+  memcpy(o, mark, sizeof *mark);
+  luaL_setmetatable(L, name);
+  return o;
+}
+
+void *check_object(lua_State *L, int arg, size_t size, const class_mark *mark,
+                   const char *name) {
+  void *o = lua_touserdata(L, arg);
+  if (!o || lua_type(L, arg) != LUA_TUSERDATA || lua_rawlen(L, arg) != size ||
+      memcmp(o, mark, sizeof *mark) != 0)
+    luaL_typeerror(L, arg, name);
+  return o;
 }
 
 double core_now(void) {

@@ -25,6 +25,7 @@ local inbox = require("bc260y.inbox")
 local options = require("bc260y.options")
 local i18n = require("bc260y.i18n")
 local find_kind = require("bc260y.modem_command").find_kind
+local AT_DEFAULTS = require("bc260y.modem_command").AT_DEFAULTS
 
 local check_table, check_timeout = options.check_table, options.check_timeout
 local check_at = core.check_at
@@ -47,6 +48,7 @@ end
 -- The engine's longest command by default (core/at.c, at_config_defaults; the engine
 -- option cmd_max changes it).
 local CMD_MAX = 4096
+
 
 local RECEIVE_MODE_NAMES = {[0] = "buffer", [1] = "direct", [2] = "indicate"}
 local SLEEP_MODES = {off = 0, deep = 1, light = 2}
@@ -161,7 +163,12 @@ function Modem:at(cmd, opts)
   if #cmd > self._cmd_max then
     error(("at: command must be at most %d bytes (got %d)"):format(self._cmd_max, #cmd), 2)
   end
-  return self:_at_command(cmd, timeout, expect, text_lines, ignore_busy)
+  local o = AT_DEFAULTS
+  if timeout or expect or text_lines ~= nil or ignore_busy then
+    o = {first_byte = timeout, total = timeout, expect = expect, text_lines = text_lines,
+         ignore_busy = ignore_busy, decode = false}
+  end
+  return self:_command(cmd, o) -- bc260y.modem_command
 end
 
 -- The platform commands exist from R02 firmware on (the guide's chapter 1): true for
