@@ -554,7 +554,7 @@ static int engine_exchange(lua_State *L) {
   port *p = core_check_port(L, 2);
   lua_Integer tag = luaL_checkinteger(L, 4);
   uint64_t limit = UINT64_MAX;
-  if (!lua_isnil(L, 5)) {
+  if (!lua_isnoneornil(L, 5)) {
     lua_Number s = luaL_checknumber(L, 5);
     limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : to_ms(s);
   }
@@ -578,7 +578,7 @@ static int engine_exchange(lua_State *L) {
     push_answer(L, &answer, decode);
   } else if (r == AT_EXCHANGE_ANSWERED) {
     lua_pushliteral(L, "failed");
-    push_event(L, &answer, decode);
+    push_event(L, &answer, engine->decode);
   } else {
     lua_pushliteral(L, "handed_over");
     lua_createtable(L, 0, 5);
