@@ -1,10 +1,11 @@
 -- bc260y.modem_command: the command path (part of the Modem class, mixed in by
--- bc260y.modem). One function runs a command, _command, for m:at and every typed call:
--- it refuses what the module must not get now (the DFOTA rule), wakes the module if it
--- may be asleep (wake hook, then AT until OK), runs the round trip (_exchange, the fast
--- path, when the process may block on the port alone; else _submit_and_wait) and maps
--- the response event to the API's result: the answer, or nil, message, code. Also the
--- busy state DFOTA sets, the error of a closed modem, and module time -> real time.
+-- bc260y.modem). One function runs a command, _command, for m:at, every typed call and
+-- the wake-up's AT: it refuses what the module must not get now (the DFOTA rule), wakes
+-- the module if it may be asleep (_ensure_awake: wake hook, then AT until OK), runs the
+-- round trip (the fast path, e:exchange, when the process may block on the port alone;
+-- else _submit_and_wait) and returns the answer or nil, message, code (_answer, _result).
+-- Also the busy state DFOTA sets, the error of a closed modem, and module time -> real
+-- time.
 local core = require("bc260y.core")
 local i18n = require("bc260y.i18n")
 local loop = require("bc260y.loop")
