@@ -10,8 +10,8 @@ static void hand_over_events(at_engine *at, const at_exchange_hooks *hooks) {
 
 /* Feeds n bytes just read; deadline: the engine's next one before the read. Returns 1
  * when events went to the caller meanwhile. */
-static int feed_read(at_engine *at, const at_exchange_hooks *hooks, const uint8_t *buf,
-                      size_t n, uint64_t now, uint64_t deadline) {
+static int feed_read(at_engine *at, const at_exchange_hooks *hooks, const uint8_t *buf, size_t n,
+                     uint64_t now, uint64_t deadline) {
   if (hooks->bytes) hooks->bytes(hooks->ctx, 0, buf, n);
   /* as of just before a deadline that passed meanwhile (none: UINT64_MAX, never reached) */
   if (now >= deadline) now = deadline ? deadline - 1 : 0;

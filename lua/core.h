@@ -44,22 +44,22 @@ CORE_INTERNAL void set_funcs(lua_State *L, const funcs *f);
 CORE_INTERNAL void new_class(lua_State *L, const char *name, const funcs *meta,
                              const funcs *methods);
 /* An object of a class: a full userdata that begins with the class's mark, an 8-byte
- * constant (its name, "Engine\0\0"...). new_object pushes one of size bytes (mark
- * included) with the class's metatable (name: as new_class registered it);
- * check_object returns the object at arg or raises "<name> expected" as luaL_checkudata
- * does. Why not luaL_checkudata: it looks the metatable up by name in the registry at
- * every call, which costs a command's round trip 5% of its instructions; and a metatable
- * address kept in a C global instead would be one Lua state's (after that state closed,
- * another could reuse the address for a foreign class's metatable: spec/embed). The mark
- * is a value, not an address: the same in every state and in bc260y.sim.core's copy of
- * core_port.c, and no other object has it at the same size. */
-typedef struct class_mark {
-  char bytes[8];
-} class_mark;
-CORE_INTERNAL void *new_object(lua_State *L, size_t size, const class_mark *mark,
-                               const char *name);
-CORE_INTERNAL void *check_object(lua_State *L, int arg, size_t size, const class_mark *mark,
-                                 const char *name);
+ * constant (its name, "Engine\0\0"...). new_object pushes one with the class's metatable
+ * (registered by new_class under the class's name); check_object returns the object at
+ * arg or raises "<name> expected" as luaL_checkudata does. Why not luaL_checkudata: it
+ * looks the metatable up by name in the registry at every call, which costs a command's
+ * round trip 5% of its instructions; and a metatable address kept in a C global instead
+ * would be one Lua state's (after that state closed, another could reuse the address for
+ * a foreign class's metatable: spec/embed). The mark is a value, not an address: the same
+ * in every state and in bc260y.sim.core's copy of core_port.c, and no other object has
+ * it at the same size. */
+typedef struct core_class {
+  char mark[8];
+  size_t size; /* of the userdata, mark included */
+  const char *name; /* the metatable's: "bc260y.Engine"... */
+} core_class;
+CORE_INTERNAL void *new_object(lua_State *L, const core_class *c);
+CORE_INTERNAL void *check_object(lua_State *L, int arg, const core_class *c);
 
 /* Each adds its functions (and classes) to the module table at the top of the stack. */
 CORE_INTERNAL void core_port_register(lua_State *L);   /* core_port.c: Port, open_* */

@@ -49,16 +49,16 @@ static void ms_value(lua_State *L, int idx, const char *key, uint32_t *out) {
 /* ---- Engine ------------------------------------------------------------------------ */
 
 typedef struct engine_handle {
-  class_mark mark; /* ENGINE_MARK (check_object) */
+  char mark[8]; /* ENGINE_CLASS's (check_object) */
   at_engine *at;
   int decode;       /* option decode: answer lines and unclaimed lines carry `decoded` */
   size_t queue_max; /* commands the engine holds (at_config.queue_max) */
 } engine_handle;
 
-static const class_mark ENGINE_MARK = {"Engine"};
+static const core_class ENGINE_CLASS = {"Engine", sizeof(engine_handle), ENGINE_MT};
 
 static engine_handle *check_engine_handle(lua_State *L) {
-  return check_object(L, 1, sizeof(engine_handle), &ENGINE_MARK, ENGINE_MT);
+  return check_object(L, 1, &ENGINE_CLASS);
 }
 
 static engine_handle *check_open_engine(lua_State *L) {
@@ -120,7 +120,7 @@ static int l_engine(lua_State *L) {
   cfg.n_urcs = bc_urc_table_len;
   /* The userdata exists before the engine so that a failing lua_newuserdatauv cannot
    * leak it. */
-  engine_handle *engine = new_object(L, sizeof *engine, &ENGINE_MARK, ENGINE_MT);
+  engine_handle *engine = new_object(L, &ENGINE_CLASS);
   engine->at = NULL;
   engine->decode = decode;
   engine->queue_max = cfg.queue_max;
@@ -299,8 +299,9 @@ typedef struct command {
   at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_FINALS];
 } command;
 
-/* The command's answer shapes as bc_expect_for knows them from its text. */
-static void use_own_shapes(command *c) {
+/* The command's answer shapes as bc_expect_for knows them from its text (one copy: two
+ * callers, and flash counts). */
+__attribute__((noinline)) static void use_own_shapes(command *c) {
   bc_expect_for(c->cmd.text, c->cmd.len, &c->shapes);
   c->cmd.expect = c->shapes.match;
   c->cmd.n_expect = c->shapes.n;
@@ -324,7 +325,7 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
   }
   luaL_checktype(L, opts, LUA_TTABLE);
   lua_settop(L, opts + (int)n_keys); /* every option nil until read */
-  lua_pushnil(L); /* lua_next's first key */
+  lua_pushnil(L);                    /* lua_next's first key */
   while (lua_next(L, opts)) {
     if (lua_type(L, -2) != LUA_TSTRING)
       luaL_error(L, "unknown option (a %s key)", luaL_typename(L, -2));
@@ -573,15 +574,16 @@ static int engine_exchange(lua_State *L) {
   char err[PORT_ERR_MAX];
   at_exchange_result r = at_exchange(engine->at, p, &c.cmd, limit, &hooks, &answer, err);
   if (r == AT_EXCHANGE_REFUSED) return push_refused(L, engine->at);
-  if (r == AT_EXCHANGE_ANSWERED && (answer.result == AT_RESULT_OK || answer.result == AT_RESULT_FINAL)) {
+  int answered = r == AT_EXCHANGE_ANSWERED;
+  if (answered && (answer.result == AT_RESULT_OK || answer.result == AT_RESULT_FINAL)) {
     lua_pushliteral(L, "answered");
     push_answer(L, &answer, decode);
-  } else if (r == AT_EXCHANGE_ANSWERED) {
+  } else if (answered) {
     lua_pushliteral(L, "failed");
     push_event(L, &answer, engine->decode);
   } else {
     lua_pushliteral(L, "handed_over");
-    lua_createtable(L, 0, 5);
+    lua_createtable(L, 0, 3);
     lua_pushvalue(L, x.events);
     lua_setfield(L, -2, "events");
     if (r != AT_EXCHANGE_HANDED_OVER) {

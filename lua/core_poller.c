@@ -27,15 +27,13 @@
 #define POLLER_BATCH 64 /* ready fds taken per wait; the rest stay ready for the next */
 
 typedef struct poller_handle {
-  class_mark mark; /* POLLER_MARK (check_object) */
+  char mark[8]; /* POLLER_CLASS's (check_object) */
   int epfd;
 } poller_handle;
 
-static const class_mark POLLER_MARK = {"Poller"};
+static const core_class POLLER_CLASS = {"Poller", sizeof(poller_handle), POLLER_MT};
 
-static poller_handle *to_poller(lua_State *L) {
-  return check_object(L, 1, sizeof(poller_handle), &POLLER_MARK, POLLER_MT);
-}
+static poller_handle *to_poller(lua_State *L) { return check_object(L, 1, &POLLER_CLASS); }
 
 static poller_handle *check_poller(lua_State *L) {
   poller_handle *poller = to_poller(L);
@@ -44,7 +42,7 @@ static poller_handle *check_poller(lua_State *L) {
 }
 
 static int l_poller(lua_State *L) {
-  poller_handle *poller = new_object(L, sizeof *poller, &POLLER_MARK, POLLER_MT);
+  poller_handle *poller = new_object(L, &POLLER_CLASS);
   poller->epfd = -1;
   poller->epfd = epoll_create1(EPOLL_CLOEXEC);
   if (poller->epfd < 0) return push_fail(L, strerror(errno), "io");

@@ -19,16 +19,16 @@
 /* A bc260y.Port: the port (NULL once closed) and its name, kept after close for messages
  * and __tostring. */
 typedef struct port_handle {
-  class_mark mark; /* PORT_MARK (check_object) */
+  char mark[8]; /* PORT_CLASS's (check_object) */
   port *p;
   char name[PORT_ERR_MAX];
 } port_handle;
 
 /* The Port at arg, open or closed. */
-static const class_mark PORT_MARK = {"Port"};
+static const core_class PORT_CLASS = {"Port", sizeof(port_handle), PORT_MT};
 
 static port_handle *to_port_handle(lua_State *L, int arg) {
-  return check_object(L, arg, sizeof(port_handle), &PORT_MARK, PORT_MT);
+  return check_object(L, arg, &PORT_CLASS);
 }
 
 static port_handle *check_port_handle(lua_State *L) { return to_port_handle(L, 1); }
@@ -42,7 +42,7 @@ port *core_check_port(lua_State *L, int arg) {
 static port *check_open_port(lua_State *L) { return core_check_port(L, 1); }
 
 void core_push_port(lua_State *L, port *p) {
-  port_handle *h = new_object(L, sizeof *h, &PORT_MARK, PORT_MT);
+  port_handle *h = new_object(L, &PORT_CLASS);
   h->p = p;
   snprintf(h->name, sizeof h->name, "%s", port_name(p) ? port_name(p) : "?");
 }

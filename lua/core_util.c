@@ -54,19 +54,18 @@ void new_class(lua_State *L, const char *name, const funcs *meta, const funcs *m
   lua_pop(L, 1);
 }
 
-void *new_object(lua_State *L, size_t size, const class_mark *mark, const char *name) {
-  void *o = lua_newuserdatauv(L, size, 0);
-  memcpy(o, mark, sizeof *mark);
-  luaL_setmetatable(L, name);
+void *new_object(lua_State *L, const core_class *c) {
+  void *o = lua_newuserdatauv(L, c->size, 0);
+  memcpy(o, c->mark, sizeof c->mark);
+  luaL_setmetatable(L, c->name);
   return o;
 }
 
-void *check_object(lua_State *L, int arg, size_t size, const class_mark *mark,
-                   const char *name) {
+void *check_object(lua_State *L, int arg, const core_class *c) {
   void *o = lua_touserdata(L, arg);
-  if (!o || lua_type(L, arg) != LUA_TUSERDATA || lua_rawlen(L, arg) != size ||
-      memcmp(o, mark, sizeof *mark) != 0)
-    luaL_typeerror(L, arg, name);
+  /* a light userdata's length is 0, never a class's size */
+  if (!o || lua_rawlen(L, arg) != c->size || memcmp(o, c->mark, sizeof c->mark) != 0)
+    luaL_typeerror(L, arg, c->name);
   return o;
 }
 

@@ -274,13 +274,14 @@ end
 function Modem:_answer(ev, text, opts)
   local r = ev.result
   if r == "ok" or r == "final" then
-    return {lines = ev.lines, final = ev.final, decoded = opts.decode ~= false and ev.decoded or nil}
+    return {lines = ev.lines, final = ev.final,
+            decoded = opts.decode ~= false and ev.decoded or nil}
   end
   return self:_result(ev, text)
 end
 
--- The first answer line of a result (_result) of the given kind, or nil: the lines come
--- decoded from the engine (bc260y.options sets its decode option).
+-- The first answer line of the given kind in an answer (_command's), or nil: the lines
+-- come decoded from the engine (bc260y.options sets its decode option).
 local function find_kind(r, kind)
   for _, d in ipairs(r.decoded) do
     if d and d.kind == kind then return d end

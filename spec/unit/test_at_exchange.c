@@ -7,8 +7,8 @@
  * caller; a command behind another hands over at once; the caller's limit hands over
  * with the command still in the engine; a timeout is the command's own response; a port
  * that hung up is PORT_CLOSED. */
-#include "at_harness.h"
 #include "at_exchange.h"
+#include "at_harness.h"
 #include "port.h"
 
 static char written[256], read_in[256];
