@@ -1,8 +1,9 @@
-/* core_engine.c: bc260y.Engine (core.engine): the Lua face of the AT engine (core/at.h).
- * Times are seconds on the Lua side, milliseconds in the engine; every method that runs the
- * engine (feed, tick, abort) pops all its events and returns them as an array of tables,
- * so the engine's event ring is empty whenever Lua submits (at_submit never answers
- * "events waiting" here).
+/* core_engine.c: bc260y.Engine (core.engine): the Lua face of the AT engine (core/at.h)
+ * and of a command's round trip over a port (core/at_exchange.h, e:exchange). Times are
+ * seconds on the Lua side, milliseconds in the engine; every method that runs the engine
+ * (feed, tick, abort, exchange) pops all its events and returns them as tables, so the
+ * engine's event ring is empty whenever Lua submits (at_submit never answers "events
+ * waiting" here).
  */
 #include <limits.h>
 #include <stddef.h>
@@ -526,19 +527,19 @@ typedef struct exchange_call {
 } exchange_call;
 
 static void exchange_event(void *ctx, const at_event *ev) {
-  exchange_call *x = ctx;
-  lua_State *L = x->L;
-  if (!x->n_events) {
+  exchange_call *call = ctx;
+  lua_State *L = call->L;
+  if (!call->n_events) {
     lua_newtable(L);
-    lua_replace(L, x->events);
+    lua_replace(L, call->events);
   }
-  push_event(L, ev, x->decode);
-  lua_rawseti(L, x->events, ++x->n_events);
+  push_event(L, ev, call->decode);
+  lua_rawseti(L, call->events, ++call->n_events);
 }
 
 static void exchange_bytes(void *ctx, int written, const uint8_t *bytes, size_t n) {
-  exchange_call *x = ctx;
-  append_at(x->L, written ? x->written : x->read, (const char *)bytes, n);
+  exchange_call *call = ctx;
+  append_at(call->L, written ? call->written : call->read, (const char *)bytes, n);
 }
 
 /* A successful response as its answer: {lines =, final =, decoded =}. */
@@ -568,8 +569,8 @@ static int engine_exchange(lua_State *L) {
   luaL_checkstack(L, 8, "exchange");
   int top = lua_gettop(L);
   lua_settop(L, top + 3); /* events, written, read: nil */
-  exchange_call x = {L, engine->decode, top + 1, top + 2, top + 3, 0};
-  at_exchange_hooks hooks = {&x, exchange_event, traced ? exchange_bytes : NULL};
+  exchange_call call = {L, engine->decode, top + 1, top + 2, top + 3, 0};
+  at_exchange_hooks hooks = {&call, exchange_event, traced ? exchange_bytes : NULL};
   at_event answer;
   char err[PORT_ERR_MAX];
   at_exchange_result r = at_exchange(engine->at, p, &c.cmd, limit, &hooks, &answer, err);
@@ -584,7 +585,7 @@ static int engine_exchange(lua_State *L) {
   } else {
     lua_pushliteral(L, "handed_over");
     lua_createtable(L, 0, 3);
-    lua_pushvalue(L, x.events);
+    lua_pushvalue(L, call.events);
     lua_setfield(L, -2, "events");
     if (r != AT_EXCHANGE_HANDED_OVER) {
       set_str(L, "error", err, strlen(err));
@@ -593,8 +594,8 @@ static int engine_exchange(lua_State *L) {
     }
   }
   if (!traced) return 2;
-  lua_pushvalue(L, x.written);
-  lua_pushvalue(L, x.read);
+  lua_pushvalue(L, call.written);
+  lua_pushvalue(L, call.read);
   return 4;
 }
 
