@@ -49,7 +49,6 @@ end
 -- option cmd_max changes it).
 local CMD_MAX = 4096
 
-
 local RECEIVE_MODE_NAMES = {[0] = "buffer", [1] = "direct", [2] = "indicate"}
 local SLEEP_MODES = {off = 0, deep = 1, light = 2}
 local UPLINK_STATUS = {[0] = "not_sent", [1] = "sent", [2] = "failed", [3] = "timeout",
