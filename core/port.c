@@ -14,6 +14,7 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <limits.h>
 #include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@
 #include <sys/stat.h>
 #include <sys/types.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
 #ifdef BC260Y_WITH_LIBSERIALPORT
@@ -35,12 +37,21 @@
  * stall a script for the kernel's two minutes. */
 #define PORT_CONNECT_TIMEOUT_MS 10000
 
+/* port.wait_fd before port_wait_read first needed it, and when the port has none. */
+#define WAIT_FD_UNTRIED (-1)
+#define WAIT_FD_NONE (-2)
+/* How long one blocking read on wait_fd lasts at most: the line's VTIME (in 0.1 s). */
+#define WAIT_READ_SLICE_MS 100
+
 struct port {
   int fd;
   /* The pty's own slave fd, held open for the port's life (see port_open_pty). */
   int slave_fd;
   /* With libserialport, the fd open_device took the exclusive lock on (see there). */
   int lock_fd;
+  /* A tty's second, blocking descriptor for port_wait_read, or WAIT_FD_UNTRIED /
+   * WAIT_FD_NONE (see there). */
+  int wait_fd;
   port_kind kind;
   char *name;
 #ifdef BC260Y_WITH_LIBSERIALPORT
@@ -68,6 +79,7 @@ static port *port_new(const char *name, port_kind kind, int fd, char *err) {
   p->fd = fd;
   p->slave_fd = -1;
   p->lock_fd = -1;
+  p->wait_fd = WAIT_FD_UNTRIED;
   p->kind = kind;
   p->name = memcpy(p + 1, name, n);
   return p;
@@ -446,8 +458,83 @@ long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]) {
   return port_io(p, (void *)buf, len, 1, err); /* only written from */
 }
 
+/* ---- waiting for bytes ----------------------------------------------------------
+ * A command's round trip waits for the answer. The cheapest wait is a blocking read, as a
+ * hand-written client does: one syscall instead of poll then read. The event loop needs
+ * the port's descriptor non-blocking, and O_NONBLOCK belongs to the open file, so a tty
+ * gets a second descriptor of its own (the same device opened again, blocking) whose
+ * reads are bounded by the line's VTIME: VMIN 0, VTIME 1 makes a read return at the first
+ * byte or after 0.1 s with 0. The loop's non-blocking descriptor still answers EAGAIN when
+ * idle (VTIME > 0) and 0 on a hang-up, as with VMIN 1. A read that returns 0 is told apart
+ * (0.1 s gone, or a hang-up) by one non-blocking read. Waits shorter than 0.1 s, and ports
+ * with no second descriptor (TCP, a pty master, a device that refuses a second open), use
+ * poll and a non-blocking read. */
+
+uint64_t port_now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  /* rounded to the nearest, as bc260y.core converts core.now()'s seconds */
+  return (uint64_t)ts.tv_sec * 1000u + (uint32_t)(ts.tv_nsec + 500000) / 1000000u;
+}
+
+/* The port's blocking descriptor, opened at the first long wait; WAIT_FD_NONE when the
+ * port cannot have one. */
+static int wait_fd(port *p) {
+  if (p->wait_fd != WAIT_FD_UNTRIED) return p->wait_fd;
+  p->wait_fd = WAIT_FD_NONE;
+  if (p->kind != PORT_TTY && p->kind != PORT_SERIAL) return WAIT_FD_NONE;
+  /* O_NONBLOCK for the open itself only: a tty without CLOCAL would wait for carrier. */
+  int fd = open(p->name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) return WAIT_FD_NONE;
+  struct stat opened, own;
+  struct termios t;
+  int fl = fcntl(fd, F_GETFL);
+  /* The same device (the path could name another by now), made blocking, VMIN 0 VTIME 1. */
+  if (fstat(fd, &opened) != 0 || fstat(p->fd, &own) != 0 || !S_ISCHR(opened.st_mode) ||
+      opened.st_rdev != own.st_rdev || fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
+      tcgetattr(p->fd, &t) != 0) {
+    close(fd);
+    return WAIT_FD_NONE;
+  }
+  t.c_cc[VMIN] = 0;
+  t.c_cc[VTIME] = WAIT_READ_SLICE_MS / 100;
+  if (tcsetattr(p->fd, TCSANOW, &t) != 0) {
+    close(fd);
+    return WAIT_FD_NONE;
+  }
+  p->wait_fd = fd;
+  return fd;
+}
+
+long port_wait_read(port *p, void *buf, size_t cap, uint64_t deadline_ms,
+                    char err[PORT_ERR_MAX]) {
+  if (!p || p->fd < 0 || cap == 0) return port_read(p, buf, cap, err);
+  for (;;) {
+    uint64_t now = port_now_ms();
+    uint64_t left = now < deadline_ms ? deadline_ms - now : 0;
+    int fd = left >= WAIT_READ_SLICE_MS ? wait_fd(p) : WAIT_FD_NONE;
+    if (fd >= 0) {
+      ssize_t n;
+      do n = read(fd, buf, cap);
+      while (n < 0 && errno == EINTR);
+      if (n > 0) return (long)n;
+      /* 0: the slice passed or the line hung up; an error: the port's own read says
+       * which failure it is, in its words. Either way the non-blocking read decides. */
+    } else if (left > 0) {
+      struct pollfd pfd = {p->fd, POLLIN, 0};
+      if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR) {
+        set_err(err, "%s: poll: %s", p->name, strerror(errno));
+        return PORT_ERROR;
+      }
+    }
+    long n = port_read(p, buf, cap, err);
+    if (n != 0 || left == 0) return n;
+  }
+}
+
 void port_close(port *p) {
   if (!p) return;
+  if (p->wait_fd >= 0) close(p->wait_fd);
 #ifdef BC260Y_WITH_LIBSERIALPORT
   if (p->sp) {
     sp_close(p->sp);

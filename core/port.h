@@ -9,6 +9,7 @@
 #define BC260Y_PORT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define PORT_ERR_MAX 256
 
@@ -52,6 +53,21 @@ const char *port_name(const port *p);
  * raises SIGPIPE. EINTR is retried. err may be NULL. */
 long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]);
 long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]);
+
+/* The clock of port_wait_read's deadlines: CLOCK_MONOTONIC in milliseconds, rounded to
+ * the nearest (bc260y.core's core.now() is the same clock in seconds). */
+uint64_t port_now_ms(void);
+
+/* Blocks until bytes come or deadline_ms passes (port_now_ms's clock; UINT64_MAX: no
+ * deadline) and reads them: > 0 bytes, 0 when none came by the deadline (a deadline
+ * already passed reads what the kernel holds now, without waiting), PORT_CLOSED or
+ * PORT_ERROR as port_read. For a caller with nothing else to do meanwhile (a command's
+ * round trip, at_exchange.h). How it waits is the port's business: on a tty a second,
+ * blocking descriptor of the device whose reads the line's VMIN 0 / VTIME 1 bound to
+ * 0.1 s (the port's own descriptor stays non-blocking for an event loop); TCP, a pty
+ * master and short waits use poll. */
+long port_wait_read(port *p, void *buf, size_t cap, uint64_t deadline_ms,
+                    char err[PORT_ERR_MAX]);
 
 /* Closes the fd(s) and frees p; NULL is a no-op. Not idempotent on the same pointer:
  * the caller forgets p (the Lua binding clears its reference). */

@@ -40,12 +40,26 @@ typedef struct funcs {
 #define FUNCS(list) {list(FUNC_NAME_), (const lua_CFunction[]){list(FUNC_PTR_)}}
 /* t[name] = function for each of f's, on the table at the top of the stack. */
 CORE_INTERNAL void set_funcs(lua_State *L, const funcs *f);
-/* Registers a metatable name with meta's metamethods and methods as __index. Objects are
- * checked with luaL_checkudata against that name: a metatable address kept in a C global
- * instead would be one Lua state's, and after that state closed another state could reuse
- * the address for a foreign class's metatable, which the check would then accept. */
+/* Registers a metatable name with meta's metamethods and methods as __index. */
 CORE_INTERNAL void new_class(lua_State *L, const char *name, const funcs *meta,
                              const funcs *methods);
+/* An object of a class: a full userdata that begins with the class's mark, an 8-byte
+ * constant (its name, "Engine\0\0"...). new_object pushes one with the class's metatable
+ * (registered by new_class under the class's name); check_object returns the object at
+ * arg or raises "<name> expected" as luaL_checkudata does. Why not luaL_checkudata: it
+ * looks the metatable up by name in the registry at every call, which costs a command's
+ * round trip 5% of its instructions; and a metatable address kept in a C global instead
+ * would be one Lua state's (after that state closed, another could reuse the address for
+ * a foreign class's metatable: spec/embed). The mark is a value, not an address: the same
+ * in every state and in bc260y.sim.core's copy of core_port.c, and no other object has
+ * it at the same size. */
+typedef struct core_class {
+  char mark[8];
+  size_t size; /* of the userdata, mark included */
+  const char *name; /* the metatable's: "bc260y.Engine"... */
+} core_class;
+CORE_INTERNAL void *new_object(lua_State *L, const core_class *c);
+CORE_INTERNAL void *check_object(lua_State *L, int arg, const core_class *c);
 
 /* Each adds its functions (and classes) to the module table at the top of the stack. */
 CORE_INTERNAL void core_port_register(lua_State *L);   /* core_port.c: Port, open_* */
@@ -54,18 +68,11 @@ CORE_INTERNAL void core_decode_register(lua_State *L); /* core_decode.c: decode,
 CORE_INTERNAL void core_poller_register(lua_State *L); /* core_poller.c: Poller */
 CORE_INTERNAL void core_file_register(lua_State *L);   /* core_file.c: open_private */
 
-/* core_port.c: the open Port at arg (raises on anything else or a closed one), and what
- * it wraps. */
-typedef struct lport lport;
-CORE_INTERNAL lport *core_check_lport(lua_State *L, int arg);
-CORE_INTERNAL port *core_lport_port(lport *lp);
+/* core_port.c: the port of the open Port at arg (raises on anything else or a closed one). */
+CORE_INTERNAL port *core_check_port(lua_State *L, int arg);
 /* core_port.c: pushes a new Port that owns p (bc260y.core's Port class, which must be
  * registered: bc260y.sim.core requires bc260y.core first). */
 CORE_INTERNAL void core_push_port(lua_State *L, port *p);
-/* core_port.c: waits up to timeout_ms for bytes on the open Port lp and reads them: > 0
- * bytes, 0 none in time, PORT_CLOSED / PORT_ERROR with err filled (port.h). */
-CORE_INTERNAL long core_port_wait_read(lport *lp, char *buf, size_t cap, int timeout_ms,
-                                       char err[PORT_ERR_MAX]);
 /* core_util.c: the loop's clock (CLOCK_MONOTONIC), in seconds, as core.now gives it. */
 CORE_INTERNAL double core_now(void);
 

@@ -1,8 +1,9 @@
-/* core_engine.c: bc260y.Engine (core.engine): the Lua face of the AT engine (core/at.h).
- * Times are seconds on the Lua side, milliseconds in the engine; every method that runs the
- * engine (feed, tick, abort) pops all its events and returns them as an array of tables,
- * so the engine's event ring is empty whenever Lua submits (at_submit never answers
- * "events waiting" here).
+/* core_engine.c: bc260y.Engine (core.engine): the Lua face of the AT engine (core/at.h)
+ * and of a command's round trip over a port (core/at_exchange.h, e:exchange). Times are
+ * seconds on the Lua side, milliseconds in the engine; every method that runs the engine
+ * (feed, tick, abort, exchange) pops all its events and returns them as tables, so the
+ * engine's event ring is empty whenever Lua submits (at_submit never answers "events
+ * waiting" here).
  */
 #include <limits.h>
 #include <stddef.h>
@@ -10,6 +11,7 @@
 #include <string.h>
 
 #include "at.h"
+#include "at_exchange.h"
 #include "bc260y.h"
 #include "core.h"
 #include "port.h"
@@ -47,18 +49,23 @@ static void ms_value(lua_State *L, int idx, const char *key, uint32_t *out) {
 
 /* ---- Engine ------------------------------------------------------------------------ */
 
-typedef struct lengine {
+typedef struct engine_handle {
+  char mark[8]; /* ENGINE_CLASS's (check_object) */
   at_engine *at;
   int decode;       /* option decode: answer lines and unclaimed lines carry `decoded` */
   size_t queue_max; /* commands the engine holds (at_config.queue_max) */
-} lengine;
+} engine_handle;
 
-static lengine *check_lengine(lua_State *L) { return luaL_checkudata(L, 1, ENGINE_MT); }
+static const core_class ENGINE_CLASS = {"Engine", sizeof(engine_handle), ENGINE_MT};
 
-static lengine *check_open_engine(lua_State *L) {
-  lengine *le = check_lengine(L);
-  if (!le->at) luaL_error(L, "bc260y.Engine is closed");
-  return le;
+static engine_handle *check_engine_handle(lua_State *L) {
+  return check_object(L, 1, &ENGINE_CLASS);
+}
+
+static engine_handle *check_open_engine(lua_State *L) {
+  engine_handle *engine = check_engine_handle(L);
+  if (!engine->at) luaL_error(L, "bc260y.Engine is closed");
+  return engine;
 }
 
 /* The engine's options, checked in this order, into at_config's fields: sizes (positive
@@ -113,13 +120,12 @@ static int l_engine(lua_State *L) {
   bc_engine_config(&cfg);
   /* The userdata exists before the engine so that a failing lua_newuserdatauv cannot
    * leak it. */
-  lengine *le = lua_newuserdatauv(L, sizeof *le, 0);
-  le->at = NULL;
-  le->decode = decode;
-  le->queue_max = cfg.queue_max;
-  luaL_setmetatable(L, ENGINE_MT);
-  le->at = at_new(&cfg);
-  if (!le->at)
+  engine_handle *engine = new_object(L, &ENGINE_CLASS);
+  engine->at = NULL;
+  engine->decode = decode;
+  engine->queue_max = cfg.queue_max;
+  engine->at = at_new(&cfg);
+  if (!engine->at)
     return luaL_error(L, "cannot create engine: invalid options (line_max >= %d, sizes > 0) "
                          "or out of memory", AT_LINE_MIN);
   return 1;
@@ -211,10 +217,10 @@ static void push_event(lua_State *L, const at_event *ev, int decode) {
 
 /* Pops every queued event into the array at index arr, which holds n. Returns how many
  * it holds then. */
-static size_t drain_events(lua_State *L, const lengine *le, int arr, size_t n) {
+static size_t drain_events(lua_State *L, const engine_handle *engine, int arr, size_t n) {
   at_event ev;
-  while (at_next_event(le->at, &ev)) {
-    push_event(L, &ev, le->decode);
+  while (at_next_event(engine->at, &ev)) {
+    push_event(L, &ev, engine->decode);
     lua_rawseti(L, arr, (lua_Integer)++n);
   }
   return n;
@@ -276,47 +282,91 @@ static const char *unknown_key(lua_State *L, int tbl, const char *names, size_t 
   return NULL;
 }
 
-/* Raises on a key of the submit options the engine would not use: a typo (or a removed
- * option) must not be silently ignored. */
-/* The submit options, in the order of their stack slots (from 4) in e:submit: the first
- * four as e:exchange's arguments 5 to 8 (set_timing_shapes). */
-static const char submit_keys[][11] = {"first_byte", "total",  "expect", "text_lines",
-                                       "finals",     "tag",    "prompt"};
+/* The options of e:submit, then those only e:exchange takes, in the order of their
+ * stack slots (read_command). */
+static const char command_keys[][11] = {"first_byte", "total",  "expect", "text_lines",
+                                        "finals",     "tag",    "prompt", "decode",
+                                        "trace"};
+enum { SUBMIT_KEYS = 7, EXCHANGE_KEYS = 9 };
+enum { OPT_FIRST_BYTE, OPT_TOTAL, OPT_EXPECT, OPT_TEXT_LINES, OPT_FINALS, OPT_TAG, OPT_PROMPT,
+       OPT_DECODE, OPT_TRACE };
 
-static void check_submit_keys(lua_State *L, int tbl) {
-  const char *k = unknown_key(L, tbl, submit_keys[0], sizeof submit_keys[0],
-                              sizeof submit_keys / sizeof submit_keys[0]);
-  if (k) /* the key is on the stack top */
-    luaL_error(L, lua_type(L, -1) == LUA_TSTRING ? "unknown option '%s'" : "unknown option (a %s key)", k);
+/* A command as e:submit and e:exchange read it, with the storage its shapes point into
+ * (the engine copies them at at_submit). */
+typedef struct command {
+  at_cmd cmd;
+  bc_expect shapes; /* the command's own answer shapes (bc_expect_for), when expect is nil */
+  at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_FINALS];
+} command;
+
+/* The command's answer shapes as bc_expect_for knows them from its text (one copy: two
+ * callers, and flash counts). */
+__attribute__((noinline)) static void use_own_shapes(command *c) {
+  bc_expect_for(c->cmd.text, c->cmd.len, &c->shapes);
+  c->cmd.expect = c->shapes.match;
+  c->cmd.n_expect = c->shapes.n;
+  c->cmd.flags |= c->shapes.flags;
 }
 
-/* The command's timeouts and answer shapes from the values at base: first_byte and total
- * (ms_value), expect: a list (as submit's expect option), or when nil those bc_expect_for
- * gives cmd->text; text_lines: a boolean that sets or clears AT_CMD_TEXT_LINES (nil: as the
- * shapes say). */
-static void set_timing_shapes(lua_State *L, int base, at_cmd *cmd, bc_expect *ex,
-                              at_match *expect) {
-  ms_value(L, base, "first_byte", &cmd->first_byte_ms);
-  ms_value(L, base + 1, "total", &cmd->total_ms);
-  int expect_idx = base + 2, tl_idx = base + 3;
-  if (lua_isnoneornil(L, expect_idx)) {
-    bc_expect_for(cmd->text, cmd->len, ex);
-    cmd->expect = ex->match;
-    cmd->n_expect = ex->n;
-    cmd->flags |= ex->flags;
-  } else {
-    cmd->n_expect = read_match_list(L, expect_idx, "expect", expect);
-    cmd->expect = cmd->n_expect ? expect : NULL;
+/* Reads the command text at text_idx and its options at opts, the last argument: nil, or
+ * a table of the first n_keys command_keys (any other key raises, so that a typo or a
+ * removed option is not silently ignored). Leaves the options' values on the stack from
+ * opts + 1 on, in command_keys' order (the table keeps their strings alive), and returns
+ * that index. One pass over the keys present: a command sets few of them. */
+static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, command *c) {
+  int base = opts + 1;
+  at_cmd *cmd = &c->cmd;
+  memset(cmd, 0, sizeof *cmd);
+  cmd->text = check_string(L, text_idx, &cmd->len);
+  if (lua_isnoneornil(L, opts)) { /* no options: the command's own shapes, the defaults */
+    lua_settop(L, opts + (int)n_keys);
+    use_own_shapes(c);
+    return base;
   }
-  if (!lua_isnoneornil(L, tl_idx)) {
-    if (lua_toboolean(L, tl_idx)) cmd->flags |= AT_CMD_TEXT_LINES;
+  luaL_checktype(L, opts, LUA_TTABLE);
+  lua_settop(L, opts + (int)n_keys); /* every option nil until read */
+  lua_pushnil(L);                    /* lua_next's first key */
+  while (lua_next(L, opts)) {
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_error(L, "unknown option (a %s key)", luaL_typename(L, -2));
+    const char *k = lua_tostring(L, -2);
+    size_t i = 0;
+    while (i < n_keys && strcmp(k, command_keys[i]) != 0) i++;
+    if (i == n_keys) luaL_error(L, "unknown option '%s'", k);
+    lua_replace(L, base + (int)i); /* the value; the key stays for lua_next */
+  }
+  ms_value(L, base + OPT_FIRST_BYTE, "first_byte", &cmd->first_byte_ms);
+  ms_value(L, base + OPT_TOTAL, "total", &cmd->total_ms);
+  if (lua_isnil(L, base + OPT_EXPECT)) {
+    use_own_shapes(c);
+  } else {
+    cmd->n_expect = read_match_list(L, base + OPT_EXPECT, "expect", c->expect);
+    cmd->expect = cmd->n_expect ? c->expect : NULL;
+  }
+  int text_lines = base + OPT_TEXT_LINES; /* nil: as the shapes say */
+  if (!lua_isnil(L, text_lines)) {
+    if (lua_toboolean(L, text_lines)) cmd->flags |= AT_CMD_TEXT_LINES;
     else cmd->flags &= ~(unsigned)AT_CMD_TEXT_LINES;
   }
+  int finals = base + OPT_FINALS, tag = base + OPT_TAG, prompt = base + OPT_PROMPT;
+  cmd->n_finals = lua_isnil(L, finals) ? 0 : read_match_list(L, finals, "finals", c->finals);
+  cmd->finals = cmd->n_finals ? c->finals : NULL;
+  if (!lua_isnil(L, tag)) {
+    int isint;
+    lua_Integer v = lua_tointegerx(L, tag, &isint);
+    if (!isint) luaL_error(L, "option 'tag' must be an integer");
+    cmd->tag = (uint64_t)v;
+  }
+  if (!lua_isnil(L, prompt)) {
+    if (lua_type(L, prompt) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
+    cmd->payload = lua_tolstring(L, prompt, &cmd->payload_len);
+    cmd->flags |= AT_CMD_PROMPT;
+  }
+  return base;
 }
 
-/* at_submit: 0 when the engine took the command, else nil, msg, "refused" pushed (3). */
-static int submit(lua_State *L, at_engine *at, const at_cmd *cmd) {
-  if (at_submit(at, cmd) == 0) return 0;
+/* nil, msg, "refused" for a command at_submit refused (3 results). */
+static int push_refused(lua_State *L, const at_engine *at) {
   return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
 }
 
@@ -325,36 +375,9 @@ static int submit(lua_State *L, at_engine *at, const at_cmd *cmd) {
  * (e:consumed(n, now)), so submit takes no time. */
 static int engine_submit(lua_State *L) {
   at_engine *at = check_open_engine(L)->at;
-  at_cmd cmd;
-  memset(&cmd, 0, sizeof cmd);
-  cmd.text = check_string(L, 2, &cmd.len);
-  enum { N_KEYS = sizeof submit_keys / sizeof submit_keys[0] };
-  if (lua_isnoneornil(L, 3)) { /* no options: all of them nil */
-    lua_settop(L, 3 + N_KEYS);
-  } else {
-    luaL_checktype(L, 3, LUA_TTABLE);
-    check_submit_keys(L, 3);
-    lua_settop(L, 3);
-    /* 4...: the options table keeps their strings alive */
-    for (size_t i = 0; i < N_KEYS; i++) lua_getfield(L, 3, submit_keys[i]);
-  }
-  bc_expect ex;
-  at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_FINALS];
-  set_timing_shapes(L, 4, &cmd, &ex, expect);
-  cmd.n_finals = lua_isnil(L, 8) ? 0 : read_match_list(L, 8, "finals", finals);
-  cmd.finals = cmd.n_finals ? finals : NULL;
-  if (!lua_isnil(L, 9)) {
-    int isint;
-    lua_Integer tag = lua_tointegerx(L, 9, &isint);
-    if (!isint) luaL_error(L, "option 'tag' must be an integer");
-    cmd.tag = (uint64_t)tag;
-  }
-  if (!lua_isnil(L, 10)) {
-    if (lua_type(L, 10) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
-    cmd.payload = lua_tolstring(L, 10, &cmd.payload_len);
-    cmd.flags |= AT_CMD_PROMPT;
-  }
-  if (submit(L, at, &cmd)) return 3;
+  command c;
+  read_command(L, 2, 3, SUBMIT_KEYS, &c);
+  if (at_submit(at, &c.cmd) != 0) return push_refused(L, at);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -364,8 +387,8 @@ static int engine_submit(lua_State *L) {
 enum { RUN_ABORT, RUN_TICK, RUN_FEED };
 
 static int engine_run(lua_State *L, int mode) {
-  lengine *le = check_open_engine(L);
-  at_engine *at = le->at;
+  engine_handle *engine = check_open_engine(L);
+  at_engine *at = engine->at;
   size_t len = 0;
   const char *bytes = mode == RUN_FEED ? check_string(L, 2, &len) : NULL;
   uint64_t now = mode == RUN_ABORT ? 0 : check_now_ms(L, mode + 1);
@@ -379,7 +402,7 @@ static int engine_run(lua_State *L, int mode) {
   for (;;) {
     size_t used = mode == RUN_FEED ? at_feed(at, (const uint8_t *)bytes + off, len - off, now) : 0;
     size_t before = n;
-    n = drain_events(L, le, arr, n);
+    n = drain_events(L, engine, arr, n);
     off += used;
     if (off >= len) break;
     if (used == 0 && n == before) return luaL_error(L, "engine refused input without events");
@@ -424,7 +447,7 @@ static int engine_pending(lua_State *L) {
 }
 
 /* e:queue_max(): how many commands the engine holds, the running one included (its
- * queue_max option); a caller with more to say waits its turn (bc260y.modem_command). */
+ * queue_max option); a caller with more to say waits its turn (bc260y.modem.command). */
 static int engine_queue_max(lua_State *L) {
   lua_pushinteger(L, (lua_Integer)check_open_engine(L)->queue_max);
   return 1;
@@ -443,49 +466,43 @@ static int engine_counters(lua_State *L) {
 }
 
 static int engine_close(lua_State *L) {
-  lengine *le = check_lengine(L);
-  if (le->at) {
-    at_free(le->at);
-    le->at = NULL;
+  engine_handle *engine = check_engine_handle(L);
+  if (engine->at) {
+    at_free(engine->at);
+    engine->at = NULL;
   }
   return 0;
 }
 
 static int engine_tostring(lua_State *L) {
-  lengine *le = check_lengine(L);
-  if (!le->at) lua_pushliteral(L, "bc260y.Engine(closed)");
-  else lua_pushfstring(L, "bc260y.Engine(%d pending)", (int)at_pending(le->at));
+  engine_handle *engine = check_engine_handle(L);
+  if (!engine->at) lua_pushliteral(L, "bc260y.Engine(closed)");
+  else lua_pushfstring(L, "bc260y.Engine(%d pending)", (int)at_pending(engine->at));
   return 1;
 }
 
-/* ---- e:exchange: one command as one C call ---------------------------------------------
- * The fast path of a command (bc260y.modem_command uses it when the loop says the process
- * may block on the port alone, loop.exclusive): submit, write, wait for the answer (a
- * blocking read: core_port_wait_read), feed, and the response's fields returned as values,
- * with no Lua in between and no table but the answer lines. Whatever else happens hands
- * over to the general path (the loop, the Modem's dispatch) with the command already in
- * the engine: another command still in the engine, a partial write, any event but this
- * command's response (a URC, an unknown line...), the loop's next timer due first, a
- * port failure.
+/* ---- e:exchange: one command's round trip as one C call ----------------------------
+ * The fast path of a command (docs/design.md, "The fast path"; bc260y.modem.command uses it
+ * when the loop says the process may block on the port alone, loop.exclusive): the round
+ * trip is core/at_exchange.c's, and this only converts values.
  *
- * e:exchange(port, text, tag, first_byte, total, expect, text_lines, limit, traced, decode)
- *   first_byte, total: seconds or nil (the engine's defaults); expect: a list as submit's,
- *   or nil (the command's shapes from bc_expect_for); text_lines: nil or a boolean;
- *   limit: the loop's next timer (core.now() seconds) or nil; traced: also return the
- *   bytes written and read; decode: return the answer lines decoded (the engine's decode
- *   option applies only when this is true).
- * -> result, lines, final|nil, code|nil, decoded|nil [, written, read]
- *      the response (result as a response event's; decoded nil when there are no lines),
- *      and nothing else happened
- * -> false, events|nil, msg|nil, code|nil, nil, written, read
- *      handed over: dispatch events (the response may be among them); msg and code: the
- *      port failed ("closed" for a hang-up, "io"); neither: wait the general way
- * -> nil, msg, "refused"                          as e:submit
- * Bytes read once a deadline passed are fed as of just before it (a host that was not
- * scheduled does not turn an answer that came in time into a timeout), and a deadline
- * first reads what the kernel holds. */
-
-static uint64_t now_ms(void) { return to_ms(core_now()); }
+ * e:exchange(port, text, tag, limit, opts)
+ *   text: the command as e:submit's; tag: the caller's id for it (e:submit's opts.tag);
+ *   limit: the loop's next timer (core.now() seconds; nil: none), when the call must
+ *   return though the response has not come; opts: nil or e:submit's other options, and
+ *   two more: decode, true to get the answer's lines decoded too (the engine's decode
+ *   option applies only then); trace, true to get the bytes written and read as two more
+ *   results (each nil when there were none).
+ * -> "answered", {lines =, final =, decoded =}   the command succeeded (OK or one of its
+ *      own finals) and nothing else happened: its answer, the one table a successful
+ *      round trip builds besides the lines (decoded as a response event's, with decode)
+ * -> "failed", response                         it failed (error, CME, timeout...) and
+ *      nothing else happened: the response event, exactly as e:feed gives it
+ * -> "handed_over", {events =, error =, code =} anything else: the command is in the
+ *      engine and its response comes like any other; events (nil when none): the events
+ *      met meanwhile, to dispatch (the response may be among them); error and code
+ *      ("closed" for a hang-up, "io") when the port failed
+ * -> nil, msg, "refused"                        as e:submit */
 
 /* Appends len bytes to the string (or nil) at index idx. */
 static void append_at(lua_State *L, int idx, const char *bytes, size_t len) {
@@ -499,152 +516,86 @@ static void append_at(lua_State *L, int idx, const char *bytes, size_t len) {
   lua_replace(L, idx);
 }
 
-/* Stack slots of exchange's results, above its 11 arguments. */
-enum { X_EVENTS = 12, X_OUT, X_IN };
+/* What the hooks of one e:exchange collect, in three stack slots: the events handed over
+ * (an array, made when the first comes), the bytes written and the bytes read. */
+typedef struct exchange_call {
+  lua_State *L;
+  int decode;
+  int events, written, read; /* stack indices */
+  lua_Integer n_events;
+} exchange_call;
 
-/* An exchange's engine and how many events it has handed over (in X_EVENTS, made when
- * the first one comes). */
-typedef struct {
-  lengine *le;
-  size_t n_events;
-} exchange_state;
-
-/* Appends the n events ev[] already popped, then every waiting event, to the events
- * array. */
-static void exchange_keep(lua_State *L, exchange_state *xs, const at_event *ev, int n) {
-  if (!xs->n_events) {
+static void exchange_event(void *ctx, const at_event *ev) {
+  exchange_call *call = ctx;
+  lua_State *L = call->L;
+  if (!call->n_events) {
     lua_newtable(L);
-    lua_replace(L, X_EVENTS);
+    lua_replace(L, call->events);
   }
-  for (int i = 0; i < n; i++) {
-    push_event(L, &ev[i], xs->le->decode);
-    lua_rawseti(L, X_EVENTS, (lua_Integer)++xs->n_events);
-  }
-  xs->n_events = drain_events(L, xs->le, X_EVENTS, xs->n_events);
+  push_event(L, ev, call->decode);
+  lua_rawseti(L, call->events, ++call->n_events);
 }
 
-/* Feeds bytes just read; deadline: the engine's next one before the read. */
-static void exchange_feed(lua_State *L, exchange_state *xs, const char *buf, size_t n,
-                          uint64_t deadline, int traced) {
-  lengine *le = xs->le;
-  if (traced) append_at(L, X_IN, buf, n);
-  uint64_t t = now_ms();
-  if (t >= deadline) t = deadline ? deadline - 1 : 0; /* none: UINT64_MAX, never reached */
-  size_t off = 0;
-  for (;;) {
-    off += at_feed(le->at, (const uint8_t *)buf + off, n - off, t);
-    if (off >= n) break;
-    /* the engine's event ring is full: hand everything over, then feed on */
-    exchange_keep(L, xs, NULL, 0);
-  }
+static void exchange_bytes(void *ctx, int written, const uint8_t *bytes, size_t n) {
+  exchange_call *call = ctx;
+  append_at(call->L, written ? call->written : call->read, (const char *)bytes, n);
 }
 
-/* false, events, msg, code, nil, written, read: the written and read bytes in the same
- * places as an answer's (exchange_answer). */
-static int exchange_handover(lua_State *L, const char *msg, const char *code) {
-  lua_pushboolean(L, 0);
-  lua_pushvalue(L, X_EVENTS);
-  lua_pushstring(L, msg); /* nil for NULL */
-  lua_pushstring(L, code);
-  lua_pushnil(L);
-  lua_pushvalue(L, X_OUT);
-  lua_pushvalue(L, X_IN);
-  return 7;
-}
-
-/* The response's fields as values (see e:exchange). */
-static int exchange_answer(lua_State *L, const at_event *ev, int decode, int traced) {
-  push_result_name(L, ev);
+/* A successful response as its answer: {lines =, final =, decoded =}. */
+static void push_answer(lua_State *L, const at_event *ev, int decode) {
+  lua_createtable(L, 0, decode ? 3 : 2);
   push_lines(L, ev, 0);
-  if (ev->text) lua_pushlstring(L, ev->text, ev->len);
-  else lua_pushnil(L);
-  push_result_code(L, ev);
-  if (decode && ev->n_lines > 0) push_lines(L, ev, 1);
-  else lua_pushnil(L);
-  if (!traced) return 5;
-  lua_pushvalue(L, X_OUT);
-  lua_pushvalue(L, X_IN);
-  return 7;
+  lua_setfield(L, -2, "lines");
+  set_str(L, "final", ev->text, ev->len);
+  if (decode) push_decoded_lines(L, ev);
 }
 
 static int engine_exchange(lua_State *L) {
-  lengine *le = check_open_engine(L);
-  at_engine *at = le->at;
-  lport *lp = core_check_lport(L, 2);
-  port *p = core_lport_port(lp);
-  size_t len;
-  const char *text = check_string(L, 3, &len);
-  at_cmd cmd;
-  memset(&cmd, 0, sizeof cmd);
-  cmd.text = text;
-  cmd.len = len;
-  cmd.tag = (uint64_t)luaL_checkinteger(L, 4);
-  at_match expect[AT_CMD_MAX_EXPECT];
-  bc_expect ex;
-  set_timing_shapes(L, 5, &cmd, &ex, expect);
+  engine_handle *engine = check_open_engine(L);
+  port *p = core_check_port(L, 2);
+  lua_Integer tag = luaL_checkinteger(L, 4);
   uint64_t limit = UINT64_MAX;
-  if (!lua_isnoneornil(L, 9)) {
-    lua_Number s = luaL_checknumber(L, 9);
+  if (!lua_isnoneornil(L, 5)) {
+    lua_Number s = luaL_checknumber(L, 5);
     limit = s <= 0 ? 0 : s >= 1.8e16 ? UINT64_MAX : to_ms(s);
   }
-  int traced = lua_toboolean(L, 10);
-  exchange_state xs = {le, 0};
-  int decode = le->decode && lua_toboolean(L, 11);
-  lua_settop(L, X_IN); /* X_EVENTS, X_OUT, X_IN: nil */
-
-  size_t out_len = 0;
-  at_output(at, &out_len);
-  int alone = at_pending(at) == 0 && out_len == 0;
-  if (submit(L, at, &cmd)) return 3;
-
-  char buf[4096];
+  command c;
+  int opts = read_command(L, 3, 6, EXCHANGE_KEYS, &c);
+  luaL_argcheck(L, lua_isnil(L, opts + OPT_TAG), 6, "the tag is an argument of its own");
+  c.cmd.tag = (uint64_t)tag;
+  int decode = engine->decode && lua_toboolean(L, opts + OPT_DECODE);
+  int traced = lua_toboolean(L, opts + OPT_TRACE);
+  luaL_checkstack(L, 8, "exchange");
+  int top = lua_gettop(L);
+  lua_settop(L, top + 3); /* events, written, read: nil */
+  exchange_call call = {L, engine->decode, top + 1, top + 2, top + 3, 0};
+  at_exchange_hooks hooks = {&call, exchange_event, traced ? exchange_bytes : NULL};
+  at_event answer;
   char err[PORT_ERR_MAX];
-  const char *failed = NULL; /* the port failed: what it was doing */
-  long n = 0;
-  /* every break hands over */
-  while (alone) {
-    err[0] = '\0';
-    /* what the engine has to say */
-    const uint8_t *out = at_output(at, &out_len);
-    if (out_len) {
-      n = port_write(p, out, out_len, err);
-      if (n < 0) {
-        failed = "write failed";
-        break;
-      }
-      if (n > 0) {
-        if (traced) append_at(L, X_OUT, (const char *)out, (size_t)n);
-        at_output_consumed(at, (size_t)n, now_ms());
-      }
-      if ((size_t)n < out_len) break; /* the port is full */
-    }
-    /* what happened: this command's response alone, or anything else */
-    at_event ev[2];
-    if (at_next_event(at, &ev[0])) {
-      int more = at_next_event(at, &ev[1]);
-      if (!more && ev[0].type == AT_EV_RESPONSE && ev[0].tag == cmd.tag && !xs.n_events)
-        return exchange_answer(L, &ev[0], decode, traced);
-      exchange_keep(L, &xs, ev, more ? 2 : 1);
-      break;
-    }
-    if (xs.n_events) break;
-    /* wait, until the engine's deadline or the loop's next timer */
-    uint64_t deadline = at_next_deadline(at);
-    uint64_t t = now_ms();
-    if (limit < deadline && t >= limit) break;
-    uint64_t until = deadline < limit ? deadline : limit;
-    /* at the deadline (no wait), first what the kernel already holds */
-    uint64_t wait = t >= until ? 0 : until - t;
-    n = core_port_wait_read(lp, buf, sizeof buf, wait > INT_MAX ? INT_MAX : (int)wait, err);
-    if (n > 0) exchange_feed(L, &xs, buf, (size_t)n, deadline, traced);
-    else if (n == 0 && !wait) at_tick(at, now_ms());
-    else if (n < 0) {
-      failed = "read failed";
-      break;
+  at_exchange_result r = at_exchange(engine->at, p, &c.cmd, limit, &hooks, &answer, err);
+  if (r == AT_EXCHANGE_REFUSED) return push_refused(L, engine->at);
+  int answered = r == AT_EXCHANGE_ANSWERED;
+  if (answered && (answer.result == AT_RESULT_OK || answer.result == AT_RESULT_FINAL)) {
+    lua_pushliteral(L, "answered");
+    push_answer(L, &answer, decode);
+  } else if (answered) {
+    lua_pushliteral(L, "failed");
+    push_event(L, &answer, engine->decode);
+  } else {
+    lua_pushliteral(L, "handed_over");
+    lua_createtable(L, 0, 3);
+    lua_pushvalue(L, call.events);
+    lua_setfield(L, -2, "events");
+    if (r != AT_EXCHANGE_HANDED_OVER) {
+      set_str(L, "error", err, strlen(err));
+      lua_pushstring(L, r == AT_EXCHANGE_PORT_CLOSED ? "closed" : "io");
+      lua_setfield(L, -2, "code");
     }
   }
-  if (!failed) return exchange_handover(L, NULL, NULL);
-  return exchange_handover(L, err[0] ? err : failed, n == PORT_CLOSED ? "closed" : "io");
+  if (!traced) return 2;
+  lua_pushvalue(L, call.written);
+  lua_pushvalue(L, call.read);
+  return 4;
 }
 
 /* ---- core.check_at: m:at's argument checks -------------------------------------------

@@ -26,27 +26,31 @@
 #define POLLER_MT "bc260y.Poller"
 #define POLLER_BATCH 64 /* ready fds taken per wait; the rest stay ready for the next */
 
-typedef struct lpoller {
+typedef struct poller_handle {
+  char mark[8]; /* POLLER_CLASS's (check_object) */
   int epfd;
-} lpoller;
+} poller_handle;
 
-static lpoller *check_poller(lua_State *L) {
-  lpoller *lp = luaL_checkudata(L, 1, POLLER_MT);
-  if (lp->epfd < 0) luaL_error(L, "bc260y.Poller is closed");
-  return lp;
+static const core_class POLLER_CLASS = {"Poller", sizeof(poller_handle), POLLER_MT};
+
+static poller_handle *to_poller(lua_State *L) { return check_object(L, 1, &POLLER_CLASS); }
+
+static poller_handle *check_poller(lua_State *L) {
+  poller_handle *poller = to_poller(L);
+  if (poller->epfd < 0) luaL_error(L, "bc260y.Poller is closed");
+  return poller;
 }
 
 static int l_poller(lua_State *L) {
-  lpoller *lp = lua_newuserdatauv(L, sizeof *lp, 0);
-  lp->epfd = -1;
-  luaL_setmetatable(L, POLLER_MT);
-  lp->epfd = epoll_create1(EPOLL_CLOEXEC);
-  if (lp->epfd < 0) return push_fail(L, strerror(errno), "io");
+  poller_handle *poller = new_object(L, &POLLER_CLASS);
+  poller->epfd = -1;
+  poller->epfd = epoll_create1(EPOLL_CLOEXEC);
+  if (poller->epfd < 0) return push_fail(L, strerror(errno), "io");
   return 1;
 }
 
 static int poller_set(lua_State *L) {
-  lpoller *lp = check_poller(L);
+  poller_handle *poller = check_poller(L);
   int fd = check_int(L, 2);
   luaL_argcheck(L, fd >= 0, 2, "not a file descriptor");
   int r = lua_toboolean(L, 3), w = lua_toboolean(L, 4);
@@ -54,13 +58,13 @@ static int poller_set(lua_State *L) {
   int rc;
   if (!r && !w) {
     /* Gone already (closed behind the loop's back, which removes it from epoll): fine. */
-    rc = epoll_ctl(lp->epfd, EPOLL_CTL_DEL, fd, &ev);
+    rc = epoll_ctl(poller->epfd, EPOLL_CTL_DEL, fd, &ev);
     if (rc < 0 && (errno == ENOENT || errno == EBADF)) rc = 0;
   } else {
     /* ADD first: an fd number the loop knew may have been closed and opened again, and
      * only ADD registers the new file. */
-    rc = epoll_ctl(lp->epfd, EPOLL_CTL_ADD, fd, &ev);
-    if (rc < 0 && errno == EEXIST) rc = epoll_ctl(lp->epfd, EPOLL_CTL_MOD, fd, &ev);
+    rc = epoll_ctl(poller->epfd, EPOLL_CTL_ADD, fd, &ev);
+    if (rc < 0 && errno == EEXIST) rc = epoll_ctl(poller->epfd, EPOLL_CTL_MOD, fd, &ev);
   }
   /* EPERM: a file epoll cannot watch (a regular file); EBADF: an fd already closed.
    * poll(2) calls both ready at once; the loop does the same with them. */
@@ -71,7 +75,7 @@ static int poller_set(lua_State *L) {
 }
 
 static int poller_wait(lua_State *L) {
-  lpoller *lp = check_poller(L);
+  poller_handle *poller = check_poller(L);
   int timeout_ms = -1;
   if (!lua_isnoneornil(L, 2)) {
     lua_Number s = luaL_checknumber(L, 2);
@@ -87,7 +91,7 @@ static int poller_wait(lua_State *L) {
   }
   luaL_checktype(L, 3, LUA_TTABLE);
   struct epoll_event evs[POLLER_BATCH];
-  int n = epoll_wait(lp->epfd, evs, POLLER_BATCH, timeout_ms);
+  int n = epoll_wait(poller->epfd, evs, POLLER_BATCH, timeout_ms);
   if (n < 0) {
     if (errno != EINTR) return luaL_error(L, "epoll_wait: %s", strerror(errno));
     n = 0;
@@ -104,10 +108,10 @@ static int poller_wait(lua_State *L) {
 }
 
 static int poller_close(lua_State *L) {
-  lpoller *lp = luaL_checkudata(L, 1, POLLER_MT);
-  if (lp->epfd >= 0) {
-    close(lp->epfd);
-    lp->epfd = -1;
+  poller_handle *poller = to_poller(L);
+  if (poller->epfd >= 0) {
+    close(poller->epfd);
+    poller->epfd = -1;
   }
   return 0;
 }

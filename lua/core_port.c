@@ -3,15 +3,9 @@
  * never raise on I/O: they return nil, msg, "closed" on a hang-up (the caller
  * reconnects) and nil, msg, "io" on a fault (the caller reports it).
  */
-#include <errno.h>
-#include <fcntl.h>
-#include <poll.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <termios.h>
-#include <unistd.h>
 
 #include "core.h"
 #include "port.h"
@@ -22,104 +16,35 @@
 
 /* ---- Port --------------------------------------------------------------------------- */
 
-/* The blocking descriptor of a port (wait_read below): not opened yet, or none to have. */
-#define BFD_UNTRIED (-1)
-#define BFD_NONE (-2)
-
-struct lport {
+/* A bc260y.Port: the port (NULL once closed) and its name, kept after close for messages
+ * and __tostring. */
+typedef struct port_handle {
+  char mark[8]; /* PORT_CLASS's (check_object) */
   port *p;
-  int bfd; /* a second, blocking descriptor of the same tty, or BFD_UNTRIED / BFD_NONE */
-  char name[PORT_ERR_MAX]; /* kept after close for messages and __tostring */
-};
+  char name[PORT_ERR_MAX];
+} port_handle;
 
 /* The Port at arg, open or closed. */
-static lport *to_lport(lua_State *L, int arg) { return luaL_checkudata(L, arg, PORT_MT); }
+static const core_class PORT_CLASS = {"Port", sizeof(port_handle), PORT_MT};
 
-static lport *check_lport(lua_State *L) { return to_lport(L, 1); }
-
-lport *core_check_lport(lua_State *L, int arg) {
-  lport *lp = to_lport(L, arg);
-  if (!lp->p) luaL_error(L, "bc260y.Port(%s) is closed", lp->name);
-  return lp;
+static port_handle *to_port_handle(lua_State *L, int arg) {
+  return check_object(L, arg, &PORT_CLASS);
 }
 
-port *core_lport_port(lport *lp) { return lp->p; }
+static port_handle *check_port_handle(lua_State *L) { return to_port_handle(L, 1); }
 
-/* ---- waiting for bytes without poll --------------------------------------------------
- * A command's round trip waits for the answer. The cheapest wait is a blocking read, as a
- * hand-written client does: one syscall instead of poll then read. The loop needs the
- * port's descriptor non-blocking, and O_NONBLOCK belongs to the open file, so a tty gets
- * a second descriptor of its own (the same device opened again, blocking) whose reads are
- * bounded by the line's VTIME: VMIN 0, VTIME 1 makes a read return at the first byte or
- * after 0.1 s with 0. The loop's non-blocking descriptor still answers EAGAIN when idle
- * (VTIME > 0) and 0 on a hang-up, as with VMIN 1. A read that returns 0 is told apart
- * (0.1 s gone, or a hang-up) by one non-blocking read. Waits shorter than 0.1 s, and
- * ports with no second descriptor (TCP, a pty master, a device that refuses a second
- * open), use poll and a non-blocking read. */
-
-static int blocking_fd(lport *lp) {
-  if (lp->bfd != BFD_UNTRIED) return lp->bfd;
-  lp->bfd = BFD_NONE;
-  port_kind k = port_get_kind(lp->p);
-  if (k != PORT_TTY && k != PORT_SERIAL) return BFD_NONE;
-  int main_fd = port_fd(lp->p);
-  /* O_NONBLOCK for the open itself only: a tty without CLOCAL would wait for carrier. */
-  int fd = open(port_name(lp->p), O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0) return BFD_NONE;
-  struct stat a, b;
-  struct termios t;
-  int fl = fcntl(fd, F_GETFL);
-  /* The same device (the path could name another by now), made blocking, VMIN 0 VTIME 1. */
-  if (fstat(fd, &a) != 0 || fstat(main_fd, &b) != 0 || !S_ISCHR(a.st_mode) ||
-      a.st_rdev != b.st_rdev || fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) != 0 ||
-      tcgetattr(main_fd, &t) != 0) {
-    close(fd);
-    return BFD_NONE;
-  }
-  t.c_cc[VMIN] = 0;
-  t.c_cc[VTIME] = 1;
-  if (tcsetattr(main_fd, TCSANOW, &t) != 0) {
-    close(fd);
-    return BFD_NONE;
-  }
-  lp->bfd = fd;
-  return fd;
+port *core_check_port(lua_State *L, int arg) {
+  port_handle *h = to_port_handle(L, arg);
+  if (!h->p) luaL_error(L, "bc260y.Port(%s) is closed", h->name);
+  return h->p;
 }
 
-long core_port_wait_read(lport *lp, char *buf, size_t cap, int timeout_ms,
-                         char err[PORT_ERR_MAX]) {
-  if (!lp->p) {
-    snprintf(err, PORT_ERR_MAX, "closed");
-    return PORT_CLOSED;
-  }
-  int bfd = timeout_ms >= 100 ? blocking_fd(lp) : BFD_NONE;
-  if (bfd >= 0) {
-    ssize_t n;
-    do n = read(bfd, buf, cap);
-    while (n < 0 && errno == EINTR);
-    if (n > 0) return (long)n;
-    /* 0: the 0.1 s passed or the line hung up; an error: the port's own read says which
-     * failure it is, in its words. Either way the non-blocking read decides. */
-  } else if (timeout_ms > 0) {
-    struct pollfd pfd = {port_fd(lp->p), POLLIN, 0};
-    int r = poll(&pfd, 1, timeout_ms);
-    if (r < 0 && errno != EINTR) {
-      snprintf(err, PORT_ERR_MAX, "%.200s: poll: %.40s", lp->name, strerror(errno));
-      return PORT_ERROR;
-    }
-    if (r <= 0) return 0;
-  }
-  return port_read(lp->p, buf, cap, err);
-}
-
-static port *check_open_port(lua_State *L) { return core_check_lport(L, 1)->p; }
+static port *check_open_port(lua_State *L) { return core_check_port(L, 1); }
 
 void core_push_port(lua_State *L, port *p) {
-  lport *lp = lua_newuserdatauv(L, sizeof *lp, 0);
-  lp->p = p;
-  lp->bfd = BFD_UNTRIED;
-  snprintf(lp->name, sizeof lp->name, "%s", port_name(p) ? port_name(p) : "?");
-  luaL_setmetatable(L, PORT_MT);
+  port_handle *h = new_object(L, &PORT_CLASS);
+  h->p = p;
+  snprintf(h->name, sizeof h->name, "%s", port_name(p) ? port_name(p) : "?");
 }
 
 
@@ -177,17 +102,17 @@ static int port_fd_m(lua_State *L) {
 }
 
 static int port_read_m(lua_State *L) {
-  lport *lp = check_lport(L);
+  port_handle *h = check_port_handle(L);
   lua_Integer max = luaL_optinteger(L, 2, READ_DEFAULT);
   luaL_argcheck(L, max > 0 && max <= READ_MAX, 2, "read size must be 1..1048576");
-  if (!lp->p) return push_fail(L, "port closed", "closed");
+  if (!h->p) return push_fail(L, "port closed", "closed");
   char err[PORT_ERR_MAX];
   /* The common read (the default size) goes through the C stack: no Lua buffer box per
    * call on the loop's hot path. */
   char small[READ_DEFAULT];
   luaL_Buffer b;
   char *buf = (size_t)max <= sizeof small ? small : luaL_buffinitsize(L, &b, (size_t)max);
-  long n = port_read(lp->p, buf, (size_t)max, err);
+  long n = port_read(h->p, buf, (size_t)max, err);
   if (n < 0) return port_fail(L, n, err);
   if (buf == small) lua_pushlstring(L, small, (size_t)n);
   else luaL_pushresultsize(&b, (size_t)n);
@@ -195,12 +120,12 @@ static int port_read_m(lua_State *L) {
 }
 
 static int port_write_m(lua_State *L) {
-  lport *lp = check_lport(L);
+  port_handle *h = check_port_handle(L);
   size_t len;
   const char *s = check_string(L, 2, &len);
-  if (!lp->p) return push_fail(L, "port closed", "closed");
+  if (!h->p) return push_fail(L, "port closed", "closed");
   char err[PORT_ERR_MAX];
-  long n = port_write(lp->p, s, len, err);
+  long n = port_write(h->p, s, len, err);
   if (n < 0) return port_fail(L, n, err);
   lua_pushinteger(L, n);
   return 1;
@@ -208,12 +133,10 @@ static int port_write_m(lua_State *L) {
 
 /* close, __gc and __close: idempotent. */
 static int port_close_m(lua_State *L) {
-  lport *lp = check_lport(L);
-  if (lp->bfd >= 0) close(lp->bfd);
-  lp->bfd = BFD_NONE;
-  if (lp->p) {
-    port_close(lp->p);
-    lp->p = NULL;
+  port_handle *h = check_port_handle(L);
+  if (h->p) {
+    port_close(h->p);
+    h->p = NULL;
   }
   return 0;
 }
@@ -226,18 +149,18 @@ static int port_kind_m(lua_State *L) {
 }
 
 static int port_name_m(lua_State *L) {
-  lua_pushstring(L, check_lport(L)->name);
+  lua_pushstring(L, check_port_handle(L)->name);
   return 1;
 }
 
 static int port_closed_m(lua_State *L) {
-  lua_pushboolean(L, check_lport(L)->p == NULL);
+  lua_pushboolean(L, check_port_handle(L)->p == NULL);
   return 1;
 }
 
 static int port_tostring(lua_State *L) {
-  lport *lp = check_lport(L);
-  lua_pushfstring(L, "bc260y.Port(%s%s)", lp->name, lp->p ? "" : ", closed");
+  port_handle *h = check_port_handle(L);
+  lua_pushfstring(L, "bc260y.Port(%s%s)", h->name, h->p ? "" : ", closed");
   return 1;
 }
 

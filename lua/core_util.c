@@ -1,6 +1,7 @@
 /* core_util.c: the helpers every file of the Lua binding bc260y.core shares (declared in
  * core.h): strict argument checks, table setters, the one failure shape (nil, message,
- * code) and class registration. It calls nothing else of the binding. */
+ * code), class registration and the objects' type check. It calls nothing else of the
+ * binding. */
 #include <limits.h>
 #include <string.h>
 #include <time.h>
@@ -51,6 +52,21 @@ void new_class(lua_State *L, const char *name, const funcs *meta, const funcs *m
   set_funcs(L, methods);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
+}
+
+void *new_object(lua_State *L, const core_class *c) {
+  void *o = lua_newuserdatauv(L, c->size, 0);
+  memcpy(o, c->mark, sizeof c->mark);
+  luaL_setmetatable(L, c->name);
+  return o;
+}
+
+void *check_object(lua_State *L, int arg, const core_class *c) {
+  void *o = lua_touserdata(L, arg);
+  /* a light userdata's length is 0, never a class's size */
+  if (!o || lua_rawlen(L, arg) != c->size || memcmp(o, c->mark, sizeof c->mark) != 0)
+    luaL_typeerror(L, arg, c->name);
+  return o;
 }
 
 double core_now(void) {

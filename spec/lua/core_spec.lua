@@ -596,6 +596,58 @@ function TestEngine.test_through_a_pty()
   module:close()
 end
 
+-- e:exchange, a round trip in one call (docs/design.md, "The fast path"): it returns a
+-- status and one table. The module's words are written before the call (the engine takes
+-- them as the answer once the command is written), so nothing depends on timing.
+function TestEngine.test_exchange_answers_fails_and_hands_over()
+  local module, client = h.pty_pair()
+  local e = core.engine({ decode = true })
+  assert(h.write_all(module, "\r\n+CSQ: 20,0\r\n\r\nOK\r\n"))
+  local how, answer, written, read = e:exchange(client, "AT+CSQ", 1, nil, { decode = true, trace = true })
+  lu.assertEquals(how, "answered")
+  lu.assertEquals(answer, { lines = { "+CSQ: 20,0" }, final = "OK", decoded = { core.decode("+CSQ: 20,0") } })
+  lu.assertEquals(written, "AT+CSQ\r")
+  lu.assertEquals(read, "\r\n+CSQ: 20,0\r\n\r\nOK\r\n")
+  lu.assertEquals(h.read_for(module, #written), written)
+  -- without options: the answer alone, undecoded (what m:at returns)
+  assert(h.write_all(module, "\r\nOK\r\n"))
+  lu.assertEquals(table.pack(e:exchange(client, "AT", 2)), { n = 2, "answered", { lines = {}, final = "OK" } })
+  -- a failure: the response event, as e:feed gives it
+  assert(h.write_all(module, "\r\n+CME ERROR: 159\r\n"))
+  how, answer = e:exchange(client, "AT+NMGS=1,00", 3)
+  lu.assertEquals(how, "failed")
+  lu.assertEquals(answer, { type = "response", tag = 3, result = "cme", code = 159,
+                            final = "+CME ERROR: 159", lines = {}, decoded = {} })
+  -- anything else hands over: here a URC first; the events go to the caller
+  h.read_for(module, 64)
+  assert(h.write_all(module, "\r\n+CSCON: 1\r\n\r\nOK\r\n"))
+  how, answer = e:exchange(client, "AT", 4)
+  lu.assertEquals(how, "handed_over")
+  lu.assertEquals(h.types(answer.events), "urc,response")
+  lu.assertEquals(answer.events[2].tag, 4)
+  lu.assertNil(answer.error)
+  -- the loop's timer due (limit in the past): handed over, the command in the engine
+  how, answer = e:exchange(client, "AT", 5, core.now() - 1)
+  lu.assertEquals(how, "handed_over")
+  lu.assertEquals(answer, {})
+  lu.assertEquals(e:pending(), 1)
+  e:abort()
+  -- the port hung up
+  module:close()
+  how, answer = e:exchange(client, "AT", 6)
+  lu.assertEquals(how, "handed_over")
+  lu.assertEquals(answer.code, "closed")
+  lu.assertEquals(answer.error, "closed")
+  e:abort()
+  -- arguments: the tag is an argument; options as e:submit's, plus decode and trace
+  raises("tag", e.exchange, e, client, "AT", 7, nil, { tag = 7 })
+  raises("unknown option 'limit'", e.exchange, e, client, "AT", 7, nil, { limit = 1 })
+  raises("number expected", e.exchange, e, client, "AT", "x")
+  raises("bc260y.Port expected", e.exchange, e, {}, "AT", 7)
+  e:close()
+  client:close()
+end
+
 -- ---------------------------------------------------------------------------------------
 TestDecode = {}
 

@@ -33,29 +33,32 @@ typedef struct ev {
 static ev evs[256];
 static size_t n_evs;
 
+/* Copies an event into evs. */
+static inline void keep_event(const at_event *e) {
+  if (n_evs >= sizeof evs / sizeof evs[0]) {
+    CHECK(!"too many events");
+    return;
+  }
+  ev *d = &evs[n_evs++];
+  memset(d, 0, sizeof *d);
+  d->type = e->type;
+  d->tag = e->tag;
+  d->result = e->result;
+  d->code = e->code;
+  d->has_text = e->text != NULL;
+  if (e->text) snprintf(d->text, sizeof d->text, "%.*s", (int)e->len, e->text);
+  d->n_lines = e->n_lines;
+  d->is_final = e->is_final;
+  for (size_t i = 0; i < e->n_lines; i++) {
+    const char *l = at_event_line(e, i);
+    if (i) strncat(d->lines, "|", sizeof d->lines - strlen(d->lines) - 1);
+    strncat(d->lines, l, sizeof d->lines - strlen(d->lines) - 1);
+  }
+}
+
 static inline void pop_all(at_engine *at) {
   at_event e;
-  while (at_next_event(at, &e)) {
-    if (n_evs >= sizeof evs / sizeof evs[0]) {
-      CHECK(!"too many events");
-      continue;
-    }
-    ev *d = &evs[n_evs++];
-    memset(d, 0, sizeof *d);
-    d->type = e.type;
-    d->tag = e.tag;
-    d->result = e.result;
-    d->code = e.code;
-    d->has_text = e.text != NULL;
-    if (e.text) snprintf(d->text, sizeof d->text, "%.*s", (int)e.len, e.text);
-    d->n_lines = e.n_lines;
-    d->is_final = e.is_final;
-    for (size_t i = 0; i < e.n_lines; i++) {
-      const char *l = at_event_line(&e, i);
-      if (i) strncat(d->lines, "|", sizeof d->lines - strlen(d->lines) - 1);
-      strncat(d->lines, l, sizeof d->lines - strlen(d->lines) - 1);
-    }
-  }
+  while (at_next_event(at, &e)) keep_event(&e);
 }
 
 static inline at_engine *mk(void (*tweak)(at_config *)) {

@@ -2,7 +2,8 @@
  * virtual module's transport), a TCP listener on 127.0.0.1 (ser2net), missing devices,
  * regular files and malformed specs. Checks that bytes pass unchanged, that errors
  * read "<port>: <reason>" and that a peer's hang-up is reported as PORT_CLOSED ("closed"),
- * any other fault as PORT_ERROR, and that a device has one owner unless asked otherwise. */
+ * any other fault as PORT_ERROR, that a device has one owner unless asked otherwise, and
+ * that port_wait_read keeps its deadline. */
 #include "check.h"
 #include "port.h"
 
@@ -418,6 +419,48 @@ static void test_exclusive(void) {
   port_close(m);
 }
 
+/* port_wait_read: bytes already waiting come at once, however far the deadline; a deadline
+ * that passed reads what is there without waiting; with nothing to read it returns 0 only
+ * once the deadline has passed, never before (on a tty through the second descriptor, whose
+ * reads last 0.1 s at most, so a 0.25 s deadline takes three of them; on the pty master
+ * through poll); a peer that hung up is PORT_CLOSED at once, not at the deadline. */
+static void test_wait_read(void) {
+  char slave[128], err[PORT_ERR_MAX];
+  unsigned char b[16];
+  port *m = port_open_pty(slave, sizeof slave, err);
+  CHECK(m != NULL);
+  if (!m) return;
+  port *c = port_open(slave, 0, err);
+  CHECK(c != NULL);
+  if (!c) {
+    port_close(m);
+    return;
+  }
+  const uint64_t far = port_now_ms() + 60000; /* a minute: never reached by a passing run */
+  port *ends[2] = {c, m};                     /* the tty (second descriptor), the master (poll) */
+  for (int i = 0; i < 2; i++) {
+    port *to = ends[i], *from = ends[1 - i];
+    CHECK_EQ_INT(write_all(from, (const unsigned char *)"OK", 2, err), 2);
+    CHECK_EQ_INT(port_wait_read(to, b, sizeof b, far, err), 2);
+    CHECK(memcmp(b, "OK", 2) == 0);
+    /* a deadline already passed: no wait, nothing there */
+    CHECK_EQ_INT(port_wait_read(to, b, sizeof b, port_now_ms(), err), 0);
+    CHECK_EQ_INT(port_wait_read(to, b, sizeof b, 0, err), 0);
+    /* nothing comes: 0, and not before the deadline */
+    uint64_t deadline = port_now_ms() + (i == 0 ? 250 : 30);
+    CHECK_EQ_INT(port_wait_read(to, b, sizeof b, deadline, err), 0);
+    CHECK(port_now_ms() >= deadline);
+    CHECK_EQ_STR(err, "");
+  }
+  /* the module side has gone away: closed at once, long before the deadline */
+  port_close(m);
+  CHECK_EQ_INT(port_wait_read(c, b, sizeof b, far, err), PORT_CLOSED);
+  CHECK_EQ_STR(err, "closed");
+  CHECK(port_now_ms() < far);
+  port_close(c);
+  CHECK_EQ_INT(port_wait_read(NULL, b, sizeof b, far, err), PORT_CLOSED);
+}
+
 int main(void) {
   test_exclusive();
   test_pty_both_ways();
@@ -426,5 +469,6 @@ int main(void) {
   test_list();
   test_null_safety();
   test_fault_is_not_closed();
+  test_wait_read();
   return CHECK_DONE();
 }

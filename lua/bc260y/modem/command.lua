@@ -1,8 +1,11 @@
 -- bc260y.modem.command: the command path (part of the Modem class, mixed in by
--- bc260y.modem). _command wakes the module if it may be asleep (wake hook, then AT
--- until OK), submits the command to the engine, waits for its response event and maps
--- it to the API's result: the answer, or nil, message, code. Also the busy state DFOTA
--- sets, the error of a closed modem, and module time -> real time.
+-- bc260y.modem). One function runs a command, _command, for m:at, every typed call and
+-- the wake-up's AT: it refuses what the module must not get now (the DFOTA rule), wakes
+-- the module if it may be asleep (_ensure_awake: wake hook, then AT until OK), runs the
+-- round trip (the fast path, e:exchange, when the process may block on the port alone;
+-- else _submit_and_wait) and returns the answer or nil, message, code (_answer, _result).
+-- Also the busy state DFOTA sets, the error of a closed modem, and module time -> real
+-- time.
 local core = require("bc260y.core")
 local i18n = require("bc260y.i18n")
 local loop = require("bc260y.loop")
@@ -11,19 +14,25 @@ local trace = require("bc260y.trace")
 local now = loop.now
 local exclusive = loop.exclusive
 
--- m:at with no options: the engine's defaults (one table for every such call).
-local AT_DEFAULTS = {}
-local IGNORE_BUSY = {ignore_busy = true}
-
 local M = {}
 local Command = {} -- methods of the Modem class (bc260y.modem mixes them in)
 M.methods = Command
+
+-- m:at's options when it is given none: the engine's defaults, and the answer without
+-- decoded lines (one table for every such call).
+local AT_DEFAULTS = {decode = false}
+M.AT_DEFAULTS = AT_DEFAULTS
 
 -- A command's text as shown in a message: no PSK, and not 2 KiB of hex.
 local function shown(text)
   text = trace.redact(text)
   if #text > 48 then text = text:sub(1, 45) .. "..." end
   return text
+end
+
+-- The engine refused the command (e:submit, e:exchange): "queue full" and the like.
+local function refused(text, err)
+  return nil, ("%s: %s"):format(shown(text), tostring(err)), "busy"
 end
 
 local function cme_message(code)
@@ -39,8 +48,6 @@ function Command:_closed_error()
   return nil, i18n.t("lib.closed"), "closed"
 end
 
--- Why data calls are refused now (set_busy's reason, or the firmware update running), or
--- a false value when they are not.
 -- (A closed Modem is not busy: every call says it is closed, and nobody waits for a busy
 -- reason that can no longer clear.)
 function Command:_busy_reason()
@@ -89,136 +96,10 @@ function Command:_on_response(ev)
   end
 end
 
--- Submits a command and waits for its response event (no wake handling).
-function Command:_exec(text, opts)
-  if self.closed then return self:_closed_error() end
-  self:_take_turn()
-  local ev, msg, code = self:_submit_and_wait(text, opts)
-  self:_end_turn()
-  return ev, msg, code
-end
-
--- Runs a command through e:exchange, the fast path (lua/core_engine.c): the whole round
--- trip is one C call when the process may block on this port alone (the caller asked
--- loop.exclusive, which gives limit, the loop's next timer). Returns the response as
--- values: result, lines, final, code, decoded; or false, ev when e:exchange met anything
--- else and handed over to the general path (ev: the response that path got); or nil,
--- message, "busy" when the engine refused the command.
-function Command:_exchange(text, first_byte, total, expect, text_lines, limit, decode)
-  local tag = self._tag + 1
-  self._tag = tag
-  return self:_exchanged(tag, text, self.engine:exchange(self.port, text, tag, first_byte,
-    total, expect, text_lines, limit, self._tracer, decode))
-end
-
--- What e:exchange returned, for the Modem: the trace, the silence clock, the engine's
--- timer, and a hand-over to the general path.
-function Command:_exchanged(tag, text, result, a, b, c, d, written, read)
-  if result then
-    if written then self:_trace_bytes(written, read) end
-    if result ~= "timeout" then self:_heard() end
-    -- The engine's deadlines: one of an earlier command may be gone; after a failure (a
-    -- timeout leaves an answer owed, docs/design.md "Late answers") one may have come.
-    if self._timer or (result ~= "ok" and result ~= "final") then self:_pump() end
-    return result, a, b, c, d
-  end
-  if result == nil then return nil, ("%s: %s"):format(shown(text), tostring(a)), "busy" end
-  -- Handed over (a: events to dispatch, b: the port's failure): the command is in the
-  -- engine and its response comes through the loop like any other.
-  local fut = loop.future()
-  self._waiting[tag] = fut
-  if written then self:_trace_bytes(written, read) end
-  if read then self:_heard() end
-  if b then
-    self:_fail_io(b)
-  else
-    if a then self:_dispatch(a) end
-    self:_pump()
-  end
-  return false, fut:get()
-end
-
-function Command:_submit_and_wait(text, opts)
-  if self.closed then return self:_closed_error() end
-  local alone, limit = exclusive(self.fdnum)
-  if alone and not self._writer then
-    local result, a, b, c, d = self:_exchange(text, opts.first_byte, opts.total, opts.expect,
-      opts.text_lines, limit, true)
-    if result then
-      -- decoded: one entry per answer line (none: the empty lines table serves)
-      return {type = "response", result = result, lines = a, final = b, code = c, decoded = d or a}
-    end
-    if result == false then return a end
-    return nil, a, b
-  end
-  self._tag = self._tag + 1
-  local tag = self._tag
-  local fut = loop.future()
-  self._waiting[tag] = fut
-  local ok, err = self.engine:submit(text, {
-    tag = tag, first_byte = opts.first_byte, total = opts.total, expect = opts.expect,
-    text_lines = opts.text_lines,
-  })
-  if not ok then
-    self._waiting[tag] = nil
-    return nil, ("%s: %s"):format(shown(text), tostring(err)), "busy"
-  end
-  self:_pump()
-  return fut:get()
-end
-
--- m:at's command: the answer as m:at returns it, {lines =, final =}, or nil, message,
--- code. When nothing waits (no command in the engine, no caller queued, no wake-up to
--- do) and the loop allows it, the fast path: the answer table is the only one built.
-function Command:_at_command(text, timeout, expect, text_lines, ignore_busy)
-  if self._busy or self._fota_busy then
-    local refused = self:_refusal(text, ignore_busy and IGNORE_BUSY or nil) -- modem_urc.lua
-    if refused then return nil, refused, "busy" end
-  end
-  if self._inflight == 0 and not (self.closed or self.sleeping or self._sleep or self._writer) then
-    local alone, limit = exclusive(self.fdnum)
-    if alone then
-      local tag = self._tag + 1
-      self._tag = tag
-      local result, a, b, c, d, written, read = self.engine:exchange(self.port, text, tag,
-        timeout, timeout, expect, text_lines, limit, self._tracer, false)
-      -- The common case, in as few steps as there are: an answer, nothing else to do.
-      -- (No _heard here: last_rx matters only once a sleep mode is set, _may_be_asleep,
-      -- and this path runs only while none is; sleep_mode's own answer is heard.)
-      if result == "ok" and not written and not self._timer then
-        return {lines = a, final = b}
-      end
-      if result == false then self._inflight = 1 end -- the slot, while the loop waits
-      result, a, b, c = self:_exchanged(tag, text, result, a, b, c, d, written, read)
-      if result == false then self:_end_turn() end
-      if result == "ok" or result == "final" then return {lines = a, final = b} end
-      local r, msg, code
-      if result then
-        r, msg, code = self:_result({result = result, lines = a, final = b, code = c, tag = tag}, text)
-      elseif result == false then
-        r, msg, code = self:_result(a, text)
-      else
-        return nil, a, b
-      end
-      if not r then return nil, msg, code end
-      return {lines = r.lines, final = r.final}
-    end
-  end
-  local opts = AT_DEFAULTS
-  if timeout or expect or text_lines ~= nil or ignore_busy then
-    opts = {total = timeout, first_byte = timeout, expect = expect, text_lines = text_lines,
-            ignore_busy = ignore_busy}
-  end
-  local r, msg, code = self:_command(text, opts)
-  if not r then return nil, msg, code end
-  return {lines = r.lines, final = r.final}
-end
-
--- The answer of a response event as the API returns it.
+-- The failure a response event reports (result neither "ok" nor "final"): nil, message,
+-- code.
 function Command:_result(ev, text)
   local r = ev.result
-  -- The event itself: its lines, final and decoded are the answer.
-  if r == "ok" or r == "final" then return ev end
   local what = shown(text)
   if r == "cme" then
     -- code "cme", the number in the message; the number also as a fourth value, for the
@@ -274,14 +155,16 @@ function Command:_until_at_ok(tries, deadline)
     local left = deadline and deadline - now() or 1
     if left < 0.001 then break end
     tried = tried + 1
-    local ev, msg, code = self:_exec("AT", {first_byte = math.min(0.5, left), total = math.min(1, left)})
-    if not ev then return nil, msg, code end
-    if ev.result == "ok" then
+    -- ignore_busy: the command this wakes the module for got past the DFOTA rule already
+    local r, msg, code = self:_command("AT", {nowake = true, ignore_busy = true,
+      first_byte = math.min(0.5, left), total = math.min(1, left)})
+    if r then
       self:_learn_awake()
       return true
     end
-    if ev.result == "aborted" then return self:_closed_error() end
-    last_msg, last_code = select(2, self:_result(ev, "AT"))
+    -- closed, or the engine refused: no retry helps
+    if code == "closed" or code == "io" or code == "busy" then return nil, msg, code end
+    last_msg, last_code = msg, code
   end
   return nil, i18n.t("lib.no_at", tried,
     tostring(last_msg)), last_code == "reboot" and "timeout" or (last_code or "timeout")
@@ -298,26 +181,126 @@ function Command:_ensure_awake()
   return ok, msg, code
 end
 
--- A command as the public calls use it: wake if needed, run, map the result.
+local DECODE = {decode = true}
 local NO_OPTS = {}
 
+-- The one command path: m:at, every typed call and the wake-up's AT run their commands
+-- here. opts: first_byte, total, expect, text_lines (the engine's submit options),
+-- ignore_busy (past the DFOTA rule), nowake (no wake-up first), decode (false: the answer
+-- without decoded lines, as m:at returns it). Returns the answer, {lines =, final =,
+-- decoded =}, or nil, message, code.
+--
+-- When nothing is in the engine and the process may block on this port alone
+-- (loop.exclusive says so, and gives limit: the loop's next timer), the fast path: the
+-- whole round trip is one C call, e:exchange (lua/core_engine.c over
+-- core/at_exchange.c). Anything but this command's response alone hands over
+-- (_exchange_handed_over). Otherwise, or when the engine holds other commands, the
+-- general path: _submit_and_wait.
 function Command:_command(text, opts)
   opts = opts or NO_OPTS
   if self.closed then return self:_closed_error() end
-  local refused = self:_refusal(text, opts) -- the DFOTA rule (modem_urc.lua)
-  if refused then return nil, refused, "busy" end
+  if self._busy or self._fota_busy then
+    local refused = self:_refusal(text, opts) -- the DFOTA rule (bc260y.modem.urc)
+    if refused then return nil, refused, "busy" end
+  end
   -- (sleeping or a sleep mode set: only then can the module be asleep)
-  if not opts.nowake and (self.sleeping or self._sleep) then
+  if (self.sleeping or self._sleep) and not opts.nowake then
     local ok, msg, code = self:_ensure_awake()
     if not ok then return nil, msg, code end
   end
-  local ev, msg, code = self:_exec(text, opts)
-  if not ev then return nil, msg, code end
+  local tag = self._tag + 1
+  self._tag = tag
+  local alone, limit = false, nil
+  if self._inflight == 0 and not self._writer then alone, limit = exclusive(self.fdnum) end
+  if alone then
+    local tracer = self._tracer
+    -- e:exchange's options: none for m:at without options, which has none to look at
+    local exchange_opts
+    if opts ~= AT_DEFAULTS or tracer then
+      exchange_opts = opts.decode ~= false and DECODE or nil
+      if opts.first_byte or opts.total or opts.expect or opts.text_lines ~= nil or tracer then
+        exchange_opts = {first_byte = opts.first_byte, total = opts.total, expect = opts.expect,
+          text_lines = opts.text_lines, decode = opts.decode ~= false, trace = tracer and true}
+      end
+    end
+    local how, t, written, read = self.engine:exchange(self.port, text, tag, limit, exchange_opts)
+    if tracer then self:_trace_bytes(written, read) end
+    if how == "answered" then
+      -- (last_rx matters only once a sleep mode is set, _may_be_asleep: the common case,
+      -- with none, skips the call)
+      if self._sleep then self:_heard() end
+      -- the engine's deadlines: one of an earlier command may be gone
+      if self._timer then self:_pump() end
+      return t
+    elseif how == "failed" then
+      if t.result ~= "timeout" then self:_heard() end
+      -- after a failure (a timeout leaves an answer owed, docs/design.md "Late answers")
+      -- the engine may have a deadline
+      self:_pump()
+      return self:_result(t, text)
+    elseif how then
+      return self:_exchange_handed_over(t, read, text, tag, opts)
+    end
+    return refused(text, t)
+  end
+  self:_take_turn()
+  local answer, msg, code, cme -- (cme: _result's fourth value, the CME number)
+  if self.closed then -- while this caller waited its turn
+    answer, msg, code = self:_closed_error()
+  else
+    answer, msg, code, cme = self:_submit_and_wait(text, tag, opts)
+  end
+  self:_end_turn()
+  return answer, msg, code, cme
+end
+
+-- e:exchange handed over (handover: its table, read: the bytes it read when tracing): the
+-- command is in the engine; the events met meanwhile go to the dispatch, and the caller
+-- waits for the response the general way, holding an engine slot as _take_turn's.
+function Command:_exchange_handed_over(handover, read, text, tag, opts)
+  self._inflight = self._inflight + 1
+  local fut = loop.future()
+  self._waiting[tag] = fut
+  if read then self:_heard() end
+  if handover.error then
+    self:_fail_io(handover.error)
+  else
+    if handover.events then self:_dispatch(handover.events) end
+    self:_pump()
+  end
+  local ev = fut:get()
+  self:_end_turn()
+  return self:_answer(ev, text, opts)
+end
+
+-- The general path: submits the command to the engine, which the I/O pump (bc260y.modem.io)
+-- then writes, and waits for its response event.
+function Command:_submit_and_wait(text, tag, opts)
+  local fut = loop.future()
+  self._waiting[tag] = fut
+  local ok, err = self.engine:submit(text, {tag = tag, first_byte = opts.first_byte,
+    total = opts.total, expect = opts.expect, text_lines = opts.text_lines})
+  if not ok then
+    self._waiting[tag] = nil
+    return refused(text, err)
+  end
+  self:_pump()
+  return self:_answer(fut:get(), text, opts)
+end
+
+-- A response event as the API returns it: the answer (as e:exchange gives it), or nil,
+-- message, code.
+function Command:_answer(ev, text, opts)
+  local r = ev.result
+  if r == "ok" or r == "final" then
+    return {lines = ev.lines, final = ev.final,
+            decoded = opts.decode ~= false and ev.decoded or nil}
+  end
   return self:_result(ev, text)
 end
 
--- The first answer line of a result (_result) of the given kind, or nil: the lines come
--- decoded from the engine (bc260y.options sets its decode option).
+-- The first answer line of the given kind in an answer (_command's), or nil: the lines
+-- come decoded from the engine (bc260y.options sets its decode option).
 local function find_kind(r, kind)
   for _, d in ipairs(r.decoded) do
     if d and d.kind == kind then return d end

@@ -34,7 +34,7 @@ local late = require("bc260y.modem.late")
 
 local check_table, check_timeout = options.check_table, options.check_timeout
 local check_at = core.check_at
-local find_kind = command.find_kind
+local find_kind, AT_DEFAULTS = command.find_kind, command.AT_DEFAULTS
 local now = loop.now
 
 local M = {}
@@ -175,7 +175,12 @@ function Modem:at(cmd, opts)
   if #cmd > self._cmd_max then
     error(("at: command must be at most %d bytes (got %d)"):format(self._cmd_max, #cmd), 2)
   end
-  return self:_at_command(cmd, timeout, expect, text_lines, ignore_busy)
+  local o = AT_DEFAULTS
+  if timeout or expect or text_lines ~= nil or ignore_busy then
+    o = {first_byte = timeout, total = timeout, expect = expect, text_lines = text_lines,
+         ignore_busy = ignore_busy, decode = false}
+  end
+  return self:_command(cmd, o) -- bc260y.modem.command
 end
 
 -- The platform commands exist from R02 firmware on (the guide's chapter 1): true for
