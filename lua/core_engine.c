@@ -69,8 +69,10 @@ static engine_handle *check_open_engine(lua_State *L) {
 }
 
 /* The engine's options, checked in this order, into at_config's fields: sizes (positive
- * integers, size_t), durations (ms_value, uint32_t), a count (a positive integer, unsigned). */
-enum { OPT_SIZE, OPT_MS, OPT_COUNT };
+ * integers, size_t), durations (ms_value, uint32_t), a count (a positive integer, unsigned),
+ * and the binding's own flag (decode: answer lines and URCs come decoded). Any other key
+ * raises: a typo must not pass for a default. */
+enum { OPT_SIZE, OPT_MS, OPT_COUNT, OPT_FLAG };
 static const struct {
   char key[19]; /* in place, not a pointer: no relocation per row */
   unsigned char kind, offset;
@@ -83,7 +85,10 @@ static const struct {
     {"first_byte", OPT_MS, offsetof(at_config, first_byte_ms)},
     {"total", OPT_MS, offsetof(at_config, total_ms)},
     {"unresponsive_after", OPT_COUNT, offsetof(at_config, unresponsive_after)},
+    {"decode", OPT_FLAG, 0},
 };
+
+static const char *unknown_key(lua_State *L, int tbl, const char *names, size_t size, size_t n);
 
 static int l_engine(lua_State *L) {
   at_config cfg;
@@ -91,13 +96,18 @@ static int l_engine(lua_State *L) {
   int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
     luaL_checktype(L, 1, LUA_TTABLE);
-    for (size_t i = 0; i < sizeof engine_options / sizeof engine_options[0]; i++) {
+    const size_t n_options = sizeof engine_options / sizeof engine_options[0];
+    const char *unknown = unknown_key(L, 1, engine_options[0].key, sizeof engine_options[0], n_options);
+    if (unknown) luaL_error(L, "unknown engine option '%s'", unknown);
+    for (size_t i = 0; i < n_options; i++) {
       const char *key = engine_options[i].key;
       int kind = engine_options[i].kind;
       char *field = (char *)&cfg + engine_options[i].offset;
       lua_getfield(L, 1, key);
       if (kind == OPT_MS) {
         ms_value(L, -1, key, (uint32_t *)(void *)field);
+      } else if (kind == OPT_FLAG) {
+        decode = lua_toboolean(L, -1);
       } else if (!lua_isnil(L, -1)) {
         int isint;
         lua_Integer v = lua_tointegerx(L, -1, &isint);
@@ -113,9 +123,6 @@ static int l_engine(lua_State *L) {
       }
       lua_pop(L, 1);
     }
-    lua_getfield(L, 1, "decode");
-    decode = lua_toboolean(L, -1);
-    lua_pop(L, 1);
   }
   bc_engine_config(&cfg);
   /* The userdata exists before the engine so that a failing lua_newuserdatauv cannot
@@ -231,11 +238,15 @@ static size_t drain_events(lua_State *L, const engine_handle *engine, int arr, s
 /* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } at index list (a
  * table, else it raises naming key) into m[]. The prefix strings stay referenced by the
  * options table on the stack until at_submit returns. */
-static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m) {
-  if (!lua_istable(L, list)) luaL_error(L, "option '%s' must be a table", key);
+/* Reads the list of shapes at stack slot list into m: how many (*n), and NULL, or what is
+ * wrong with it (a message left on the stack top). It raises nothing itself: e:submit
+ * raises the message as it is, core.check_at as m:at's, at m:at's caller. */
+static const char *read_match_list(lua_State *L, int list, const char *key, at_match *m, size_t *count) {
+  if (!lua_istable(L, list)) return lua_pushfstring(L, "option '%s' must be a table", key);
   lua_Integer len = luaL_len(L, list);
   if (len > AT_CMD_MAX_EXPECT)
-    luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)len, AT_CMD_MAX_EXPECT);
+    return lua_pushfstring(L, "option '%s' has %d entries (at most %d)", key, (int)len,
+                           AT_CMD_MAX_EXPECT);
   int n = len > 0 ? (int)len : 0;
   for (int i = 1; i <= n; i++) {
     int t = lua_geti(L, list, i);
@@ -257,13 +268,14 @@ static size_t read_match_list(lua_State *L, int list, const char *key, at_match 
     if (!bad && (!prefix || !prefix[0])) bad = " must be a prefix string or {prefix, min, max}";
     if (!bad && (lo < 0 || lo > 127 || hi < -1 || hi > 127 || (hi >= 0 && hi < lo)))
       bad = ": field counts out of range";
-    if (bad) luaL_error(L, "option '%s'[%d]%s", key, i, bad);
+    if (bad) return lua_pushfstring(L, "option '%s'[%d]%s", key, i, bad);
     m[i - 1].prefix = prefix;
     m[i - 1].min_fields = (int8_t)lo;
     m[i - 1].max_fields = (int8_t)hi;
     lua_pop(L, 1 + nested);
   }
-  return (size_t)n;
+  *count = (size_t)n;
+  return NULL;
 }
 
 /* The first key of the table at tbl that is not one of the n names (each size bytes
@@ -340,7 +352,8 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
   if (lua_isnil(L, base + OPT_EXPECT)) {
     use_own_shapes(c);
   } else {
-    cmd->n_expect = read_match_list(L, base + OPT_EXPECT, "expect", c->expect);
+    const char *bad = read_match_list(L, base + OPT_EXPECT, "expect", c->expect, &cmd->n_expect);
+    if (bad) luaL_error(L, "%s", bad);
     cmd->expect = cmd->n_expect ? c->expect : NULL;
   }
   int text_lines = base + OPT_TEXT_LINES; /* nil: as the shapes say */
@@ -349,7 +362,11 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     else cmd->flags &= ~(unsigned)AT_CMD_TEXT_LINES;
   }
   int finals = base + OPT_FINALS, tag = base + OPT_TAG, prompt = base + OPT_PROMPT;
-  cmd->n_finals = lua_isnil(L, finals) ? 0 : read_match_list(L, finals, "finals", c->finals);
+  cmd->n_finals = 0;
+  if (!lua_isnil(L, finals)) {
+    const char *bad = read_match_list(L, finals, "finals", c->finals, &cmd->n_finals);
+    if (bad) luaL_error(L, "%s", bad);
+  }
   cmd->finals = cmd->n_finals ? c->finals : NULL;
   if (!lua_isnil(L, tag)) {
     int isint;
@@ -642,9 +659,14 @@ static int l_check_at(lua_State *L) {
   bad = "timeout must be a number of seconds from 0.001 to 4294967";
   if (t != LUA_TNIL && (t != LUA_TNUMBER || !(s >= 0.001) || !(s <= 4294967))) goto fail;
   t = lua_getfield(L, 2, "expect");
-  bad = "expect must be a table";
-  if (t != LUA_TNIL && t != LUA_TTABLE) goto fail;
-  lua_getfield(L, 2, "text_lines");
+  if (t != LUA_TNIL) {
+    at_match shapes[AT_CMD_MAX_EXPECT];
+    size_t n;
+    if ((bad = read_match_list(L, lua_gettop(L), "expect", shapes, &n))) goto fail;
+  }
+  t = lua_getfield(L, 2, "text_lines");
+  bad = "text_lines must be a boolean";
+  if (t != LUA_TNIL && t != LUA_TBOOLEAN) goto fail;
   lua_getfield(L, 2, "ignore_busy");
   return 4;
 fail:

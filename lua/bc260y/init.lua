@@ -76,6 +76,12 @@ function bc260y.open(spec, opts)
     error("bc260y.open: port must be a non-empty string", 2)
   end
   opts = options.check_options(opts)
+  -- The virtual module's own options, nested: a typo there raises here too, before
+  -- anything is opened (where the virtual module is installed; open_sim says when not).
+  if opts.sim then
+    local has_sim, sim = pcall(require, "bc260y.sim")
+    if has_sim then sim.check_options(opts.sim, "bc260y.open: option 'sim'", 2) end
+  end
   if opts.trace == nil and bc260y.default_trace then opts.trace = true end
   if opts.progress == nil then opts.progress = bc260y.default_progress end
   -- progress = true: a display of the waits on stderr (a line redrawn on a terminal)

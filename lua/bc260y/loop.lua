@@ -36,6 +36,12 @@ local core = require("bc260y.core")
 local loop = {}
 
 local now = core.now
+
+-- A bad argument raises at the line that called the loop's function (level 3: this
+-- helper, the loop's function, its caller), never inside the loop.
+local function check_arg(ok, msg)
+  if not ok then error(msg, 3) end
+end
 loop.now = now
 
 local unpack, pack = table.unpack, table.pack
@@ -120,8 +126,8 @@ function Timer:cancel()
 end
 
 function loop.timer(delay, fn)
-  assert(type(delay) == "number", "timer: delay must be a number")
-  assert(type(fn) == "function", "timer: fn must be a function")
+  check_arg(type(delay) == "number", "timer: delay must be a number")
+  check_arg(type(fn) == "function", "timer: fn must be a function")
   timer_seq = timer_seq + 1
   local h = setmetatable({at = now() + math.max(delay, 0), seq = timer_seq, fn = fn}, Timer)
   heap_push(h)
@@ -166,7 +172,8 @@ local function resume(task, args)
 end
 
 local function new_task(onerror, fn, ...)
-  assert(type(fn) == "function", "spawn: fn must be a function")
+  -- (spawn and spawn_protected tail-call this: level 2 is their caller)
+  if type(fn) ~= "function" then error("spawn: fn must be a function", 2) end
   local task = setmetatable({co = coroutine.create(fn), onerror = onerror}, Task)
   alive = alive + 1
   schedule(task, ...)
@@ -175,7 +182,7 @@ end
 
 function loop.spawn(fn, ...) return new_task(nil, fn, ...) end
 function loop.spawn_protected(onerror, fn, ...)
-  assert(type(onerror) == "function", "spawn_protected: onerror must be a function")
+  check_arg(type(onerror) == "function", "spawn_protected: onerror must be a function")
   return new_task(onerror, fn, ...)
 end
 
@@ -224,7 +231,7 @@ local function suspend(setup, timeout)
 end
 
 function loop.sleep(s)
-  assert(type(s) == "number", "sleep: seconds must be a number")
+  check_arg(type(s) == "number", "sleep: seconds must be a number")
   suspend(function(wake) loop.timer(s, wake) end)
 end
 
@@ -274,8 +281,8 @@ function Watch:cancel()
 end
 
 function loop.watch(fd, fn)
-  assert(math.type(fd) == "integer", "watch: fd must be an integer")
-  assert(type(fn) == "function", "watch: fn must be a function")
+  check_arg(math.type(fd) == "integer", "watch: fd must be an integer")
+  check_arg(type(fn) == "function", "watch: fn must be a function")
   local h = setmetatable({fd = fd, fn = fn}, Watch)
   local list = readers[fd]
   if not list then
@@ -290,7 +297,7 @@ function loop.watch(fd, fn)
 end
 
 function loop.wait_writable(fd, timeout)
-  assert(math.type(fd) == "integer", "wait_writable: fd must be an integer")
+  check_arg(math.type(fd) == "integer", "wait_writable: fd must be an integer")
   local waiter
   local ok, err, code = suspend(function(wake)
     waiter = wake

@@ -23,6 +23,13 @@ local OPTION_TYPES = {
   write_timeout = {"number"}, exclusive = {"boolean"}, progress = {"boolean", "function"},
 }
 
+-- The engine's options (core.engine, lua/core_engine.c's engine_options; decode is the
+-- Modem's own): checked here so that a typo raises at open()'s caller, before any port
+-- is opened. spec/lua/error_shape_spec.lua holds the two lists together.
+M.ENGINE_OPTIONS = {line_max = "integer", answer_max = "integer", queue_max = "integer",
+  cmd_max = "integer", event_max = "integer", first_byte = "number", total = "number",
+  unresponsive_after = "integer"}
+
 local function type_of(v)
   if math.type(v) == "integer" then return "integer" end
   return type(v)
@@ -42,8 +49,9 @@ function M.check_options(opts)
       if t == want or (want == "number" and t == "integer") then ok = true end
     end
     if not ok then
-      error(("bc260y.open: option '%s' must be a %s (got %s)"):format(k,
-        table.concat(types, " or "), t), 3)
+      local wanted = table.concat(types, " or ")
+      error(("bc260y.open: option '%s' must be %s %s (got %s)"):format(k,
+        wanted:find("^[aeiou]") and "an" or "a", wanted, t), 3)
     end
     if (t == "number" or t == "integer") and not (v > 0) then
       error(("bc260y.open: option '%s' must be > 0"):format(k), 3)
@@ -57,7 +65,15 @@ function M.check_options(opts)
   -- first-byte default would give up on a slow but normal answer, and a retried
   -- AT+NMGS would then send its uplink twice.
   local engine = {first_byte = 5, total = 5}
-  for k, v in pairs(out.engine or {}) do engine[k] = v end
+  for k, v in pairs(out.engine or {}) do
+    local want = M.ENGINE_OPTIONS[k]
+    if not want then error(("bc260y.open: unknown engine option '%s'"):format(tostring(k)), 3) end
+    if type_of(v) ~= want and not (want == "number" and type_of(v) == "integer") then
+      error(("bc260y.open: engine option '%s' must be %s %s (got %s)"):format(k,
+        want == "integer" and "an" or "a", want, type_of(v)), 3)
+    end
+    engine[k] = v
+  end
   -- Answer lines come decoded with the response, by the same decoder as URCs: the Modem
   -- never decodes a line a second time.
   engine.decode = true

@@ -9,7 +9,7 @@ local bc260y = require("bc260y")
 local dfota = require("bc260y.dfota")
 local peer = require("peer")
 
-local FAST = {first_byte = 0.3, total = 0.6, settle = 0.05}
+local FAST = {first_byte = 0.3, total = 0.6}
 
 local p, m
 local fixture = peer.fixture({engine = FAST, poll = 0.05}, function(p_, m_) p, m = p_, m_ end)

@@ -3,11 +3,12 @@
 -- helper of the call); the loop's waits time out as every failing call fails: nil,
 -- message, code with code a string (a +CME ERROR's "cme": modem_at_spec).
 local lu = require("luaunit")
+local bc260y = require("bc260y")
 local dfota = require("bc260y.dfota")
 local loop = require("bc260y.loop")
 local peer = require("peer")
 
-local FAST = {first_byte = 0.3, total = 0.6, settle = 0.05}
+local FAST = {first_byte = 0.3, total = 0.6}
 local p, m
 local fixture = peer.fixture({engine = FAST}, function(p_, m_) p, m = p_, m_ end)
 local setup, teardown = fixture.setup, fixture.teardown
@@ -45,6 +46,19 @@ function TestErrorShape:test_a_bad_argument_names_the_callers_line_once()
     function() local r = dfota.run(m, {host = "1.2.3.4", trigger = {data = ""}}) return r end,
     function() local r = dfota.trigger(m, {tries = 0}) return r end,
     function() local r = dfota.trigger(m, {wait = -1}) return r end,
+    function() local r = m:at("AT", {expect = {"+A", "+B", "+C", "+D", "+E"}}) return r end,
+    function() local r = m:at("AT", {text_lines = "yes"}) return r end,
+    function() local r = m:at("AT", {expect = {5}}) return r end,
+    function() local r = m:wait_for(5) return r end,
+    function() local r = m:set_receive_mode("sideways") return r end,
+    function() local r = loop.sleep("x") return r end,
+    function() local r = loop.timer("x", print) return r end,
+    function() local r = loop.spawn(5) return r end,
+    function() local r = bc260y.open("sim", {engine = {bogus = 1}}) return r end,
+    function() local r = bc260y.open("sim", {engine = {total = "x"}}) return r end,
+    function() local r = bc260y.open("sim", {sim = {bogus = 1}}) return r end,
+    function() local r = bc260y.open("sim", {sim = {timings = {bogus = 1}}}) return r end,
+    function() local r = bc260y.open("sim", {inbox = "x"}) return r end,
   }
   for _, call in ipairs(calls) do
     local err, line = raised(call)
@@ -56,6 +70,41 @@ function TestErrorShape:test_a_bad_argument_names_the_callers_line_once()
   local ok, err = pcall(m.at, m, "AT\r")
   lu.assertFalse(ok)
   lu.assertEquals(err, "at: command must not contain control characters (CR, LF, NUL, ESC...)")
+end
+
+-- Each message names the call and the option at fault.
+function TestErrorShape:test_a_bad_option_is_named_with_its_call()
+  setup()
+  local cases = {
+    {function() return m:at("AT", {expect = {"+A", "+B", "+C", "+D", "+E"}}) end, "at: option 'expect'"},
+    {function() return m:at("AT", {text_lines = "yes"}) end, "at: text_lines must be a boolean"},
+    {function() return bc260y.open("sim", {engine = {bogus = 1}}) end, "bc260y.open: unknown engine option 'bogus'"},
+    {function() return bc260y.open("sim", {sim = {bogus = 1}}) end, "bc260y.open: option 'sim': unknown option 'bogus'"},
+    {function() return bc260y.open("sim", {sim = {timings = {bogus = 1}}}) end,
+     "bc260y.open: option 'sim': unknown timing 'bogus'"},
+    {function() return bc260y.open("sim", {inbox = "x"}) end, "bc260y.open: option 'inbox' must be an integer"},
+  }
+  for _, case in ipairs(cases) do
+    local err = raised(case[1])
+    lu.assertStrContains(err, case[2])
+  end
+end
+
+-- open() checks the engine's options itself (so that a typo raises before a port opens):
+-- its list is core.engine's, no more and no fewer.
+function TestErrorShape:test_opens_engine_options_are_the_engines()
+  local core = require("bc260y.core")
+  local options = require("bc260y.options")
+  local valid = {line_max = 8192, answer_max = 8192, queue_max = 16, cmd_max = 4096,
+                 event_max = 64, first_byte = 1, total = 1, unresponsive_after = 3}
+  for key in pairs(options.ENGINE_OPTIONS) do
+    lu.assertNotNil(valid[key], "a valid value for " .. key)
+    lu.assertNotNil(core.engine({[key] = valid[key]}), key)
+  end
+  for key in pairs(valid) do lu.assertNotNil(options.ENGINE_OPTIONS[key], key) end
+  local ok, err = pcall(core.engine, {bogus = 1})
+  lu.assertFalse(ok, "core.engine takes an unknown option")
+  lu.assertStrContains(tostring(err), "bogus")
 end
 
 function TestErrorShape:test_the_loops_waits_time_out_with_a_message_and_code()

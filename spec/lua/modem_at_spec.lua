@@ -8,7 +8,7 @@ local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local peer = require("peer")
 
-local FAST = {first_byte = 0.3, total = 0.6, settle = 0.05}
+local FAST = {first_byte = 0.3, total = 0.6}
 
 local p, m
 local fixture = peer.fixture({engine = FAST}, function(p_, m_) p, m = p_, m_ end)
@@ -303,7 +303,7 @@ function TestAt:test_fd_and_tostring_for_embedding()
 end
 
 function TestAt:test_late_answer_and_unresponsive_module_are_events()
-  setup({engine = {first_byte = 0.15, total = 0.3, settle = 0.2, unresponsive_after = 2}})
+  setup({engine = {first_byte = 0.15, total = 0.3, unresponsive_after = 2}})
   local unknown, unresponsive = {}, 0
   local late = {}
   m:on("unknown", function(line, kind) unknown[#unknown + 1] = line .. "/" .. kind end)

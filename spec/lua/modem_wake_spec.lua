@@ -6,7 +6,7 @@ local lu = require("luaunit")
 local bc260y = require("bc260y")
 local peer = require("peer")
 
-local FAST = {first_byte = 0.2, total = 0.4, settle = 0.02}
+local FAST = {first_byte = 0.2, total = 0.4}
 
 local p, m
 local fixture = peer.fixture({engine = FAST}, function(p_, m_) p, m = p_, m_ end)

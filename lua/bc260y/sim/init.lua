@@ -53,9 +53,29 @@ Sim.__index = Sim
 
 local RETRY = 0.005 -- real seconds between write attempts while the pty is full
 
+-- The options sim.new takes (the list above): any other key is a typo and raises.
+local OPTIONS = {}
+for name in ("imei speed register psk platform nvram timings imsi iccid utc tz ip rssi revision "
+             .. "cmee qsclk echo seed trace out_max"):gmatch("%S+") do OPTIONS[name] = true end
+
+-- Raises at `level` on an options table that is not one or holds a key sim.new does not
+-- know; `what` names the caller ("sim.new", "bc260y.open: option 'sim'").
+function sim.check_options(opts, what, level)
+  if opts == nil then return end
+  if type(opts) ~= "table" then error(what .. ": options must be a table", level + 1) end
+  for k in pairs(opts) do
+    if not OPTIONS[k] then error(("%s: unknown option '%s'"):format(what, tostring(k)), level + 1) end
+  end
+  for k in pairs(opts.timings or {}) do
+    if Module.DEFAULT_TIMINGS[k] == nil then
+      error(("%s: unknown timing '%s'"):format(what, tostring(k)), level + 1)
+    end
+  end
+end
+
 function sim.new(opts)
+  sim.check_options(opts, "sim.new", 2)
   opts = opts or {}
-  if type(opts) ~= "table" then error("sim.new: options must be a table", 2) end
   local c = clock.scaled(opts.speed or 1, loop)
   local platform = opts.platform or Platform.new{clock = c}
   if not platform.clock then platform.clock = c end
