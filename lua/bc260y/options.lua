@@ -5,7 +5,11 @@ local M = {}
 local DEFAULTS = {
   inbox = 64,             -- downlinks kept in direct mode while nobody reads them
   poll = 1,               -- seconds between AT+NMGR polls (buffer mode) and NMSTATUS polls
-  connect_timeout = 126,  -- the guide's longest registration without DTLS
+  -- The guide's longest registration without DTLS is 126 s, timed by the module from when
+  -- it reads AT+NCDPOPEN; its verdict (+QLWEVTIND: 1) comes after that. Waiting 126 s from
+  -- before the write gave up just before it: 10 s more, so the module's own verdict (and
+  -- its remedy) is what the user sees.
+  connect_timeout = 136,
   psk_connect_timeout = 300, -- with DTLS the guide gives no limit: a longer default
   con_timeout = 100,      -- CoAP CON: 2 s initial, 4 retransmissions, doubling (~93 s)
   close_timeout = 124,    -- the guide's deregistration limit

@@ -64,7 +64,7 @@ function TestProgress:test_init_and_connect_report_the_network_and_registration_
   lu.assertEquals(phases[1], "start")
   lu.assertEquals(phases[#phases], "done")
   for i = 2, #phases - 1 do lu.assertEquals(phases[i], "tick") end
-  lu.assertEquals(list[1].limit, 126) -- connect_timeout, module seconds
+  lu.assertEquals(list[1].limit, 136) -- connect_timeout, module seconds
   lu.assertEquals(list[1].elapsed, 0)
   lu.assertTrue(list[#list].elapsed > 0)
 end

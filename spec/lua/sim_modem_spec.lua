@@ -89,6 +89,20 @@ function TestModemSession:test_module_time_waits_follow_the_time_scale()
   end)
 end
 
+-- connect's default wait outlasts the module's own 126 s: the module's verdict (TIMEOUT,
+-- with its remedy) is what the user sees, not a bare "no registration result" that an
+-- immediate retry would turn into +CME ERROR: 955.
+function TestModemSession:test_connect_waits_for_the_modules_own_verdict()
+  with_modem({}, function(m, s)
+    assert(m:init())
+    s.platform:set_registration("timeout")
+    local ok, msg, code = m:connect{host = "221.229.214.202", port = 5683}
+    lu.assertNil(ok)
+    lu.assertEquals(code, "timeout")
+    lu.assertStrContains(msg, "(TIMEOUT)")
+  end)
+end
+
 TestModemFaults = {}
 
 function TestModemFaults:test_garbage_is_an_unknown_line_and_the_module_still_answers()

@@ -349,7 +349,8 @@ function Modem:connect(opts)
   if psk ~= nil and type(psk) ~= "string" then
     error(("connect: psk must be a string of hex digits (got %s)"):format(type(psk)), 2)
   end
-  -- 126 s is the guide's limit without DTLS; with it the guide gives none (psk_connect_timeout).
+  -- 126 s is the guide's limit without DTLS (the default waits 10 s more: bc260y.options);
+  -- with DTLS the guide gives none (psk_connect_timeout).
   local timeout = check_timeout(opts.timeout, "connect",
     psk and self.opts.psk_connect_timeout or self.opts.connect_timeout, 2)
   -- The PSK's checks (hex digits, even, 1..256 bytes) are the C builder's, as for dfota.
