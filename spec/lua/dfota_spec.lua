@@ -347,6 +347,46 @@ function TestDfotaFailures:test_port_lost_during_the_update()
   end)
 end
 
+-- A device with deep sleep on gets an update job without a procedure running (no
+-- dfota.run): +QLWEVTIND: 8 says the platform prepares it, DOWNLOAD START can follow at
+-- soon after, and from then on no command may reach the module. The Modem turns deep sleep
+-- off by itself on +QLWEVTIND: 8, before the first FOTA line (guide 5.3.3). (The module's
+-- own delay from 8 to DOWNLOAD START, one module second, is what the host has: this test
+-- runs at a tenth of the others' speed so that a loaded machine still has 200 ms.)
+function TestDfotaSuccess:test_deep_sleep_goes_off_when_the_platform_prepares_an_update()
+  with_modem({}, function(m, s)
+    s:set_speed(5)
+    local seen = {}
+    m:on("fota", function(stage) seen[#seen + 1] = "fota " .. stage end)
+    m:on("fota_observed", function() seen[#seen + 1] = "8" end)
+    s.platform:create_fota_job{size = 1024}
+    assert(m:init())
+    assert(m:sleep_mode("deep"))
+    assert(m:connect(AEP))
+    m:wait_for(function() return #seen > 0 and seen[#seen] == "fota download_start" end, 60)
+    lu.assertEquals(s:state().qsclk, 0, "deep sleep still on when the download started")
+  end)
+end
+
+-- The same, but the download fails: the module did not reboot, so the sleep mode the
+-- device had is set back.
+function TestDfotaFailures:test_a_failed_update_gives_the_sleep_mode_back()
+  with_modem({}, function(m, s)
+    s:set_speed(5)
+    local failed = false
+    m:on("fota", function(stage, value) if stage == "download" and value ~= 0 then failed = true end end)
+    s.platform:create_fota_job{size = 1024, fail = "download_4"}
+    assert(m:init())
+    assert(m:sleep_mode("deep"))
+    assert(m:connect(AEP))
+    m:wait_for(function() return s:state().qsclk == 0 end, 60)
+    s:set_speed(SPEED) -- the rest needs no slow module
+    m:wait_for(function() return failed end, 120)
+    m:wait_for(function() return s:state().qsclk == 1 end, 60)
+    lu.assertEquals(s:state().qsclk, 1)
+  end)
+end
+
 -- The job stalls (no FOTA line for longer than stall_timeout): give up, say so.
 function TestDfotaFailures:test_stall_timeout()
   with_modem({timings = {fota_block_time = 30}}, function(m, s)

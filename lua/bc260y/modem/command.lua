@@ -181,6 +181,35 @@ function Command:_ensure_awake()
   return ok, msg, code
 end
 
+-- +QLWEVTIND: 8 with a sleep mode on (bc260y.modem.urc): the platform prepares an update,
+-- and the download must run with deep sleep off (guide 5.3.3). AT+QSCLK=0 goes out at
+-- once, in a task of its own (a URC handler must not wait): it is written before any
+-- FOTA line the host has seen (after one, the quiet rule refuses it, and the refusal is
+-- reported). The mode is set back if the update ends without the module rebooting.
+function Command:_sleep_off_for_update()
+  local mode = self._sleep
+  loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
+    local ok, msg = self:_command("AT+QSCLK=0")
+    if ok then
+      self:_learn_sleep_mode(0)
+      self._sleep_before_update = mode
+    else
+      self:_callback_error(i18n.t("lib.sleep_off_for_update_failed", tostring(msg)))
+    end
+  end)
+end
+
+function Command:_restore_sleep_after_update()
+  local mode = self._sleep_before_update
+  if not mode or self.closed then return end
+  self._sleep_before_update = nil
+  loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
+    local ok, msg = self:_command(core.build.qsclk(mode))
+    if ok then self:_learn_sleep_mode(mode)
+    else self:_callback_error(i18n.t("lib.sleep_restore_failed", tostring(msg))) end
+  end)
+end
+
 local DECODE = {decode = true}
 local NO_OPTS = {}
 

@@ -141,10 +141,9 @@ function Downlink:_kick_drain(announced)
   end)
 end
 
--- Commands may reach the module again (a failed download or update ended the guide's
--- quiet, or a procedure cleared its busy reason): what the module announced meanwhile
--- could not be read then, and nothing else would read it now.
-function Downlink:_quiet_ended()
+-- Commands may reach the module again (bc260y.modem.urc's _quiet_ended): what the module
+-- announced meanwhile could not be read then, and nothing else would read it now.
+function Downlink:_drain_announced()
   if self.closed or self:_busy_reason() or self.receive_mode == 1 then return end
   if self._announced > 0 or self._indicated then self:_kick_drain(true) end
 end

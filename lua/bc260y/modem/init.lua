@@ -101,6 +101,7 @@ function M.new(port, opts, host)
     receive_mode = 1,        -- AT+NNMI: 0 buffer, 1 direct (the boot default), 2 indicate
     ip = nil,                -- the module's IP address (AT+CGPADDR, +IP)
     _sleep = nil,            -- AT+QSCLK mode sleep_mode() set; nil: unknown
+    _sleep_before_update = nil, -- the mode +QLWEVTIND: 8 turned off, set back if no reboot came
     _down_reason = nil,      -- why the session is down (+QLWEVTIND: -1, 1, 7, 10, a reboot), for send
     _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs (every command refused)
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)

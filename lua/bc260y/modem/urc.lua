@@ -71,6 +71,11 @@ function Urc:_on_qlwevtind(v)
   elseif v == 7 then
     -- The session could not be restored after deep sleep: register again.
     session_down(self, i18n.t("lib.down_not_restored"))
+  elseif v == 8 then
+    -- The platform prepares an update: the download may start at any moment, and from
+    -- its first line no command may reach the module. Deep sleep must be off for it
+    -- (guide 5.3.3), so turn it off now, not when a script gets round to it.
+    if self._sleep and self._sleep ~= 0 then self:_sleep_off_for_update() end
   elseif v == 10 then
     -- A RST answered an uplink: the device must reconnect before it can send again.
     self.observed = false
@@ -109,6 +114,14 @@ function Urc:_on_fota(d)
   self:_emit("fota", stage, value, d)
   if was_quiet and not self._fota_busy then self:_quiet_ended() end -- bc260y.modem.downlink
   self:_state_changed() -- a call waiting for the module to be free again must hear it
+end
+
+-- Commands may reach the module again: a failed download or update ended the guide's
+-- quiet (not a reboot: that starts the module over), or a procedure cleared its busy
+-- reason. What waited for that is done now.
+function Urc:_quiet_ended()
+  self:_drain_announced() -- bc260y.modem.downlink
+  self:_restore_sleep_after_update() -- bc260y.modem.command
 end
 
 -- What set_busy (a procedure's own reason) keeps from the module: data transfer,
