@@ -230,12 +230,19 @@ end
 -- collector have it, releases the module's pty, the descriptors and its timers.
 TestModemRelease = {}
 
-local PID = io.open("/proc/self/stat"):read("n")
+-- The descriptors this process has open: /proc/self/fdinfo/N exists exactly while N is
+-- open. (Not by listing /proc/PID/fd from a child: popen's child may list its own pipe's
+-- other end before the parent has closed it.)
 local function open_fds()
-  local n, ls = 0, io.popen("ls /proc/" .. PID .. "/fd")
-  for _ in ls:lines() do n = n + 1 end
-  ls:close()
-  return n - 1 -- ls's own pipe
+  local n = 0
+  for fd = 0, 4095 do
+    local f = io.open("/proc/self/fdinfo/" .. fd)
+    if f then
+      n = n + 1
+      f:close()
+    end
+  end
+  return n
 end
 
 -- A full collection, then two steps of the loop: a Modem's finalizer hands its release to
