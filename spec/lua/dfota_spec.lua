@@ -387,6 +387,25 @@ function TestDfotaFailures:test_a_failed_update_gives_the_sleep_mode_back()
   end)
 end
 
+-- The update's reboot comes without its banner (lost on the line): the Modem finds out
+-- that the module is up (an AT, 30 module seconds after END,0), starts over as after a
+-- reboot, and the procedure registers again as usual. Nothing stays busy for ever.
+function TestDfotaSuccess:test_an_updates_reboot_whose_banner_is_lost_is_found_out()
+  with_modem({}, function(m, s)
+    s.platform:create_fota_job{size = 1024}
+    assert(m:init())
+    local errors = {}
+    m:on("error", function(msg, code) errors[#errors + 1] = code end)
+    local r = dfota.run(m, opts(AEP, {on_stage = function(stage)
+      if stage == "download_start" then s.faults:lose_boot_banner() end
+    end}))
+    lu.assertTrue(r.ok, r.reason)
+    lu.assertEquals(errors, {"reboot"})
+    lu.assertFalse(m:state().busy)
+    lu.assertEquals(m:status(), "REGISTERED_AND_OBSERVED")
+  end)
+end
+
 -- The job stalls (no FOTA line for longer than stall_timeout): give up, say so.
 function TestDfotaFailures:test_stall_timeout()
   with_modem({timings = {fota_block_time = 30}}, function(m, s)

@@ -104,6 +104,7 @@ function M.new(port, opts, host)
     _sleep_before_update = nil, -- the mode +QLWEVTIND: 8 turned off, set back if no reboot came
     _down_reason = nil,      -- why the session is down (+QLWEVTIND: -1, 1, 7, 10, a reboot), for send
     _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs (every command refused)
+    _reboot_watch = nil,     -- after END,0: the timer that asks whether the module rebooted unseen
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
     _indicated = false,      -- +NNMI (indicate mode) since the last AT+NMGR
     _announced = 0,          -- messages +NNMI announced (indicate mode) and not read yet

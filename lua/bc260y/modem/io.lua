@@ -189,6 +189,7 @@ function Io:_release(code, msg)
   if self._timer then self._timer:cancel() end
   self._timer = false
   self:_stop_poll()
+  self:_stop_reboot_watch() -- bc260y.modem.urc
   local evs = self.engine:abort()
   self:_dispatch(evs)
   self.port:close()

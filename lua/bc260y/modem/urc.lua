@@ -10,10 +10,12 @@ local Urc = {} -- methods of the Modem class (bc260y.modem mixes them in)
 M.methods = Urc
 -- Messages in the reader's language (bc260y.i18n); the catalogue keeps the English.
 local i18n = require("bc260y.i18n")
+local loop = require("bc260y.loop")
 
 local QLWEVTIND = require("bc260y.modem.events").QLWEVTIND
 
 function Urc:_on_reboot()
+  self:_stop_reboot_watch()
   self.registered, self.observed, self.sleeping = false, false, false
   self.rebooted = true
   self.receive_mode = 1 -- AT+NNMI is not kept across a reboot
@@ -107,6 +109,7 @@ function Urc:_on_fota(d)
   elseif stage == "end" then
     if value == 0 then
       self._fota_busy = i18n.t("lib.fota_ended")
+      self:_watch_for_the_updates_reboot()
     else
       self._fota_busy = nil
     end
@@ -114,6 +117,36 @@ function Urc:_on_fota(d)
   self:_emit("fota", stage, value, d)
   if was_quiet and not self._fota_busy then self:_quiet_ended() end -- bc260y.modem.downlink
   self:_state_changed() -- a call waiting for the module to be free again must hear it
+end
+
+-- After END,0 the module restarts by itself, and its boot banner ends the quiet. A banner
+-- lost on the line (a UART glitch) must not leave every call "busy" for ever: when none
+-- came REBOOT_UNSEEN module seconds after END,0, an AT (the one command the quiet lets
+-- through here) asks whether the module is up. An answer means it rebooted unseen: the
+-- Modem starts over as at a banner. No answer: it may still be booting; ask again later.
+local REBOOT_UNSEEN = 30
+
+function Urc:_watch_for_the_updates_reboot()
+  self:_stop_reboot_watch()
+  self._reboot_watch = loop.timer(self:_real_seconds(REBOOT_UNSEEN), function()
+    self._reboot_watch = nil
+    if self.closed or not self._fota_busy then return end
+    loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
+      local up = self:_command("AT", {ignore_busy = true, nowake = true})
+      if not self._fota_busy or self.closed then return end -- a banner came meanwhile
+      if up then
+        self:_emit("error", i18n.t("lib.reboot_unseen"), "reboot")
+        self:_on_reboot()
+      else
+        self:_watch_for_the_updates_reboot()
+      end
+    end)
+  end)
+end
+
+function Urc:_stop_reboot_watch()
+  if self._reboot_watch then self._reboot_watch:cancel() end
+  self._reboot_watch = nil
 end
 
 -- Commands may reach the module again: a failed download or update ended the guide's

@@ -27,6 +27,9 @@
 --                                   cause (default 15, no suitable cells in tracking
 --                                   area): CEREG stat 3 with the cause for n=3/5, no +IP;
 --                                   AT+CGATT=1 (or CFUN=0 then 1, a reboot) tries again
+--   f:lose_boot_banner()            the next boot's banner (RDY, +CFUN: 1, +CPIN: READY)
+--                                   never reaches the host, as after a UART glitch; the
+--                                   module boots and answers as usual
 --   f:clear()                       every fault off
 local faults = {}
 
@@ -123,6 +126,7 @@ end
 function Faults:resume_failure() self.sim.module.fault.resume_fail = true end
 
 function Faults:power_loss() self.sim:power_cycle() end
+function Faults:lose_boot_banner() self.sim.module.fault.lose_banner = true end
 
 function Faults:uplink_send_failure() self.sim.module.fault.uplink_fail = true end
 function Faults:connection_error() self.sim.module:_connection_error() end
