@@ -32,7 +32,7 @@ end
 
 -- The 5.1.6.2 session after the uplink that triggers the job, the reboot printed as `banner`.
 local function script_update_from_downloading(banner)
-  p:ok("AT+NMGS=1,00")
+  p:ok("AT+NMGS=1,00,0")
   p:reply(lines('+QIND: "FOTA","DOWNLOADING",512', '+QIND: "FOTA","DOWNLOADING",1024'), 0.05)
   p:reply(lines('+QIND: "FOTA","DOWNLOAD",0', '+QIND: "FOTA","START"',
     '+QIND: "FOTA","UPDATING",2%,1,1', '+QIND: "FOTA", "UPDATING", 100%, 1,1'))

@@ -101,7 +101,7 @@ function TestSessionDown:test_connection_error_marks_the_session_down_and_send_r
   -- a new connect brings it back
   p:script_connect("1.2.3.4", 5683)
   lu.assertTrue(m:connect({host = "1.2.3.4", port = 5683}))
-  p:ok('AT+NMGS=2,6869')
+  p:ok('AT+NMGS=2,6869,0')
   lu.assertTrue(m:send("hi"))
   lu.assertTrue(p:finish())
 end
@@ -272,9 +272,12 @@ function TestGuideOrder:test_init_can_leave_rrc_reports_and_the_address_to_the_s
   lu.assertError(function() m:set_rrc_reports(1) end)
 end
 
-function TestGuideOrder:test_non_rai_0_is_sent_without_a_type()
+-- The type is written even for NON RAI 0, which the guide's sessions leave out: an omitted
+-- optional parameter may keep its previous value (guide 2.1.1), so a CON or RAI sent
+-- before must not decide this uplink.
+function TestGuideOrder:test_non_rai_0_is_sent_with_its_type()
   connected()
-  p:ok("AT+NMGS=5,00454C4C4F")
+  p:ok("AT+NMGS=5,00454C4C4F,0")
   lu.assertTrue(m:send("\0ELLO"))
   p:ok("AT+NMGS=5,00454C4C4F,1")
   lu.assertTrue(m:send("\0ELLO", {rai = 1}))

@@ -103,6 +103,24 @@ function TestModemSession:test_connect_waits_for_the_modules_own_verdict()
   end)
 end
 
+-- send's refusal says what is true: before any session, connect first (the power-on
+-- banner is no reason); after a session the module's reboot ended, the reboot.
+function TestModemSession:test_send_says_why_it_cannot_send()
+  with_modem({}, function(m, s)
+    local ok, msg, code = m:send("x")
+    lu.assertNil(ok)
+    lu.assertEquals(code, "state")
+    lu.assertStrContains(msg, "connect first")
+    connected(m)
+    s:power_cycle()
+    m:wait_for(function() return m:state().rebooted end, 30)
+    ok, msg, code = m:send("x")
+    lu.assertNil(ok)
+    lu.assertEquals(code, "state")
+    lu.assertStrContains(msg, "the module rebooted")
+  end)
+end
+
 TestModemFaults = {}
 
 function TestModemFaults:test_garbage_is_an_unknown_line_and_the_module_still_answers()

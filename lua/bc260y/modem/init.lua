@@ -103,6 +103,7 @@ function M.new(port, opts, host)
     _sleep = nil,            -- AT+QSCLK mode sleep_mode() set; nil: unknown
     _sleep_before_update = nil, -- the mode +QLWEVTIND: 8 turned off, set back if no reboot came
     _down_reason = nil,      -- why the session is down (+QLWEVTIND: -1, 1, 7, 10, a reboot), for send
+    _had_session = false,    -- the platform observed this module since open (a reboot ends a session)
     _fota_busy = nil,        -- reason while +QIND: FOTA says an update runs (every command refused)
     _reboot_watch = nil,     -- after END,0: the timer that asks whether the module rebooted unseen
     _dropped_seen = 0,       -- module drops already reported (buff full URCs, NQMGR DROPPED)
@@ -393,13 +394,15 @@ function Modem:send(data, opts)
   if opts.con ~= nil and type(opts.con) ~= "boolean" then error("send: con must be a boolean", 2) end
   local con = opts.con == true
   local timeout = check_timeout(opts.timeout, "send", self.opts.con_timeout, 2)
+  -- The type is always written, 0 (NON, RAI 0) too: the guide's sessions leave it out,
+  -- but an omitted parameter may keep its previous value (guide 2.1.1), so the module's
+  -- memory of an earlier CON or RAI must never decide this uplink's.
   local cmd = core.build.nmgs(data, (con and 100 or 0) + rai)
-  -- Type 0 (NON, RAI 0) is the module's default: sent as the guide's sessions print it.
-  if not con and rai == 0 then cmd = cmd:gsub(",0$", "") end
   if self.closed then return self:_closed_error() end
   if self:_busy_reason() then return nil, self:_busy_reason(), "busy" end
   if not self.observed then
-    if self.rebooted then
+    -- (the power-on banner is a reboot too, but before any session it is not the reason)
+    if self.rebooted and self._had_session then
       return nil, i18n.t("lib.rebooted"), "state"
     end
     if self._down_reason then

@@ -1,6 +1,6 @@
 -- bc260y.modem.urc: what the Modem believes of the module (part of the Modem class, mixed
 -- in by bc260y.modem). It is the one writer of those fields (registered, observed,
--- sleeping, rebooted, receive_mode, ip, _sleep, _down_reason, _fota_busy, _dropped_seen,
+-- sleeping, rebooted, receive_mode, ip, _sleep, _down_reason, _had_session, _fota_busy, _dropped_seen,
 -- _indicated, _announced, _buffer_empty): URCs update them here, and the calls that learn something from an answer
 -- report it through the _learn_* methods below. URCs also settle the connect/send call
 -- waiting for them and fire the matching events. It also decides which commands the
@@ -20,7 +20,7 @@ function Urc:_on_reboot()
   self.rebooted = true
   self.receive_mode = 1 -- AT+NNMI is not kept across a reboot
   self._fota_busy = nil -- the update's reboot ends the quiet (guide 5.3.2.2)
-  self._down_reason = i18n.t("lib.down_rebooted")
+  self._down_reason = self._had_session and i18n.t("lib.down_rebooted") or nil
   self._indicated = false -- an indication from before the reboot says nothing now
   -- The module's buffer is RAM: what it announced and nobody read is gone.
   local lost = self._announced
@@ -54,7 +54,7 @@ function Urc:_on_qlwevtind(v)
       attempt.register_failed = true
     end
   elseif v == 3 then
-    self.registered, self.observed = true, true
+    self.registered, self.observed, self._had_session = true, true, true
     self._down_reason = nil
     if attempt then attempt.observed = true end
   elseif v == -1 then
@@ -229,7 +229,7 @@ end
 
 function Urc:_learn_registration(registered, observed)
   self.registered, self.observed = registered, observed
-  if observed then self._down_reason = nil end
+  if observed then self._down_reason, self._had_session = nil, true end
 end
 function Urc:_learn_ip(ip) self.ip = ip end
 function Urc:_learn_receive_mode(n)
