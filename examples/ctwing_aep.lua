@@ -39,8 +39,8 @@ local info = assert(m:init{rrc = false, attach = false})
 print(say("module %s %s, IMEI %s", "模块 %s %s,IMEI %s"):format(info.model, info.revision, info.imei))
 m:on("rrc", function(state) print("   RRC " .. state) end)
 
-step("deep sleep off, RRC reports, direct receive mode, lifetime 86400 s",
-  "关闭深休眠,RRC 状态上报,直吐模式,lifetime 86400 秒")
+step("deep sleep off, RRC reports, direct receive mode, lifetime 86400 s (from the next boot: this registration keeps the lifetime set before)",
+  "关闭深休眠,RRC 状态上报,直吐模式,lifetime 86400 秒(下次开机起生效:本次注册仍使用之前设置的生命周期)")
 assert(m:sleep_mode("off"))                -- AT+QSCLK=0
 assert(m:set_rrc_reports(true))            -- AT+CSCON=1: the `rrc` event
 assert(m:set_receive_mode("direct"))       -- AT+NNMI=1: downlinks come as +NNMI: <len>,<hex>
