@@ -192,7 +192,7 @@ static int l_build_qsclk(lua_State *L) { return build_number(L, B_QSCLK); }
 #define BUILD_FUNCS(X)                                                                   \
   X(ncdpopen, l_build_ncdpopen) X(nmgs, l_build_nmgs) X(ncfg, l_build_ncfg)              \
   X(nnmi, l_build_nnmi) X(qsclk, l_build_qsclk)
-static const funcs build_funcs = FUNCS(BUILD_FUNCS);
+DEFINE_FUNCS(build_funcs, BUILD_FUNCS);
 
 /* core.errors from the same list as the C table bc_errors, but as packed text (symbol,
  * English, Chinese, each NUL-terminated, code after code) and a list of codes: the C
@@ -217,12 +217,12 @@ static void push_errors(lua_State *L) {
 }
 
 #define DECODE_FUNCS(X) X(decode, l_decode) X(hex_encode, l_hex_encode) X(hex_decode, l_hex_decode)
-static const funcs decode_funcs = FUNCS(DECODE_FUNCS);
+DEFINE_FUNCS(decode_funcs, DECODE_FUNCS);
 
 void core_decode_register(lua_State *L) {
-  set_funcs(L, &decode_funcs);
+  set_funcs(L, FUNCS(decode_funcs));
   lua_newtable(L);
-  set_funcs(L, &build_funcs);
+  set_funcs(L, FUNCS(build_funcs));
   lua_setfield(L, -2, "build");
   push_errors(L);
   lua_setfield(L, -2, "errors");

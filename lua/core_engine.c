@@ -656,15 +656,15 @@ fail:
   X(deadline, engine_deadline) X(output, engine_output) X(consumed, engine_consumed)     \
   X(abort, engine_abort) X(pending, engine_pending) X(counters, engine_counters)         \
   X(queue_max, engine_queue_max) X(exchange, engine_exchange) X(close, engine_close)
-static const funcs engine_methods = FUNCS(ENGINE_METHODS);
+DEFINE_FUNCS(engine_methods, ENGINE_METHODS);
 
 #define ENGINE_META(X) X(__gc, engine_close) X(__close, engine_close) X(__tostring, engine_tostring)
-static const funcs engine_meta = FUNCS(ENGINE_META);
+DEFINE_FUNCS(engine_meta, ENGINE_META);
 
 #define ENGINE_FUNCS(X) X(engine, l_engine) X(check_at, l_check_at)
-static const funcs engine_funcs = FUNCS(ENGINE_FUNCS);
+DEFINE_FUNCS(engine_funcs, ENGINE_FUNCS);
 
 void core_engine_register(lua_State *L) {
-  new_class(L, ENGINE_MT, &engine_meta, &engine_methods);
-  set_funcs(L, &engine_funcs);
+  new_class(L, ENGINE_MT, FUNCS(engine_meta), FUNCS(engine_methods));
+  set_funcs(L, FUNCS(engine_funcs));
 }

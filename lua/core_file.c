@@ -58,6 +58,6 @@ static int l_open_private(lua_State *L) {
 }
 
 #define FILE_FUNCS(X) X(open_private, l_open_private)
-static const funcs file_funcs = FUNCS(FILE_FUNCS);
+DEFINE_FUNCS(file_funcs, FILE_FUNCS);
 
-void core_file_register(lua_State *L) { set_funcs(L, &file_funcs); }
+void core_file_register(lua_State *L) { set_funcs(L, FUNCS(file_funcs)); }

@@ -117,15 +117,15 @@ static int poller_close(lua_State *L) {
 }
 
 #define POLLER_METHODS(X) X(set, poller_set) X(wait, poller_wait) X(close, poller_close)
-static const funcs poller_methods = FUNCS(POLLER_METHODS);
+DEFINE_FUNCS(poller_methods, POLLER_METHODS);
 
 #define POLLER_META(X) X(__gc, poller_close)
-static const funcs poller_meta = FUNCS(POLLER_META);
+DEFINE_FUNCS(poller_meta, POLLER_META);
 
 #define POLLER_FUNCS(X) X(poller, l_poller)
-static const funcs poller_funcs = FUNCS(POLLER_FUNCS);
+DEFINE_FUNCS(poller_funcs, POLLER_FUNCS);
 
 void core_poller_register(lua_State *L) {
-  new_class(L, POLLER_MT, &poller_meta, &poller_methods);
-  set_funcs(L, &poller_funcs);
+  new_class(L, POLLER_MT, FUNCS(poller_meta), FUNCS(poller_methods));
+  set_funcs(L, FUNCS(poller_funcs));
 }

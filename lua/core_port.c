@@ -167,15 +167,15 @@ static int port_tostring(lua_State *L) {
 #define PORT_METHODS(X)                                                                  \
   X(fd, port_fd_m) X(read, port_read_m) X(write, port_write_m) X(close, port_close_m)    \
   X(kind, port_kind_m) X(name, port_name_m) X(closed, port_closed_m)
-static const funcs port_methods = FUNCS(PORT_METHODS);
+DEFINE_FUNCS(port_methods, PORT_METHODS);
 
 #define PORT_META(X) X(__gc, port_close_m) X(__close, port_close_m) X(__tostring, port_tostring)
-static const funcs port_meta = FUNCS(PORT_META);
+DEFINE_FUNCS(port_meta, PORT_META);
 
 #define PORT_FUNCS(X) X(open_port, l_open_port) X(list_ports, l_list_ports)
-static const funcs port_funcs = FUNCS(PORT_FUNCS);
+DEFINE_FUNCS(port_funcs, PORT_FUNCS);
 
 void core_port_register(lua_State *L) {
-  new_class(L, PORT_MT, &port_meta, &port_methods);
-  set_funcs(L, &port_funcs);
+  new_class(L, PORT_MT, FUNCS(port_meta), FUNCS(port_methods));
+  set_funcs(L, FUNCS(port_funcs));
 }
