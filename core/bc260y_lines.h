@@ -10,6 +10,8 @@
  *       starts with prefix and has min..max comma-separated fields after its colon (0:
  *       the bare prefix). role says who prints it:
  *         URC     unsolicited (command "" and forms 0): the engine's URC table;
+ *         URC_SAME  unsolicited, of the same prefix and field counts as the URC row
+ *                 above it: the engine has that shape already (decoded only);
  *         ANSWER  the answer of "command" in forms (F_QUERY...): its expected shape;
  *         FINAL   a final result, decoded only.
  *       fields: what each field must be and the name it is shown under (the macros of
@@ -36,7 +38,7 @@
    * quoted and not), the buffer-full warning, the AT+NNMI? answer */                    \
   LINE(NNMI_INDICATION, "nnmi_indication", "+NNMI", 0, 0, URC, "", 0, NONE)                \
   LINE(NNMI_DATA, "nnmi_data", "+NNMI", 2, 2, URC, "", 0, NUM(PAYLOAD, LENGTH), HEX)        \
-  LINE(NNMI_BUFF_FULL, "nnmi_buff_full", "+NNMI", 2, 2, URC, "", 0, QUOTED(RECV),           \
+  LINE(NNMI_BUFF_FULL, "nnmi_buff_full", "+NNMI", 2, 2, URC_SAME, "", 0, QUOTED(RECV),      \
        BARE(BUFF_FULL))                                                                  \
   LINE(NNMI_MODE, "nnmi_mode", "+NNMI", 1, 1, ANSWER, "+NNMI", F_QUERY, NUM(0_2, VALUE))   \
   REPLY("+NNMI", F_TEST, "+NNMI", 0, -1)                                                 \
@@ -45,11 +47,11 @@
    * bare <percent>) alone, total and current -1, or with <total>,<current> (the guide's  \
    * examples); no other count */                                                        \
   LINE(FOTA, "fota", "+QIND", 2, 2, URC, "", 0, QUOTED(FOTA), STAGE(DOWNLOAD_START))        \
-  SHAPE(FOTA, "+QIND", 2, 2, URC, "", 0, QUOTED(FOTA), STAGE(START))                       \
+  SHAPE(FOTA, "+QIND", 2, 2, URC_SAME, "", 0, QUOTED(FOTA), STAGE(START))                  \
   SHAPE(FOTA, "+QIND", 3, 3, URC, "", 0, QUOTED(FOTA), STAGE(DOWNLOADING), NUM(COUNT, VALUE)) \
-  SHAPE(FOTA, "+QIND", 3, 3, URC, "", 0, QUOTED(FOTA), STAGE(DOWNLOAD), NUM(BYTE, VALUE))   \
-  SHAPE(FOTA, "+QIND", 3, 3, URC, "", 0, QUOTED(FOTA), STAGE(END), NUM(BYTE, VALUE))        \
-  SHAPE(FOTA, "+QIND", 3, 3, URC, "", 0, QUOTED(FOTA), STAGE(UPDATING), PERCENT(VALUE))     \
+  SHAPE(FOTA, "+QIND", 3, 3, URC_SAME, "", 0, QUOTED(FOTA), STAGE(DOWNLOAD), NUM(BYTE, VALUE)) \
+  SHAPE(FOTA, "+QIND", 3, 3, URC_SAME, "", 0, QUOTED(FOTA), STAGE(END), NUM(BYTE, VALUE))   \
+  SHAPE(FOTA, "+QIND", 3, 3, URC_SAME, "", 0, QUOTED(FOTA), STAGE(UPDATING), PERCENT(VALUE)) \
   SHAPE(FOTA, "+QIND", 5, 5, URC, "", 0, QUOTED(FOTA), STAGE(UPDATING), PERCENT(VALUE),     \
         NUM(BYTE, TOTAL), NUM(BYTE, CURRENT))                                            \
   LINE(NMSTATUS, "nmstatus", "+NMSTATUS", 1, 1, ANSWER, "+NMSTATUS", F_QUERY,               \

@@ -21,7 +21,7 @@ enum {
 #define TEXT_LINES (-2) /* min: the answer is text lines (AT_CMD_TEXT_LINES), no shape */
 
 /* Each generator below takes the rows of one role: a LINE or SHAPE row hands its shape to
- * <GENERATOR>_<role> (URC, ANSWER, FINAL), a REPLY row to the answer generators. */
+ * <GENERATOR>_<role> (URC, URC_SAME, ANSWER, FINAL), a REPLY row to the answer generators. */
 #define NOTHING(...)
 #define BY_ROLE_LINE(KIND, name, prefix, min, max, role, command, forms, ...) \
   EACH_##role(prefix, min, max, command, forms)
@@ -30,8 +30,9 @@ enum {
 #define BY_ROLE_REPLY(command, forms, prefix, min, max) EACH_ANSWER(prefix, min, max, command, forms)
 #define ROWS_BY_ROLE BC_LINES(BY_ROLE_LINE, BY_ROLE_SHAPE, BY_ROLE_REPLY, NOTHING)
 
-/* The URC table: every URC shape. */
+/* The URC table: every URC shape, once (the engine needs no second entry of a shape). */
 #define EACH_URC(prefix, min, max, command, forms) {prefix, min, max},
+#define EACH_URC_SAME NOTHING
 #define EACH_ANSWER NOTHING
 #define EACH_FINAL NOTHING
 const at_match bc_urc_table[] = {ROWS_BY_ROLE};
