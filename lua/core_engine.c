@@ -90,7 +90,7 @@ static int l_engine(lua_State *L) {
   at_config_defaults(&cfg);
   int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
-    luaL_checktype(L, 1, LUA_TTABLE);
+    luaL_argexpected(L, lua_istable(L, 1), 1, "table");
     for (size_t i = 0; i < sizeof engine_options / sizeof engine_options[0]; i++) {
       const char *key = engine_options[i].key;
       int kind = engine_options[i].kind;
@@ -323,7 +323,7 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     use_own_shapes(c);
     return base;
   }
-  luaL_checktype(L, opts, LUA_TTABLE);
+  luaL_argexpected(L, lua_istable(L, opts), opts, "table");
   lua_settop(L, opts + (int)n_keys); /* every option nil until read */
   lua_pushnil(L);                    /* lua_next's first key */
   while (lua_next(L, opts)) {
@@ -566,8 +566,8 @@ static int engine_exchange(lua_State *L) {
   int decode = engine->decode && lua_toboolean(L, opts + OPT_DECODE);
   int traced = lua_toboolean(L, opts + OPT_TRACE);
   luaL_checkstack(L, 8, "exchange");
-  int top = lua_gettop(L);
-  lua_settop(L, top + 3); /* events, written, read: nil */
+  int top = opts + EXCHANGE_KEYS - 1; /* read_command's last option slot */
+  lua_settop(L, top + 3);             /* events, written, read: nil */
   exchange_call call = {L, engine->decode, top + 1, top + 2, top + 3, 0};
   at_exchange_hooks hooks = {&call, exchange_event, traced ? exchange_bytes : NULL};
   at_event answer;

@@ -89,7 +89,7 @@ static int poller_wait(lua_State *L) {
       if ((lua_Number)timeout_ms < s * 1000.0) timeout_ms++;
     }
   }
-  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_argexpected(L, lua_istable(L, 3), 3, "table");
   struct epoll_event evs[POLLER_BATCH];
   int n = epoll_wait(poller->epfd, evs, POLLER_BATCH, timeout_ms);
   if (n < 0) {

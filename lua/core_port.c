@@ -58,7 +58,7 @@ static int l_open_port(lua_State *L) {
   size_t len;
   const char *spec = check_string(L, 1, &len);
   luaL_argcheck(L, strlen(spec) == len, 1, "contains a NUL byte");
-  lua_Integer baud = luaL_optinteger(L, 2, 0);
+  lua_Integer baud = lua_isnoneornil(L, 2) ? 0 : luaL_checkinteger(L, 2);
   luaL_argcheck(L, baud >= 0 && baud <= 4000000, 2, "baud rate out of range");
   /* 3rd argument exclusive (default true): false opens the device without the lock */
   unsigned flags = !lua_isnoneornil(L, 3) && !lua_toboolean(L, 3) ? PORT_SHARED : 0;
@@ -103,7 +103,7 @@ static int port_fd_m(lua_State *L) {
 
 static int port_read_m(lua_State *L) {
   port_handle *h = check_port_handle(L);
-  lua_Integer max = luaL_optinteger(L, 2, READ_DEFAULT);
+  lua_Integer max = lua_isnoneornil(L, 2) ? READ_DEFAULT : luaL_checkinteger(L, 2);
   luaL_argcheck(L, max > 0 && max <= READ_MAX, 2, "read size must be 1..1048576");
   if (!h->p) return push_fail(L, "port closed", "closed");
   char err[PORT_ERR_MAX];
