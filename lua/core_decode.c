@@ -14,9 +14,13 @@
 #define BUILD_CAP 4096 /* an NMGS of 1024 bytes is ~2070 characters */
 
 static long check_long(lua_State *L, int arg) {
+#if LONG_MAX == INT_MAX
+  return check_int(L, arg); /* the same range (32-bit targets): one function, not two */
+#else
   lua_Integer v = luaL_checkinteger(L, arg);
   luaL_argcheck(L, v >= LONG_MIN && v <= LONG_MAX, arg, "out of range");
   return (long)v;
+#endif
 }
 
 /* ---- decode ----------------------------------------------------------------------- */
