@@ -307,14 +307,11 @@ bc_kind decode_line(const char *line, size_t len, bc_decoded *out, const decode_
       d.text_len = len - i;
       d.kind = BC_ATI_REVISION;
     }
-  } else if (len == 11 && memcmp(line, "Quectel_Ltd", 11) == 0) {
-    d.text = line;
-    d.text_len = len;
-    d.kind = BC_ATI_MANUFACTURER;
   } else if (starts(line, len, "Quectel_") && len > 8 && is_token(line, len, 0)) {
+    /* "Quectel_Ltd" is the manufacturer, any other "Quectel_<token>" the model */
     d.text = line;
     d.text_len = len;
-    d.kind = BC_ATI_MODEL;
+    d.kind = len == 11 && memcmp(line + 8, "Ltd", 3) == 0 ? BC_ATI_MANUFACTURER : BC_ATI_MODEL;
   }
   if (d.kind == BC_NONE) {
     memset(&d, 0, sizeof d);

@@ -71,19 +71,18 @@ static engine_handle *check_open_engine(lua_State *L) {
 /* The engine's options, checked in this order, into at_config's fields: sizes (positive
  * integers, size_t), durations (ms_value, uint32_t), a count (a positive integer, unsigned). */
 enum { OPT_SIZE, OPT_MS, OPT_COUNT };
+#define ENGINE_OPTIONS(X)                                                                \
+  X(line_max, OPT_SIZE, line_max) X(answer_max, OPT_SIZE, answer_max)                    \
+  X(queue_max, OPT_SIZE, queue_max) X(cmd_max, OPT_SIZE, cmd_max)                        \
+  X(event_max, OPT_SIZE, event_max) X(first_byte, OPT_MS, first_byte_ms)                 \
+  X(total, OPT_MS, total_ms) X(unresponsive_after, OPT_COUNT, unresponsive_after)
+/* Their names packed one after another (not padded to the longest), kinds and offsets. */
+#define OPTION_NAME(key, kind, field) #key "\0"
+#define OPTION_ROW(key, kind, field) {kind, offsetof(at_config, field)},
+static const char engine_option_names[] = ENGINE_OPTIONS(OPTION_NAME);
 static const struct {
-  char key[19]; /* in place, not a pointer: no relocation per row */
   unsigned char kind, offset;
-} engine_options[] = {
-    {"line_max", OPT_SIZE, offsetof(at_config, line_max)},
-    {"answer_max", OPT_SIZE, offsetof(at_config, answer_max)},
-    {"queue_max", OPT_SIZE, offsetof(at_config, queue_max)},
-    {"cmd_max", OPT_SIZE, offsetof(at_config, cmd_max)},
-    {"event_max", OPT_SIZE, offsetof(at_config, event_max)},
-    {"first_byte", OPT_MS, offsetof(at_config, first_byte_ms)},
-    {"total", OPT_MS, offsetof(at_config, total_ms)},
-    {"unresponsive_after", OPT_COUNT, offsetof(at_config, unresponsive_after)},
-};
+} engine_options[] = {ENGINE_OPTIONS(OPTION_ROW)};
 
 static int l_engine(lua_State *L) {
   at_config cfg;
@@ -91,8 +90,9 @@ static int l_engine(lua_State *L) {
   int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
     luaL_argexpected(L, lua_istable(L, 1), 1, "table");
-    for (size_t i = 0; i < sizeof engine_options / sizeof engine_options[0]; i++) {
-      const char *key = engine_options[i].key;
+    const char *key = engine_option_names;
+    for (size_t i = 0; i < sizeof engine_options / sizeof engine_options[0];
+         i++, key += strlen(key) + 1) {
       int kind = engine_options[i].kind;
       char *field = (char *)&cfg + engine_options[i].offset;
       lua_getfield(L, 1, key);
