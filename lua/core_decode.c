@@ -198,11 +198,12 @@ static int l_build_qsclk(lua_State *L) { return build_number(L, B_QSCLK); }
   X(nnmi, l_build_nnmi) X(qsclk, l_build_qsclk)
 DEFINE_FUNCS(build_funcs, BUILD_FUNCS);
 
-/* core.errors from the same list as the C table bc_errors, but as packed text (symbol,
- * English, Chinese, each NUL-terminated, code after code) and a list of codes: the C
- * table's 60 text pointers would each be relocated when core.so loads (flash). */
-#define ERROR_TEXTS(code, name, en, zh) name "\0" en "\0" zh "\0"
-#define ERROR_CODE(code, name, en, zh) code,
+/* core.errors from the same list as the C table bc_errors, but as packed text (the
+ * symbol after its common head CTIOT_E, English, Chinese, each NUL-terminated, code after
+ * code) and a list of codes: the C table's 60 text pointers would each be relocated when
+ * core.so loads (flash). */
+#define ERROR_TEXTS(code, class, rest, en, zh) #class "_" rest "\0" en "\0" zh "\0"
+#define ERROR_CODE(code, class, rest, en, zh) code,
 static const char error_texts[] = BC_ERRORS(ERROR_TEXTS);
 static const short error_codes[] = {BC_ERRORS(ERROR_CODE)};
 
@@ -213,7 +214,7 @@ static void push_errors(lua_State *L) {
   for (size_t i = 0; i < sizeof error_codes / sizeof error_codes[0]; i++) {
     lua_createtable(L, 0, 3);
     for (int j = 0; j < 3; j++, t += strlen(t) + 1) {
-      lua_pushstring(L, t);
+      lua_pushfstring(L, j ? "%s" : "CTIOT_E%s", t);
       lua_setfield(L, -2, keys[j]);
     }
     lua_rawseti(L, -2, error_codes[i]);

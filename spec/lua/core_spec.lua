@@ -781,6 +781,8 @@ function TestErrors.test_table()
   lu.assertEquals(core.errors[954].name, "CTIOT_EA_NOT_LOGIN")
   lu.assertEquals(core.errors[8].name, "CTIOT_EA_PARAM_NOT_INTIALIZED")
   lu.assertEquals(core.errors[14].name, "CTIOT_EB_DATA_LENGTH_OVERRRUN")
+  lu.assertEquals(core.errors[303].name, "CTIOT_EE_OPERATOR_NOT_SUPPORTED")
+  lu.assertEquals(core.errors[5].name, "CTIOT_ED_PSK_ERROR")
   lu.assertStrContains(core.errors[954].zh, "未登录")
   lu.assertEquals(type(core.errors[954].en), "string")
   lu.assertNil(core.errors[4242])
@@ -788,6 +790,7 @@ function TestErrors.test_table()
   for code, info in pairs(core.errors) do
     lu.assertEquals(math.type(code), "integer")
     lu.assertTrue(#info.name > 0 and #info.en > 0 and #info.zh > 0)
+    lu.assertStrMatches(info.name, "CTIOT_E[A-Z]_[A-Z0-9_]+") -- the whole symbol
     n = n + 1
   end
   lu.assertTrue(n >= 20, "the guide lists 20 codes, found " .. n)
