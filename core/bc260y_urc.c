@@ -41,7 +41,8 @@ const size_t bc_urc_table_len = sizeof bc_urc_table / sizeof bc_urc_table[0];
 #undef EACH_ANSWER
 
 /* The answer shapes, for the commands in their forms; their command names and prefixes
- * packed one per shape (no pointer table: the flash build counts every relocation). */
+ * packed one per shape (no pointer table: the flash build counts every relocation). A
+ * command "" is the prefix's own name (stored once). */
 #define EACH_URC NOTHING
 #define EACH_ANSWER(prefix, min, max, command, forms) {forms, min, max},
 static const struct answer {
@@ -119,7 +120,7 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   const char *command = answer_commands, *prefix = answer_prefixes;
   for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
     const struct answer *a = &answers[i];
-    if (word_is(name, nl, command)) {
+    if (word_is(name, nl, *command ? command : prefix)) {
       known = 1;
       if (a->forms & form) {
         if (a->min == TEXT_LINES) out->flags = AT_CMD_TEXT_LINES;
