@@ -116,15 +116,14 @@ static int l_hex_decode(lua_State *L) {
   const char *s = check_string(L, 1, &len);
   if (len % 2) {
     lua_pushfstring(L, "odd number of hex digits (%d)", (int)len);
-    return push_fail(L, lua_tostring(L, -1), "invalid");
+  } else if (push_hex_bytes(L, s, len) >= 0) {
+    return 1;
+  } else { /* only a bad digit fails here (the buffer fits): which is the first? */
+    size_t i = 0;
+    while (bc_hex_value((unsigned char)s[i]) >= 0) i++;
+    lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
   }
-  for (size_t i = 0; i < len; i++)
-    if (bc_hex_value((unsigned char)s[i]) < 0) {
-      lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
-      return push_fail(L, lua_tostring(L, -1), "invalid");
-    }
-  if (push_hex_bytes(L, s, len) < 0) return luaL_error(L, "hex_decode failed"); /* checked above */
-  return 1;
+  return push_fail(L, lua_tostring(L, -1), "invalid");
 }
 
 /* ---- builders ------------------------------------------------------------------------- */
