@@ -92,14 +92,15 @@ static void add_shape(bc_expect *out, const char *prefix, int min, int max) {
 
 void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   memset(out, 0, sizeof *out);
-  if (!cmd || len < 2 || upper((unsigned char)cmd[0]) != 'A' || upper((unsigned char)cmd[1]) != 'T')
-    return;
+  /* c | 0x20 folds only 'A' onto 'a' (and 'T' onto 't') */
+  if (!cmd || len < 2 || (cmd[0] | 0x20) != 'a' || (cmd[1] | 0x20) != 't') return;
   const char *p = cmd + 2;
   size_t rest = len - 2;
   if (rest == 0) return; /* plain AT */
   if (p[0] != '+') {
     /* Basic commands: only ATI prints text (manufacturer, model, revision). */
-    if (word_is(p, rest, "I") || word_is(p, rest, "I0")) out->flags = AT_CMD_TEXT_LINES;
+    if ((p[0] | 0x20) == 'i' && (rest == 1 || (rest == 2 && p[1] == '0')))
+      out->flags = AT_CMD_TEXT_LINES;
     return;
   }
   /* Extended command: the name runs to '?', '=' or the end (a ';' ends it too: the rest
