@@ -412,10 +412,18 @@ static void test_expect_for(void) {
   expect("AT+NQMGR", &e);
   CHECK(shape_hits(e.match, e.n, "BUFFERED=0,RECEIVED=34,DROPPED=2"));
   CHECK(!shape_hits(e.match, e.n, "+NNMI"));
-  const char *text_cmds[] = {"ATI", "ati", "AT+CGMM", "AT+CGMR", "AT+CGSN=0", "AT+CGSN", "AT+CGMI"};
+  const char *text_cmds[] = {"ATI",     "ati",       "aTi0",    "AT+CGMM",
+                             "AT+CGMR", "AT+CGSN=0", "AT+CGSN", "AT+CGMI"};
   for (size_t i = 0; i < sizeof text_cmds / sizeof text_cmds[0]; i++) {
     expect(text_cmds[i], &e);
     CHECK_EQ_INT(e.flags & AT_CMD_TEXT_LINES, AT_CMD_TEXT_LINES);
+  }
+  /* basic commands other than ATI and ATI0 print no text, and the case folding that finds
+   * A, T and I takes no other character for them ('!' is 'A' - 0x20, '4' is 'T' - 0x20) */
+  const char *no_text_cmds[] = {"ATI1", "ATI00", "ATE0", "AT)", "ATi!", "A4I", "!TI"};
+  for (size_t i = 0; i < sizeof no_text_cmds / sizeof no_text_cmds[0]; i++) {
+    expect(no_text_cmds[i], &e);
+    CHECK_EQ_INT(e.flags, 0);
   }
   for (int s = 1; s <= 3; s++) {
     char c[16];
