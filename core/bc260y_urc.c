@@ -75,11 +75,9 @@ static int upper(int c) { return (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c; }
 
 /* Case-insensitive: does s[0..n) equal the upper-case word w? */
 static int word_is(const char *s, size_t n, const char *w) {
-  size_t wl = strlen(w);
-  if (n != wl) return 0;
-  for (size_t i = 0; i < n; i++)
-    if (upper((unsigned char)s[i]) != w[i]) return 0;
-  return 1;
+  for (size_t i = 0; i < n; i++) /* up to w's end, no strlen */
+    if (upper((unsigned char)s[i]) != w[i] || !w[i]) return 0;
+  return w[n] == '\0';
 }
 
 static void add_shape(bc_expect *out, const char *prefix, int min, int max) {
@@ -137,14 +135,14 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   if (form & F_SET) return;
   if (nl > AT_MATCH_MAX_PREFIX) return;
   for (size_t i = 0; i < nl; i++) {
-    unsigned char c = (unsigned char)name[i];
+    int c = (unsigned char)name[i], u = upper(c);
     /* Only a plausible command name becomes a prefix (no quotes, spaces, controls). */
-    if (i > 0 && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '_' || c == '&' || c == '%')) {
+    if (i > 0 && !((u >= 'A' && u <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '&' ||
+                   c == '%')) {
       out->name[0] = '\0';
       return;
     }
-    out->name[i] = (char)upper(c);
+    out->name[i] = (char)u;
   }
   out->name[nl] = '\0';
   if (nl < 2) return;
