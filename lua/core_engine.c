@@ -18,6 +18,9 @@
 
 #define ENGINE_MT "bc260y.Engine"
 
+/* The message of an option of the wrong type (one format for all of them). */
+#define OPTION_MUST_BE "option '%s' must be %s"
+
 /* Seconds (>= 0, < 1.8e16) to milliseconds, rounded to the nearest. Not inlined: one
  * copy serves every caller. Two 32-bit halves, each converted exactly: a direct double to
  * uint64_t conversion pulls a libgcc routine into the flash build on 32-bit targets. */
@@ -102,7 +105,7 @@ static int l_engine(lua_State *L) {
         int isint;
         lua_Integer v = lua_tointegerx(L, -1, &isint);
         if (!isint || v <= 0 || (kind == OPT_SIZE && (uint64_t)v > (uint64_t)SIZE_MAX / 4))
-          luaL_error(L, "option '%s' must be a positive integer", key);
+          luaL_error(L, OPTION_MUST_BE, key, "a positive integer");
         if (kind == OPT_SIZE) {
           size_t sz = (size_t)v;
           memcpy(field, &sz, sizeof sz);
@@ -232,7 +235,7 @@ static size_t drain_events(lua_State *L, const engine_handle *engine, int arr, s
  * table, else it raises naming key) into m[]. The prefix strings stay referenced by the
  * options table on the stack until at_submit returns. */
 static size_t read_match_list(lua_State *L, int list, const char *key, at_match *m) {
-  if (!lua_istable(L, list)) luaL_error(L, "option '%s' must be a table", key);
+  if (!lua_istable(L, list)) luaL_error(L, OPTION_MUST_BE, key, "a table");
   lua_Integer len = luaL_len(L, list);
   if (len > AT_CMD_MAX_EXPECT)
     luaL_error(L, "option '%s' has %d entries (at most %d)", key, (int)len, AT_CMD_MAX_EXPECT);
@@ -354,11 +357,11 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
   if (!lua_isnil(L, tag)) {
     int isint;
     lua_Integer v = lua_tointegerx(L, tag, &isint);
-    if (!isint) luaL_error(L, "option 'tag' must be an integer");
+    if (!isint) luaL_error(L, OPTION_MUST_BE, "tag", "an integer");
     cmd->tag = (uint64_t)v;
   }
   if (!lua_isnil(L, prompt)) {
-    if (lua_type(L, prompt) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
+    if (lua_type(L, prompt) != LUA_TSTRING) luaL_error(L, OPTION_MUST_BE, "prompt", "a string");
     cmd->payload = lua_tolstring(L, prompt, &cmd->payload_len);
     cmd->flags |= AT_CMD_PROMPT;
   }
