@@ -67,7 +67,7 @@ static engine_handle *check_engine_handle(lua_State *L) {
 
 static engine_handle *check_open_engine(lua_State *L) {
   engine_handle *engine = check_engine_handle(L);
-  if (!engine->at) luaL_error(L, "bc260y.Engine is closed");
+  if (!engine->at) luaL_error(L, "%s is closed", ENGINE_MT);
   return engine;
 }
 

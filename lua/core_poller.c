@@ -37,7 +37,7 @@ static poller_handle *to_poller(lua_State *L) { return check_object(L, 1, &POLLE
 
 static poller_handle *check_poller(lua_State *L) {
   poller_handle *poller = to_poller(L);
-  if (poller->epfd < 0) luaL_error(L, "bc260y.Poller is closed");
+  if (poller->epfd < 0) luaL_error(L, "%s is closed", POLLER_MT);
   return poller;
 }
 
