@@ -134,28 +134,17 @@ static int l_engine(lua_State *L) {
   return 1;
 }
 
-/* A result's name ("ok", "cme"...), and its code (nil unless a numbered CME/CMS error;
- * code -1 is a verbose "+CME ERROR: text", whose text is in the final line). */
-static void push_result_name(lua_State *L, const at_event *ev) {
+/* Sets t.result, the result's name ("ok", "cme"...), and t.code for a numbered CME/CMS
+ * error (code -1 is a verbose "+CME ERROR: text", whose text is in the final line), on
+ * the new event table at the top: any other result leaves code nil. */
+static void set_result(lua_State *L, const at_event *ev) {
   static const char names[][9] = {"ok",      "error",  "cme",     "cms",     "final",
                                   "timeout", "reboot", "aborted", "overflow"};
   unsigned r = (unsigned)ev->result;
   lua_pushstring(L, r < sizeof names / sizeof names[0] ? names[r] : "?");
-}
-
-static void push_result_code(lua_State *L, const at_event *ev) {
-  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
-    lua_pushinteger(L, ev->code);
-  else
-    lua_pushnil(L);
-}
-
-/* Sets t.result and t.code on the table at the top. */
-static void set_result(lua_State *L, const at_event *ev) {
-  push_result_name(L, ev);
   lua_setfield(L, -2, "result");
-  push_result_code(L, ev);
-  lua_setfield(L, -2, "code");
+  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
+    set_int(L, "code", ev->code);
 }
 
 /* t.line = the event's text, t.decoded = its decoded table when decode. */
