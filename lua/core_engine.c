@@ -327,12 +327,13 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     if (i == n_keys) luaL_error(L, "unknown option '%s'", k);
     lua_replace(L, base + (int)i); /* the value; the key stays for lua_next */
   }
-  ms_value(L, base + OPT_FIRST_BYTE, "first_byte", &cmd->first_byte_ms);
-  ms_value(L, base + OPT_TOTAL, "total", &cmd->total_ms);
+  /* the option names for the messages: command_keys' (one copy of each) */
+  ms_value(L, base + OPT_FIRST_BYTE, command_keys[OPT_FIRST_BYTE], &cmd->first_byte_ms);
+  ms_value(L, base + OPT_TOTAL, command_keys[OPT_TOTAL], &cmd->total_ms);
   if (lua_isnil(L, base + OPT_EXPECT)) {
     use_own_shapes(c);
   } else {
-    cmd->n_expect = read_match_list(L, base + OPT_EXPECT, "expect", c->expect);
+    cmd->n_expect = read_match_list(L, base + OPT_EXPECT, command_keys[OPT_EXPECT], c->expect);
     cmd->expect = cmd->n_expect ? c->expect : NULL;
   }
   int text_lines = base + OPT_TEXT_LINES; /* nil: as the shapes say */
@@ -341,16 +342,18 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     else cmd->flags &= ~(unsigned)AT_CMD_TEXT_LINES;
   }
   int finals = base + OPT_FINALS, tag = base + OPT_TAG, prompt = base + OPT_PROMPT;
-  cmd->n_finals = lua_isnil(L, finals) ? 0 : read_match_list(L, finals, "finals", c->finals);
+  cmd->n_finals =
+      lua_isnil(L, finals) ? 0 : read_match_list(L, finals, command_keys[OPT_FINALS], c->finals);
   cmd->finals = cmd->n_finals ? c->finals : NULL;
   if (!lua_isnil(L, tag)) {
     int isint;
     lua_Integer v = lua_tointegerx(L, tag, &isint);
-    if (!isint) luaL_error(L, OPTION_MUST_BE, "tag", "an integer");
+    if (!isint) luaL_error(L, OPTION_MUST_BE, command_keys[OPT_TAG], "an integer");
     cmd->tag = (uint64_t)v;
   }
   if (!lua_isnil(L, prompt)) {
-    if (lua_type(L, prompt) != LUA_TSTRING) luaL_error(L, OPTION_MUST_BE, "prompt", "a string");
+    if (lua_type(L, prompt) != LUA_TSTRING)
+      luaL_error(L, OPTION_MUST_BE, command_keys[OPT_PROMPT], "a string");
     cmd->payload = lua_tolstring(L, prompt, &cmd->payload_len);
     cmd->flags |= AT_CMD_PROMPT;
   }
