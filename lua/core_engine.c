@@ -621,26 +621,27 @@ static int l_check_at(lua_State *L) {
   if (!lua_istable(L, 2)) goto fail;
   /* A key m:at does not know is a typo, not something to ignore (as in open()). */
   static const char known[][12] = {"ignore_busy", "expect", "text_lines", "timeout"};
+  enum { IGNORE_BUSY, EXPECT, TEXT_LINES, TIMEOUT }; /* known's, named once */
   const char *k = unknown_key(L, 2, known[0], sizeof known[0], sizeof known / sizeof known[0]);
   if (k) {
     bad = lua_pushfstring(L, "unknown option '%s'", k);
     goto fail;
   }
-  int t = lua_getfield(L, 2, "ignore_busy");
+  int t = lua_getfield(L, 2, known[IGNORE_BUSY]);
   bad = "ignore_busy must be a boolean";
   if (t != LUA_TNIL && t != LUA_TBOOLEAN) goto fail;
   lua_pop(L, 1);
-  t = lua_getfield(L, 2, "timeout");
+  t = lua_getfield(L, 2, known[TIMEOUT]);
   /* The engine counts whole milliseconds in 32 bits, and 0 ms means its default: the
    * range of bc260y.options' TIMEOUT_MIN and TIMEOUT_MAX, with its message. */
   lua_Number s = lua_tonumber(L, -1);
   bad = "timeout must be a number of seconds from 0.001 to 4294967";
   if (t != LUA_TNIL && (t != LUA_TNUMBER || !(s >= 0.001) || !(s <= 4294967))) goto fail;
-  t = lua_getfield(L, 2, "expect");
+  t = lua_getfield(L, 2, known[EXPECT]);
   bad = "expect must be a table";
   if (t != LUA_TNIL && t != LUA_TTABLE) goto fail;
-  lua_getfield(L, 2, "text_lines");
-  lua_getfield(L, 2, "ignore_busy");
+  lua_getfield(L, 2, known[TEXT_LINES]);
+  lua_getfield(L, 2, known[IGNORE_BUSY]);
   return 4;
 fail:
   return at_arg_error(L, bad);
