@@ -471,8 +471,8 @@ static int engine_close(lua_State *L) {
 
 static int engine_tostring(lua_State *L) {
   engine_handle *engine = check_engine_handle(L);
-  if (!engine->at) lua_pushliteral(L, "bc260y.Engine(closed)");
-  else lua_pushfstring(L, "bc260y.Engine(%d pending)", (int)at_pending(engine->at));
+  if (!engine->at) lua_pushfstring(L, "%s(closed)", ENGINE_MT);
+  else lua_pushfstring(L, "%s(%d pending)", ENGINE_MT, (int)at_pending(engine->at));
   return 1;
 }
 
