@@ -44,8 +44,8 @@ static void ms_value(lua_State *L, int idx, const char *key, uint32_t *out) {
   int isnum;
   lua_Number s = lua_tonumberx(L, idx, &isnum);
   if (!isnum || !(s >= 0) || s * 1000.0 > (lua_Number)UINT32_MAX)
-    luaL_error(L, "option '%s' must be a number of seconds from 0 to %d", key,
-               (int)(UINT32_MAX / 1000));
+    luaL_error(L, OPTION_MUST_BE, key, "a number of seconds from 0 to 4294967");
+  _Static_assert(UINT32_MAX / 1000 == 4294967, "the message's largest number of seconds");
   *out = (uint32_t)to_ms(s);
 }
 
