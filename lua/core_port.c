@@ -64,7 +64,7 @@ static int l_open_port(lua_State *L) {
   unsigned flags = !lua_isnoneornil(L, 3) && !lua_toboolean(L, 3) ? PORT_SHARED : 0;
   char err[PORT_ERR_MAX] = "";
   port *p = port_open_with(spec, (int)baud, flags, err);
-  if (!p) return push_fail(L, err[0] ? err : "cannot open port", "io");
+  if (!p) return push_fail(L, err, "io"); /* port_open_with says why, always */
   core_push_port(L, p);
   return 1;
 }
@@ -77,7 +77,7 @@ static int l_list_ports(lua_State *L) {
   for (;;) {
     infos = lua_newuserdatauv(L, (size_t)cap * sizeof *infos, 0);
     n = port_list(infos, cap, err);
-    if (n < 0) return push_fail(L, err[0] ? err : "cannot list ports", "io");
+    if (n < 0) return push_fail(L, err, "io"); /* port_list says why, always */
     if (n <= cap || cap >= 4096) break;
     lua_pop(L, 1);
     cap = n < 4096 ? n : 4096; /* ports may appear meanwhile: the loop checks again */
