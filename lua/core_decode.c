@@ -133,7 +133,8 @@ static int l_hex_decode(lua_State *L) {
  * alias. */
 static int build_result(lua_State *L, int rc, const char *buf, const char *err, int arg,
                         const char *name) {
-  if (rc < 0) return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name, err ? err : "refused");
+  /* a refusal always has its message (bc260y.h) */
+  if (rc < 0) return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name, err);
   lua_pushlstring(L, buf, (size_t)rc);
   return 1;
 }
