@@ -360,9 +360,10 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
   return base;
 }
 
-/* nil, msg, "refused" for a command at_submit refused (3 results). */
+/* nil, msg, "refused" for a command at_submit refused (3 results): at_error says why
+ * (at.h). */
 static int push_refused(lua_State *L, const at_engine *at) {
-  return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+  return push_fail(L, at_error(at), "refused");
 }
 
 /* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
