@@ -421,7 +421,7 @@ static int engine_deadline(lua_State *L) {
 static int engine_output(lua_State *L) {
   size_t len = 0;
   const uint8_t *out = at_output(check_open_engine(L)->at, &len);
-  lua_pushlstring(L, len ? (const char *)out : "", len);
+  lua_pushlstring(L, (const char *)out, len); /* NULL with length 0: "" */
   return 1;
 }
 

@@ -44,7 +44,7 @@ static port *check_open_port(lua_State *L) { return core_check_port(L, 1); }
 void core_push_port(lua_State *L, port *p) {
   port_handle *h = new_object(L, &PORT_CLASS);
   h->p = p;
-  snprintf(h->name, sizeof h->name, "%s", port_name(p) ? port_name(p) : "?");
+  snprintf(h->name, sizeof h->name, "%s", port_name(p)); /* p is an open port: it has one */
 }
 
 

@@ -26,7 +26,7 @@ void set_int(lua_State *L, const char *key, lua_Integer v) {
 }
 
 void set_str(lua_State *L, const char *key, const char *s, size_t len) {
-  lua_pushlstring(L, s ? s : "", s ? len : 0);
+  lua_pushlstring(L, s, s ? len : 0); /* Lua 5.4 takes NULL with length 0 as "" */
   lua_setfield(L, -2, key);
 }
 
