@@ -151,7 +151,7 @@ static void set_result(lua_State *L, const at_event *ev) {
 static void set_line(lua_State *L, const at_event *ev, int decode) {
   set_str(L, "line", ev->text, ev->len);
   if (decode) {
-    push_decoded(L, ev->text ? ev->text : "", ev->text ? ev->len : 0);
+    push_decoded(L, ev->text, ev->len); /* no text: NULL, 0, which the decoder takes */
     lua_setfield(L, -2, "decoded");
   }
 }
