@@ -334,7 +334,7 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     use_own_shapes(c);
   } else {
     cmd->n_expect = read_match_list(L, base + OPT_EXPECT, command_keys[OPT_EXPECT], c->expect);
-    cmd->expect = cmd->n_expect ? c->expect : NULL;
+    cmd->expect = c->expect; /* read with n_expect only (at_submit) */
   }
   int text_lines = base + OPT_TEXT_LINES; /* nil: as the shapes say */
   if (!lua_isnil(L, text_lines)) {
@@ -344,7 +344,7 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
   int finals = base + OPT_FINALS, tag = base + OPT_TAG, prompt = base + OPT_PROMPT;
   cmd->n_finals =
       lua_isnil(L, finals) ? 0 : read_match_list(L, finals, command_keys[OPT_FINALS], c->finals);
-  cmd->finals = cmd->n_finals ? c->finals : NULL;
+  cmd->finals = c->finals;
   if (!lua_isnil(L, tag)) {
     int isint;
     lua_Integer v = lua_tointegerx(L, tag, &isint);
