@@ -62,7 +62,7 @@ static int l_open_port(lua_State *L) {
   luaL_argcheck(L, baud >= 0 && baud <= 4000000, 2, "baud rate out of range");
   /* 3rd argument exclusive (default true): false opens the device without the lock */
   unsigned flags = !lua_isnoneornil(L, 3) && !lua_toboolean(L, 3) ? PORT_SHARED : 0;
-  char err[PORT_ERR_MAX] = "";
+  char err[PORT_ERR_MAX]; /* the callee sets it */
   port *p = port_open_with(spec, (int)baud, flags, err);
   if (!p) return push_fail(L, err, "io"); /* port_open_with says why, always */
   core_push_port(L, p);
@@ -70,7 +70,7 @@ static int l_open_port(lua_State *L) {
 }
 
 static int l_list_ports(lua_State *L) {
-  char err[PORT_ERR_MAX] = "";
+  char err[PORT_ERR_MAX]; /* the callee sets it */
   int cap = 64;
   port_info *infos = NULL;
   int n;
