@@ -54,14 +54,12 @@ at_exchange_result at_exchange(at_engine *at, port *p, const at_cmd *cmd, uint64
       if ((size_t)n < out_len) return AT_EXCHANGE_HANDED_OVER; /* the port is full */
     }
     /* what happened: this command's response alone, or anything else */
-    at_event ev, more;
-    if (at_next_event(at, &ev)) {
+    at_event more; /* popped into *answer: no copy when it is the answer */
+    if (at_next_event(at, answer)) {
       int two = at_next_event(at, &more);
-      if (!two && !handed_over && ev.type == AT_EV_RESPONSE && ev.tag == cmd->tag) {
-        *answer = ev;
+      if (!two && !handed_over && answer->type == AT_EV_RESPONSE && answer->tag == cmd->tag)
         return AT_EXCHANGE_ANSWERED;
-      }
-      hooks->event(hooks->ctx, &ev);
+      hooks->event(hooks->ctx, answer);
       if (two) hooks->event(hooks->ctx, &more);
       hand_over_events(at, hooks);
       return AT_EXCHANGE_HANDED_OVER;

@@ -43,7 +43,8 @@ typedef struct at_exchange_hooks {
  * first reads what the kernel holds, and bytes read once a deadline passed are fed as of
  * just before it (a caller that was not scheduled does not turn an answer that came in
  * time into a timeout). *answer's pointers stay valid until the next call into the
- * engine; err is filled for the port results ("closed" for PORT_CLOSED). */
+ * engine (other results use *answer as scratch); err is filled for the port results
+ * ("closed" for PORT_CLOSED). */
 at_exchange_result at_exchange(at_engine *at, port *p, const at_cmd *cmd, uint64_t limit_ms,
                                const at_exchange_hooks *hooks, at_event *answer,
                                char err[PORT_ERR_MAX]);

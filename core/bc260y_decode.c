@@ -264,13 +264,12 @@ static int starts(const char *line, size_t len, const char *w) {
   return len >= wl && memcmp(line, w, wl) == 0;
 }
 
-bc_kind decode_line(const char *line, size_t len, bc_decoded *out, const decode_row **row,
+bc_kind decode_line(const char *line, size_t len, bc_decoded *d, const decode_row **row,
                     int *nfields) {
-  bc_decoded d;
   body b;
   const char *prefix = row_prefixes, *split_as = "";
   int split_state = 0, shape_known = 0;
-  memset(&d, 0, sizeof d);
+  memset(d, 0, sizeof *d);
   *row = NULL;
   if (!line) len = 0;
   /* The engine hands lines without their CR LF; a caller with a raw line still gets it
@@ -288,8 +287,8 @@ bc_kind decode_line(const char *line, size_t len, bc_decoded *out, const decode_
     if (split_state == BROKEN) shape_known = 1;
     if (split_state != 1 || b.n < rows[i].min_fields || b.n > rows[i].max_fields) continue;
     shape_known = 1;
-    memset(&d, 0, sizeof d);
-    if (fits(&rows[i], &b, &d)) {
+    memset(d, 0, sizeof *d);
+    if (fits(&rows[i], &b, d)) {
       *row = &rows[i];
       *nfields = b.n;
       break;
@@ -298,34 +297,31 @@ bc_kind decode_line(const char *line, size_t len, bc_decoded *out, const decode_
   if (*row) {
     /* decoded */
   } else if (len == 3 && memcmp(line, "RDY", 3) == 0) {
-    d.kind = BC_RDY;
+    d->kind = BC_RDY;
   } else if (starts(line, len, "Revision:")) {
     size_t i = 9;
     while (i < len && line[i] == ' ') i++;
     if (is_token(line + i, len - i, 0)) {
-      d.text = line + i;
-      d.text_len = len - i;
-      d.kind = BC_ATI_REVISION;
+      d->text = line + i;
+      d->text_len = len - i;
+      d->kind = BC_ATI_REVISION;
     }
-  } else if (len == 11 && memcmp(line, "Quectel_Ltd", 11) == 0) {
-    d.text = line;
-    d.text_len = len;
-    d.kind = BC_ATI_MANUFACTURER;
   } else if (starts(line, len, "Quectel_") && len > 8 && is_token(line, len, 0)) {
-    d.text = line;
-    d.text_len = len;
-    d.kind = BC_ATI_MODEL;
+    /* "Quectel_Ltd" is the manufacturer, any other "Quectel_<token>" the model */
+    d->text = line;
+    d->text_len = len;
+    d->kind = len == 11 && memcmp(line + 8, "Ltd", 3) == 0 ? BC_ATI_MANUFACTURER : BC_ATI_MODEL;
   }
-  if (d.kind == BC_NONE) {
-    memset(&d, 0, sizeof d);
-    d.malformed = shape_known;
+  if (d->kind == BC_NONE) {
+    memset(d, 0, sizeof *d);
+    d->malformed = shape_known;
   }
-  if (out) *out = d;
-  return d.kind;
+  return d->kind;
 }
 
 bc_kind bc_decode(const char *line, size_t len, bc_decoded *out) {
   const decode_row *row;
   int n;
-  return decode_line(line, len, out, &row, &n);
+  bc_decoded scratch;
+  return decode_line(line, len, out ? out : &scratch, &row, &n);
 }

@@ -3,7 +3,7 @@
 #include "bc260y.h"
 #include "bc260y_errors_list.h"
 
-#define BC_ERROR_ROW(code, name, en, zh) {code, name, en, zh},
+#define BC_ERROR_ROW(code, class, rest, en, zh) {code, BC_ERROR_SYMBOL(class, rest), en, zh},
 const bc_error_info bc_errors[] = {BC_ERRORS(BC_ERROR_ROW)};
 const size_t bc_errors_len = sizeof bc_errors / sizeof bc_errors[0];
 

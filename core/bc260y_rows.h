@@ -59,8 +59,8 @@ typedef struct decode_row {
 } decode_row;
 
 /* bc_decode, also giving the row the line matched (NULL for RDY and the ATI lines, which
- * have none) and its field count. */
-bc_kind decode_line(const char *line, size_t len, bc_decoded *out, const decode_row **row,
+ * have none) and its field count. It fills *d in place (d must not be NULL). */
+bc_kind decode_line(const char *line, size_t len, bc_decoded *d, const decode_row **row,
                     int *nfields);
 
 #endif

@@ -21,7 +21,7 @@ enum {
 #define TEXT_LINES (-2) /* min: the answer is text lines (AT_CMD_TEXT_LINES), no shape */
 
 /* Each generator below takes the rows of one role: a LINE or SHAPE row hands its shape to
- * <GENERATOR>_<role> (URC, ANSWER, FINAL), a REPLY row to the answer generators. */
+ * <GENERATOR>_<role> (URC, URC_SAME, ANSWER, FINAL), a REPLY row to the answer generators. */
 #define NOTHING(...)
 #define BY_ROLE_LINE(KIND, name, prefix, min, max, role, command, forms, ...) \
   EACH_##role(prefix, min, max, command, forms)
@@ -30,8 +30,9 @@ enum {
 #define BY_ROLE_REPLY(command, forms, prefix, min, max) EACH_ANSWER(prefix, min, max, command, forms)
 #define ROWS_BY_ROLE BC_LINES(BY_ROLE_LINE, BY_ROLE_SHAPE, BY_ROLE_REPLY, NOTHING)
 
-/* The URC table: every URC shape. */
+/* The URC table: every URC shape, once (the engine needs no second entry of a shape). */
 #define EACH_URC(prefix, min, max, command, forms) {prefix, min, max},
+#define EACH_URC_SAME NOTHING
 #define EACH_ANSWER NOTHING
 #define EACH_FINAL NOTHING
 const at_match bc_urc_table[] = {ROWS_BY_ROLE};
@@ -40,7 +41,8 @@ const size_t bc_urc_table_len = sizeof bc_urc_table / sizeof bc_urc_table[0];
 #undef EACH_ANSWER
 
 /* The answer shapes, for the commands in their forms; their command names and prefixes
- * packed one per shape (no pointer table: the flash build counts every relocation). */
+ * packed one per shape (no pointer table: the flash build counts every relocation). A
+ * command "" is the prefix's own name (stored once). */
 #define EACH_URC NOTHING
 #define EACH_ANSWER(prefix, min, max, command, forms) {forms, min, max},
 static const struct answer {
@@ -73,11 +75,9 @@ static int upper(int c) { return (c >= 'a' && c <= 'z') ? c - 'a' + 'A' : c; }
 
 /* Case-insensitive: does s[0..n) equal the upper-case word w? */
 static int word_is(const char *s, size_t n, const char *w) {
-  size_t wl = strlen(w);
-  if (n != wl) return 0;
-  for (size_t i = 0; i < n; i++)
-    if (upper((unsigned char)s[i]) != w[i]) return 0;
-  return 1;
+  for (size_t i = 0; i < n; i++) /* up to w's end, no strlen */
+    if (upper((unsigned char)s[i]) != w[i] || !w[i]) return 0;
+  return w[n] == '\0';
 }
 
 static void add_shape(bc_expect *out, const char *prefix, int min, int max) {
@@ -90,14 +90,15 @@ static void add_shape(bc_expect *out, const char *prefix, int min, int max) {
 
 void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   memset(out, 0, sizeof *out);
-  if (!cmd || len < 2 || upper((unsigned char)cmd[0]) != 'A' || upper((unsigned char)cmd[1]) != 'T')
-    return;
+  /* c | 0x20 folds only 'A' onto 'a' (and 'T' onto 't') */
+  if (!cmd || len < 2 || (cmd[0] | 0x20) != 'a' || (cmd[1] | 0x20) != 't') return;
   const char *p = cmd + 2;
   size_t rest = len - 2;
   if (rest == 0) return; /* plain AT */
   if (p[0] != '+') {
     /* Basic commands: only ATI prints text (manufacturer, model, revision). */
-    if (word_is(p, rest, "I") || word_is(p, rest, "I0")) out->flags = AT_CMD_TEXT_LINES;
+    if ((p[0] | 0x20) == 'i' && (rest == 1 || (rest == 2 && p[1] == '0')))
+      out->flags = AT_CMD_TEXT_LINES;
     return;
   }
   /* Extended command: the name runs to '?', '=' or the end (a ';' ends it too: the rest
@@ -118,7 +119,7 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   const char *command = answer_commands, *prefix = answer_prefixes;
   for (size_t i = 0; i < sizeof answers / sizeof answers[0]; i++) {
     const struct answer *a = &answers[i];
-    if (word_is(name, nl, command)) {
+    if (word_is(name, nl, *command ? command : prefix)) {
       known = 1;
       if (a->forms & form) {
         if (a->min == TEXT_LINES) out->flags = AT_CMD_TEXT_LINES;
@@ -134,14 +135,14 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   if (form & F_SET) return;
   if (nl > AT_MATCH_MAX_PREFIX) return;
   for (size_t i = 0; i < nl; i++) {
-    unsigned char c = (unsigned char)name[i];
+    int c = (unsigned char)name[i], u = upper(c);
     /* Only a plausible command name becomes a prefix (no quotes, spaces, controls). */
-    if (i > 0 && !((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-                   c == '_' || c == '&' || c == '%')) {
+    if (i > 0 && !((u >= 'A' && u <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '&' ||
+                   c == '%')) {
       out->name[0] = '\0';
       return;
     }
-    out->name[i] = (char)upper(c);
+    out->name[i] = (char)u;
   }
   out->name[nl] = '\0';
   if (nl < 2) return;

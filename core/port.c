@@ -177,7 +177,7 @@ static port *open_tcp(const char *spec, char *err) {
   const char *rest = spec + 6, *hstart = rest, *hend, *colon, *why;
   char host[256];
   if (rest[0] == '[') {
-    const char *close = strchr(rest, ']');
+    const char *close = memchr(rest, ']', strlen(rest));
     why = "expected tcp://[address]:port";
     if (!close || close[1] != ':') goto fail;
     hstart = rest + 1;

@@ -129,7 +129,7 @@ static int describe(const char *dev, port_info *o) {
 
 int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
-  static const char *const patterns[] = {"/dev/ttyUSB*", "/dev/ttyACM*", "/dev/ttyS*"};
+  static const char patterns[][13] = {"/dev/ttyUSB*", "/dev/ttyACM*", "/dev/ttyS*"}; /* in place */
   int n = 0;
   for (size_t i = 0; i < sizeof patterns / sizeof patterns[0]; i++) {
     glob_t g;

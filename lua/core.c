@@ -33,7 +33,7 @@ static int l_now(lua_State *L) {
 }
 
 #define CORE_FUNCS(X) X(now, l_now)
-static const funcs core_funcs = FUNCS(CORE_FUNCS);
+DEFINE_FUNCS(core_funcs, CORE_FUNCS);
 
 /* ---- module ---------------------------------------------------------------------------- */
 
@@ -41,7 +41,7 @@ int luaopen_bc260y_core(lua_State *L);
 int luaopen_bc260y_core(lua_State *L) {
   luaL_checkversion(L);
   lua_newtable(L);
-  set_funcs(L, &core_funcs);
+  set_funcs(L, FUNCS(core_funcs));
   core_port_register(L);
   core_engine_register(L);
   core_decode_register(L);

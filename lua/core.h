@@ -25,24 +25,28 @@ CORE_INTERNAL void set_str(lua_State *L, const char *key, const char *s, size_t 
  * "closed" (the other side hung up), "io" (any other I/O fault), "refused" (the engine
  * refused a command: e:submit), "invalid" (bad input data: core.hex_decode). */
 CORE_INTERNAL int push_fail(lua_State *L, const char *msg, const char *code);
-/* A list of Lua functions: their names in one string ("a\0b\0", in order) and their C
- * functions. A luaL_Reg holds two pointers per function, each relocated when core.so loads
- * (8 bytes of relocation on MIPS); this holds one, and the names stay contiguous text.
- * Written from an X-macro list so that each name stays beside its function:
+/* A list of Lua functions: their names in one string ("a\0b\0", in order) and an array
+ * of their C functions, both static, handed over as two arguments. A luaL_Reg holds two
+ * pointers per function, each relocated when core.so loads (8 bytes of relocation on
+ * MIPS), and a struct holding the two arrays' addresses would add two more per list; this
+ * relocates one pointer per function, and the names stay contiguous text. Written from an
+ * X-macro list so that each name stays beside its function:
  *   #define PORT_FUNCS(X) X(open_port, l_open_port) X(list_ports, l_list_ports)
- *   static const funcs port_funcs = FUNCS(PORT_FUNCS); */
-typedef struct funcs {
-  const char *names;
-  const lua_CFunction *fns;
-} funcs;
+ *   DEFINE_FUNCS(port_funcs, PORT_FUNCS);
+ *   set_funcs(L, FUNCS(port_funcs)); */
 #define FUNC_NAME_(name, fn) #name "\0"
 #define FUNC_PTR_(name, fn) fn,
-#define FUNCS(list) {list(FUNC_NAME_), (const lua_CFunction[]){list(FUNC_PTR_)}}
-/* t[name] = function for each of f's, on the table at the top of the stack. */
-CORE_INTERNAL void set_funcs(lua_State *L, const funcs *f);
-/* Registers a metatable name with meta's metamethods and methods as __index. */
-CORE_INTERNAL void new_class(lua_State *L, const char *name, const funcs *meta,
-                             const funcs *methods);
+#define DEFINE_FUNCS(var, list)                                                          \
+  static const char var##_names[] = list(FUNC_NAME_);                                    \
+  static const lua_CFunction var##_fns[] = {list(FUNC_PTR_)}
+#define FUNCS(var) var##_names, var##_fns
+/* t[name] = function for each of a list's, on the table at the top of the stack. */
+CORE_INTERNAL void set_funcs(lua_State *L, const char *names, const lua_CFunction *fns);
+/* Registers a metatable name with a list of metamethods and one of methods (as __index):
+ * new_class(L, name, FUNCS(meta), FUNCS(methods)). */
+CORE_INTERNAL void new_class(lua_State *L, const char *name, const char *meta_names,
+                             const lua_CFunction *meta_fns, const char *method_names,
+                             const lua_CFunction *method_fns);
 /* An object of a class: a full userdata that begins with the class's mark, an 8-byte
  * constant (its name, "Engine\0\0"...). new_object pushes one with the class's metatable
  * (registered by new_class under the class's name); check_object returns the object at

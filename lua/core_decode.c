@@ -14,9 +14,13 @@
 #define BUILD_CAP 4096 /* an NMGS of 1024 bytes is ~2070 characters */
 
 static long check_long(lua_State *L, int arg) {
+#if LONG_MAX == INT_MAX
+  return check_int(L, arg); /* the same range (32-bit targets): one function, not two */
+#else
   lua_Integer v = luaL_checkinteger(L, arg);
   luaL_argcheck(L, v >= LONG_MIN && v <= LONG_MAX, arg, "out of range");
   return (long)v;
+#endif
 }
 
 /* ---- decode ----------------------------------------------------------------------- */
@@ -101,9 +105,9 @@ static int l_hex_encode(lua_State *L) {
   luaL_argcheck(L, len <= (size_t)LONG_MAX / 2, 1, "too long");
   luaL_Buffer b;
   char *out = luaL_buffinitsize(L, &b, 2 * len + 1);
+  /* cannot fail: the buffer has room for every digit (a failure would give "") */
   long n = bc_hex_encode((const uint8_t *)s, len, out, 2 * len + 1);
-  if (n < 0) return luaL_error(L, "hex_encode failed");
-  luaL_pushresultsize(&b, (size_t)n);
+  luaL_pushresultsize(&b, n < 0 ? 0 : (size_t)n);
   return 1;
 }
 
@@ -112,15 +116,14 @@ static int l_hex_decode(lua_State *L) {
   const char *s = check_string(L, 1, &len);
   if (len % 2) {
     lua_pushfstring(L, "odd number of hex digits (%d)", (int)len);
-    return push_fail(L, lua_tostring(L, -1), "invalid");
+  } else if (push_hex_bytes(L, s, len) >= 0) {
+    return 1;
+  } else { /* only a bad digit fails here (the buffer fits): which is the first? */
+    size_t i = 0;
+    while (bc_hex_value((unsigned char)s[i]) >= 0) i++;
+    lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
   }
-  for (size_t i = 0; i < len; i++)
-    if (bc_hex_value((unsigned char)s[i]) < 0) {
-      lua_pushfstring(L, "not a hex digit at position %d", (int)i + 1);
-      return push_fail(L, lua_tostring(L, -1), "invalid");
-    }
-  if (push_hex_bytes(L, s, len) < 0) return luaL_error(L, "hex_decode failed"); /* checked above */
-  return 1;
+  return push_fail(L, lua_tostring(L, -1), "invalid");
 }
 
 /* ---- builders ------------------------------------------------------------------------- */
@@ -130,7 +133,8 @@ static int l_hex_decode(lua_State *L) {
  * alias. */
 static int build_result(lua_State *L, int rc, const char *buf, const char *err, int arg,
                         const char *name) {
-  if (rc < 0) return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name, err ? err : "refused");
+  /* a refusal always has its message (bc260y.h) */
+  if (rc < 0) return luaL_error(L, "bad argument #%d to '%s' (%s)", arg, name, err);
   lua_pushlstring(L, buf, (size_t)rc);
   return 1;
 }
@@ -192,13 +196,14 @@ static int l_build_qsclk(lua_State *L) { return build_number(L, B_QSCLK); }
 #define BUILD_FUNCS(X)                                                                   \
   X(ncdpopen, l_build_ncdpopen) X(nmgs, l_build_nmgs) X(ncfg, l_build_ncfg)              \
   X(nnmi, l_build_nnmi) X(qsclk, l_build_qsclk)
-static const funcs build_funcs = FUNCS(BUILD_FUNCS);
+DEFINE_FUNCS(build_funcs, BUILD_FUNCS);
 
-/* core.errors from the same list as the C table bc_errors, but as packed text (symbol,
- * English, Chinese, each NUL-terminated, code after code) and a list of codes: the C
- * table's 60 text pointers would each be relocated when core.so loads (flash). */
-#define ERROR_TEXTS(code, name, en, zh) name "\0" en "\0" zh "\0"
-#define ERROR_CODE(code, name, en, zh) code,
+/* core.errors from the same list as the C table bc_errors, but as packed text (the
+ * symbol after its common head CTIOT_E, English, Chinese, each NUL-terminated, code after
+ * code) and a list of codes: the C table's 60 text pointers would each be relocated when
+ * core.so loads (flash). */
+#define ERROR_TEXTS(code, class, rest, en, zh) #class "_" rest "\0" en "\0" zh "\0"
+#define ERROR_CODE(code, class, rest, en, zh) code,
 static const char error_texts[] = BC_ERRORS(ERROR_TEXTS);
 static const short error_codes[] = {BC_ERRORS(ERROR_CODE)};
 
@@ -209,7 +214,7 @@ static void push_errors(lua_State *L) {
   for (size_t i = 0; i < sizeof error_codes / sizeof error_codes[0]; i++) {
     lua_createtable(L, 0, 3);
     for (int j = 0; j < 3; j++, t += strlen(t) + 1) {
-      lua_pushstring(L, t);
+      lua_pushfstring(L, j ? "%s" : "CTIOT_E%s", t);
       lua_setfield(L, -2, keys[j]);
     }
     lua_rawseti(L, -2, error_codes[i]);
@@ -217,12 +222,12 @@ static void push_errors(lua_State *L) {
 }
 
 #define DECODE_FUNCS(X) X(decode, l_decode) X(hex_encode, l_hex_encode) X(hex_decode, l_hex_decode)
-static const funcs decode_funcs = FUNCS(DECODE_FUNCS);
+DEFINE_FUNCS(decode_funcs, DECODE_FUNCS);
 
 void core_decode_register(lua_State *L) {
-  set_funcs(L, &decode_funcs);
+  set_funcs(L, FUNCS(decode_funcs));
   lua_newtable(L);
-  set_funcs(L, &build_funcs);
+  set_funcs(L, FUNCS(build_funcs));
   lua_setfield(L, -2, "build");
   push_errors(L);
   lua_setfield(L, -2, "errors");

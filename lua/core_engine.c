@@ -18,6 +18,9 @@
 
 #define ENGINE_MT "bc260y.Engine"
 
+/* The message of an option of the wrong type (one format for all of them). */
+#define OPTION_MUST_BE "option '%s' must be %s"
+
 /* Seconds (>= 0, < 1.8e16) to milliseconds, rounded to the nearest. Not inlined: one
  * copy serves every caller. Two 32-bit halves, each converted exactly: a direct double to
  * uint64_t conversion pulls a libgcc routine into the flash build on 32-bit targets. */
@@ -41,8 +44,8 @@ static void ms_value(lua_State *L, int idx, const char *key, uint32_t *out) {
   int isnum;
   lua_Number s = lua_tonumberx(L, idx, &isnum);
   if (!isnum || !(s >= 0) || s * 1000.0 > (lua_Number)UINT32_MAX)
-    luaL_error(L, "option '%s' must be a number of seconds from 0 to %d", key,
-               (int)(UINT32_MAX / 1000));
+    luaL_error(L, OPTION_MUST_BE, key, "a number of seconds from 0 to 4294967");
+  _Static_assert(UINT32_MAX / 1000 == 4294967, "the message's largest number of seconds");
   *out = (uint32_t)to_ms(s);
 }
 
@@ -64,29 +67,28 @@ static engine_handle *check_engine_handle(lua_State *L) {
 
 static engine_handle *check_open_engine(lua_State *L) {
   engine_handle *engine = check_engine_handle(L);
-  if (!engine->at) luaL_error(L, "bc260y.Engine is closed");
+  if (!engine->at) luaL_error(L, "%s is closed", ENGINE_MT);
   return engine;
 }
 
 /* The engine's options, checked in this order, into at_config's fields: sizes (positive
- * integers, size_t), durations (ms_value, uint32_t), a count (a positive integer, unsigned),
- * and the binding's own flag (decode: answer lines and URCs come decoded). Any other key
- * raises: a typo must not pass for a default. */
-enum { OPT_SIZE, OPT_MS, OPT_COUNT, OPT_FLAG };
+ * integers, size_t), durations (ms_value, uint32_t), a count (a positive integer, unsigned).
+ * After them the binding's own flag, decode (answer lines and URCs come decoded). Any other
+ * key raises: a typo must not pass for a default. */
+enum { OPT_SIZE, OPT_MS, OPT_COUNT };
+#define ENGINE_OPTIONS(X)                                                                \
+  X(line_max, OPT_SIZE, line_max) X(answer_max, OPT_SIZE, answer_max)                    \
+  X(queue_max, OPT_SIZE, queue_max) X(cmd_max, OPT_SIZE, cmd_max)                        \
+  X(event_max, OPT_SIZE, event_max) X(first_byte, OPT_MS, first_byte_ms)                 \
+  X(total, OPT_MS, total_ms) X(unresponsive_after, OPT_COUNT, unresponsive_after)
+/* Their names packed one after another (not padded to the longest), kinds and offsets. */
+#define OPTION_NAME(key, kind, field) #key "\0"
+#define OPTION_ROW(key, kind, field) {kind, offsetof(at_config, field)},
+static const char engine_option_names[] = ENGINE_OPTIONS(OPTION_NAME) "decode\0";
 static const struct {
-  char key[19]; /* in place, not a pointer: no relocation per row */
   unsigned char kind, offset;
-} engine_options[] = {
-    {"line_max", OPT_SIZE, offsetof(at_config, line_max)},
-    {"answer_max", OPT_SIZE, offsetof(at_config, answer_max)},
-    {"queue_max", OPT_SIZE, offsetof(at_config, queue_max)},
-    {"cmd_max", OPT_SIZE, offsetof(at_config, cmd_max)},
-    {"event_max", OPT_SIZE, offsetof(at_config, event_max)},
-    {"first_byte", OPT_MS, offsetof(at_config, first_byte_ms)},
-    {"total", OPT_MS, offsetof(at_config, total_ms)},
-    {"unresponsive_after", OPT_COUNT, offsetof(at_config, unresponsive_after)},
-    {"decode", OPT_FLAG, 0},
-};
+} engine_options[] = {ENGINE_OPTIONS(OPTION_ROW)};
+#define N_ENGINE_OPTIONS (sizeof engine_options / sizeof engine_options[0])
 
 static const char *unknown_key(lua_State *L, int tbl, const char *names, size_t size, size_t n);
 
@@ -95,24 +97,21 @@ static int l_engine(lua_State *L) {
   at_config_defaults(&cfg);
   int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
-    luaL_checktype(L, 1, LUA_TTABLE);
-    const size_t n_options = sizeof engine_options / sizeof engine_options[0];
-    const char *unknown = unknown_key(L, 1, engine_options[0].key, sizeof engine_options[0], n_options);
+    luaL_argexpected(L, lua_istable(L, 1), 1, "table");
+    const char *unknown = unknown_key(L, 1, engine_option_names, 0, N_ENGINE_OPTIONS + 1);
     if (unknown) luaL_error(L, "unknown engine option '%s'", unknown);
-    for (size_t i = 0; i < n_options; i++) {
-      const char *key = engine_options[i].key;
+    const char *key = engine_option_names;
+    for (size_t i = 0; i < N_ENGINE_OPTIONS; i++, key += strlen(key) + 1) {
       int kind = engine_options[i].kind;
       char *field = (char *)&cfg + engine_options[i].offset;
       lua_getfield(L, 1, key);
       if (kind == OPT_MS) {
         ms_value(L, -1, key, (uint32_t *)(void *)field);
-      } else if (kind == OPT_FLAG) {
-        decode = lua_toboolean(L, -1);
       } else if (!lua_isnil(L, -1)) {
         int isint;
         lua_Integer v = lua_tointegerx(L, -1, &isint);
         if (!isint || v <= 0 || (kind == OPT_SIZE && (uint64_t)v > (uint64_t)SIZE_MAX / 4))
-          luaL_error(L, "option '%s' must be a positive integer", key);
+          luaL_error(L, OPTION_MUST_BE, key, "a positive integer");
         if (kind == OPT_SIZE) {
           size_t sz = (size_t)v;
           memcpy(field, &sz, sizeof sz);
@@ -123,6 +122,9 @@ static int l_engine(lua_State *L) {
       }
       lua_pop(L, 1);
     }
+    lua_getfield(L, 1, "decode");
+    decode = lua_toboolean(L, -1);
+    lua_pop(L, 1);
   }
   bc_engine_config(&cfg);
   /* The userdata exists before the engine so that a failing lua_newuserdatauv cannot
@@ -138,35 +140,24 @@ static int l_engine(lua_State *L) {
   return 1;
 }
 
-/* A result's name ("ok", "cme"...), and its code (nil unless a numbered CME/CMS error;
- * code -1 is a verbose "+CME ERROR: text", whose text is in the final line). */
-static void push_result_name(lua_State *L, const at_event *ev) {
+/* Sets t.result, the result's name ("ok", "cme"...), and t.code for a numbered CME/CMS
+ * error (code -1 is a verbose "+CME ERROR: text", whose text is in the final line), on
+ * the new event table at the top: any other result leaves code nil. */
+static void set_result(lua_State *L, const at_event *ev) {
   static const char names[][9] = {"ok",      "error",  "cme",     "cms",     "final",
                                   "timeout", "reboot", "aborted", "overflow"};
   unsigned r = (unsigned)ev->result;
   lua_pushstring(L, r < sizeof names / sizeof names[0] ? names[r] : "?");
-}
-
-static void push_result_code(lua_State *L, const at_event *ev) {
-  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
-    lua_pushinteger(L, ev->code);
-  else
-    lua_pushnil(L);
-}
-
-/* Sets t.result and t.code on the table at the top. */
-static void set_result(lua_State *L, const at_event *ev) {
-  push_result_name(L, ev);
   lua_setfield(L, -2, "result");
-  push_result_code(L, ev);
-  lua_setfield(L, -2, "code");
+  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
+    set_int(L, "code", ev->code);
 }
 
 /* t.line = the event's text, t.decoded = its decoded table when decode. */
 static void set_line(lua_State *L, const at_event *ev, int decode) {
   set_str(L, "line", ev->text, ev->len);
   if (decode) {
-    push_decoded(L, ev->text ? ev->text : "", ev->text ? ev->len : 0);
+    push_decoded(L, ev->text, ev->len); /* no text: NULL, 0, which the decoder takes */
     lua_setfield(L, -2, "decoded");
   }
 }
@@ -235,14 +226,14 @@ static size_t drain_events(lua_State *L, const engine_handle *engine, int arr, s
 
 
 
-/* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } at index list (a
- * table, else it raises naming key) into m[]. The prefix strings stay referenced by the
- * options table on the stack until at_submit returns. */
-/* Reads the list of shapes at stack slot list into m: how many (*n), and NULL, or what is
- * wrong with it (a message left on the stack top). It raises nothing itself: e:submit
- * raises the message as it is, core.check_at as m:at's, at m:at's caller. */
-static const char *read_match_list(lua_State *L, int list, const char *key, at_match *m, size_t *count) {
-  if (!lua_istable(L, list)) return lua_pushfstring(L, "option '%s' must be a table", key);
+/* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } at index list into m[]
+ * and its length into *count. The prefix strings stay referenced by the options table on
+ * the stack until at_submit returns. Returns NULL, or what is wrong with the list (a
+ * message left on the stack top): it raises nothing itself, so e:submit raises the
+ * message as it is, and core.check_at as m:at's, at m:at's caller. */
+static const char *read_match_list(lua_State *L, int list, const char *key, at_match *m,
+                                   size_t *count) {
+  if (!lua_istable(L, list)) return lua_pushfstring(L, OPTION_MUST_BE, key, "a table");
   lua_Integer len = luaL_len(L, list);
   if (len > AT_CMD_MAX_EXPECT)
     return lua_pushfstring(L, "option '%s' has %d entries (at most %d)", key, (int)len,
@@ -279,16 +270,16 @@ static const char *read_match_list(lua_State *L, int list, const char *key, at_m
 }
 
 /* The first key of the table at tbl that is not one of the n names (each size bytes
- * apart from names): the key, or for a key that is no string its type's name, left on the
- * stack top; NULL when every key is known. */
+ * apart from names, or packed one after another when size is 0): the key, or for a key
+ * that is no string its type's name, left on the stack top; NULL when every key is known. */
 static const char *unknown_key(lua_State *L, int tbl, const char *names, size_t size, size_t n) {
   lua_pushnil(L);
   while (lua_next(L, tbl)) {
     lua_pop(L, 1); /* the value */
     if (lua_type(L, -1) != LUA_TSTRING) return luaL_typename(L, -1);
-    const char *k = lua_tostring(L, -1);
+    const char *k = lua_tostring(L, -1), *name = names;
     size_t i = 0;
-    while (i < n && strcmp(k, names + i * size) != 0) i++;
+    while (i < n && strcmp(k, name) != 0) i++, name += size ? size : strlen(name) + 1;
     if (i == n) return k;
   }
   return NULL;
@@ -335,7 +326,7 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     use_own_shapes(c);
     return base;
   }
-  luaL_checktype(L, opts, LUA_TTABLE);
+  luaL_argexpected(L, lua_istable(L, opts), opts, "table");
   lua_settop(L, opts + (int)n_keys); /* every option nil until read */
   lua_pushnil(L);                    /* lua_next's first key */
   while (lua_next(L, opts)) {
@@ -347,14 +338,16 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     if (i == n_keys) luaL_error(L, "unknown option '%s'", k);
     lua_replace(L, base + (int)i); /* the value; the key stays for lua_next */
   }
-  ms_value(L, base + OPT_FIRST_BYTE, "first_byte", &cmd->first_byte_ms);
-  ms_value(L, base + OPT_TOTAL, "total", &cmd->total_ms);
+  /* the option names for the messages: command_keys' (one copy of each) */
+  ms_value(L, base + OPT_FIRST_BYTE, command_keys[OPT_FIRST_BYTE], &cmd->first_byte_ms);
+  ms_value(L, base + OPT_TOTAL, command_keys[OPT_TOTAL], &cmd->total_ms);
   if (lua_isnil(L, base + OPT_EXPECT)) {
     use_own_shapes(c);
   } else {
-    const char *bad = read_match_list(L, base + OPT_EXPECT, "expect", c->expect, &cmd->n_expect);
+    const char *bad = read_match_list(L, base + OPT_EXPECT, command_keys[OPT_EXPECT], c->expect,
+                                      &cmd->n_expect);
     if (bad) luaL_error(L, "%s", bad);
-    cmd->expect = cmd->n_expect ? c->expect : NULL;
+    cmd->expect = c->expect; /* read with n_expect only (at_submit) */
   }
   int text_lines = base + OPT_TEXT_LINES; /* nil: as the shapes say */
   if (!lua_isnil(L, text_lines)) {
@@ -364,27 +357,29 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
   int finals = base + OPT_FINALS, tag = base + OPT_TAG, prompt = base + OPT_PROMPT;
   cmd->n_finals = 0;
   if (!lua_isnil(L, finals)) {
-    const char *bad = read_match_list(L, finals, "finals", c->finals, &cmd->n_finals);
+    const char *bad = read_match_list(L, finals, command_keys[OPT_FINALS], c->finals, &cmd->n_finals);
     if (bad) luaL_error(L, "%s", bad);
   }
-  cmd->finals = cmd->n_finals ? c->finals : NULL;
+  cmd->finals = c->finals;
   if (!lua_isnil(L, tag)) {
     int isint;
     lua_Integer v = lua_tointegerx(L, tag, &isint);
-    if (!isint) luaL_error(L, "option 'tag' must be an integer");
+    if (!isint) luaL_error(L, OPTION_MUST_BE, command_keys[OPT_TAG], "an integer");
     cmd->tag = (uint64_t)v;
   }
   if (!lua_isnil(L, prompt)) {
-    if (lua_type(L, prompt) != LUA_TSTRING) luaL_error(L, "option 'prompt' must be a string");
+    if (lua_type(L, prompt) != LUA_TSTRING)
+      luaL_error(L, OPTION_MUST_BE, command_keys[OPT_PROMPT], "a string");
     cmd->payload = lua_tolstring(L, prompt, &cmd->payload_len);
     cmd->flags |= AT_CMD_PROMPT;
   }
   return base;
 }
 
-/* nil, msg, "refused" for a command at_submit refused (3 results). */
+/* nil, msg, "refused" for a command at_submit refused (3 results): at_error says why
+ * (at.h). */
 static int push_refused(lua_State *L, const at_engine *at) {
-  return push_fail(L, at_error(at) ? at_error(at) : "command refused", "refused");
+  return push_fail(L, at_error(at), "refused");
 }
 
 /* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
@@ -442,7 +437,7 @@ static int engine_deadline(lua_State *L) {
 static int engine_output(lua_State *L) {
   size_t len = 0;
   const uint8_t *out = at_output(check_open_engine(L)->at, &len);
-  lua_pushlstring(L, len ? (const char *)out : "", len);
+  lua_pushlstring(L, (const char *)out, len); /* NULL with length 0: "" */
   return 1;
 }
 
@@ -493,8 +488,8 @@ static int engine_close(lua_State *L) {
 
 static int engine_tostring(lua_State *L) {
   engine_handle *engine = check_engine_handle(L);
-  if (!engine->at) lua_pushliteral(L, "bc260y.Engine(closed)");
-  else lua_pushfstring(L, "bc260y.Engine(%d pending)", (int)at_pending(engine->at));
+  if (!engine->at) lua_pushfstring(L, "%s(closed)", ENGINE_MT);
+  else lua_pushfstring(L, "%s(%d pending)", ENGINE_MT, (int)at_pending(engine->at));
   return 1;
 }
 
@@ -583,8 +578,8 @@ static int engine_exchange(lua_State *L) {
   int decode = engine->decode && lua_toboolean(L, opts + OPT_DECODE);
   int traced = lua_toboolean(L, opts + OPT_TRACE);
   luaL_checkstack(L, 8, "exchange");
-  int top = lua_gettop(L);
-  lua_settop(L, top + 3); /* events, written, read: nil */
+  int top = opts + EXCHANGE_KEYS - 1; /* read_command's last option slot */
+  lua_settop(L, top + 3);             /* events, written, read: nil */
   exchange_call call = {L, engine->decode, top + 1, top + 2, top + 3, 0};
   at_exchange_hooks hooks = {&call, exchange_event, traced ? exchange_bytes : NULL};
   at_event answer;
@@ -643,31 +638,32 @@ static int l_check_at(lua_State *L) {
   if (!lua_istable(L, 2)) goto fail;
   /* A key m:at does not know is a typo, not something to ignore (as in open()). */
   static const char known[][12] = {"ignore_busy", "expect", "text_lines", "timeout"};
+  enum { IGNORE_BUSY, EXPECT, TEXT_LINES, TIMEOUT }; /* known's, named once */
   const char *k = unknown_key(L, 2, known[0], sizeof known[0], sizeof known / sizeof known[0]);
   if (k) {
     bad = lua_pushfstring(L, "unknown option '%s'", k);
     goto fail;
   }
-  int t = lua_getfield(L, 2, "ignore_busy");
+  int t = lua_getfield(L, 2, known[IGNORE_BUSY]);
   bad = "ignore_busy must be a boolean";
   if (t != LUA_TNIL && t != LUA_TBOOLEAN) goto fail;
   lua_pop(L, 1);
-  t = lua_getfield(L, 2, "timeout");
+  t = lua_getfield(L, 2, known[TIMEOUT]);
   /* The engine counts whole milliseconds in 32 bits, and 0 ms means its default: the
    * range of bc260y.options' TIMEOUT_MIN and TIMEOUT_MAX, with its message. */
   lua_Number s = lua_tonumber(L, -1);
   bad = "timeout must be a number of seconds from 0.001 to 4294967";
   if (t != LUA_TNIL && (t != LUA_TNUMBER || !(s >= 0.001) || !(s <= 4294967))) goto fail;
-  t = lua_getfield(L, 2, "expect");
+  t = lua_getfield(L, 2, known[EXPECT]);
   if (t != LUA_TNIL) {
     at_match shapes[AT_CMD_MAX_EXPECT];
     size_t n;
-    if ((bad = read_match_list(L, lua_gettop(L), "expect", shapes, &n))) goto fail;
+    if ((bad = read_match_list(L, lua_gettop(L), known[EXPECT], shapes, &n))) goto fail;
   }
-  t = lua_getfield(L, 2, "text_lines");
+  t = lua_getfield(L, 2, known[TEXT_LINES]);
   bad = "text_lines must be a boolean";
   if (t != LUA_TNIL && t != LUA_TBOOLEAN) goto fail;
-  lua_getfield(L, 2, "ignore_busy");
+  lua_getfield(L, 2, known[IGNORE_BUSY]);
   return 4;
 fail:
   return at_arg_error(L, bad);
@@ -678,15 +674,15 @@ fail:
   X(deadline, engine_deadline) X(output, engine_output) X(consumed, engine_consumed)     \
   X(abort, engine_abort) X(pending, engine_pending) X(counters, engine_counters)         \
   X(queue_max, engine_queue_max) X(exchange, engine_exchange) X(close, engine_close)
-static const funcs engine_methods = FUNCS(ENGINE_METHODS);
+DEFINE_FUNCS(engine_methods, ENGINE_METHODS);
 
 #define ENGINE_META(X) X(__gc, engine_close) X(__close, engine_close) X(__tostring, engine_tostring)
-static const funcs engine_meta = FUNCS(ENGINE_META);
+DEFINE_FUNCS(engine_meta, ENGINE_META);
 
 #define ENGINE_FUNCS(X) X(engine, l_engine) X(check_at, l_check_at)
-static const funcs engine_funcs = FUNCS(ENGINE_FUNCS);
+DEFINE_FUNCS(engine_funcs, ENGINE_FUNCS);
 
 void core_engine_register(lua_State *L) {
-  new_class(L, ENGINE_MT, &engine_meta, &engine_methods);
-  set_funcs(L, &engine_funcs);
+  new_class(L, ENGINE_MT, FUNCS(engine_meta), FUNCS(engine_methods));
+  set_funcs(L, FUNCS(engine_funcs));
 }

@@ -13,51 +13,41 @@
 
 #include "core.h"
 
+/* The handle's close: the io library calls it with the handle it checked at index 1. */
 static int close_private(lua_State *L) {
-  luaL_Stream *s = (luaL_Stream *)luaL_checkudata(L, 1, LUA_FILEHANDLE);
+  luaL_Stream *s = (luaL_Stream *)lua_touserdata(L, 1);
   return luaL_fileresult(L, fclose(s->f) == 0, NULL);
-}
-
-static int fail_path(lua_State *L, const char *path, const char *why) {
-  lua_pushfstring(L, "%s: %s", path, why);
-  return push_fail(L, lua_tostring(L, -1), "io");
 }
 
 static int l_open_private(lua_State *L) {
   const char *path = check_string(L, 1, NULL);
-  /* O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader. */
-  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK,
-                0600);
-  /* ENXIO: a FIFO with no reader (or a device that is not there). */
-  if (fd < 0)
-    return fail_path(L, path, errno == ELOOP   ? "is a symbolic link"
-                              : errno == ENXIO ? "not a regular file"
-                                               : strerror(errno));
-  struct stat st;
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    close(fd);
-    return fail_path(L, path, "not a regular file");
-  }
-  /* A log kept from before may be readable by others: it holds the same kind of text. */
-  if ((st.st_mode & 077) != 0 && fchmod(fd, 0600) != 0) {
-    int e = errno;
-    close(fd);
-    return fail_path(L, path, strerror(e));
-  }
+  const char *why = "not a regular file";
+  /* The handle exists before the descriptor: a failing allocation cannot leak it. */
   luaL_Stream *s = (luaL_Stream *)lua_newuserdatauv(L, sizeof *s, 0);
   s->closef = NULL; /* a closed handle until the FILE exists */
   luaL_setmetatable(L, LUA_FILEHANDLE);
-  s->f = fdopen(fd, "a");
-  if (!s->f) {
-    int e = errno;
-    close(fd);
-    return fail_path(L, path, strerror(e));
+  /* O_NONBLOCK: opening a FIFO for writing would otherwise wait for a reader. */
+  int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_NOFOLLOW | O_NOCTTY | O_CLOEXEC | O_NONBLOCK,
+                0600);
+  struct stat st;
+  if (fd < 0) {
+    /* ENXIO: a FIFO with no reader (or a device that is not there). */
+    if (errno == ELOOP) why = "is a symbolic link";
+    else if (errno != ENXIO) why = strerror(errno);
+  } else if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
+    /* A log kept from before may be readable by others: it holds the same kind of text. */
+    if (((st.st_mode & 077) == 0 || fchmod(fd, 0600) == 0) && (s->f = fdopen(fd, "a")) != NULL) {
+      s->closef = close_private;
+      return 1;
+    }
+    why = strerror(errno);
   }
-  s->closef = close_private;
-  return 1;
+  if (fd >= 0) close(fd);
+  lua_pushfstring(L, "%s: %s", path, why);
+  return push_fail(L, lua_tostring(L, -1), "io");
 }
 
 #define FILE_FUNCS(X) X(open_private, l_open_private)
-static const funcs file_funcs = FUNCS(FILE_FUNCS);
+DEFINE_FUNCS(file_funcs, FILE_FUNCS);
 
-void core_file_register(lua_State *L) { set_funcs(L, &file_funcs); }
+void core_file_register(lua_State *L) { set_funcs(L, FUNCS(file_funcs)); }

@@ -37,7 +37,7 @@ static poller_handle *to_poller(lua_State *L) { return check_object(L, 1, &POLLE
 
 static poller_handle *check_poller(lua_State *L) {
   poller_handle *poller = to_poller(L);
-  if (poller->epfd < 0) luaL_error(L, "bc260y.Poller is closed");
+  if (poller->epfd < 0) luaL_error(L, "%s is closed", POLLER_MT);
   return poller;
 }
 
@@ -89,7 +89,7 @@ static int poller_wait(lua_State *L) {
       if ((lua_Number)timeout_ms < s * 1000.0) timeout_ms++;
     }
   }
-  luaL_checktype(L, 3, LUA_TTABLE);
+  luaL_argexpected(L, lua_istable(L, 3), 3, "table");
   struct epoll_event evs[POLLER_BATCH];
   int n = epoll_wait(poller->epfd, evs, POLLER_BATCH, timeout_ms);
   if (n < 0) {
@@ -117,15 +117,15 @@ static int poller_close(lua_State *L) {
 }
 
 #define POLLER_METHODS(X) X(set, poller_set) X(wait, poller_wait) X(close, poller_close)
-static const funcs poller_methods = FUNCS(POLLER_METHODS);
+DEFINE_FUNCS(poller_methods, POLLER_METHODS);
 
 #define POLLER_META(X) X(__gc, poller_close)
-static const funcs poller_meta = FUNCS(POLLER_META);
+DEFINE_FUNCS(poller_meta, POLLER_META);
 
 #define POLLER_FUNCS(X) X(poller, l_poller)
-static const funcs poller_funcs = FUNCS(POLLER_FUNCS);
+DEFINE_FUNCS(poller_funcs, POLLER_FUNCS);
 
 void core_poller_register(lua_State *L) {
-  new_class(L, POLLER_MT, &poller_meta, &poller_methods);
-  set_funcs(L, &poller_funcs);
+  new_class(L, POLLER_MT, FUNCS(poller_meta), FUNCS(poller_methods));
+  set_funcs(L, FUNCS(poller_funcs));
 }

@@ -44,7 +44,7 @@ static port *check_open_port(lua_State *L) { return core_check_port(L, 1); }
 void core_push_port(lua_State *L, port *p) {
   port_handle *h = new_object(L, &PORT_CLASS);
   h->p = p;
-  snprintf(h->name, sizeof h->name, "%s", port_name(p) ? port_name(p) : "?");
+  snprintf(h->name, sizeof h->name, "%s", port_name(p)); /* p is an open port: it has one */
 }
 
 
@@ -58,26 +58,26 @@ static int l_open_port(lua_State *L) {
   size_t len;
   const char *spec = check_string(L, 1, &len);
   luaL_argcheck(L, strlen(spec) == len, 1, "contains a NUL byte");
-  lua_Integer baud = luaL_optinteger(L, 2, 0);
+  lua_Integer baud = lua_isnoneornil(L, 2) ? 0 : luaL_checkinteger(L, 2);
   luaL_argcheck(L, baud >= 0 && baud <= 4000000, 2, "baud rate out of range");
   /* 3rd argument exclusive (default true): false opens the device without the lock */
   unsigned flags = !lua_isnoneornil(L, 3) && !lua_toboolean(L, 3) ? PORT_SHARED : 0;
-  char err[PORT_ERR_MAX] = "";
+  char err[PORT_ERR_MAX]; /* the callee sets it */
   port *p = port_open_with(spec, (int)baud, flags, err);
-  if (!p) return push_fail(L, err[0] ? err : "cannot open port", "io");
+  if (!p) return push_fail(L, err, "io"); /* port_open_with says why, always */
   core_push_port(L, p);
   return 1;
 }
 
 static int l_list_ports(lua_State *L) {
-  char err[PORT_ERR_MAX] = "";
+  char err[PORT_ERR_MAX]; /* the callee sets it */
   int cap = 64;
   port_info *infos = NULL;
   int n;
   for (;;) {
     infos = lua_newuserdatauv(L, (size_t)cap * sizeof *infos, 0);
     n = port_list(infos, cap, err);
-    if (n < 0) return push_fail(L, err[0] ? err : "cannot list ports", "io");
+    if (n < 0) return push_fail(L, err, "io"); /* port_list says why, always */
     if (n <= cap || cap >= 4096) break;
     lua_pop(L, 1);
     cap = n < 4096 ? n : 4096; /* ports may appear meanwhile: the loop checks again */
@@ -103,7 +103,7 @@ static int port_fd_m(lua_State *L) {
 
 static int port_read_m(lua_State *L) {
   port_handle *h = check_port_handle(L);
-  lua_Integer max = luaL_optinteger(L, 2, READ_DEFAULT);
+  lua_Integer max = lua_isnoneornil(L, 2) ? READ_DEFAULT : luaL_checkinteger(L, 2);
   luaL_argcheck(L, max > 0 && max <= READ_MAX, 2, "read size must be 1..1048576");
   if (!h->p) return push_fail(L, "port closed", "closed");
   char err[PORT_ERR_MAX];
@@ -167,15 +167,15 @@ static int port_tostring(lua_State *L) {
 #define PORT_METHODS(X)                                                                  \
   X(fd, port_fd_m) X(read, port_read_m) X(write, port_write_m) X(close, port_close_m)    \
   X(kind, port_kind_m) X(name, port_name_m) X(closed, port_closed_m)
-static const funcs port_methods = FUNCS(PORT_METHODS);
+DEFINE_FUNCS(port_methods, PORT_METHODS);
 
 #define PORT_META(X) X(__gc, port_close_m) X(__close, port_close_m) X(__tostring, port_tostring)
-static const funcs port_meta = FUNCS(PORT_META);
+DEFINE_FUNCS(port_meta, PORT_META);
 
 #define PORT_FUNCS(X) X(open_port, l_open_port) X(list_ports, l_list_ports)
-static const funcs port_funcs = FUNCS(PORT_FUNCS);
+DEFINE_FUNCS(port_funcs, PORT_FUNCS);
 
 void core_port_register(lua_State *L) {
-  new_class(L, PORT_MT, &port_meta, &port_methods);
-  set_funcs(L, &port_funcs);
+  new_class(L, PORT_MT, FUNCS(port_meta), FUNCS(port_methods));
+  set_funcs(L, FUNCS(port_funcs));
 }

@@ -26,7 +26,7 @@ void set_int(lua_State *L, const char *key, lua_Integer v) {
 }
 
 void set_str(lua_State *L, const char *key, const char *s, size_t len) {
-  lua_pushlstring(L, s ? s : "", s ? len : 0);
+  lua_pushlstring(L, s, s ? len : 0); /* Lua 5.4 takes NULL with length 0 as "" */
   lua_setfield(L, -2, key);
 }
 
@@ -37,19 +37,20 @@ int push_fail(lua_State *L, const char *msg, const char *code) {
   return 3;
 }
 
-void set_funcs(lua_State *L, const funcs *f) {
-  const lua_CFunction *fn = f->fns;
-  for (const char *name = f->names; *name; name += strlen(name) + 1) {
-    lua_pushcfunction(L, *fn++);
+void set_funcs(lua_State *L, const char *names, const lua_CFunction *fns) {
+  for (const char *name = names; *name; name += strlen(name) + 1) {
+    lua_pushcfunction(L, *fns++);
     lua_setfield(L, -2, name);
   }
 }
 
-void new_class(lua_State *L, const char *name, const funcs *meta, const funcs *methods) {
+void new_class(lua_State *L, const char *name, const char *meta_names,
+               const lua_CFunction *meta_fns, const char *method_names,
+               const lua_CFunction *method_fns) {
   luaL_newmetatable(L, name);
-  set_funcs(L, meta);
+  set_funcs(L, meta_names, meta_fns);
   lua_newtable(L);
-  set_funcs(L, methods);
+  set_funcs(L, method_names, method_fns);
   lua_setfield(L, -2, "__index");
   lua_pop(L, 1);
 }

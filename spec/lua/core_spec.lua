@@ -290,6 +290,34 @@ end
 
 -- ---------------------------------------------------------------------------------------
 -- The engine, driven with explicit times (seconds).
+TestPrivateFile = {}
+
+-- core.open_private: a file to append that only its owner reads, written and closed with
+-- the io library; a file kept from before loses its group and other bits; a path that
+-- cannot be opened fails as nil, msg, "io" with the system's reason.
+function TestPrivateFile.test_append_owner_only_close()
+  local path = os.tmpname()
+  local f = assert(io.open(path, "w"))
+  f:write("old\n")
+  f:close()
+  assert(os.execute("chmod 644 " .. path))
+  f = assert(core.open_private(path))
+  lu.assertEquals(io.type(f), "file")
+  f:write("new\n")
+  lu.assertTrue(f:close())
+  lu.assertEquals(io.type(f), "closed file")
+  lu.assertEquals(io.popen("stat -c %a " .. path):read("l"), "600")
+  local r = assert(io.open(path))
+  lu.assertEquals(r:read("a"), "old\nnew\n")
+  r:close()
+  os.remove(path)
+  local ok, msg, code = core.open_private(path .. ".d/none/log")
+  lu.assertNil(ok)
+  lu.assertStrContains(msg, path .. ".d/none/log: ")
+  lu.assertStrContains(msg, "No such file")
+  lu.assertEquals(code, "io")
+end
+
 TestEngine = {}
 
 -- Submits text and marks its bytes written at time t (the timers start then); returns
@@ -753,6 +781,8 @@ function TestErrors.test_table()
   lu.assertEquals(core.errors[954].name, "CTIOT_EA_NOT_LOGIN")
   lu.assertEquals(core.errors[8].name, "CTIOT_EA_PARAM_NOT_INTIALIZED")
   lu.assertEquals(core.errors[14].name, "CTIOT_EB_DATA_LENGTH_OVERRRUN")
+  lu.assertEquals(core.errors[303].name, "CTIOT_EE_OPERATOR_NOT_SUPPORTED")
+  lu.assertEquals(core.errors[5].name, "CTIOT_ED_PSK_ERROR")
   lu.assertStrContains(core.errors[954].zh, "未登录")
   lu.assertEquals(type(core.errors[954].en), "string")
   lu.assertNil(core.errors[4242])
@@ -760,6 +790,7 @@ function TestErrors.test_table()
   for code, info in pairs(core.errors) do
     lu.assertEquals(math.type(code), "integer")
     lu.assertTrue(#info.name > 0 and #info.en > 0 and #info.zh > 0)
+    lu.assertStrMatches(info.name, "CTIOT_E[A-Z]_[A-Z0-9_]+") -- the whole symbol
     n = n + 1
   end
   lu.assertTrue(n >= 20, "the guide lists 20 codes, found " .. n)

@@ -311,6 +311,31 @@ static void test_urc_table(void) {
     CHECK(!shape_hits(bc_urc_table, bc_urc_table_len, answers[i]));
 }
 
+/* Every URC row of core/bc260y_lines.h, URC_SAME ones included, has its shape in the URC
+ * table exactly once: a URC_SAME row whose shape no URC row gave would be a URC the engine
+ * does not know. */
+#define URC_ROW_URC(prefix, min, max) {prefix, min, max},
+#define URC_ROW_URC_SAME URC_ROW_URC
+#define URC_ROW_ANSWER(...)
+#define URC_ROW_FINAL(...)
+#define URC_ROW_LINE(KIND, name, prefix, min, max, role, ...) URC_ROW_##role(prefix, min, max)
+#define URC_ROW_SHAPE(KIND, prefix, min, max, role, ...) URC_ROW_##role(prefix, min, max)
+#define URC_ROW_NOTHING(...)
+static void test_urc_rows_in_table(void) {
+  static const at_match rows[] = {BC_LINES(URC_ROW_LINE, URC_ROW_SHAPE, URC_ROW_NOTHING,
+                                           URC_ROW_NOTHING)};
+  for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
+    int found = 0;
+    for (size_t j = 0; j < bc_urc_table_len; j++)
+      found += strcmp(bc_urc_table[j].prefix, rows[i].prefix) == 0 &&
+               bc_urc_table[j].min_fields == rows[i].min_fields &&
+               bc_urc_table[j].max_fields == rows[i].max_fields;
+    if (found != 1) fprintf(stderr, "URC row %s %d..%d: %d times in the table\n", rows[i].prefix,
+                            rows[i].min_fields, rows[i].max_fields, found);
+    CHECK(found == 1);
+  }
+}
+
 /* The engine and the decoder agree: a line the engine takes for a URC (the table's
  * prefix and field count) either decodes, or is refused as malformed, never as unknown;
  * only a line with a row's shape is refused as malformed. The guide knows
@@ -387,10 +412,18 @@ static void test_expect_for(void) {
   expect("AT+NQMGR", &e);
   CHECK(shape_hits(e.match, e.n, "BUFFERED=0,RECEIVED=34,DROPPED=2"));
   CHECK(!shape_hits(e.match, e.n, "+NNMI"));
-  const char *text_cmds[] = {"ATI", "ati", "AT+CGMM", "AT+CGMR", "AT+CGSN=0", "AT+CGSN", "AT+CGMI"};
+  const char *text_cmds[] = {"ATI",     "ati",       "aTi0",    "AT+CGMM",
+                             "AT+CGMR", "AT+CGSN=0", "AT+CGSN", "AT+CGMI"};
   for (size_t i = 0; i < sizeof text_cmds / sizeof text_cmds[0]; i++) {
     expect(text_cmds[i], &e);
     CHECK_EQ_INT(e.flags & AT_CMD_TEXT_LINES, AT_CMD_TEXT_LINES);
+  }
+  /* basic commands other than ATI and ATI0 print no text, and the case folding that finds
+   * A, T and I takes no other character for them ('!' is 'A' - 0x20, '4' is 'T' - 0x20) */
+  const char *no_text_cmds[] = {"ATI1", "ATI00", "ATE0", "AT)", "ATi!", "A4I", "!TI"};
+  for (size_t i = 0; i < sizeof no_text_cmds / sizeof no_text_cmds[0]; i++) {
+    expect(no_text_cmds[i], &e);
+    CHECK_EQ_INT(e.flags, 0);
   }
   for (int s = 1; s <= 3; s++) {
     char c[16];
@@ -515,6 +548,7 @@ int main(void) {
   test_network();
   test_boot_and_ati();
   test_urc_table();
+  test_urc_rows_in_table();
   test_engine_and_decoder_agree();
   test_expect_for();
   test_with_engine();
