@@ -24,6 +24,7 @@ typedef struct slot {
   unsigned flags;
   uint32_t first_byte_ms, total_ms;
   uint64_t tag;
+  uint64_t serial; /* the engine's own number for it (counters.commands when submitted) */
 } slot;
 
 
@@ -74,14 +75,21 @@ struct at_engine {
   /* late answers (at_resync.c) */
   slot owed;                          /* the timed-out command that still owes its final */
   int owing;
-  unsigned char probes_out[AT_MAX_PROBES]; /* probes written and not answered, oldest first */
-  size_t n_probes_out;
-  int probe;          /* the probe being written or awaited; -1: none */
-  int marked;         /* the probe whose answer line came, its final next; -1: none */
-  int idle_seen;      /* the owed final came while a probe waited: the module is idle */
-  uint64_t idle_at;   /* when the host saw it (its next tick); NO_DEADLINE until then */
-  uint64_t blocked_until; /* PH_BLOCKED: when the head command gives up; NO_DEADLINE:
-                             not armed yet */
+  /* Probes written and not answered, oldest first, as runs of one marker: probes only
+   * share a marker when the newest one's is reused (at_probe_start), so each marker is in
+   * one run at most and n_runs <= n_probes. */
+  struct probe_run {
+    unsigned char probe; /* index in cfg.probes */
+    uint32_t n;          /* how many in a row */
+  } runs[AT_MAX_PROBES];
+  size_t n_runs;
+  int probe;           /* the probe being written or awaited; -1: none */
+  int marked;          /* a probe's marker came: its final is next */
+  int marked_newest;   /* ...and it may have been the newest probe's own answer */
+  int stale;           /* a marker nobody waits for came: the next final is that answer's */
+  unsigned refused;    /* a bit per probe whose query was last answered by a bare final */
+  uint64_t head_deadline; /* when the head command gives up waiting for the resync */
+  uint64_t deadline_of;   /* the serial of the head command head_deadline is for */
   /* answer of the running command */
   char *answer;
   size_t answer_len, answer_lines;
