@@ -226,6 +226,8 @@ function Command:_result(ev, text)
   elseif r == "timeout" then
     self:_may_owe(ev.tag, text)
     return nil, i18n.t("lib.no_answer", what), "timeout"
+  elseif r == "unsent" then -- never written: the module owes nothing, a retry is safe
+    return nil, i18n.t("lib.unsent", what), "unsent"
   elseif r == "reboot" then
     self:_may_owe(ev.tag, text)
     return nil, i18n.t("lib.cmd_rebooted", what), "reboot"
