@@ -87,7 +87,10 @@ struct at_engine {
   int marked;          /* a probe's marker came: its final is next */
   int marked_newest;   /* ...and it may have been the newest probe's own answer */
   int stale;           /* a marker nobody waits for came: the next final is that answer's */
-  unsigned refused;    /* a bit per probe whose query was last answered by a bare final */
+  unsigned answered;   /* a bit per probe whose marker the module has printed */
+  unsigned char refusals[AT_MAX_PROBES]; /* bare finals taken as its answer since then */
+  uint64_t probe_due;     /* when the newest probe out times out; 0: it did (or a new one
+                             must go out at once) */
   uint64_t head_deadline; /* when the head command gives up waiting for the resync */
   uint64_t deadline_of;   /* the serial of the head command head_deadline is for */
   /* answer of the running command */

@@ -57,10 +57,12 @@ void at_debt_cancel(at_engine *at) {
  * owed command and the probes written stay owed (a probe not yet begun on the wire was
  * never owed: at_probe_begun). A final that was still to come after a marker was lost in
  * the reboot. Probes that the reboot lost are settled by the next probe's answer: its
- * marker is a free one or the newest one's (at_probe_start), no timer needed. */
+ * marker is a free one or the newest one's (next_marker), no timer needed; it goes out
+ * with the next command, the module having nothing older to answer. */
 void at_debt_reboot(at_engine *at) {
   at->probe = -1;
   at->marked = at->stale = 0;
+  at->probe_due = 0; /* the next command's probe goes out at once */
 }
 
 static int ieq(char a, char b) {
@@ -93,25 +95,33 @@ static int is_out(const at_engine *at, int k) {
   return 0;
 }
 
-/* The marker of the next probe: one no probe out uses (a query the module answered with
- * its marker before that one it answered with a bare final: only a marker settles probes
- * the module lost); with every marker out, the newest probe's, so that its answer settles
- * every older one (a module deaf for a while) and the probe after it finds a free marker.
- * -1: none (no probes, or every one clashes with the owed command). */
+/* The marker of the next probe: one no probe out uses, preferring a query the module
+ * has answered with its marker before, then the one it refused least (a bare final): only
+ * a marker settles probes the module lost. With every marker out, the newest probe's, so
+ * that its answer settles every older one (a module deaf for a while) and the probe after
+ * it finds a free marker. -1: none (no probes, or every one clashes with the owed
+ * command). */
 static int next_marker(const at_engine *at) {
-  int refused = -1;
+  int best = -1, best_score = 0;
   for (int k = 0; k < (int)at->cfg.n_probes; k++) {
     if (is_out(at, k) || clashes(at, k)) continue;
-    if (!(at->refused & (1u << k))) return k;
-    if (refused < 0) refused = k;
+    int score = (at->answered & (1u << k) ? 0 : 256) + at->refusals[k];
+    if (best < 0 || score < best_score) best = k, best_score = score;
   }
-  if (refused >= 0) return refused;
+  if (best >= 0) return best;
   if (at->n_runs && !clashes(at, at->runs[at->n_runs - 1].probe))
     return at->runs[at->n_runs - 1].probe;
   return -1;
 }
 
 void at_probe_start(at_engine *at) {
+  /* The newest probe out is still within its own timeout: the head command waits for
+   * its answer. A probe per waiting command would pile up in a module that is slow (and
+   * use up the markers); one per timeout is enough to reach a module that recovers. */
+  if (at->n_runs && at->now < at->probe_due) {
+    at->phase = PH_PROBE_WAIT;
+    return;
+  }
   int k = next_marker(at);
   if (k < 0) {
     /* No probe can tell: the head command waits (its own total timeout at most) for the
@@ -137,43 +147,54 @@ void at_probe_begun(at_engine *at) {
   at->runs[at->n_runs++].n = 1;
 }
 
-/* The probe waits as long as the command it goes out for (the head) may wait for the
- * resync, counted from its first probe: a second probe for it does not extend the wait. */
+static int head_armed(const at_engine *at) {
+  return at->deadline_of == at->slots[at->head].serial;
+}
+
+/* The head command waits for the resync no longer than its own total timeout, counted
+ * from the first time it waits: later probes for it do not extend the wait. */
+static void arm_head(at_engine *at) {
+  if (head_armed(at)) return;
+  at->deadline_of = at->slots[at->head].serial;
+  at->head_deadline = at_later(at->now, at->slots[at->head].total_ms);
+}
+
+/* A probe times out like a command with the default total timeout (the guide's longest
+ * answer time): then it stays owed and the next probe may go out. */
 void at_probe_written(at_engine *at) {
-  const slot *h = at_head_slot(at);
   at->phase = PH_PROBE_WAIT;
-  if (at->deadline_of != h->serial) {
-    at->deadline_of = h->serial;
-    at->head_deadline = at_later(at->now, h->total_ms);
-  }
-  at->total_deadline = at->head_deadline;
+  at->probe_due = at_later(at->now, at->cfg.total_ms);
+  arm_head(at);
+}
+
+static int head_waits(const at_engine *at) {
+  return at->count && (at->phase == PH_PROBE_WAIT || at->phase == PH_BLOCKED);
 }
 
 uint64_t at_debt_deadline(const at_engine *at) {
-  if (at->phase == PH_PROBE_WAIT) return at->total_deadline;
-  if (at->phase != PH_BLOCKED || !at->count) return NO_DEADLINE;
+  if (!head_waits(at)) return NO_DEADLINE;
   /* "at once" is the engine's own time: arms the head's wait (at_debt_timers) */
-  return at->deadline_of == at->slots[at->head].serial ? at->head_deadline : at->now;
+  if (!head_armed(at)) return at->now;
+  uint64_t d = at->head_deadline;
+  if (at->phase == PH_PROBE_WAIT && at->probe_due && at->probe_due < d) d = at->probe_due;
+  return d;
 }
 
 unsigned at_debt_timers(at_engine *at) {
-  uint64_t now = at->now;
-  if (at->phase == PH_PROBE_WAIT) {
-    if (now < at->total_deadline) return 0;
-    /* The probe stays owed; the command it went out for fails unsent, and the next one
-     * writes a probe of its own (a module deaf meanwhile lost this one). */
-    at->probe = -1;
-    return RESYNC_COUNT_TIMEOUT | RESYNC_FAIL_HEAD | RESYNC_START_NEXT;
-  }
-  if (at->phase != PH_BLOCKED || !at->count) return 0;
-  const slot *s = at_head_slot(at);
-  if (at->deadline_of != s->serial) {
-    at->deadline_of = s->serial;
-    at->head_deadline = at_later(now, s->total_ms);
+  if (!head_waits(at)) return 0;
+  if (!head_armed(at)) {
+    arm_head(at);
     return 0;
   }
-  if (now < at->head_deadline) return 0;
-  return RESYNC_FAIL_HEAD | RESYNC_START_NEXT;
+  unsigned verdict = 0;
+  if (at->phase == PH_PROBE_WAIT && at->probe_due && at->now >= at->probe_due) {
+    /* The newest probe timed out: it stays owed, and the next one goes out (a module deaf
+     * meanwhile lost this one). 0: timed out and counted. */
+    at->probe_due = 0;
+    verdict |= RESYNC_COUNT_TIMEOUT | RESYNC_START_NEXT;
+  }
+  if (at->now >= at->head_deadline) verdict |= RESYNC_FAIL_HEAD | RESYNC_START_NEXT;
+  return verdict;
 }
 
 static void late_event(at_engine *at, const line_view *v, int is_final, at_result r, int code) {
@@ -185,16 +206,34 @@ static void late_event(at_engine *at, const line_view *v, int is_final, at_resul
   e->code = code;
 }
 
+/* Is a probe out whose query the module answers with its marker? Its answer will settle
+ * everything before it. */
+static int good_out(const at_engine *at) {
+  for (size_t i = 0; i < at->n_runs; i++)
+    if (at->answered & (1u << at->runs[i].probe)) return 1;
+  return 0;
+}
+
+/* Is a query the module answers with its marker free for the next probe? */
+static int good_free(const at_engine *at) {
+  int k = next_marker(at);
+  return k >= 0 && !is_out(at, k) && (at->answered & (1u << k));
+}
+
 /* Something owed was settled: what next. With nothing owed, the head command goes out if
  * it was waiting (a probe of its out, or blocked, or a probe not begun yet). When the
- * settling marker was the newest probe's and probes with it are still believed out, the
- * answer may have been the newest probe's own: a new probe, with a free marker, tells
- * (without it, a module that lost the older ones would leave them owed for ever). */
-static unsigned settled(at_engine *at, int newest_ambiguous) {
+ * answer may have been the newest probe's own while older ones are still believed out
+ * (ambiguous: a marker the newest shares with older probes; or a bare final with no probe
+ * out whose query the module answers with a marker, and one free), a new probe goes out
+ * at once: its marker, a free one, tells (without it, a module that lost the older ones
+ * would leave them owed until the probe timeout, or for ever). One new probe per such
+ * answer, and its own answer, a marker, settles everything before it: no livelock. */
+static unsigned settled(at_engine *at, int ambiguous) {
   int waiting = at->phase == PH_PROBE_WAIT || at->phase == PH_BLOCKED ||
                 (at->phase == PH_PROBE_TEXT && at->out_off == 0);
   if (!at_in_debt(at)) return waiting ? RESYNC_TAKEN | RESYNC_START_NEXT : RESYNC_TAKEN;
-  if ((newest_ambiguous && at->phase == PH_PROBE_WAIT) || at->phase == PH_BLOCKED)
+  if (ambiguous) at->probe_due = 0; /* the next probe goes out at once */
+  if ((ambiguous && at->phase == PH_PROBE_WAIT) || at->phase == PH_BLOCKED)
     return RESYNC_TAKEN | RESYNC_START_NEXT;
   return RESYNC_TAKEN;
 }
@@ -240,7 +279,8 @@ unsigned at_debt_line(at_engine *at, line_view *v) {
     at->owing = 0;
     at->marked_newest = i == at->n_runs - 1 && at->runs[i].n > 1;
     settle_to(at, i);
-    at->refused &= ~(1u << k);
+    at->refusals[k] = 0;
+    at->answered |= 1u << k;
     at->marked = 1;
     return RESYNC_TAKEN;
   }
@@ -273,9 +313,11 @@ unsigned at_debt_line(at_engine *at, line_view *v) {
      * module that refused the query; the probe answering is at or after the oldest, so
      * settling the oldest never settles too much). Shown, and that probe is settled. */
     at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
-    at->refused |= 1u << at->runs[0].probe;
+    /* taken as the oldest one's refusal: a guess (a later probe may be the one answering)
+     * that only orders the markers (next_marker) */
+    if (at->refusals[at->runs[0].probe] < UINT8_MAX) at->refusals[at->runs[0].probe]++;
     settle_to(at, 0);
-    return settled(at, 0);
+    return settled(at, at->n_runs && !good_out(at) && good_free(at));
   }
   for (size_t i = 0; i < at->n_runs; i++) { /* a probe's echo */
     const char *t = at->cfg.probes[at->runs[i].probe].text;

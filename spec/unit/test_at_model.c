@@ -322,7 +322,7 @@ static int run(uint64_t seed, int markers, int n_cmds) {
    * commands that wait for it, but once the module has been calm for STUCK_MS (two probe
    * round trips, a long stall and some: docs/design.md, "Liveness"), a command that fails
    * means the host is stuck (probing forever, every command failed unsent). */
-  if (stuck && markers)
+  if (stuck && (markers || getenv("MODEL_VERBOSE")))
     fprintf(stderr, "  seed %llu (%s): %d commands failed with the module calm\n",
             (unsigned long long)seed, markers ? "markers" : "probes refused", stuck);
   /* Only a marker settles probes the module lost (a bare final settles the oldest one,
