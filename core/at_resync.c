@@ -182,10 +182,7 @@ uint64_t at_debt_deadline(const at_engine *at) {
 
 unsigned at_debt_timers(at_engine *at) {
   if (!head_waits(at)) return 0;
-  if (!head_armed(at)) {
-    arm_head(at);
-    return 0;
-  }
+  arm_head(at);
   unsigned verdict = 0;
   if (at->phase == PH_PROBE_WAIT && at->probe_due && at->now >= at->probe_due) {
     /* The newest probe timed out: it stays owed, and the next one goes out (a module deaf

@@ -279,8 +279,11 @@ function Command:_until_at_ok(tries, deadline)
     if ev.result == "aborted" then return self:_closed_error() end
     last_msg, last_code = select(2, self:_result(ev, "AT"))
   end
+  -- the module did not answer: AT tries failed with a reboot or unsent (waiting for an
+  -- earlier one's answer) are that too
+  local silent = last_code == "reboot" or last_code == "unsent"
   return nil, i18n.t("lib.no_at", tried,
-    tostring(last_msg)), last_code == "reboot" and "timeout" or (last_code or "timeout")
+    tostring(last_msg)), silent and "timeout" or (last_code or "timeout")
 end
 
 function Command:_ensure_awake()
