@@ -1,7 +1,8 @@
 /* at_internal.h: the AT engine's state and the functions its files share. Layers, each
  * calling only the ones below it: at.c (queue, timers, classification, input) on top;
  * at_resync.c (late answers after a timeout; its face to at.c is at_resync.h), entered
- * by at.c only while something is owed, returning a verdict that at.c carries out;
+ * by at.c only while something is owed or settling (and at a line it would show as
+ * unknown), returning a verdict that at.c carries out;
  * at_slot.c (a held command: its
  * shapes, finals, echo, deadlines), at_match.c (line shapes) and at_events.c (the event
  * ring) at the bottom. Not installed, not for callers. */
@@ -35,8 +36,9 @@ enum phase {
   PH_PAYLOAD,    /* writing payload and ^Z */
   PH_WAIT,       /* everything written, waiting for the final result */
   PH_PROBE_TEXT, /* in debt: writing a resync probe before the head command */
-  PH_PROBE_WAIT, /* in debt: the probe is out, waiting for its answer */
-  PH_BLOCKED     /* in debt, every probe out unanswered: the head command waits */
+  PH_PROBE_WAIT, /* in debt: the head command waits for the probes' answers */
+  PH_BLOCKED     /* in debt, no probe can tell (none, or each clashes with the owed
+                    command): the head command waits for the owed final */
 };
 
 /* A line being classified, with its field count cached: the count scans the whole line
