@@ -104,8 +104,8 @@ at_engine *at_new(const at_config *cfg) {
     at->boot_first[first >> 3] |= (unsigned char)(1u << (first & 7));
   }
   at->phase = PH_IDLE;
-  at->first_deadline = at->total_deadline = at->blocked_until = NO_DEADLINE;
-  at->probe = at->marked = -1;
+  at->first_deadline = at->total_deadline = at->head_deadline = NO_DEADLINE;
+  at->probe = -1;
   at->error = "";
   return at;
 }
@@ -251,7 +251,7 @@ int at_submit(at_engine *at, const at_cmd *cmd) {
   s->total_ms = cmd->total_ms ? cmd->total_ms : at->cfg.total_ms;
   s->tag = cmd->tag;
   at->count++;
-  at->counters.commands++;
+  s->serial = ++at->counters.commands;
   if (at->phase == PH_IDLE) at_start_next(at);
   at->error = "";
   return 0;
@@ -298,6 +298,8 @@ void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms) {
   at->now = now_ms;
   size_t left = at->out_end - at->out_off;
   if (n > left) n = left;
+  /* a probe is owed from its first byte on: the module may read and answer it */
+  if (at->phase == PH_PROBE_TEXT && at->out_off == 0 && n) at_probe_begun(at);
   at->out_off += n;
   at->counters.bytes_out += n;
   if (at->out_off < at->out_end) return;
@@ -334,16 +336,19 @@ static void at_count_timeout(at_engine *at) {
     at_ev_push(at, AT_EV_UNRESPONSIVE, NULL, 0);
 }
 
-/* The head command gave up waiting for the resync: it fails, never written. */
+/* The head command gave up waiting for the resync: it fails, never written (a retry
+ * cannot send anything twice: its own result says so). */
 static void fail_head_unsent(at_engine *at) {
-  at_respond(at, AT_RESULT_TIMEOUT, 0, NULL, 0, 0);
-  at->counters.timeouts++;
+  at_respond(at, AT_RESULT_UNSENT, 0, NULL, 0, 0);
   at_drop_head(at);
 }
 
 /* Carries out what the resync decided, in the order of enum resync_verdict. */
 static void follow(at_engine *at, unsigned verdict) {
-  if (verdict & RESYNC_COUNT_TIMEOUT) at_count_timeout(at);
+  if (verdict & RESYNC_COUNT_TIMEOUT) {
+    at->counters.timeouts++;
+    at_count_timeout(at);
+  }
   if (verdict & RESYNC_FAIL_HEAD) fail_head_unsent(at);
   if (verdict & RESYNC_START_NEXT) at_start_next(at);
 }
@@ -442,7 +447,7 @@ static void classify(at_engine *at, const char *l, size_t n) {
   at->consecutive_timeouts = 0;
   if (reboot(at, l, n, &v)) return;
   /* After a timeout, until the debt is settled (at_resync.c). */
-  if (at_in_debt(at)) {
+  if (at_resyncing(at)) {
     unsigned verdict = at_debt_line(at, &v); /* a line settles, it never fails a command */
     if (verdict & RESYNC_START_NEXT) at_start_next(at);
     if (verdict) return;
@@ -469,6 +474,13 @@ static void classify(at_engine *at, const char *l, size_t n) {
   }
   /* Echo of the running command: echo is on after every reboot, even after ATE0. */
   if (s && running(at) && at_is_echo(s, l, n)) return;
+  if (at_is_generic_final(l, n, &r, &code)) { /* nobody's: not the running command's */
+    at_event *e = at_ev_line(at, &at->counters.unknown, AT_EV_UNOWED, l, n);
+    if (e) e->result = r, e->code = code;
+    return;
+  }
+  /* A probe's answer nobody waits for: its final will come next (at_resync.c). */
+  at_stray_marker(at, &v);
   at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
 }
 

@@ -11,21 +11,23 @@
  *      follow it in boot order within a few seconds are the same reboot (ordinary lines);
  *   2. while a timed-out command still owes its final result (docs/design.md, "Late
  *      answers"): its answer lines and its final (AT_EV_LATE, with its tag), the answer
- *      of a resync probe (consumed), their echoes (dropped);
+ *      of a resync probe (consumed), their echoes (dropped); the final of a probe's
+ *      answer that nobody owes any more (AT_EV_UNOWED, after its marker);
  *   3. final result of the running command: OK, ERROR, +CME ERROR: n, +CMS ERROR: n,
  *      or one of the command's own finals;
  *   4. a line the running command expects (prefix AND shape), only once the command has
  *      been completely written;
  *   5. a URC from the table given in at_config (prefix AND shape);
  *   6. the echo of the running command (dropped);
- *   7. otherwise AT_EV_UNKNOWN. No line is ever dropped silently.
+ *   7. otherwise AT_EV_UNKNOWN (AT_EV_UNOWED for a final result). No line is ever
+ *      dropped silently.
  *
  * After a timeout the module still owes the command its final result. No command is
  * written until that debt is settled: before the next command the engine writes a probe
  * (at_config.probes: a harmless query) whose answer line the owed answer cannot contain;
- * once that line and its final are in, the next command goes out. A command whose probe
- * is not answered within its own total timeout fails with AT_RESULT_TIMEOUT without being
- * written.
+ * once that line and its final are in, the next command goes out. A probe is owed like a
+ * command until it is answered, however late. A command whose probe is not answered
+ * within its own total timeout fails with AT_RESULT_UNSENT, never written.
  *
  * The engine knows no module: its URC table, boot markers and probes come in at_config
  * (the BC260Y-CN's: bc_engine_config in bc260y.h).
@@ -101,7 +103,9 @@ typedef enum at_result {
   AT_RESULT_TIMEOUT, /* first-byte or total timeout */
   AT_RESULT_REBOOT,  /* the module rebooted (a boot marker) while the command ran or waited */
   AT_RESULT_ABORTED, /* at_abort_all(): the caller closed the port */
-  AT_RESULT_OVERFLOW /* an answer larger than answer_max; the answer is incomplete */
+  AT_RESULT_OVERFLOW, /* an answer larger than answer_max; the answer is incomplete */
+  AT_RESULT_UNSENT   /* never written: it waited for the resync (a probe's answer) longer
+                        than its own total timeout; the module never saw it */
 } at_result;
 
 typedef enum at_event_type {
@@ -112,7 +116,9 @@ typedef enum at_event_type {
                          is_final, result and code for its final result */
   AT_EV_OVERFLOW,     /* a line longer than line_max was skipped; text: its first bytes */
   AT_EV_REBOOT,       /* the module rebooted (the first boot marker of a banner) */
-  AT_EV_UNRESPONSIVE  /* unresponsive_after consecutive timeouts */
+  AT_EV_UNRESPONSIVE, /* unresponsive_after consecutive timeouts */
+  AT_EV_UNOWED        /* a final result no command owes (a stale or doubled answer, or one
+                         with nothing running): text, result, code */
 } at_event_type;
 
 /* An event. Its pointers stay valid until the next call to at_feed(), at_tick(),
@@ -125,8 +131,9 @@ typedef enum at_event_type {
 typedef struct at_event {
   at_event_type type;
   uint64_t tag;      /* AT_EV_RESPONSE, AT_EV_LATE (the timed-out command's) */
-  at_result result;  /* AT_EV_RESPONSE; AT_EV_LATE when is_final */
-  int code;          /* AT_EV_RESPONSE, AT_EV_LATE when is_final: CME/CMS number */
+  at_result result;  /* AT_EV_RESPONSE, AT_EV_UNOWED; AT_EV_LATE when is_final */
+  int code;          /* AT_EV_RESPONSE, AT_EV_UNOWED, AT_EV_LATE when is_final: CME/CMS
+                        number */
   const char *text;  /* the line (URC, unknown, late), or the final line of a response */
   size_t len;        /* length of text */
   const char *lines; /* AT_EV_RESPONSE: answer lines, each NUL-terminated, back to back */

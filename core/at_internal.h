@@ -1,7 +1,8 @@
 /* at_internal.h: the AT engine's state and the functions its files share. Layers, each
  * calling only the ones below it: at.c (queue, timers, classification, input) on top;
  * at_resync.c (late answers after a timeout; its face to at.c is at_resync.h), entered
- * by at.c only while something is owed, returning a verdict that at.c carries out;
+ * by at.c only while something is owed or settling (and at a line it would show as
+ * unknown), returning a verdict that at.c carries out;
  * at_slot.c (a held command: its
  * shapes, finals, echo, deadlines), at_match.c (line shapes) and at_events.c (the event
  * ring) at the bottom. Not installed, not for callers. */
@@ -24,6 +25,7 @@ typedef struct slot {
   unsigned flags;
   uint32_t first_byte_ms, total_ms;
   uint64_t tag;
+  uint64_t serial; /* the engine's own number for it (counters.commands when submitted) */
 } slot;
 
 
@@ -34,8 +36,9 @@ enum phase {
   PH_PAYLOAD,    /* writing payload and ^Z */
   PH_WAIT,       /* everything written, waiting for the final result */
   PH_PROBE_TEXT, /* in debt: writing a resync probe before the head command */
-  PH_PROBE_WAIT, /* in debt: the probe is out, waiting for its answer */
-  PH_BLOCKED     /* in debt, every probe out unanswered: the head command waits */
+  PH_PROBE_WAIT, /* in debt: the head command waits for the probes' answers */
+  PH_BLOCKED     /* in debt, no probe can tell (none, or each clashes with the owed
+                    command): the head command waits for the owed final */
 };
 
 /* A line being classified, with its field count cached: the count scans the whole line
@@ -74,14 +77,24 @@ struct at_engine {
   /* late answers (at_resync.c) */
   slot owed;                          /* the timed-out command that still owes its final */
   int owing;
-  unsigned char probes_out[AT_MAX_PROBES]; /* probes written and not answered, oldest first */
-  size_t n_probes_out;
-  int probe;          /* the probe being written or awaited; -1: none */
-  int marked;         /* the probe whose answer line came, its final next; -1: none */
-  int idle_seen;      /* the owed final came while a probe waited: the module is idle */
-  uint64_t idle_at;   /* when the host saw it (its next tick); NO_DEADLINE until then */
-  uint64_t blocked_until; /* PH_BLOCKED: when the head command gives up; NO_DEADLINE:
-                             not armed yet */
+  /* Probes written and not answered, oldest first, as runs of one marker: probes only
+   * share a marker when the newest one's is reused (at_probe_start), so each marker is in
+   * one run at most and n_runs <= n_probes. */
+  struct probe_run {
+    unsigned char probe; /* index in cfg.probes */
+    uint32_t n;          /* how many in a row */
+  } runs[AT_MAX_PROBES];
+  size_t n_runs;
+  int probe;           /* the probe being written or awaited; -1: none */
+  int marked;          /* a probe's marker came: its final is next */
+  int marked_newest;   /* ...and it may have been the newest probe's own answer */
+  int stale;           /* a marker nobody waits for came: the next final is that answer's */
+  unsigned answered;   /* a bit per probe whose marker the module has printed */
+  unsigned char refusals[AT_MAX_PROBES]; /* bare finals taken as its answer since then */
+  uint64_t probe_due;     /* when the newest probe out times out; 0: it did (or a new one
+                             must go out at once) */
+  uint64_t head_deadline; /* when the head command gives up waiting for the resync */
+  uint64_t deadline_of;   /* the serial of the head command head_deadline is for */
   /* answer of the running command */
   char *answer;
   size_t answer_len, answer_lines;

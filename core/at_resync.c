@@ -5,16 +5,17 @@
  * The command moves to at->owed; its answer lines and its final, whenever they come, are
  * AT_EV_LATE events with its tag. No command is written while anything is owed: the
  * engine first writes a probe, a harmless query whose answer line (its marker) the owed
- * answer cannot contain. Everything the module prints before that marker is older than
- * the probe; the final after it is the probe's; then the next command goes out. A probe
- * that times out is owed too, and the next probe uses another marker, so that a late
- * answer to an old probe is never taken for the new one's. The command a probe went out
- * for waits no longer than its own total timeout for it: then it fails with
- * AT_RESULT_TIMEOUT, never written, and the next command's probe takes over.
+ * answer cannot contain. A probe is owed like a command until it is answered, however
+ * late: never forgotten on a timer. What is owed forms one queue in write order (the
+ * timed-out command, then the probes, at->runs); a marker settles everything up to the
+ * earliest probe out with that marker, and the final after it is that probe's. The next
+ * command goes out once nothing is owed. The command a probe went out for waits no longer
+ * than its own total timeout: then it fails with AT_RESULT_UNSENT, never written, and the
+ * next command's probe takes over.
  *
  * The probes come in at_config. This file calls nothing of at.c: at.c enters it only
- * while something is owed (at_resyncing) and carries out the verdict each step returns
- * (enum resync_verdict in at_internal.h).
+ * while at_resyncing() (and at a line it would show as unknown: at_stray_marker) and
+ * carries out the verdict each step returns (enum resync_verdict in at_resync.h).
  */
 #include <string.h>
 
@@ -38,34 +39,30 @@ static void move_slot(slot *dst, slot *src) {
 }
 
 /* The head command timed out (or was on the wire at a reboot): it is owed. The caller
- * drops it from the queue. */
+ * drops it from the queue. Nothing else is owed then: a command is written only once the
+ * debt is settled, and probes are written only in debt. */
 void at_debt_begin(at_engine *at, slot *head) {
   move_slot(&at->owed, head);
   at->owing = 1;
-  at->idle_seen = 0;
 }
 
 void at_debt_cancel(at_engine *at) {
   at->owing = 0;
-  at->n_probes_out = 0;
-  at->probe = at->marked = -1;
-  at->idle_seen = 0;
-  at->blocked_until = NO_DEADLINE;
+  at->n_runs = 0;
+  at->probe = -1;
+  at->marked = at->stale = 0;
 }
 
 /* A reboot settles nothing: what the module read after booting it still answers, so the
- * owed command and the probes written stay owed. Only a probe not yet begun on the wire is
- * dropped. But a module that just booted is idle: a probe it kept, it answers within the
- * quiet period (stamp_idle); when none comes, the probes were lost in the reboot and are
- * forgotten. Without that, five probes lost in a reboot would leave every later command
- * waiting for them, failed unsent, for ever (spec/unit/test_at_model.c). An owed command
- * alone needs no such wait: the next probe's marker settles it. */
+ * owed command and the probes written stay owed (a probe not yet begun on the wire was
+ * never owed: at_probe_begun). A final that was still to come after a marker was lost in
+ * the reboot. Probes that the reboot lost are settled by the next probe's answer: its
+ * marker is a free one or the newest one's (next_marker), no timer needed; it goes out
+ * with the next command, the module having nothing older to answer. */
 void at_debt_reboot(at_engine *at) {
-  if (at->phase == PH_PROBE_TEXT && at->out_off == 0) at->n_probes_out--;
   at->probe = -1;
-  at->idle_seen = at->n_probes_out > 0;
-  at->idle_at = NO_DEADLINE;
-  at->blocked_until = NO_DEADLINE;
+  at->marked = at->stale = 0;
+  at->probe_due = 0; /* the next command's probe goes out at once */
 }
 
 static int ieq(char a, char b) {
@@ -93,121 +90,108 @@ static int clashes(const at_engine *at, int k) {
 }
 
 static int is_out(const at_engine *at, int k) {
-  for (size_t i = 0; i < at->n_probes_out; i++)
-    if (at->probes_out[i] == k) return 1;
+  for (size_t i = 0; i < at->n_runs; i++)
+    if (at->runs[i].probe == k) return 1;
   return 0;
 }
 
-/* When the quiet period after the owed final ends (stamp_idle): a probe the module kept is
- * answered by then, or it was dropped. */
-static uint64_t quiet_end(const at_engine *at) {
-  return at_later(at->idle_at, at->cfg.first_byte_ms);
+/* The marker of the next probe: one no probe out uses, preferring a query the module
+ * has answered with its marker before, then the one it refused least (a bare final): only
+ * a marker settles probes the module lost. With every marker out, the newest probe's, so
+ * that its answer settles every older one (a module deaf for a while) and the probe after
+ * it finds a free marker. -1: none (no probes, or every one clashes with the owed
+ * command). */
+static int next_marker(const at_engine *at) {
+  int best = -1, best_score = 0;
+  for (int k = 0; k < (int)at->cfg.n_probes; k++) {
+    if (is_out(at, k) || clashes(at, k)) continue;
+    int score = (at->answered & (1u << k) ? 0 : 256) + at->refusals[k];
+    if (best < 0 || score < best_score) best = k, best_score = score;
+  }
+  if (best >= 0) return best;
+  if (at->n_runs && !clashes(at, at->runs[at->n_runs - 1].probe))
+    return at->runs[at->n_runs - 1].probe;
+  return -1;
 }
 
 void at_probe_start(at_engine *at) {
-  /* The module is idle and answers the probes it kept: no new one, whose writing would
-   * start the quiet period again (a module that refuses probes would then never let it
-   * end). The head command waits for those answers or the end of the quiet period. */
-  if (at->idle_seen) {
+  /* The newest probe out is still within its own timeout: the head command waits for
+   * its answer. A probe per waiting command would pile up in a module that is slow (and
+   * use up the markers); one per timeout is enough to reach a module that recovers. */
+  if (at->n_runs && at->now < at->probe_due) {
+    at->phase = PH_PROBE_WAIT;
+    return;
+  }
+  int k = next_marker(at);
+  if (k < 0) {
+    /* No probe can tell: the head command waits (its own total timeout at most) for the
+     * owed final or a reboot. */
     at->phase = PH_BLOCKED;
-    at->blocked_until = NO_DEADLINE;
-    if (at->idle_at != NO_DEADLINE) at->total_deadline = quiet_end(at); /* else stamp_idle */
     return;
   }
-  for (int k = 0; k < (int)at->cfg.n_probes; k++) {
-    if (is_out(at, k) || clashes(at, k)) continue;
-    at->probe = k;
-    at->probes_out[at->n_probes_out++] = (unsigned char)k;
-    at->phase = PH_PROBE_TEXT;
-    at->out_off = 0;
-    at->out_end = strlen(at->cfg.probes[k].text);
-    return;
-  }
-  /* Every marker is out unanswered: the head command waits (its own total timeout at
-   * most, armed at the next tick) for one of them, a late final or a reboot. */
-  at->phase = PH_BLOCKED;
-  at->blocked_until = NO_DEADLINE;
+  at->probe = k;
+  at->phase = PH_PROBE_TEXT;
+  at->out_off = 0;
+  at->out_end = strlen(at->cfg.probes[k].text);
 }
 
-/* The probe waits as long as the command it goes out for (the head) would wait for its
- * answer. */
+/* The probe's first byte went out: from now on the module may answer it, so it is owed. */
+void at_probe_begun(at_engine *at) {
+  struct probe_run *last = at->n_runs ? &at->runs[at->n_runs - 1] : NULL;
+  if (last && last->probe == at->probe) {
+    if (last->n < UINT32_MAX) last->n++;
+    return;
+  }
+  if (at->n_runs == AT_MAX_PROBES) return; /* cannot happen: one run per marker */
+  at->runs[at->n_runs].probe = (unsigned char)at->probe;
+  at->runs[at->n_runs++].n = 1;
+}
+
+static int head_armed(const at_engine *at) {
+  return at->deadline_of == at->slots[at->head].serial;
+}
+
+/* The head command waits for the resync no longer than its own total timeout, counted
+ * from the first time it waits: later probes for it do not extend the wait. */
+static void arm_head(at_engine *at) {
+  if (head_armed(at)) return;
+  at->deadline_of = at->slots[at->head].serial;
+  at->head_deadline = at_later(at->now, at->slots[at->head].total_ms);
+}
+
+/* A probe times out like a command with the default total timeout (the guide's longest
+ * answer time): then it stays owed and the next probe may go out. */
 void at_probe_written(at_engine *at) {
   at->phase = PH_PROBE_WAIT;
-  at->total_deadline = at_later(at->now, at->slots[at->head].total_ms);
+  at->probe_due = at_later(at->now, at->cfg.total_ms);
+  arm_head(at);
+}
+
+static int head_waits(const at_engine *at) {
+  return at->count && (at->phase == PH_PROBE_WAIT || at->phase == PH_BLOCKED);
 }
 
 uint64_t at_debt_deadline(const at_engine *at) {
-  /* "at once" is the engine's own time: a host feeding late bytes as of just before the
-   * deadline (modem_io.lua's _feed_read) then stays at or after the last time it gave */
-  if (at->idle_seen && at->idle_at == NO_DEADLINE) return at->now; /* stamp it at once */
-  if (at->phase == PH_PROBE_WAIT) return at->total_deadline;
-  if (at->phase != PH_BLOCKED) return NO_DEADLINE;
-  uint64_t d = at->idle_seen ? at->total_deadline : NO_DEADLINE;
-  if (at->count) {
-    uint64_t b = at->blocked_until == NO_DEADLINE ? at->now : at->blocked_until;
-    if (b < d) d = b;
-  }
+  if (!head_waits(at)) return NO_DEADLINE;
+  /* "at once" is the engine's own time: arms the head's wait (at_debt_timers) */
+  if (!head_armed(at)) return at->now;
+  uint64_t d = at->head_deadline;
+  if (at->phase == PH_PROBE_WAIT && at->probe_due && at->probe_due < d) d = at->probe_due;
   return d;
 }
 
-/* The module finished the owed command and answered no probe within the quiet period
- * (stamp_idle): an idle module answers a probe it kept by then, so it kept none (a module
- * that drops what it is sent while busy, or a reboot that lost them). They are not owed
- * any more. */
-static void forget_probes(at_engine *at) {
-  at->n_probes_out = 0;
-  at->marked = -1;
-  at->idle_seen = 0;
-}
-
-/* The owed final came while probes were out (at_debt_line): the module is idle from
- * then on, and answers each probe it kept within first_byte_ms of its previous answer
- * (settle_oldest starts the period again; no probe is written meanwhile: at_probe_start).
- * The period starts at the first tick after that, not at the feed's time: a host that
- * was not scheduled for a while feeds what it reads as of before the deadline that
- * passed meanwhile (modem_io.lua's _feed_read), and the final may have come long after
- * that. Dated by the feed, the period would seem over at once and a slow probe's answer
- * would complete the next command (spec/unit/test_at_model.c found it). The tick runs
- * after every byte waiting was fed: its time is the latest the final can have come. */
-static void stamp_idle(at_engine *at) {
-  at->idle_at = at->now;
-  uint64_t end = quiet_end(at);
-  if (at->phase != PH_PROBE_WAIT || end < at->total_deadline) at->total_deadline = end;
-}
-
 unsigned at_debt_timers(at_engine *at) {
-  uint64_t now = at->now;
-  if (at->idle_seen && at->idle_at == NO_DEADLINE) stamp_idle(at);
-  if (at->phase == PH_PROBE_WAIT) {
-    if (now < at->total_deadline) return 0;
-    at->probe = -1;
-    /* An idle module answers a probe it kept within first_byte_ms: only after that are
-     * the probes taken as dropped and the head written. Before it (the head's own
-     * timeout is shorter), the probe may still be answered, and its final would be taken
-     * for the head's answer: the head fails unsent and the probes stay out. */
-    if (at->idle_seen && now >= quiet_end(at)) {
-      forget_probes(at);
-      return RESYNC_COUNT_TIMEOUT | RESYNC_START_NEXT;
-    }
-    return RESYNC_COUNT_TIMEOUT | RESYNC_FAIL_HEAD | RESYNC_START_NEXT;
+  if (!head_waits(at)) return 0;
+  arm_head(at);
+  unsigned verdict = 0;
+  if (at->phase == PH_PROBE_WAIT && at->probe_due && at->now >= at->probe_due) {
+    /* The newest probe timed out: it stays owed, and the next one goes out (a module deaf
+     * meanwhile lost this one). 0: timed out and counted. */
+    at->probe_due = 0;
+    verdict |= RESYNC_COUNT_TIMEOUT | RESYNC_START_NEXT;
   }
-  if (at->phase != PH_BLOCKED) return 0;
-  if (at->idle_seen && now >= at->total_deadline) {
-    forget_probes(at);
-    return RESYNC_START_NEXT;
-  }
-  if (!at->count) return 0;
-  const slot *s = &at->slots[at->head];
-  if (at->blocked_until == NO_DEADLINE) {
-    at->blocked_until = at_later(now, s->total_ms);
-    return 0;
-  }
-  if (now < at->blocked_until) return 0;
-  at->blocked_until = NO_DEADLINE;
-  /* the head fails (the caller drops it): with nothing behind it nor probes to wait for,
-   * the engine is idle */
-  if (at->count == 1 && !at->idle_seen) at->phase = PH_IDLE;
-  return RESYNC_FAIL_HEAD;
+  if (at->now >= at->head_deadline) verdict |= RESYNC_FAIL_HEAD | RESYNC_START_NEXT;
+  return verdict;
 }
 
 static void late_event(at_engine *at, const line_view *v, int is_final, at_result r, int code) {
@@ -219,65 +203,101 @@ static void late_event(at_engine *at, const line_view *v, int is_final, at_resul
   e->code = code;
 }
 
-/* The probe probes_out[0] is answered: settled. When it was the last one written, the debt is
- * paid and the head command goes out (RESYNC_START_NEXT). */
-static unsigned settle_oldest(at_engine *at) {
-  int k = at->probes_out[0];
-  /* An idle module answers what it kept one after the other: the period in which the
-   * next probe's answer is due starts again (stamp_idle). */
-  if (at->idle_seen) at->idle_at = NO_DEADLINE;
-  at->n_probes_out--;
-  memmove(at->probes_out, at->probes_out + 1, at->n_probes_out);
-  at->marked = -1;
-  if (k == at->probe || (at->phase == PH_BLOCKED && !at_in_debt(at))) {
-    at->probe = -1;
-    at->idle_seen = 0;
+/* Is a probe out whose query the module answers with its marker? Its answer will settle
+ * everything before it. */
+static int good_out(const at_engine *at) {
+  for (size_t i = 0; i < at->n_runs; i++)
+    if (at->answered & (1u << at->runs[i].probe)) return 1;
+  return 0;
+}
+
+/* Is a query the module answers with its marker free for the next probe? */
+static int good_free(const at_engine *at) {
+  int k = next_marker(at);
+  return k >= 0 && !is_out(at, k) && (at->answered & (1u << k));
+}
+
+/* Something owed was settled: what next. With nothing owed, the head command goes out if
+ * it was waiting (a probe of its out, or blocked, or a probe not begun yet). When the
+ * answer may have been the newest probe's own while older ones are still believed out
+ * (ambiguous: a marker the newest shares with older probes; or a bare final with no probe
+ * out whose query the module answers with a marker, and one free), a new probe goes out
+ * at once: its marker, a free one, tells (without it, a module that lost the older ones
+ * would leave them owed until the probe timeout, or for ever). One new probe per such
+ * answer, and its own answer, a marker, settles everything before it: no livelock. */
+static unsigned settled(at_engine *at, int ambiguous) {
+  int waiting = at->phase == PH_PROBE_WAIT || at->phase == PH_BLOCKED ||
+                (at->phase == PH_PROBE_TEXT && at->out_off == 0);
+  if (!at_in_debt(at)) return waiting ? RESYNC_TAKEN | RESYNC_START_NEXT : RESYNC_TAKEN;
+  if (ambiguous) at->probe_due = 0; /* the next probe goes out at once */
+  if ((ambiguous && at->phase == PH_PROBE_WAIT) || at->phase == PH_BLOCKED)
     return RESYNC_TAKEN | RESYNC_START_NEXT;
-  }
   return RESYNC_TAKEN;
+}
+
+/* One probe of run i is answered, and every probe before it. */
+static void settle_to(at_engine *at, size_t i) {
+  at->runs[i].n--;
+  size_t drop = i + (at->runs[i].n == 0);
+  at->n_runs -= drop;
+  memmove(at->runs, at->runs + drop, at->n_runs * sizeof at->runs[0]);
 }
 
 int at_owed_expects(at_engine *at, line_view *v) {
   return at->owing && at_match_any(at->owed.expect, at->owed.n_expect, v);
 }
 
-/* A line while in debt (at_in_debt): RESYNC_NOT_MINE, or RESYNC_TAKEN with what else
- * the caller must do. */
+/* A probe's marker that nobody waits for (neither a probe out nor the command, which
+ * would have taken it): the module is still answering something older than what runs
+ * now (a probe answered twice, or a case outside the model), so the next final is that
+ * answer's, not the running command's. The line itself is shown (at.c). */
+void at_stray_marker(at_engine *at, line_view *v) {
+  for (int k = 0; k < (int)at->cfg.n_probes; k++)
+    if (is_marker(at, k, v)) {
+      at->stale = 1;
+      return;
+    }
+}
+
+/* A line while at_resyncing: RESYNC_NOT_MINE, or RESYNC_TAKEN with what else the caller
+ * must do. */
 unsigned at_debt_line(at_engine *at, line_view *v) {
   const char *l = v->s;
   size_t n = v->n;
-  /* A probe's marker: everything written before that probe is settled (the module
-   * answers in order), the owed final too, if it never came (the command was lost). */
-  for (size_t i = 0; i < at->n_probes_out; i++) {
-    if (!is_marker(at, at->probes_out[i], v)) continue;
-    at->owing = 0;
-    at->n_probes_out -= i;
-    memmove(at->probes_out, at->probes_out + i, at->n_probes_out);
-    at->marked = at->probes_out[0];
-    return RESYNC_TAKEN;
-  }
   at_result r;
   int code;
-  if (at->marked >= 0) {
+  /* A probe's marker: everything written before the earliest probe out with that marker
+   * is settled (the module answers in order), the owed final too, if it never came (the
+   * command was lost). If a later probe with the same marker was the one answering, the
+   * ones before it are settled all the same: it only stays believed out. */
+  for (size_t i = 0; i < at->n_runs; i++) {
+    int k = at->runs[i].probe;
+    if (!is_marker(at, k, v)) continue;
+    at->owing = 0;
+    at->marked_newest = i == at->n_runs - 1 && at->runs[i].n > 1;
+    settle_to(at, i);
+    at->refusals[k] = 0;
+    at->answered |= 1u << k;
+    at->marked = 1;
+    return RESYNC_TAKEN;
+  }
+  if (at->marked) { /* the final after a marker: that probe's own, consumed */
     if (!at_is_generic_final(l, n, &r, &code)) return RESYNC_NOT_MINE;
-    return settle_oldest(at); /* the marked probe's own final */
+    at->marked = 0;
+    return settled(at, at->marked_newest);
+  }
+  if (at->stale && at_is_generic_final(l, n, &r, &code)) { /* at_stray_marker */
+    at->stale = 0;
+    at_event *e = at_ev_line(at, &at->counters.unknown, AT_EV_UNOWED, l, n);
+    if (e) e->result = r, e->code = code;
+    return RESYNC_TAKEN;
   }
   if (at->owing) {
     const slot *s = &at->owed;
     if (at_final_of(s, v, &r, &code)) {
       late_event(at, v, 1, r, code);
       at->owing = 0;
-      /* The module is idle now: a probe it kept is answered at once; one that is not
-       * answered within first_byte_ms was dropped (see forget_probes). */
-      if (at->phase == PH_PROBE_WAIT || (at->n_probes_out && at->phase != PH_PROBE_TEXT)) {
-        if (at->phase != PH_PROBE_WAIT) {
-          at->phase = PH_BLOCKED; /* probes out, none running: wait for their answers */
-          at->blocked_until = NO_DEADLINE;
-        }
-        at->idle_seen = 1;
-        at->idle_at = NO_DEADLINE; /* dated by the next tick (stamp_idle) */
-      }
-      return RESYNC_TAKEN;
+      return settled(at, 0);
     }
     if (at_match_any(s->expect, s->n_expect, v) ||
         ((s->flags & AT_CMD_TEXT_LINES) && l[0] != '+' && !at_is_echo(s, l, n))) {
@@ -285,14 +305,19 @@ unsigned at_debt_line(at_engine *at, line_view *v) {
       return RESYNC_TAKEN;
     }
     if (at_is_echo(s, l, n)) return RESYNC_TAKEN;
-  } else if (at->n_probes_out && at_is_generic_final(l, n, &r, &code)) {
-    /* Nothing owed but probes, and a final before any marker: the oldest probe failed
-     * (a module that refused the query). Shown, and that probe is settled. */
+  } else if (at->n_runs && at_is_generic_final(l, n, &r, &code)) {
+    /* Nothing owed but probes, and a final before any marker: the oldest probe's (a
+     * module that refused the query; the probe answering is at or after the oldest, so
+     * settling the oldest never settles too much). Shown, and that probe is settled. */
     at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
-    return settle_oldest(at);
+    /* taken as the oldest one's refusal: a guess (a later probe may be the one answering)
+     * that only orders the markers (next_marker) */
+    if (at->refusals[at->runs[0].probe] < UINT8_MAX) at->refusals[at->runs[0].probe]++;
+    settle_to(at, 0);
+    return settled(at, at->n_runs && !good_out(at) && good_free(at));
   }
-  for (size_t i = 0; i < at->n_probes_out; i++) { /* a probe's echo */
-    const char *t = at->cfg.probes[at->probes_out[i]].text;
+  for (size_t i = 0; i < at->n_runs; i++) { /* a probe's echo */
+    const char *t = at->cfg.probes[at->runs[i].probe].text;
     if (n == strlen(t) - 1 && memcmp(l, t, n) == 0) return RESYNC_TAKEN;
   }
   return RESYNC_NOT_MINE;

@@ -7,13 +7,14 @@
 
 /* Does the module still owe something: the timed-out command's final, or a probe's
  * answer? Then no command is written. */
-static inline int at_in_debt(const at_engine *at) { return at->owing || at->n_probes_out; }
+static inline int at_in_debt(const at_engine *at) { return at->owing || at->n_runs; }
 
-/* In debt, or still settling it: a probe or a blocked head command on the way out, or
- * the quiet period after the owed final (stamp_idle in at_resync.c). Only then does at.c
- * enter the resync's steps (at_debt_deadline, a pure query, says NO_DEADLINE otherwise). */
+/* In debt, or a final still to come that is not the running command's (a probe's after
+ * its marker, a stale answer's), or a probe or a blocked head command on the way out.
+ * Only then does at.c enter the resync's steps (at_debt_deadline, a pure query, says
+ * NO_DEADLINE otherwise); and at a line it would show as unknown (at_stray_marker). */
 static inline int at_resyncing(const at_engine *at) {
-  return at_in_debt(at) || at->idle_seen || at->phase >= PH_PROBE_TEXT;
+  return at_in_debt(at) || at->marked || at->stale || at->phase >= PH_PROBE_TEXT;
 }
 
 /* What at.c must do next, in this order, after a resync step (at_debt_line returns only
@@ -31,10 +32,12 @@ void at_debt_cancel(at_engine *at);
 void at_debt_reboot(at_engine *at);
 void at_probe_start(at_engine *at);
 const char *at_probe_text(const at_engine *at);
+void at_probe_begun(at_engine *at);
 void at_probe_written(at_engine *at);
 uint64_t at_debt_deadline(const at_engine *at);
 unsigned at_debt_timers(at_engine *at);
 unsigned at_debt_line(at_engine *at, line_view *v);
 int at_owed_expects(at_engine *at, line_view *v);
+void at_stray_marker(at_engine *at, line_view *v);
 
 #endif

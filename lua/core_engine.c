@@ -144,8 +144,8 @@ static int l_engine(lua_State *L) {
  * error (code -1 is a verbose "+CME ERROR: text", whose text is in the final line), on
  * the new event table at the top: any other result leaves code nil. */
 static void set_result(lua_State *L, const at_event *ev) {
-  static const char names[][9] = {"ok",      "error",  "cme",     "cms",     "final",
-                                  "timeout", "reboot", "aborted", "overflow"};
+  static const char names[][9] = {"ok",      "error",  "cme",     "cms",      "final",
+                                  "timeout", "reboot", "aborted", "overflow", "unsent"};
   unsigned r = (unsigned)ev->result;
   lua_pushstring(L, r < sizeof names / sizeof names[0] ? names[r] : "?");
   lua_setfield(L, -2, "result");
@@ -194,21 +194,21 @@ static void push_decoded_lines(lua_State *L, const at_event *ev) {
 
 static void push_event(lua_State *L, const at_event *ev, int decode) {
   static const char types[][13] = {"?", "response", "urc", "unknown", "late", "overflow",
-                                   "reboot", "unresponsive"};
+                                   "reboot", "unresponsive", "unowed"};
   unsigned t = (unsigned)ev->type;
   lua_createtable(L, 0, 6);
   lua_pushstring(L, t < sizeof types / sizeof types[0] ? types[t] : "?");
   lua_setfield(L, -2, "type");
   /* a late event: the timed-out command's tag, its result on the final */
-  int response = t == AT_EV_RESPONSE, late = t == AT_EV_LATE;
+  int response = t == AT_EV_RESPONSE, late = t == AT_EV_LATE, unowed = t == AT_EV_UNOWED;
   if (response || late) set_int(L, "tag", (lua_Integer)ev->tag);
-  if (response || (late && ev->is_final)) set_result(L, ev);
+  if (response || unowed || (late && ev->is_final)) set_result(L, ev);
   if (response) {
     if (ev->text) set_str(L, "final", ev->text, ev->len);
     push_lines(L, ev, 0);
     lua_setfield(L, -2, "lines");
     if (decode) push_decoded_lines(L, ev);
-  } else if (t == AT_EV_URC || late || t == AT_EV_UNKNOWN || t == AT_EV_OVERFLOW) {
+  } else if (t == AT_EV_URC || late || unowed || t == AT_EV_UNKNOWN || t == AT_EV_OVERFLOW) {
     set_line(L, ev, decode || t == AT_EV_URC); /* a URC: always decoded */
   } /* reboot, unresponsive: the type says it all */
 }

@@ -40,7 +40,7 @@ static unsigned answered_n;
 static void drain(at_engine *at, const at_config *cfg, size_t max) {
   at_event e;
   while (max-- && at_next_event(at, &e)) {
-    if (e.type < AT_EV_RESPONSE || e.type > AT_EV_UNRESPONSIVE) FAIL("event type");
+    if (e.type < AT_EV_RESPONSE || e.type > AT_EV_UNOWED) FAIL("event type");
     if (e.text) {
       if (e.len > cfg->line_max) FAIL("text longer than line_max");
       if (e.text[e.len] != '\0') FAIL("text not NUL-terminated");
@@ -52,7 +52,7 @@ static void drain(at_engine *at, const at_config *cfg, size_t max) {
       if (memchr(e.text, '\r', e.len) || memchr(e.text, '\n', e.len)) FAIL("line end in line");
     }
     if (e.type == AT_EV_RESPONSE) {
-      if (e.result > AT_RESULT_OVERFLOW) FAIL("result");
+      if (e.result > AT_RESULT_UNSENT) FAIL("result");
       if (e.tag >= MAX_TAGS || answered[e.tag]) FAIL("tag answered twice or unknown");
       answered[e.tag] = 1;
       answered_n++;

@@ -461,19 +461,26 @@ function TestEngine.test_timeout_deadline_and_late()
   lu.assertEquals(c.late, 1)
 end
 
--- The second timeout is the resync probe's that goes out before the next command: that
--- command then fails too, never written.
+-- The second timeout is the resync probe's that goes out before the next command; a
+-- probe times out like a command with the engine's total timeout. The command it went
+-- out for fails unsent at its own, shorter, timeout: never written, not a timeout of the
+-- module (issue 19). The next command waiting sees the probe time out.
 function TestEngine.test_unresponsive_after_consecutive_timeouts()
-  local e = core.engine({ unresponsive_after = 2 })
+  local e = core.engine({ unresponsive_after = 2, total = 1 })
   local seen = {}
+  local function tick(t)
+    for _, ev in ipairs(e:tick(t)) do seen[#seen + 1] = ev.type .. (ev.result and ":" .. ev.result or "") end
+  end
   send(e, "AT", { tag = 1, first_byte = 0.1, total = 0.2 }, 0)
-  for _, ev in ipairs(e:tick(1)) do seen[#seen + 1] = ev.type end
+  tick(1)
   assert(e:submit("AT", { tag = 2, first_byte = 0.1, total = 0.2 }))
   local probe = e:output()
   lu.assertStrContains(probe, "AT+")
   e:consumed(#probe, 1)
-  for _, ev in ipairs(e:tick(2)) do seen[#seen + 1] = ev.type end
-  lu.assertEquals(table.concat(seen, ","), "response,unresponsive,response")
+  tick(1.5)
+  assert(e:submit("AT", { tag = 3, first_byte = 5, total = 5 }))
+  tick(2.1)
+  lu.assertEquals(table.concat(seen, ","), "response:timeout,response:unsent,unresponsive")
 end
 
 function TestEngine.test_reboot_fails_running_and_queued()

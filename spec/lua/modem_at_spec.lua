@@ -329,6 +329,33 @@ function TestAt:test_late_answer_and_unresponsive_module_are_events()
   lu.assertEquals(unresponsive, 1)
 end
 
+-- Issue 19: a command the engine never wrote (the module had not answered the resync
+-- probe in the command's time) fails "unsent", with a message saying so, and owes
+-- nothing: the late answer that comes is the timed-out command's, the probe's own answer
+-- is no event, and the next command gets its own answer.
+function TestAt:test_a_command_never_written_fails_unsent_and_owes_nothing()
+  setup({engine = {first_byte = 0.15, total = 0.3}})
+  local late, unknown = {}, {}
+  m:on("late", function(info) late[#late + 1] = info end)
+  m:on("unknown", function(line) unknown[#unknown + 1] = line end)
+  p:expect("AT+X"):expect("AT+CMEE?"):sleep(0.6)
+  p:reply("\r\nOK\r\n\r\n+CMEE: 1\r\n\r\nOK\r\n")
+  p:ok("AT+Z")
+  local _, _, code = m:at("AT+X")
+  lu.assertEquals(code, "timeout")
+  local r, msg
+  r, msg, code = m:at("AT+Y")
+  lu.assertNil(r)
+  lu.assertEquals(code, "unsent")
+  lu.assertStrContains(msg, "AT+Y: not sent")
+  settle(0.6)
+  lu.assertEquals(late, {{command = "AT+X", result = "ok", final = "OK", lines = {}}})
+  lu.assertEquals(unknown, {})
+  r, msg = m:at("AT+Z")
+  lu.assertNotNil(r, msg)
+  lu.assertTrue(p:finish())
+end
+
 -- A refused uplink answered late is told as the late answer of that command, with its
 -- lines, its code, and the PSK of a command redacted as in traces.
 function TestAt:test_late_answer_names_its_command_result_and_lines()

@@ -57,7 +57,11 @@ function TestWake:test_a_module_that_never_answers_fails_with_timeout()
   lu.assertEquals(code, "timeout")
   lu.assertStrContains(msg, "does not answer")
   lu.assertTrue(p:finish())
-  lu.assertEquals(#p:unexpected(), 0) -- AT+CSQ itself never went out
+  -- AT+CSQ itself never went out; only probes did (one per probe timeout, the engine's
+  -- total, while the retry waited: issue 19)
+  for _, line in ipairs(p:unexpected()) do
+    lu.assertTrue(line == "AT+CSCON?" or line == "AT+QSCLK?" or line == "AT+NMSTATUS?", line)
+  end
 end
 
 function TestWake:test_a_failing_hook_fails_the_call_with_error()

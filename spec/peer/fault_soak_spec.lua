@@ -5,8 +5,9 @@
 -- +CME ERROR: 159 and pushes numbered downlinks. Every answer is identifiable:
 -- AT+QECHO=<token> is answered "+QECHO: <token>" (or ERROR), an uplink carries its token,
 -- a downlink its sequence number, and the peer logs every decision. Asserted: no command
--- gets another's answer, no refused uplink is reported sent, every downlink is delivered
--- exactly once. The figures are printed. SOAK_SEED and SOAK_COMMANDS override the defaults.
+-- gets another's answer, no refused uplink is reported sent, no command the peer never
+-- saw fails "timeout" (it is "unsent"), every downlink is delivered exactly once. The
+-- figures are printed. SOAK_SEED and SOAK_COMMANDS override the defaults.
 -- The peer's choices follow the seed per command, but which command meets which choice
 -- depends on the host's timing too (retries, re-registrations): figures vary a little.
 local lu = require("luaunit")
@@ -29,20 +30,22 @@ local function read_log(path)
     if data then ul[data] = uwhat end
     local seq = line:match("^DL (%d+)$")
     if seq then dl[#dl + 1] = tonumber(seq) end
-    local kind = line:match("^FAULT (%a+)$")
+    local kind = line:match("^FAULT ([%a_]+)$")
     if kind then faults[kind] = (faults[kind] or 0) + 1 end
   end
   return echo, ul, dl, faults
 end
 
--- late: the rate of answers held 0.4..3 s; timeout: each AT+QECHO's (real seconds).
-local function soak(late, timeout)
+-- late: the rate of answers held 0.4..3 s; timeout: each AT+QECHO's (real seconds);
+-- probes_late: the rate of resync probes answered late, as the module answers them.
+local function soak(late, timeout, probes_late)
   local log = os.tmpname()
   local p = peer.start({"chaos", "--seed", tostring(SEED), "--log", log, "--late", tostring(late),
     "--reboot", "0.002", "--hangup", "0.001", "--garbage", "0.02", "--error", "0.05",
-    "--refuse", "0.1", "--downlink-every", "0.02", "--latency", "0.001", "--timeout", "120"})
+    "--refuse", "0.1", "--downlink-every", "0.02", "--latency", "0.001", "--timeout", "120",
+    "--probes-late", tostring(probes_late or 0)})
   local host = {echo = {}, sent = {}, refused = {}, other = 0, reopen = 0, reinit = 0,
-                spurious_close = 0}
+                spurious_close = 0, unsent = 0, streak = 0, longest = 0, streak_from = nil}
   local got = {} -- downlink seq -> times delivered
   local misattributed = {}
   -- The host's trace, kept whole: a misattribution is shown with the lines around its
@@ -126,6 +129,15 @@ local function soak(late, timeout)
         r, msg, code = m:at("AT+QECHO=" .. token, {timeout = timeout, expect = {"+QECHO"}})
         host.echo[#host.echo + 1] = {token, r, code, msg}
       end
+      -- the longest run of calls in a row that failed (wall seconds): how long the host
+      -- stayed wedged, faults and recovery included
+      if r then
+        host.streak_from = nil
+      else
+        host.streak_from = host.streak_from or bc260y.now()
+        host.longest = math.max(host.longest, bc260y.now() - host.streak_from)
+      end
+      if code == "unsent" then host.unsent = host.unsent + 1 end
       if m:state().closed then
         if not ready() then break end
       elseif code == "reboot" or code == "state" or not m:state().observed then
@@ -150,8 +162,9 @@ local function soak(late, timeout)
   local echo, ul, dl, faults = read_log(log)
   os.remove(log)
 
-  -- Each echo command against the peer's decision for its token.
-  local n_echo, n_ok = #host.echo, 0
+  -- Each echo command against the peer's decision for its token. A timeout the peer
+  -- never saw (no decision logged) is a command never written reported as unanswered.
+  local n_echo, n_ok, unsent_as_timeout = #host.echo, 0, 0
   for _, e in ipairs(host.echo) do
     local token, r, code, msg = e[1], e[2], e[3], e[4]
     if r then
@@ -165,6 +178,10 @@ local function soak(late, timeout)
       wrong(("AT+QECHO=%s failed with ERROR (the peer: %s)"):format(token, tostring(echo[token])), token)
     elseif code == "cme" then
       wrong(("AT+QECHO=%s failed with %s"):format(token, msg), token)
+    elseif code == "timeout" and not echo[token] then
+      unsent_as_timeout = unsent_as_timeout + 1
+    elseif code == "unsent" and echo[token] then
+      wrong(("AT+QECHO=%s failed unsent (the peer: %s)"):format(token, echo[token]), token)
     end
   end
   local refused_sent, n_sent = {}, 0
@@ -196,6 +213,8 @@ local function soak(late, timeout)
   print("faults injected: " .. table.concat(fl, " "))
   print(("misattributions %d, refused uplinks reported sent %d, downlinks sent %d, lost %d, " ..
          "duplicated %d, stray %d"):format(#misattributed, #refused_sent, #dl, lost, dup, stray))
+  print(("unsent %d, unsent reported as unanswered %d (a timeout the peer never saw), " ..
+         "longest run of failed calls %.1f s"):format(host.unsent, unsent_as_timeout, host.longest))
   for i = 1, math.min(5, #misattributed) do print("  " .. misattributed[i][1]) end
   local first = misattributed[1] and misattributed[1][2]
   if first then
@@ -208,6 +227,7 @@ local function soak(late, timeout)
   lu.assertEquals(host.spurious_close, 0, "the Modem closed while the peer kept its pty")
   lu.assertEquals(#misattributed, 0, "commands completed by another command's answer")
   lu.assertEquals(#refused_sent, 0, "uplinks refused with +CME ERROR: 159 reported sent")
+  lu.assertEquals(unsent_as_timeout, 0, "commands never written reported as unanswered")
   lu.assertEquals(lost, 0, "downlinks lost")
   lu.assertEquals(dup, 0, "downlinks delivered twice")
   lu.assertEquals(stray, 0, "downlinks the peer never sent")
@@ -216,6 +236,12 @@ end
 -- Every fault: late answers (past a 0.3 s timeout) among them.
 function test_fault_soak()
   soak(0.004, 0.3)
+end
+
+-- Every fault, and the resync probes answered as the module does, half of them late (0.4 to
+-- 6 s: past the command's timeout and the probe's), issue 19.
+function test_fault_soak_probes_answered_late()
+  soak(0.004, 0.3, 0.5)
 end
 
 -- Every fault but late answers, with a timeout a loaded machine does not reach: what the

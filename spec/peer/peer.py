@@ -28,6 +28,7 @@ is tried against behaviour it did not write itself. It opens a pty, prints
       host bytes are lost and wake it (that line and the rest come at once).
   chaos --seed N [--log FILE] [--late R] [--reboot R] [--hangup R] [--garbage R]
         [--error R] [--refuse R] [--downlink-every S] [--latency S] [--timeout S]
+        [--probes-late R]
       A small module (init, register, NMGS, AT+QECHO=<token> answered "+QECHO: <token>")
       that, seeded, answers late (0.4..3 s), reboots instead of answering, hangs up (then
       prints "PATH <new path>" for the host to reopen), prints garbage lines, refuses
@@ -35,6 +36,12 @@ is tried against behaviour it did not write itself. It opens a pty, prints
       while registered. Rates are per command (0..1). Every decision goes to --log:
       "ECHO <token> ok|error|lost", "UL <hex> ok|refused|lost", "DL <seq>", "FAULT <kind>".
       With every rate 0 it is a calm module (the stalled-host and crowd specs).
+      The host's resync probes (docs/design.md, "Late answers") are ordinary queries to
+      it: AT+NMSTATUS? is answered with its line, the others with ERROR. --probes-late R
+      makes it answer them as the module does (AT+CMEE? "+CMEE: 1", AT+CSCON? "+CSCON:
+      0,1", AT+QSCLK? "+QSCLK: 0", AT+CSQ "+CSQ: 20,0", then OK) and answer each one late
+      (0.4..6 s, past the host's timeout and the probe's) at rate R: a busy module
+      blocking its AT port ("FAULT probe_late").
 
 Exit status: 0 when the play completed and the host left, 1 with "FAIL: ..." on stderr
 otherwise (a wrong host line, a timeout, the host leaving early). A session stops at the
@@ -49,6 +56,9 @@ import time
 import tty
 
 FINALS = ("OK", "ERROR", "+CME ERROR", "+CMS ERROR")
+# The host's resync probes, answered as the module does (chaos --probes-late).
+PROBE_ANSWERS = {"AT+CMEE?": "+CMEE: 1", "AT+CSCON?": "+CSCON: 0,1", "AT+QSCLK?": "+QSCLK: 0",
+                 "AT+CSQ": "+CSQ: 20,0"}
 
 
 def is_final(line):
@@ -338,7 +348,7 @@ class Chaos:
     def __init__(self, args):
         self.opt = {"seed": 1, "log": None, "late": 0.0, "reboot": 0.0, "hangup": 0.0,
                     "garbage": 0.0, "error": 0.0, "refuse": 0.0, "downlink-every": 0.0,
-                    "latency": 0.005, "timeout": 120.0}
+                    "latency": 0.005, "timeout": 120.0, "probes-late": 0.0}
         while args:
             o = args.pop(0)
             if not o.startswith("--") or o[2:] not in self.opt:
@@ -382,6 +392,8 @@ class Chaos:
             return ["+NNMI: 1", "OK"], []
         if up == "AT+CGPADDR?":
             return ['+CGPADDR: 0,"10.46.118.23"', "OK"], []
+        if self.opt["probes-late"] > 0 and up in PROBE_ANSWERS:
+            return [PROBE_ANSWERS[up], "OK"], []
         if up == "AT+NMSTATUS?":
             return ["+NMSTATUS: " + ("REGISTERED_AND_OBSERVED" if self.registered
                                      else "DEREGISTERED"), "OK"], []
@@ -425,6 +437,9 @@ class Chaos:
             self.quiet_until = self.answer_at
         elif x < o["reboot"] + o["hangup"] + o["late"]:
             self.plan, self.answer_at = "late", now + r.uniform(0.4, 3.0)
+        elif (self.pending[0].upper() in PROBE_ANSWERS or self.pending[0].upper() == "AT+NMSTATUS?") \
+                and r.random() < o["probes-late"]:
+            self.plan, self.answer_at = "probe_late", now + r.uniform(0.4, 6.0)
         else:
             self.plan, self.answer_at = "answer", now + o["latency"]
         if r.random() < o["garbage"]:
@@ -469,8 +484,8 @@ class Chaos:
                     p.close()
                     p = Pty()
                 else:
-                    if plan == "late":
-                        self.fault("late")
+                    if plan in ("late", "probe_late"):
+                        self.fault(plan)
                     answer, urcs = self.answer(line)
                     p.write(frame(answer))
                     t = time.monotonic()

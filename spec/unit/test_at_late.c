@@ -112,7 +112,7 @@ static void run(const scenario *sc, uint64_t delay, int buffering, int echo) {
       const ev *e = &evs[seen];
       if (e->type != AT_EV_RESPONSE) continue;
       CHECK_EQ_INT(e->tag, tag);
-      if (e->result == AT_RESULT_TIMEOUT) { /* gave up waiting for the resync, unsent */
+      if (e->result == AT_RESULT_UNSENT) { /* gave up waiting for the resync */
         CHECK(written != tag);
         CHECK_EQ_INT(e->n_lines, 0);
         tag++;
@@ -159,8 +159,10 @@ static void run(const scenario *sc, uint64_t delay, int buffering, int echo) {
   CHECK_EQ_INT(finals, 1);
   CHECK_EQ_STR(late_lines, sc->late_lines);
   CHECK_EQ_INT(at_pending(at), 0);
-  /* 0.5 s and 3 s: the first caller waits and gets its answer */
-  if (delay < 5000 /* the default total timeout */) CHECK_EQ_INT(tag, 2);
+  /* 0.5 s and 3 s: the first caller waits and gets its answer from a module that kept
+   * the probe; one that dropped it owes that probe for ever, and the next caller's probe
+   * (a free marker) settles it (no timer forgets a probe: issue 19) */
+  if (delay < 5000 /* the default total timeout */) CHECK(buffering ? tag == 2 : tag <= 3);
   at_free(at);
 }
 
@@ -256,7 +258,7 @@ static void test_slow_probe_after_the_owed_final(void) {
   CHECK_EQ_INT(evs[0].tag, 1);
   CHECK_EQ_INT(evs[1].type, AT_EV_RESPONSE);
   CHECK_EQ_INT(evs[1].tag, 2);
-  CHECK_EQ_INT(evs[1].result, AT_RESULT_TIMEOUT);
+  CHECK_EQ_INT(evs[1].result, AT_RESULT_UNSENT);
   n_evs = 0;
   submit(at, "AT+CGSN=1", EXP_CGSN, 1, 0, 3);
   write_out(at, "AT+CGSN=1\r", 3000); /* settled: no probe */
@@ -295,7 +297,7 @@ static void test_silent_module(void) {
   for (size_t i = 0; i < n_evs; i++)
     if (evs[i].type == AT_EV_RESPONSE && evs[i].tag == 2) {
       got2 = 1;
-      CHECK_EQ_INT(evs[i].result, AT_RESULT_TIMEOUT);
+      CHECK_EQ_INT(evs[i].result, AT_RESULT_UNSENT);
     }
   CHECK(got2);
   at_free(at);

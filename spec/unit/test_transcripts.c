@@ -93,6 +93,7 @@ static void describe(const at_event *e, char *out, size_t cap) {
   case AT_EV_OVERFLOW: snprintf(out, cap, "overflow"); break;
   case AT_EV_REBOOT: snprintf(out, cap, "reboot"); break;
   case AT_EV_UNRESPONSIVE: snprintf(out, cap, "unresponsive"); break;
+  case AT_EV_UNOWED: snprintf(out, cap, "unowed %s", e->text); break;
   }
 }
 

@@ -113,6 +113,8 @@ function Command:_result(ev, text)
   elseif r == "timeout" then
     self:_may_owe(ev.tag, text)
     return nil, i18n.t("lib.no_answer", what), "timeout"
+  elseif r == "unsent" then -- never written: the module owes nothing, a retry is safe
+    return nil, i18n.t("lib.unsent", what), "unsent"
   elseif r == "reboot" then
     self:_may_owe(ev.tag, text)
     return nil, i18n.t("lib.cmd_rebooted", what), "reboot"
@@ -166,8 +168,11 @@ function Command:_until_at_ok(tries, deadline)
     if code == "closed" or code == "io" or code == "busy" then return nil, msg, code end
     last_msg, last_code = msg, code
   end
+  -- the module did not answer: AT tries failed with a reboot or unsent (waiting for an
+  -- earlier one's answer) are that too
+  local silent = last_code == "reboot" or last_code == "unsent"
   return nil, i18n.t("lib.no_at", tried,
-    tostring(last_msg)), last_code == "reboot" and "timeout" or (last_code or "timeout")
+    tostring(last_msg)), silent and "timeout" or (last_code or "timeout")
 end
 
 function Command:_ensure_awake()

@@ -10,7 +10,7 @@
 --
 -- Every call that talks to the module returns its result or nil, message, code, with code
 -- a string: "cme" (+CME ERROR: the number is in the message) or one of "timeout",
--- "error", "closed", "io", "rejected", "busy", "state", "reboot". Bad arguments raise at
+-- "unsent", "error", "closed", "io", "rejected", "busy", "state", "reboot". Bad arguments raise at
 -- once, at the caller's line: nothing reaches the wire.
 --
 -- This file declares everything a Modem holds (M.new, with the unit that writes each

@@ -208,6 +208,9 @@ function Io:_dispatch(evs)
       self:_on_response(ev)
     elseif t == "urc" then
       self:_on_urc(ev.line, ev.decoded)
+    elseif t == "unowed" then
+      -- a final result no command owes (a stale or doubled answer): shown as such
+      self:_emit("unknown", self:_redact(ev.line), t)
     elseif t == "unknown" or t == "late" then
       -- An AT+NMGR answer after its command timed out: the module has already removed
       -- the message from its buffer, so this line is its only copy.

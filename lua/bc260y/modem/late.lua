@@ -7,8 +7,9 @@ local M = {}
 local Late = {} -- methods of the Modem class (bc260y.modem mixes them in)
 M.methods = Late
 
--- Bounds: the engine owes one command at a time, but a command that failed unsent also
--- times out and is never answered; and a late answer is not allowed to grow without end.
+-- Bounds: the engine owes one command at a time (a command that failed "unsent" was
+-- never written and owes nothing: it is not noted here), but one whose answer was lost
+-- is never answered; and a late answer is not allowed to grow without end.
 local MAX_OWED, MAX_LINES = 8, 64
 
 -- The command `tag` failed with a timeout or a reboot: its answer may still come.
