@@ -76,6 +76,9 @@ function bc260y.open(spec, opts)
     error("bc260y.open: port must be a non-empty string", 2)
   end
   opts = options.check_options(opts)
+  -- A Modem dropped without close() gives its port back at the loop's next step: now,
+  -- so that the same port can be opened again at once.
+  loop.run_releases()
   -- The virtual module's own options, nested: a typo there raises here too, before
   -- anything is opened (where the virtual module is installed; open_sim says when not).
   if opts.sim then

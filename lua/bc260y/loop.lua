@@ -28,6 +28,7 @@
 --   loop.waits()                        fd waits so far (the specs count idle wakeups)
 --   loop.release(fn)                    fn() at the loop's next step: the one loop call a
 --                                       __gc metamethod may make (below)
+--   loop.run_releases()                 runs those now (never from a __gc)
 --
 -- The fds are waited for with epoll (core.poller): a wait costs what is ready, not what
 -- is watched, so an idle fd adds nothing to another's traffic.
@@ -385,6 +386,10 @@ local function run_releases()
   end
 end
 
+-- Runs the releases asked for so far, now (bc260y.open: a port a dropped Modem held is
+-- free again before it is opened anew).
+loop.run_releases = run_releases
+
 ---------------------------------------------------------------------------------------
 -- the loop itself
 local function run_runnable()
@@ -497,8 +502,11 @@ function loop.exclusive(fd)
   return true, t.at
 end
 
--- The fds the loop watches and the time of its next timer, for an outer loop.
+-- The fds the loop watches and the time of its next timer, for an outer loop. Releases
+-- that finalizers asked for run first: a dropped Modem's port is already closed, and an
+-- outer loop must not be handed its fd to watch.
 function loop.pollables()
+  run_releases()
   local rfds, wfds = {}, {}
   for fd in pairs(readers) do rfds[#rfds + 1] = fd end
   for fd in pairs(writers) do wfds[#wfds + 1] = fd end

@@ -152,14 +152,15 @@ function Modem:__tostring()
   return ("bc260y.Modem(%s%s)"):format(self.port:name(), self.closed and ", closed" or "")
 end
 Modem.__close = function(self) self:close({deregister = false}) end
--- A Modem dropped without close(): the port closes now, and what the loop holds for it
--- (its watch, open("sim")'s virtual module) is released at the loop's next step.
+-- A Modem dropped without close(): what the loop holds for it (its watch with the Port,
+-- open("sim")'s virtual module) is released at the loop's next step, the watch first and
+-- then the port (bc260y.modem.io says why in that order).
 Modem.__gc = function(self)
   if not self.closed then
-    pcall(self.port.close, self.port)
-    local watch, on_close = self._watch, self._on_close
+    local watch, port, on_close = self._watch, self.port, self._on_close
     loop.release(function()
       if watch then watch:cancel() end
+      pcall(port.close, port)
       if on_close then on_close() end
     end)
   end

@@ -23,15 +23,23 @@ function Io:_start_io()
       function(line) return self:_redact(line) end)
   end
   -- The loop holds the watch, and the watch holds the Modem only weakly: a Modem dropped
-  -- without close() is collected (its __gc closes the port) instead of living on and
-  -- reading the answers meant for the next Modem on the same port. A command in flight
-  -- keeps it alive through its caller.
+  -- without close() is collected instead of living on and reading the answers meant for
+  -- the next Modem on the same port. A command in flight keeps it alive through its
+  -- caller. The watch holds the Port itself strongly: its fd stays open as long as the
+  -- loop watches it, and the two go together (the Modem's __gc hands both to the loop's
+  -- next step), so no loop, ours or an outer one, is ever left watching a closed fd.
   local ref = setmetatable({self}, WEAK)
   self._weak_self = ref -- the engine's timer holds the Modem the same way
+  local port = self.port
   local watch
   watch = loop.watch(self.fdnum, function()
     local m = ref[1]
-    if m then m:_on_readable() else watch:cancel() end
+    if m then
+      m:_on_readable()
+    else
+      watch:cancel()
+      port:close()
+    end
   end)
   self._watch = watch
 end
