@@ -6,8 +6,7 @@
  *
  * Files: core.c (this: module, now), core_port.c (Port, open_port, list_ports),
  * core_engine.c (Engine), core_decode.c (decode, errors, hex, command builders),
- * core_poller.c (Poller: the loop's epoll wait), core_file.c (open_private: a log only
- * its owner reads), core_util.c (the helpers they all
+ * core_poller.c (Poller: the loop's epoll wait), core_util.c (the helpers they all
  * share). core.c calls each file's registration; the files call only core_util.c: no
  * circle. bc260y.sim.core (sim_core.c, pseudo-terminals and signals for the virtual
  * module) is a module of its own.
@@ -46,7 +45,6 @@ int luaopen_bc260y_core(lua_State *L) {
   core_engine_register(L);
   core_decode_register(L);
   core_poller_register(L);
-  core_file_register(L);
 #ifdef BC260Y_WITH_LIBSERIALPORT
   lua_pushboolean(L, 1);
 #else

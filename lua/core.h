@@ -70,7 +70,8 @@ CORE_INTERNAL void core_port_register(lua_State *L);   /* core_port.c: Port, ope
 CORE_INTERNAL void core_engine_register(lua_State *L); /* core_engine.c: Engine */
 CORE_INTERNAL void core_decode_register(lua_State *L); /* core_decode.c: decode, build... */
 CORE_INTERNAL void core_poller_register(lua_State *L); /* core_poller.c: Poller */
-CORE_INTERNAL void core_file_register(lua_State *L);   /* core_file.c: open_private */
+/* private_file.c: open_private, registered by bc260y.sim.core (sim_core.c), not core.so */
+CORE_INTERNAL void private_file_register(lua_State *L);
 
 /* core_port.c: the port of the open Port at arg (raises on anything else or a closed one). */
 CORE_INTERNAL port *core_check_port(lua_State *L, int arg);

@@ -6,6 +6,7 @@
  *                                   end as a bc260y.core Port, the path a client opens
  *   signal_fd(names) -> fd | nil, msg, "io"          names: {"INT", "TERM", "HUP", "QUIT"}
  *   read_signal(fd) -> name | nil                    nil when none is pending
+ *   open_private(path) -> file | nil, msg, "io"      a log only its owner reads (private_file.c)
  */
 #include <errno.h>
 #include <signal.h>
@@ -92,5 +93,6 @@ int luaopen_bc260y_sim_core(lua_State *L) {
   lua_pushliteral(L, "bc260y.core");
   lua_call(L, 1, 0);
   luaL_newlib(L, sim_core_funcs);
+  private_file_register(L);
   return 1;
 }

@@ -292,7 +292,7 @@ end
 -- The engine, driven with explicit times (seconds).
 TestPrivateFile = {}
 
--- core.open_private: a file to append that only its owner reads, written and closed with
+-- open_private (bc260y.sim.core): a file to append that only its owner reads, written and closed with
 -- the io library; a file kept from before loses its group and other bits; a path that
 -- cannot be opened fails as nil, msg, "io" with the system's reason.
 function TestPrivateFile.test_append_owner_only_close()
@@ -301,7 +301,8 @@ function TestPrivateFile.test_append_owner_only_close()
   f:write("old\n")
   f:close()
   assert(os.execute("chmod 644 " .. path))
-  f = assert(core.open_private(path))
+  local tools = require("bc260y.sim.core")
+  f = assert(tools.open_private(path))
   lu.assertEquals(io.type(f), "file")
   f:write("new\n")
   lu.assertTrue(f:close())
@@ -311,7 +312,7 @@ function TestPrivateFile.test_append_owner_only_close()
   lu.assertEquals(r:read("a"), "old\nnew\n")
   r:close()
   os.remove(path)
-  local ok, msg, code = core.open_private(path .. ".d/none/log")
+  local ok, msg, code = tools.open_private(path .. ".d/none/log")
   lu.assertNil(ok)
   lu.assertStrContains(msg, path .. ".d/none/log: ")
   lu.assertStrContains(msg, "No such file")

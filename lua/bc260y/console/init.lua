@@ -14,7 +14,7 @@ local progress = require("bc260y.progress")
 local console_waits = require("bc260y.console.waits")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
-local core = require("bc260y.core")
+
 
 local console = {}
 
@@ -156,9 +156,13 @@ function console.main(argv)
   local the_modem -- once open: the PSK it connected with is masked in the log too
   local log
   if o.log then
-    -- Created 0600, never through a symbolic link, only a regular file (core_file.c):
+    -- Created 0600, never through a symbolic link, only a regular file (private_file.c):
     -- the log holds what was typed, and a PSK may be in it.
-    local f, err = core.open_private(o.log)
+    -- (open_private is in the tools' C module, bc260y.sim.core, not in a router's core.so)
+    local has_tools, tools = pcall(require, "bc260y.sim.core")
+    local f, err
+    if has_tools then f, err = tools.open_private(o.log)
+    else err = i18n.t("console.log_needs_tools") end
     if not f then
       io.stderr:write("bc260y console: ", trace.printable(err), "\n")
       return 1

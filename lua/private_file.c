@@ -1,5 +1,7 @@
-/* core_file.c: core.open_private(path), a file opened to append that only its owner can
- * read, for logs that may hold what a session typed (the console's --log). Lua's io.open
+/* private_file.c: open_private(path) of bc260y.sim.core (the tools' C module, not the
+ * router's core.so, whose flash it would cost: only the console's --log needs it), a file
+ * opened to append that only its owner can read, for logs that may hold what a session
+ * typed. Lua's io.open
  * can do none of what that needs: create the file 0600, refuse a symbolic link at the path
  * (appending would write to whatever it points to), and refuse a FIFO or a device (a FIFO
  * would block the open). Returns a Lua file handle, so the caller writes with the io
@@ -50,4 +52,4 @@ static int l_open_private(lua_State *L) {
 #define FILE_FUNCS(X) X(open_private, l_open_private)
 DEFINE_FUNCS(file_funcs, FILE_FUNCS);
 
-void core_file_register(lua_State *L) { set_funcs(L, FUNCS(file_funcs)); }
+void private_file_register(lua_State *L) { set_funcs(L, FUNCS(file_funcs)); }
