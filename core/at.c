@@ -269,11 +269,17 @@ void at_abort_all(at_engine *at) {
   at->line_len = 0;
   at->skipping = 0;
   at->skip_space = 0;
+  at->cancel_prompt = 0;
 }
 
 /* ---- output ---------------------------------------------------------------------- */
 
 const uint8_t *at_output(const at_engine *at, size_t *len) {
+  static const uint8_t esc = 0x1b;
+  if (at->cancel_prompt) { /* before anything else: the module reads it as the payload */
+    *len = 1;
+    return &esc;
+  }
   *len = 0;
   if (at->out_off >= at->out_end) return NULL;
   if (at->phase == PH_PROBE_TEXT) {
@@ -294,6 +300,10 @@ static void arm_timers(at_engine *at, const slot *s, uint64_t now) {
 }
 
 void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms) {
+  if (at->cancel_prompt) { /* at_output gave the ESC alone */
+    if (n) at->cancel_prompt = 0, at->counters.bytes_out++;
+    return;
+  }
   if (at->phase != PH_TEXT && at->phase != PH_PAYLOAD && at->phase != PH_PROBE_TEXT) return;
   at->now = now_ms;
   size_t left = at->out_end - at->out_off;
@@ -538,6 +548,16 @@ size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
         continue;
       }
       at->skip_space = 0;
+      /* The prompt of a command given up before it came (owed, docs/design.md "Late
+       * answers"): the module now waits for a payload that will never be sent and would
+       * take whatever is written next for it. ESC cancels the prompt, as modules expect;
+       * what the module then prints is the owed command's late answer. */
+      if (c == '>' && at->phase != PH_PROMPT && at->owing && (at->owed.flags & AT_CMD_PROMPT)) {
+        at->cancel_prompt = 1;
+        at->skip_space = 1;
+        p++;
+        continue;
+      }
       if (c == '>' && at->phase == PH_PROMPT) {
         at->phase = PH_PAYLOAD;
         slot *s = at_head_slot(at);

@@ -58,6 +58,7 @@ struct at_engine {
   size_t line_len;
   int skipping;   /* inside an over-long line: drop bytes up to the next line end */
   int skip_space; /* just saw a prompt '>': one following space belongs to it */
+  int cancel_prompt; /* a '>' came for a prompt command given up: ESC goes out first */
   /* command queue: slots[head] is the running command (or the next one, while in debt) */
   slot *slots;
   char *cmd_bufs;     /* the slots' and owed's text buffers, one block (at_new) */

@@ -346,6 +346,54 @@ static void test_prompt_forms(void) {
   at_free(at);
 }
 
+/* A prompt command given up before its '>' (issue 26, item 5): when the prompt comes
+ * late, the module waits for a payload the engine will never send, and would swallow
+ * whatever is written next (the resync's probe, the next command) as that payload. The
+ * engine cancels the prompt with ESC, as modules expect, and talks on normally. */
+static void test_late_prompt_is_cancelled(void) {
+  at_engine *at = mk(NULL);
+  at_cmd c;
+  memset(&c, 0, sizeof c);
+  c.text = "AT+SEND=3";
+  c.len = 9;
+  c.flags = AT_CMD_PROMPT;
+  c.payload = "abc";
+  c.payload_len = 3;
+  c.first_byte_ms = 100;
+  c.total_ms = 1000;
+  c.tag = 1;
+  at_submit(at, &c);
+  write_out(at, "AT+SEND=3\r", 0);
+  at_tick(at, 100); /* no prompt in time */
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_TIMEOUT);
+  n_evs = 0;
+  feed(at, "> ", 200); /* the prompt, late */
+  size_t len;
+  const uint8_t *out = at_output(at, &len);
+  CHECK(out != NULL);
+  CHECK_EQ_INT(len, 1);
+  CHECK_EQ_INT(out[0], 0x1b); /* ESC, before anything else is written */
+  at_output_consumed(at, 1, 201);
+  /* the module drops the send; its final is the given-up command's late answer */
+  feed(at, "\r\nERROR\r\n", 250);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].type, AT_EV_LATE);
+  CHECK_EQ_INT(evs[0].tag, 1);
+  /* and the next command goes out as usual */
+  n_evs = 0;
+  submit(at, "AT", NULL, 0, 0, 2);
+  write_out(at, "AT\r", 300);
+  feed(at, "\r\nOK\r\n", 310);
+  pop_all(at);
+  CHECK_EQ_INT(n_evs, 1);
+  CHECK_EQ_INT(evs[0].tag, 2);
+  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  at_free(at);
+}
+
 static void test_timeouts(void) {
   at_engine *at = mk(NULL);
   /* first byte: silence */
@@ -750,6 +798,7 @@ int main(void) {
   test_command_finals();
   test_prompt_forms();
   test_timeouts();
+  test_late_prompt_is_cancelled();
   test_unresponsive();
   test_answer_overflow();
   test_back_pressure();
