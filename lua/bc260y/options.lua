@@ -4,7 +4,10 @@ local M = {}
 
 local DEFAULTS = {
   inbox = 64,             -- downlinks kept in direct mode while nobody reads them
-  poll = 1,               -- seconds between AT+NMGR polls (buffer mode) and NMSTATUS polls
+  poll = 1,               -- seconds between AT+NMGR polls (buffer mode, while the module is
+                          -- awake anyway) and NMSTATUS polls (within connect and close)
+  poll_asleep = false,    -- seconds between AT+NMGR polls that may wake a sleeping module
+                          -- (buffer mode with handlers); false: none
   connect_timeout = 126,  -- the guide's longest registration without DTLS
   psk_connect_timeout = 300, -- with DTLS the guide gives no limit: a longer default
   con_timeout = 100,      -- CoAP CON: 2 s initial, 4 retransmissions, doubling (~93 s)
@@ -17,7 +20,7 @@ local DEFAULTS = {
 local OPTION_TYPES = {
   trace = {"boolean", "function"}, wake = {"function"}, inbox = {"integer"},
   baud = {"integer"}, speed = {"number"}, sim = {"table"}, engine = {"table"},
-  poll = {"number"}, connect_timeout = {"number"}, psk_connect_timeout = {"number"},
+  poll = {"number"}, poll_asleep = {"number"}, connect_timeout = {"number"}, psk_connect_timeout = {"number"},
   con_timeout = {"number"},
   close_timeout = {"number"}, sleep_guard = {"number"}, wake_tries = {"integer"},
   write_timeout = {"number"}, exclusive = {"boolean"}, progress = {"boolean", "function"},

@@ -97,6 +97,7 @@ function M.new(port, opts, host)
     registered = false,      -- +QLWEVTIND: 0 or NMSTATUS REGISTERED
     observed = false,        -- +QLWEVTIND: 3: the platform observes 19/0/0, data may flow
     sleeping = false,        -- ENTER DEEPSLEEP seen and no sign of waking since
+    rrc_connected = nil,     -- the last +CSCON URC: true connected, false idle; nil: not reported
     rebooted = false,        -- a boot banner since the last init()
     receive_mode = 1,        -- AT+NNMI: 0 buffer, 1 direct (the boot default), 2 indicate
     ip = nil,                -- the module's IP address (AT+CGPADDR, +IP)
@@ -121,6 +122,7 @@ function M.new(port, opts, host)
     _draining = false,       -- a drain of the module's buffer runs
     _drain_again = false,    -- an indication came during the drain: go round once more
     _poll_timer = nil,       -- buffer mode with handlers: the next AT+NMGR poll
+    _poll_asleep = false,    -- that poll was timed by opts.poll_asleep (the module may sleep)
     -- I/O (bc260y.modem.io)
     closed = false,          -- closed by close() or a failed port: every call fails
     close_code = nil,        -- "closed" or "io"
@@ -321,6 +323,7 @@ function Modem:set_rrc_reports(on)
   if type(on) ~= "boolean" then error("set_rrc_reports: on must be a boolean", 2) end
   local r, msg, code = self:_command(on and "AT+CSCON=1" or "AT+CSCON=0")
   if not r then return nil, msg, code end
+  if not on then self:_learn_rrc_unreported() end
   return true
 end
 

@@ -158,6 +158,8 @@ function Module.new(opts)
     phase = "off",
     fault = {},
     reboots = 0,
+    wakeups = {},             -- deep sleep left, by cause (wake's why): never reset
+    sleeps = 0,               -- deep sleeps entered
     on_line = opts.on_line,   -- optional hook(line) for tracing what the host sent
   }, Module)
   local nv = self.nvram
@@ -395,6 +397,7 @@ function Module:_enter_sleep()
   if self.qsclk ~= 1 or self.nvram.psm.mode ~= 1 or self.rrc ~= 0 or self:_busy() then return end
   self:_urc('+QNBIOTEVENT: "ENTER DEEPSLEEP"')
   self.sleep_state = "asleep"
+  self.sleeps = self.sleeps + 1
   self.acc, self.overflow = "", false
   self:_named("tau", self.t.tau, function() self:wake("tau") end)
 end
@@ -407,6 +410,7 @@ function Module:wake(why, after_wake)
     return false
   end
   self.sleep_state = "waking"
+  self.wakeups[why] = (self.wakeups[why] or 0) + 1
   self:_named("tau", nil)
   self:after(self.t.wake, function()
     self.sleep_state = nil
