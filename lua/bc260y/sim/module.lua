@@ -18,9 +18,11 @@
 --   unacknowledged: 959; data commands (NMGS, NMGR, NCDPOPEN, NCDPCLOSE) during DFOTA:
 --   959; NCDPCLOSE while registering: ERROR (the guide's words), with no session: 958.
 -- * Deep sleep (AT+QSCLK=1, the default): once RRC is idle and nothing is pending for
---   psm_active seconds, +QNBIOTEVENT: "ENTER DEEPSLEEP". Bytes from the host wake it
---   but are lost (until the wake-up completes), as are bytes sent while it boots; after
---   such a wake it stays up until the host's next command (at most 3 x psm_active).
+--   the granted Active Time (timings.psm_active until AT+CPSMS requests one),
+--   +QNBIOTEVENT: "ENTER DEEPSLEEP"; the granted periodic TAU wakes it. Bytes from the
+--   host wake it but are lost (until the wake-up completes), as are bytes sent while it
+--   boots; after such a wake it stays up until the host's next command (at most 3 x the
+--   Active Time).
 --   Waking prints EXIT DEEPSLEEP and, with a session, +QLWEVTIND: 6 (7 when the
 --   resume fault is armed, NMSTATUS then reads RESUMPTION_FAILED).
 -- * AT+NCFG lifetime lives in NVRAM (opts.nvram, shared across reboots) and, as the guide
@@ -38,6 +40,7 @@
 local fota = require("bc260y.sim.fota")
 local commands = require("bc260y.sim.commands")
 local c3gpp = require("bc260y.sim.commands_3gpp")
+local timers = require("bc260y.timers3gpp")
 
 local Module = {}
 Module.__index = Module
@@ -334,6 +337,21 @@ function Module:_psm_default()
   return {tau = c3gpp.timer3(self.t.tau), active = c3gpp.timer2(self.t.psm_active)}
 end
 
+-- The granted timers in seconds: Active Time (T3324), periodic TAU (T3412). The network
+-- grants what AT+CPSMS requested (bc260y.sim.commands_3gpp); before any request the
+-- module's timings, unrounded. false: deactivated (no Active Time: no deep sleep; no
+-- TAU timer: no periodic wake-up).
+function Module:_active_time()
+  local p = self.nvram.psm
+  if p.requested then return timers.decode_active(p.active) end
+  return self.t.psm_active
+end
+function Module:_tau()
+  local p = self.nvram.psm
+  if p.requested then return timers.decode_tau(p.tau) end
+  return self.t.tau
+end
+
 -- A new registration status: +CEREG URC when it changed and AT+CEREG=1..5 asked for it.
 function Module:_cereg_set(stat)
   if stat == self.cereg_stat then return end
@@ -351,9 +369,10 @@ function Module:_cereg_fields(n)
   local f = ('%d,"%s","%s",9'):format(stat, c3gpp.TAC, c3gpp.CELL)
   if stat == 3 then return (n == 3 or n == 5) and f .. ",0," .. self.reject_cause or f end
   if n < 4 then return f end
-  local psm = self.nvram.psm.mode == 1
-  return ('%s,,,"%s","%s"'):format(f, psm and c3gpp.timer2(self.t.psm_active) or c3gpp.DEACTIVATED,
-                                   c3gpp.timer3(self.t.tau))
+  local p = self.nvram.psm
+  local active = p.requested and p.active or c3gpp.timer2(self.t.psm_active)
+  return ('%s,,,"%s","%s"'):format(f, p.mode == 1 and active or c3gpp.DEACTIVATED,
+                                   p.requested and p.tau or c3gpp.timer3(self.t.tau))
 end
 
 ----------------------------------------------------------------------------------------
@@ -385,21 +404,24 @@ end
 
 function Module:_idle_check()
   if self.sleep_state or self.uart_woken then return end
-  if self.qsclk == 1 and self.nvram.psm.mode == 1 and self.phase == "ready" and self.attached
-     and self.rrc == 0 and not self:_busy() then
-    self:_named("sleep", self.t.psm_active, function() self:_enter_sleep() end)
+  if self.qsclk == 1 and self.nvram.psm.mode == 1 and self:_active_time()
+     and self.phase == "ready" and self.attached and self.rrc == 0 and not self:_busy() then
+    self:_named("sleep", self:_active_time(), function() self:_enter_sleep() end)
   else
     self:_named("sleep", nil)
   end
 end
 
 function Module:_enter_sleep()
-  if self.qsclk ~= 1 or self.nvram.psm.mode ~= 1 or self.rrc ~= 0 or self:_busy() then return end
+  if self.qsclk ~= 1 or self.nvram.psm.mode ~= 1 or not self:_active_time() or self.rrc ~= 0
+     or self:_busy() then return end
   self:_urc('+QNBIOTEVENT: "ENTER DEEPSLEEP"')
   self.sleep_state = "asleep"
   self.sleeps = self.sleeps + 1
   self.acc, self.overflow = "", false
-  self:_named("tau", self.t.tau, function() self:wake("tau") end)
+  -- (a TAU timer deactivated: no periodic wake-up)
+  local tau = self:_tau()
+  if tau then self:_named("tau", tau, function() self:wake("tau") end) end
 end
 
 -- Leaves deep sleep (bytes on the UART, the PSM_EINT pin, the TAU timer, a lifetime
@@ -433,7 +455,7 @@ function Module:wake(why, after_wake)
       -- Woken by a host whose bytes were lost: it will try again, so stay awake until
       -- its next command arrives (or, for stray bytes, three T3324s).
       self.uart_woken = true
-      self:_named("sleep", 3 * self.t.psm_active, function()
+      self:_named("sleep", 3 * (self:_active_time() or self.t.psm_active), function()
         self.uart_woken = false
         self:_enter_sleep() -- checks that nothing is pending; activity re-arms otherwise
       end)
