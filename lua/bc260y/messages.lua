@@ -64,6 +64,11 @@ The module's commands:]],
   -- bc260y sim, bc260y demo
   ["sim.imei"] = {en = "--imei: 15 digits", zh = "--imei:15 位数字"},
   ["sim.seed"] = {en = "--seed: an integer", zh = "--seed:整数"},
+  ["cli.battery"] = {en = "--battery needs a capacity in mAh (a positive integer)",
+    zh = "--battery 需要以 mAh 为单位的容量(正整数)"},
+  ["sim.energy"] = {
+    en = "energy (virtual module, estimate): %.1f uAh in %.0f module s, average %.1f uA (%s; %d wake-ups): %.1f years on %d mAh",
+    zh = "能耗(虚拟模块,估算):%.1f uAh,历时 %.0f 模块秒,平均 %.1f uA(%s;唤醒 %d 次):约 %.1f 年(%d mAh 电池)"},
   ["sim.script_failed"] = {en = "script: %s", zh = "脚本出错:%s"},
   ["demo.unknown_argument"] = {en = "unknown argument %s (bc260y demo --help)", zh = "未知参数 %s(bc260y demo --help)"},
   ["demo.no_sim"] = {en = "the demo needs the virtual module (bc260y.sim), which this install leaves out (BC260Y_INSTALL_SIM=OFF): run an example against the module instead, bc260y run FILE --port /dev/ttyUSB0",

@@ -18,7 +18,8 @@
 --   give (timings.psm_active and .tau, rounded up to the timer's resolution). With
 --   AT+CPSMS=0 no PSM is granted (Active Time "11100000", deactivated) and the module never
 --   enters deep sleep. AT+CPSMS and AT+CEDRXS values are stored as set (in NVRAM, as the
---   PDP contexts are) and returned by the read form; eDRX changes no behaviour.
+--   PDP contexts are) and returned by the read form; eDRX changes only the energy
+--   account's paging in idle (bc260y.sim.energy).
 -- * AT+CGATT=1 and AT+CFUN=1 attach after timings.attach; AT+CGATT=1 at CFUN 0, and a
 --   change to context 0 (the one the attach uses) while attached or attaching: ERROR.
 -- * AT+CCLK? is the start wall time (sim.new's utc, default the host's clock) plus module
@@ -241,6 +242,7 @@ function M.install(COMMANDS, u)
       else
         self.nvram.edrx = {mode = mode, value = value or self.nvram.edrx.value}
       end
+      self:_edrx_changed() -- the energy account pages at the new cycle
       return {}
     end,
   }

@@ -41,6 +41,7 @@ local fota = require("bc260y.sim.fota")
 local commands = require("bc260y.sim.commands")
 local c3gpp = require("bc260y.sim.commands_3gpp")
 local timers = require("bc260y.timers3gpp")
+local energy = require("bc260y.sim.energy")
 
 local Module = {}
 Module.__index = Module
@@ -171,8 +172,34 @@ function Module.new(opts)
   local psm = self:_psm_default()
   nv.psm = nv.psm or {mode = 1, tau = psm.tau, active = psm.active}
   nv.edrx = nv.edrx or {mode = 0, value = c3gpp.EDRX_DEFAULT}
+  self.energy = energy.new(self.clock, opts.power_profile)
+  self:_edrx_changed()
   return self
 end
+
+----------------------------------------------------------------------------------------
+-- the energy account (bc260y.sim.energy): every change of power state is told there
+function Module:_power_changed()
+  local state
+  if self.phase == "off" then state = "off"
+  elseif self.phase == "booting" or self.sleep_state == "waking" then state = "booting"
+  elseif self.sleep_state == "asleep" then state = "psm"
+  elseif self.rrc == 1 then state = "connected"
+  else state = "idle" end
+  self.energy:enter(state)
+end
+
+-- AT+CEDRXS changed (or the module started): idle pages at the eDRX cycle when it is on.
+function Module:_edrx_changed()
+  local e = self.nvram.edrx
+  self.energy:set_edrx(e.mode == 1 and timers.decode_edrx(e.value) or nil)
+end
+
+-- s:energy(): {uah =, seconds = {state = s}, wakeups =, average_ua =, elapsed =}.
+function Module:energy_report() return self.energy:report() end
+
+-- How long a downlink's reception keeps the receiver busy (module seconds; an ESTIMATE).
+local RX_BURST = 0.1
 
 ----------------------------------------------------------------------------------------
 -- timers: all die with a reboot
@@ -267,10 +294,12 @@ function Module:_reboot(why)
   if self.fota then fota.interrupted(self, why) end
   self:_reset_volatile()
   self.phase = "booting"
+  self:_power_changed()
   self.reboots = self.reboots + 1
   local t = self.t
   self:after(t.boot, function()
     self.phase = "ready"
+    self:_power_changed()
     if why ~= "fota" then
       self:_urc("RDY")
       self:_urc("+CFUN: 1")
@@ -316,6 +345,7 @@ function Module:_detach()
   self.attached = false
   if self.rrc == 1 then
     self.rrc = 0
+    self:_power_changed()
     if self.cscon_n == 1 then self:_urc("+CSCON:0") end
   end
   if self.status ~= "UNINITIALISED" then
@@ -381,6 +411,7 @@ function Module:_rrc_up()
   if not self.attached then return end
   if self.rrc == 0 then
     self.rrc = 1
+    self:_power_changed()
     if self.cscon_n == 1 then self:_urc("+CSCON:1") end
   end
   self:_named("sleep", nil)
@@ -391,6 +422,7 @@ function Module:_rrc_release_in(delay)
   self:_named("rrc", delay, function()
     if self.rrc == 1 then
       self.rrc = 0
+      self:_power_changed()
       if self.cscon_n == 1 then self:_urc("+CSCON:0") end
     end
     self:_idle_check()
@@ -417,6 +449,7 @@ function Module:_enter_sleep()
      or self:_busy() then return end
   self:_urc('+QNBIOTEVENT: "ENTER DEEPSLEEP"')
   self.sleep_state = "asleep"
+  self:_power_changed()
   self.sleeps = self.sleeps + 1
   self.acc, self.overflow = "", false
   -- (a TAU timer deactivated: no periodic wake-up)
@@ -432,10 +465,13 @@ function Module:wake(why, after_wake)
     return false
   end
   self.sleep_state = "waking"
+  self:_power_changed()
+  self.energy:woke()
   self.wakeups[why] = (self.wakeups[why] or 0) + 1
   self:_named("tau", nil)
   self:after(self.t.wake, function()
     self.sleep_state = nil
+    self:_power_changed()
     self.acc, self.overflow = "", false
     self:_urc('+QNBIOTEVENT: "EXIT DEEPSLEEP"')
     if STATUS_SESSION[self.status] then
@@ -690,6 +726,7 @@ function Module:_uplink(data, con, rai, ty)
       self:_idle_check()
       return
     end
+    self.energy:burst("tx", t.uplink)
     local answer = self.platform:_uplink(self.imei, data, con, rai, ty)
     if answer == "rst" then
       if con then self.uldata, self.con_pending = 5, false end
@@ -763,6 +800,7 @@ end
 -- A downlink reached the module: the receive mode decides what the host sees.
 function Module:_receive(data)
   self.received = self.received + 1
+  self.energy:burst("rx", RX_BURST)
   if self.nnmi == 1 then
     self:_urc(("+NNMI: %d,%s"):format(#data, hex_encode(data)))
     return
