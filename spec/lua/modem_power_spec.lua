@@ -41,6 +41,7 @@ end
 function TestPsm:test_before_registration_the_request_is_pending()
   with_modem(function(m)
     assert(m:init{attach = false})
+    assert(m:at("AT+CFUN=0")) -- detached, whenever the attach would have ended
     local got = assert(m:psm{tau = 7200, active = 10})
     lu.assertEquals(got, {tau = 7200, active = 10, pending = true})
     local ok, _, code = m:psm()
