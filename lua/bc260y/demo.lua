@@ -3,7 +3,7 @@
 -- line trace on, then prints a one-screen summary of what the virtual platform saw:
 -- every uplink (bytes, CON/NON, RAI) and every downlink it delivered.
 --
---   bc260y demo [--speed S] [--script FILE] [--quiet]
+--   bc260y demo [--speed S] [--script FILE] [--quiet] [--battery MAH]
 --   require("bc260y.demo").main(argv) -> exit status
 local bc260y = require("bc260y")
 local i18n = require("bc260y.i18n")
@@ -12,16 +12,18 @@ local demo = {}
 
 local USAGE = {
   en = [[
-usage: bc260y demo [--speed S] [--script FILE] [--quiet]
+usage: bc260y demo [--speed S] [--script FILE] [--quiet] [--battery MAH]
   --speed S      the virtual module's time scale (default 15: readable and quick)
   --script FILE  the example to run (default examples/ctwing_aep.lua)
   --quiet        no line trace
+  --battery MAH  the cell the summary's battery life is for (default 2400)
 ]],
   zh = [[
-用法: bc260y demo [--speed S] [--script FILE] [--quiet]
+用法: bc260y demo [--speed S] [--script FILE] [--quiet] [--battery MAH]
   --speed S      虚拟模块的时间倍率(默认 15:既看得清又快)
   --script FILE  要运行的示例(默认 examples/ctwing_aep.lua)
   --quiet        不输出逐行跟踪
+  --battery MAH  摘要中估算电池寿命所用的电池容量(默认 2400)
 ]],
 }
 
@@ -44,7 +46,7 @@ local function shorten(h)
 end
 
 -- The summary of one virtual platform, as lines.
-function demo.summary(platform, modem)
+function demo.summary(platform, modem, battery_mah)
   local out = {}
   local function add(fmt, ...) out[#out + 1] = fmt:format(...) end
   local ups = platform:uplinks()
@@ -69,13 +71,17 @@ function demo.summary(platform, modem)
       add(i18n.t("demo.host", c.commands or 0, c.lines or 0, c.urcs or 0, c.unknown or 0,
         c.timeouts or 0, c.reboots or 0))
     end
+    -- (required here: an install may leave the virtual module out)
+    if modem.sim then
+      add("%s", require("bc260y.sim.energy").summary(modem.sim:energy(), battery_mah))
+    end
   end
   return out
 end
 
 function demo.main(argv)
   argv = argv or {}
-  local speed, script, trace = DEFAULT_SPEED, nil, true
+  local speed, script, trace, battery = DEFAULT_SPEED, nil, true, 2400
   local i = 1
   while i <= #argv do
     local a = argv[i]
@@ -90,6 +96,13 @@ function demo.main(argv)
       script = argv[i + 1]
       if not script then
         io.stderr:write("bc260y demo: ", i18n.t("demo.needs_file"), "\n")
+        return 2
+      end
+      i = i + 2
+    elseif a == "--battery" then
+      battery = math.tointeger(tonumber(argv[i + 1]))
+      if not battery or battery <= 0 then
+        io.stderr:write("bc260y demo: ", i18n.t("cli.battery"), "\n")
         return 2
       end
       i = i + 2
@@ -149,7 +162,7 @@ function demo.main(argv)
   print()
   for _, m in ipairs(opened) do
     if m.platform then
-      for _, line in ipairs(demo.summary(m.platform, m)) do print(line) end
+      for _, line in ipairs(demo.summary(m.platform, m, battery)) do print(line) end
     end
   end
   print(i18n.t("demo.ran", elapsed) .. (ok and "" or i18n.t("demo.failed")))

@@ -4,7 +4,10 @@ local M = {}
 
 local DEFAULTS = {
   inbox = 64,             -- downlinks kept in direct mode while nobody reads them
-  poll = 1,               -- seconds between AT+NMGR polls (buffer mode) and NMSTATUS polls
+  poll = 1,               -- seconds between AT+NMGR polls (buffer mode, while the module is
+                          -- awake anyway) and NMSTATUS polls (within connect and close)
+  poll_asleep = false,    -- seconds between AT+NMGR polls that may wake a sleeping module
+                          -- (buffer mode with handlers); false: none
   -- The guide's longest registration without DTLS is 126 s, timed by the module from when
   -- it reads AT+NCDPOPEN; its verdict (+QLWEVTIND: 1) comes after that. Waiting 126 s from
   -- before the write gave up just before it: 10 s more, so the module's own verdict (and
@@ -21,7 +24,7 @@ local DEFAULTS = {
 local OPTION_TYPES = {
   trace = {"boolean", "function"}, wake = {"function"}, inbox = {"integer"},
   baud = {"integer"}, speed = {"number"}, sim = {"table"}, engine = {"table"},
-  poll = {"number"}, connect_timeout = {"number"}, psk_connect_timeout = {"number"},
+  poll = {"number"}, poll_asleep = {"number"}, connect_timeout = {"number"}, psk_connect_timeout = {"number"},
   con_timeout = {"number"},
   close_timeout = {"number"}, sleep_guard = {"number"}, wake_tries = {"integer"},
   write_timeout = {"number"}, exclusive = {"boolean"}, progress = {"boolean", "function"},

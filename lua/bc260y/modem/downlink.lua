@@ -148,15 +148,32 @@ function Downlink:_drain_announced()
   if self._announced > 0 or self._indicated then self:_kick_drain(true) end
 end
 
--- Buffer mode (0) prints nothing when a downlink arrives: with handlers, poll for it.
+-- Whether the module is awake anyway, so that a command the library sends on its own
+-- account wakes nobody: not asleep, and with RRC reports (init's AT+CSCON=1) connected;
+-- without them, only a module that cannot sleep (no sleep mode set, or "off"). A
+-- downlink reaches the module only over an RRC connection (paged in idle, or after an
+-- uplink), so polling while connected, and once more as it ends, misses none.
+function Downlink:_awake_anyway()
+  if self.sleeping then return false end
+  if self.rrc_connected ~= nil then return self.rrc_connected end
+  return not self._sleep or self._sleep == 0
+end
+
+-- Buffer mode (0) prints nothing when a downlink arrives: with handlers, poll for it
+-- every opts.poll module seconds while the module is awake anyway; while it may sleep
+-- only on the schedule the script asked for (opts.poll_asleep, which wakes it), or never.
 function Downlink:_schedule_poll()
   if self._poll_timer or self.closed or self.receive_mode ~= 0 or not self.inbox:has_handlers() then
     return
   end
-  self._poll_timer = loop.timer(self:_real_seconds(self.opts.poll), function()
+  local awake = self:_awake_anyway()
+  local every = awake and self.opts.poll or self.opts.poll_asleep
+  if not every then return end
+  self._poll_asleep = not awake
+  self._poll_timer = loop.timer(self:_real_seconds(every), function()
     self._poll_timer = nil
     if self.closed or self.receive_mode ~= 0 or not self.inbox:has_handlers() then return end
-    self:_kick_drain()
+    if self:_awake_anyway() or self.opts.poll_asleep then self:_kick_drain() end
     self:_schedule_poll()
   end)
 end
@@ -164,6 +181,26 @@ end
 function Downlink:_stop_poll()
   if self._poll_timer then self._poll_timer:cancel() end
   self._poll_timer = nil
+end
+
+-- The module fell asleep or woke (bc260y.modem.urc): the poll's pace follows.
+function Downlink:_sleep_changed()
+  if self._poll_timer and self._poll_asleep == self:_awake_anyway() then
+    self:_stop_poll()
+    self:_schedule_poll()
+  end
+end
+
+-- A +CSCON URC (bc260y.modem.urc; was: the state before it). Connected: poll. Released:
+-- one last read, for a message that came just before (the module is still awake: T3324
+-- runs), then the poll's pace follows.
+function Downlink:_rrc_changed(was)
+  if self.receive_mode == 0 and self.inbox:has_handlers() and was and not self.rrc_connected
+     and not self.closed then
+    self:_kick_drain()
+  end
+  self:_sleep_changed()
+  self:_schedule_poll()
 end
 
 function Downlink:receive(opts)

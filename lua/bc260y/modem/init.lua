@@ -18,7 +18,8 @@
 -- from bc260y.modem.events (m:on and the callbacks), bc260y.modem.io (the I/O pump and
 -- the dispatch of engine events), bc260y.modem.urc (what the module is believed to be: URCs and answers -> state), bc260y.modem.command
 -- (the command path, wake-up, busy), bc260y.modem.downlink (receive modes, receive,
--- draining the module's buffer) and bc260y.modem.late (late answers as `late` events); bc260y.options checks open()'s options.
+-- draining the module's buffer), bc260y.modem.late (late answers as `late` events) and
+-- bc260y.modem.power (psm, edrx); bc260y.options checks open()'s options.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
@@ -31,6 +32,7 @@ local urc = require("bc260y.modem.urc")
 local command = require("bc260y.modem.command")
 local downlink = require("bc260y.modem.downlink")
 local late = require("bc260y.modem.late")
+local power = require("bc260y.modem.power")
 
 local check_table, check_timeout = options.check_table, options.check_timeout
 local check_at = core.check_at
@@ -43,7 +45,7 @@ Modem.__index = Modem
 M.Modem = Modem
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
-for _, part in ipairs({events, io_pump, urc, command, downlink, late}) do
+for _, part in ipairs({events, io_pump, urc, command, downlink, late, power}) do
   for name, fn in pairs(part.methods) do
     if Modem[name] ~= nil then error("bc260y.modem: " .. name .. " defined twice") end
     Modem[name] = fn
@@ -97,6 +99,7 @@ function M.new(port, opts, host)
     registered = false,      -- +QLWEVTIND: 0 or NMSTATUS REGISTERED
     observed = false,        -- +QLWEVTIND: 3: the platform observes 19/0/0, data may flow
     sleeping = false,        -- ENTER DEEPSLEEP seen and no sign of waking since
+    rrc_connected = nil,     -- the last +CSCON URC: true connected, false idle; nil: not reported
     rebooted = false,        -- a boot banner since the last init()
     receive_mode = 1,        -- AT+NNMI: 0 buffer, 1 direct (the boot default), 2 indicate
     ip = nil,                -- the module's IP address (AT+CGPADDR, +IP)
@@ -124,6 +127,7 @@ function M.new(port, opts, host)
     _draining = false,       -- a drain of the module's buffer runs
     _drain_again = false,    -- an indication came during the drain: go round once more
     _poll_timer = nil,       -- buffer mode with handlers: the next AT+NMGR poll
+    _poll_asleep = false,    -- that poll was timed by opts.poll_asleep (the module may sleep)
     -- I/O (bc260y.modem.io)
     closed = false,          -- closed by close() or a failed port: every call fails
     close_code = nil,        -- "closed" or "io"
@@ -325,6 +329,7 @@ function Modem:set_rrc_reports(on)
   if type(on) ~= "boolean" then error("set_rrc_reports: on must be a boolean", 2) end
   local r, msg, code = self:_command(on and "AT+CSCON=1" or "AT+CSCON=0")
   if not r then return nil, msg, code end
+  if not on then self:_learn_rrc_unreported() end
   return true
 end
 

@@ -17,6 +17,7 @@ local QLWEVTIND = require("bc260y.modem.events").QLWEVTIND
 function Urc:_on_reboot()
   self:_stop_reboot_watch()
   self.registered, self.observed, self.sleeping = false, false, false
+  self.rrc_connected = nil -- AT+CSCON=1 is not kept across a reboot
   self.rebooted = true
   self.receive_mode = 1 -- AT+NNMI is not kept across a reboot
   self._fota_busy = nil -- the update's reboot ends the quiet (guide 5.3.2.2)
@@ -69,7 +70,7 @@ function Urc:_on_qlwevtind(v)
   elseif v == 5 then
     if self._con_ack then self._con_ack.failed = {i18n.t("lib.con_failed"), "error"} end
   elseif v == 6 then
-    self.sleeping = false
+    self:_learn_awake()
   elseif v == 7 then
     -- The session could not be restored after deep sleep: register again.
     session_down(self, i18n.t("lib.down_not_restored"))
@@ -203,13 +204,22 @@ local ON_URC = {
   qnbiotevent = function(self, d)
     if d.value == "ENTER DEEPSLEEP" then
       self.sleeping = true
+      if self.rrc_connected then self.rrc_connected = false end -- (nil: still not reported)
+      self:_sleep_changed() -- bc260y.modem.downlink: no poll wakes it now
       self:_emit("deepsleep")
     else
-      self.sleeping = false
+      self:_learn_awake()
       self:_emit("wakeup")
     end
   end,
-  cscon = function(self, d) self:_emit("rrc", d.value == 1 and "connected" or "idle", d.value) end,
+  cscon = function(self, d)
+    local was = self.rrc_connected
+    self.rrc_connected = d.value == 1
+    -- A downlink reaches the module only over a connection: the buffer-mode poll follows
+    -- it, and reads once more when it ends (bc260y.modem.downlink).
+    self:_rrc_changed(was)
+    self:_emit("rrc", d.value == 1 and "connected" or "idle", d.value)
+  end,
   ip = function(self, d)
     self.ip = d.value
     self:_state_changed()
@@ -246,8 +256,18 @@ function Urc:_learn_buffered(n)
   self._buffer_empty = n == 0 and self.receive_mode == 2
   self._announced = n == 0 and 0 or math.max(self._announced - 1, 0)
 end
+-- set_rrc_reports(false): no +CSCON URC tells the RRC state any more.
+function Urc:_learn_rrc_unreported()
+  self.rrc_connected = nil
+  self:_sleep_changed() -- bc260y.modem.downlink
+end
 function Urc:_learn_initialised() self.rebooted = false end
-function Urc:_learn_awake() self.sleeping = false end
+function Urc:_learn_awake()
+  if self.sleeping then
+    self.sleeping = false
+    self:_sleep_changed() -- bc260y.modem.downlink
+  end
+end
 
 -- The module's DROPPED counter (AT+NQMGR) -> how many drops were not reported yet. A
 -- smaller total than seen means the counter restarted (a reboot).

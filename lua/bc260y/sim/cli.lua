@@ -15,7 +15,7 @@ local i18n = require("bc260y.i18n")
 local USAGE = {
   en = [[
 usage: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
-                  [--script FILE] [--trace]
+                  [--script FILE] [--trace] [--battery MAH]
 Starts a virtual BC260Y-CN behind a pseudo-terminal, prints its path on the first line
 and serves until interrupted (Ctrl-C or SIGTERM).
   --imei N       the module's IMEI (15 digits; default 869453051234566)
@@ -25,10 +25,12 @@ and serves until interrupted (Ctrl-C or SIGTERM).
   --psk HEX      the device's PSK on the platform (an encrypted device)
   --script FILE  Lua run as a task with the sim as its argument (local s = ...)
   --trace        log every line on stderr: [seconds] --> to the module, <-- from it
+  --battery MAH  at exit, the energy account's line on stderr gives the life on this
+                 cell (default 2400)
 ]],
   zh = [[
 用法: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
-                 [--script FILE] [--trace]
+                 [--script FILE] [--trace] [--battery MAH]
 在伪终端上启动虚拟 BC260Y-CN,第一行打印其路径,一直服务到被中断(Ctrl-C 或 SIGTERM)。
   --imei N       模块的 IMEI(15 位数字;默认 869453051234566)
   --speed S      时间倍率:1 为实时(默认),10 为快十倍
@@ -37,6 +39,7 @@ and serves until interrupted (Ctrl-C or SIGTERM).
   --psk HEX      设备在平台上的 PSK(加密设备)
   --script FILE  以任务方式运行的 Lua 脚本,参数为虚拟模块(local s = ...)
   --trace        在 stderr 上记录每一行:[秒] --> 发往模块,<-- 来自模块
+  --battery MAH  退出时在 stderr 上打印能耗,并按此容量估算电池寿命(默认 2400)
 ]],
 }
 
@@ -54,6 +57,9 @@ local function parse(argv)
     if a == "--imei" then
       o.imei = value(a)
       if not o.imei:match("^%d+$") or #o.imei ~= 15 then error(i18n.t("sim.imei"), 0) end
+    elseif a == "--battery" then
+      o.battery = math.tointeger(tonumber(value(a)))
+      if not o.battery or o.battery <= 0 then error(i18n.t("cli.battery"), 0) end
     elseif a == "--speed" then
       o.speed = tonumber(value(a))
       if not o.speed or o.speed <= 0 or o.speed ~= o.speed or o.speed == math.huge then
@@ -91,6 +97,7 @@ function cli.main(argv, out, err)
   if o.help then out:write(i18n.pick(USAGE)); return 0 end
   local loop = require("bc260y.loop")
   local sim = require("bc260y.sim")
+  local energy = require("bc260y.sim.energy")
   local trace
   if o.trace then
     -- The library's readable form, seen from the host: "-->" is what the host wrote to
@@ -144,6 +151,8 @@ function cli.main(argv, out, err)
     err:write("bc260y sim: ", s.error, "\n")
     status = 1
   end
+  -- what the session cost the module's battery (bc260y.sim.energy)
+  err:write("bc260y sim: ", energy.summary(s:energy(), o.battery), "\n")
   s:close()
   return status
 end

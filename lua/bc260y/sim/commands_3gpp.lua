@@ -12,11 +12,14 @@
 --   TAU (T3412 extended) as 27.007 8-bit timer strings when registered (n=5's cause
 --   fields then empty). The query answer is the URC with <n> in front, so it has one
 --   field more than any URC (core/bc260y_urc.c tells them apart so).
--- * The network grants the timers the module sleeps by (timings.psm_active and .tau,
---   rounded up to the timer's resolution), whatever AT+CPSMS requested; with AT+CPSMS=0
---   no PSM is granted (Active Time "11100000", deactivated) and the module never enters
---   deep sleep. AT+CPSMS and AT+CEDRXS values are stored as set (in NVRAM, as the PDP
---   contexts are) and returned by the read form; eDRX changes no behaviour.
+-- * The network grants what AT+CPSMS requested, as a network usually does, and the module
+--   sleeps by it: its Active Time after the RRC release and its periodic TAU. Until the
+--   host requests timers (and after AT+CPSMS=2) it grants the ones the module's timings
+--   give (timings.psm_active and .tau, rounded up to the timer's resolution). With
+--   AT+CPSMS=0 no PSM is granted (Active Time "11100000", deactivated) and the module never
+--   enters deep sleep. AT+CPSMS and AT+CEDRXS values are stored as set (in NVRAM, as the
+--   PDP contexts are) and returned by the read form; eDRX changes only the energy
+--   account's paging in idle (bc260y.sim.energy).
 -- * AT+CGATT=1 and AT+CFUN=1 attach after timings.attach; AT+CGATT=1 at CFUN 0, and a
 --   change to context 0 (the one the attach uses) while attached or attaching: ERROR.
 -- * AT+CCLK? is the start wall time (sim.new's utc, default the host's clock) plus module
@@ -24,38 +27,18 @@
 --   default +32, China). Setting the clock is not supported (ERROR).
 -- * The ICCID is 20 digits: 19 (8986 11 for China Telecom, then the card's number) and a
 --   Luhn check digit; the IMSI 15 digits, 460 11 and a 10-digit MSIN.
+local timers = require("bc260y.timers3gpp")
+
 local M = {}
 
 -- Where the virtual cell is: tracking area and E-UTRAN cell id (hex strings, 27.007).
 M.TAC, M.CELL = "5A0F", "0C2B3A67"
 
--- 27.007 8-bit timer strings (3GPP TS 24.008 GPRS Timer 2 and 3): bits 8-6 the unit,
--- bits 5-1 the value. Units smallest first; a time is coded exactly in the smallest unit
--- that holds it, else rounded up.
-local TIMER3_UNITS = {{3, 2}, {4, 30}, {5, 60}, {0, 600}, {1, 3600}, {2, 36000}, {6, 1152000}}
-local TIMER2_UNITS = {{0, 2}, {1, 60}, {2, 360}}
-M.DEACTIVATED = "11100000"
-
-local function bits(unit, value)
-  local n, s = (unit << 5) | value, {}
-  for i = 7, 0, -1 do s[#s + 1] = (n >> i) & 1 end
-  return table.concat(s)
-end
-
-local function encode(units, seconds)
-  for _, u in ipairs(units) do
-    if seconds % u[2] == 0 and seconds // u[2] <= 31 then return bits(u[1], seconds // u[2]) end
-  end
-  for _, u in ipairs(units) do
-    local v = math.ceil(seconds / u[2])
-    if v <= 31 then return bits(u[1], v) end
-  end
-  local last = units[#units]
-  return bits(last[1], 31)
-end
-
-function M.timer3(seconds) return encode(TIMER3_UNITS, seconds) end -- periodic TAU (T3412 ext)
-function M.timer2(seconds) return encode(TIMER2_UNITS, seconds) end -- Active Time (T3324)
+-- 27.007 8-bit timer strings (3GPP TS 24.008 GPRS Timer 2 and 3, bc260y.timers3gpp): the
+-- smallest time at least the one given; beyond the largest, the largest.
+M.DEACTIVATED = timers.DEACTIVATED
+function M.timer3(seconds) return timers.encode_tau(seconds) or "11011111" end -- periodic TAU (T3412 ext)
+function M.timer2(seconds) return timers.encode_active(seconds) or "01011111" end -- Active Time (T3324)
 
 -- Adds the commands to COMMANDS; u: bc260y.sim.commands' parsing helpers (int, unquote).
 function M.install(COMMANDS, u)
@@ -230,7 +213,11 @@ function M.install(COMMANDS, u)
       if mode == 2 then
         self.nvram.psm = {mode = 0, tau = d.tau, active = d.active}
       else
-        self.nvram.psm = {mode = mode, tau = tau or d.tau, active = active or d.active}
+        -- (requested: the network grants these; the module sleeps by them)
+        local p = self.nvram.psm
+        self.nvram.psm = {mode = mode, tau = tau or (p.requested and p.tau) or d.tau,
+          active = active or (p.requested and p.active) or d.active,
+          requested = (tau or active or p.requested) and true or nil}
       end
       return {} -- _pump runs _idle_check after the answer: PSM off cancels the sleep timer
     end,
@@ -255,6 +242,7 @@ function M.install(COMMANDS, u)
       else
         self.nvram.edrx = {mode = mode, value = value or self.nvram.edrx.value}
       end
+      self:_edrx_changed() -- the energy account pages at the new cycle
       return {}
     end,
   }

@@ -20,6 +20,8 @@
 --       :power_loss() :uplink_send_failure() :connection_error() :attach_reject([cause])
 --       :clear()
 --   s:wake()                pulse PSM_EINT: leave deep sleep without losing bytes
+--   s:energy()              the energy account: {uah=, seconds={state=s}, wakeups=, average_ua=}
+--   s:set_power_profile(t)  replace the current profile (bc260y.sim.energy, µA)
 --   s:power_cycle()         power off and on (boot banner; echo back on)
 --   s:set_speed(speed)      change the time scale
 --   s:state()               {status=, echo=, qsclk=, nnmi=, rrc=, asleep=, buffered=, ...}
@@ -207,6 +209,14 @@ function Sim:_hangup()
 end
 
 function Sim:wake() return self.module:wake("pin") end
+
+-- The energy account (bc260y.sim.energy): {uah =, seconds = {psm =, idle =, connected =,
+-- tx =, rx =, booting =}, wakeups =, average_ua =, elapsed =} since the module started.
+function Sim:energy() return self.module:energy_report() end
+
+-- Replaces the current profile (keys of bc260y.sim.energy's DEFAULT_PROFILE, µA); the
+-- charge drawn so far stays as it was booked.
+function Sim:set_power_profile(profile) self.module.energy:set_profile(profile) end
 
 function Sim:power_cycle()
   if self.closed then error("sim: closed", 2) end

@@ -18,9 +18,11 @@
 --   unacknowledged: 959; data commands (NMGS, NMGR, NCDPOPEN, NCDPCLOSE) during DFOTA:
 --   959; NCDPCLOSE while registering: ERROR (the guide's words), with no session: 958.
 -- * Deep sleep (AT+QSCLK=1, the default): once RRC is idle and nothing is pending for
---   psm_active seconds, +QNBIOTEVENT: "ENTER DEEPSLEEP". Bytes from the host wake it
---   but are lost (until the wake-up completes), as are bytes sent while it boots; after
---   such a wake it stays up until the host's next command (at most 3 x psm_active).
+--   the granted Active Time (timings.psm_active until AT+CPSMS requests one),
+--   +QNBIOTEVENT: "ENTER DEEPSLEEP"; the granted periodic TAU wakes it. Bytes from the
+--   host wake it but are lost (until the wake-up completes), as are bytes sent while it
+--   boots; after such a wake it stays up until the host's next command (at most 3 x the
+--   Active Time).
 --   Waking prints EXIT DEEPSLEEP and, with a session, +QLWEVTIND: 6 (7 when the
 --   resume fault is armed, NMSTATUS then reads RESUMPTION_FAILED).
 -- * AT+NCFG lifetime lives in NVRAM (opts.nvram, shared across reboots) and, as the guide
@@ -38,6 +40,8 @@
 local fota = require("bc260y.sim.fota")
 local commands = require("bc260y.sim.commands")
 local c3gpp = require("bc260y.sim.commands_3gpp")
+local timers = require("bc260y.timers3gpp")
+local energy = require("bc260y.sim.energy")
 
 local Module = {}
 Module.__index = Module
@@ -158,6 +162,8 @@ function Module.new(opts)
     phase = "off",
     fault = {},
     reboots = 0,
+    wakeups = {},             -- deep sleep left, by cause (wake's why): never reset
+    sleeps = 0,               -- deep sleeps entered
     on_line = opts.on_line,   -- optional hook(line) for tracing what the host sent
   }, Module)
   local nv = self.nvram
@@ -166,8 +172,34 @@ function Module.new(opts)
   local psm = self:_psm_default()
   nv.psm = nv.psm or {mode = 1, tau = psm.tau, active = psm.active}
   nv.edrx = nv.edrx or {mode = 0, value = c3gpp.EDRX_DEFAULT}
+  self.energy = energy.new(self.clock, opts.power_profile)
+  self:_edrx_changed()
   return self
 end
+
+----------------------------------------------------------------------------------------
+-- the energy account (bc260y.sim.energy): every change of power state is told there
+function Module:_power_changed()
+  local state
+  if self.phase == "off" then state = "off"
+  elseif self.phase == "booting" or self.sleep_state == "waking" then state = "booting"
+  elseif self.sleep_state == "asleep" then state = "psm"
+  elseif self.rrc == 1 then state = "connected"
+  else state = "idle" end
+  self.energy:enter(state)
+end
+
+-- AT+CEDRXS changed (or the module started): idle pages at the eDRX cycle when it is on.
+function Module:_edrx_changed()
+  local e = self.nvram.edrx
+  self.energy:set_edrx(e.mode == 1 and timers.decode_edrx(e.value) or nil)
+end
+
+-- s:energy(): {uah =, seconds = {state = s}, wakeups =, average_ua =, elapsed =}.
+function Module:energy_report() return self.energy:report() end
+
+-- How long a downlink's reception keeps the receiver busy (module seconds; an ESTIMATE).
+local RX_BURST = 0.1
 
 ----------------------------------------------------------------------------------------
 -- timers: all die with a reboot
@@ -262,6 +294,7 @@ function Module:_reboot(why)
   if self.fota then fota.interrupted(self, why) end
   self:_reset_volatile()
   self.phase = "booting"
+  self:_power_changed()
   self.reboots = self.reboots + 1
   local t = self.t
   -- faults:lose_boot_banner(): this boot's banner never reaches the host (a UART glitch)
@@ -269,6 +302,7 @@ function Module:_reboot(why)
   self.fault.lose_banner = nil
   self:after(t.boot, function()
     self.phase = "ready"
+    self:_power_changed()
     if why ~= "fota" and not lose_banner then
       self:_urc("RDY")
       self:_urc("+CFUN: 1")
@@ -314,6 +348,7 @@ function Module:_detach()
   self.attached = false
   if self.rrc == 1 then
     self.rrc = 0
+    self:_power_changed()
     if self.cscon_n == 1 then self:_urc("+CSCON:0") end
   end
   if self.status ~= "UNINITIALISED" then
@@ -335,6 +370,21 @@ function Module:_psm_default()
   return {tau = c3gpp.timer3(self.t.tau), active = c3gpp.timer2(self.t.psm_active)}
 end
 
+-- The granted timers in seconds: Active Time (T3324), periodic TAU (T3412). The network
+-- grants what AT+CPSMS requested (bc260y.sim.commands_3gpp); before any request the
+-- module's timings, unrounded. false: deactivated (no Active Time: no deep sleep; no
+-- TAU timer: no periodic wake-up).
+function Module:_active_time()
+  local p = self.nvram.psm
+  if p.requested then return timers.decode_active(p.active) end
+  return self.t.psm_active
+end
+function Module:_tau()
+  local p = self.nvram.psm
+  if p.requested then return timers.decode_tau(p.tau) end
+  return self.t.tau
+end
+
 -- A new registration status: +CEREG URC when it changed and AT+CEREG=1..5 asked for it.
 function Module:_cereg_set(stat)
   if stat == self.cereg_stat then return end
@@ -352,9 +402,10 @@ function Module:_cereg_fields(n)
   local f = ('%d,"%s","%s",9'):format(stat, c3gpp.TAC, c3gpp.CELL)
   if stat == 3 then return (n == 3 or n == 5) and f .. ",0," .. self.reject_cause or f end
   if n < 4 then return f end
-  local psm = self.nvram.psm.mode == 1
-  return ('%s,,,"%s","%s"'):format(f, psm and c3gpp.timer2(self.t.psm_active) or c3gpp.DEACTIVATED,
-                                   c3gpp.timer3(self.t.tau))
+  local p = self.nvram.psm
+  local active = p.requested and p.active or c3gpp.timer2(self.t.psm_active)
+  return ('%s,,,"%s","%s"'):format(f, p.mode == 1 and active or c3gpp.DEACTIVATED,
+                                   p.requested and p.tau or c3gpp.timer3(self.t.tau))
 end
 
 ----------------------------------------------------------------------------------------
@@ -363,6 +414,7 @@ function Module:_rrc_up()
   if not self.attached then return end
   if self.rrc == 0 then
     self.rrc = 1
+    self:_power_changed()
     if self.cscon_n == 1 then self:_urc("+CSCON:1") end
   end
   self:_named("sleep", nil)
@@ -373,6 +425,7 @@ function Module:_rrc_release_in(delay)
   self:_named("rrc", delay, function()
     if self.rrc == 1 then
       self.rrc = 0
+      self:_power_changed()
       if self.cscon_n == 1 then self:_urc("+CSCON:0") end
     end
     self:_idle_check()
@@ -386,20 +439,25 @@ end
 
 function Module:_idle_check()
   if self.sleep_state or self.uart_woken then return end
-  if self.qsclk == 1 and self.nvram.psm.mode == 1 and self.phase == "ready" and self.attached
-     and self.rrc == 0 and not self:_busy() then
-    self:_named("sleep", self.t.psm_active, function() self:_enter_sleep() end)
+  if self.qsclk == 1 and self.nvram.psm.mode == 1 and self:_active_time()
+     and self.phase == "ready" and self.attached and self.rrc == 0 and not self:_busy() then
+    self:_named("sleep", self:_active_time(), function() self:_enter_sleep() end)
   else
     self:_named("sleep", nil)
   end
 end
 
 function Module:_enter_sleep()
-  if self.qsclk ~= 1 or self.nvram.psm.mode ~= 1 or self.rrc ~= 0 or self:_busy() then return end
+  if self.qsclk ~= 1 or self.nvram.psm.mode ~= 1 or not self:_active_time() or self.rrc ~= 0
+     or self:_busy() then return end
   self:_urc('+QNBIOTEVENT: "ENTER DEEPSLEEP"')
   self.sleep_state = "asleep"
+  self:_power_changed()
+  self.sleeps = self.sleeps + 1
   self.acc, self.overflow = "", false
-  self:_named("tau", self.t.tau, function() self:wake("tau") end)
+  -- (a TAU timer deactivated: no periodic wake-up)
+  local tau = self:_tau()
+  if tau then self:_named("tau", tau, function() self:wake("tau") end) end
 end
 
 -- Leaves deep sleep (bytes on the UART, the PSM_EINT pin, the TAU timer, a lifetime
@@ -410,9 +468,13 @@ function Module:wake(why, after_wake)
     return false
   end
   self.sleep_state = "waking"
+  self:_power_changed()
+  self.energy:woke()
+  self.wakeups[why] = (self.wakeups[why] or 0) + 1
   self:_named("tau", nil)
   self:after(self.t.wake, function()
     self.sleep_state = nil
+    self:_power_changed()
     self.acc, self.overflow = "", false
     self:_urc('+QNBIOTEVENT: "EXIT DEEPSLEEP"')
     if STATUS_SESSION[self.status] then
@@ -432,7 +494,7 @@ function Module:wake(why, after_wake)
       -- Woken by a host whose bytes were lost: it will try again, so stay awake until
       -- its next command arrives (or, for stray bytes, three T3324s).
       self.uart_woken = true
-      self:_named("sleep", 3 * self.t.psm_active, function()
+      self:_named("sleep", 3 * (self:_active_time() or self.t.psm_active), function()
         self.uart_woken = false
         self:_enter_sleep() -- checks that nothing is pending; activity re-arms otherwise
       end)
@@ -667,6 +729,7 @@ function Module:_uplink(data, con, rai, ty)
       self:_idle_check()
       return
     end
+    self.energy:burst("tx", t.uplink)
     local answer = self.platform:_uplink(self.imei, data, con, rai, ty)
     if answer == "rst" then
       if con then self.uldata, self.con_pending = 5, false end
@@ -740,6 +803,7 @@ end
 -- A downlink reached the module: the receive mode decides what the host sees.
 function Module:_receive(data)
   self.received = self.received + 1
+  self.energy:burst("rx", RX_BURST)
   if self.nnmi == 1 then
     self:_urc(("+NNMI: %d,%s"):format(#data, hex_encode(data)))
     return
