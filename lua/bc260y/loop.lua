@@ -49,6 +49,12 @@ local unpack, pack = table.unpack, table.pack
 
 local runnable = {}      -- FIFO of {task, args} to resume
 local alive = 0          -- tasks not finished
+-- The unfinished tasks themselves. A waiting task is otherwise held only by what it waits
+-- on (a future a Modem holds, a timer): a Modem watched weakly by the loop, and the task
+-- that waits for its answer, would form a cycle nobody holds, and the collector would take
+-- a wait that is still under way (it did, under an outer loop's adapter, whose spawn
+-- keeps no task).
+local live_tasks = {}
 local current = nil      -- the task being resumed
 local readers = {}       -- fd -> {handle, ...} persistent watchers
 local writers = {}       -- fd -> {wake, ...} one-shot waits for writability
@@ -161,6 +167,7 @@ local function resume(task, args)
   if coroutine.status(task.co) == "dead" then
     task.done = true
     alive = alive - 1
+    live_tasks[task] = nil
     if not ok then
       local msg = debug.traceback(task.co, tostring(err))
       if task.onerror then
@@ -177,6 +184,7 @@ local function new_task(onerror, fn, ...)
   if type(fn) ~= "function" then error("spawn: fn must be a function", 2) end
   local task = setmetatable({co = coroutine.create(fn), onerror = onerror}, Task)
   alive = alive + 1
+  live_tasks[task] = true
   schedule(task, ...)
   return task
 end

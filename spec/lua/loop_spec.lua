@@ -201,4 +201,27 @@ function TestLoop:test_ready_says_a_task_waits_for_the_next_step()
   lu.assertFalse(loop.ready())
 end
 
+-- A task waiting on something only it can reach (its own signal, or a Modem the loop
+-- watches weakly and whose future the task waits on) stays alive until it finishes: the
+-- loop holds its unfinished tasks. (Under an outer loop's adapter, whose spawn keeps no
+-- task, the collector took such a wait and its Modem, and the session hung.)
+function TestLoop:test_a_waiting_task_is_not_collected()
+  local weak = setmetatable({}, {__mode = "v"})
+  local finished = false
+  loop.spawn(function()
+    local s = loop.signal()
+    weak.signal = s
+    s:wait()
+    finished = true
+  end)
+  loop.step(0) -- the task runs to its wait
+  collectgarbage()
+  collectgarbage()
+  lu.assertNotNil(weak.signal, "the waiting task was collected")
+  weak.signal:notify()
+  loop.step(0)
+  lu.assertTrue(finished)
+  lu.assertEquals(loop.tasks(), 0)
+end
+
 os.exit(lu.LuaUnit.run(), true)

@@ -25,20 +25,13 @@ function uloop.timer(cb, ms)
   return self
 end
 
--- One libuv poll handle per fd, kept (stopped) after a delete and used again by the next
--- fd_add on that fd. Real uloop's delete is synchronous; libuv closes a handle
--- asynchronously, and the close takes the fd out of epoll even when a new handle has
--- taken it meanwhile (or the new handle cannot be made at all while the old one is
--- there): a delete and an add on the same fd in one step, which the adapter's re-arm
--- does at every step, then lost the watch now and then under load.
-local polls = {}
-
 local Fd = {}
 Fd.__index = Fd
 function Fd:delete()
   if self.closed then return end
   self.closed = true
   self.p:stop()
+  self.p:close()
 end
 
 function uloop.fd_add(fd, cb, events)
@@ -46,15 +39,8 @@ function uloop.fd_add(fd, cb, events)
   local mode = ((events & uloop.ULOOP_READ) ~= 0 and "r" or "") ..
                ((events & uloop.ULOOP_WRITE) ~= 0 and "w" or "")
   assert(mode ~= "", "uloop.fd_add: no events")
-  local p = polls[fd]
-  if not p then
-    local err
-    p, err = uv.new_poll(fd)
-    assert(p, ("uloop.fd_add: fd %d: %s"):format(fd, tostring(err)))
-    polls[fd] = p
-  end
-  local self = setmetatable({p = p}, Fd)
-  p:start(mode, function() cb(fd, events) end)
+  local self = setmetatable({p = uv.new_poll(fd)}, Fd)
+  self.p:start(mode, function() cb(fd, events) end)
   return self
 end
 
