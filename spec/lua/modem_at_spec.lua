@@ -107,8 +107,10 @@ function TestAt:test_unknown_cme_number_and_plain_error()
   lu.assertStrContains(msg, "AT+X=2")
 end
 
+-- (The engine's own timeouts are an hour here: a call that ignored the caller's 0.3 s
+-- would outlast ctest's timeout, so the call returning at all shows it, never early.)
 function TestAt:test_silence_times_out_with_the_callers_timeout()
-  setup()
+  setup({engine = {first_byte = 3600, total = 3600}})
   p:expect("AT+X")
   local t0 = bc260y.now()
   local r, msg, code = m:at("AT+X", {timeout = 0.3})
@@ -116,9 +118,7 @@ function TestAt:test_silence_times_out_with_the_callers_timeout()
   lu.assertEquals(code, "timeout")
   lu.assertStrContains(msg, "AT+X")
   local took = bc260y.now() - t0
-  -- Not early; and the caller's 0.3 s, not the engine's 5 s default (the bound is that
-  -- default, not a guess at how fast this machine is).
-  lu.assertTrue(took >= 0.25 and took < 5, "took " .. took)
+  lu.assertTrue(took >= 0.25, "gave up early, after " .. took)
   -- the module answers the next command as usual, once the resync probe that goes out
   -- first has shown that nothing of AT+X is still to come
   p:ok("AT+CMEE?", "+CMEE: 1")

@@ -66,7 +66,7 @@ function TestProgress:test_init_and_connect_report_the_network_and_registration_
   for i = 2, #phases - 1 do lu.assertEquals(phases[i], "tick") end
   lu.assertEquals(list[1].limit, 136) -- connect_timeout, module seconds
   lu.assertEquals(list[1].elapsed, 0)
-  lu.assertTrue(list[#list].elapsed > 0)
+  lu.assertTrue(list[#list].elapsed > 0) -- module seconds: registration takes some
 end
 
 function TestProgress:test_a_receive_ticks_while_it_waits_and_fails_at_its_timeout()
@@ -81,7 +81,9 @@ function TestProgress:test_a_receive_ticks_while_it_waits_and_fails_at_its_timeo
   local phases, list = of("progress.downlink")
   lu.assertEquals(phases, {"start", "tick", "failed"})
   lu.assertEquals(list[1].limit, 15)
-  lu.assertTrue(list[2].elapsed >= 5 and list[2].elapsed < 15, "tick at " .. list[2].elapsed)
+  -- (module seconds: the tick never early and before the end, the end never early; how
+  -- late either comes is the host's business)
+  lu.assertTrue(list[2].elapsed >= 5 and list[2].elapsed <= list[3].elapsed, "tick at " .. list[2].elapsed)
   lu.assertTrue(list[3].elapsed >= 15, "ended at " .. list[3].elapsed)
   local now = loop.now()
   for _, t in ipairs(armed) do
