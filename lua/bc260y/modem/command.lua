@@ -191,28 +191,29 @@ end
 -- once, in a task of its own (a URC handler must not wait): it is written before any
 -- FOTA line the host has seen (after one, the quiet rule refuses it, and the refusal is
 -- reported). The mode is set back if the update ends without the module rebooting.
-function Command:_sleep_off_for_update()
-  local mode = self._sleep
-  loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
-    local ok, msg = self:_command("AT+QSCLK=0")
+-- Both go through sleep_mode, in a task, a failure reported with its message.
+local function sleep_mode_in_task(self, mode, failed, on_ok)
+  self:_spawn_callback(function()
+    local ok, msg = self:sleep_mode(mode)
     if ok then
-      self:_learn_sleep_mode(0)
-      self._sleep_before_update = mode
+      if on_ok then on_ok() end
     else
-      self:_callback_error(i18n.t("lib.sleep_off_for_update_failed", tostring(msg)))
+      self:_callback_error(i18n.t(failed, tostring(msg)))
     end
   end)
+end
+
+function Command:_sleep_off_for_update()
+  local mode = self._sleep
+  sleep_mode_in_task(self, 0, "lib.sleep_off_for_update_failed",
+    function() self._sleep_before_update = mode end)
 end
 
 function Command:_restore_sleep_after_update()
   local mode = self._sleep_before_update
   if not mode or self.closed then return end
   self._sleep_before_update = nil
-  loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
-    local ok, msg = self:_command(core.build.qsclk(mode))
-    if ok then self:_learn_sleep_mode(mode)
-    else self:_callback_error(i18n.t("lib.sleep_restore_failed", tostring(msg))) end
-  end)
+  sleep_mode_in_task(self, mode, "lib.sleep_restore_failed")
 end
 
 local DECODE = {decode = true}

@@ -136,7 +136,7 @@ function Downlink:_kick_drain(announced)
     self._drain_again = true
     return
   end
-  loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
+  self:_spawn_callback(function()
     if announced or self.inbox:has_handlers() then self:_drain_all() end
   end)
 end

@@ -132,7 +132,7 @@ function Urc:_watch_for_the_updates_reboot()
   self._reboot_watch = loop.timer(self:_real_seconds(REBOOT_UNSEEN), function()
     self._reboot_watch = nil
     if self.closed or not self._fota_busy then return end
-    loop.spawn_protected(function(msg) self:_callback_error(msg) end, function()
+    self:_spawn_callback(function()
       local up = self:_command("AT", {ignore_busy = true, nowake = true})
       if not self._fota_busy or self.closed then return end -- a banner came meanwhile
       if up then
