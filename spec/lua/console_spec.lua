@@ -135,8 +135,9 @@ function TestConsole:test_tab_completes_and_up_recalls_and_lua_sees_the_modem()
   tmux("send-keys -t console Up Enter") -- :lua m:status() again
   -- The first answer is on the screen already: wait for the second (a slow machine,
   -- such as the mipsel run under qemu, shows it well after the keys were sent).
-  local s = wait_for({"UNINITIALISED\n", ":lua m:status()"}, nil, 2)
-  lu.assertEquals(count(s, "\nUNINITIALISED\n"), 2)
+  -- (each answer on a line of its own: "\nUNINITIALISED\n", not a prompt's tail)
+  local s = wait_for({"\nUNINITIALISED\n", ":lua m:status()"}, nil, 2)
+  lu.assertEquals(count(s, "\nUNINITIALISED\n"), 2, s)
   type_line(":quit")
   local deadline = core.now() + 10
   while tmux("has-session -t console"):find("^$") and core.now() < deadline do h.sleep(0.1) end
