@@ -4,8 +4,8 @@
  * finals and echo in at_slot.c, what happens after a timeout (late answers, resync
  * probes) in at_resync.c, which this file enters only while something is owed and whose
  * verdicts it carries out. It names no module string: the URC table, the boot markers
- * and the probes come in at_config. All memory is taken in
- * at_new(): the line buffer, the answer buffer, the command slots (text, payload and
+ * and the probes come in bc_at_config. All memory is taken in
+ * bc_at_new(): the line buffer, the answer buffer, the command slots (text, payload and
  * expected shapes are copied in), the event ring and the arena that holds the texts of
  * waiting events.
  */
@@ -22,9 +22,9 @@
 
 /* ---- configuration ---------------------------------------------------------------- */
 
-void at_config_defaults(at_config *cfg) {
+void bc_at_config_defaults(bc_at_config *cfg) {
   memset(cfg, 0, sizeof *cfg);
-  cfg->line_max = AT_LINE_MIN;
+  cfg->line_max = BC_AT_LINE_MIN;
   cfg->answer_max = 8192;
   cfg->queue_max = 16;
   cfg->cmd_max = 4096;
@@ -34,8 +34,8 @@ void at_config_defaults(at_config *cfg) {
   cfg->unresponsive_after = 3;
 }
 
-static int config_ok(const at_config *c) {
-  if (c->line_max < AT_LINE_MIN || c->line_max > SIZE_LIMIT) return 0;
+static int config_ok(const bc_at_config *c) {
+  if (c->line_max < BC_AT_LINE_MIN || c->line_max > SIZE_LIMIT) return 0;
   if (c->answer_max < 1 || c->answer_max > SIZE_LIMIT) return 0;
   if (c->queue_max < 1 || c->queue_max > 4096) return 0;
   if (c->cmd_max < 1 || c->cmd_max > SIZE_LIMIT) return 0;
@@ -43,27 +43,27 @@ static int config_ok(const at_config *c) {
   if (c->n_urcs && !c->urcs) return 0;
   for (size_t i = 0; i < c->n_urcs; i++)
     if (!c->urcs[i].prefix || !c->urcs[i].prefix[0]) return 0;
-  if (c->n_boot_markers > AT_MAX_BOOT_MARKERS || (c->n_boot_markers && !c->boot_markers))
+  if (c->n_boot_markers > BC_AT_MAX_BOOT_MARKERS || (c->n_boot_markers && !c->boot_markers))
     return 0;
   for (size_t i = 0; i < c->n_boot_markers; i++)
     if (!c->boot_markers[i] || !c->boot_markers[i][0]) return 0;
-  if (c->n_probes > AT_MAX_PROBES || (c->n_probes && !c->probes)) return 0;
+  if (c->n_probes > BC_AT_MAX_PROBES || (c->n_probes && !c->probes)) return 0;
   for (size_t i = 0; i < c->n_probes; i++) {
-    const at_probe *p = &c->probes[i];
+    const bc_at_probe *p = &c->probes[i];
     size_t tl = p->text ? strlen(p->text) : 0;
     if (tl < 2 || p->text[tl - 1] != '\r' || !p->marker.prefix) return 0;
   }
   return 1;
 }
 
-at_engine *at_new(const at_config *cfg) {
-  at_config def;
+bc_at_engine *bc_at_new(const bc_at_config *cfg) {
+  bc_at_config def;
   if (!cfg) {
-    at_config_defaults(&def);
+    bc_at_config_defaults(&def);
     cfg = &def;
   }
   if (!config_ok(cfg)) return NULL;
-  at_engine *at = calloc(1, sizeof *at);
+  bc_at_engine *at = calloc(1, sizeof *at);
   if (!at) return NULL;
   at->cfg = *cfg;
   if (!at->cfg.first_byte_ms) at->cfg.first_byte_ms = 2000;
@@ -77,8 +77,8 @@ at_engine *at_new(const at_config *cfg) {
    * command kept; only other events (URC, unknown, late, overflow, reboot, unresponsive)
    * need new room, and feeding/ticking raises at most one of them per step, and only while
    * at most event_max are waiting (room()). So a step ends with at most
-   * event_max + queue_max + 1 events, and at_submit() refuses a command that would push
-   * events + pending past ring_cap. at_abort_all() only answers pending commands: always
+   * event_max + queue_max + 1 events, and bc_at_submit() refuses a command that would push
+   * events + pending past ring_cap. bc_at_abort_all() only answers pending commands: always
    * room. */
   at->ring_cap = cfg->event_max + cfg->queue_max + 1;
   at->ring = calloc(at->ring_cap, sizeof *at->ring);
@@ -95,7 +95,7 @@ at_engine *at_new(const at_config *cfg) {
   for (size_t i = 0; ok && i <= at->n_slots; i++)
     (i < at->n_slots ? &at->slots[i] : &at->owed)->buf = at->cmd_bufs + i * stride;
   if (!ok) {
-    at_free(at);
+    bc_at_free(at);
     return NULL;
   }
   for (size_t i = 0; i < cfg->n_boot_markers; i++) {
@@ -110,21 +110,21 @@ at_engine *at_new(const at_config *cfg) {
   return at;
 }
 
-void at_free(at_engine *at) {
+void bc_at_free(bc_at_engine *at) {
   if (!at) return;
   void *own[] = {at->slots, at->cmd_bufs, at->line, at->answer, at->ring, at->arena, at};
   for (size_t i = 0; i < sizeof own / sizeof own[0]; i++) free(own[i]);
 }
 
-const char *at_error(const at_engine *at) { return at ? at->error : "no engine"; }
-size_t at_pending(const at_engine *at) { return at->count; }
-const at_counters *at_get_counters(const at_engine *at) { return &at->counters; }
+const char *bc_at_error(const bc_at_engine *at) { return at ? at->error : "no engine"; }
+size_t bc_at_pending(const bc_at_engine *at) { return at->count; }
+const bc_at_counters *bc_at_get_counters(const bc_at_engine *at) { return &at->counters; }
 
 /* ---- the command queue ------------------------------------------------------------ */
 
-static int running(const at_engine *at) { return at->phase >= PH_TEXT && at->phase <= PH_WAIT; }
+static int running(const bc_at_engine *at) { return at->phase >= PH_TEXT && at->phase <= PH_WAIT; }
 
-static void reset_answer(at_engine *at) {
+static void reset_answer(bc_at_engine *at) {
   at->answer_len = 0;
   at->answer_lines = 0;
   at->answer_overflow = 0;
@@ -132,7 +132,7 @@ static void reset_answer(at_engine *at) {
 
 /* Puts the next thing on the wire: the head command, or while a timed-out command's
  * answer is owed, a resync probe first (at_resync.c). */
-static void at_start_next(at_engine *at) {
+static void bc_at_start_next(bc_at_engine *at) {
   at->first_deadline = at->total_deadline = NO_DEADLINE;
   at->got_byte = 0;
   reset_answer(at);
@@ -141,77 +141,77 @@ static void at_start_next(at_engine *at) {
     at->phase = PH_IDLE;
     return;
   }
-  if (at_in_debt(at)) {
-    at_probe_start(at);
+  if (bc_at_in_debt(at)) {
+    bc_at_probe_start(at);
     return;
   }
   at->phase = PH_TEXT;
-  at->out_end = at_head_slot(at)->text_len + 1;
+  at->out_end = bc_at_head_slot(at)->text_len + 1;
 }
 
-static void at_drop_head(at_engine *at) {
+static void bc_at_drop_head(bc_at_engine *at) {
   at->head = (at->head + 1) % at->n_slots;
   at->count--;
 }
 
 /* The answer of the head command: final (NULL: none) is its text, the answer lines so
  * far its lines when with_answer. */
-static void at_respond(at_engine *at, at_result r, int code, const char *final, size_t final_len,
+static void bc_at_respond(bc_at_engine *at, bc_at_result r, int code, const char *final, size_t final_len,
                        int with_answer) {
-  at_event *e = at_ev_push(at, AT_EV_RESPONSE, final, final_len);
+  bc_at_event *e = bc_at_ev_push(at, BC_AT_EV_RESPONSE, final, final_len);
   if (!e) return;
-  e->tag = at_head_slot(at)->tag;
+  e->tag = bc_at_head_slot(at)->tag;
   e->result = r;
   e->code = code;
   if (with_answer && at->answer_lines) {
-    e->lines = at_ev_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
+    e->lines = bc_at_ev_put(at, at->answer, at->answer_len ? at->answer_len - 1 : 0);
     e->n_lines = e->lines ? at->answer_lines : 0;
   }
 }
 
 /* The running command got its final line. */
-static void complete(at_engine *at, at_result r, int code, const char *line, size_t len) {
-  if (at->answer_overflow && (r == AT_RESULT_OK || r == AT_RESULT_FINAL))
-    r = AT_RESULT_OVERFLOW;
-  at_respond(at, r, code, line, len, 1);
-  at_drop_head(at);
-  at_start_next(at);
+static void complete(bc_at_engine *at, bc_at_result r, int code, const char *line, size_t len) {
+  if (at->answer_overflow && (r == BC_AT_RESULT_OK || r == BC_AT_RESULT_FINAL))
+    r = BC_AT_RESULT_OVERFLOW;
+  bc_at_respond(at, r, code, line, len, 1);
+  bc_at_drop_head(at);
+  bc_at_start_next(at);
 }
 
 /* Every command still queued fails with r, never written. */
-static void fail_queued(at_engine *at, at_result r) {
+static void fail_queued(bc_at_engine *at, bc_at_result r) {
   while (at->count) {
-    at_respond(at, r, 0, NULL, 0, 0);
-    at_drop_head(at);
+    bc_at_respond(at, r, 0, NULL, 0, 0);
+    bc_at_drop_head(at);
   }
-  at_start_next(at);
+  bc_at_start_next(at);
 }
 
 /* Has the module seen any byte of the head command? */
-static int written(const at_engine *at) {
+static int written(const bc_at_engine *at) {
   return running(at) && !(at->phase == PH_TEXT && at->out_off == 0);
 }
 
-/* Reboot: every pending command fails with AT_RESULT_REBOOT, the running one with the boot
+/* Reboot: every pending command fails with BC_AT_RESULT_REBOOT, the running one with the boot
  * marker as its final. A module that booted still answers what it read after booting, so
  * the command written before the marker becomes owed like a timed-out one, and what was
  * owed stays owed: the resync probe settles it (docs/design.md, "Late answers"). */
-static void fail_rebooted(at_engine *at, const char *line, size_t len) {
-  if (at_resyncing(at)) at_debt_reboot(at);
+static void fail_rebooted(bc_at_engine *at, const char *line, size_t len) {
+  if (bc_at_resyncing(at)) bc_at_debt_reboot(at);
   if (at->count && written(at)) {
-    at_respond(at, AT_RESULT_REBOOT, 0, line, len, 1);
-    at_debt_begin(at, at_head_slot(at));
-    at_drop_head(at);
+    bc_at_respond(at, BC_AT_RESULT_REBOOT, 0, line, len, 1);
+    bc_at_debt_begin(at, bc_at_head_slot(at));
+    bc_at_drop_head(at);
   }
-  fail_queued(at, AT_RESULT_REBOOT);
+  fail_queued(at, BC_AT_RESULT_REBOOT);
 }
 
-int at_submit(at_engine *at, const at_cmd *cmd) {
-  at_ev_reclaim(at);
+int bc_at_submit(bc_at_engine *at, const bc_at_cmd *cmd) {
+  bc_at_ev_reclaim(at);
   if (!cmd || !cmd->text) return at->error = "no command text", -1;
-  size_t pending = at_pending(at);
+  size_t pending = bc_at_pending(at);
   if (pending >= at->cfg.queue_max) return at->error = "queue full", -1;
-  /* Keep a ring slot for this command's answer (see at_new): otherwise a caller that
+  /* Keep a ring slot for this command's answer (see bc_at_new): otherwise a caller that
    * submits and aborts without popping would have answers dropped. */
   if (at->ring_count + pending + 1 > at->ring_cap)
     return at->error = "events waiting: pop them first", -1;
@@ -223,20 +223,20 @@ int at_submit(at_engine *at, const at_cmd *cmd) {
     /* A CR would end the command early and start a second one: AT injection. */
     if (c < 0x20 || c == 0x7f) return at->error = "control character in command", -1;
   }
-  if (cmd->payload_len && !(cmd->flags & AT_CMD_PROMPT))
-    return at->error = "payload without AT_CMD_PROMPT", -1;
+  if (cmd->payload_len && !(cmd->flags & BC_AT_CMD_PROMPT))
+    return at->error = "payload without BC_AT_CMD_PROMPT", -1;
   if (cmd->payload_len && !cmd->payload) return at->error = "payload is NULL", -1;
   if (cmd->payload_len && (memchr(cmd->payload, 0x1a, cmd->payload_len) ||
                            memchr(cmd->payload, 0x1b, cmd->payload_len)))
     return at->error = "^Z or ESC in payload", -1;
-  if (cmd->n_expect > AT_CMD_MAX_EXPECT || (cmd->n_expect && !cmd->expect))
+  if (cmd->n_expect > BC_AT_CMD_MAX_EXPECT || (cmd->n_expect && !cmd->expect))
     return at->error = "too many expected shapes", -1;
-  if (cmd->n_finals > AT_CMD_MAX_FINALS || (cmd->n_finals && !cmd->finals))
+  if (cmd->n_finals > BC_AT_CMD_MAX_FINALS || (cmd->n_finals && !cmd->finals))
     return at->error = "too many finals", -1;
   size_t idx = (at->head + at->count) % at->n_slots;
   slot *s = &at->slots[idx];
-  if (!at_copy_matches(s->expect, s->expect_prefix, cmd->expect, cmd->n_expect) ||
-      !at_copy_matches(s->finals, s->final_prefix, cmd->finals, cmd->n_finals))
+  if (!bc_at_copy_matches(s->expect, s->expect_prefix, cmd->expect, cmd->n_expect) ||
+      !bc_at_copy_matches(s->finals, s->final_prefix, cmd->finals, cmd->n_finals))
     return at->error = "bad or too long prefix", -1;
   s->n_expect = cmd->n_expect;
   s->n_finals = cmd->n_finals;
@@ -252,20 +252,20 @@ int at_submit(at_engine *at, const at_cmd *cmd) {
   s->tag = cmd->tag;
   at->count++;
   s->serial = ++at->counters.commands;
-  if (at->phase == PH_IDLE) at_start_next(at);
+  if (at->phase == PH_IDLE) bc_at_start_next(at);
   at->error = "";
   return 0;
 }
 
-void at_abort_all(at_engine *at) {
-  at_ev_reclaim(at);
+void bc_at_abort_all(bc_at_engine *at) {
+  bc_at_ev_reclaim(at);
   /* nothing is owed any more: the caller starts afresh (a new port, a closed one) */
-  if (at_resyncing(at)) at_debt_cancel(at);
+  if (bc_at_resyncing(at)) bc_at_debt_cancel(at);
   if (at->count && running(at)) {
-    at_respond(at, AT_RESULT_ABORTED, 0, NULL, 0, 0);
-    at_drop_head(at);
+    bc_at_respond(at, BC_AT_RESULT_ABORTED, 0, NULL, 0, 0);
+    bc_at_drop_head(at);
   }
-  fail_queued(at, AT_RESULT_ABORTED);
+  fail_queued(at, BC_AT_RESULT_ABORTED);
   at->line_len = 0;
   at->skipping = 0;
   at->skip_space = 0;
@@ -274,7 +274,7 @@ void at_abort_all(at_engine *at) {
 
 /* ---- output ---------------------------------------------------------------------- */
 
-const uint8_t *at_output(const at_engine *at, size_t *len) {
+const uint8_t *bc_at_output(const bc_at_engine *at, size_t *len) {
   static const uint8_t esc = 0x1b;
   if (at->cancel_prompt) { /* before anything else: the module reads it as the payload */
     *len = 1;
@@ -284,7 +284,7 @@ const uint8_t *at_output(const at_engine *at, size_t *len) {
   if (at->out_off >= at->out_end) return NULL;
   if (at->phase == PH_PROBE_TEXT) {
     *len = at->out_end - at->out_off;
-    return (const uint8_t *)at_probe_text(at) + at->out_off;
+    return (const uint8_t *)bc_at_probe_text(at) + at->out_off;
   }
   if (at->phase == PH_TEXT || at->phase == PH_PAYLOAD) {
     *len = at->out_end - at->out_off;
@@ -293,14 +293,14 @@ const uint8_t *at_output(const at_engine *at, size_t *len) {
   return NULL;
 }
 
-static void arm_timers(at_engine *at, const slot *s, uint64_t now) {
+static void arm_timers(bc_at_engine *at, const slot *s, uint64_t now) {
   at->got_byte = 0;
-  at->first_deadline = at_later(now, s->first_byte_ms);
-  at->total_deadline = at_later(now, s->total_ms);
+  at->first_deadline = bc_at_later(now, s->first_byte_ms);
+  at->total_deadline = bc_at_later(now, s->total_ms);
 }
 
-void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms) {
-  if (at->cancel_prompt) { /* at_output gave the ESC alone */
+void bc_at_output_consumed(bc_at_engine *at, size_t n, uint64_t now_ms) {
+  if (at->cancel_prompt) { /* bc_at_output gave the ESC alone */
     if (n) at->cancel_prompt = 0, at->counters.bytes_out++;
     return;
   }
@@ -309,16 +309,16 @@ void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms) {
   size_t left = at->out_end - at->out_off;
   if (n > left) n = left;
   /* a probe is owed from its first byte on: the module may read and answer it */
-  if (at->phase == PH_PROBE_TEXT && at->out_off == 0 && n) at_probe_begun(at);
+  if (at->phase == PH_PROBE_TEXT && at->out_off == 0 && n) bc_at_probe_begun(at);
   at->out_off += n;
   at->counters.bytes_out += n;
   if (at->out_off < at->out_end) return;
   if (at->phase == PH_PROBE_TEXT) {
-    at_probe_written(at);
+    bc_at_probe_written(at);
     return;
   }
-  slot *s = at_head_slot(at);
-  if (at->phase == PH_TEXT && (s->flags & AT_CMD_PROMPT)) {
+  slot *s = bc_at_head_slot(at);
+  if (at->phase == PH_TEXT && (s->flags & BC_AT_CMD_PROMPT)) {
     at->phase = PH_PROMPT;
   } else {
     at->phase = PH_WAIT;
@@ -330,70 +330,70 @@ void at_output_consumed(at_engine *at, size_t n, uint64_t now_ms) {
 
 /* ---- timers ----------------------------------------------------------------------- */
 
-uint64_t at_next_deadline(const at_engine *at) {
+uint64_t bc_at_next_deadline(const bc_at_engine *at) {
   if (at->phase == PH_PROMPT || at->phase == PH_WAIT || at->phase == PH_PAYLOAD) {
     uint64_t d = at->total_deadline;
     if (!at->got_byte && at->first_deadline < d) d = at->first_deadline;
     return d;
   }
-  return at_debt_deadline(at); /* a query: NO_DEADLINE unless resyncing */
+  return bc_at_debt_deadline(at); /* a query: NO_DEADLINE unless resyncing */
 }
 
 /* A timeout of the running command or of a probe: UNRESPONSIVE once enough came in a row
  * (any received line resets the count). */
-static void at_count_timeout(at_engine *at) {
+static void bc_at_count_timeout(bc_at_engine *at) {
   if (++at->consecutive_timeouts == at->cfg.unresponsive_after)
-    at_ev_push(at, AT_EV_UNRESPONSIVE, NULL, 0);
+    bc_at_ev_push(at, BC_AT_EV_UNRESPONSIVE, NULL, 0);
 }
 
 /* The head command gave up waiting for the resync: it fails, never written (a retry
  * cannot send anything twice: its own result says so). */
-static void fail_head_unsent(at_engine *at) {
-  at_respond(at, AT_RESULT_UNSENT, 0, NULL, 0, 0);
-  at_drop_head(at);
+static void fail_head_unsent(bc_at_engine *at) {
+  bc_at_respond(at, BC_AT_RESULT_UNSENT, 0, NULL, 0, 0);
+  bc_at_drop_head(at);
 }
 
 /* Carries out what the resync decided, in the order of enum resync_verdict. */
-static void follow(at_engine *at, unsigned verdict) {
+static void follow(bc_at_engine *at, unsigned verdict) {
   if (verdict & RESYNC_COUNT_TIMEOUT) {
     at->counters.timeouts++;
-    at_count_timeout(at);
+    bc_at_count_timeout(at);
   }
   if (verdict & RESYNC_FAIL_HEAD) fail_head_unsent(at);
-  if (verdict & RESYNC_START_NEXT) at_start_next(at);
+  if (verdict & RESYNC_START_NEXT) bc_at_start_next(at);
 }
 
-static void run_timers(at_engine *at, uint64_t now) {
+static void run_timers(bc_at_engine *at, uint64_t now) {
   at->now = now;
   if (at->phase != PH_PROMPT && at->phase != PH_WAIT && at->phase != PH_PAYLOAD) {
-    if (at_resyncing(at)) follow(at, at_debt_timers(at));
+    if (bc_at_resyncing(at)) follow(at, bc_at_debt_timers(at));
     return;
   }
   if (now < at->total_deadline && (at->got_byte || now < at->first_deadline)) return;
-  at_respond(at, AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
+  bc_at_respond(at, BC_AT_RESULT_TIMEOUT, 0, NULL, 0, 1);
   at->counters.timeouts++;
-  at_count_timeout(at);
+  bc_at_count_timeout(at);
   /* The module still owes this command its final result, however late: it is reported
    * as the command's late answer, never taken as the next command's (docs/design.md,
    * "Late answers"). */
-  at_debt_begin(at, at_head_slot(at));
-  at_drop_head(at);
-  at_start_next(at);
+  bc_at_debt_begin(at, bc_at_head_slot(at));
+  bc_at_drop_head(at);
+  bc_at_start_next(at);
 }
 
-void at_tick(at_engine *at, uint64_t now_ms) {
-  at_ev_reclaim(at);
-  /* A timer raises an answer and at most one other event (see at_new); when the caller
+void bc_at_tick(bc_at_engine *at, uint64_t now_ms) {
+  bc_at_ev_reclaim(at);
+  /* A timer raises an answer and at most one other event (see bc_at_new); when the caller
    * has not popped, the timer waits (its deadline stays in the past, so the next tick
    * fires it). */
-  if (at_ev_room(at)) run_timers(at, now_ms);
+  if (bc_at_ev_room(at)) run_timers(at, now_ms);
 }
 
 /* ---- line classification --------------------------------------------------------- */
 
-static void append_answer(at_engine *at, const char *l, size_t n) {
+static void append_answer(bc_at_engine *at, const char *l, size_t n) {
   if (at->answer_overflow || at->cfg.answer_max - at->answer_len < n + 1) {
-    /* Never a silently short answer: the response will say AT_RESULT_OVERFLOW. */
+    /* Never a silently short answer: the response will say BC_AT_RESULT_OVERFLOW. */
     if (!at->answer_overflow) at->counters.overflows++;
     at->answer_overflow = 1;
     return;
@@ -404,10 +404,10 @@ static void append_answer(at_engine *at, const char *l, size_t n) {
   at->answer_lines++;
 }
 
-/* The rank of a boot marker (at_config.boot_markers: 1 for the first printed), 0 for
+/* The rank of a boot marker (bc_at_config.boot_markers: 1 for the first printed), 0 for
  * any other line. A marker matches the line exactly, or without the space after its
  * colon ("+X:1" for "+X: 1"). */
-static int boot_rank(const at_engine *at, const char *l, size_t n) {
+static int boot_rank(const bc_at_engine *at, const char *l, size_t n) {
   unsigned char first = (unsigned char)l[0];
   if (!(at->boot_first[first >> 3] & (1u << (first & 7)))) return 0;
   for (size_t i = 0; i < at->cfg.n_boot_markers; i++) {
@@ -427,18 +427,18 @@ static int boot_rank(const at_engine *at, const char *l, size_t n) {
 }
 
 /* A boot marker nobody asked for is a reboot: every pending command fails with
- * AT_RESULT_REBOOT, nothing is owed any more, AT_EV_REBOOT is raised. Markers that follow
+ * BC_AT_RESULT_REBOOT, nothing is owed any more, BC_AT_EV_REBOOT is raised. Markers that follow
  * it in boot order within BOOT_BANNER_MS belong to the same reboot: they are reported as
  * ordinary lines (URCs), not as more reboots. Returns 1 when the line was the reboot. */
-static int reboot(at_engine *at, const char *l, size_t n, line_view *v) {
+static int reboot(bc_at_engine *at, const char *l, size_t n, line_view *v) {
   int rank = boot_rank(at, l, n);
   if (!rank) return 0;
   /* A marker after the first may also answer a query (the state it reports): a line the
    * running (or the timed-out) command expects is its answer. */
-  slot *s = at_head_slot(at);
+  slot *s = bc_at_head_slot(at);
   if (rank > 1 && ((at->phase >= PH_PROMPT && at->phase <= PH_WAIT &&
-                    at_match_any(s->expect, s->n_expect, v)) ||
-                   at_owed_expects(at, v)))
+                    bc_at_match_any(s->expect, s->n_expect, v)) ||
+                   bc_at_owed_expects(at, v)))
     return 0;
   int same_banner = at->banner_rank && rank > at->banner_rank &&
                     at->now - at->banner_at <= BOOT_BANNER_MS;
@@ -447,55 +447,55 @@ static int reboot(at_engine *at, const char *l, size_t n, line_view *v) {
   if (same_banner) return 0;
   at->counters.reboots++;
   fail_rebooted(at, l, n);
-  at_ev_push(at, AT_EV_REBOOT, NULL, 0);
+  bc_at_ev_push(at, BC_AT_EV_REBOOT, NULL, 0);
   return 1;
 }
 
-static void classify(at_engine *at, const char *l, size_t n) {
+static void classify(bc_at_engine *at, const char *l, size_t n) {
   line_view v = {l, n, 0, 0};
   at->counters.lines++;
   at->consecutive_timeouts = 0;
   if (reboot(at, l, n, &v)) return;
   /* After a timeout, until the debt is settled (at_resync.c). */
-  if (at_resyncing(at)) {
-    unsigned verdict = at_debt_line(at, &v); /* a line settles, it never fails a command */
-    if (verdict & RESYNC_START_NEXT) at_start_next(at);
+  if (bc_at_resyncing(at)) {
+    unsigned verdict = bc_at_debt_line(at, &v); /* a line settles, it never fails a command */
+    if (verdict & RESYNC_START_NEXT) bc_at_start_next(at);
     if (verdict) return;
   }
-  slot *s = at_head_slot(at);
-  at_result r;
+  slot *s = bc_at_head_slot(at);
+  bc_at_result r;
   int code;
   if (at->phase >= PH_PROMPT && at->phase <= PH_WAIT) {
     /* Only a completely written command can be answered (Zephyr PR #67527). */
-    if (at_final_of(s, &v, &r, &code)) {
+    if (bc_at_final_of(s, &v, &r, &code)) {
       complete(at, r, code, l, n);
       return;
     }
-    if (at_match_any(s->expect, s->n_expect, &v) ||
-        ((s->flags & AT_CMD_TEXT_LINES) && l[0] != '+' && !at_is_echo(s, l, n))) {
+    if (bc_at_match_any(s->expect, s->n_expect, &v) ||
+        ((s->flags & BC_AT_CMD_TEXT_LINES) && l[0] != '+' && !bc_at_is_echo(s, l, n))) {
       append_answer(at, l, n);
       return;
     }
   }
-  if (at_match_any(at->cfg.urcs, at->cfg.n_urcs, &v)) {
+  if (bc_at_match_any(at->cfg.urcs, at->cfg.n_urcs, &v)) {
     /* A URC between answer lines stays a URC (TinyGSM #682). */
-    at_ev_line(at, &at->counters.urcs, AT_EV_URC, l, n);
+    bc_at_ev_line(at, &at->counters.urcs, BC_AT_EV_URC, l, n);
     return;
   }
   /* Echo of the running command: echo is on after every reboot, even after ATE0. */
-  if (s && running(at) && at_is_echo(s, l, n)) return;
-  if (at_is_generic_final(l, n, &r, &code)) { /* nobody's: not the running command's */
-    at_event *e = at_ev_line(at, &at->counters.unknown, AT_EV_UNOWED, l, n);
+  if (s && running(at) && bc_at_is_echo(s, l, n)) return;
+  if (bc_at_is_generic_final(l, n, &r, &code)) { /* nobody's: not the running command's */
+    bc_at_event *e = bc_at_ev_line(at, &at->counters.unknown, BC_AT_EV_UNOWED, l, n);
     if (e) e->result = r, e->code = code;
     return;
   }
   /* A probe's answer nobody waits for: its final will come next (at_resync.c). */
-  at_stray_marker(at, &v);
-  at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
+  bc_at_stray_marker(at, &v);
+  bc_at_ev_line(at, &at->counters.unknown, BC_AT_EV_UNKNOWN, l, n);
 }
 
-static void overflow_line(at_engine *at) {
-  at_ev_line(at, &at->counters.overflows, AT_EV_OVERFLOW, at->line, OVERFLOW_HEAD);
+static void overflow_line(bc_at_engine *at) {
+  bc_at_ev_line(at, &at->counters.overflows, BC_AT_EV_OVERFLOW, at->line, OVERFLOW_HEAD);
   /* The lost line may have been the running command's answer: say so in its result. */
   if (at->phase >= PH_PROMPT && at->phase <= PH_WAIT) at->answer_overflow = 1;
   at->line_len = 0;
@@ -503,13 +503,13 @@ static void overflow_line(at_engine *at) {
 
 /* ---- input ------------------------------------------------------------------------ */
 
-size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
+size_t bc_at_feed(bc_at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
   if (!buf || !n) { /* nothing received: a tick */
-    at_tick(at, now_ms);
+    bc_at_tick(at, now_ms);
     return 0;
   }
-  at_ev_reclaim(at);
-  /* No timer runs here: bytes fed before at_tick() count as received in time, however
+  bc_at_ev_reclaim(at);
+  /* No timer runs here: bytes fed before bc_at_tick() count as received in time, however
    * late the caller got to read them (a stalled host must not invent timeouts). */
   at->now = now_ms;
   const uint8_t *p = buf, *end = buf + n;
@@ -517,7 +517,7 @@ size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
    * each byte is scanned by memchr about twice at most instead of tested one by one. */
   const uint8_t *ncr = NULL, *nlf = NULL;
   while (p < end) {
-    if (!at_ev_room(at)) break;
+    if (!bc_at_ev_room(at)) break;
     if (!ncr || ncr < p) {
       ncr = memchr(p, '\r', (size_t)(end - p));
       if (!ncr) ncr = end;
@@ -552,7 +552,7 @@ size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
        * answers"): the module now waits for a payload that will never be sent and would
        * take whatever is written next for it. ESC cancels the prompt, as modules expect;
        * what the module then prints is the owed command's late answer. */
-      if (c == '>' && at->phase != PH_PROMPT && at->owing && (at->owed.flags & AT_CMD_PROMPT)) {
+      if (c == '>' && at->phase != PH_PROMPT && at->owing && (at->owed.flags & BC_AT_CMD_PROMPT)) {
         at->cancel_prompt = 1;
         at->skip_space = 1;
         p++;
@@ -560,7 +560,7 @@ size_t at_feed(at_engine *at, const uint8_t *buf, size_t n, uint64_t now_ms) {
       }
       if (c == '>' && at->phase == PH_PROMPT) {
         at->phase = PH_PAYLOAD;
-        slot *s = at_head_slot(at);
+        slot *s = bc_at_head_slot(at);
         at->out_off = s->text_len + 1;
         at->out_end = at->out_off + s->payload_len + 1;
         at->skip_space = 1;

@@ -17,36 +17,44 @@
 #include "at.h"
 #include "port.h"
 
-typedef enum at_exchange_result {
-  AT_EXCHANGE_ANSWERED = 0, /* *answer is the command's response, and nothing else happened */
-  AT_EXCHANGE_HANDED_OVER,  /* the command is in the engine; its response comes like any */
-  AT_EXCHANGE_REFUSED,      /* at_submit refused the command: at_error() says why */
-  AT_EXCHANGE_PORT_CLOSED,  /* handed over because the port hung up (PORT_CLOSED) */
-  AT_EXCHANGE_PORT_FAILED   /* handed over because of a port fault (PORT_ERROR): err */
-} at_exchange_result;
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum bc_at_exchange_result {
+  BC_AT_EXCHANGE_ANSWERED = 0, /* *answer is the command's response, and nothing else happened */
+  BC_AT_EXCHANGE_HANDED_OVER,  /* the command is in the engine; its response comes like any */
+  BC_AT_EXCHANGE_REFUSED,      /* bc_at_submit refused the command: bc_at_error() says why */
+  BC_AT_EXCHANGE_PORT_CLOSED,  /* handed over because the port hung up (BC_PORT_CLOSED) */
+  BC_AT_EXCHANGE_PORT_FAILED   /* handed over because of a port fault (BC_PORT_ERROR): err */
+} bc_at_exchange_result;
 
 /* What the caller hears during the round trip. */
-typedef struct at_exchange_hooks {
+typedef struct bc_at_exchange_hooks {
   void *ctx;
-  /* Every event but a lone answer, in order, as at_next_event pops it (its pointers valid
+  /* Every event but a lone answer, in order, as bc_at_next_event pops it (its pointers valid
    * until the hook returns); the response may be among them. Required. */
-  void (*event)(void *ctx, const at_event *ev);
+  void (*event)(void *ctx, const bc_at_event *ev);
   /* Bytes written to the port (written 1) or read from it (0), as they go, for a trace;
    * NULL when nobody traces. */
   void (*bytes)(void *ctx, int written, const uint8_t *bytes, size_t n);
-} at_exchange_hooks;
+} bc_at_exchange_hooks;
 
-/* Runs cmd's round trip on p. The caller has popped every waiting event (at_next_event)
+/* Runs cmd's round trip on p. The caller has popped every waiting event (bc_at_next_event)
  * and fed every byte it read. limit_ms: when the caller must have control back even
- * though the response has not come (its next timer; port_now_ms()'s clock, as are the
+ * though the response has not come (its next timer; bc_port_now_ms()'s clock, as are the
  * engine's times here; UINT64_MAX: none). The engine's timers run inside: a deadline
  * first reads what the kernel holds, and bytes read once a deadline passed are fed as of
  * just before it (a caller that was not scheduled does not turn an answer that came in
  * time into a timeout). *answer's pointers stay valid until the next call into the
  * engine (other results use *answer as scratch); err is filled for the port results
- * ("closed" for PORT_CLOSED). */
-at_exchange_result at_exchange(at_engine *at, port *p, const at_cmd *cmd, uint64_t limit_ms,
-                               const at_exchange_hooks *hooks, at_event *answer,
-                               char err[PORT_ERR_MAX]);
+ * ("closed" for BC_PORT_CLOSED). */
+bc_at_exchange_result bc_at_exchange(bc_at_engine *at, bc_port *p, const bc_at_cmd *cmd, uint64_t limit_ms,
+                               const bc_at_exchange_hooks *hooks, bc_at_event *answer,
+                               char err[BC_PORT_ERR_MAX]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -16,11 +16,11 @@
 typedef struct slot {
   char *buf; /* text, CR, payload, ^Z */
   size_t text_len, payload_len;
-  at_match expect[AT_CMD_MAX_EXPECT];
-  char expect_prefix[AT_CMD_MAX_EXPECT][AT_MATCH_MAX_PREFIX + 1];
+  bc_at_match expect[BC_AT_CMD_MAX_EXPECT];
+  char expect_prefix[BC_AT_CMD_MAX_EXPECT][BC_AT_MATCH_MAX_PREFIX + 1];
   size_t n_expect;
-  at_match finals[AT_CMD_MAX_FINALS];
-  char final_prefix[AT_CMD_MAX_FINALS][AT_MATCH_MAX_PREFIX + 1];
+  bc_at_match finals[BC_AT_CMD_MAX_FINALS];
+  char final_prefix[BC_AT_CMD_MAX_FINALS][BC_AT_MATCH_MAX_PREFIX + 1];
   size_t n_finals;
   unsigned flags;
   uint32_t first_byte_ms, total_ms;
@@ -50,8 +50,8 @@ typedef struct line_view {
   int fields;
 } line_view;
 
-struct at_engine {
-  at_config cfg;
+struct bc_at_engine {
+  bc_at_config cfg;
   uint64_t now; /* the time of the call that is running (feed, tick, output_consumed) */
   /* line assembly */
   char *line;
@@ -61,7 +61,7 @@ struct at_engine {
   int cancel_prompt; /* a '>' came for a prompt command given up: ESC goes out first */
   /* command queue: slots[head] is the running command (or the next one, while in debt) */
   slot *slots;
-  char *cmd_bufs;     /* the slots' and owed's text buffers, one block (at_new) */
+  char *cmd_bufs;     /* the slots' and owed's text buffers, one block (bc_at_new) */
   size_t n_slots, head, count;
   enum phase phase;
   size_t out_off, out_end;
@@ -71,27 +71,27 @@ struct at_engine {
   /* the boot banner being read: rank of its last marker and when it came (0: none) */
   int banner_rank;
   uint64_t banner_at;
-  /* boot markers (at_config): their lengths, and a bit per byte that starts one (most
+  /* boot markers (bc_at_config): their lengths, and a bit per byte that starts one (most
    * lines start with none: one test) */
-  size_t boot_len[AT_MAX_BOOT_MARKERS];
+  size_t boot_len[BC_AT_MAX_BOOT_MARKERS];
   unsigned char boot_first[32];
   /* late answers (at_resync.c) */
   slot owed;                          /* the timed-out command that still owes its final */
   int owing;
   /* Probes written and not answered, oldest first, as runs of one marker: probes only
-   * share a marker when the newest one's is reused (at_probe_start), so each marker is in
+   * share a marker when the newest one's is reused (bc_at_probe_start), so each marker is in
    * one run at most and n_runs <= n_probes. */
   struct probe_run {
     unsigned char probe; /* index in cfg.probes */
     uint32_t n;          /* how many in a row */
-  } runs[AT_MAX_PROBES];
+  } runs[BC_AT_MAX_PROBES];
   size_t n_runs;
   int probe;           /* the probe being written or awaited; -1: none */
   int marked;          /* a probe's marker came: its final is next */
   int marked_newest;   /* ...and it may have been the newest probe's own answer */
   int stale;           /* a marker nobody waits for came: the next final is that answer's */
   unsigned answered;   /* a bit per probe whose marker the module has printed */
-  unsigned char refusals[AT_MAX_PROBES]; /* bare finals taken as its answer since then */
+  unsigned char refusals[BC_AT_MAX_PROBES]; /* bare finals taken as its answer since then */
   uint64_t probe_due;     /* when the newest probe out times out; 0: it did (or a new one
                              must go out at once) */
   uint64_t head_deadline; /* when the head command gives up waiting for the resync */
@@ -101,37 +101,37 @@ struct at_engine {
   size_t answer_len, answer_lines;
   int answer_overflow;
   /* events */
-  at_event *ring; /* waiting events, kept as the caller will get them: their texts point
+  bc_at_event *ring; /* waiting events, kept as the caller will get them: their texts point
                      into the arena, which is never moved */
   size_t ring_cap, ring_head, ring_count;
   char *arena;
   size_t arena_cap, arena_used, arena_need;
-  at_counters counters;
+  bc_at_counters counters;
   const char *error;
 };
 
 /* at_match.c */
-int at_view_fields(line_view *v, size_t colon);
-int at_match_line(const at_match *m, line_view *v);
-int at_match_any(const at_match *m, size_t n, line_view *v);
+int bc_at_view_fields(line_view *v, size_t colon);
+int bc_at_match_line(const bc_at_match *m, line_view *v);
+int bc_at_match_any(const bc_at_match *m, size_t n, line_view *v);
 
 /* at_events.c */
-void at_ev_reclaim(at_engine *at);
-int at_ev_room(const at_engine *at);
-const char *at_ev_put(at_engine *at, const char *s, size_t n);
-at_event *at_ev_push(at_engine *at, at_event_type type, const char *s, size_t n);
-at_event *at_ev_line(at_engine *at, uint64_t *counter, at_event_type type, const char *s,
+void bc_at_ev_reclaim(bc_at_engine *at);
+int bc_at_ev_room(const bc_at_engine *at);
+const char *bc_at_ev_put(bc_at_engine *at, const char *s, size_t n);
+bc_at_event *bc_at_ev_push(bc_at_engine *at, bc_at_event_type type, const char *s, size_t n);
+bc_at_event *bc_at_ev_line(bc_at_engine *at, uint64_t *counter, bc_at_event_type type, const char *s,
                    size_t n);
 
 /* at_slot.c */
-int at_final_of(const slot *s, line_view *v, at_result *r, int *code);
-int at_is_generic_final(const char *l, size_t n, at_result *r, int *code);
-int at_is_echo(const slot *s, const char *l, size_t n);
-int at_copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1], const at_match *src,
+int bc_at_final_of(const slot *s, line_view *v, bc_at_result *r, int *code);
+int bc_at_is_generic_final(const char *l, size_t n, bc_at_result *r, int *code);
+int bc_at_is_echo(const slot *s, const char *l, size_t n);
+int bc_at_copy_matches(bc_at_match *dst, char (*store)[BC_AT_MATCH_MAX_PREFIX + 1], const bc_at_match *src,
                     size_t n);
-uint64_t at_later(uint64_t now, uint32_t ms);
+uint64_t bc_at_later(uint64_t now, uint32_t ms);
 
 /* The running command, or the next one while in debt; NULL when none is queued. */
-static inline slot *at_head_slot(at_engine *at) { return at->count ? &at->slots[at->head] : NULL; }
+static inline slot *bc_at_head_slot(bc_at_engine *at) { return at->count ? &at->slots[at->head] : NULL; }
 
 #endif

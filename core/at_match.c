@@ -1,5 +1,5 @@
 /* at_match.c: line shapes: quote-aware field counting and "does this line have this
- * prefix and this many fields" (at_match), with the count cached per line. */
+ * prefix and this many fields" (bc_at_match), with the count cached per line. */
 #include <string.h>
 
 #include "at_internal.h"
@@ -26,7 +26,7 @@ static size_t count_commas(const char *s, size_t n) {
   return commas;
 }
 
-int at_count_fields(const char *line, size_t len, const char *prefix) {
+int bc_at_count_fields(const char *line, size_t len, const char *prefix) {
   if (!line || !prefix) return -1;
   size_t pl = strlen(prefix);
   if (pl > len || memcmp(line, prefix, pl) != 0) return -1;
@@ -42,7 +42,7 @@ int at_count_fields(const char *line, size_t len, const char *prefix) {
   return commas >= 127 ? 127 : (int)commas + 1;
 }
 
-int at_view_fields(line_view *v, size_t colon) {
+int bc_at_view_fields(line_view *v, size_t colon) {
   if (v->fields_at != colon) {
     size_t i = colon + 1;
     while (i < v->n && v->s[i] == ' ') i++;
@@ -53,26 +53,26 @@ int at_view_fields(line_view *v, size_t colon) {
   return v->fields;
 }
 
-int at_match_line(const at_match *m, line_view *v) {
+int bc_at_match_line(const bc_at_match *m, line_view *v) {
   const char *line = v->s;
   size_t len = v->n, pl = strlen(m->prefix);
   if (pl == 0 || pl > len || line[0] != m->prefix[0]) return 0;
   if (memcmp(line, m->prefix, pl) != 0) return 0;
-  if (m->min_fields == AT_MATCH_ANY_TEXT || m->prefix[pl - 1] == '=') return 1;
+  if (m->min_fields == BC_AT_MATCH_ANY_TEXT || m->prefix[pl - 1] == '=') return 1;
   int n;
   if (pl == len)
     n = 0;
   else if (line[pl] != ':')
     return 0; /* "+NNMIX" is not "+NNMI" */
   else
-    n = at_view_fields(v, pl);
+    n = bc_at_view_fields(v, pl);
   if (n < m->min_fields) return 0;
   return m->max_fields < 0 || n <= m->max_fields;
 }
 
-int at_match_any(const at_match *m, size_t n, line_view *v) {
+int bc_at_match_any(const bc_at_match *m, size_t n, line_view *v) {
   for (size_t i = 0; i < n; i++)
-    if (at_match_line(&m[i], v)) return 1;
+    if (bc_at_match_line(&m[i], v)) return 1;
   return 0;
 }
 

@@ -3,18 +3,18 @@
  *
  * The module answers in order, so a command that timed out still owes one final result.
  * The command moves to at->owed; its answer lines and its final, whenever they come, are
- * AT_EV_LATE events with its tag. No command is written while anything is owed: the
+ * BC_AT_EV_LATE events with its tag. No command is written while anything is owed: the
  * engine first writes a probe, a harmless query whose answer line (its marker) the owed
  * answer cannot contain. A probe is owed like a command until it is answered, however
  * late: never forgotten on a timer. What is owed forms one queue in write order (the
  * timed-out command, then the probes, at->runs); a marker settles everything up to the
  * earliest probe out with that marker, and the final after it is that probe's. The next
  * command goes out once nothing is owed. The command a probe went out for waits no longer
- * than its own total timeout: then it fails with AT_RESULT_UNSENT, never written, and the
+ * than its own total timeout: then it fails with BC_AT_RESULT_UNSENT, never written, and the
  * next command's probe takes over.
  *
- * The probes come in at_config. This file calls nothing of at.c: at.c enters it only
- * while at_resyncing() (and at a line it would show as unknown: at_stray_marker) and
+ * The probes come in bc_at_config. This file calls nothing of at.c: at.c enters it only
+ * while bc_at_resyncing() (and at a line it would show as unknown: bc_at_stray_marker) and
  * carries out the verdict each step returns (enum resync_verdict in at_resync.h).
  */
 #include <string.h>
@@ -22,11 +22,11 @@
 #include "at_resync.h"
 
 /* Is the line probe k's marker? */
-static int is_marker(const at_engine *at, int k, line_view *v) {
-  return at_match_line(&at->cfg.probes[k].marker, v);
+static int is_marker(const bc_at_engine *at, int k, line_view *v) {
+  return bc_at_match_line(&at->cfg.probes[k].marker, v);
 }
 
-const char *at_probe_text(const at_engine *at) { return at->cfg.probes[at->probe].text; }
+const char *bc_at_probe_text(const bc_at_engine *at) { return at->cfg.probes[at->probe].text; }
 
 /* dst takes src's command; their buffers are swapped, so nothing is allocated. */
 static void move_slot(slot *dst, slot *src) {
@@ -34,19 +34,19 @@ static void move_slot(slot *dst, slot *src) {
   *dst = *src;
   src->buf = buf;
   /* dst's shapes point at dst's own copies of the prefixes */
-  at_copy_matches(dst->expect, dst->expect_prefix, src->expect, src->n_expect);
-  at_copy_matches(dst->finals, dst->final_prefix, src->finals, src->n_finals);
+  bc_at_copy_matches(dst->expect, dst->expect_prefix, src->expect, src->n_expect);
+  bc_at_copy_matches(dst->finals, dst->final_prefix, src->finals, src->n_finals);
 }
 
 /* The head command timed out (or was on the wire at a reboot): it is owed. The caller
  * drops it from the queue. Nothing else is owed then: a command is written only once the
  * debt is settled, and probes are written only in debt. */
-void at_debt_begin(at_engine *at, slot *head) {
+void bc_at_debt_begin(bc_at_engine *at, slot *head) {
   move_slot(&at->owed, head);
   at->owing = 1;
 }
 
-void at_debt_cancel(at_engine *at) {
+void bc_at_debt_cancel(bc_at_engine *at) {
   at->owing = 0;
   at->n_runs = 0;
   at->probe = -1;
@@ -55,11 +55,11 @@ void at_debt_cancel(at_engine *at) {
 
 /* A reboot settles nothing: what the module read after booting it still answers, so the
  * owed command and the probes written stay owed (a probe not yet begun on the wire was
- * never owed: at_probe_begun). A final that was still to come after a marker was lost in
+ * never owed: bc_at_probe_begun). A final that was still to come after a marker was lost in
  * the reboot. Probes that the reboot lost are settled by the next probe's answer: its
  * marker is a free one or the newest one's (next_marker), no timer needed; it goes out
  * with the next command, the module having nothing older to answer. */
-void at_debt_reboot(at_engine *at) {
+void bc_at_debt_reboot(bc_at_engine *at) {
   at->probe = -1;
   at->marked = at->stale = 0;
   at->probe_due = 0; /* the next command's probe goes out at once */
@@ -73,7 +73,7 @@ static int ieq(char a, char b) {
 /* Could the owed command's answer contain probe k's marker? Then k cannot tell the two
  * apart: a command that names the probe's query (AT+CMEE?, AT+CMEE=?, a ';' chain) or
  * expects its answer line. */
-static int clashes(const at_engine *at, int k) {
+static int clashes(const bc_at_engine *at, int k) {
   if (!at->owing) return 0;
   const slot *s = &at->owed;
   for (size_t i = 0; i < s->n_expect; i++)
@@ -89,7 +89,7 @@ static int clashes(const at_engine *at, int k) {
   return 0;
 }
 
-static int is_out(const at_engine *at, int k) {
+static int is_out(const bc_at_engine *at, int k) {
   for (size_t i = 0; i < at->n_runs; i++)
     if (at->runs[i].probe == k) return 1;
   return 0;
@@ -101,7 +101,7 @@ static int is_out(const at_engine *at, int k) {
  * that its answer settles every older one (a module deaf for a while) and the probe after
  * it finds a free marker. -1: none (no probes, or every one clashes with the owed
  * command). */
-static int next_marker(const at_engine *at) {
+static int next_marker(const bc_at_engine *at) {
   int best = -1, best_score = 0;
   for (int k = 0; k < (int)at->cfg.n_probes; k++) {
     if (is_out(at, k) || clashes(at, k)) continue;
@@ -114,7 +114,7 @@ static int next_marker(const at_engine *at) {
   return -1;
 }
 
-void at_probe_start(at_engine *at) {
+void bc_at_probe_start(bc_at_engine *at) {
   /* The newest probe out is still within its own timeout: the head command waits for
    * its answer. A probe per waiting command would pile up in a module that is slow (and
    * use up the markers); one per timeout is enough to reach a module that recovers. */
@@ -136,51 +136,51 @@ void at_probe_start(at_engine *at) {
 }
 
 /* The probe's first byte went out: from now on the module may answer it, so it is owed. */
-void at_probe_begun(at_engine *at) {
+void bc_at_probe_begun(bc_at_engine *at) {
   struct probe_run *last = at->n_runs ? &at->runs[at->n_runs - 1] : NULL;
   if (last && last->probe == at->probe) {
     if (last->n < UINT32_MAX) last->n++;
     return;
   }
-  if (at->n_runs == AT_MAX_PROBES) return; /* cannot happen: one run per marker */
+  if (at->n_runs == BC_AT_MAX_PROBES) return; /* cannot happen: one run per marker */
   at->runs[at->n_runs].probe = (unsigned char)at->probe;
   at->runs[at->n_runs++].n = 1;
 }
 
-static int head_armed(const at_engine *at) {
+static int head_armed(const bc_at_engine *at) {
   return at->deadline_of == at->slots[at->head].serial;
 }
 
 /* The head command waits for the resync no longer than its own total timeout, counted
  * from the first time it waits: later probes for it do not extend the wait. */
-static void arm_head(at_engine *at) {
+static void arm_head(bc_at_engine *at) {
   if (head_armed(at)) return;
   at->deadline_of = at->slots[at->head].serial;
-  at->head_deadline = at_later(at->now, at->slots[at->head].total_ms);
+  at->head_deadline = bc_at_later(at->now, at->slots[at->head].total_ms);
 }
 
 /* A probe times out like a command with the default total timeout (the guide's longest
  * answer time): then it stays owed and the next probe may go out. */
-void at_probe_written(at_engine *at) {
+void bc_at_probe_written(bc_at_engine *at) {
   at->phase = PH_PROBE_WAIT;
-  at->probe_due = at_later(at->now, at->cfg.total_ms);
+  at->probe_due = bc_at_later(at->now, at->cfg.total_ms);
   arm_head(at);
 }
 
-static int head_waits(const at_engine *at) {
+static int head_waits(const bc_at_engine *at) {
   return at->count && (at->phase == PH_PROBE_WAIT || at->phase == PH_BLOCKED);
 }
 
-uint64_t at_debt_deadline(const at_engine *at) {
+uint64_t bc_at_debt_deadline(const bc_at_engine *at) {
   if (!head_waits(at)) return NO_DEADLINE;
-  /* "at once" is the engine's own time: arms the head's wait (at_debt_timers) */
+  /* "at once" is the engine's own time: arms the head's wait (bc_at_debt_timers) */
   if (!head_armed(at)) return at->now;
   uint64_t d = at->head_deadline;
   if (at->phase == PH_PROBE_WAIT && at->probe_due && at->probe_due < d) d = at->probe_due;
   return d;
 }
 
-unsigned at_debt_timers(at_engine *at) {
+unsigned bc_at_debt_timers(bc_at_engine *at) {
   if (!head_waits(at)) return 0;
   arm_head(at);
   unsigned verdict = 0;
@@ -194,25 +194,25 @@ unsigned at_debt_timers(at_engine *at) {
   return verdict;
 }
 
-static void late_event(at_engine *at, const line_view *v, int is_final, at_result r, int code) {
-  at_event *e = at_ev_line(at, &at->counters.late, AT_EV_LATE, v->s, v->n);
+static void late_event(bc_at_engine *at, const line_view *v, int is_final, bc_at_result r, int code) {
+  bc_at_event *e = bc_at_ev_line(at, &at->counters.late, BC_AT_EV_LATE, v->s, v->n);
   if (!e) return;
   e->tag = at->owed.tag;
   e->is_final = is_final;
-  e->result = r; /* AT_RESULT_OK, code 0 for an answer line */
+  e->result = r; /* BC_AT_RESULT_OK, code 0 for an answer line */
   e->code = code;
 }
 
 /* Is a probe out whose query the module answers with its marker? Its answer will settle
  * everything before it. */
-static int good_out(const at_engine *at) {
+static int good_out(const bc_at_engine *at) {
   for (size_t i = 0; i < at->n_runs; i++)
     if (at->answered & (1u << at->runs[i].probe)) return 1;
   return 0;
 }
 
 /* Is a query the module answers with its marker free for the next probe? */
-static int good_free(const at_engine *at) {
+static int good_free(const bc_at_engine *at) {
   int k = next_marker(at);
   return k >= 0 && !is_out(at, k) && (at->answered & (1u << k));
 }
@@ -225,10 +225,10 @@ static int good_free(const at_engine *at) {
  * at once: its marker, a free one, tells (without it, a module that lost the older ones
  * would leave them owed until the probe timeout, or for ever). One new probe per such
  * answer, and its own answer, a marker, settles everything before it: no livelock. */
-static unsigned settled(at_engine *at, int ambiguous) {
+static unsigned settled(bc_at_engine *at, int ambiguous) {
   int waiting = at->phase == PH_PROBE_WAIT || at->phase == PH_BLOCKED ||
                 (at->phase == PH_PROBE_TEXT && at->out_off == 0);
-  if (!at_in_debt(at)) return waiting ? RESYNC_TAKEN | RESYNC_START_NEXT : RESYNC_TAKEN;
+  if (!bc_at_in_debt(at)) return waiting ? RESYNC_TAKEN | RESYNC_START_NEXT : RESYNC_TAKEN;
   if (ambiguous) at->probe_due = 0; /* the next probe goes out at once */
   if ((ambiguous && at->phase == PH_PROBE_WAIT) || at->phase == PH_BLOCKED)
     return RESYNC_TAKEN | RESYNC_START_NEXT;
@@ -236,22 +236,22 @@ static unsigned settled(at_engine *at, int ambiguous) {
 }
 
 /* One probe of run i is answered, and every probe before it. */
-static void settle_to(at_engine *at, size_t i) {
+static void settle_to(bc_at_engine *at, size_t i) {
   at->runs[i].n--;
   size_t drop = i + (at->runs[i].n == 0);
   at->n_runs -= drop;
   memmove(at->runs, at->runs + drop, at->n_runs * sizeof at->runs[0]);
 }
 
-int at_owed_expects(at_engine *at, line_view *v) {
-  return at->owing && at_match_any(at->owed.expect, at->owed.n_expect, v);
+int bc_at_owed_expects(bc_at_engine *at, line_view *v) {
+  return at->owing && bc_at_match_any(at->owed.expect, at->owed.n_expect, v);
 }
 
 /* A probe's marker that nobody waits for (neither a probe out nor the command, which
  * would have taken it): the module is still answering something older than what runs
  * now (a probe answered twice, or a case outside the model), so the next final is that
  * answer's, not the running command's. The line itself is shown (at.c). */
-void at_stray_marker(at_engine *at, line_view *v) {
+void bc_at_stray_marker(bc_at_engine *at, line_view *v) {
   for (int k = 0; k < (int)at->cfg.n_probes; k++)
     if (is_marker(at, k, v)) {
       at->stale = 1;
@@ -259,12 +259,12 @@ void at_stray_marker(at_engine *at, line_view *v) {
     }
 }
 
-/* A line while at_resyncing: RESYNC_NOT_MINE, or RESYNC_TAKEN with what else the caller
+/* A line while bc_at_resyncing: RESYNC_NOT_MINE, or RESYNC_TAKEN with what else the caller
  * must do. */
-unsigned at_debt_line(at_engine *at, line_view *v) {
+unsigned bc_at_debt_line(bc_at_engine *at, line_view *v) {
   const char *l = v->s;
   size_t n = v->n;
-  at_result r;
+  bc_at_result r;
   int code;
   /* A probe's marker: everything written before the earliest probe out with that marker
    * is settled (the module answers in order), the owed final too, if it never came (the
@@ -282,34 +282,34 @@ unsigned at_debt_line(at_engine *at, line_view *v) {
     return RESYNC_TAKEN;
   }
   if (at->marked) { /* the final after a marker: that probe's own, consumed */
-    if (!at_is_generic_final(l, n, &r, &code)) return RESYNC_NOT_MINE;
+    if (!bc_at_is_generic_final(l, n, &r, &code)) return RESYNC_NOT_MINE;
     at->marked = 0;
     return settled(at, at->marked_newest);
   }
-  if (at->stale && at_is_generic_final(l, n, &r, &code)) { /* at_stray_marker */
+  if (at->stale && bc_at_is_generic_final(l, n, &r, &code)) { /* bc_at_stray_marker */
     at->stale = 0;
-    at_event *e = at_ev_line(at, &at->counters.unknown, AT_EV_UNOWED, l, n);
+    bc_at_event *e = bc_at_ev_line(at, &at->counters.unknown, BC_AT_EV_UNOWED, l, n);
     if (e) e->result = r, e->code = code;
     return RESYNC_TAKEN;
   }
   if (at->owing) {
     const slot *s = &at->owed;
-    if (at_final_of(s, v, &r, &code)) {
+    if (bc_at_final_of(s, v, &r, &code)) {
       late_event(at, v, 1, r, code);
       at->owing = 0;
       return settled(at, 0);
     }
-    if (at_match_any(s->expect, s->n_expect, v) ||
-        ((s->flags & AT_CMD_TEXT_LINES) && l[0] != '+' && !at_is_echo(s, l, n))) {
-      late_event(at, v, 0, AT_RESULT_OK, 0);
+    if (bc_at_match_any(s->expect, s->n_expect, v) ||
+        ((s->flags & BC_AT_CMD_TEXT_LINES) && l[0] != '+' && !bc_at_is_echo(s, l, n))) {
+      late_event(at, v, 0, BC_AT_RESULT_OK, 0);
       return RESYNC_TAKEN;
     }
-    if (at_is_echo(s, l, n)) return RESYNC_TAKEN;
-  } else if (at->n_runs && at_is_generic_final(l, n, &r, &code)) {
+    if (bc_at_is_echo(s, l, n)) return RESYNC_TAKEN;
+  } else if (at->n_runs && bc_at_is_generic_final(l, n, &r, &code)) {
     /* Nothing owed but probes, and a final before any marker: the oldest probe's (a
      * module that refused the query; the probe answering is at or after the oldest, so
      * settling the oldest never settles too much). Shown, and that probe is settled. */
-    at_ev_line(at, &at->counters.unknown, AT_EV_UNKNOWN, l, n);
+    bc_at_ev_line(at, &at->counters.unknown, BC_AT_EV_UNKNOWN, l, n);
     /* taken as the oldest one's refusal: a guess (a later probe may be the one answering)
      * that only orders the markers (next_marker) */
     if (at->refusals[at->runs[0].probe] < UINT8_MAX) at->refusals[at->runs[0].probe]++;

@@ -7,12 +7,12 @@
 
 /* Copies n shapes into dst, their prefixes into store (a slot keeps its own copies).
  * 0 when a prefix is missing, empty or too long. */
-int at_copy_matches(at_match *dst, char (*store)[AT_MATCH_MAX_PREFIX + 1],
-                        const at_match *src, size_t n) {
+int bc_at_copy_matches(bc_at_match *dst, char (*store)[BC_AT_MATCH_MAX_PREFIX + 1],
+                        const bc_at_match *src, size_t n) {
   for (size_t i = 0; i < n; i++) {
     if (!src[i].prefix) return 0;
     size_t pl = strlen(src[i].prefix);
-    if (pl == 0 || pl > AT_MATCH_MAX_PREFIX) return 0;
+    if (pl == 0 || pl > BC_AT_MATCH_MAX_PREFIX) return 0;
     memcpy(store[i], src[i].prefix, pl + 1);
     dst[i] = src[i];
     dst[i].prefix = store[i];
@@ -36,39 +36,39 @@ static int parse_code(const char *s, size_t n) {
 }
 
 /* Generic final results. Returns 1 with *r and *code set. */
-int at_is_generic_final(const char *l, size_t n, at_result *r, int *code) {
+int bc_at_is_generic_final(const char *l, size_t n, bc_at_result *r, int *code) {
   if (n == 2 && l[0] == 'O' && l[1] == 'K') {
-    *r = AT_RESULT_OK, *code = 0;
+    *r = BC_AT_RESULT_OK, *code = 0;
     return 1;
   }
   if (n == 5 && memcmp(l, "ERROR", 5) == 0) {
-    *r = AT_RESULT_ERROR, *code = 0;
+    *r = BC_AT_RESULT_ERROR, *code = 0;
     return 1;
   }
   if (n >= 11 && l[0] == '+' && (memcmp(l, "+CME ERROR:", 11) == 0 ||
                                  memcmp(l, "+CMS ERROR:", 11) == 0)) {
-    *r = l[3] == 'E' ? AT_RESULT_CME : AT_RESULT_CMS;
+    *r = l[3] == 'E' ? BC_AT_RESULT_CME : BC_AT_RESULT_CMS;
     *code = parse_code(l + 11, n - 11);
     return 1;
   }
   return 0;
 }
 
-int at_final_of(const slot *s, line_view *v, at_result *r, int *code) {
-  if (at_is_generic_final(v->s, v->n, r, code)) return 1;
-  if (at_match_any(s->finals, s->n_finals, v)) {
-    *r = AT_RESULT_FINAL, *code = 0;
+int bc_at_final_of(const slot *s, line_view *v, bc_at_result *r, int *code) {
+  if (bc_at_is_generic_final(v->s, v->n, r, code)) return 1;
+  if (bc_at_match_any(s->finals, s->n_finals, v)) {
+    *r = BC_AT_RESULT_FINAL, *code = 0;
     return 1;
   }
   return 0;
 }
 
-int at_is_echo(const slot *s, const char *l, size_t n) {
+int bc_at_is_echo(const slot *s, const char *l, size_t n) {
   return n == s->text_len && memcmp(l, s->buf, n) == 0;
 }
 
 /* The caller's clock is arbitrary: a deadline past UINT64_MAX is "never", not a wrap.
  * Not inlined: 64-bit arithmetic is long on a 32-bit router, and every timer uses it. */
-__attribute__((noinline)) uint64_t at_later(uint64_t now, uint32_t ms) {
+__attribute__((noinline)) uint64_t bc_at_later(uint64_t now, uint32_t ms) {
   return now > NO_DEADLINE - ms ? NO_DEADLINE : now + ms;
 }

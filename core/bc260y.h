@@ -13,6 +13,10 @@
 #include "at.h"
 #include "bc260y_lines.h"
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define BC_MAX_PAYLOAD 1024  /* bytes per AT+NMGS uplink */
 #define BC_MAX_DOWNLINK 2560 /* bytes per +NNMI / +NMGR downlink: the receive buffer */
 #define BC_MAX_PSK 256      /* bytes of PSK (512 hex digits) */
@@ -20,18 +24,18 @@
 
 /* ---- the engine's configuration ------------------------------------------------- */
 /* The URC table, made from the URC rows of core/bc260y_lines.h. */
-extern const at_match bc_urc_table[];
+extern const bc_at_match bc_urc_table[];
 extern const size_t bc_urc_table_len;
 /* Sets the BC260Y-CN's URC table, boot markers and resync probes (core/bc260y_lines.h)
- * in *cfg, leaving its sizes and timeouts as they are (at_config_defaults first). */
-void bc_engine_config(at_config *cfg);
+ * in *cfg, leaving its sizes and timeouts as they are (bc_at_config_defaults first). */
+void bc_engine_config(bc_at_config *cfg);
 
 /* ---- answer shapes ---------------------------------------------------------------- */
 typedef struct bc_expect {
-  at_match match[AT_CMD_MAX_EXPECT];
+  bc_at_match match[BC_AT_CMD_MAX_EXPECT];
   size_t n;
-  unsigned flags; /* AT_CMD_TEXT_LINES for ATI, AT+CGMI, AT+CGMM, AT+CGMR, AT+CGSN[=0] */
-  char name[AT_MATCH_MAX_PREFIX + 1]; /* storage for a generic "+FOO" prefix */
+  unsigned flags; /* BC_AT_CMD_TEXT_LINES for ATI, AT+CGMI, AT+CGMM, AT+CGMR, AT+CGSN[=0] */
+  char name[BC_AT_MATCH_MAX_PREFIX + 1]; /* storage for a generic "+FOO" prefix */
 } bc_expect;
 /* The answer shapes of a command line, case-insensitive ("at+nnmi?" too):
  * "AT+NNMI?" -> "+NNMI" with exactly 1 field; "AT+CSCON?" -> "+CSCON" with 2;
@@ -39,7 +43,7 @@ typedef struct bc_expect {
  * execute form "AT+FOO", "AT+FOO?", "AT+FOO=?" -> "+FOO" with any number of fields.
  * A plain "AT", a basic command (ATE0) or a set command "AT+FOO=..." without a known
  * answer expects nothing. Prefixes point into static storage or into out->name, so *out
- * must outlive the at_submit() that uses it (the engine copies them). */
+ * must outlive the bc_at_submit() that uses it (the engine copies them). */
 void bc_expect_for(const char *cmd, size_t len, bc_expect *out);
 
 /* ---- decoders --------------------------------------------------------------------- */
@@ -144,5 +148,9 @@ int bc_hex_value(int c);
 /* Decodes hex digits of either case. Returns the byte count, or -1 for an odd length or
  * a non-hex digit, -2 when cap is too small. */
 long bc_hex_decode(const char *in, size_t len, uint8_t *out, size_t cap);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

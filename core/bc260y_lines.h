@@ -31,6 +31,10 @@
 #ifndef BC260Y_BC260Y_LINES_H
 #define BC260Y_BC260Y_LINES_H
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #define BC_LINES(LINE, SHAPE, REPLY, KIND)                                                  \
   /* platform events -1..10 */                                                           \
   LINE(QLWEVTIND, "qlwevtind", "+QLWEVTIND", 1, 1, URC, "", 0, NUM(EVENT, VALUE))        \
@@ -129,5 +133,9 @@
   PROBE("AT+QSCLK?", "+QSCLK", 1)                                                        \
   PROBE("AT+CSQ", "+CSQ", 2)                                                             \
   PROBE("AT+NMSTATUS?", "+NMSTATUS", 1)
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -18,7 +18,7 @@ enum {
   F_SET = F_SET_ZERO | F_SET_ONE | F_SET_MORE,
   F_ANY = F_QUERY | F_TEST | F_EXEC | F_SET
 };
-#define TEXT_LINES (-2) /* min: the answer is text lines (AT_CMD_TEXT_LINES), no shape */
+#define TEXT_LINES (-2) /* min: the answer is text lines (BC_AT_CMD_TEXT_LINES), no shape */
 
 /* Each generator below takes the rows of one role: a LINE or SHAPE row hands its shape to
  * <GENERATOR>_<role> (URC, URC_SAME, ANSWER, FINAL), a REPLY row to the answer generators. */
@@ -35,7 +35,7 @@ enum {
 #define EACH_URC_SAME NOTHING
 #define EACH_ANSWER NOTHING
 #define EACH_FINAL NOTHING
-const at_match bc_urc_table[] = {ROWS_BY_ROLE};
+const bc_at_match bc_urc_table[] = {ROWS_BY_ROLE};
 const size_t bc_urc_table_len = sizeof bc_urc_table / sizeof bc_urc_table[0];
 #undef EACH_URC
 #undef EACH_ANSWER
@@ -60,9 +60,9 @@ static const char answer_prefixes[] = ROWS_BY_ROLE;
 /* The boot banner and the resync probes. */
 static const char *const boot_markers[] = {BC_BOOT_MARKERS};
 #define EACH_PROBE(text, marker, fields) {text "\r", {marker, fields, fields}},
-static const at_probe probes[] = {BC_PROBES(EACH_PROBE)};
+static const bc_at_probe probes[] = {BC_PROBES(EACH_PROBE)};
 
-void bc_engine_config(at_config *cfg) {
+void bc_engine_config(bc_at_config *cfg) {
   cfg->urcs = bc_urc_table;
   cfg->n_urcs = bc_urc_table_len;
   cfg->boot_markers = boot_markers;
@@ -81,7 +81,7 @@ static int word_is(const char *s, size_t n, const char *w) {
 }
 
 static void add_shape(bc_expect *out, const char *prefix, int min, int max) {
-  if (out->n >= AT_CMD_MAX_EXPECT) return;
+  if (out->n >= BC_AT_CMD_MAX_EXPECT) return;
   out->match[out->n].prefix = prefix;
   out->match[out->n].min_fields = (int8_t)min;
   out->match[out->n].max_fields = (int8_t)max;
@@ -98,7 +98,7 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   if (p[0] != '+') {
     /* Basic commands: only ATI prints text (manufacturer, model, revision). */
     if ((p[0] | 0x20) == 'i' && (rest == 1 || (rest == 2 && p[1] == '0')))
-      out->flags = AT_CMD_TEXT_LINES;
+      out->flags = BC_AT_CMD_TEXT_LINES;
     return;
   }
   /* Extended command: the name runs to '?', '=' or the end (a ';' ends it too: the rest
@@ -122,7 +122,7 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
     if (word_is(name, nl, *command ? command : prefix)) {
       known = 1;
       if (a->forms & form) {
-        if (a->min == TEXT_LINES) out->flags = AT_CMD_TEXT_LINES;
+        if (a->min == TEXT_LINES) out->flags = BC_AT_CMD_TEXT_LINES;
         else add_shape(out, prefix, a->min, a->max);
       }
     }
@@ -133,7 +133,7 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   /* Unknown command: a set command ("AT+NMGS=...") answers nothing but OK as far as we
    * know; query, test and execute forms answer with their own name. */
   if (form & F_SET) return;
-  if (nl > AT_MATCH_MAX_PREFIX) return;
+  if (nl > BC_AT_MATCH_MAX_PREFIX) return;
   for (size_t i = 0; i < nl; i++) {
     int c = (unsigned char)name[i], u = upper(c);
     /* Only a plausible command name becomes a prefix (no quotes, spaces, controls). */

@@ -1,7 +1,7 @@
 /* port.c: opens serial devices (libserialport, else termios), raw TCP streams (ser2net)
  * and pseudo-terminal pairs, and does the non-blocking reads and writes the event loop
  * needs. Every error names the port and the reason ("/dev/ttyUSB9: No such file or
- * directory"); a peer that hung up is reported as PORT_CLOSED ("closed"). Listing lives in
+ * directory"); a peer that hung up is reported as BC_PORT_CLOSED ("closed"). Listing lives in
  * port_list.c. */
 /* ptsname_r (thread-safe, unlike ptsname) is a GNU extension in glibc. */
 #ifndef _GNU_SOURCE
@@ -32,27 +32,27 @@
 #include <libserialport.h>
 #endif
 
-/* How long port_open waits for a TCP connection before giving up: long enough for a
+/* How long bc_port_open waits for a TCP connection before giving up: long enough for a
  * ser2net box across a slow link, short enough that a black-holed address does not
  * stall a script for the kernel's two minutes. */
-#define PORT_CONNECT_TIMEOUT_MS 10000
+#define BC_PORT_CONNECT_TIMEOUT_MS 10000
 
-/* port.wait_fd before port_wait_read first needed it, and when the port has none. */
+/* port.wait_fd before bc_port_wait_read first needed it, and when the port has none. */
 #define WAIT_FD_UNTRIED (-1)
 #define WAIT_FD_NONE (-2)
 /* How long one blocking read on wait_fd lasts at most: the line's VTIME (in 0.1 s). */
 #define WAIT_READ_SLICE_MS 100
 
-struct port {
+struct bc_port {
   int fd;
-  /* The pty's own slave fd, held open for the port's life (see port_open_pty). */
+  /* The pty's own slave fd, held open for the port's life (see bc_port_open_pty). */
   int slave_fd;
   /* With libserialport, the fd open_device took the exclusive lock on (see there). */
   int lock_fd;
-  /* A tty's second, blocking descriptor for port_wait_read, or WAIT_FD_UNTRIED /
+  /* A tty's second, blocking descriptor for bc_port_wait_read, or WAIT_FD_UNTRIED /
    * WAIT_FD_NONE (see there). */
   int wait_fd;
-  port_kind kind;
+  bc_port_kind kind;
   char *name;
 #ifdef BC260Y_WITH_LIBSERIALPORT
   struct sp_port *sp; /* owns fd when the port was opened through libserialport */
@@ -63,14 +63,14 @@ static void set_err(char *err, const char *fmt, ...) {
   if (!err) return;
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(err, PORT_ERR_MAX, fmt, ap);
+  vsnprintf(err, BC_PORT_ERR_MAX, fmt, ap);
   va_end(ap);
 }
 
 /* The port owning fd (and its name, in the same allocation); on failure fd is closed. */
-static port *port_new(const char *name, port_kind kind, int fd, char *err) {
+static bc_port *bc_port_new(const char *name, bc_port_kind kind, int fd, char *err) {
   size_t n = strlen(name) + 1;
-  port *p = calloc(1, sizeof *p + n);
+  bc_port *p = calloc(1, sizeof *p + n);
   if (!p) {
     if (fd >= 0) close(fd);
     set_err(err, "%s: out of memory", name);
@@ -154,14 +154,14 @@ static int termios_raw(int fd, speed_t speed) {
 
 /* ---- TCP ----------------------------------------------------------------------- */
 
-/* Non-blocking connect bounded by PORT_CONNECT_TIMEOUT_MS; returns 0 or an errno. */
+/* Non-blocking connect bounded by BC_PORT_CONNECT_TIMEOUT_MS; returns 0 or an errno. */
 static int connect_one(int fd, const struct addrinfo *ai) {
   if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0) return 0;
   int e = errno;
   if (e != EINPROGRESS && e != EINTR) return e;
   struct pollfd pfd = {fd, POLLOUT, 0};
   for (;;) {
-    int r = poll(&pfd, 1, PORT_CONNECT_TIMEOUT_MS);
+    int r = poll(&pfd, 1, BC_PORT_CONNECT_TIMEOUT_MS);
     if (r == 0) return ETIMEDOUT;
     if (r > 0) break;
     if ((e = errno) != EINTR) return e;
@@ -173,7 +173,7 @@ static int connect_one(int fd, const struct addrinfo *ai) {
 }
 
 /* "tcp://host:port" / "tcp://[v6]:port": the host, a decimal port 1-65535, a connection. */
-static port *open_tcp(const char *spec, char *err) {
+static bc_port *open_tcp(const char *spec, char *err) {
   const char *rest = spec + 6, *hstart = rest, *hend, *colon, *why;
   char host[256];
   if (rest[0] == '[') {
@@ -235,7 +235,7 @@ static port *open_tcp(const char *spec, char *err) {
   /* AT commands are short lines: send each one now rather than wait for Nagle. */
   int one = 1;
   (void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-  return port_new(spec, PORT_TCP, fd, err);
+  return bc_port_new(spec, BC_PORT_TCP, fd, err);
 fail:
   set_err(err, "%s: %s", spec, why);
   return NULL;
@@ -247,7 +247,7 @@ fail:
 /* NULL when libserialport cannot or will not take the device (a pty, a socat link, a
  * permission problem): the caller then falls back to termios, whose open() errno is the
  * one reported, so the wording never depends on the backend. */
-static port *open_libserialport(const char *path, int baud) {
+static bc_port *open_libserialport(const char *path, int baud) {
   struct sp_port *sp = NULL;
   if (sp_get_port_by_name(path, &sp) != SP_OK) return NULL;
   int fd = -1;
@@ -264,8 +264,8 @@ static port *open_libserialport(const char *path, int baud) {
     sp_free_port(sp);
     return NULL;
   }
-  /* The fd belongs to sp (port_close closes it through libserialport): set it after. */
-  port *p = port_new(path, PORT_SERIAL, -1, NULL);
+  /* The fd belongs to sp (bc_port_close closes it through libserialport): set it after. */
+  bc_port *p = bc_port_new(path, BC_PORT_SERIAL, -1, NULL);
   if (!p) {
     sp_close(sp);
     sp_free_port(sp);
@@ -286,7 +286,7 @@ static port *open_libserialport(const char *path, int baud) {
  * (the virtual module does) and refuses even a caller who asked to share. Without
  * libserialport this descriptor is the port's own; with it, libserialport opens the
  * device again and this one stays open beside it as lock_fd. */
-static port *open_device(const char *path, int baud, unsigned flags, char *err) {
+static bc_port *open_device(const char *path, int baud, unsigned flags, char *err) {
   speed_t speed;
   struct stat st;
   int fd = -1, r;
@@ -303,7 +303,7 @@ static port *open_device(const char *path, int baud, unsigned flags, char *err) 
   why = NULL;
   fd = open(path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) goto fail;
-  if (!(flags & PORT_SHARED)) {
+  if (!(flags & BC_PORT_SHARED)) {
     do {
       r = flock(fd, LOCK_EX | LOCK_NB);
     } while (r < 0 && errno == EINTR);
@@ -314,7 +314,7 @@ static port *open_device(const char *path, int baud, unsigned flags, char *err) 
     }
   }
 #ifdef BC260Y_WITH_LIBSERIALPORT
-  port *sp = open_libserialport(path, baud);
+  bc_port *sp = open_libserialport(path, baud);
   if (sp) {
     sp->lock_fd = fd;
     return sp;
@@ -323,18 +323,18 @@ static port *open_device(const char *path, int baud, unsigned flags, char *err) 
   r = termios_raw(fd, speed);
   if (r == TERMIOS_NOT_A_TTY) why = "not a terminal";
   if (r < 0) goto fail;
-  return port_new(path, PORT_TTY, fd, err);
+  return bc_port_new(path, BC_PORT_TTY, fd, err);
 fail:
   set_err(err, "%s: %s%s", path, pre, why ? why : strerror(errno));
   if (fd >= 0) close(fd);
   return NULL;
 }
 
-port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]) {
-  return port_open_with(spec, baud, 0, err);
+bc_port *bc_port_open(const char *spec, int baud, char err[BC_PORT_ERR_MAX]) {
+  return bc_port_open_with(spec, baud, 0, err);
 }
 
-port *port_open_with(const char *spec, int baud, unsigned flags, char err[PORT_ERR_MAX]) {
+bc_port *bc_port_open_with(const char *spec, int baud, unsigned flags, char err[BC_PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
   if (!spec || !spec[0]) {
     set_err(err, "empty port name");
@@ -360,7 +360,7 @@ port *port_open_with(const char *spec, int baud, unsigned flags, char err[PORT_E
  * hang-up is not visible on the master (the virtual module does not need it), and bytes
  * the master writes while no client is attached wait in the slave's input queue. The
  * held fd also pins the raw termios set here, which a pty would otherwise keep anyway. */
-port *port_open_pty(char *slave_path, size_t cap, char err[PORT_ERR_MAX]) {
+bc_port *bc_port_open_pty(char *slave_path, size_t cap, char err[BC_PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
   if (slave_path && cap) slave_path[0] = '\0';
   char path[128];
@@ -393,7 +393,7 @@ port *port_open_pty(char *slave_path, size_t cap, char err[PORT_ERR_MAX]) {
   if (s < 0) goto fail;
   step = "set slave raw";
   if (termios_raw(s, B9600) < 0) goto fail;
-  port *p = port_new(path, PORT_PTY_MASTER, m, err);
+  bc_port *p = bc_port_new(path, BC_PORT_PTY_MASTER, m, err);
   if (!p) {
     close(s);
     return NULL;
@@ -412,12 +412,12 @@ fail: {
 
 /* ---- I/O ----------------------------------------------------------------------- */
 
-int port_fd(const port *p) { return p ? p->fd : -1; }
-port_kind port_get_kind(const port *p) { return p ? p->kind : (port_kind)0; }
-const char *port_name(const port *p) { return p ? p->name : NULL; }
+int bc_port_fd(const bc_port *p) { return p ? p->fd : -1; }
+bc_port_kind bc_port_get_kind(const bc_port *p) { return p ? p->kind : (bc_port_kind)0; }
+const char *bc_port_name(const bc_port *p) { return p ? p->name : NULL; }
 
-/* port_read and port_write: one loop, one error path. */
-static long port_io(port *p, void *buf, size_t len, int writing, char *err) {
+/* bc_port_read and bc_port_write: one loop, one error path. */
+static long bc_port_io(bc_port *p, void *buf, size_t len, int writing, char *err) {
   if (err) err[0] = '\0';
   if (!p || p->fd < 0) goto closed;
   if (len == 0) return 0;
@@ -427,7 +427,7 @@ static long port_io(port *p, void *buf, size_t len, int writing, char *err) {
      * kills the interpreter. */
     if (!writing)
       n = read(p->fd, buf, len);
-    else if (p->kind == PORT_TCP)
+    else if (p->kind == BC_PORT_TCP)
       n = send(p->fd, buf, len, MSG_NOSIGNAL);
     else
       n = write(p->fd, buf, len);
@@ -443,19 +443,19 @@ static long port_io(port *p, void *buf, size_t len, int writing, char *err) {
      * differently from a real fault (reconnect vs report). */
     if (e == EIO || e == ECONNRESET || e == EPIPE || e == ENXIO || e == ENODEV) goto closed;
     set_err(err, "%s: %s", p->name, strerror(e));
-    return PORT_ERROR;
+    return BC_PORT_ERROR;
   }
 closed:
   set_err(err, "closed");
-  return PORT_CLOSED;
+  return BC_PORT_CLOSED;
 }
 
-long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]) {
-  return port_io(p, buf, cap, 0, err);
+long bc_port_read(bc_port *p, void *buf, size_t cap, char err[BC_PORT_ERR_MAX]) {
+  return bc_port_io(p, buf, cap, 0, err);
 }
 
-long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]) {
-  return port_io(p, (void *)buf, len, 1, err); /* only written from */
+long bc_port_write(bc_port *p, const void *buf, size_t len, char err[BC_PORT_ERR_MAX]) {
+  return bc_port_io(p, (void *)buf, len, 1, err); /* only written from */
 }
 
 /* ---- waiting for bytes ----------------------------------------------------------
@@ -470,7 +470,7 @@ long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]) {
  * with no second descriptor (TCP, a pty master, a device that refuses a second open), use
  * poll and a non-blocking read. */
 
-uint64_t port_now_ms(void) {
+uint64_t bc_port_now_ms(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
   /* rounded to the nearest, as bc260y.core converts core.now()'s seconds */
@@ -479,10 +479,10 @@ uint64_t port_now_ms(void) {
 
 /* The port's blocking descriptor, opened at the first long wait; WAIT_FD_NONE when the
  * port cannot have one. */
-static int wait_fd(port *p) {
+static int wait_fd(bc_port *p) {
   if (p->wait_fd != WAIT_FD_UNTRIED) return p->wait_fd;
   p->wait_fd = WAIT_FD_NONE;
-  if (p->kind != PORT_TTY && p->kind != PORT_SERIAL) return WAIT_FD_NONE;
+  if (p->kind != BC_PORT_TTY && p->kind != BC_PORT_SERIAL) return WAIT_FD_NONE;
   /* O_NONBLOCK for the open itself only: a tty without CLOCAL would wait for carrier. */
   int fd = open(p->name, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) return WAIT_FD_NONE;
@@ -506,11 +506,11 @@ static int wait_fd(port *p) {
   return fd;
 }
 
-long port_wait_read(port *p, void *buf, size_t cap, uint64_t deadline_ms,
-                    char err[PORT_ERR_MAX]) {
-  if (!p || p->fd < 0 || cap == 0) return port_read(p, buf, cap, err);
+long bc_port_wait_read(bc_port *p, void *buf, size_t cap, uint64_t deadline_ms,
+                    char err[BC_PORT_ERR_MAX]) {
+  if (!p || p->fd < 0 || cap == 0) return bc_port_read(p, buf, cap, err);
   for (;;) {
-    uint64_t now = port_now_ms();
+    uint64_t now = bc_port_now_ms();
     uint64_t left = now < deadline_ms ? deadline_ms - now : 0;
     int fd = left >= WAIT_READ_SLICE_MS ? wait_fd(p) : WAIT_FD_NONE;
     if (fd >= 0) {
@@ -524,15 +524,15 @@ long port_wait_read(port *p, void *buf, size_t cap, uint64_t deadline_ms,
       struct pollfd pfd = {p->fd, POLLIN, 0};
       if (poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left) < 0 && errno != EINTR) {
         set_err(err, "%s: poll: %s", p->name, strerror(errno));
-        return PORT_ERROR;
+        return BC_PORT_ERROR;
       }
     }
-    long n = port_read(p, buf, cap, err);
+    long n = bc_port_read(p, buf, cap, err);
     if (n != 0 || left == 0) return n;
   }
 }
 
-void port_close(port *p) {
+void bc_port_close(bc_port *p) {
   if (!p) return;
   if (p->wait_fd >= 0) close(p->wait_fd);
 #ifdef BC260Y_WITH_LIBSERIALPORT

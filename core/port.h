@@ -11,11 +11,15 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define PORT_ERR_MAX 256
+#ifdef __cplusplus
+extern "C" {
+#endif
 
-typedef struct port port;
+#define BC_PORT_ERR_MAX 256
 
-typedef enum port_kind { PORT_SERIAL = 1, PORT_TTY, PORT_TCP, PORT_PTY_MASTER } port_kind;
+typedef struct bc_port bc_port;
+
+typedef enum bc_port_kind { BC_PORT_SERIAL = 1, BC_PORT_TTY, BC_PORT_TCP, BC_PORT_PTY_MASTER } bc_port_kind;
 
 /* baud 0 means 9600 (the BC260Y-CN default); only rates termios names (50..4000000) are
  * accepted, whichever backend opens the port; tcp:// ignores baud. A path that is not a
@@ -25,61 +29,65 @@ typedef enum port_kind { PORT_SERIAL = 1, PORT_TTY, PORT_TCP, PORT_PTY_MASTER } 
  * as serial tools take it) makes a second exclusive open of the same device, in this
  * process or another, fail at once with "<path>: already open (by this or another
  * process)". tcp:// takes no lock: the server decides who may connect. */
-port *port_open(const char *spec, int baud, char err[PORT_ERR_MAX]);
+bc_port *bc_port_open(const char *spec, int baud, char err[BC_PORT_ERR_MAX]);
 
-#define PORT_SHARED 1u /* port_open_with: take no lock, and ignore another opener's */
-/* port_open with flags: 0 is port_open. */
-port *port_open_with(const char *spec, int baud, unsigned flags, char err[PORT_ERR_MAX]);
+#define BC_PORT_SHARED 1u /* bc_port_open_with: take no lock, and ignore another opener's */
+/* bc_port_open with flags: 0 is bc_port_open. */
+bc_port *bc_port_open_with(const char *spec, int baud, unsigned flags, char err[BC_PORT_ERR_MAX]);
 /* A new pseudo-terminal pair: returns the master end (raw, non-blocking) and writes the
  * slave's path (/dev/pts/N) into slave_path. Both sides are raw (no echo, no CR/LF
  * translation). The port holds a slave fd open for its life, so the master never reads
  * EIO or polls POLLHUP before a client opens the path or between a client's close and
  * reopen; in exchange the master does not learn of a client's hang-up, and what it
  * writes while no client is attached waits in the slave's queue. */
-port *port_open_pty(char *slave_path, size_t cap, char err[PORT_ERR_MAX]);
+bc_port *bc_port_open_pty(char *slave_path, size_t cap, char err[BC_PORT_ERR_MAX]);
 
-int port_fd(const port *p);
-port_kind port_get_kind(const port *p);
-const char *port_name(const port *p);
+int bc_port_fd(const bc_port *p);
+bc_port_kind bc_port_get_kind(const bc_port *p);
+const char *bc_port_name(const bc_port *p);
 
-/* Failures of port_read / port_write: a hang-up, which callers handle by reconnecting,
+/* Failures of bc_port_read / bc_port_write: a hang-up, which callers handle by reconnecting,
  * is told from a fault, which they report, by the return value alone. */
-#define PORT_ERROR (-1)  /* a fault: err is "<name>: <strerror>" */
-#define PORT_CLOSED (-2) /* the peer hung up (socket EOF/reset/EPIPE, tty hang-up, EIO on
+#define BC_PORT_ERROR (-1)  /* a fault: err is "<name>: <strerror>" */
+#define BC_PORT_CLOSED (-2) /* the peer hung up (socket EOF/reset/EPIPE, tty hang-up, EIO on
                             a pty) or p is NULL: err is "closed" */
 
-/* Non-blocking I/O. read: >0 bytes, 0 nothing available now, PORT_CLOSED or PORT_ERROR.
- * write: bytes written (possibly 0 when it would block), PORT_CLOSED or PORT_ERROR; never
+/* Non-blocking I/O. read: >0 bytes, 0 nothing available now, BC_PORT_CLOSED or BC_PORT_ERROR.
+ * write: bytes written (possibly 0 when it would block), BC_PORT_CLOSED or BC_PORT_ERROR; never
  * raises SIGPIPE. EINTR is retried. err may be NULL. */
-long port_read(port *p, void *buf, size_t cap, char err[PORT_ERR_MAX]);
-long port_write(port *p, const void *buf, size_t len, char err[PORT_ERR_MAX]);
+long bc_port_read(bc_port *p, void *buf, size_t cap, char err[BC_PORT_ERR_MAX]);
+long bc_port_write(bc_port *p, const void *buf, size_t len, char err[BC_PORT_ERR_MAX]);
 
-/* The clock of port_wait_read's deadlines: CLOCK_MONOTONIC in milliseconds, rounded to
+/* The clock of bc_port_wait_read's deadlines: CLOCK_MONOTONIC in milliseconds, rounded to
  * the nearest (bc260y.core's core.now() is the same clock in seconds). */
-uint64_t port_now_ms(void);
+uint64_t bc_port_now_ms(void);
 
-/* Blocks until bytes come or deadline_ms passes (port_now_ms's clock; UINT64_MAX: no
+/* Blocks until bytes come or deadline_ms passes (bc_port_now_ms's clock; UINT64_MAX: no
  * deadline) and reads them: > 0 bytes, 0 when none came by the deadline (a deadline
- * already passed reads what the kernel holds now, without waiting), PORT_CLOSED or
- * PORT_ERROR as port_read. For a caller with nothing else to do meanwhile (a command's
+ * already passed reads what the kernel holds now, without waiting), BC_PORT_CLOSED or
+ * BC_PORT_ERROR as bc_port_read. For a caller with nothing else to do meanwhile (a command's
  * round trip, at_exchange.h). How it waits is the port's business: on a tty a second,
  * blocking descriptor of the device whose reads the line's VMIN 0 / VTIME 1 bound to
  * 0.1 s (the port's own descriptor stays non-blocking for an event loop); TCP, a pty
  * master and short waits use poll. */
-long port_wait_read(port *p, void *buf, size_t cap, uint64_t deadline_ms,
-                    char err[PORT_ERR_MAX]);
+long bc_port_wait_read(bc_port *p, void *buf, size_t cap, uint64_t deadline_ms,
+                    char err[BC_PORT_ERR_MAX]);
 
 /* Closes the fd(s) and frees p; NULL is a no-op. Not idempotent on the same pointer:
  * the caller forgets p (the Lua binding clears its reference). */
-void port_close(port *p);
+void bc_port_close(bc_port *p);
 
-typedef struct port_info {
+typedef struct bc_port_info {
   char name[128];
   char description[128];
   int usb_vid, usb_pid; /* -1 when not a USB port */
-} port_info;
+} bc_port_info;
 /* Fills up to cap entries; returns how many ports exist (may exceed cap), or -1 on error.
  * Without libserialport: scans /dev/ttyUSB*, /dev/ttyACM*, /dev/ttyS* with sysfs VID/PID. */
-int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]);
+int bc_port_list(bc_port_info *out, int cap, char err[BC_PORT_ERR_MAX]);
+
+#ifdef __cplusplus
+}
+#endif
 
 #endif

@@ -1,4 +1,4 @@
-/* port_list.c: enumerates the serial ports a user could pass to port_open, with a
+/* port_list.c: enumerates the serial ports a user could pass to bc_port_open, with a
  * description and the USB vendor/product ids (to spot the BC260Y's USB-UART adapter).
  * With libserialport it asks the library; without, it scans /dev and reads sysfs. */
 #include "port.h"
@@ -20,20 +20,20 @@
 
 #ifdef BC260Y_WITH_LIBSERIALPORT
 
-static void fill(port_info *o, const char *name, const char *desc, int vid, int pid) {
+static void fill(bc_port_info *o, const char *name, const char *desc, int vid, int pid) {
   snprintf(o->name, sizeof o->name, "%s", name ? name : "");
   snprintf(o->description, sizeof o->description, "%s", desc ? desc : "");
   o->usb_vid = vid;
   o->usb_pid = pid;
 }
 
-int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
+int bc_port_list(bc_port_info *out, int cap, char err[BC_PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
   struct sp_port **list = NULL;
   enum sp_return r = sp_list_ports(&list);
   if (r != SP_OK) {
     char *msg = sp_last_error_message();
-    if (err) snprintf(err, PORT_ERR_MAX, "list ports: %s", msg ? msg : "libserialport failed");
+    if (err) snprintf(err, BC_PORT_ERR_MAX, "list ports: %s", msg ? msg : "libserialport failed");
     if (msg) sp_free_error_message(msg);
     return -1;
   }
@@ -84,13 +84,13 @@ static int real_8250(const char *dev) {
   int fd = open(dev, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return 0;
   struct serial_struct ss;
-  int ok = ioctl(fd, TIOCGSERIAL, &ss) == 0 && ss.type != PORT_UNKNOWN;
+  int ok = ioctl(fd, TIOCGSERIAL, &ss) == 0 && ss.type != BC_PORT_UNKNOWN;
   close(fd);
   return ok;
 }
 
 /* Fills o for the device node dev; -1 when it is not a port. */
-static int describe(const char *dev, port_info *o) {
+static int describe(const char *dev, bc_port_info *o) {
   /* Read in this order once the walk finds idVendor (vid, pid, description). */
   static const char attrs[3][11] = {"/idVendor", "/idProduct", "/product"};
   const char *base = strrchr(dev, '/') ? strrchr(dev, '/') + 1 : dev;
@@ -127,7 +127,7 @@ static int describe(const char *dev, port_info *o) {
   return 0;
 }
 
-int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
+int bc_port_list(bc_port_info *out, int cap, char err[BC_PORT_ERR_MAX]) {
   if (err) err[0] = '\0';
   static const char patterns[][13] = {"/dev/ttyUSB*", "/dev/ttyACM*", "/dev/ttyS*"}; /* in place */
   int n = 0;
@@ -135,7 +135,7 @@ int port_list(port_info *out, int cap, char err[PORT_ERR_MAX]) {
     glob_t g;
     if (glob(patterns[i], 0, NULL, &g) != 0) continue; /* none of that kind */
     for (size_t j = 0; j < g.gl_pathc; j++) {
-      port_info scratch; /* ports past cap are counted, not kept */
+      bc_port_info scratch; /* ports past cap are counted, not kept */
       if (describe(g.gl_pathv[j], out && n < cap ? &out[n] : &scratch) == 0) n++;
     }
     globfree(&g);

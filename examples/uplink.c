@@ -19,8 +19,8 @@
 #include <time.h>
 
 typedef struct device {
-  port *port;
-  at_engine *at;
+  bc_port *port;
+  bc_at_engine *at;
   int last_event; /* the latest +QLWEVTIND value, -2 before any */
 } device;
 
@@ -33,28 +33,28 @@ static uint64_t now_ms(void) {
 /* One answer kept from the running command: its result and its first answer line. */
 typedef struct answer {
   int done;
-  at_result result;
+  bc_at_result result;
   int code;
   char line[256];
 } answer;
 
 /* Pops every waiting event: URCs update the device, the response fills *ans. */
 static void handle_events(device *d, answer *ans) {
-  at_event ev;
-  while (at_next_event(d->at, &ev)) {
+  bc_at_event ev;
+  while (bc_at_next_event(d->at, &ev)) {
     bc_decoded dec;
-    if (ev.type == AT_EV_URC) {
+    if (ev.type == BC_AT_EV_URC) {
       if (bc_decode(ev.text, ev.len, &dec) == BC_QLWEVTIND) {
         d->last_event = (int)dec.value;
         printf("   <- %s\n", ev.text);
       }
-    } else if (ev.type == AT_EV_RESPONSE && ans) {
+    } else if (ev.type == BC_AT_EV_RESPONSE && ans) {
       ans->done = 1;
       ans->result = ev.result;
       ans->code = ev.code;
       ans->line[0] = '\0';
       if (ev.n_lines > 0)
-        snprintf(ans->line, sizeof ans->line, "%s", at_event_line(&ev, 0));
+        snprintf(ans->line, sizeof ans->line, "%s", bc_at_event_line(&ev, 0));
     }
   }
 }
@@ -63,32 +63,32 @@ static void handle_events(device *d, answer *ans) {
  * Returns -1 when the port failed. */
 static int pump(device *d, answer *ans, int wait_ms) {
   size_t out_len;
-  const uint8_t *out = at_output(d->at, &out_len);
+  const uint8_t *out = bc_at_output(d->at, &out_len);
   if (out_len > 0) {
-    long n = port_write(d->port, out, out_len, NULL);
+    long n = bc_port_write(d->port, out, out_len, NULL);
     if (n < 0) return -1;
-    at_output_consumed(d->at, (size_t)n, now_ms());
+    bc_at_output_consumed(d->at, (size_t)n, now_ms());
   }
-  uint64_t now = now_ms(), deadline = at_next_deadline(d->at);
+  uint64_t now = now_ms(), deadline = bc_at_next_deadline(d->at);
   if (deadline != UINT64_MAX && deadline < now + (uint64_t)wait_ms)
     wait_ms = deadline > now ? (int)(deadline - now) : 0;
-  at_output(d->at, &out_len);
-  struct pollfd pfd = {port_fd(d->port), (short)(POLLIN | (out_len ? POLLOUT : 0)), 0};
+  bc_at_output(d->at, &out_len);
+  struct pollfd pfd = {bc_port_fd(d->port), (short)(POLLIN | (out_len ? POLLOUT : 0)), 0};
   if (poll(&pfd, 1, wait_ms) > 0 && (pfd.revents & (POLLIN | POLLHUP | POLLERR))) {
     uint8_t buf[512];
-    char err[PORT_ERR_MAX];
-    long n = port_read(d->port, buf, sizeof buf, err);
+    char err[BC_PORT_ERR_MAX];
+    long n = bc_port_read(d->port, buf, sizeof buf, err);
     if (n < 0) {
       fprintf(stderr, "read: %s\n", err);
       return -1;
     }
     size_t fed = 0;
     while (fed < (size_t)n) { /* the engine takes fewer bytes only while events wait */
-      fed += at_feed(d->at, buf + fed, (size_t)n - fed, now_ms());
+      fed += bc_at_feed(d->at, buf + fed, (size_t)n - fed, now_ms());
       handle_events(d, ans);
     }
   }
-  at_tick(d->at, now_ms());
+  bc_at_tick(d->at, now_ms());
   handle_events(d, ans);
   return 0;
 }
@@ -97,25 +97,25 @@ static int pump(device *d, answer *ans, int wait_ms) {
 static int command(device *d, const char *text, answer *ans) {
   bc_expect expect;
   bc_expect_for(text, strlen(text), &expect);
-  at_cmd cmd = {0};
+  bc_at_cmd cmd = {0};
   cmd.text = text;
   cmd.len = strlen(text);
   cmd.expect = expect.match;
   cmd.n_expect = expect.n;
   cmd.flags = expect.flags;
-  if (at_submit(d->at, &cmd) != 0) {
-    fprintf(stderr, "%s: %s\n", text, at_error(d->at));
+  if (bc_at_submit(d->at, &cmd) != 0) {
+    fprintf(stderr, "%s: %s\n", text, bc_at_error(d->at));
     return -1;
   }
   printf("-> %s\n", text);
   memset(ans, 0, sizeof *ans);
   while (!ans->done)
     if (pump(d, ans, 1000) != 0) return -1;
-  if (ans->result == AT_RESULT_CME) {
+  if (ans->result == BC_AT_RESULT_CME) {
     const bc_error_info *e = bc_error_lookup(ans->code);
     printf("   +CME ERROR: %d (%s)\n", ans->code, e ? e->en : "unknown");
   }
-  return ans->result == AT_RESULT_OK ? 0 : -1;
+  return ans->result == BC_AT_RESULT_OK ? 0 : -1;
 }
 
 /* Waits up to seconds for +QLWEVTIND: want (or fail, when not -2). */
@@ -179,19 +179,19 @@ int main(int argc, char **argv) {
   const char *host = argc > 2 ? argv[2] : "221.229.214.202";
   long platform_port = argc > 3 ? strtol(argv[3], NULL, 10) : 5683;
 
-  char err[PORT_ERR_MAX];
+  char err[BC_PORT_ERR_MAX];
   device d = {0};
   d.last_event = -2;
-  d.port = port_open(argv[1], 9600, err);
+  d.port = bc_port_open(argv[1], 9600, err);
   if (!d.port) return fprintf(stderr, "%s\n", err), 1;
-  at_config cfg;
-  at_config_defaults(&cfg);
+  bc_at_config cfg;
+  bc_at_config_defaults(&cfg);
   bc_engine_config(&cfg);
-  d.at = at_new(&cfg);
-  if (!d.at) return port_close(d.port), fprintf(stderr, "out of memory\n"), 1;
+  d.at = bc_at_new(&cfg);
+  if (!d.at) return bc_port_close(d.port), fprintf(stderr, "out of memory\n"), 1;
 
   int status = run(&d, host, platform_port);
-  at_free(d.at);
-  port_close(d.port);
+  bc_at_free(d.at);
+  bc_port_close(d.port);
   return status;
 }

@@ -2,7 +2,7 @@
  * and of a command's round trip over a port (core/at_exchange.h, e:exchange). Times are
  * seconds on the Lua side, milliseconds in the engine; every method that runs the engine
  * (feed, tick, abort, exchange) pops all its events and returns them as tables, so the
- * engine's event ring is empty whenever Lua submits (at_submit never answers "events
+ * engine's event ring is empty whenever Lua submits (bc_at_submit never answers "events
  * waiting" here).
  */
 #include <limits.h>
@@ -54,9 +54,9 @@ static void ms_value(lua_State *L, int idx, const char *key, uint32_t *out) {
 
 typedef struct engine_handle {
   char mark[8]; /* ENGINE_CLASS's (check_object) */
-  at_engine *at;
+  bc_at_engine *at;
   int decode;       /* option decode: answer lines and unclaimed lines carry `decoded` */
-  size_t queue_max; /* commands the engine holds (at_config.queue_max) */
+  size_t queue_max; /* commands the engine holds (bc_at_config.queue_max) */
 } engine_handle;
 
 static const core_class ENGINE_CLASS = {"Engine", sizeof(engine_handle), ENGINE_MT};
@@ -71,7 +71,7 @@ static engine_handle *check_open_engine(lua_State *L) {
   return engine;
 }
 
-/* The engine's options, checked in this order, into at_config's fields: sizes (positive
+/* The engine's options, checked in this order, into bc_at_config's fields: sizes (positive
  * integers, size_t), durations (ms_value, uint32_t), a count (a positive integer, unsigned).
  * After them the binding's own flag, decode (answer lines and URCs come decoded). open()
  * refuses a key not among them before it gets here (bc260y.options, ENGINE_OPTIONS). */
@@ -83,7 +83,7 @@ enum { OPT_SIZE, OPT_MS, OPT_COUNT };
   X(total, OPT_MS, total_ms) X(unresponsive_after, OPT_COUNT, unresponsive_after)
 /* Their names packed one after another (not padded to the longest), kinds and offsets. */
 #define OPTION_NAME(key, kind, field) #key "\0"
-#define OPTION_ROW(key, kind, field) {kind, offsetof(at_config, field)},
+#define OPTION_ROW(key, kind, field) {kind, offsetof(bc_at_config, field)},
 static const char engine_option_names[] = ENGINE_OPTIONS(OPTION_NAME);
 static const struct {
   unsigned char kind, offset;
@@ -91,8 +91,8 @@ static const struct {
 #define N_ENGINE_OPTIONS (sizeof engine_options / sizeof engine_options[0])
 
 static int l_engine(lua_State *L) {
-  at_config cfg;
-  at_config_defaults(&cfg);
+  bc_at_config cfg;
+  bc_at_config_defaults(&cfg);
   int decode = 0;
   if (!lua_isnoneornil(L, 1)) {
     luaL_argexpected(L, lua_istable(L, 1), 1, "table");
@@ -129,28 +129,28 @@ static int l_engine(lua_State *L) {
   engine->at = NULL;
   engine->decode = decode;
   engine->queue_max = cfg.queue_max;
-  engine->at = at_new(&cfg);
+  engine->at = bc_at_new(&cfg);
   if (!engine->at)
     return luaL_error(L, "cannot create engine: invalid options (line_max >= %d, sizes > 0) "
-                         "or out of memory", AT_LINE_MIN);
+                         "or out of memory", BC_AT_LINE_MIN);
   return 1;
 }
 
 /* Sets t.result, the result's name ("ok", "cme"...), and t.code for a numbered CME/CMS
  * error (code -1 is a verbose "+CME ERROR: text", whose text is in the final line), on
  * the new event table at the top: any other result leaves code nil. */
-static void set_result(lua_State *L, const at_event *ev) {
+static void set_result(lua_State *L, const bc_at_event *ev) {
   static const char names[][9] = {"ok",      "error",  "cme",     "cms",      "final",
                                   "timeout", "reboot", "aborted", "overflow", "unsent"};
   unsigned r = (unsigned)ev->result;
   lua_pushstring(L, r < sizeof names / sizeof names[0] ? names[r] : "?");
   lua_setfield(L, -2, "result");
-  if ((ev->result == AT_RESULT_CME || ev->result == AT_RESULT_CMS) && ev->code >= 0)
+  if ((ev->result == BC_AT_RESULT_CME || ev->result == BC_AT_RESULT_CMS) && ev->code >= 0)
     set_int(L, "code", ev->code);
 }
 
 /* t.line = the event's text, t.decoded = its decoded table when decode. */
-static void set_line(lua_State *L, const at_event *ev, int decode) {
+static void set_line(lua_State *L, const bc_at_event *ev, int decode) {
   set_str(L, "line", ev->text, ev->len);
   if (decode) {
     push_decoded(L, ev->text, ev->len); /* no text: NULL, 0, which the decoder takes */
@@ -160,7 +160,7 @@ static void set_line(lua_State *L, const at_event *ev, int decode) {
 
 /* A table of a response's answer lines, or with decoded of their decoded tables (false for
  * a line bc_decode does not know): every line is decoded once, here, like a URC. */
-static void push_lines(lua_State *L, const at_event *ev, int decoded) {
+static void push_lines(lua_State *L, const bc_at_event *ev, int decoded) {
   lua_createtable(L, (int)ev->n_lines, 0);
   const char *line = ev->lines;
   for (size_t i = 0; i < ev->n_lines; i++) {
@@ -177,7 +177,7 @@ static void push_lines(lua_State *L, const at_event *ev, int decoded) {
 }
 
 /* With the engine's decode option, t.decoded = the decoded lines (push_lines). */
-static void push_decoded_lines(lua_State *L, const at_event *ev) {
+static void push_decoded_lines(lua_State *L, const bc_at_event *ev) {
   if (ev->n_lines == 0) {
     /* Nothing decoded: the empty lines table serves (one table fewer per plain OK). */
     lua_getfield(L, -1, "lines");
@@ -188,7 +188,7 @@ static void push_decoded_lines(lua_State *L, const at_event *ev) {
   lua_setfield(L, -2, "decoded");
 }
 
-static void push_event(lua_State *L, const at_event *ev, int decode) {
+static void push_event(lua_State *L, const bc_at_event *ev, int decode) {
   static const char types[][13] = {"?", "response", "urc", "unknown", "late", "overflow",
                                    "reboot", "unresponsive", "unowed"};
   unsigned t = (unsigned)ev->type;
@@ -196,7 +196,7 @@ static void push_event(lua_State *L, const at_event *ev, int decode) {
   lua_pushstring(L, t < sizeof types / sizeof types[0] ? types[t] : "?");
   lua_setfield(L, -2, "type");
   /* a late event: the timed-out command's tag, its result on the final */
-  int response = t == AT_EV_RESPONSE, late = t == AT_EV_LATE, unowed = t == AT_EV_UNOWED;
+  int response = t == BC_AT_EV_RESPONSE, late = t == BC_AT_EV_LATE, unowed = t == BC_AT_EV_UNOWED;
   if (response || late) set_int(L, "tag", (lua_Integer)ev->tag);
   if (response || unowed || (late && ev->is_final)) set_result(L, ev);
   if (response) {
@@ -204,16 +204,16 @@ static void push_event(lua_State *L, const at_event *ev, int decode) {
     push_lines(L, ev, 0);
     lua_setfield(L, -2, "lines");
     if (decode) push_decoded_lines(L, ev);
-  } else if (t == AT_EV_URC || late || unowed || t == AT_EV_UNKNOWN || t == AT_EV_OVERFLOW) {
-    set_line(L, ev, decode || t == AT_EV_URC); /* a URC: always decoded */
+  } else if (t == BC_AT_EV_URC || late || unowed || t == BC_AT_EV_UNKNOWN || t == BC_AT_EV_OVERFLOW) {
+    set_line(L, ev, decode || t == BC_AT_EV_URC); /* a URC: always decoded */
   } /* reboot, unresponsive: the type says it all */
 }
 
 /* Pops every queued event into the array at index arr, which holds n. Returns how many
  * it holds then. */
 static size_t drain_events(lua_State *L, const engine_handle *engine, int arr, size_t n) {
-  at_event ev;
-  while (at_next_event(engine->at, &ev)) {
+  bc_at_event ev;
+  while (bc_at_next_event(engine->at, &ev)) {
     push_event(L, &ev, engine->decode);
     lua_rawseti(L, arr, (lua_Integer)++n);
   }
@@ -224,16 +224,16 @@ static size_t drain_events(lua_State *L, const engine_handle *engine, int arr, s
 
 /* Reads an expect-like list: { "+FOO" | {"+NNMI", min, max}, ... } at index list into m[]
  * and its length into *count. The prefix strings stay referenced by the options table on
- * the stack until at_submit returns. Returns NULL, or what is wrong with the list (a
+ * the stack until bc_at_submit returns. Returns NULL, or what is wrong with the list (a
  * message left on the stack top): it raises nothing itself, so e:submit raises the
  * message as it is, and core.check_at as m:at's, at m:at's caller. */
-static const char *read_match_list(lua_State *L, int list, const char *key, at_match *m,
+static const char *read_match_list(lua_State *L, int list, const char *key, bc_at_match *m,
                                    size_t *count) {
   if (!lua_istable(L, list)) return lua_pushfstring(L, OPTION_MUST_BE, key, "a table");
   lua_Integer len = luaL_len(L, list);
-  if (len > AT_CMD_MAX_EXPECT)
+  if (len > BC_AT_CMD_MAX_EXPECT)
     return lua_pushfstring(L, "option '%s' has %d entries (at most %d)", key, (int)len,
-                           AT_CMD_MAX_EXPECT);
+                           BC_AT_CMD_MAX_EXPECT);
   int n = len > 0 ? (int)len : 0;
   for (int i = 1; i <= n; i++) {
     int t = lua_geti(L, list, i);
@@ -291,11 +291,11 @@ enum { OPT_FIRST_BYTE, OPT_TOTAL, OPT_EXPECT, OPT_TEXT_LINES, OPT_FINALS, OPT_TA
        OPT_DECODE, OPT_TRACE };
 
 /* A command as e:submit and e:exchange read it, with the storage its shapes point into
- * (the engine copies them at at_submit). */
+ * (the engine copies them at bc_at_submit). */
 typedef struct command {
-  at_cmd cmd;
+  bc_at_cmd cmd;
   bc_expect shapes; /* the command's own answer shapes (bc_expect_for), when expect is nil */
-  at_match expect[AT_CMD_MAX_EXPECT], finals[AT_CMD_MAX_FINALS];
+  bc_at_match expect[BC_AT_CMD_MAX_EXPECT], finals[BC_AT_CMD_MAX_FINALS];
 } command;
 
 /* The command's answer shapes as bc_expect_for knows them from its text (one copy: two
@@ -314,7 +314,7 @@ __attribute__((noinline)) static void use_own_shapes(command *c) {
  * that index. One pass over the keys present: a command sets few of them. */
 static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, command *c) {
   int base = opts + 1;
-  at_cmd *cmd = &c->cmd;
+  bc_at_cmd *cmd = &c->cmd;
   memset(cmd, 0, sizeof *cmd);
   cmd->text = check_string(L, text_idx, &cmd->len);
   if (lua_isnoneornil(L, opts)) { /* no options: the command's own shapes, the defaults */
@@ -343,12 +343,12 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     const char *bad = read_match_list(L, base + OPT_EXPECT, command_keys[OPT_EXPECT], c->expect,
                                       &cmd->n_expect);
     if (bad) luaL_error(L, "%s", bad);
-    cmd->expect = c->expect; /* read with n_expect only (at_submit) */
+    cmd->expect = c->expect; /* read with n_expect only (bc_at_submit) */
   }
   int text_lines = base + OPT_TEXT_LINES; /* nil: as the shapes say */
   if (!lua_isnil(L, text_lines)) {
-    if (lua_toboolean(L, text_lines)) cmd->flags |= AT_CMD_TEXT_LINES;
-    else cmd->flags &= ~(unsigned)AT_CMD_TEXT_LINES;
+    if (lua_toboolean(L, text_lines)) cmd->flags |= BC_AT_CMD_TEXT_LINES;
+    else cmd->flags &= ~(unsigned)BC_AT_CMD_TEXT_LINES;
   }
   int finals = base + OPT_FINALS, tag = base + OPT_TAG, prompt = base + OPT_PROMPT;
   cmd->n_finals = 0;
@@ -367,25 +367,25 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     if (lua_type(L, prompt) != LUA_TSTRING)
       luaL_error(L, OPTION_MUST_BE, command_keys[OPT_PROMPT], "a string");
     cmd->payload = lua_tolstring(L, prompt, &cmd->payload_len);
-    cmd->flags |= AT_CMD_PROMPT;
+    cmd->flags |= BC_AT_CMD_PROMPT;
   }
   return base;
 }
 
-/* nil, msg, "refused" for a command at_submit refused (3 results): at_error says why
+/* nil, msg, "refused" for a command bc_at_submit refused (3 results): bc_at_error says why
  * (at.h). */
-static int push_refused(lua_State *L, const at_engine *at) {
-  return push_fail(L, at_error(at), "refused");
+static int push_refused(lua_State *L, const bc_at_engine *at) {
+  return push_fail(L, bc_at_error(at), "refused");
 }
 
 /* e:submit(text, opts): opts.tag, first_byte, total, expect, finals, text_lines, prompt as in
  * the contract; any other key raises. The command's timers start once its bytes are written
  * (e:consumed(n, now)), so submit takes no time. */
 static int engine_submit(lua_State *L) {
-  at_engine *at = check_open_engine(L)->at;
+  bc_at_engine *at = check_open_engine(L)->at;
   command c;
   read_command(L, 2, 3, SUBMIT_KEYS, &c);
-  if (at_submit(at, &c.cmd) != 0) return push_refused(L, at);
+  if (bc_at_submit(at, &c.cmd) != 0) return push_refused(L, at);
   lua_pushboolean(L, 1);
   return 1;
 }
@@ -396,19 +396,19 @@ enum { RUN_ABORT, RUN_TICK, RUN_FEED };
 
 static int engine_run(lua_State *L, int mode) {
   engine_handle *engine = check_open_engine(L);
-  at_engine *at = engine->at;
+  bc_at_engine *at = engine->at;
   size_t len = 0;
   const char *bytes = mode == RUN_FEED ? check_string(L, 2, &len) : NULL;
   uint64_t now = mode == RUN_ABORT ? 0 : check_now_ms(L, mode + 1);
   int arr = mode + 2;
   lua_settop(L, arr - 1);
   lua_newtable(L);
-  if (mode == RUN_TICK) at_tick(at, now);
-  else if (mode == RUN_ABORT) at_abort_all(at);
+  if (mode == RUN_TICK) bc_at_tick(at, now);
+  else if (mode == RUN_ABORT) bc_at_abort_all(at);
   size_t off = 0, n = 0;
   /* The engine stops early only when its event queue is full: pop, then go on. */
   for (;;) {
-    size_t used = mode == RUN_FEED ? at_feed(at, (const uint8_t *)bytes + off, len - off, now) : 0;
+    size_t used = mode == RUN_FEED ? bc_at_feed(at, (const uint8_t *)bytes + off, len - off, now) : 0;
     size_t before = n;
     n = drain_events(L, engine, arr, n);
     off += used;
@@ -423,7 +423,7 @@ static int engine_tick(lua_State *L) { return engine_run(L, RUN_TICK); }
 static int engine_abort(lua_State *L) { return engine_run(L, RUN_ABORT); }
 
 static int engine_deadline(lua_State *L) {
-  uint64_t d = at_next_deadline(check_open_engine(L)->at);
+  uint64_t d = bc_at_next_deadline(check_open_engine(L)->at);
   /* in two 32-bit halves: exact below 2^53, and no 64-bit conversion to link in */
   if (d == UINT64_MAX) lua_pushnil(L);
   else lua_pushnumber(L, ((lua_Number)(uint32_t)(d >> 32) * 4294967296.0 + (uint32_t)d) / 1000.0);
@@ -432,25 +432,25 @@ static int engine_deadline(lua_State *L) {
 
 static int engine_output(lua_State *L) {
   size_t len = 0;
-  const uint8_t *out = at_output(check_open_engine(L)->at, &len);
+  const uint8_t *out = bc_at_output(check_open_engine(L)->at, &len);
   lua_pushlstring(L, (const char *)out, len); /* NULL with length 0: "" */
   return 1;
 }
 
 static int engine_consumed(lua_State *L) {
-  at_engine *at = check_open_engine(L)->at;
+  bc_at_engine *at = check_open_engine(L)->at;
   lua_Integer n = luaL_checkinteger(L, 2);
   uint64_t now = check_now_ms(L, 3);
   size_t pending = 0;
-  at_output(at, &pending);
+  bc_at_output(at, &pending);
   luaL_argcheck(L, n >= 0 && (uint64_t)n <= pending, 2, "more than the pending output");
-  at_output_consumed(at, (size_t)n, now);
+  bc_at_output_consumed(at, (size_t)n, now);
   return 0;
 }
 
 
 static int engine_pending(lua_State *L) {
-  lua_pushinteger(L, (lua_Integer)at_pending(check_open_engine(L)->at));
+  lua_pushinteger(L, (lua_Integer)bc_at_pending(check_open_engine(L)->at));
   return 1;
 }
 
@@ -462,12 +462,12 @@ static int engine_queue_max(lua_State *L) {
 }
 
 static int engine_counters(lua_State *L) {
-  /* at_counters' fields, in order */
+  /* bc_at_counters' fields, in order */
   static const char names[][10] = {"bytes_in", "bytes_out", "lines",    "urcs",     "unknown",
                                    "late",     "overflows", "timeouts", "commands", "reboots"};
   uint64_t c[sizeof names / sizeof names[0]];
-  _Static_assert(sizeof c == sizeof(at_counters), "a name for each counter");
-  memcpy(c, at_get_counters(check_open_engine(L)->at), sizeof c);
+  _Static_assert(sizeof c == sizeof(bc_at_counters), "a name for each counter");
+  memcpy(c, bc_at_get_counters(check_open_engine(L)->at), sizeof c);
   lua_createtable(L, 0, 10);
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) set_int(L, names[i], (lua_Integer)c[i]);
   return 1;
@@ -476,7 +476,7 @@ static int engine_counters(lua_State *L) {
 static int engine_close(lua_State *L) {
   engine_handle *engine = check_engine_handle(L);
   if (engine->at) {
-    at_free(engine->at);
+    bc_at_free(engine->at);
     engine->at = NULL;
   }
   return 0;
@@ -485,7 +485,7 @@ static int engine_close(lua_State *L) {
 static int engine_tostring(lua_State *L) {
   engine_handle *engine = check_engine_handle(L);
   if (!engine->at) lua_pushfstring(L, "%s(closed)", ENGINE_MT);
-  else lua_pushfstring(L, "%s(%d pending)", ENGINE_MT, (int)at_pending(engine->at));
+  else lua_pushfstring(L, "%s(%d pending)", ENGINE_MT, (int)bc_at_pending(engine->at));
   return 1;
 }
 
@@ -533,7 +533,7 @@ typedef struct exchange_call {
   lua_Integer n_events;
 } exchange_call;
 
-static void exchange_event(void *ctx, const at_event *ev) {
+static void exchange_event(void *ctx, const bc_at_event *ev) {
   exchange_call *call = ctx;
   lua_State *L = call->L;
   if (!call->n_events) {
@@ -550,7 +550,7 @@ static void exchange_bytes(void *ctx, int written, const uint8_t *bytes, size_t 
 }
 
 /* A successful response as its answer: {lines =, final =, decoded =}. */
-static void push_answer(lua_State *L, const at_event *ev, int decode) {
+static void push_answer(lua_State *L, const bc_at_event *ev, int decode) {
   lua_createtable(L, 0, decode ? 3 : 2);
   push_lines(L, ev, 0);
   lua_setfield(L, -2, "lines");
@@ -560,7 +560,7 @@ static void push_answer(lua_State *L, const at_event *ev, int decode) {
 
 static int engine_exchange(lua_State *L) {
   engine_handle *engine = check_open_engine(L);
-  port *p = core_check_port(L, 2);
+  bc_port *p = core_check_port(L, 2);
   lua_Integer tag = luaL_checkinteger(L, 4);
   uint64_t limit = UINT64_MAX;
   if (!lua_isnoneornil(L, 5)) {
@@ -577,13 +577,13 @@ static int engine_exchange(lua_State *L) {
   int top = opts + EXCHANGE_KEYS - 1; /* read_command's last option slot */
   lua_settop(L, top + 3);             /* events, written, read: nil */
   exchange_call call = {L, engine->decode, top + 1, top + 2, top + 3, 0};
-  at_exchange_hooks hooks = {&call, exchange_event, traced ? exchange_bytes : NULL};
-  at_event answer;
-  char err[PORT_ERR_MAX];
-  at_exchange_result r = at_exchange(engine->at, p, &c.cmd, limit, &hooks, &answer, err);
-  if (r == AT_EXCHANGE_REFUSED) return push_refused(L, engine->at);
-  int answered = r == AT_EXCHANGE_ANSWERED;
-  if (answered && (answer.result == AT_RESULT_OK || answer.result == AT_RESULT_FINAL)) {
+  bc_at_exchange_hooks hooks = {&call, exchange_event, traced ? exchange_bytes : NULL};
+  bc_at_event answer;
+  char err[BC_PORT_ERR_MAX];
+  bc_at_exchange_result r = bc_at_exchange(engine->at, p, &c.cmd, limit, &hooks, &answer, err);
+  if (r == BC_AT_EXCHANGE_REFUSED) return push_refused(L, engine->at);
+  int answered = r == BC_AT_EXCHANGE_ANSWERED;
+  if (answered && (answer.result == BC_AT_RESULT_OK || answer.result == BC_AT_RESULT_FINAL)) {
     lua_pushliteral(L, "answered");
     push_answer(L, &answer, decode);
   } else if (answered) {
@@ -594,9 +594,9 @@ static int engine_exchange(lua_State *L) {
     lua_createtable(L, 0, 3);
     lua_pushvalue(L, call.events);
     lua_setfield(L, -2, "events");
-    if (r != AT_EXCHANGE_HANDED_OVER) {
+    if (r != BC_AT_EXCHANGE_HANDED_OVER) {
       set_str(L, "error", err, strlen(err));
-      lua_pushstring(L, r == AT_EXCHANGE_PORT_CLOSED ? "closed" : "io");
+      lua_pushstring(L, r == BC_AT_EXCHANGE_PORT_CLOSED ? "closed" : "io");
       lua_setfield(L, -2, "code");
     }
   }
@@ -613,14 +613,14 @@ static int engine_exchange(lua_State *L) {
  * with no control character: a CR or LF would end it early and start a second command. */
 
 /* Raises "at: " .. msg with one position, m:at's caller's (as error(msg, 2) in m:at). */
-static int at_arg_error(lua_State *L, const char *msg) {
+static int bc_at_arg_error(lua_State *L, const char *msg) {
   luaL_where(L, 2); /* 0: this function, 1: m:at, 2: m:at's caller */
   lua_pushfstring(L, "%sat: %s", lua_tostring(L, -1), msg);
   return lua_error(L); /* not luaL_error: it would put m:at's own position in front */
 }
 
 static int l_check_at(lua_State *L) {
-  const char *bad = "command must be a string"; /* what at_arg_error raises at fail */
+  const char *bad = "command must be a string"; /* what bc_at_arg_error raises at fail */
   if (lua_type(L, 1) != LUA_TSTRING) goto fail;
   size_t len;
   const unsigned char *cmd = (const unsigned char *)lua_tolstring(L, 1, &len);
@@ -652,7 +652,7 @@ static int l_check_at(lua_State *L) {
   if (t != LUA_TNIL && (t != LUA_TNUMBER || !(s >= 0.001) || !(s <= 4294967))) goto fail;
   t = lua_getfield(L, 2, known[EXPECT]);
   if (t != LUA_TNIL) {
-    at_match shapes[AT_CMD_MAX_EXPECT];
+    bc_at_match shapes[BC_AT_CMD_MAX_EXPECT];
     size_t n;
     if ((bad = read_match_list(L, lua_gettop(L), known[EXPECT], shapes, &n))) goto fail;
   }
@@ -662,7 +662,7 @@ static int l_check_at(lua_State *L) {
   lua_getfield(L, 2, known[IGNORE_BUSY]);
   return 4;
 fail:
-  return at_arg_error(L, bad);
+  return bc_at_arg_error(L, bad);
 }
 
 #define ENGINE_METHODS(X)                                                                \

@@ -18,9 +18,9 @@
 #include "port.h"
 
 static int l_open_pty(lua_State *L) {
-  char slave[PORT_ERR_MAX] = "";
-  char err[PORT_ERR_MAX] = "";
-  port *p = port_open_pty(slave, sizeof slave, err);
+  char slave[BC_PORT_ERR_MAX] = "";
+  char err[BC_PORT_ERR_MAX] = "";
+  bc_port *p = bc_port_open_pty(slave, sizeof slave, err);
   if (!p) return push_fail(L, err[0] ? err : "cannot open a pseudo-terminal", "io");
   core_push_port(L, p);
   lua_pushstring(L, slave);

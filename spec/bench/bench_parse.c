@@ -2,7 +2,7 @@
  * line splitter measured in the same run on the same bytes and the same chunking. The
  * stream (>= 64 MiB, fixed seed) mixes responses, URCs, 2048-hex-digit +NNMI downlinks and
  * noise (garbage lines, NUL bytes, bare CRs). Also counts heap allocations while feeding:
- * the engine must allocate nothing after at_new().
+ * the engine must allocate nothing after bc_at_new().
  * Prints: engine MB/s, memchr splitter MB/s, their ratio (target >= 0.25), allocations/MB.
  */
 #include <stdint.h>
@@ -168,8 +168,8 @@ int main(int argc, char **argv) {
     fprintf(stderr, "out of memory\n");
     return 1;
   }
-  at_config cfg;
-  at_config_defaults(&cfg);
+  bc_at_config cfg;
+  bc_at_config_defaults(&cfg);
   bc_engine_config(&cfg); /* the library's own tables, as the binding uses them */
   double mb = (double)len / (1024.0 * 1024.0);
   double best_engine = 1e9, best_memchr = 1e9;
@@ -177,18 +177,18 @@ int main(int argc, char **argv) {
   static const char cmd_text[] = "AT+CGPADDR?";
   bc_expect shapes;
   bc_expect_for(cmd_text, sizeof cmd_text - 1, &shapes);
-  at_cmd cmd;
+  bc_at_cmd cmd;
   memset(&cmd, 0, sizeof cmd);
   cmd.text = cmd_text;
   cmd.len = sizeof cmd_text - 1;
   cmd.expect = shapes.match;
   cmd.n_expect = shapes.n;
   cmd.total_ms = 1000000; /* time stands still in the bench: no timeouts */
-  at_counters k = {0};
+  bc_at_counters k = {0};
   for (int round = 0; round < 3; round++) {
-    at_engine *at = at_new(&cfg);
+    bc_at_engine *at = bc_at_new(&cfg);
     if (!at) {
-      fprintf(stderr, "at_new failed\n");
+      fprintf(stderr, "bc_at_new failed\n");
       return 1;
     }
     unsigned long long a0 = n_allocs;
@@ -200,25 +200,25 @@ int main(int argc, char **argv) {
       size_t n = chunks[c], done = 0;
       /* Keep a command running, so that the stream's OKs and +CGPADDR lines go down the
        * answer path and not only the URC/unknown one. */
-      if (at_pending(at) == 0 && at_submit(at, &cmd) == 0) {
+      if (bc_at_pending(at) == 0 && bc_at_submit(at, &cmd) == 0) {
         size_t out_len;
-        at_output(at, &out_len);
-        at_output_consumed(at, out_len, 0);
+        bc_at_output(at, &out_len);
+        bc_at_output_consumed(at, out_len, 0);
       }
       while (done < n) {
-        done += at_feed(at, stream + off + done, n - done, 0);
-        at_event e;
-        while (at_next_event(at, &e)) {
+        done += bc_at_feed(at, stream + off + done, n - done, 0);
+        bc_at_event e;
+        while (bc_at_next_event(at, &e)) {
           events++;
-          responses += e.type == AT_EV_RESPONSE;
+          responses += e.type == BC_AT_EV_RESPONSE;
         }
       }
       off += n;
     }
     double t1 = now_s();
     allocs = n_allocs - a0;
-    k = *at_get_counters(at);
-    at_free(at);
+    k = *bc_at_get_counters(at);
+    bc_at_free(at);
     double t2 = now_s();
     split_lines = memchr_split(stream, len, chunks, n_chunks, line, 8192);
     double t3 = now_s();

@@ -1,7 +1,7 @@
 /* fuzz_at.c: libFuzzer target for the AT engine. The input is a little program: submit a
  * command, feed module bytes (arbitrary), let time pass, write some output, pop events,
  * abort. Invariants checked: no crash (ASan/UBSan), event texts within their bounds and
- * NUL-terminated, answers within answer_max, the queue within queue_max, at_feed never
+ * NUL-terminated, answers within answer_max, the queue within queue_max, bc_at_feed never
  * claims more than it was given, and every accepted command answered exactly once.
  * Saved crash inputs (spec/fuzz/regressions/fuzz_at-*) are replayed first (replay.h).
  */
@@ -14,17 +14,17 @@
 #include "bc260y.h"
 #include "replay.h"
 
-static const at_match urcs[] = {
+static const bc_at_match urcs[] = {
     {"+QLWEVTIND", 1, 1}, {"+NNMI", 0, 0},   {"+NNMI", 2, 2},        {"+QIND", 2, 5},
     {"+CSCON", 1, 1},     {"+CEREG", 1, 1},  {"+QNBIOTEVENT", 1, 1}, {"+CPIN", 1, 1},
-    {"+IP", AT_MATCH_ANY_TEXT, -1},
+    {"+IP", BC_AT_MATCH_ANY_TEXT, -1},
 };
 
-static const at_match exp_cgpaddr[] = {{"+CGPADDR", 1, 2}};
-static const at_match exp_nnmi[] = {{"+NNMI", 1, 1}};
-static const at_match exp_cscon[] = {{"+CSCON", 2, 2}};
-static const at_match exp_nq[] = {{"BUFFERED=", 0, -1}};
-static const at_match fin_send[] = {{"SEND OK", 0, 0}, {"SEND FAIL", 0, 0}};
+static const bc_at_match exp_cgpaddr[] = {{"+CGPADDR", 1, 2}};
+static const bc_at_match exp_nnmi[] = {{"+NNMI", 1, 1}};
+static const bc_at_match exp_cscon[] = {{"+CSCON", 2, 2}};
+static const bc_at_match exp_nq[] = {{"BUFFERED=", 0, -1}};
+static const bc_at_match fin_send[] = {{"SEND OK", 0, 0}, {"SEND FAIL", 0, 0}};
 
 #define MAX_TAGS 4096
 static unsigned char answered[MAX_TAGS];
@@ -37,33 +37,33 @@ static unsigned answered_n;
     abort();                                                            \
   } while (0)
 
-static void drain(at_engine *at, const at_config *cfg, size_t max) {
-  at_event e;
-  while (max-- && at_next_event(at, &e)) {
-    if (e.type < AT_EV_RESPONSE || e.type > AT_EV_UNOWED) FAIL("event type");
+static void drain(bc_at_engine *at, const bc_at_config *cfg, size_t max) {
+  bc_at_event e;
+  while (max-- && bc_at_next_event(at, &e)) {
+    if (e.type < BC_AT_EV_RESPONSE || e.type > BC_AT_EV_UNOWED) FAIL("event type");
     if (e.text) {
       if (e.len > cfg->line_max) FAIL("text longer than line_max");
       if (e.text[e.len] != '\0') FAIL("text not NUL-terminated");
     } else if (e.len) {
       FAIL("len without text");
     }
-    if (e.type == AT_EV_URC || e.type == AT_EV_UNKNOWN || e.type == AT_EV_LATE) {
+    if (e.type == BC_AT_EV_URC || e.type == BC_AT_EV_UNKNOWN || e.type == BC_AT_EV_LATE) {
       if (!e.text || e.len == 0) FAIL("line event without a line");
       if (memchr(e.text, '\r', e.len) || memchr(e.text, '\n', e.len)) FAIL("line end in line");
     }
-    if (e.type == AT_EV_RESPONSE) {
-      if (e.result > AT_RESULT_UNSENT) FAIL("result");
+    if (e.type == BC_AT_EV_RESPONSE) {
+      if (e.result > BC_AT_RESULT_UNSENT) FAIL("result");
       if (e.tag >= MAX_TAGS || answered[e.tag]) FAIL("tag answered twice or unknown");
       answered[e.tag] = 1;
       answered_n++;
       size_t total = 0;
       for (size_t i = 0; i < e.n_lines; i++) {
-        const char *l = at_event_line(&e, i);
+        const char *l = bc_at_event_line(&e, i);
         if (!l) FAIL("missing answer line");
         total += strlen(l) + 1;
       }
       if (total > cfg->answer_max) FAIL("answer beyond answer_max");
-      if (at_event_line(&e, e.n_lines) != NULL) FAIL("line past n_lines");
+      if (bc_at_event_line(&e, e.n_lines) != NULL) FAIL("line past n_lines");
     }
   }
 }
@@ -72,8 +72,8 @@ REPLAY_REGRESSIONS("fuzz_at")
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   if (size < 1) return 0;
-  at_config cfg;
-  at_config_defaults(&cfg);
+  bc_at_config cfg;
+  bc_at_config_defaults(&cfg);
   bc_engine_config(&cfg); /* the module's boot markers and probes, a URC table of its own */
   cfg.urcs = urcs;
   cfg.n_urcs = sizeof urcs / sizeof urcs[0];
@@ -84,8 +84,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   cfg.unresponsive_after = 2;
   cfg.first_byte_ms = 200;
   cfg.total_ms = 1000;
-  at_engine *at = at_new(&cfg);
-  if (!at) FAIL("at_new");
+  bc_at_engine *at = bc_at_new(&cfg);
+  if (!at) FAIL("bc_at_new");
   memset(answered, 0, sizeof answered);
   submitted_ok = answered_n = 0;
   uint64_t now = 0, tag = 0;
@@ -96,7 +96,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     switch (op % 7) {
     case 0: { /* submit one of a few command kinds */
       i++;
-      at_cmd c;
+      bc_at_cmd c;
       memset(&c, 0, sizeof c);
       static const char *texts[] = {"AT+CGPADDR?", "AT+NNMI?", "AT+CSCON?", "AT+NQMGR",
                                     "ATI", "AT+QISEND=0,3", "AT", "AT\rX"};
@@ -107,9 +107,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       case 1: c.expect = exp_nnmi, c.n_expect = 1; break;
       case 2: c.expect = exp_cscon, c.n_expect = 1; break;
       case 3: c.expect = exp_nq, c.n_expect = 1; break;
-      case 4: c.flags = AT_CMD_TEXT_LINES; break;
+      case 4: c.flags = BC_AT_CMD_TEXT_LINES; break;
       case 5:
-        c.flags = AT_CMD_PROMPT;
+        c.flags = BC_AT_CMD_PROMPT;
         c.payload = "abc";
         c.payload_len = 3;
         c.finals = fin_send;
@@ -119,13 +119,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       }
       if (arg & 0x80) c.first_byte_ms = 50;
       c.tag = tag;
-      if (at_submit(at, &c) == 0) {
+      if (bc_at_submit(at, &c) == 0) {
         submitted_ok++;
         if ((arg & 7) == 7) FAIL("CR accepted in a command");
         tag++;
         if (tag >= MAX_TAGS) goto done;
       }
-      if (at_pending(at) > cfg.queue_max) FAIL("queue beyond queue_max");
+      if (bc_at_pending(at) > cfg.queue_max) FAIL("queue beyond queue_max");
       break;
     }
     case 1:
@@ -136,7 +136,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       size_t off = 0;
       int spins = 0;
       while (off < n && spins++ < 64) {
-        size_t used = at_feed(at, data + i + off, n - off, now);
+        size_t used = bc_at_feed(at, data + i + off, n - off, now);
         if (used > n - off) FAIL("feed consumed more than given");
         off += used;
         drain(at, &cfg, SIZE_MAX);
@@ -148,15 +148,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     case 3: /* time passes */
       i++;
       now += (uint64_t)arg * 7;
-      if (at_next_deadline(at) <= now || (arg & 1)) at_tick(at, now);
+      if (bc_at_next_deadline(at) <= now || (arg & 1)) bc_at_tick(at, now);
       break;
     case 4: { /* the port took some of the output */
       i++;
       size_t len;
-      const uint8_t *out = at_output(at, &len);
+      const uint8_t *out = bc_at_output(at, &len);
       if (len && !out) FAIL("output length without output");
       if (out && len && memchr(out, '\n', len)) FAIL("LF in output");
-      at_output_consumed(at, (arg & 1) ? len : arg % (len + 1), now);
+      bc_at_output_consumed(at, (arg & 1) ? len : arg % (len + 1), now);
       break;
     }
     case 5: /* pop a few events (leaving some queued exercises back-pressure) */
@@ -164,7 +164,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
       drain(at, &cfg, arg & 3);
       break;
     case 6:
-      if (arg == 0xAB) at_abort_all(at);
+      if (arg == 0xAB) bc_at_abort_all(at);
       i++;
       break;
     }
@@ -172,9 +172,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 done:
   /* Every accepted command gets exactly one answer, even the ones still queued. */
   drain(at, &cfg, SIZE_MAX);
-  at_abort_all(at);
+  bc_at_abort_all(at);
   drain(at, &cfg, SIZE_MAX);
   if (answered_n != submitted_ok) FAIL("a command was never answered");
-  at_free(at);
+  bc_at_free(at);
   return 0;
 }

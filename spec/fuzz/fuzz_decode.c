@@ -51,10 +51,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 
   bc_expect e;
   bc_expect_for(line, size, &e);
-  check(e.n <= AT_CMD_MAX_EXPECT);
+  check(e.n <= BC_AT_CMD_MAX_EXPECT);
   for (size_t i = 0; i < e.n; i++) {
     check(e.match[i].prefix != NULL);
-    check(strlen(e.match[i].prefix) <= AT_MATCH_MAX_PREFIX);
+    check(strlen(e.match[i].prefix) <= BC_AT_MATCH_MAX_PREFIX);
   }
 
   /* hex: decode whatever came in; encode it back and decode again to the same bytes */

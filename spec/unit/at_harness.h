@@ -19,9 +19,9 @@
 
 /* A popped event, copied so that it outlives the engine's next call. */
 typedef struct ev {
-  at_event_type type;
+  bc_at_event_type type;
   uint64_t tag;
-  at_result result;
+  bc_at_result result;
   int code;
   char text[128];
   int has_text;
@@ -34,7 +34,7 @@ static ev evs[4096]; /* the model test feeds floods of answers at once */
 static size_t n_evs;
 
 /* Copies an event into evs. */
-static inline void keep_event(const at_event *e) {
+static inline void keep_event(const bc_at_event *e) {
   if (n_evs >= sizeof evs / sizeof evs[0]) {
     CHECK(!"too many events");
     return;
@@ -50,51 +50,51 @@ static inline void keep_event(const at_event *e) {
   d->n_lines = e->n_lines;
   d->is_final = e->is_final;
   for (size_t i = 0; i < e->n_lines; i++) {
-    const char *l = at_event_line(e, i);
+    const char *l = bc_at_event_line(e, i);
     if (i) strncat(d->lines, "|", sizeof d->lines - strlen(d->lines) - 1);
     strncat(d->lines, l, sizeof d->lines - strlen(d->lines) - 1);
   }
 }
 
-static inline void pop_all(at_engine *at) {
-  at_event e;
-  while (at_next_event(at, &e)) keep_event(&e);
+static inline void pop_all(bc_at_engine *at) {
+  bc_at_event e;
+  while (bc_at_next_event(at, &e)) keep_event(&e);
 }
 
-static inline at_engine *mk(void (*tweak)(at_config *)) {
-  at_config cfg;
-  at_config_defaults(&cfg);
+static inline bc_at_engine *mk(void (*tweak)(bc_at_config *)) {
+  bc_at_config cfg;
+  bc_at_config_defaults(&cfg);
   bc_engine_config(&cfg);
   if (tweak) tweak(&cfg);
-  at_engine *at = at_new(&cfg);
+  bc_at_engine *at = bc_at_new(&cfg);
   CHECK(at != NULL);
   n_evs = 0;
   return at;
 }
 
-static inline void feed(at_engine *at, const char *s, uint64_t now) {
+static inline void feed(bc_at_engine *at, const char *s, uint64_t now) {
   size_t n = strlen(s), off = 0;
   int spins = 0;
   while (off < n && spins++ < 1000) {
-    off += at_feed(at, (const uint8_t *)s + off, n - off, now);
+    off += bc_at_feed(at, (const uint8_t *)s + off, n - off, now);
     pop_all(at);
   }
   CHECK(off == n);
 }
 
-static inline void feedn(at_engine *at, const char *s, size_t n, uint64_t now) {
+static inline void feedn(bc_at_engine *at, const char *s, size_t n, uint64_t now) {
   size_t off = 0;
   int spins = 0;
   while (off < n && spins++ < 1000) {
-    off += at_feed(at, (const uint8_t *)s + off, n - off, now);
+    off += bc_at_feed(at, (const uint8_t *)s + off, n - off, now);
     pop_all(at);
   }
   CHECK(off == n);
 }
 
-static inline int submit(at_engine *at, const char *text, const at_match *expect, size_t n_expect,
+static inline int submit(bc_at_engine *at, const char *text, const bc_at_match *expect, size_t n_expect,
                   unsigned flags, uint64_t tag) {
-  at_cmd c;
+  bc_at_cmd c;
   memset(&c, 0, sizeof c);
   c.text = text;
   c.len = strlen(text);
@@ -102,16 +102,16 @@ static inline int submit(at_engine *at, const char *text, const at_match *expect
   c.n_expect = n_expect;
   c.flags = flags;
   c.tag = tag;
-  return at_submit(at, &c);
+  return bc_at_submit(at, &c);
 }
 
 /* Takes the whole pending output, checks it, reports it written at now. */
-static inline void write_out(at_engine *at, const char *want, uint64_t now) {
+static inline void write_out(bc_at_engine *at, const char *want, uint64_t now) {
   size_t len = 0;
-  const uint8_t *out = at_output(at, &len);
+  const uint8_t *out = bc_at_output(at, &len);
   CHECK_EQ_INT(len, strlen(want));
   if (out && len == strlen(want)) CHECK(memcmp(out, want, len) == 0);
-  at_output_consumed(at, len, now);
+  bc_at_output_consumed(at, len, now);
 }
 
 #endif

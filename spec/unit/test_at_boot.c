@@ -5,10 +5,10 @@
  */
 #include "at_harness.h"
 
-static const at_match EXP_CFUN_Q[] = {{"+CFUN", 0, -1}};
-static const at_match EXP_CPIN_Q[] = {{"+CPIN", 0, -1}};
+static const bc_at_match EXP_CFUN_Q[] = {{"+CFUN", 0, -1}};
+static const bc_at_match EXP_CPIN_Q[] = {{"+CPIN", 0, -1}};
 
-static size_t count(at_event_type type) {
+static size_t count(bc_at_event_type type) {
   size_t k = 0;
   for (size_t i = 0; i < n_evs; i++) k += evs[i].type == type;
   return k;
@@ -20,7 +20,7 @@ static void test_each_marker_alone(void) {
   static const char *const markers[] = {"RDY", "+CFUN: 1", "+CFUN:1", "+CPIN: READY",
                                         "+CPIN:READY"};
   for (size_t i = 0; i < sizeof markers / sizeof markers[0]; i++) {
-    at_engine *at = mk(NULL);
+    bc_at_engine *at = mk(NULL);
     submit(at, "AT+NMGS=2,AA00", NULL, 0, 0, 1);
     submit(at, "AT", NULL, 0, 0, 2);
     write_out(at, "AT+NMGS=2,AA00\r", 0);
@@ -29,14 +29,14 @@ static void test_each_marker_alone(void) {
     feed(at, line, 10);
     CHECK_EQ_INT(n_evs, 3);
     CHECK_EQ_INT(evs[0].tag, 1);
-    CHECK_EQ_INT(evs[0].result, AT_RESULT_REBOOT);
+    CHECK_EQ_INT(evs[0].result, BC_AT_RESULT_REBOOT);
     CHECK_EQ_STR(evs[0].text, markers[i]);
     CHECK_EQ_INT(evs[1].tag, 2);
-    CHECK_EQ_INT(evs[1].result, AT_RESULT_REBOOT);
-    CHECK_EQ_INT(evs[2].type, AT_EV_REBOOT);
-    CHECK_EQ_INT(at_get_counters(at)->reboots, 1);
-    CHECK_EQ_INT(at_pending(at), 0);
-    at_free(at);
+    CHECK_EQ_INT(evs[1].result, BC_AT_RESULT_REBOOT);
+    CHECK_EQ_INT(evs[2].type, BC_AT_EV_REBOOT);
+    CHECK_EQ_INT(bc_at_get_counters(at)->reboots, 1);
+    CHECK_EQ_INT(bc_at_pending(at), 0);
+    bc_at_free(at);
   }
 }
 
@@ -49,36 +49,36 @@ static void test_banner_is_one_reboot(void) {
       "\r\nRDY\r\n\r\n+CFUN:1\r\n",
   };
   for (size_t i = 0; i < sizeof banners / sizeof banners[0]; i++) {
-    at_engine *at = mk(NULL);
+    bc_at_engine *at = mk(NULL);
     feed(at, banners[i], 0);
-    CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
-    CHECK_EQ_INT(evs[0].type, AT_EV_REBOOT);
-    CHECK_EQ_INT(count(AT_EV_UNKNOWN), 0);
+    CHECK_EQ_INT(count(BC_AT_EV_REBOOT), 1);
+    CHECK_EQ_INT(evs[0].type, BC_AT_EV_REBOOT);
+    CHECK_EQ_INT(count(BC_AT_EV_UNKNOWN), 0);
     /* the rest of the banner is shown as lines (URCs), not dropped */
-    CHECK_EQ_INT(n_evs, 1 + count(AT_EV_URC));
+    CHECK_EQ_INT(n_evs, 1 + count(BC_AT_EV_URC));
     CHECK(n_evs >= 2);
     /* the next reboot, even a lone +CPIN: READY (the guide's DFOTA sessions), is another
      * one */
     n_evs = 0;
     feed(at, "\r\n+CPIN: READY\r\n", 30000);
-    CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
-    CHECK_EQ_INT(at_get_counters(at)->reboots, 2);
-    at_free(at);
+    CHECK_EQ_INT(count(BC_AT_EV_REBOOT), 1);
+    CHECK_EQ_INT(bc_at_get_counters(at)->reboots, 2);
+    bc_at_free(at);
   }
   /* a marker later in boot order a few seconds on is the same banner (the SIM is read
    * after RDY); long after, it is a new reboot */
-  at_engine *at = mk(NULL);
+  bc_at_engine *at = mk(NULL);
   feed(at, "\r\nRDY\r\n", 0);
   feed(at, "\r\n+CFUN: 1\r\n", 3000);
-  CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
+  CHECK_EQ_INT(count(BC_AT_EV_REBOOT), 1);
   feed(at, "\r\n+CPIN: READY\r\n", 60000);
-  CHECK_EQ_INT(count(AT_EV_REBOOT), 2);
-  at_free(at);
+  CHECK_EQ_INT(count(BC_AT_EV_REBOOT), 2);
+  bc_at_free(at);
 }
 
 /* +CFUN: 1 answers AT+CFUN?, +CPIN: READY answers AT+CPIN?: answers, not reboots. */
 static void test_expected_marker_is_an_answer(void) {
-  at_engine *at = mk(NULL);
+  bc_at_engine *at = mk(NULL);
   submit(at, "AT+CFUN?", EXP_CFUN_Q, 1, 0, 1);
   write_out(at, "AT+CFUN?\r", 0);
   feed(at, "\r\n+CFUN: 1\r\n\r\nOK\r\n", 10);
@@ -86,39 +86,39 @@ static void test_expected_marker_is_an_answer(void) {
   write_out(at, "AT+CPIN?\r", 20);
   feed(at, "\r\n+CPIN: READY\r\n\r\nOK\r\n", 30);
   CHECK_EQ_INT(n_evs, 2);
-  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  CHECK_EQ_INT(evs[0].result, BC_AT_RESULT_OK);
   CHECK_EQ_STR(evs[0].lines, "+CFUN: 1");
-  CHECK_EQ_INT(evs[1].result, AT_RESULT_OK);
+  CHECK_EQ_INT(evs[1].result, BC_AT_RESULT_OK);
   CHECK_EQ_STR(evs[1].lines, "+CPIN: READY");
-  CHECK_EQ_INT(at_get_counters(at)->reboots, 0);
+  CHECK_EQ_INT(bc_at_get_counters(at)->reboots, 0);
   /* RDY is nobody's answer */
   n_evs = 0;
   submit(at, "AT+CFUN?", EXP_CFUN_Q, 1, 0, 3);
   write_out(at, "AT+CFUN?\r", 40);
   feed(at, "\r\nRDY\r\n", 50);
-  CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
-  CHECK_EQ_INT(evs[0].result, AT_RESULT_REBOOT);
+  CHECK_EQ_INT(count(BC_AT_EV_REBOOT), 1);
+  CHECK_EQ_INT(evs[0].result, BC_AT_RESULT_REBOOT);
   /* not written yet: not an answer either */
   n_evs = 0;
   submit(at, "AT+CPIN?", EXP_CPIN_Q, 1, 0, 4);
   feed(at, "\r\n+CPIN: READY\r\n", 20000);
-  CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
-  at_free(at);
+  CHECK_EQ_INT(count(BC_AT_EV_REBOOT), 1);
+  bc_at_free(at);
 }
 
 /* A timed-out AT+CPIN? still owes its answer: a late +CPIN: READY is that answer. */
 static void test_owed_marker_is_a_late_answer(void) {
-  at_engine *at = mk(NULL);
+  bc_at_engine *at = mk(NULL);
   submit(at, "AT+CPIN?", EXP_CPIN_Q, 1, 0, 1);
   write_out(at, "AT+CPIN?\r", 0);
-  at_tick(at, 2000);
+  bc_at_tick(at, 2000);
   feed(at, "\r\n+CPIN: READY\r\n\r\nOK\r\n", 2500);
   CHECK_EQ_INT(n_evs, 3);
-  CHECK_EQ_INT(evs[1].type, AT_EV_LATE);
+  CHECK_EQ_INT(evs[1].type, BC_AT_EV_LATE);
   CHECK_EQ_STR(evs[1].text, "+CPIN: READY");
-  CHECK_EQ_INT(evs[2].type, AT_EV_LATE);
+  CHECK_EQ_INT(evs[2].type, BC_AT_EV_LATE);
   CHECK(evs[2].is_final);
-  CHECK_EQ_INT(at_get_counters(at)->reboots, 0);
+  CHECK_EQ_INT(bc_at_get_counters(at)->reboots, 0);
   /* while a probe is out for the next command, a lone +CPIN: READY is a reboot again:
    * the waiting command fails with it; the probe may still be answered (the module read
    * it after booting), so it stays out, and the next command writes a probe of its own
@@ -126,13 +126,13 @@ static void test_owed_marker_is_a_late_answer(void) {
   n_evs = 0;
   submit(at, "AT+NMGS=2,AA00", NULL, 0, 0, 2);
   write_out(at, "AT+NMGS=2,AA00\r", 2600);
-  at_tick(at, 4600);
+  bc_at_tick(at, 4600);
   submit(at, "AT", NULL, 0, 0, 3);
   write_out(at, "AT+CMEE?\r", 4700);
   feed(at, "\r\n+CPIN: READY\r\n", 4800);
-  CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
+  CHECK_EQ_INT(count(BC_AT_EV_REBOOT), 1);
   CHECK_EQ_INT(evs[n_evs - 2].tag, 3);
-  CHECK_EQ_INT(evs[n_evs - 2].result, AT_RESULT_REBOOT);
+  CHECK_EQ_INT(evs[n_evs - 2].result, BC_AT_RESULT_REBOOT);
   write_out(at, "", 4900); /* nothing queued: nothing to write */
   submit(at, "AT", NULL, 0, 0, 4);
   write_out(at, "AT+CSCON?\r", 5000);
@@ -144,16 +144,16 @@ static void test_owed_marker_is_a_late_answer(void) {
   feed(at, "\r\nOK\r\n", 5300);
   CHECK_EQ_INT(n_evs, 1);
   CHECK_EQ_INT(evs[0].tag, 4);
-  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
-  at_free(at);
+  CHECK_EQ_INT(evs[0].result, BC_AT_RESULT_OK);
+  bc_at_free(at);
 }
 
 /* Echo is on after a reboot: the running command's echo is dropped, its answer intact. */
 static void test_echo_after_reboot(void) {
-  at_engine *at = mk(NULL);
+  bc_at_engine *at = mk(NULL);
   feed(at, "\r\n+CPIN: READY\r\n", 0);
   n_evs = 0;
-  submit(at, "ATI", NULL, 0, AT_CMD_TEXT_LINES, 1);
+  submit(at, "ATI", NULL, 0, BC_AT_CMD_TEXT_LINES, 1);
   write_out(at, "ATI\r", 10);
   feed(at, "ATI\r\r\nQuectel_Ltd\r\nQuectel_BC260Y-CN\r\n\r\nOK\r\n", 20);
   submit(at, "AT+CFUN?", EXP_CFUN_Q, 1, 0, 2);
@@ -162,8 +162,8 @@ static void test_echo_after_reboot(void) {
   CHECK_EQ_INT(n_evs, 2);
   CHECK_EQ_STR(evs[0].lines, "Quectel_Ltd|Quectel_BC260Y-CN");
   CHECK_EQ_STR(evs[1].lines, "+CFUN: 1");
-  CHECK_EQ_INT(at_get_counters(at)->reboots, 1);
-  at_free(at);
+  CHECK_EQ_INT(bc_at_get_counters(at)->reboots, 1);
+  bc_at_free(at);
 }
 
 /* A module that booted still answers a command it read after booting (the guide's 5.2.5
@@ -171,17 +171,17 @@ static void test_echo_after_reboot(void) {
  * flight fails with the reboot but may still be answered: its OK is its late answer, and
  * the next command gets its own answer, not the shifted one. */
 static void test_command_in_flight_at_reboot(void) {
-  at_engine *at = mk(NULL);
+  bc_at_engine *at = mk(NULL);
   submit(at, "AT", NULL, 0, 0, 1);
   write_out(at, "AT\r", 0);
   feed(at, "\r\n+CPIN: READY\r\n", 10);
   CHECK_EQ_INT(evs[0].tag, 1);
-  CHECK_EQ_INT(evs[0].result, AT_RESULT_REBOOT);
-  CHECK_EQ_INT(count(AT_EV_REBOOT), 1);
+  CHECK_EQ_INT(evs[0].result, BC_AT_RESULT_REBOOT);
+  CHECK_EQ_INT(count(BC_AT_EV_REBOOT), 1);
   n_evs = 0;
   feed(at, "\r\nOK\r\n", 20); /* AT's own answer, read after the boot */
   CHECK_EQ_INT(n_evs, 1);
-  CHECK_EQ_INT(evs[0].type, AT_EV_LATE);
+  CHECK_EQ_INT(evs[0].type, BC_AT_EV_LATE);
   CHECK_EQ_INT(evs[0].tag, 1);
   CHECK(evs[0].is_final);
   n_evs = 0;
@@ -190,9 +190,9 @@ static void test_command_in_flight_at_reboot(void) {
   feed(at, "\r\n+CFUN: 1\r\n\r\nOK\r\n", 40);
   CHECK_EQ_INT(n_evs, 1);
   CHECK_EQ_INT(evs[0].tag, 2);
-  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  CHECK_EQ_INT(evs[0].result, BC_AT_RESULT_OK);
   CHECK_EQ_STR(evs[0].lines, "+CFUN: 1");
-  at_free(at);
+  bc_at_free(at);
   /* The module lost the command in the reboot: the probe's answer line comes first,
    * nothing was owed, and the next command gets its own answer. */
   at = mk(NULL);
@@ -207,9 +207,9 @@ static void test_command_in_flight_at_reboot(void) {
   feed(at, "\r\n+CFUN: 1\r\n\r\nOK\r\n", 50);
   CHECK_EQ_INT(n_evs, 1);
   CHECK_EQ_INT(evs[0].tag, 2);
-  CHECK_EQ_INT(evs[0].result, AT_RESULT_OK);
+  CHECK_EQ_INT(evs[0].result, BC_AT_RESULT_OK);
   CHECK_EQ_STR(evs[0].lines, "+CFUN: 1");
-  at_free(at);
+  bc_at_free(at);
 }
 
 int main(void) {

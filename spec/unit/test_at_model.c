@@ -193,7 +193,7 @@ static uint64_t module_next(const module *mo, const pipe_ *in) {
   return t;
 }
 
-static const at_match EXP_ECHO[] = {{"+QECHO", 1, 1}};
+static const bc_at_match EXP_ECHO[] = {{"+QECHO", 1, 1}};
 static int max_timeouts; /* the most commands timed out in one run */
 static int max_stuck_refused; /* the most failed with the module calm, probes refused */
 
@@ -213,7 +213,7 @@ static int run(uint64_t seed, int markers, int n_cmds) {
   memset(&mo, 0, sizeof mo);
   mo.markers = markers;
   mo.calm_from = 1000;
-  at_engine *at = mk(NULL);
+  bc_at_engine *at = mk(NULL);
   int wrong = 0, next = 1, waiting = 0, answered = 0, timeouts = 0, stuck = 0;
   uint64_t now = 1000;
   for (int wakes = 0; wakes < 2000000 && answered < n_cmds; wakes++) {
@@ -221,7 +221,7 @@ static int run(uint64_t seed, int markers, int n_cmds) {
     if (!waiting && next <= n_cmds) {
       char text[32];
       snprintf(text, sizeof text, "AT+QECHO=%d", next);
-      at_cmd c;
+      bc_at_cmd c;
       memset(&c, 0, sizeof c);
       c.text = text;
       c.len = strlen(text);
@@ -229,12 +229,12 @@ static int run(uint64_t seed, int markers, int n_cmds) {
       c.n_expect = 1;
       c.first_byte_ms = c.total_ms = 300;
       c.tag = (uint64_t)next++;
-      CHECK_EQ_INT(at_submit(at, &c), 0);
+      CHECK_EQ_INT(bc_at_submit(at, &c), 0);
       waiting = 1;
     }
     /* writes what the engine has to say */
     size_t len = 0;
-    const uint8_t *out = at_output(at, &len);
+    const uint8_t *out = bc_at_output(at, &len);
     if (len) {
       if (len > 9 && memcmp(out, "AT+QECHO=", 9) == 0) {
         int n = atoi((const char *)out + 9);
@@ -242,11 +242,11 @@ static int run(uint64_t seed, int markers, int n_cmds) {
       }
       trace(now, "-->", (const char *)out, len);
       pipe_put(&to_module, (const char *)out, len, now + between(0, 3));
-      at_output_consumed(at, len, now);
+      bc_at_output_consumed(at, len, now);
     }
     /* sleeps until bytes arrive or the deadline (the module acting meanwhile), then is
      * scheduled late, the module going on until it is */
-    uint64_t deadline = at_next_deadline(at), wake;
+    uint64_t deadline = bc_at_next_deadline(at), wake;
     for (;;) {
       wake = pipe_next(&to_host);
       if (deadline < wake) wake = deadline;
@@ -264,7 +264,7 @@ static int run(uint64_t seed, int markers, int n_cmds) {
     /* reads what arrived, fed as of before a deadline that passed (bc260y.modem.io, _feed_read) */
     size_t n = pipe_ready(&to_host, now);
     if (n) {
-      uint64_t d = at_next_deadline(at);
+      uint64_t d = bc_at_next_deadline(at);
       uint64_t t = now >= d ? d - 1 : now;
       /* a read may return the bytes in more than one piece */
       size_t off = 0;
@@ -277,29 +277,29 @@ static int run(uint64_t seed, int markers, int n_cmds) {
       to_host.head += n;
       pipe_compact(&to_host);
     }
-    if (now >= at_next_deadline(at)) {
+    if (now >= bc_at_next_deadline(at)) {
       trace(now, "tick", "", 0);
-      at_tick(at, now);
+      bc_at_tick(at, now);
       pop_all(at);
     }
     for (size_t i = 0; i < n_evs; i++) {
       const ev *e = &evs[i];
-      if (e->type != AT_EV_RESPONSE) continue;
+      if (e->type != BC_AT_EV_RESPONSE) continue;
       int tag = (int)e->tag;
       answered++;
       waiting = 0;
       char want[64];
       snprintf(want, sizeof want, "+QECHO: %d", tag);
       int bad = 0;
-      if (e->result == AT_RESULT_OK)
+      if (e->result == BC_AT_RESULT_OK)
         bad = strcmp(e->lines, want) != 0 || decided[tag] != 'o';
-      else if (e->result == AT_RESULT_ERROR)
+      else if (e->result == BC_AT_RESULT_ERROR)
         bad = decided[tag] != 'e';
-      else if (e->result == AT_RESULT_UNSENT) /* never written */
+      else if (e->result == BC_AT_RESULT_UNSENT) /* never written */
         bad = written_tags[tag] != 0;
-      else if (e->result != AT_RESULT_TIMEOUT && e->result != AT_RESULT_REBOOT)
+      else if (e->result != BC_AT_RESULT_TIMEOUT && e->result != BC_AT_RESULT_REBOOT)
         bad = 1;
-      if (e->result == AT_RESULT_TIMEOUT || e->result == AT_RESULT_UNSENT) {
+      if (e->result == BC_AT_RESULT_TIMEOUT || e->result == BC_AT_RESULT_UNSENT) {
         timeouts++;
         if (module_calm(&mo, now)) {
           stuck++;
@@ -332,7 +332,7 @@ static int run(uint64_t seed, int markers, int n_cmds) {
   if (markers) CHECK_EQ_INT(stuck, 0);
   else if (stuck > max_stuck_refused) max_stuck_refused = stuck;
   if (timeouts > max_timeouts) max_timeouts = timeouts;
-  at_free(at);
+  bc_at_free(at);
   return wrong;
 }
 

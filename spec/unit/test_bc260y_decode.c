@@ -279,13 +279,13 @@ static void test_boot_and_ati(void) {
 }
 
 /* Shape helpers: does the engine's field count of line fall in one of the matches? */
-static int shape_hits(const at_match *m, size_t n, const char *line) {
+static int shape_hits(const bc_at_match *m, size_t n, const char *line) {
   for (size_t i = 0; i < n; i++) {
-    if (m[i].min_fields == AT_MATCH_ANY_TEXT) {
+    if (m[i].min_fields == BC_AT_MATCH_ANY_TEXT) {
       if (!strncmp(line, m[i].prefix, strlen(m[i].prefix))) return 1;
       continue;
     }
-    int f = at_count_fields(line, strlen(line), m[i].prefix);
+    int f = bc_at_count_fields(line, strlen(line), m[i].prefix);
     if (f >= 0 && f >= m[i].min_fields && (m[i].max_fields < 0 || f <= m[i].max_fields))
       return 1;
   }
@@ -322,7 +322,7 @@ static void test_urc_table(void) {
 #define URC_ROW_SHAPE(KIND, prefix, min, max, role, ...) URC_ROW_##role(prefix, min, max)
 #define URC_ROW_NOTHING(...)
 static void test_urc_rows_in_table(void) {
-  static const at_match rows[] = {BC_LINES(URC_ROW_LINE, URC_ROW_SHAPE, URC_ROW_NOTHING,
+  static const bc_at_match rows[] = {BC_LINES(URC_ROW_LINE, URC_ROW_SHAPE, URC_ROW_NOTHING,
                                            URC_ROW_NOTHING)};
   for (size_t i = 0; i < sizeof rows / sizeof rows[0]; i++) {
     int found = 0;
@@ -416,7 +416,7 @@ static void test_expect_for(void) {
                              "AT+CGMR", "AT+CGSN=0", "AT+CGSN", "AT+CGMI"};
   for (size_t i = 0; i < sizeof text_cmds / sizeof text_cmds[0]; i++) {
     expect(text_cmds[i], &e);
-    CHECK_EQ_INT(e.flags & AT_CMD_TEXT_LINES, AT_CMD_TEXT_LINES);
+    CHECK_EQ_INT(e.flags & BC_AT_CMD_TEXT_LINES, BC_AT_CMD_TEXT_LINES);
   }
   /* basic commands other than ATI and ATI0 print no text, and the case folding that finds
    * A, T and I takes no other character for them ('!' is 'A' - 0x20, '4' is 'T' - 0x20) */
@@ -465,14 +465,14 @@ static void test_expect_for(void) {
  * bc_urc_table gets its answer lines, and a URC of the same prefix interleaved with the
  * answer stays a URC. Returns the response's line count; *urcs counts URC events. */
 static long engine_run(const char *cmd, const char *module, int *urcs, char *first, size_t cap) {
-  at_config cfg;
-  at_config_defaults(&cfg);
+  bc_at_config cfg;
+  bc_at_config_defaults(&cfg);
   bc_engine_config(&cfg);
-  at_engine *at = at_new(&cfg);
+  bc_at_engine *at = bc_at_new(&cfg);
   if (!at) return -1;
   bc_expect e;
   bc_expect_for(cmd, strlen(cmd), &e);
-  at_cmd c;
+  bc_at_cmd c;
   memset(&c, 0, sizeof c);
   c.text = cmd;
   c.len = strlen(cmd);
@@ -482,24 +482,24 @@ static long engine_run(const char *cmd, const char *module, int *urcs, char *fir
   long lines = -1;
   *urcs = 0;
   first[0] = '\0';
-  if (at_submit(at, &c) == 0) {
+  if (bc_at_submit(at, &c) == 0) {
     size_t n;
-    at_output(at, &n);
-    at_output_consumed(at, n, 0);
+    bc_at_output(at, &n);
+    bc_at_output_consumed(at, n, 0);
     size_t len = strlen(module), off = 0;
-    at_event ev;
+    bc_at_event ev;
     while (off < len) {
-      off += at_feed(at, (const uint8_t *)module + off, len - off, 1);
-      while (at_next_event(at, &ev)) {
-        if (ev.type == AT_EV_URC) (*urcs)++;
-        if (ev.type == AT_EV_RESPONSE && ev.result == AT_RESULT_OK) {
+      off += bc_at_feed(at, (const uint8_t *)module + off, len - off, 1);
+      while (bc_at_next_event(at, &ev)) {
+        if (ev.type == BC_AT_EV_URC) (*urcs)++;
+        if (ev.type == BC_AT_EV_RESPONSE && ev.result == BC_AT_RESULT_OK) {
           lines = (long)ev.n_lines;
-          if (ev.n_lines) snprintf(first, cap, "%s", at_event_line(&ev, 0));
+          if (ev.n_lines) snprintf(first, cap, "%s", bc_at_event_line(&ev, 0));
         }
       }
     }
   }
-  at_free(at);
+  bc_at_free(at);
   return lines;
 }
 

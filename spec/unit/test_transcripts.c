@@ -78,28 +78,28 @@ typedef struct run {
   int ok;
 } run;
 
-static void describe(const at_event *e, char *out, size_t cap) {
+static void describe(const bc_at_event *e, char *out, size_t cap) {
   switch (e->type) {
-  case AT_EV_RESPONSE: {
+  case BC_AT_EV_RESPONSE: {
     int k = snprintf(out, cap, "response %llu %d %s", (unsigned long long)e->tag, (int)e->result,
                      e->text ? e->text : "-");
     for (size_t i = 0; i < e->n_lines && k > 0 && (size_t)k < cap; i++)
-      k += snprintf(out + k, cap - (size_t)k, " | %s", at_event_line(e, i));
+      k += snprintf(out + k, cap - (size_t)k, " | %s", bc_at_event_line(e, i));
     break;
   }
-  case AT_EV_URC: snprintf(out, cap, "urc %s", e->text); break;
-  case AT_EV_UNKNOWN: snprintf(out, cap, "unknown %s", e->text); break;
-  case AT_EV_LATE: snprintf(out, cap, "late %s", e->text); break;
-  case AT_EV_OVERFLOW: snprintf(out, cap, "overflow"); break;
-  case AT_EV_REBOOT: snprintf(out, cap, "reboot"); break;
-  case AT_EV_UNRESPONSIVE: snprintf(out, cap, "unresponsive"); break;
-  case AT_EV_UNOWED: snprintf(out, cap, "unowed %s", e->text); break;
+  case BC_AT_EV_URC: snprintf(out, cap, "urc %s", e->text); break;
+  case BC_AT_EV_UNKNOWN: snprintf(out, cap, "unknown %s", e->text); break;
+  case BC_AT_EV_LATE: snprintf(out, cap, "late %s", e->text); break;
+  case BC_AT_EV_OVERFLOW: snprintf(out, cap, "overflow"); break;
+  case BC_AT_EV_REBOOT: snprintf(out, cap, "reboot"); break;
+  case BC_AT_EV_UNRESPONSIVE: snprintf(out, cap, "unresponsive"); break;
+  case BC_AT_EV_UNOWED: snprintf(out, cap, "unowed %s", e->text); break;
   }
 }
 
-static void drain(at_engine *at, run *r) {
-  at_event e;
-  while (at_next_event(at, &e)) {
+static void drain(bc_at_engine *at, run *r) {
+  bc_at_event e;
+  while (bc_at_next_event(at, &e)) {
     if (r->n >= MAX_EVENTS) {
       r->ok = 0;
       continue;
@@ -108,11 +108,11 @@ static void drain(at_engine *at, run *r) {
   }
 }
 
-static void feed_all(at_engine *at, run *r, const uint8_t *p, size_t n, uint64_t now) {
+static void feed_all(bc_at_engine *at, run *r, const uint8_t *p, size_t n, uint64_t now) {
   size_t off = 0;
   int spins = 0;
   while (off < n && spins++ < 100) {
-    off += at_feed(at, p + off, n - off, now);
+    off += bc_at_feed(at, p + off, n - off, now);
     drain(at, r);
   }
   if (off != n) r->ok = 0;
@@ -121,7 +121,7 @@ static void feed_all(at_engine *at, run *r, const uint8_t *p, size_t n, uint64_t
 enum mode { WHOLE, BYTEWISE, SPLIT };
 
 /* Feeds one segment of module output; `base` is its offset in the whole module stream. */
-static void feed_segment(at_engine *at, run *r, const uint8_t *seg, size_t n, size_t base,
+static void feed_segment(bc_at_engine *at, run *r, const uint8_t *seg, size_t n, size_t base,
                          enum mode m, size_t cut, uint64_t now) {
   if (m == BYTEWISE) {
     for (size_t i = 0; i < n; i++) feed_all(at, r, seg + i, 1, now);
@@ -135,10 +135,10 @@ static void feed_segment(at_engine *at, run *r, const uint8_t *seg, size_t n, si
 
 /* echo: the module echoes each command (echo on, as after a reboot) before answering. */
 static void replay(const script *s, enum mode m, size_t cut, int echo, run *r) {
-  at_config cfg;
-  at_config_defaults(&cfg);
+  bc_at_config cfg;
+  bc_at_config_defaults(&cfg);
   bc_engine_config(&cfg); /* the library's own tables, as the Lua binding uses them */
-  at_engine *at = at_new(&cfg);
+  bc_at_engine *at = bc_at_new(&cfg);
   memset(r, 0, sizeof *r);
   r->ok = at != NULL;
   if (!at) return;
@@ -161,7 +161,7 @@ static void replay(const script *s, enum mode m, size_t cut, int echo, run *r) {
     seg_len = 0;
     now += 10;
     if (!st) break;
-    at_cmd c;
+    bc_at_cmd c;
     memset(&c, 0, sizeof c);
     c.text = st->text;
     c.len = strlen(st->text);
@@ -171,12 +171,12 @@ static void replay(const script *s, enum mode m, size_t cut, int echo, run *r) {
     c.expect = bx.match;
     c.n_expect = bx.n;
     c.flags = bx.flags;
-    if (at_submit(at, &c) != 0) r->ok = 0;
+    if (bc_at_submit(at, &c) != 0) r->ok = 0;
     size_t len;
-    const uint8_t *out = at_output(at, &len);
+    const uint8_t *out = bc_at_output(at, &len);
     if (!out || len != c.len + 1 || memcmp(out, st->text, c.len) || out[c.len] != '\r')
       r->ok = 0;
-    at_output_consumed(at, len, now);
+    bc_at_output_consumed(at, len, now);
     now += 10;
     if (echo) { /* "AT...\r" comes back first; it belongs to the next module segment */
       memcpy(seg, st->text, c.len);
@@ -184,10 +184,10 @@ static void replay(const script *s, enum mode m, size_t cut, int echo, run *r) {
       seg_len = c.len + 1;
     }
   }
-  at_tick(at, now);
+  bc_at_tick(at, now);
   drain(at, r);
-  if (at_pending(at) != 0) r->ok = 0;
-  at_free(at);
+  if (bc_at_pending(at) != 0) r->ok = 0;
+  bc_at_free(at);
 }
 
 /* A boot marker's place in the banner (RDY, +CFUN: 1, +CPIN: READY), 0 for other lines. */
@@ -227,14 +227,14 @@ static void oracle(const script *s, run *r) {
     if (rank && !answer && !banner) {
       banner = rank;
       if (open) { /* the running command fails with the reboot */
-        snprintf(out, EV_CAP, "response %zu %d %s%s", tag, AT_RESULT_REBOOT, st->text, lines);
+        snprintf(out, EV_CAP, "response %zu %d %s%s", tag, BC_AT_RESULT_REBOOT, st->text, lines);
         out = r->ev[r->n++];
         open = 0;
       }
       snprintf(out, EV_CAP, "reboot");
     } else if (open && (!strcmp(st->text, "OK") || !strcmp(st->text, "ERROR"))) {
       snprintf(out, EV_CAP, "response %zu %d %s%s", tag,
-               st->text[0] == 'O' ? AT_RESULT_OK : AT_RESULT_ERROR, st->text, lines);
+               st->text[0] == 'O' ? BC_AT_RESULT_OK : BC_AT_RESULT_ERROR, st->text, lines);
       open = 0;
     } else if (open && !strncmp(st->text, name, strlen(name))) {
       strncat(lines, " | ", sizeof lines - strlen(lines) - 1);
