@@ -17,10 +17,10 @@ local BREAK = {
   ["05-error-codes"] = {'"AT%+NMGS=2,010",', '"AT+NMGS=2,01",'},
   ["06-firmware-update"] = {'"download_4", "end_255"', '"end_255"'},
   ["07-faults"] = {"assert%(m:init%(%)%)%s+%-%- the module", "do end -- the module"},
-  ["08-lifetime"] = {"assert%(m:set_lifetime%(900%)%)", "-- no lifetime"},
+  ["08-lifetime"] = {"assert%(m:set_lifetime%(300%)%)", "-- no lifetime asked"},
   ["09-buffer-limit"] = {'"indicate"', '"direct"'},
   ["10-dfota-stages"] = {"assert%(m:connect%(HOST%)%) %-%- after the reboot", "-- not registered again"},
-  ["11-battery"] = {"rai = 1", "rai = 0"},
+  ["11-battery"] = {"one_uplink%(1%)", "one_uplink(0)"},
 }
 
 local function solutions()
