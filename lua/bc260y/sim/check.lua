@@ -3,8 +3,9 @@
 -- platform (bc260y.sim.platform); then each task of the exercise is judged by what the
 -- platform saw (its event log: registrations, uplinks with their CON flag and RAI,
 -- downlinks sent, deregistration, DFOTA) and, where the platform cannot see it, by the
--- virtual module's own state (downlinks left unread, seconds asleep). A verdict per task
--- is printed in the reader's language (bc260y.i18n); the status is 0 when every task passed.
+-- virtual module's own state (downlinks left unread, deep sleeps, error answers). A verdict
+-- per task is printed in the reader's language (bc260y.i18n); the status is 0 when every
+-- graded task passed.
 --
 -- An exercise's tasks are data, one file per exercise: docs/lab/checks/<exercise>.lua
 -- returns {tasks = {{en =, zh =, expect = {condition, ...}}, ...}}; a task the platform
@@ -48,7 +49,7 @@ function check.find(exercise)
     if readable(exercise) then return exercise end
     return nil, i18n.t("check.no_exercise", exercise)
   end
-  local number = tonumber(exercise)
+  local number = math.tointeger(tonumber(exercise))
   for _, dir in ipairs(check_dirs()) do
     if number then
       local p = io.popen(("ls %s/%02d-*.lua 2>/dev/null"):format(dir, number))
