@@ -10,8 +10,11 @@ DEV_ARGS  := -DBC260Y_WERROR=ON -DBC260Y_WITH_LIBSERIALPORT=ON
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev valgrind \
                 lua5.4 liblua5.4-dev libserialport-dev lua-unit luarocks \
                 lua-luv lua-cqueues python3
+# The lab's printable handouts (make docs, lab_handout_spec): Chromium prints them, a CJK
+# font sets the Chinese one, poppler-utils reads them back in the test.
+DEB_PACKAGES += chromium fonts-wqy-microhei poppler-utils
 
-.PHONY: all build test bench demo deps sanitize fuzz clean install uninstall
+.PHONY: all build test bench demo deps docs sanitize fuzz clean install uninstall
 
 all: build
 
@@ -44,6 +47,11 @@ test: build
 
 bench: build
 	cmake --build $(BUILD) --target bench
+
+# The lab's figures (drawn again from the virtual module) and its printable handouts,
+# build/docs/lab-handout.en.pdf and lab-handout.zh.pdf (cmake/docs.cmake).
+docs: build
+	cmake --build $(BUILD) --target docs
 
 # The demo builds quietly (the build log is shown only when it fails), then runs.
 demo: deps $(BUILD)/CMakeCache.txt

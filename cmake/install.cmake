@@ -6,7 +6,7 @@
 #   lib/lua/5.4/bc260y/sim/core.so  the virtual module's C part (with the virtual module)
 #   share/lua/5.4/bc260y/           the Lua modules, with their rooms (modem/, console/,
 #                                   sim/, adapters/)} /usr/local (and /usr)
-#   share/bc260y/                   examples, README.md, LICENSE
+#   share/bc260y/                   examples, README.md, LICENSE, lab/checks (bc260y check)
 #   lib/libbc260y.{a,so}, include/bc260y/*.h, lib/pkgconfig/bc260y.pc   the core for C
 set(BC260Y_LUA_CDIR lib/lua/5.4 CACHE STRING "Where bc260y/core.so is installed (relative: under the prefix)")
 set(BC260Y_LUA_DIR share/lua/5.4 CACHE STRING "Where the bc260y Lua modules are installed (relative: under the prefix)")
@@ -54,6 +54,9 @@ if(BC260Y_INSTALL_EXAMPLES)
   install(DIRECTORY ${CMAKE_SOURCE_DIR}/examples DESTINATION ${BC260Y_DATADIR} COMPONENT lua)
   install(FILES ${CMAKE_SOURCE_DIR}/README.md ${CMAKE_SOURCE_DIR}/LICENSE DESTINATION ${BC260Y_DATADIR}
     COMPONENT lua)
+  if(BC260Y_INSTALL_SIM) # `bc260y check` grades the lab's exercises by these (bc260y.sim.check)
+    install(DIRECTORY ${CMAKE_SOURCE_DIR}/docs/lab/checks DESTINATION ${BC260Y_DATADIR}/lab COMPONENT lua)
+  endif()
 endif()
 
 # The core for C programs: static and shared libbc260y, the headers under include/bc260y/

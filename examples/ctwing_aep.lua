@@ -9,6 +9,13 @@
 --   bc260y run examples/ctwing_aep.lua                  the virtual module
 --   bc260y run examples/ctwing_aep.lua --port /dev/ttyUSB0 --trace   real hardware
 --   bc260y run examples/ctwing_aep.lua -- 5             wait 5 s (not 30) for the command
+-- Settings: this example plays the guide's session command for command (spec/peer checks
+-- it), so its choices are the guide's, and they are already the cheap ones for what each
+-- step shows (docs/battery.md measures them): NON with RAI 1 for the plain report (the
+-- network releases the radio at once), CON with RAI 2 where the delivery status is the
+-- point (released right after the acknowledgement), deep sleep on between the steps and at
+-- the end. Deep sleep is off only while the session's first steps are set up, as the guide
+-- has it. A device that only reports: examples/sensor_loop.lua.
 local bc260y = require("bc260y")
 local loop = require("bc260y.loop")
 local i18n = require("bc260y.i18n")

@@ -9,6 +9,11 @@
 --
 --   bc260y run examples/dfota.lua [-- aep|iot]          the virtual module (it creates a job)
 --   bc260y run examples/dfota.lua --port /dev/ttyUSB0 -- aep    real hardware
+-- Settings: a firmware job is the one time a device pays for staying awake: deep sleep
+-- is off from the registration to the end of the job (guide 5.3.3: a sleeping module
+-- misses the download), and the IoT platform's trigger uplink is NON with RAI 0, because
+-- the platform starts the job in answer to it and RAI 1 would release the radio first.
+-- After the job a device goes back to its cheap settings (examples/sensor_loop.lua).
 local bc260y = require("bc260y")
 local dfota = require("bc260y.dfota")
 local i18n = require("bc260y.i18n")

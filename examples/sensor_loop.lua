@@ -1,6 +1,15 @@
 -- sensor_loop.lua: a small but realistic device. Every INTERVAL seconds it reports a
--- reading as a CON uplink with RAI 2 (the network releases the radio right after the
--- acknowledgement) and lets the module deep-sleep in between. Commands from the platform
+-- reading as a NON uplink with RAI 1 and lets the module deep-sleep in between, with the
+-- cheapest settings that still do the job (docs/battery.md measures each choice):
+--   NON, not CON: a reading is superseded by the next one, so an acknowledgement buys
+--     nothing worth the radio time it costs (and CON's retransmissions cost more);
+--   RAI 1: nothing more is expected, so the network releases the radio at once instead
+--     of after its inactivity timer (RAI 0: about three times the average current);
+--   deep sleep on, PSM via m:psm{tau = 3600, active = 20}: the module sleeps at a few µA
+--     between reports; TAU 1 h, since the reports themselves tell the network the device
+--     is alive; an active time of 20 s is the window in which the platform's commands
+--     reach the device after a report (shorter saves a little, commands then wait longer).
+-- Commands from the platform
 -- are applied as they come: 01 <u16 seconds> sets the report interval, 02 <00|01> switches
 -- the output. When the module reboots (power glitch, watchdog) or the platform answers an
 -- uplink with RST (+QLWEVTIND: 10), the device registers again and goes on. When the
@@ -55,6 +64,7 @@ local function connect()
   for attempt = 1, 5 do
     local ok, msg = m:init()
     if ok then ok, msg = m:set_receive_mode("direct") end
+    if ok then ok, msg = m:psm{tau = 3600, active = 20} end  -- AT+CPSMS (see the top)
     if ok then ok, msg = show:during(progress.REGISTRATION, 126, m.connect, m, {host = HOST, port = PORT}) end
     if ok then ok, msg = m:sleep_mode("deep") end  -- sleep whenever idle
     if ok then return true end
@@ -96,25 +106,25 @@ while REPORTS == 0 or seq < REPORTS do
   end
   while updating() do pause(10) end -- no data commands during a firmware update
   local data = reading(seq)
-  local ok, msg, code = m:send(data, {con = true, rai = 2})
+  local ok, msg, code = m:send(data, {rai = 1})  -- NON, RAI 1 (see the top)
   -- Rebooted (the Modem may not have seen the banner yet: +CME ERROR 954 not logged in,
   -- 958 no session), or the platform forgot us: register again and send the reading again.
   local cme = code == "cme" and tonumber(msg:match("%+CME ERROR: (%d+)"))
   if not ok and (code == "state" or code == "reboot" or cme == 954 or cme == 958) then
     print(("   report %d: %s"):format(seq, msg))
     stats.reconnects = stats.reconnects + 1
-    if connect() then ok, msg, code = m:send(data, {con = true, rai = 2}) end
+    if connect() then ok, msg, code = m:send(data, {rai = 1}) end
   end
   if ok then
     stats.sent = stats.sent + 1
-    print(("report %d: %.1f C, delivered"):format(seq, string.unpack(">i2", data, 2) / 10))
+    print(("report %d: %.1f C, sent"):format(seq, string.unpack(">i2", data, 2) / 10))
   elseif code == "busy" then
     -- A firmware update began meanwhile: this reading is skipped.
     stats.postponed = stats.postponed + 1
     print(("report %d: skipped, firmware update running"):format(seq))
   else
     stats.failed = stats.failed + 1
-    print(("report %d: not delivered (%s)"):format(seq, msg))
+    print(("report %d: not sent (%s)"):format(seq, msg))
   end
   if REPORTS == 0 or seq < REPORTS then pause(interval) end
 end
@@ -122,6 +132,6 @@ end
 while updating() do pause(10) end
 firmware:close()
 m:close()
-print(("%d reports delivered, %d not, %d skipped, %d reconnects, %d commands applied, output %s"):format(
+print(("%d reports sent, %d not, %d skipped, %d reconnects, %d commands applied, output %s"):format(
   stats.sent, stats.failed, stats.postponed, stats.reconnects, stats.commands, output_on and "on" or "off"))
 return stats.failed == 0 and 0 or 1

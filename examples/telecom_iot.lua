@@ -7,6 +7,12 @@
 --
 --   bc260y run examples/telecom_iot.lua                  the virtual module
 --   bc260y run examples/telecom_iot.lua --port /dev/ttyUSB0 --trace   real hardware
+-- Settings: this example plays the guide's session command for command (spec/peer checks
+-- it), so its choices are the guide's rather than the cheapest: the first uplink is NON
+-- with no RAI (RAI 0), because the platform's answer (AAAA0000) must still find the radio
+-- up; RAI 1 would release it before the answer came (docs/battery.md: RAI 0 costs about
+-- three times RAI 1 when nothing answers). The CON uplink shows the delivery status, and
+-- deep sleep is on again at the end. A device that only reports: examples/sensor_loop.lua.
 local bc260y = require("bc260y")
 local loop = require("bc260y.loop")
 local i18n = require("bc260y.i18n")

@@ -5,6 +5,7 @@
 local bc260y = require("bc260y")
 local explain = require("bc260y.console.explain")
 
+local say = require("bc260y.i18n").pick       -- the line in the reader's language
 local m = assert(bc260y.open())
 assert(m:init())
 assert(m:set_receive_mode("indicate"))        -- AT+NNMI=2
@@ -26,7 +27,7 @@ for _ = 1, 200 do
   bc260y.sleep(0.05)
 end
 print(("BUFFERED=%d RECEIVED=%d DROPPED=%d"):format(q.buffered, q.received, q.dropped))
-print(('+NNMI: "recv",buff full seen %d times = %s'):format(full,
+print(say{en = '+NNMI: "recv",buff full seen %d times = %s', zh = '+NNMI: "recv",buff full 出现 %d 次 = %s'}:format(full,
   explain.line('+NNMI: "recv",buff full')))
 
 local n = 0
@@ -34,7 +35,7 @@ while true do
   local data = m:receive{timeout = 1}         -- AT+NMGR, oldest first
   if not data then break end
   n = n + 1
-  print(("read %d: %d bytes of 0x%02X"):format(n, #data, data:byte(1)))
+  print(say{en = "read %d: %d bytes of 0x%02X", zh = "读出 %d:%d 字节的 0x%02X"}:format(n, #data, data:byte(1)))
 end
 q = assert(m:queue_stats())
 print(("BUFFERED=%d RECEIVED=%d DROPPED=%d"):format(q.buffered, q.received, q.dropped))
@@ -42,5 +43,5 @@ print(("BUFFERED=%d RECEIVED=%d DROPPED=%d"):format(q.buffered, q.received, q.dr
 assert(m:set_receive_mode("direct"))          -- AT+NNMI=1
 if m.platform then m.platform:queue_downlink("\2\1ON") end
 local data = assert(m:receive{timeout = 30})  -- came as +NNMI: 4,02014F4E
-print(("direct: %d bytes %q"):format(#data, data))
+print(say{en = "direct: %d bytes %q", zh = "直吐:%d 字节 %q"}:format(#data, data))
 assert(m:close())

@@ -7,6 +7,7 @@ local bc260y = require("bc260y")
 local loop = require("bc260y.loop")
 local explain = require("bc260y.console.explain")
 
+local say = require("bc260y.i18n").pick       -- the line in the reader's language
 local m = assert(bc260y.open())
 assert(m:init())
 assert(m:connect{host = "221.229.214.202", port = 5683})
@@ -20,13 +21,13 @@ local asleep = loop.future()
 local h = m:on("deepsleep", function() asleep:set(true) end)
 assert(m:send("\1", {rai = 1}))               -- nothing more to say: the radio goes idle
 assert(m:sleep_mode("deep"))                  -- AT+QSCLK=1
-print("entered deep sleep: " .. tostring(asleep:get(180) == true))
+print(say{en = "entered deep sleep: ", zh = "已进入深休眠:"} .. tostring(asleep:get(180) == true))
 h:off()
-print("believed asleep: " .. tostring(m:state().sleeping))
+print(say{en = "believed asleep: ", zh = "Modem 认为模块在休眠:"} .. tostring(m:state().sleeping))
 
 assert(m:send("\2", {rai = 1}))               -- the Modem wakes the module first
-print("events: " .. table.concat(seen, ", "))
+print(say{en = "events: ", zh = "事件:"} .. table.concat(seen, ", "))
 print("+QLWEVTIND: 6 = " .. explain.line("+QLWEVTIND: 6"))
-print("status: " .. assert(m:status()))
+print(say{en = "status: ", zh = "状态:"} .. assert(m:status()))
 assert(m:sleep_mode("off"))                   -- AT+QSCLK=0
 assert(m:close())

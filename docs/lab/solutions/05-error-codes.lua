@@ -4,6 +4,7 @@
 local bc260y = require("bc260y")
 local explain = require("bc260y.console.explain")
 
+local say = require("bc260y.i18n").pick       -- the line in the reader's language
 local m = assert(bc260y.open())
 assert(m:init())                              -- AT+CMEE=1 is part of init
 
@@ -27,7 +28,7 @@ for _, cmd in ipairs(tries) do
     print(("%s -> +CME ERROR: %d %s"):format(cmd, n, e and e.name or "?"))
     print("    " .. explain.line("+CME ERROR: " .. n))
   else
-    print(("%s -> %s (%s)"):format(cmd, tostring(code), msg))
+    print(say{en = "%s -> code %s (%s)", zh = "%s -> 代码 %s(%s)"}:format(cmd, tostring(code), msg))
   end
 end
 assert(m:close())
