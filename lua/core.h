@@ -74,10 +74,10 @@ CORE_INTERNAL void core_poller_register(lua_State *L); /* core_poller.c: Poller 
 CORE_INTERNAL void private_file_register(lua_State *L);
 
 /* core_port.c: the port of the open Port at arg (raises on anything else or a closed one). */
-CORE_INTERNAL port *core_check_port(lua_State *L, int arg);
+CORE_INTERNAL bc_port *core_check_port(lua_State *L, int arg);
 /* core_port.c: pushes a new Port that owns p (bc260y.core's Port class, which must be
  * registered: bc260y.sim.core requires bc260y.core first). */
-CORE_INTERNAL void core_push_port(lua_State *L, port *p);
+CORE_INTERNAL void core_push_port(lua_State *L, bc_port *p);
 /* core_util.c: the loop's clock (CLOCK_MONOTONIC), in seconds, as core.now gives it. */
 CORE_INTERNAL double core_now(void);
 
