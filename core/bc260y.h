@@ -34,12 +34,13 @@ void bc_engine_config(bc_at_config *cfg);
 typedef struct bc_expect {
   bc_at_match match[BC_AT_CMD_MAX_EXPECT];
   size_t n;
-  unsigned flags; /* BC_AT_CMD_TEXT_LINES for ATI, AT+CGMI, AT+CGMM, AT+CGMR, AT+CGSN[=0] */
+  unsigned flags; /* retired: always 0 (BC_AT_CMD_TEXT_LINES is, in at.h); kept so that
+                     callers copying it into bc_at_cmd.flags still build */
   char name[BC_AT_MATCH_MAX_PREFIX + 1]; /* storage for a generic "+FOO" prefix */
 } bc_expect;
 /* The answer shapes of a command line, case-insensitive ("at+nnmi?" too):
  * "AT+NNMI?" -> "+NNMI" with exactly 1 field; "AT+CSCON?" -> "+CSCON" with 2;
- * "AT+NQMGR" -> a line starting "BUFFERED="; ATI -> text lines; any other query, test or
+ * "AT+NQMGR" -> a line starting "BUFFERED="; any other query, test or
  * execute form "AT+FOO", "AT+FOO?", "AT+FOO=?" -> "+FOO" with any number of fields.
  * A plain "AT", a basic command (ATE0) or a set command "AT+FOO=..." without a known
  * answer expects nothing. Prefixes point into static storage or into out->name, so *out

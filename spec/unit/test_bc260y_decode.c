@@ -412,24 +412,17 @@ static void test_expect_for(void) {
   expect("AT+NQMGR", &e);
   CHECK(shape_hits(e.match, e.n, "BUFFERED=0,RECEIVED=34,DROPPED=2"));
   CHECK(!shape_hits(e.match, e.n, "+NNMI"));
-  const char *text_cmds[] = {"ATI",     "ati",       "aTi0",    "AT+CGMM",
-                             "AT+CGMR", "AT+CGSN=0", "AT+CGSN", "AT+CGMI"};
-  for (size_t i = 0; i < sizeof text_cmds / sizeof text_cmds[0]; i++) {
-    expect(text_cmds[i], &e);
-    CHECK_EQ_INT(e.flags & BC_AT_CMD_TEXT_LINES, BC_AT_CMD_TEXT_LINES);
-  }
-  /* basic commands other than ATI and ATI0 print no text, and the case folding that finds
-   * A, T and I takes no other character for them ('!' is 'A' - 0x20, '4' is 'T' - 0x20) */
-  const char *no_text_cmds[] = {"ATI1", "ATI00", "ATE0", "AT)", "ATi!", "A4I", "!TI"};
-  for (size_t i = 0; i < sizeof no_text_cmds / sizeof no_text_cmds[0]; i++) {
-    expect(no_text_cmds[i], &e);
-    CHECK_EQ_INT(e.flags, 0);
+  /* basic commands expect no shape (their text lines are answers by the engine's rule,
+   * core/at.h), nor AT+CGSN's bare serial number form */
+  const char *no_shape_cmds[] = {"ATI", "ati", "ATI1", "ATE0", "AT)", "AT+CGSN", "AT+CGSN=0"};
+  for (size_t i = 0; i < sizeof no_shape_cmds / sizeof no_shape_cmds[0]; i++) {
+    expect(no_shape_cmds[i], &e);
+    CHECK_EQ_INT(e.n, 0);
   }
   for (int s = 1; s <= 3; s++) {
     char c[16];
     snprintf(c, sizeof c, "AT+CGSN=%d", s);
     expect(c, &e);
-    CHECK_EQ_INT(e.flags, 0);
     CHECK(shape_hits(e.match, e.n, "+CGSN: 869663040000001"));
   }
   expect("AT+CGPADDR?", &e);

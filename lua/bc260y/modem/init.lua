@@ -264,7 +264,7 @@ function Modem:init(opts)
   end
   local info = {}
   local r
-  r, msg, code = step("ATI", {text_lines = true})
+  r, msg, code = step("ATI")
   if not r then return nil, msg, code end
   for _, d in ipairs(r.decoded) do
     if d and d.kind == "ati_manufacturer" then info.manufacturer = d.value
