@@ -94,6 +94,10 @@ typedef struct bc_decoded {
   long buffered, received, dropped; /* BC_NQMGR */
   const char *text;      /* hex digits, an address, a state name... (not NUL-terminated) */
   size_t text_len;
+  int unknown;           /* 1 + the index of a field whose value is outside the guide's
+                            tables (an NMSTATUS state, a QLWEVTIND event, a FOTA stage):
+                            the line is decoded all the same, that field's text in text
+                            (a number in value); 0: every value is the guide's */
   int malformed;         /* with BC_NONE: the line has the prefix and field count of a row
                             (the engine takes it as that URC or answer), not its body; or
                             a known prefix and a body with broken quotes */
@@ -105,7 +109,8 @@ typedef struct bc_decoded {
  * apart by their field count: "+CSCON: 0,1" is the answer, "+CSCON: 1" the URC;
  * "+CEREG: 1,1" (2, 5, 7 or 9 fields) the answer, "+CEREG: 1" (1, 4, 6 or 8) the URC.
  * Accepted: "+X: v" and "+X:v", spaces after commas (the guide's +QIND examples), hex of
- * either case, quotes around hex or addresses, a trailing CR/LF. Refused (BC_NONE, *out
+ * either case, quotes around hex or addresses, trailing CR, LF and spaces; a value outside
+ * the guide's tables where firmware adds values (out->unknown). Refused (BC_NONE, *out
  * zeroed but for malformed): a number with junk, out of its documented range or overflowing a long; a hex
  * length that disagrees with its digits; odd or non-hex digits; unbalanced quotes. */
 bc_kind bc_decode(const char *line, size_t len, bc_decoded *out);

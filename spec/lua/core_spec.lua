@@ -738,13 +738,22 @@ function TestDecode.test_each_kind()
   end
 end
 
+-- A value outside the guide's tables comes with its kind, as printed, and unknown names
+-- its field.
+function TestDecode.test_values_outside_the_tables()
+  lu.assertEquals(core.decode("+QLWEVTIND: 99"), { kind = "qlwevtind", value = 99, unknown = "value" })
+  lu.assertEquals(core.decode("+NMSTATUS:NO_UE_IP"), { kind = "nmstatus", value = "NO_UE_IP", unknown = "value" })
+  lu.assertEquals(core.decode('+QIND: "FOTA","VERIFYING"'), { kind = "fota", stage = "VERIFYING", unknown = "stage" })
+  lu.assertEquals(core.decode("+NMSTATUS: REGISTERED  "), { kind = "nmstatus", value = "REGISTERED" })
+end
+
 function TestDecode.test_unknown_and_malformed_give_nil()
   lu.assertNil(core.decode("hello"))
   lu.assertNil(core.decode(""))
   lu.assertNil(core.decode("+NNMI: 4,ZZ"))
   lu.assertNil(core.decode("+QLWEVTIND: x"))
   -- a line with a known shape (the engine takes it for that URC) but a bad body says so
-  for _, line in ipairs({ "+NNMI: 4,AA", "+NNMI: 3,AAAA0000", "+QLWEVTIND: 99" }) do
+  for _, line in ipairs({ "+NNMI: 4,AA", "+NNMI: 3,AAAA0000", "+QLWEVTIND: x" }) do
     lu.assertEquals({ core.decode(line) }, { nil, "malformed line", "malformed" }, line)
   end
   -- a shape nobody prints is unknown, as to the engine (not a URC)

@@ -345,13 +345,19 @@ end
 M.find_kind = find_kind
 
 -- Runs a query and returns its decoded answer line of the given kind, or nil, message,
--- code (the command's failure, or "error" when the answer lacks that line).
+-- code (the command's failure, or "error" when the answer lacks that line). A value
+-- outside the guide's tables (d.unknown) is returned as printed and reported by the
+-- `unknown_value` event; the caller leaves what the Modem believes as it was.
 function Command:_query(text, kind)
   local r, msg, code = self:_command(text)
   if not r then return nil, msg, code end
-  local d = find_kind(r, kind)
-  if not d then return nil, i18n.t("lib.no_line", text, kind), "error" end
-  return d
+  for i, d in ipairs(r.decoded) do
+    if d and d.kind == kind then
+      if d.unknown then self:_emit("unknown_value", kind, d[d.unknown], r.lines[i]) end
+      return d
+    end
+  end
+  return nil, i18n.t("lib.no_line", text, kind), "error"
 end
 
 return M

@@ -447,7 +447,8 @@ function Modem:status()
   local d, msg, code = self:_query("AT+NMSTATUS?", "nmstatus")
   if not d then return nil, msg, code end
   local s = d.value
-  if s == "REGISTERED_AND_OBSERVED" then
+  if d.unknown then -- a state the guide does not list: as printed, nothing learnt
+  elseif s == "REGISTERED_AND_OBSERVED" then
     self:_learn_registration(true, true)
   elseif s == "REGISTERED" then
     self:_learn_registration(true, false)
