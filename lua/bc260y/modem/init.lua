@@ -19,7 +19,8 @@
 -- the dispatch of engine events), bc260y.modem.urc (what the module is believed to be: URCs and answers -> state), bc260y.modem.command
 -- (the command path, wake-up, busy), bc260y.modem.downlink (receive modes, receive,
 -- draining the module's buffer), bc260y.modem.late (late answers as `late` events) and
--- bc260y.modem.power (psm, edrx); bc260y.options checks open()'s options.
+-- bc260y.modem.power (psm, edrx); bc260y.modem.everyday (identity, signal, network,
+-- clock); bc260y.options checks open()'s options.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
@@ -33,6 +34,7 @@ local command = require("bc260y.modem.command")
 local downlink = require("bc260y.modem.downlink")
 local late = require("bc260y.modem.late")
 local power = require("bc260y.modem.power")
+local everyday = require("bc260y.modem.everyday")
 
 local check_table, check_timeout = options.check_table, options.check_timeout
 local check_at = core.check_at
@@ -45,7 +47,7 @@ Modem.__index = Modem
 M.Modem = Modem
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
-for _, part in ipairs({events, io_pump, urc, command, downlink, late, power}) do
+for _, part in ipairs({events, io_pump, urc, command, downlink, late, power, everyday}) do
   for name, fn in pairs(part.methods) do
     if Modem[name] ~= nil then error("bc260y.modem: " .. name .. " defined twice") end
     Modem[name] = fn
