@@ -181,14 +181,15 @@ function Modem:at(cmd, opts)
   -- The argument checks, in C (core.check_at): a round trip costs little more than C.
   -- ignore_busy: from the first FOTA URC to the update's reboot the guide forbids every
   -- command; a raw one is no way around it unless the caller says so explicitly.
-  local timeout, expect, text_lines, ignore_busy = check_at(cmd, opts)
+  -- (text_lines is checked and retired: every line a command gets is its answer)
+  local timeout, expect, _, ignore_busy = check_at(cmd, opts)
   if #cmd > self._cmd_max then
     error(("at: command must be at most %d bytes (got %d)"):format(self._cmd_max, #cmd), 2)
   end
   local o = AT_DEFAULTS
-  if timeout or expect or text_lines ~= nil or ignore_busy then
-    o = {first_byte = timeout, total = timeout, expect = expect, text_lines = text_lines,
-         ignore_busy = ignore_busy, decode = false}
+  if timeout or expect or ignore_busy then
+    o = {first_byte = timeout, total = timeout, expect = expect, ignore_busy = ignore_busy,
+         decode = false}
   end
   return self:_command(cmd, o) -- bc260y.modem.command
 end
