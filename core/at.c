@@ -471,8 +471,7 @@ static void classify(bc_at_engine *at, const char *l, size_t n) {
       complete(at, r, code, l, n);
       return;
     }
-    if (bc_at_match_any(s->expect, s->n_expect, &v) ||
-        ((s->flags & BC_AT_CMD_TEXT_LINES) && l[0] != '+' && !bc_at_is_echo(s, l, n))) {
+    if (bc_at_match_any(s->expect, s->n_expect, &v)) {
       append_answer(at, l, n);
       return;
     }
@@ -489,8 +488,13 @@ static void classify(bc_at_engine *at, const char *l, size_t n) {
     if (e) e->result = r, e->code = code;
     return;
   }
-  /* A probe's answer nobody waits for: its final will come next (at_resync.c). */
-  bc_at_stray_marker(at, &v);
+  /* A probe's answer nobody waits for: its final will come next (at_resync.c). Any other
+   * line after a command was completely written is its answer, whatever its shape
+   * (docs/design.md, "Whole answers"). */
+  if (!bc_at_stray_marker(at, &v) && at->phase >= PH_PROMPT && at->phase <= PH_WAIT) {
+    append_answer(at, l, n);
+    return;
+  }
   bc_at_ev_line(at, &at->counters.unknown, BC_AT_EV_UNKNOWN, l, n);
 }
 

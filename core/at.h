@@ -10,7 +10,7 @@
  *      timed-out one (a module answers what it read after booting). The markers that
  *      follow it in boot order within a few seconds are the same reboot (ordinary lines);
  *   2. while a timed-out command still owes its final result (docs/design.md, "Late
- *      answers"): its answer lines and its final (BC_AT_EV_LATE, with its tag), the answer
+ *      answers"): its answer lines (any line but a URC, as in 7) and its final (BC_AT_EV_LATE, with its tag), the answer
  *      of a resync probe (consumed), their echoes (dropped); the final of a probe's
  *      answer that nobody owes any more (BC_AT_EV_UNOWED, after its marker);
  *   3. final result of the running command: OK, ERROR, +CME ERROR: n, +CMS ERROR: n,
@@ -19,7 +19,10 @@
  *      been completely written;
  *   5. a URC from the table given in bc_at_config (prefix AND shape);
  *   6. the echo of the running command (dropped);
- *   7. otherwise BC_AT_EV_UNKNOWN (BC_AT_EV_UNOWED for a final result). No line is ever
+ *   7. once the running command is completely written, any other line but a resync
+ *      probe's marker: its answer, whatever its shape (bare text, an unknown +X: prefix;
+ *      docs/design.md, "Whole answers");
+ *   8. otherwise BC_AT_EV_UNKNOWN (BC_AT_EV_UNOWED for a final result). No line is ever
  *      dropped silently.
  *
  * After a timeout the module still owes the command its final result. No command is
@@ -63,7 +66,9 @@ typedef struct bc_at_match {
 #define BC_AT_CMD_MAX_FINALS 4    /* extra final shapes per command */
 
 enum bc_at_cmd_flags {
-  BC_AT_CMD_TEXT_LINES = 1u << 0, /* lines not starting with '+' are answer lines (ATI) */
+  BC_AT_CMD_TEXT_LINES = 1u << 0, /* retired, no effect: every line a written command gets
+                                    that is no URC is its answer (rule 7 above); kept so
+                                    that callers setting it still build */
   BC_AT_CMD_PROMPT = 1u << 1,     /* wait for '>' then write the payload and Ctrl-Z */
 };
 

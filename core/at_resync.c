@@ -250,13 +250,12 @@ int bc_at_owed_expects(bc_at_engine *at, line_view *v) {
 /* A probe's marker that nobody waits for (neither a probe out nor the command, which
  * would have taken it): the module is still answering something older than what runs
  * now (a probe answered twice, or a case outside the model), so the next final is that
- * answer's, not the running command's. The line itself is shown (at.c). */
-void bc_at_stray_marker(bc_at_engine *at, line_view *v) {
+ * answer's, not the running command's. Returns 1 for such a marker: the line itself is
+ * shown (at.c), never taken into the running command's answer. */
+int bc_at_stray_marker(bc_at_engine *at, line_view *v) {
   for (int k = 0; k < (int)at->cfg.n_probes; k++)
-    if (is_marker(at, k, v)) {
-      at->stale = 1;
-      return;
-    }
+    if (is_marker(at, k, v)) return at->stale = 1;
+  return 0;
 }
 
 /* A line while bc_at_resyncing: RESYNC_NOT_MINE, or RESYNC_TAKEN with what else the caller
@@ -292,6 +291,10 @@ unsigned bc_at_debt_line(bc_at_engine *at, line_view *v) {
     if (e) e->result = r, e->code = code;
     return RESYNC_TAKEN;
   }
+  for (size_t i = 0; i < at->n_runs; i++) { /* a probe's echo */
+    const char *t = at->cfg.probes[at->runs[i].probe].text;
+    if (n == strlen(t) - 1 && memcmp(l, t, n) == 0) return RESYNC_TAKEN;
+  }
   if (at->owing) {
     const slot *s = &at->owed;
     if (bc_at_final_of(s, v, &r, &code)) {
@@ -299,12 +302,14 @@ unsigned bc_at_debt_line(bc_at_engine *at, line_view *v) {
       at->owing = 0;
       return settled(at, 0);
     }
+    if (bc_at_is_echo(s, l, n)) return RESYNC_TAKEN;
+    /* Its answer, whatever the shape, unless a known URC (docs/design.md, "Whole
+     * answers"): it was written before anything still to be answered. */
     if (bc_at_match_any(s->expect, s->n_expect, v) ||
-        ((s->flags & BC_AT_CMD_TEXT_LINES) && l[0] != '+' && !bc_at_is_echo(s, l, n))) {
+        !bc_at_match_any(at->cfg.urcs, at->cfg.n_urcs, v)) {
       late_event(at, v, 0, BC_AT_RESULT_OK, 0);
       return RESYNC_TAKEN;
     }
-    if (bc_at_is_echo(s, l, n)) return RESYNC_TAKEN;
   } else if (at->n_runs && bc_at_is_generic_final(l, n, &r, &code)) {
     /* Nothing owed but probes, and a final before any marker: the oldest probe's (a
      * module that refused the query; the probe answering is at or after the oldest, so
@@ -315,10 +320,6 @@ unsigned bc_at_debt_line(bc_at_engine *at, line_view *v) {
     if (at->refusals[at->runs[0].probe] < UINT8_MAX) at->refusals[at->runs[0].probe]++;
     settle_to(at, 0);
     return settled(at, at->n_runs && !good_out(at) && good_free(at));
-  }
-  for (size_t i = 0; i < at->n_runs; i++) { /* a probe's echo */
-    const char *t = at->cfg.probes[at->runs[i].probe].text;
-    if (n == strlen(t) - 1 && memcmp(l, t, n) == 0) return RESYNC_TAKEN;
   }
   return RESYNC_NOT_MINE;
 }

@@ -38,6 +38,6 @@ uint64_t bc_at_debt_deadline(const bc_at_engine *at);
 unsigned bc_at_debt_timers(bc_at_engine *at);
 unsigned bc_at_debt_line(bc_at_engine *at, line_view *v);
 int bc_at_owed_expects(bc_at_engine *at, line_view *v);
-void bc_at_stray_marker(bc_at_engine *at, line_view *v);
+int bc_at_stray_marker(bc_at_engine *at, line_view *v);
 
 #endif

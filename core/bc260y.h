@@ -34,12 +34,13 @@ void bc_engine_config(bc_at_config *cfg);
 typedef struct bc_expect {
   bc_at_match match[BC_AT_CMD_MAX_EXPECT];
   size_t n;
-  unsigned flags; /* BC_AT_CMD_TEXT_LINES for ATI, AT+CGMI, AT+CGMM, AT+CGMR, AT+CGSN[=0] */
+  unsigned flags; /* retired: always 0 (BC_AT_CMD_TEXT_LINES is, in at.h); kept so that
+                     callers copying it into bc_at_cmd.flags still build */
   char name[BC_AT_MATCH_MAX_PREFIX + 1]; /* storage for a generic "+FOO" prefix */
 } bc_expect;
 /* The answer shapes of a command line, case-insensitive ("at+nnmi?" too):
  * "AT+NNMI?" -> "+NNMI" with exactly 1 field; "AT+CSCON?" -> "+CSCON" with 2;
- * "AT+NQMGR" -> a line starting "BUFFERED="; ATI -> text lines; any other query, test or
+ * "AT+NQMGR" -> a line starting "BUFFERED="; any other query, test or
  * execute form "AT+FOO", "AT+FOO?", "AT+FOO=?" -> "+FOO" with any number of fields.
  * A plain "AT", a basic command (ATE0) or a set command "AT+FOO=..." without a known
  * answer expects nothing. Prefixes point into static storage or into out->name, so *out
@@ -93,6 +94,10 @@ typedef struct bc_decoded {
   long buffered, received, dropped; /* BC_NQMGR */
   const char *text;      /* hex digits, an address, a state name... (not NUL-terminated) */
   size_t text_len;
+  int unknown;           /* 1 + the index of a field whose value is outside the guide's
+                            tables (an NMSTATUS state, a QLWEVTIND event, a FOTA stage):
+                            the line is decoded all the same, that field's text in text
+                            (a number in value); 0: every value is the guide's */
   int malformed;         /* with BC_NONE: the line has the prefix and field count of a row
                             (the engine takes it as that URC or answer), not its body; or
                             a known prefix and a body with broken quotes */
@@ -104,7 +109,8 @@ typedef struct bc_decoded {
  * apart by their field count: "+CSCON: 0,1" is the answer, "+CSCON: 1" the URC;
  * "+CEREG: 1,1" (2, 5, 7 or 9 fields) the answer, "+CEREG: 1" (1, 4, 6 or 8) the URC.
  * Accepted: "+X: v" and "+X:v", spaces after commas (the guide's +QIND examples), hex of
- * either case, quotes around hex or addresses, a trailing CR/LF. Refused (BC_NONE, *out
+ * either case, quotes around hex or addresses, trailing CR, LF and spaces; a value outside
+ * the guide's tables where firmware adds values (out->unknown). Refused (BC_NONE, *out
  * zeroed but for malformed): a number with junk, out of its documented range or overflowing a long; a hex
  * length that disagrees with its digits; odd or non-hex digits; unbalanced quotes. */
 bc_kind bc_decode(const char *line, size_t len, bc_decoded *out);

@@ -151,6 +151,21 @@ const char *bc_fota_stage_name(bc_fota_stage s) {
 static const char words[] = "FOTA\0DOWNLOAD START\0DOWNLOADING\0DOWNLOAD\0START\0UPDATING\0END\0"
                             "recv\0buff full\0BUFFERED\0RECEIVED\0DROPPED\0";
 
+/* The tables firmware extends (NMSTATUS states, QLWEVTIND events, FOTA stages): a field
+ * of one that fails its table is such a new value when it has a value's form (a number;
+ * a word, quoted for a stage) and is no known stage in the wrong shape. */
+static int open_value(const decode_field *rf, const field *f, long *dest) {
+  if (rf->sort == FS_NUMBER) return rf->arg == R_EVENT && num(f, LONG_MIN, LONG_MAX, dest);
+  if (rf->sort == FS_ENUM) {
+    *dest = -1; /* no index in the list */
+    return rf->arg == L_NMSTATUS && !f->quoted && is_token(f->p, f->n, 0);
+  }
+  if (rf->key != K_STAGE || !f->quoted || !is_token(f->p, f->n, 1)) return 0;
+  for (unsigned w = W_DOWNLOAD_START; w <= W_END; w++)
+    if (is_text(f, packed_name(words, w))) return 0;
+  return 1;
+}
+
 /* The bounds of enum decode_range. */
 static const struct range {
   long lo, hi;
@@ -252,6 +267,10 @@ static int fits(const decode_row *r, const body *b, bc_decoded *d) {
       break;
     default: break;
     }
+    if (!ok && !d->unknown && open_value(&r->f[i], f, dest)) {
+      ok = d->unknown = i + 1;
+      if (sort != FS_NUMBER) d->text = f->p, d->text_len = f->n;
+    }
     if (!ok) return 0;
     if (sort >= FS_HEX && sort != FS_ADDR_CHECK) d->text = f->p, d->text_len = f->n;
   }
@@ -273,8 +292,8 @@ bc_kind decode_line(const char *line, size_t len, bc_decoded *d, const decode_ro
   *row = NULL;
   if (!line) len = 0;
   /* The engine hands lines without their CR LF; a caller with a raw line still gets it
-   * decoded. */
-  while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n')) len--;
+   * decoded, and trailing spaces (some firmware pads lines) are no part of the value. */
+  while (len > 0 && (line[len - 1] == '\r' || line[len - 1] == '\n' || line[len - 1] == ' ')) len--;
   /* Rows of one prefix stand together: the line is split once per prefix, and only the
    * rows of the prefix it has are tried. A row whose field count it has (all the engine
    * looks at) makes it malformed when none fits, and so does a broken body. */

@@ -20,8 +20,9 @@
  *   SHAPE(KIND, "prefix", min, max, role, "command", forms, fields...)
  *       another shape of the kind of the LINE above it;
  *   REPLY("command", forms, "prefix", min, max)
- *       an answer shape nothing decodes: a test form's lists, or text lines (prefix "",
- *       min TEXT_LINES: ATI-like lines without '+'); command "" as for ANSWER;
+ *       an answer shape nothing decodes (a test form's lists); command "" as for ANSWER.
+ *       Bare text answers (ATI, AT+CGSN, AT+CIMI) need no row: any line a command gets
+ *       that is no URC is its answer (core/at.h);
  *   KIND(KIND, "name")
  *       a kind the decoder recognises by its whole text, not by fields (RDY, ATI).
  * Rows of one prefix stand together: the decoder splits a line once per prefix. Within a
@@ -93,7 +94,6 @@ extern "C" {
   LINE(CGPADDR, "cgpaddr", "+CGPADDR", 1, 3, ANSWER, "", F_ANY, NUM(BYTE, CID),          \
        ADDR(IP), ADDR_CHECK)                                                             \
   /* <snt> 0 (or absent): the serial number as a bare line; 1..3: +CGSN: <imei...> */     \
-  REPLY("+CGSN", F_EXEC | F_SET_ZERO, "", TEXT_LINES, 0)                                 \
   LINE(CGSN, "cgsn", "+CGSN", 1, 1, ANSWER, "", F_TEST | F_SET_ONE | F_SET_MORE,         \
        TOKEN(VALUE))                                                                     \
   LINE(CSQ, "csq", "+CSQ", 2, 2, ANSWER, "", F_EXEC, NUM99(RSSI, RSSI), NUM99(BER, BER)) \
@@ -108,13 +108,6 @@ extern "C" {
   /* AT+NQMGR: no '+' and no colon, the prefix is part of the first field */              \
   LINE(NQMGR, "nqmgr", "BUFFERED=", 3, 3, ANSWER, "+NQMGR", F_EXEC,                      \
        COUNT(BUFFERED, BUFFERED), COUNT(RECEIVED, RECEIVED), COUNT(DROPPED, DROPPED))      \
-  /* ATI, AT+CGMI, AT+CGMM, AT+CGMR (and AT+GMI...) print bare text lines */              \
-  REPLY("+CGMI", F_EXEC, "", TEXT_LINES, 0)                                              \
-  REPLY("+CGMM", F_EXEC, "", TEXT_LINES, 0)                                              \
-  REPLY("+CGMR", F_EXEC, "", TEXT_LINES, 0)                                              \
-  REPLY("+GMI", F_EXEC, "", TEXT_LINES, 0)                                               \
-  REPLY("+GMM", F_EXEC, "", TEXT_LINES, 0)                                               \
-  REPLY("+GMR", F_EXEC, "", TEXT_LINES, 0)                                               \
   KIND(RDY, "rdy")                                                                       \
   KIND(ATI_MANUFACTURER, "ati_manufacturer") /* "Quectel_Ltd": text */                   \
   KIND(ATI_MODEL, "ati_model")               /* "Quectel_BC260Y-CN": text */             \

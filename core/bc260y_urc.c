@@ -18,7 +18,6 @@ enum {
   F_SET = F_SET_ZERO | F_SET_ONE | F_SET_MORE,
   F_ANY = F_QUERY | F_TEST | F_EXEC | F_SET
 };
-#define TEXT_LINES (-2) /* min: the answer is text lines (BC_AT_CMD_TEXT_LINES), no shape */
 
 /* Each generator below takes the rows of one role: a LINE or SHAPE row hands its shape to
  * <GENERATOR>_<role> (URC, URC_SAME, ANSWER, FINAL), a REPLY row to the answer generators. */
@@ -95,12 +94,7 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
   const char *p = cmd + 2;
   size_t rest = len - 2;
   if (rest == 0) return; /* plain AT */
-  if (p[0] != '+') {
-    /* Basic commands: only ATI prints text (manufacturer, model, revision). */
-    if ((p[0] | 0x20) == 'i' && (rest == 1 || (rest == 2 && p[1] == '0')))
-      out->flags = BC_AT_CMD_TEXT_LINES;
-    return;
-  }
+  if (p[0] != '+') return; /* basic commands: their lines are answers all the same (at.h) */
   /* Extended command: the name runs to '?', '=' or the end (a ';' ends it too: the rest
    * is another command whose answers we do not try to predict). */
   size_t nl = 1;
@@ -121,10 +115,7 @@ void bc_expect_for(const char *cmd, size_t len, bc_expect *out) {
     const struct answer *a = &answers[i];
     if (word_is(name, nl, *command ? command : prefix)) {
       known = 1;
-      if (a->forms & form) {
-        if (a->min == TEXT_LINES) out->flags = BC_AT_CMD_TEXT_LINES;
-        else add_shape(out, prefix, a->min, a->max);
-      }
+      if (a->forms & form) add_shape(out, prefix, a->min, a->max);
     }
     command += strlen(command) + 1;
     prefix += strlen(prefix) + 1;

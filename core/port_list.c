@@ -84,6 +84,7 @@ static int real_8250(const char *dev) {
   int fd = open(dev, O_RDWR | O_NONBLOCK | O_NOCTTY | O_CLOEXEC);
   if (fd < 0) return 0;
   struct serial_struct ss;
+  /* PORT_UNKNOWN: the kernel's (linux/serial.h), no name of ours */
   int ok = ioctl(fd, TIOCGSERIAL, &ss) == 0 && ss.type != PORT_UNKNOWN;
   close(fd);
   return ok;

@@ -47,7 +47,9 @@ static void set_hex_data(lua_State *L, const char *hex, size_t len) {
 
 /* Pushes the decoded table of a line, or nil when bc_decode does not know it: the kind,
  * then each field the line's row names (core/bc260y_rows.h), numbers as integers, text
- * as strings, a payload as hex and data. Returns bc_decoded.malformed. */
+ * as strings, a payload as hex and data; unknown, the name of the field whose value is
+ * outside the guide's tables (bc_decoded.unknown), as printed. Returns
+ * bc_decoded.malformed. */
 static int push_line_table(lua_State *L, const char *line, size_t len) {
   bc_decoded d;
   const decode_row *r;
@@ -72,15 +74,21 @@ static int push_line_table(lua_State *L, const char *line, size_t len) {
     if (key == K_NONE) continue;
     if (key == K_HEX) {
       set_hex_data(L, d.text, d.text_len);
-    } else if (key == K_STAGE) {
+    } else if (key == K_STAGE && d.unknown != i + 1) {
       lua_pushstring(L, bc_fota_stage_name(d.stage));
       lua_setfield(L, -2, name);
+    } else if (key == K_STAGE) { /* a stage outside the guide's: as printed */
+      set_str(L, name, d.text, d.text_len);
     } else if (r->f[i].sort >= FS_ENUM) {
       set_str(L, name, d.text, d.text_len);
     } else {
       memcpy(&v, (const char *)&d + decode_keys[key].offset, sizeof v);
       set_int(L, name, v);
     }
+  }
+  if (d.unknown) { /* a value outside the guide's tables: the name of its field */
+    lua_pushstring(L, decode_keys[r->f[d.unknown - 1].key].name);
+    lua_setfield(L, -2, "unknown");
   }
   return 0;
 }

@@ -304,7 +304,6 @@ __attribute__((noinline)) static void use_own_shapes(command *c) {
   bc_expect_for(c->cmd.text, c->cmd.len, &c->shapes);
   c->cmd.expect = c->shapes.match;
   c->cmd.n_expect = c->shapes.n;
-  c->cmd.flags |= c->shapes.flags;
 }
 
 /* Reads the command text at text_idx and its options at opts, the last argument: nil, or
@@ -345,11 +344,8 @@ static int read_command(lua_State *L, int text_idx, int opts, size_t n_keys, com
     if (bad) luaL_error(L, "%s", bad);
     cmd->expect = c->expect; /* read with n_expect only (bc_at_submit) */
   }
-  int text_lines = base + OPT_TEXT_LINES; /* nil: as the shapes say */
-  if (!lua_isnil(L, text_lines)) {
-    if (lua_toboolean(L, text_lines)) cmd->flags |= BC_AT_CMD_TEXT_LINES;
-    else cmd->flags &= ~(unsigned)BC_AT_CMD_TEXT_LINES;
-  }
+  /* text_lines (OPT_TEXT_LINES) is read and ignored: retired, every line is an answer
+   * line now (core/at.h) */
   int finals = base + OPT_FINALS, tag = base + OPT_TAG, prompt = base + OPT_PROMPT;
   cmd->n_finals = 0;
   if (!lua_isnil(L, finals)) {

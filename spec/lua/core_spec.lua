@@ -351,14 +351,16 @@ end
 -- the same decoder as URCs, so the Modem never decodes it again.
 function TestEngine.test_decode_option()
   local e = core.engine({ decode = true })
-  send(e, "AT+CSQ", { tag = 3 })
-  local evs = e:feed("\r\n+CSQ: 20,0\r\nJUNK\r\nOK\r\n", 0.1)
-  local r = evs[#evs]
-  lu.assertEquals(r.lines, { "+CSQ: 20,0" })
-  lu.assertEquals(r.decoded, { core.decode("+CSQ: 20,0") })
-  lu.assertEquals(r.decoded[1].rssi, 20)
-  lu.assertEquals(evs[1].type, "unknown")
+  local evs = e:feed("\r\nJUNK\r\n", 0)
+  lu.assertEquals(evs[1].type, "unknown") -- nothing running: nobody's
   lu.assertNil(evs[1].decoded) -- JUNK: nothing to decode
+  send(e, "AT+CSQ", { tag = 3 })
+  evs = e:feed("\r\n+CSQ: 20,0\r\nJUNK\r\nOK\r\n", 0.1)
+  local r = evs[#evs]
+  lu.assertEquals(#evs, 1)
+  lu.assertEquals(r.lines, { "+CSQ: 20,0", "JUNK" }) -- the command's whole answer
+  lu.assertEquals(r.decoded, { core.decode("+CSQ: 20,0"), false })
+  lu.assertEquals(r.decoded[1].rssi, 20)
   evs = e:feed("+NMGR: 2,AABB\r\n", 0.2)
   lu.assertEquals(evs[1].decoded.data, "\170\187") -- an unclaimed downlink line, decoded
 end
@@ -391,9 +393,9 @@ function TestEngine.test_split_bytes_and_explicit_expect()
   for i = 1, #reply do
     for _, ev in ipairs(e:feed(reply:sub(i, i), 0.1)) do all[#all + 1] = ev end
   end
-  lu.assertEquals(h.types(all), "unknown,response")
-  lu.assertEquals(all[1].line, "+BAR: 1,2", "the two-field line is not the expected shape")
-  lu.assertEquals(all[2].lines, { "+BAR: 5" })
+  -- the two-field line is not the expected shape, but no URC either: the answer's too
+  lu.assertEquals(h.types(all), "response")
+  lu.assertEquals(all[1].lines, { "+BAR: 5", "+BAR: 1,2" })
 end
 
 function TestEngine.test_cme_error_and_text_lines()
@@ -415,9 +417,11 @@ function TestEngine.test_text_lines_and_finals_options()
   send(e, "AT+QVER", { tag = 1, text_lines = true })
   local evs = e:feed("\r\nV1.2\r\n+QVER: x\r\nOK\r\n", 0.1)
   lu.assertEquals(evs[1].lines, { "V1.2", "+QVER: x" })
-  send(e, "AT+QVER", { tag = 2, expect = {} }, 1)
+  -- text_lines is retired (accepted, no effect): a bare line is the answer's all the same
+  send(e, "AT+QVER", { tag = 2, expect = {}, text_lines = false }, 1)
   evs = e:feed("\r\nV1.2\r\nOK\r\n", 1.1)
-  lu.assertEquals(h.types(evs), "unknown,response", "without text_lines a bare line is nobody's")
+  lu.assertEquals(h.types(evs), "response")
+  lu.assertEquals(evs[1].lines, { "V1.2" })
   send(e, "AT+XSEND=1", { tag = 3, finals = { "SEND OK", "SEND FAIL" } }, 2)
   evs = e:feed("\r\nSEND FAIL\r\n", 2.1)
   lu.assertEquals(evs, { { type = "response", tag = 3, result = "final", final = "SEND FAIL", lines = {} } })
@@ -734,13 +738,22 @@ function TestDecode.test_each_kind()
   end
 end
 
+-- A value outside the guide's tables comes with its kind, as printed, and unknown names
+-- its field.
+function TestDecode.test_values_outside_the_tables()
+  lu.assertEquals(core.decode("+QLWEVTIND: 99"), { kind = "qlwevtind", value = 99, unknown = "value" })
+  lu.assertEquals(core.decode("+NMSTATUS:NO_UE_IP"), { kind = "nmstatus", value = "NO_UE_IP", unknown = "value" })
+  lu.assertEquals(core.decode('+QIND: "FOTA","VERIFYING"'), { kind = "fota", stage = "VERIFYING", unknown = "stage" })
+  lu.assertEquals(core.decode("+NMSTATUS: REGISTERED  "), { kind = "nmstatus", value = "REGISTERED" })
+end
+
 function TestDecode.test_unknown_and_malformed_give_nil()
   lu.assertNil(core.decode("hello"))
   lu.assertNil(core.decode(""))
   lu.assertNil(core.decode("+NNMI: 4,ZZ"))
   lu.assertNil(core.decode("+QLWEVTIND: x"))
   -- a line with a known shape (the engine takes it for that URC) but a bad body says so
-  for _, line in ipairs({ "+NNMI: 4,AA", "+NNMI: 3,AAAA0000", "+QLWEVTIND: 99" }) do
+  for _, line in ipairs({ "+NNMI: 4,AA", "+NNMI: 3,AAAA0000", "+QLWEVTIND: x" }) do
     lu.assertEquals({ core.decode(line) }, { nil, "malformed line", "malformed" }, line)
   end
   -- a shape nobody prints is unknown, as to the engine (not a URC)

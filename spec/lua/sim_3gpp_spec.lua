@@ -287,6 +287,16 @@ function TestPowerSaving:test_granted_timers_are_the_ones_the_module_sleeps_by()
   lu.assertEquals(c3gpp.timer3(3600 * 320 * 40), "11011111") -- beyond 31 x 320 h: the most
 end
 
+-- AT+CEDRXRDP: what the network granted, the cycle requested while attached with eDRX on.
+function TestPowerSaving:test_cedrxrdp_follows_the_setting_and_the_attach()
+  local r = ready()
+  lu.assertEquals(r.cmd("AT+CEDRXRDP"), {"+CEDRXRDP: 0", "OK"})
+  r.cmd('AT+CEDRXS=1,5,"0101"')
+  lu.assertEquals(r.cmd("AT+CEDRXRDP"), {'+CEDRXRDP: 5,"0101","0101","0011"', "OK"})
+  r.cmd("AT+CGATT=0")
+  lu.assertEquals(r.cmd("AT+CEDRXRDP"), {"+CEDRXRDP: 0", "OK"})
+end
+
 function TestPowerSaving:test_cedrxs_set_read_and_errors()
   local r = ready()
   lu.assertEquals(r.cmd("AT+CEDRXS?"), {"OK"}) -- off: no line

@@ -139,7 +139,7 @@ function TestModemFaults:test_split_writes_give_whole_answers()
   with_modem({}, function(m, s)
     assert(m:init())
     s.faults:split_writes(true, 0.0005)
-    local r = assert(m:at("ATI", {timeout = 5, text_lines = true}))
+    local r = assert(m:at("ATI", {timeout = 5}))
     lu.assertEquals(r.lines, {"Quectel_Ltd", "Quectel_BC260Y-CN", "Revision: BC260YCNAAR02A02"})
   end)
 end

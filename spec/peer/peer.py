@@ -26,6 +26,10 @@ is tried against behaviour it did not write itself. It opens a pty, prints
       command; the guide prints neither the wake-up nor the resync); and while the
       session has "+QNBIOTEVENT: "EXIT DEEPSLEEP"" still to print the module is asleep:
       host bytes are lost and wake it (that line and the rest come at once).
+      Besides the guide's sessions (spec/transcripts), spec/peer/sessions holds sessions
+      of this module family's lines beyond the guide (bare text answers, no space after
+      the colon, trailing spaces, values outside the guide's tables, lines inside
+      answers), played the same way.
   chaos --seed N [--log FILE] [--late R] [--reboot R] [--hangup R] [--garbage R]
         [--error R] [--refuse R] [--downlink-every S] [--latency S] [--timeout S]
         [--probes-late R]

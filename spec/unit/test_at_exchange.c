@@ -91,6 +91,30 @@ static void test_answered(void) {
   bc_port_close(module);
 }
 
+/* A bare text answer (AT+CIMI's IMSI) is the command's own: the round trip stays on the
+ * fast path, nothing handed over (docs/design.md, "Whole answers"). */
+static void test_text_answer_stays_on_the_fast_path(void) {
+  bc_port *module, *host;
+  if (!open_pair(&module, &host)) return;
+  bc_at_engine *at = mk(NULL);
+  char err[BC_PORT_ERR_MAX];
+  bc_at_event answer;
+  bc_expect e;
+  bc_expect_for("AT+CIMI", 7, &e);
+  bc_at_cmd c = command("AT+CIMI", 8);
+  c.expect = e.match;
+  c.n_expect = e.n;
+  reset();
+  module_says(module, "\r\n460111234567890\r\n\r\nOK\r\n");
+  CHECK_EQ_INT(bc_at_exchange(at, host, &c, UINT64_MAX, &hooks, &answer, err), BC_AT_EXCHANGE_ANSWERED);
+  CHECK_EQ_INT(answer.n_lines, 1);
+  CHECK_EQ_STR(bc_at_event_line(&answer, 0), "460111234567890");
+  CHECK_EQ_INT(n_evs, 0);
+  bc_at_free(at);
+  bc_port_close(host);
+  bc_port_close(module);
+}
+
 /* A URC before the answer: every event goes to the caller, the response among them. */
 static void test_urc_hands_over(void) {
   bc_port *module, *host;
@@ -204,6 +228,7 @@ static void test_refused(void) {
 
 int main(void) {
   test_answered();
+  test_text_answer_stays_on_the_fast_path();
   test_urc_hands_over();
   test_not_alone_and_limit_hand_over();
   test_timeout_is_the_response();

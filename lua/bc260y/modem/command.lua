@@ -220,7 +220,7 @@ local DECODE = {decode = true}
 local NO_OPTS = {}
 
 -- The one command path: m:at, every typed call and the wake-up's AT run their commands
--- here. opts: first_byte, total, expect, text_lines (the engine's submit options),
+-- here. opts: first_byte, total, expect (the engine's submit options),
 -- ignore_busy (past the DFOTA rule), nowake (no wake-up first), decode (false: the answer
 -- without decoded lines, as m:at returns it). Returns the answer, {lines =, final =,
 -- decoded =}, or nil, message, code.
@@ -253,9 +253,9 @@ function Command:_command(text, opts)
     local exchange_opts
     if opts ~= AT_DEFAULTS or tracer then
       exchange_opts = opts.decode ~= false and DECODE or nil
-      if opts.first_byte or opts.total or opts.expect or opts.text_lines ~= nil or tracer then
+      if opts.first_byte or opts.total or opts.expect or tracer then
         exchange_opts = {first_byte = opts.first_byte, total = opts.total, expect = opts.expect,
-          text_lines = opts.text_lines, decode = opts.decode ~= false, trace = tracer and true}
+          decode = opts.decode ~= false, trace = tracer and true}
       end
     end
     local how, t, written, read = self.engine:exchange(self.port, text, tag, limit, exchange_opts)
@@ -314,7 +314,7 @@ function Command:_submit_and_wait(text, tag, opts)
   local fut = loop.future()
   self._waiting[tag] = fut
   local ok, err = self.engine:submit(text, {tag = tag, first_byte = opts.first_byte,
-    total = opts.total, expect = opts.expect, text_lines = opts.text_lines})
+    total = opts.total, expect = opts.expect})
   if not ok then
     self._waiting[tag] = nil
     return refused(text, err)
@@ -345,13 +345,19 @@ end
 M.find_kind = find_kind
 
 -- Runs a query and returns its decoded answer line of the given kind, or nil, message,
--- code (the command's failure, or "error" when the answer lacks that line).
+-- code (the command's failure, or "error" when the answer lacks that line). A value
+-- outside the guide's tables (d.unknown) is returned as printed and reported by the
+-- `unknown_value` event; the caller leaves what the Modem believes as it was.
 function Command:_query(text, kind)
   local r, msg, code = self:_command(text)
   if not r then return nil, msg, code end
-  local d = find_kind(r, kind)
-  if not d then return nil, i18n.t("lib.no_line", text, kind), "error" end
-  return d
+  for i, d in ipairs(r.decoded) do
+    if d and d.kind == kind then
+      if d.unknown then self:_emit("unknown_value", kind, d[d.unknown], r.lines[i]) end
+      return d
+    end
+  end
+  return nil, i18n.t("lib.no_line", text, kind), "error"
 end
 
 return M

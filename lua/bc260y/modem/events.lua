@@ -25,7 +25,8 @@ M.QLWEVTIND = QLWEVTIND
 
 local EVENTS = {
   downlink = true, downlink_dropped = true, fota = true, deepsleep = true, wakeup = true,
-  rrc = true, reboot = true, urc = true, unknown = true, late = true, overflow = true, error = true,
+  rrc = true, reboot = true, urc = true, unknown = true, unknown_value = true, late = true,
+  overflow = true, error = true,
   unresponsive = true, warning = true,
 }
 for _, name in pairs(QLWEVTIND) do EVENTS[name] = true end

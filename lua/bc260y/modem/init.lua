@@ -19,7 +19,8 @@
 -- the dispatch of engine events), bc260y.modem.urc (what the module is believed to be: URCs and answers -> state), bc260y.modem.command
 -- (the command path, wake-up, busy), bc260y.modem.downlink (receive modes, receive,
 -- draining the module's buffer), bc260y.modem.late (late answers as `late` events) and
--- bc260y.modem.power (psm, edrx); bc260y.options checks open()'s options.
+-- bc260y.modem.power (psm, edrx); bc260y.modem.everyday (identity, signal, network,
+-- clock); bc260y.options checks open()'s options.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
@@ -33,6 +34,7 @@ local command = require("bc260y.modem.command")
 local downlink = require("bc260y.modem.downlink")
 local late = require("bc260y.modem.late")
 local power = require("bc260y.modem.power")
+local everyday = require("bc260y.modem.everyday")
 
 local check_table, check_timeout = options.check_table, options.check_timeout
 local check_at = core.check_at
@@ -45,7 +47,7 @@ Modem.__index = Modem
 M.Modem = Modem
 
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
-for _, part in ipairs({events, io_pump, urc, command, downlink, late, power}) do
+for _, part in ipairs({events, io_pump, urc, command, downlink, late, power, everyday}) do
   for name, fn in pairs(part.methods) do
     if Modem[name] ~= nil then error("bc260y.modem: " .. name .. " defined twice") end
     Modem[name] = fn
@@ -179,14 +181,15 @@ function Modem:at(cmd, opts)
   -- The argument checks, in C (core.check_at): a round trip costs little more than C.
   -- ignore_busy: from the first FOTA URC to the update's reboot the guide forbids every
   -- command; a raw one is no way around it unless the caller says so explicitly.
-  local timeout, expect, text_lines, ignore_busy = check_at(cmd, opts)
+  -- (text_lines is checked and retired: every line a command gets is its answer)
+  local timeout, expect, _, ignore_busy = check_at(cmd, opts)
   if #cmd > self._cmd_max then
     error(("at: command must be at most %d bytes (got %d)"):format(self._cmd_max, #cmd), 2)
   end
   local o = AT_DEFAULTS
-  if timeout or expect or text_lines ~= nil or ignore_busy then
-    o = {first_byte = timeout, total = timeout, expect = expect, text_lines = text_lines,
-         ignore_busy = ignore_busy, decode = false}
+  if timeout or expect or ignore_busy then
+    o = {first_byte = timeout, total = timeout, expect = expect, ignore_busy = ignore_busy,
+         decode = false}
   end
   return self:_command(cmd, o) -- bc260y.modem.command
 end
@@ -264,7 +267,7 @@ function Modem:init(opts)
   end
   local info = {}
   local r
-  r, msg, code = step("ATI", {text_lines = true})
+  r, msg, code = step("ATI")
   if not r then return nil, msg, code end
   for _, d in ipairs(r.decoded) do
     if d and d.kind == "ati_manufacturer" then info.manufacturer = d.value
@@ -447,7 +450,8 @@ function Modem:status()
   local d, msg, code = self:_query("AT+NMSTATUS?", "nmstatus")
   if not d then return nil, msg, code end
   local s = d.value
-  if s == "REGISTERED_AND_OBSERVED" then
+  if d.unknown then -- a state the guide does not list: as printed, nothing learnt
+  elseif s == "REGISTERED_AND_OBSERVED" then
     self:_learn_registration(true, true)
   elseif s == "REGISTERED" then
     self:_learn_registration(true, false)

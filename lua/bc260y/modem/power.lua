@@ -5,7 +5,6 @@
 local i18n = require("bc260y.i18n")
 local options = require("bc260y.options")
 local timers = require("bc260y.timers3gpp")
-local find_kind = require("bc260y.modem.command").find_kind
 
 local check_table = options.check_table
 
@@ -14,6 +13,7 @@ local Power = {} -- methods of the Modem class (bc260y.modem mixes them in)
 M.methods = Power
 
 -- A 27.007 answer line's fields after its prefix, quotes removed ("" for an empty one).
+-- (bc260y.modem.everyday reads its lines with it too.)
 local function fields(line)
   local out = {}
   for f in ((line:match("^%+%u+:%s*(.*)$") or "") .. ","):gmatch('("?[^,"]*"?),') do
@@ -28,9 +28,10 @@ local function check_seconds(v, call, key, max)
   end
 end
 
--- What the network granted: {tau =, active =} in seconds (active false: PSM not granted),
--- from AT+CEREG? at report level 4 (set for the read, then put back).
-function Power:_psm_granted()
+-- AT+CEREG? at report level 4, the level that shows the PSM timers the network granted:
+-- set for the read and put back after it when it was lower (n 5 shows them too). ->
+-- the answer's decoded line (false when it has none) and its fields | nil, message, code
+function Power:_cereg_at_4()
   local d, msg, code = self:_query("AT+CEREG?", "cereg_answer")
   if not d then return nil, msg, code end
   local n, r = d.n, nil
@@ -44,8 +45,16 @@ function Power:_psm_granted()
     if r and not back then r, msg, code = nil, bmsg, bcode end
   end
   if not r then return nil, msg, code end
-  local d4 = find_kind(r, "cereg_answer")
-  local f = d4 and fields(r.lines[1]) or {}
+  for i, d4 in ipairs(r.decoded) do
+    if d4 and d4.kind == "cereg_answer" then return d4, fields(r.lines[i]) end
+  end
+  return false, {}
+end
+
+-- What the network granted: {tau =, active =} in seconds (active false: PSM not granted).
+function Power:_psm_granted()
+  local d4, f, code = self:_cereg_at_4()
+  if d4 == nil then return nil, f, code end
   if not d4 or (d4.value ~= 1 and d4.value ~= 5) or not f[9] then
     return nil, i18n.t("lib.no_psm_grant"), "state"
   end
@@ -103,5 +112,7 @@ function Power:edrx(opts)
   if not r then return nil, msg, code end
   return {cycle = cycle}
 end
+
+M.fields = fields
 
 return M

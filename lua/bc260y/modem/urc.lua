@@ -229,6 +229,8 @@ local ON_URC = {
 function Urc:_on_urc(line, d)
   self:_emit("urc", line, d)
   if not d then return self:_on_refused_urc(line) end
+  -- a value outside the guide's tables: reported, and nothing believed changes on it
+  if d.unknown then return self:_emit("unknown_value", d.kind, d[d.unknown], line) end
   local on = ON_URC[d.kind]
   if on then on(self, d, line) end
 end

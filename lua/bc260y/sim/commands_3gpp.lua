@@ -1,7 +1,8 @@
 -- bc260y.sim.commands_3gpp: the virtual module's everyday 3GPP TS 27.007 commands, the
 -- ones any tutorial types before the guide's platform commands: identities (CGSN, CIMI,
 -- QCCID), signal (CSQ, CESQ), registration and attach (CEREG, CSCON, CGATT, CFUN, CPIN),
--- PDP contexts (CGDCONT, CGPADDR), power saving (CPSMS, CEDRXS) and the clock (CCLK).
+-- PDP contexts (CGDCONT, CGPADDR), power saving (CPSMS, CEDRXS, CEDRXRDP) and the clock
+-- (CCLK).
 -- Same table shape as bc260y.sim.commands, which merges these entries into its own.
 -- Every value follows the module's state (bc260y.sim.module): what it is attached to,
 -- registered with, sleeping by and what survives a reboot. The choices 27.007 leaves open:
@@ -244,6 +245,18 @@ function M.install(COMMANDS, u)
       end
       self:_edrx_changed() -- the energy account pages at the new cycle
       return {}
+    end,
+  }
+
+  -- What the network granted (27.007 +CEDRXRDP: <AcT-type>,<requested>,<NW-provided>,
+  -- <paging time window>): while attached with eDRX on, the cycle requested, as a network
+  -- usually grants it, and a 10.24 s window; otherwise 0, eDRX not used.
+  COMMANDS.CEDRXRDP = {
+    test = "",
+    exec = function(self)
+      local e = self.nvram.edrx
+      if e.mode ~= 1 or not self.attached then return {"+CEDRXRDP: 0"} end
+      return {('+CEDRXRDP: 5,"%s","%s","0011"'):format(e.value, e.value)}
     end,
   }
 
