@@ -7,6 +7,8 @@
  *                                        each of them is written to a pipe whose read end
  *                                        (non-blocking) is fd, the same fd at every call
  *   take() -> name | nil                 the oldest signal caught and not taken yet
+ *   release()                            the signals caught get their default action back
+ *                                        (what was caught stays to be taken)
  *   die(name)                            flushes C stdio and ends the process by that
  *                                        signal's default action: the status a shell or
  *                                        procd expects of a process the signal stopped
@@ -31,6 +33,7 @@ static const struct {
 #define SIGNAL_COUNT (sizeof signal_names / sizeof signal_names[0])
 
 static int caught[2] = {-1, -1}; /* the pipe: read end, write end */
+static unsigned catching;        /* bit k: signal_names[k] has the handler */
 
 static void on_signal(int signo) {
   int saved = errno; /* the interrupted code may be about to read errno */
@@ -84,8 +87,12 @@ static int l_catch(lua_State *L) {
   sa.sa_handler = on_signal;
   sigfillset(&sa.sa_mask);
   sa.sa_flags = SA_RESTART; /* a read or write the signal interrupts goes on */
-  for (lua_Integer i = 1; i <= n; i++)
-    if (sigaction(signo_at(L, i), &sa, NULL) != 0) return fail(L);
+  for (lua_Integer i = 1; i <= n; i++) {
+    int signo = signo_at(L, i);
+    if (sigaction(signo, &sa, NULL) != 0) return fail(L);
+    for (size_t k = 0; k < SIGNAL_COUNT; k++)
+      if (signal_names[k].signo == signo) catching |= 1u << k;
+  }
   lua_pushinteger(L, caught[0]);
   return 1;
 }
@@ -98,6 +105,14 @@ static int l_take(lua_State *L) {
       lua_pushstring(L, signal_names[k].name);
       return 1;
     }
+  return 0;
+}
+
+static int l_release(lua_State *L) {
+  (void)L;
+  for (size_t k = 0; k < SIGNAL_COUNT; k++)
+    if (catching & 1u << k) signal(signal_names[k].signo, SIG_DFL);
+  catching = 0;
   return 0;
 }
 
@@ -114,7 +129,7 @@ static int l_die(lua_State *L) {
 }
 
 static const luaL_Reg signals_funcs[] = {
-    {"catch", l_catch}, {"take", l_take}, {"die", l_die}, {NULL, NULL}};
+    {"catch", l_catch}, {"take", l_take}, {"release", l_release}, {"die", l_die}, {NULL, NULL}};
 
 int luaopen_bc260y_signals(lua_State *L);
 int luaopen_bc260y_signals(lua_State *L) {
