@@ -165,4 +165,64 @@ function TestStopInProcess:test_stop_closes_every_modem_but_never_disturbs_an_up
   lu.assertEquals(sent.plain[#sent.plain - 2], "AT+NCDPCLOSE")
 end
 
+-- connect on whatever state a previous host left the module in: one Modem plays the run
+-- that died (closed without a word more to the module), the next one must register at
+-- once. Returns what the next one sent from its AT+NCDPOPEN on, and the +CME errors it got,
+-- a poll repeated shown once. timings: the virtual module's (module seconds, at speed 20),
+-- long enough that the state the dead run left lasts until the next one connects.
+TestConnectOnAnyState = {}
+
+local function after_a_run_that_left(setup, timings)
+  local sim = require("bc260y.sim")
+  local lines = {}
+  local ok, msg
+  bc260y.run(function()
+    local s = sim.new{speed = 20, timings = timings}
+    local before = assert(bc260y.open(s.path, {progress = false}))
+    assert(before:init())
+    setup(before)
+    before:close{deregister = false}
+    local m = assert(bc260y.open(s.path, {progress = false, trace = function(dir, line)
+      if (dir == "out" or line:match("^%+CME")) and line ~= lines[#lines] then lines[#lines + 1] = line end
+    end}))
+    assert(m:init())
+    ok, msg = m:connect{host = "127.0.0.1"}
+    if ok then lu.assertEquals(s:state().status, "REGISTERED_AND_OBSERVED") end
+    m:close{deregister = false}
+    s:close()
+  end)
+  lu.assertTrue(ok, msg)
+  local from = 1
+  while lines[from] and not lines[from]:match("^AT%+NCDPOPEN") do from = from + 1 end
+  return {table.unpack(lines, from)}
+end
+
+-- what connect sends after the refusal: the session closed, then its own
+local function closed_then_opened(refusal)
+  return {'AT+NCDPOPEN="127.0.0.1"', refusal, "AT+NMSTATUS?", "AT+NCDPCLOSE", "AT+NMSTATUS?",
+          'AT+NCDPOPEN="127.0.0.1"'}
+end
+
+function TestConnectOnAnyState:test_registered()
+  local sent = after_a_run_that_left(function(m) assert(m:connect{host = "127.0.0.1"}) end)
+  lu.assertEquals(sent, closed_then_opened("+CME ERROR: 959"))
+end
+
+function TestConnectOnAnyState:test_registering()
+  -- killed right after its AT+NCDPOPEN: the registration is under way (60 s: 3 s real);
+  -- connect waits for its result (AT+NCDPCLOSE before it is refused), then closes it
+  local sent = after_a_run_that_left(function(m) assert(m:at('AT+NCDPOPEN="127.0.0.1"')) end,
+    {register = 60})
+  lu.assertEquals(sent, closed_then_opened("+CME ERROR: 955"))
+end
+
+function TestConnectOnAnyState:test_deregistering()
+  -- killed right after its AT+NCDPCLOSE: the module still deregisters (60 s: 3 s real)
+  local sent = after_a_run_that_left(function(m)
+    assert(m:connect{host = "127.0.0.1"})
+    assert(m:at("AT+NCDPCLOSE"))
+  end, {deregister = 60})
+  lu.assertEquals(sent, closed_then_opened("+CME ERROR: 959"))
+end
+
 os.exit(lu.LuaUnit.run(), true)
