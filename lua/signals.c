@@ -7,8 +7,8 @@
  *                                        each of them is written to a pipe whose read end
  *                                        (non-blocking) is fd, the same fd at every call
  *   take() -> name | nil                 the oldest signal caught and not taken yet
- *   release()                            the signals caught get their default action back
- *                                        (what was caught stays to be taken)
+ *   release()                            the signals caught get back the action they had
+ *                                        before catch (what was caught stays to be taken)
  *   die(name)                            flushes C stdio and ends the process by that
  *                                        signal's default action: the status a shell or
  *                                        procd expects of a process the signal stopped
@@ -34,6 +34,8 @@ static const struct {
 
 static int caught[2] = {-1, -1}; /* the pipe: read end, write end */
 static unsigned catching;        /* bit k: signal_names[k] has the handler */
+/* What each had before (lua5.4's own SIGINT handler, while it runs a script). */
+static struct sigaction before[SIGNAL_COUNT];
 
 static void on_signal(int signo) {
   int saved = errno; /* the interrupted code may be about to read errno */
@@ -89,9 +91,11 @@ static int l_catch(lua_State *L) {
   sa.sa_flags = SA_RESTART; /* a read or write the signal interrupts goes on */
   for (lua_Integer i = 1; i <= n; i++) {
     int signo = signo_at(L, i);
-    if (sigaction(signo, &sa, NULL) != 0) return fail(L);
     for (size_t k = 0; k < SIGNAL_COUNT; k++)
-      if (signal_names[k].signo == signo) catching |= 1u << k;
+      if (signal_names[k].signo == signo) {
+        if (sigaction(signo, &sa, catching & 1u << k ? NULL : &before[k]) != 0) return fail(L);
+        catching |= 1u << k;
+      }
   }
   lua_pushinteger(L, caught[0]);
   return 1;
@@ -111,7 +115,7 @@ static int l_take(lua_State *L) {
 static int l_release(lua_State *L) {
   (void)L;
   for (size_t k = 0; k < SIGNAL_COUNT; k++)
-    if (catching & 1u << k) signal(signal_names[k].signo, SIG_DFL);
+    if (catching & 1u << k) sigaction(signal_names[k].signo, &before[k], NULL);
   catching = 0;
   return 0;
 }

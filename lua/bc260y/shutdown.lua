@@ -8,6 +8,7 @@
 --   shutdown.stop([reason])   the stop itself; true once done, false when one already ran
 --   shutdown.stopping()       the stop's reason (a signal's name: "TERM") or nil
 --   shutdown.on_stop(fn)      fn(reason) in its own task when a stop begins; :off()
+--   shutdown.BOUND, shutdown.HANDLERS_BOUND   the stop's limits, real seconds (below)
 local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
 local i18n = require("bc260y.i18n")

@@ -25,13 +25,23 @@ local function write_file(path, text)
 end
 
 -- The device script: registers (its first connect must succeed), says so, then reports
--- once an hour until it is stopped.
+-- once an hour until it is stopped. With the argument "stubborn" its on_stop handler never
+-- returns, and the stop would wait an hour for it.
 local DEVICE = [[
 local bc260y = require("bc260y")
+local stubborn = ... == "stubborn"
+if stubborn then
+  local shutdown = require("bc260y.shutdown")
+  shutdown.HANDLERS_BOUND, shutdown.BOUND = 3600, 3600
+end
 local m = assert(bc260y.open{progress = false})
 assert(m:init())
 assert(m:connect{host = "127.0.0.1"})
-bc260y.on_stop(function(why) print("stopping on " .. why) end)
+bc260y.on_stop(function(why)
+  print("stopping on " .. why)
+  io.stdout:flush()
+  if stubborn then bc260y.sleep(3600) end
+end)
 print("registered")
 io.stdout:flush()
 local n = 0
@@ -74,11 +84,11 @@ end
 
 -- Starts the device script; returns once it registered (it prints so; a failed start
 -- ends the process, and the read then fails the test instead of waiting).
-function TestServiceStop:start()
+function TestServiceStop:start(args)
   local err = self.dir .. "/run.err"
   -- (the shell io.popen starts becomes the CLI: its close tells how the CLI ended)
-  local p = assert(io.popen(("echo $$; exec %s run %s --port %s 2>%s")
-    :format(CLI, self.script, self.path, err), "r"))
+  local p = assert(io.popen(("echo $$; exec %s run %s --port %s %s 2>%s")
+    :format(CLI, self.script, self.path, args or "", err), "r"))
   local run = {p = p, pid = p:read("l"), err = err}
   local line = p:read("l")
   lu.assertEquals(line, "registered", "the start did not register: " .. slurp(err))
@@ -129,6 +139,18 @@ function TestServiceStop:test_stop_with_term_int_and_kill_and_start_again()
   how, status = stop(run, "TERM")
   lu.assertEquals({how, status}, {"signal", 15})
   lu.assertEquals(closes(slurp(self.sim_err)), 4)
+end
+
+-- Ctrl-C twice: the second signal ends the process at once, in the middle of the stop
+-- (here while the on_stop handler still runs, before any AT+NCDPCLOSE; without it the stop
+-- would last an hour).
+function TestServiceStop:test_a_second_signal_ends_the_stop_at_once()
+  local run = self:start("-- stubborn")
+  os.execute("kill -INT " .. run.pid)
+  lu.assertEquals(run.p:read("l"), "stopping on INT")
+  local how, status = stop(run, "INT")
+  lu.assertEquals({how, status}, {"signal", 2})
+  lu.assertEquals(closes(slurp(self.sim_err)), 0)
 end
 
 -- In one process: bc260y.stop() from a script. The handlers see the reason, every open
