@@ -428,25 +428,16 @@ end
 -- script says. So it is closed (after its result, if it still registers: AT+NCDPCLOSE
 -- answers ERROR before), and connect opens its own. -> true | nil, message, code
 function Modem:_end_foreign_session(timeout)
-  local deadline = now() + self:_real_seconds(timeout)
-  while true do
-    local s, msg, code = self:status()
-    if not s then return nil, msg, code end
+  return self:_poll_status(now() + self:_real_seconds(timeout), timeout, function(s)
     if s == "REGISTERED" or s == "REGISTERED_AND_OBSERVED" then
       -- (a deregistration already under way answers OK and ends as its own would)
-      local r
-      r, msg, code = self:_command("AT+NCDPCLOSE")
+      local r, msg, code = self:_command("AT+NCDPCLOSE")
       if not r then return nil, msg, code end
       return self:_until_deregistered(now(), self.opts.close_timeout)
     elseif s ~= "REGISTERING" then
       return true
-    elseif now() >= deadline then
-      return nil, i18n.t("lib.still_state", s, timeout), "timeout"
     end
-    local _, wmsg, wcode = self:_wait_until(function() return false end,
-      math.min(now() + self:_real_seconds(self.opts.poll), deadline))
-    if wcode ~= "timeout" then return nil, wmsg, wcode end
-  end
+  end)
 end
 
 function Modem:send(data, opts)
@@ -559,24 +550,33 @@ function Modem:disconnect(opts)
   return self:_watched("progress.deregister", timeout, self._until_deregistered, self, t0, timeout)
 end
 
--- AT+NMSTATUS? every poll interval until DEREGISTERED (disconnect's wait).
-function Modem:_until_deregistered(t0, timeout)
+-- AT+NMSTATUS? every poll interval until settle(state) returns anything (returned), or the
+-- deadline (loop.now() seconds) passes: no URC tells when a registration or a
+-- deregistration ends. timeout (module seconds) is for the message.
+function Modem:_poll_status(deadline, timeout, settle)
   while true do
     local s, msg, code = self:status()
     if not s then return nil, msg, code end
-    if s == "DEREGISTERED" or s == "UNINITIALISED" then
-      self:_learn_registration(false, false)
-      return true
-    end
-    local deadline = t0 + self:_real_seconds(timeout)
+    local settled = table.pack(settle(s))
+    if settled.n > 0 then return table.unpack(settled, 1, settled.n) end
     if now() >= deadline then
       return nil, i18n.t("lib.still_state", s, timeout), "timeout"
     end
-    -- No URC says it: ask again after a poll interval (or at once if the modem closes).
+    -- Ask again after a poll interval (or at once if the modem closes).
     local _, wmsg, wcode = self:_wait_until(function() return false end,
       math.min(now() + self:_real_seconds(self.opts.poll), deadline))
     if wcode ~= "timeout" then return nil, wmsg, wcode end
   end
+end
+
+-- AT+NMSTATUS? until DEREGISTERED (disconnect's wait).
+function Modem:_until_deregistered(t0, timeout)
+  return self:_poll_status(t0 + self:_real_seconds(timeout), timeout, function(s)
+    if s == "DEREGISTERED" or s == "UNINITIALISED" then
+      self:_learn_registration(false, false)
+      return true
+    end
+  end)
 end
 
 function Modem:close(opts)
