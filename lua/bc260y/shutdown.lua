@@ -12,6 +12,7 @@
 local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
 local i18n = require("bc260y.i18n")
+local handle = require("bc260y.modem.handle")
 
 local shutdown = {}
 
@@ -30,19 +31,10 @@ local handlers = {}      -- on_stop's handles, in the order they were added
 
 function shutdown.stopping() return reason end
 
-local Handle = {}
-Handle.__index = Handle
-function Handle:off()
-  for i = #handlers, 1, -1 do
-    if handlers[i] == self then table.remove(handlers, i) end
-  end
-end
-
+-- (the handle is m:on's: h:off() takes it out of the list)
 function shutdown.on_stop(fn)
   if type(fn) ~= "function" then error("on_stop: fn must be a function", 2) end
-  local h = setmetatable({fn = fn}, Handle)
-  handlers[#handlers + 1] = h
-  return h
+  return handle.add(handlers, fn)
 end
 
 local function report(msg)

@@ -174,6 +174,7 @@ function TestStopInProcess:test_stop_closes_every_modem_but_never_disturbs_an_up
     end
     assert(updating:wait_for(function() return updating:state().busy end, 60))
     bc260y.on_stop(function(why) seen = {why, bc260y.stopping()} end)
+    bc260y.on_stop(function() seen = "a handler taken off" end):off()
     local before = #sent.updating
     lu.assertNil(bc260y.stopping())
     lu.assertTrue(bc260y.stop("test"))
