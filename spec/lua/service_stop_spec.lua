@@ -9,6 +9,7 @@ local bc260y = require("bc260y")
 
 local BINARY = os.getenv("BC260Y_BINARY_DIR") or "build"
 local CLI = BINARY .. "/bin/bc260y"
+local SOURCE = os.getenv("BC260Y_SOURCE_DIR") or "."
 
 local function slurp(path)
   local f = io.open(path, "rb")
@@ -95,6 +96,24 @@ function TestServiceStop:start(args)
   return run
 end
 
+-- The shipped device script (examples/sensor_loop.lua, OpenWrt's /etc/bc260y/device.lua),
+-- reporting once an hour for ever; returns once its first report is delivered, with what
+-- it printed until then.
+function TestServiceStop:start_shipped()
+  local err = self.dir .. "/run.err"
+  local p = assert(io.popen(("echo $$; exec %s run %s/examples/sensor_loop.lua --port %s -- 0 3600 2>%s")
+    :format(CLI, SOURCE, self.path, err), "r"))
+  local run = {p = p, pid = p:read("l"), err = err}
+  local out = {}
+  repeat
+    local line = p:read("l")
+    lu.assertNotNil(line, "the script ended before its first report: " .. table.concat(out, "\n") .. slurp(err))
+    out[#out + 1] = line
+  until line:match("^report 1: ")
+  lu.assertStrMatches(out[#out], "report 1: .*, delivered")
+  return run, table.concat(out, "\n")
+end
+
 -- Sends the signal; returns how the process ended (as io.popen's close tells) and what it
 -- printed after registering.
 local function stop(run, signal)
@@ -139,6 +158,23 @@ function TestServiceStop:test_stop_with_term_int_and_kill_and_start_again()
   how, status = stop(run, "TERM")
   lu.assertEquals({how, status}, {"signal", 15})
   lu.assertEquals(closes(slurp(self.sim_err)), 4)
+end
+
+-- The done-when of the issue, with the device script OpenWrt ships: stopped by procd
+-- (SIGTERM) it deregisters; killed, the next start still registers at its first attempt.
+function TestServiceStop:test_the_shipped_device_script_restarts()
+  local run, out = self:start_shipped()
+  local how, status = stop(run, "TERM")
+  lu.assertEquals({how, status}, {"signal", 15})
+  lu.assertEquals(closes(slurp(self.sim_err)), 1)
+  run, out = self:start_shipped()
+  lu.assertNotStrContains(out, "connect attempt")
+  how, status = stop(run, "KILL")
+  lu.assertEquals({how, status}, {"signal", 9})
+  run, out = self:start_shipped()
+  lu.assertNotStrContains(out, "connect attempt")
+  stop(run, "TERM")
+  lu.assertEquals(closes(slurp(self.sim_err)), 3) -- the killed run's session, and this run's
 end
 
 -- Ctrl-C twice: the second signal ends the process at once, in the middle of the stop
