@@ -1,7 +1,8 @@
 -- bc260y: the library's entry point (README.md, "The Lua API"): open() gives a Modem on
 -- a serial port, a pseudo-terminal, a TCP stream or the virtual module; run/spawn/sleep/
 -- now are the scheduler of bc260y.loop (run also stops in order on SIGTERM, SIGINT and
--- SIGHUP, with stop, stopping and on_stop: bc260y.shutdown); errors is the guide's error-code table.
+-- SIGHUP, with stop, stopping and on_stop: bc260y.shutdown); errors is the guide's
+-- error-code table.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
