@@ -3,6 +3,7 @@
 # --prefix` and DESTDIR move all of it:
 #   bin/bc260y                      the CLI (finds the rest relative to its own location)
 #   lib/lua/5.4/bc260y/core.so      the C module   } where stock lua5.4 looks under
+#   lib/lua/5.4/bc260y/signals.so   the stop signals (bc260y run)
 #   lib/lua/5.4/bc260y/sim/core.so  the virtual module's C part (with the virtual module)
 #   share/lua/5.4/bc260y/           the Lua modules, with their rooms (modem/, console/,
 #                                   sim/, adapters/)} /usr/local (and /usr)
@@ -13,7 +14,7 @@ set(BC260Y_LUA_DIR share/lua/5.4 CACHE STRING "Where the bc260y Lua modules are 
 set(BC260Y_DATADIR ${CMAKE_INSTALL_DATADIR}/bc260y CACHE STRING "Where the examples and docs are installed")
 
 if(TARGET bc260y_lua)
-  install(TARGETS bc260y_lua LIBRARY DESTINATION ${BC260Y_LUA_CDIR}/bc260y COMPONENT lua)
+  install(TARGETS bc260y_lua bc260y_signals_lua LIBRARY DESTINATION ${BC260Y_LUA_CDIR}/bc260y COMPONENT lua)
   if(BC260Y_INSTALL_SIM) # the virtual module's C part goes with it
     install(TARGETS bc260y_sim_lua LIBRARY DESTINATION ${BC260Y_LUA_CDIR}/bc260y/sim COMPONENT lua)
   endif()

@@ -1,11 +1,14 @@
 -- bc260y: the library's entry point (README.md, "The Lua API"): open() gives a Modem on
 -- a serial port, a pseudo-terminal, a TCP stream or the virtual module; run/spawn/sleep/
--- now are the scheduler of bc260y.loop; errors is the guide's error-code table.
+-- now are the scheduler of bc260y.loop (run also stops in order on SIGTERM, SIGINT and
+-- SIGHUP, with stop, stopping and on_stop: bc260y.shutdown); errors is the guide's
+-- error-code table.
 local core = require("bc260y.core")
 local loop = require("bc260y.loop")
 local modem = require("bc260y.modem")
 local options = require("bc260y.options")
 local i18n = require("bc260y.i18n")
+local shutdown = require("bc260y.shutdown")
 
 local bc260y = {
   version = core.version, -- project() in CMakeLists.txt
@@ -19,7 +22,12 @@ local bc260y = {
   default_progress = nil,
 }
 
-bc260y.run = loop.run
+-- run: loop.run, catching SIGTERM, SIGINT and SIGHUP meanwhile for an orderly stop
+-- (bc260y.shutdown); stop, stopping and on_stop are that stop's.
+bc260y.run = shutdown.run
+bc260y.stop = shutdown.stop
+bc260y.stopping = shutdown.stopping
+bc260y.on_stop = shutdown.on_stop
 bc260y.spawn = loop.spawn
 bc260y.sleep = loop.sleep
 bc260y.now = loop.now

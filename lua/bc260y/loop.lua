@@ -13,6 +13,9 @@
 --   loop.timer(delay, fn)               fn() in loop context after delay; :cancel()
 --   loop.watch(fd, fn)                  fn(fd) whenever fd is readable or hung up; :cancel()
 --   loop.wait_writable(fd, timeout)     true | nil, message, "timeout"
+--   loop.watch_background(fd, fn)       fn(fd) whenever fd is readable, but fd keeps no
+--                                       wait alive and is not watched for exclusive()
+--                                       (bc260y.shutdown's signals); :cancel()
 --   loop.signal()                       s:wait(timeout) -> ... | nil, message, "timeout"; s:notify(...)
 --                                       wakes the current waiters (a notify with no waiter is lost)
 --   loop.future()                       f:set(...) once; f:get(timeout) -> the values, at once
@@ -71,6 +74,7 @@ local may_block = true   -- may a wait block the process now: outside any step, 
                          -- step whose timeout is nil (run(), a wait outside a task); not
                          -- in a step(0) another loop drives
 local solo = false       -- the fd one watcher watches when no other fd is watched
+local background = {}    -- fd -> fn: loop.watch_background's fds, in none of the counts above
 
 ---------------------------------------------------------------------------------------
 -- timers (a min-heap with lazy cancellation)
@@ -305,6 +309,29 @@ function loop.watch(fd, fn)
   return h
 end
 
+-- An fd the loop reads when it is ready but never waits for: the stop signals' pipe
+-- (bc260y.shutdown). It is in the poller, so that a signal ends any wait at once, yet
+-- outside readers: a wait with nothing else to wait for still fails as one that can never
+-- end, and the Modem's fast path still blocks on its port alone (a signal that comes
+-- during that round trip is read when the round trip returns).
+local Background = {}
+Background.__index = Background
+function Background:cancel()
+  if background[self.fd] ~= self.fn then return end
+  background[self.fd] = nil
+  poller:set(self.fd, false, false)
+end
+
+function loop.watch_background(fd, fn)
+  check_arg(math.type(fd) == "integer", "watch_background: fd must be an integer")
+  check_arg(type(fn) == "function", "watch_background: fn must be a function")
+  check_arg(readers[fd] == nil and writers[fd] == nil, "watch_background: fd is watched already")
+  local ok, msg = poller:set(fd, true, false)
+  if not ok then error(("bc260y.loop: cannot watch fd %d: %s"):format(fd, tostring(msg)), 2) end
+  background[fd] = fn
+  return setmetatable({fd = fd, fn = fn}, Background)
+end
+
 function loop.wait_writable(fd, timeout)
   check_arg(math.type(fd) == "integer", "wait_writable: fd must be an integer")
   local waiter
@@ -441,7 +468,11 @@ end
 -- once instead of blocking in poll for something nobody waits for any more.
 local function fire_readers(fd)
   local list = readers[fd]
-  if not list then return end
+  if not list then
+    local fn = background[fd]
+    if fn then fn(fd) end
+    return
+  end
   if not list[2] then return list[1].fn(fd) end
   for _, h in ipairs({table.unpack(list)}) do h.fn(fd) end
 end

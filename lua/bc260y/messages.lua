@@ -231,6 +231,8 @@ The module's commands:]],
   ["lib.nothing"] = {en = "nothing", zh = "无"},
   ["lib.connect_again"] = {en = "%s: connect again before sending", zh = "%s:发送前请重新连接"},
   ["lib.closed_busy"] = {en = "closed without deregistering: %s", zh = "已关闭但未去注册:%s"},
+  ["lib.stopping"] = {en = "SIG%s: deregistering and stopping", zh = "SIG%s:去注册并停止"},
+  ["lib.stop_handler"] = {en = "an on_stop handler failed: %s", zh = "on_stop 处理函数出错:%s"},
   ["lib.init_no_time"] = {en = "init: %s not sent: the %g s timeout has passed", zh = "init:%s 未发送:%g 秒超时已过"},
   ["lib.no_time_left"] = {en = "no time left", zh = "没有剩余时间"},
 

@@ -196,7 +196,7 @@ function TestI18n:test_library_messages_match_the_library()
   local source = os.getenv("BC260Y_SOURCE_DIR") or "."
   local text = {}
   for _, name in ipairs({"modem/init", "modem/command", "modem/downlink", "modem/events", "modem/io",
-                         "modem/urc", "modem/power", "dfota", "init"}) do
+                         "modem/urc", "modem/power", "dfota", "init", "shutdown"}) do
     local f = assert(io.open(source .. "/lua/bc260y/" .. name .. ".lua"))
     text[#text + 1] = f:read("a")
     f:close()

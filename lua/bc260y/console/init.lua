@@ -317,7 +317,10 @@ function console.main(argv)
     m:close({deregister = false})
   end
 
-  local ok, err = xpcall(bc260y.run, debug.traceback, session)
+  -- loop.run, not bc260y.run: a console session leaves the module registered as the person
+  -- left it (close{deregister = false} above), and a signal ends it as it always did, not by
+  -- the orderly stop of a device script (bc260y.shutdown).
+  local ok, err = xpcall(loop.run, debug.traceback, session)
   ed:stop()
   if not ok then error(err, 0) end
   return status

@@ -46,6 +46,19 @@ local Modem = {}
 Modem.__index = Modem
 M.Modem = Modem
 
+-- Every Modem made and not collected, for the orderly stop (bc260y.shutdown) to close;
+-- weak, so that it keeps none alive.
+local made = setmetatable({}, {__mode = "k"})
+
+-- The Modems not closed yet.
+function M.open_modems()
+  local list = {}
+  for m in pairs(made) do
+    if not m.closed then list[#list + 1] = m end
+  end
+  return list
+end
+
 -- The methods of the other parts; a name defined twice is a mistake, not an override.
 for _, part in ipairs({events, io_pump, urc, command, downlink, late, power, everyday}) do
   for name, fn in pairs(part.methods) do
@@ -60,6 +73,9 @@ local CMD_MAX = 4096
 
 local RECEIVE_MODE_NAMES = {[0] = "buffer", [1] = "direct", [2] = "indicate"}
 local SLEEP_MODES = {off = 0, deep = 1, light = 2}
+-- AT+NCDPOPEN's refusals that mean a session connect did not open (_end_foreign_session):
+-- the guide's CTIOT_EA_LOGIN_PROCESSING and CTIOT_EA_OPERATION_NOT_PERMITTED.
+local FOREIGN_SESSION = {[955] = true, [959] = true}
 local UPLINK_STATUS = {[0] = "not_sent", [1] = "sent", [2] = "failed", [3] = "timeout",
                        [4] = "success", [5] = "reset"}
 
@@ -151,6 +167,7 @@ function M.new(port, opts, host)
     on_change = function() self:_state_changed() end,
   })
   self:_start_io()
+  made[self] = true
   return self
 end
 
@@ -162,6 +179,7 @@ Modem.__close = function(self) self:close({deregister = false}) end
 -- open("sim")'s virtual module) is released at the loop's next step, the watch first and
 -- then the port (bc260y.modem.io says why in that order).
 Modem.__gc = function(self)
+  made[self] = nil -- (a weak key stays until the next cycle: the stop must not see it)
   if not self.closed then
     local watch, port, on_close = self._watch, self.port, self._on_close
     loop.release(function()
@@ -376,7 +394,18 @@ function Modem:connect(opts)
   local attempt = {}
   self._connecting = attempt
   local t0 = now()
-  local r, msg, code = self:_command(cmd)
+  local r, msg, code, cme = self:_command(cmd)
+  if not r and FOREIGN_SESSION[cme] then
+    -- The module has a session this Modem did not open: close it, then open ours.
+    r, msg, code = self:_watched("progress.deregister", self.opts.close_timeout,
+      self._end_foreign_session, self, timeout)
+    if r then
+      attempt = {} -- what that session's URCs settled is not this registration's
+      self._connecting = attempt
+      t0 = now()
+      r, msg, code = self:_command(cmd)
+    end
+  end
   if not r then
     self._connecting = nil
     return nil, trace.scrub(msg, psk), code
@@ -392,6 +421,26 @@ function Modem:connect(opts)
   if attempt.register_failed then return self:_registration_failure(psk) end
   if attempt.failed then return nil, attempt.failed[1], attempt.failed[2] end
   return true
+end
+
+-- connect's AT+NCDPOPEN refused with +CME ERROR: 959 (the module has a session) or 955
+-- (a registration runs): a previous run was killed before it could deregister, or stopped
+-- while it deregistered, and the module keeps its session across the host's death. The
+-- guide has no read form of AT+NCDPOPEN, so nothing tells which server, port, PSK and
+-- lifetime that session was opened with: adopting it could send data elsewhere than the
+-- script says. So it is closed (after its result, if it still registers: AT+NCDPCLOSE
+-- answers ERROR before), and connect opens its own. -> true | nil, message, code
+function Modem:_end_foreign_session(timeout)
+  return self:_poll_status(now() + self:_real_seconds(timeout), timeout, function(s)
+    if s == "REGISTERED" or s == "REGISTERED_AND_OBSERVED" then
+      -- (a deregistration already under way answers OK and ends as its own would)
+      local r, msg, code = self:_command("AT+NCDPCLOSE")
+      if not r then return nil, msg, code end
+      return self:_until_deregistered(now(), self.opts.close_timeout)
+    elseif s ~= "REGISTERING" then
+      return true
+    end
+  end)
 end
 
 function Modem:send(data, opts)
@@ -505,24 +554,33 @@ function Modem:disconnect(opts)
   return self:_watched("progress.deregister", timeout, self._until_deregistered, self, t0, timeout)
 end
 
--- AT+NMSTATUS? every poll interval until DEREGISTERED (disconnect's wait).
-function Modem:_until_deregistered(t0, timeout)
+-- AT+NMSTATUS? every poll interval until settle(state) returns anything (returned), or the
+-- deadline (loop.now() seconds) passes: no URC tells when a registration or a
+-- deregistration ends. timeout (module seconds) is for the message.
+function Modem:_poll_status(deadline, timeout, settle)
   while true do
     local s, msg, code = self:status()
     if not s then return nil, msg, code end
-    if s == "DEREGISTERED" or s == "UNINITIALISED" then
-      self:_learn_registration(false, false)
-      return true
-    end
-    local deadline = t0 + self:_real_seconds(timeout)
+    local settled = table.pack(settle(s))
+    if settled.n > 0 then return table.unpack(settled, 1, settled.n) end
     if now() >= deadline then
       return nil, i18n.t("lib.still_state", s, timeout), "timeout"
     end
-    -- No URC says it: ask again after a poll interval (or at once if the modem closes).
+    -- Ask again after a poll interval (or at once if the modem closes).
     local _, wmsg, wcode = self:_wait_until(function() return false end,
       math.min(now() + self:_real_seconds(self.opts.poll), deadline))
     if wcode ~= "timeout" then return nil, wmsg, wcode end
   end
+end
+
+-- AT+NMSTATUS? until DEREGISTERED (disconnect's wait).
+function Modem:_until_deregistered(t0, timeout)
+  return self:_poll_status(t0 + self:_real_seconds(timeout), timeout, function(s)
+    if s == "DEREGISTERED" or s == "UNINITIALISED" then
+      self:_learn_registration(false, false)
+      return true
+    end
+  end)
 end
 
 function Modem:close(opts)
@@ -539,6 +597,20 @@ function Modem:close(opts)
   self:_release("closed")
   if not ok then return nil, msg, code end
   return true
+end
+
+-- The orderly stop's close (bc260y.shutdown, which bounds it in real time). A connect under
+-- way is let finish first: AT+NCDPCLOSE before the registration's result is refused (the
+-- guide's note to AT+NCDPOPEN), and a session left registered fails the next start's
+-- NCDPOPEN. close() then deregisters, or, during a firmware update, sends nothing.
+function Modem:_close_for_stop()
+  local attempt = self._connecting
+  if attempt and not self:_busy_reason() then
+    self:_wait_until(function() return attempt.failed or attempt.observed end)
+    -- settled: the connect call returns as it would have, and the close may deregister
+    if self._connecting == attempt then self._connecting = nil end
+  end
+  return self:close()
 end
 
 -- The state the module is believed to be in (from URCs and answers), for scripts.

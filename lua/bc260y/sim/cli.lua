@@ -130,13 +130,13 @@ function cli.main(argv, out, err)
     end
     loop.spawn_protected(function(msg) err:write("bc260y sim: ", i18n.t("sim.script_failed", msg), "\n") end, chunk, s)
   end
-  -- SIGINT and SIGTERM arrive through a signalfd the loop watches, so the pty is closed
-  -- properly and the process exits 0 either way.
-  local sim_core = require("bc260y.sim.core")
-  local sigfd = assert(sim_core.signal_fd({"INT", "TERM"}))
+  -- SIGINT and SIGTERM arrive through an fd the loop watches (bc260y.signals), so the pty
+  -- is closed properly and the process exits 0 either way.
+  local signals = require("bc260y.signals")
+  local sigfd = assert(signals.catch({"INT", "TERM"}))
   local stopped = false
   loop.watch(sigfd, function()
-    if sim_core.read_signal(sigfd) then stopped = true end
+    if signals.take() then stopped = true end
   end)
   local status = 0
   while not s.closed and not stopped do
