@@ -63,6 +63,7 @@ end
 TestServiceStop = {}
 
 function TestServiceStop:setUp()
+  self.runs = {}
   self.dir = os.tmpname()
   os.remove(self.dir)
   assert(os.execute("mkdir -m 700 " .. self.dir))
@@ -77,6 +78,11 @@ function TestServiceStop:setUp()
 end
 
 function TestServiceStop:tearDown()
+  -- A failed check leaves its device script running: end it, or closing its pipe (at the
+  -- latest when the spec exits) would wait for it for ever.
+  for _, run in ipairs(self.runs) do
+    if io.type(run.p) == "file" then os.execute("kill -KILL " .. run.pid .. " 2>/dev/null"); run.p:close() end
+  end
   os.execute("kill -TERM " .. self.sim_pid)
   self.sim:read("a")
   self.sim:close()
@@ -91,26 +97,28 @@ function TestServiceStop:start(args)
   local p = assert(io.popen(("echo $$; exec %s run %s --port %s %s 2>%s")
     :format(CLI, self.script, self.path, args or "", err), "r"))
   local run = {p = p, pid = p:read("l"), err = err}
+  self.runs[#self.runs + 1] = run
   local line = p:read("l")
   lu.assertEquals(line, "registered", "the start did not register: " .. slurp(err))
   return run
 end
 
 -- The shipped device script (examples/sensor_loop.lua, OpenWrt's /etc/bc260y/device.lua),
--- reporting once an hour for ever; returns once its first report is delivered, with what
--- it printed until then.
+-- reporting once an hour for ever; returns once its first report is sent (NON with RAI 1:
+-- nothing to acknowledge), with what it printed until then.
 function TestServiceStop:start_shipped()
   local err = self.dir .. "/run.err"
   local p = assert(io.popen(("echo $$; exec %s run %s/examples/sensor_loop.lua --port %s -- 0 3600 2>%s")
     :format(CLI, SOURCE, self.path, err), "r"))
   local run = {p = p, pid = p:read("l"), err = err}
+  self.runs[#self.runs + 1] = run
   local out = {}
   repeat
     local line = p:read("l")
     lu.assertNotNil(line, "the script ended before its first report: " .. table.concat(out, "\n") .. slurp(err))
     out[#out + 1] = line
   until line:match("^report 1: ")
-  lu.assertStrMatches(out[#out], "report 1: .*, delivered")
+  lu.assertStrMatches(out[#out], "report 1: .*, sent")
   return run, table.concat(out, "\n")
 end
 
