@@ -26,6 +26,7 @@ Console commands:
   help errors          every +CME ERROR code of the guide
   explain LINE         the meaning of a line (explain +QLWEVTIND: 3)
   :lua CODE            run a line of Lua with m bound to the open Modem (:lua print(m:status()))
+  :wait S              let S seconds of the module's time pass (at --speed 10, :wait 25 takes 2.5 s)
   :quit                leave (also Ctrl-D)
 The module's commands:]],
     zh = [[AT 命令按原样发送给模块;模块输出的每一行下方显示其含义。
@@ -35,6 +36,7 @@ The module's commands:]],
   help errors          指导中全部 +CME ERROR 错误码
   explain LINE         解释一行输出(explain +QLWEVTIND: 3)
   :lua CODE            执行一行 Lua,m 为当前 Modem(:lua print(m:status()))
+  :wait S              等待模块时间经过 S 秒(--speed 10 时,:wait 25 只需 2.5 秒)
   :quit                退出(也可按 Ctrl-D)
 模块命令:]]},
   ["console.no_help"] = {en = "no help for '%s': `help` lists the commands", zh = "没有 '%s' 的说明:`help` 列出全部命令"},
@@ -45,6 +47,24 @@ The module's commands:]],
   ["console.refused"] = {en = "not sent: %s", zh = "未发送:%s"},
   ["console.lua_error"] = {en = "Lua error: %s", zh = "Lua 错误:%s"},
   ["console.closed"] = {en = "the port closed: %s", zh = "端口已关闭:%s"},
+  ["console.wait_what"] = {en = "%g s of the module's time to pass (:wait)", zh = "模块时间经过 %g 秒(:wait)"},
+  ["console.wait_usage"] = {en = ":wait S: S is a number of the module's seconds (:wait 25)",
+                            zh = ":wait S:S 为模块时间的秒数(:wait 25)"},
+  ["console.gave_up"] = {en = "%s: no result within the module's limit of %d s: it will not come now",
+                         zh = "%s:超过模块的时限 %d 秒仍无结果,不会再有结果了"},
+  ["console.queued"] = {en = "(waits its turn: the console is still running '%s')",
+                        zh = "(排队等待:控制台仍在执行 '%s')"},
+  ["console.sent_queued"] = {en = "typed earlier, sent now: it waited for the line before it",
+                             zh = "之前输入的命令,现在才发送:它在等待前一条命令结束"},
+  ["console.sent_wake"] = {
+    en = "wake-up: the module may be in deep sleep, where it loses the first bytes it hears; the library sends AT until it answers OK, then the command typed",
+    zh = "唤醒:模块可能处于深休眠,会丢失收到的第一批字节;库先发送 AT 直到模块回复 OK,再发送输入的命令"},
+  ["console.sent_resync"] = {
+    en = "resync: an earlier command got no answer (the module lost it); this harmless query's answer, a line the lost answer cannot contain, tells late answers apart before the next command goes out",
+    zh = "重新同步:之前的一条命令没有应答(模块丢失了它);库先发送这条无副作用的查询,其应答行不可能属于丢失的命令,借此分清迟到的应答,然后再发送下一条命令"},
+  ["console.sent_lua"] = {en = "sent by the :lua code", zh = "由 :lua 代码发送"},
+  ["console.sent_library"] = {en = "sent by the library itself (a step of its own, such as sleep mode around a firmware update)",
+                              zh = "由库自动发送(库自身的步骤,例如固件升级前后切换休眠模式)"},
   ["console.errors_title"] = {en = "+CME ERROR codes (guide chapter 6):", zh = "+CME ERROR 错误码(指导第 6 章):"},
 
   -- the CLI

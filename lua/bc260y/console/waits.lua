@@ -5,7 +5,7 @@
 -- that settles it (+QLWEVTIND: 3, 4, DOWNLOAD,<err>, END,<err>...).
 --
 --   local w = waits.new(function(ev) ... end)   ev: {what=, phase=, elapsed=, limit=},
---                                                 the events of bc260y.progress
+--     the events of bc260y.progress, and phase "gave_up" when the limit passed unsettled
 --   w:command_ok(cmd)   a command the module accepted    w:line(line)   a line it printed
 --   w:stop()
 local loop = require("bc260y.loop")
@@ -15,6 +15,8 @@ local waits = {}
 
 -- A decoded line (bc260y.core.decode) that is the given +QLWEVTIND code, or the given FOTA
 -- stage (with the given value; any value when nil).
+-- A wait with a limit (the guide's: 126 s for a registration, 93 s for a CON
+-- acknowledgement) gives up once the limit has passed with no result: phase "gave_up".
 local function event(...)
   local codes = {...}
   return function(d)
@@ -61,6 +63,12 @@ function Tracker:_start(rule)
   local function tick()
     self.timer = loop.timer(1, function()
       if not self.active then return end
+      -- (a second's grace: the module's own verdict at the limit, +QLWEVTIND: 1 at 126 s,
+      -- settles the wait rather than the giving up)
+      if rule.limit and self.clock() - self.active.t0 > rule.limit + 1 then
+        self.timer = nil
+        return self:_finish("gave_up")
+      end
       self:_event("tick")
       tick()
     end)
