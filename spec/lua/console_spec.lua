@@ -175,10 +175,10 @@ local ISSUE25 = {
     csq = "    ↳ 信号强度:RSSI", garbage = "这不是模块会输出的行",
     near = "是否想输入 AT+NMGS?", ncdpopen = "AT+NCDPOPEN 没有执行(无参数)形式",
     foo = "虚拟模块未实现 AT+FOO", nmgs = "<length> 为 3,但 <data> 只有 2 字节",
-    unknown = "未知命令", gave_up = "注册结果(+QLWEVTIND: 0 和 3):超过模块的时限 126 秒仍无结果",
+    unknown = "未知命令", gave_up = "注册结果(+QLWEVTIND: 0 和 3):已超过模块的时限 126 秒仍无结果",
     updated = "    ↳ 固件升级后模块已重启:请重新注册",
     queued = "(排队等待:控制台仍在执行 ':wait 20')",
-    sent_queued = "--> AT+CGATT?\n    ↳ 之前输入的命令,现在才发送",
+    sent_queued = "--> AT+CGATT?\n    ↳ 之前输入的命令现在才发送",
   },
 }
 
