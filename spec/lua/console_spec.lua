@@ -62,7 +62,7 @@ local function wait_for(want, seconds, times)
           .. " time(s); screen:\n" .. s)
 end
 
-local function type_line(text) tmux("send-keys -t console -l " .. q(text)); tmux("send-keys -t console Enter") end
+local function type_line(text) tmux("send-keys -t console -l -- " .. q(text)); tmux("send-keys -t console Enter") end
 
 local function start(lang, extra)
   servers = servers + 1
@@ -231,6 +231,8 @@ local function lines_and_causes(lang)
   wait_for({"Quectel_Ltd\n" .. x.maker})
   type_line("AT+CSQ")
   wait_for({x.csq})
+  type_line("--> AT+CSQ") -- pasted from the screen: sent without the mark
+  wait_for({x.csq}, nil, 2)
   type_line("explain hello")
   wait_for({x.garbage})
   type_line("AT+NMSG=1,00")

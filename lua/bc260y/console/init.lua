@@ -343,6 +343,9 @@ function console.main(argv)
 
     local function handle(line)
       local trimmed = line:match("^%s*(.-)%s*$")
+      -- A line pasted from the screen or the log keeps the console's marks ("--> AT+CMEE?",
+      -- "> AT"): what it sent is the rest. (Logged as typed, such a line read "--> --> ...".)
+      trimmed = trimmed:match("^%-%->%s+([Aa][Tt].*)$") or trimmed:match("^>%s+([Aa][Tt].*)$") or trimmed
       if trimmed == "" then return end
       local word, rest = trimmed:match("^(%S+)%s*(.*)$")
       local lw = word:lower()
