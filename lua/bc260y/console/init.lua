@@ -18,6 +18,7 @@ local console_waits = require("bc260y.console.waits")
 local sent = require("bc260y.console.sent")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
+local decode = require("bc260y.core").decode
 
 
 local console = {}
@@ -242,8 +243,7 @@ function console.main(argv)
       if why ~= "typed" or queued_line then
         ed:print("--> " .. trace.printable(line))
         local reason = why == "typed" and "console.sent_queued" or "console.sent_" .. why
-        ed:print("    ↳ " .. i18n.t(reason))
-        if log then log("  =", "    ↳ " .. i18n.t(reason)) end
+        show("    ↳ " .. i18n.t(reason), "  =")
         if why == "typed" then queued_line = nil end
       end
       return
@@ -251,7 +251,7 @@ function console.main(argv)
     if echo and line == echo then echo = nil; return end
     if log then log("<--", line) end
     ed:print(trace.printable(line))
-    local d = require("bc260y.core").decode(line)
+    local d = decode(line)
     local kind = d and d.kind
     if line == "OK" or line == "ERROR" or kind == "cme_error" or line:match("^%+CME ERROR:") then own:final() end
     local cmee = line:match("^%+CMEE: ([012])$")
