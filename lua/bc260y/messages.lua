@@ -117,6 +117,7 @@ The module's commands:]],
   ["sim.state.rx"] = {en = "rx", zh = "接收"},
   ["sim.state.booting"] = {en = "booting", zh = "开机"},
   ["sim.seconds"] = {en = "%s %.1f s", zh = "%s %.1f 秒"},
+  ["sim.separator"] = {en = ", ", zh = "、"},
 
   -- bc260y.dfota's stages (on_stage) and outcomes, as the examples print them
   ["dfota.stage.registered"] = {en = "registered", zh = "已注册"},

@@ -2,7 +2,9 @@
 -- a person sees what is awaited and for how long: a registration after AT+NCDPOPEN (up to
 -- the guide's 126 s), a CON acknowledgement after AT+NMGS with type 100..102, a firmware
 -- download and update after their +QIND: "FOTA" start lines. The wait ends on the line
--- that settles it (+QLWEVTIND: 3, 4, DOWNLOAD,<err>, END,<err>...).
+-- that settles it (+QLWEVTIND: 3, 4, DOWNLOAD,<err>, END,<err>...). A wait with a limit (the
+-- guide's: 126 s for a registration, 93 s for a CON acknowledgement) gives up once the limit
+-- has passed with no result.
 --
 --   local w = waits.new(function(ev) ... end)   ev: {what=, phase=, elapsed=, limit=},
 --     the events of bc260y.progress, and phase "gave_up" when the limit passed unsettled
@@ -15,8 +17,6 @@ local waits = {}
 
 -- A decoded line (bc260y.core.decode) that is the given +QLWEVTIND code, or the given FOTA
 -- stage (with the given value; any value when nil).
--- A wait with a limit (the guide's: 126 s for a registration, 93 s for a CON
--- acknowledgement) gives up once the limit has passed with no result: phase "gave_up".
 local function event(...)
   local codes = {...}
   return function(d)

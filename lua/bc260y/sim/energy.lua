@@ -119,7 +119,7 @@ function M.summary(e, mah)
       parts[#parts + 1] = i18n.t("sim.seconds", i18n.t("sim.state." .. s), e.seconds[s])
     end
   end
-  return i18n.t("sim.energy", e.uah, e.elapsed, e.average_ua, table.concat(parts, ", "),
+  return i18n.t("sim.energy", e.uah, e.elapsed, e.average_ua, table.concat(parts, i18n.t("sim.separator")),
     e.wakeups, M.battery_years(mah, e.average_ua), mah)
 end
 
