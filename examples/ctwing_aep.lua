@@ -35,6 +35,10 @@ local function wait_for(m, name, timeout)
 end
 
 local function step(en, zh) print("== " .. say(en, zh)) end
+-- A yes/no answer in the language read (tostring's true/false in English).
+local function yes(ok) return say(tostring(ok), ok and "是" or "否") end
+-- The CON status's name (AT+QLWULDATASTATUS?, guide 2.3.8) in Chinese.
+local CON_STATUS_ZH = {[0] = "未发送", "已发送,等待平台响应", "发送失败", "超时", "成功", "收到 RESET 消息"}
 
 local command_wait = tonumber((...)) or 30
 
@@ -44,7 +48,7 @@ local show = progress.new{modem = m}       -- module seconds, like the guide's l
 -- where the guide asks for them.
 local info = assert(m:init{rrc = false, attach = false})
 print(say("module %s %s, IMEI %s", "模块 %s %s,IMEI %s"):format(info.model, info.revision, info.imei))
-m:on("rrc", function(state) print("   RRC " .. state) end)
+m:on("rrc", function(state) print("   RRC " .. say(state, state == "idle" and "空闲" or "已连接")) end)
 
 step("deep sleep off, RRC reports, direct receive mode, lifetime 86400 s (from the next boot: this registration keeps the lifetime set before)",
   "关闭深休眠,RRC 状态上报,直吐模式,lifetime 86400 秒(下次开机起生效:本次注册仍使用之前设置的生命周期)")
@@ -64,7 +68,7 @@ step("NON uplink with RAI 1: the network lets go of the RRC connection at once",
 local idle = loop.future()
 local h = m:on("rrc", function(state) if state == "idle" then idle:set(true) end end)
 assert(m:send("\1\5HELLO", {rai = 1}))     -- AT+NMGS=7,"010548454C4C4F",1
-print(say("   RRC released: ", "   RRC 已释放:") .. tostring(idle:get(30) == true))
+print(say("   RRC released: ", "   RRC 已释放:") .. yes(idle:get(30) == true))
 h:off()
 
 step("deep sleep", "深休眠")
@@ -73,7 +77,7 @@ h = m:on("deepsleep", function() asleep:set(true) end)
 assert(m:sleep_mode("deep"))               -- AT+QSCLK=1
 -- The module sleeps once RRC is idle and T3324 runs out (about a minute on the network).
 print(say("   entered deep sleep: ", "   已进入深休眠:") ..
-  tostring(show:during(progress.DEEPSLEEP, 180, asleep.get, asleep, 180) == true))
+  yes(show:during(progress.DEEPSLEEP, 180, asleep.get, asleep, 180) == true))
 h:off()
 
 step("wake up and send a CON uplink with RAI 2", "唤醒后发送 RAI 为 2 的 CON 数据")
@@ -84,7 +88,7 @@ assert(show:during(progress.WAKE, nil, m.sleep_mode, m, "off"))  -- the Modem wa
 assert(show:during(progress.CON_ACK, 100, m.send, m, "\1\5HELLO", {con = true, rai = 2}))  -- +QLWEVTIND: 4
 resumed:off()
 local status, name = assert(m:uplink_status())      -- AT+QLWULDATASTATUS?
-print(say("   CON status %d (%s)", "   CON 发送状态 %d(%s)"):format(status, name))
+print(say("   CON status %d (%s)", "   CON 发送状态 %d(%s)"):format(status, say(name, CON_STATUS_ZH[status] or name)))
 assert(m:sleep_mode("deep"))
 
 step("a command from the platform", "平台下发的命令")

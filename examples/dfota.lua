@@ -48,26 +48,26 @@ end
 local r = dfota.run(m, {
   host = p.host, port = p.port, lifetime = p.lifetime, start_wait = p.start_wait,
   trigger = {data = "\1\5HELLO", tries = 3},
+  -- (the stages' and outcomes' texts are the message catalogue's, lua/bc260y/messages.lua)
   on_stage = function(stage, value)
     if stage == "downloading" then
-      bar("download", size and value / size or 0,
-        size and ("%d / %d bytes"):format(value, size) or ("%d bytes"):format(value))
+      bar(i18n.t("dfota.bar_download"), size and value / size or 0,
+        size and i18n.t("dfota.of_bytes", value, size) or i18n.t("dfota.bytes", value))
     elseif stage == "updating" then
-      bar("update", value / 100, ("%d%%"):format(value))
+      bar(i18n.t("dfota.bar_update"), value / 100, ("%d%%"):format(value))
     elseif stage == "downloaded" then
-      line(say("download  complete", "下载      完成"))
+      line(i18n.t("dfota.stage.downloaded"))
     elseif stage == "ended" then
-      line(say("update    ended with code %d", "升级      结束,代码 %d"):format(value))
+      line(i18n.t("dfota.stage.ended", value))
     elseif stage ~= "done" then
-      line("-> " .. stage .. (value and (" " .. tostring(value)) or ""))
+      line("-> " .. i18n.t("dfota.stage." .. stage) .. (value and (" " .. tostring(value)) or ""))
     end
   end,
 })
 
-print(("outcome: %s%s"):format(r.outcome, r.reason and (" (" .. r.reason .. ")") or ""))
-print(("firmware: %s -> %s"):format(tostring(r.revision_before), tostring(r.revision_after or r.revision_before)))
+print(i18n.t("dfota.outcome", i18n.t("dfota.outcome." .. r.outcome), r.reason and say(" (" .. r.reason .. ")", "(" .. r.reason .. ")") or ""))
+print(i18n.t("dfota.firmware", tostring(r.revision_before), tostring(r.revision_after or r.revision_before)))
 local t = r.timings
-print(("time: download %.1f s, update %.1f s, reboot %.1f s, register again %.1f s, total %.1f s"):format(
-  t.download or 0, t.update or 0, t.reboot or 0, t.reregister or 0, t.total))
+print(i18n.t("dfota.timings", t.download or 0, t.update or 0, t.reboot or 0, t.reregister or 0, t.total))
 m:close()
 return r.ok and 0 or 1

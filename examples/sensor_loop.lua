@@ -24,7 +24,11 @@
 -- starts a firmware update.
 local bc260y = require("bc260y")
 local dfota = require("bc260y.dfota")
+local i18n = require("bc260y.i18n")
 local progress = require("bc260y.progress")
+
+-- What it prints reads in English or Chinese (--lang, BC260Y_LANG, LANG).
+local function say(en, zh) return i18n.pick({en = en, zh = zh}) end
 
 local REPORTS = tonumber((select(1, ...))) or 8       -- 0: forever
 local interval = tonumber((select(2, ...))) or 120    -- seconds between reports
@@ -45,19 +49,21 @@ m:on("downlink", function(data)
   local cmd = data:byte(1)
   if cmd == 1 and #data == 3 then
     interval = math.max(60, string.unpack(">I2", data, 2))
-    print(("   command: report every %d s"):format(interval))
+    print(say("   command: report every %d s", "   命令:每 %d 秒上报一次"):format(interval))
   elseif cmd == 2 and #data == 2 then
     output_on = data:byte(2) == 1
-    print("   command: output " .. (output_on and "on" or "off"))
+    print(say("   command: output ", "   命令:输出") .. (output_on and say("on", "打开") or say("off", "关闭")))
   else
-    print(("   command ignored (%d bytes)"):format(#data))
+    print(say("   command ignored (%d bytes)", "   忽略命令(%d 字节)"):format(#data))
     return
   end
   stats.commands = stats.commands + 1
 end)
 local running = false -- the boot banner at start-up is no news
-m:on("reboot", function() if running then print("   the module rebooted") end end)
-m:on("observe_reset", function() print("   the platform answered with RST (+QLWEVTIND: 10)") end)
+m:on("reboot", function() if running then print(say("   the module rebooted", "   模块已重启")) end end)
+m:on("observe_reset", function()
+  print(say("   the platform answered with RST (+QLWEVTIND: 10)", "   平台回复了 RST(+QLWEVTIND: 10)"))
+end)
 
 -- Brings the module up and registers; retries with a growing pause.
 local function connect()
@@ -68,7 +74,7 @@ local function connect()
     if ok then ok, msg = show:during(progress.REGISTRATION, 126, m.connect, m, {host = HOST, port = PORT}) end
     if ok then ok, msg = m:sleep_mode("deep") end  -- sleep whenever idle
     if ok then return true end
-    print(("   connect attempt %d failed: %s"):format(attempt, msg))
+    print(say("   connect attempt %d failed: %s", "   第 %d 次连接失败:%s"):format(attempt, msg))
     pause(30 * attempt)
   end
   return false
@@ -85,9 +91,10 @@ running = true
 -- Firmware updates: the job object listens from now on, so it sees the update start.
 local firmware = dfota.new(m, {host = HOST, port = PORT, lifetime = 86400, trigger = false})
 m:on("fota_observed", function()
-  print("   firmware update started by the platform")
+  print(say("   firmware update started by the platform", "   平台发起了固件升级"))
   local r = firmware:run()
-  print(("   firmware update: %s%s"):format(r.outcome, r.reason and (" (" .. r.reason .. ")") or ""))
+  print(say("   firmware update: %s%s", "   固件升级:%s%s"):format(i18n.t("dfota.outcome." .. r.outcome),
+    r.reason and say(" (" .. r.reason .. ")", "(" .. r.reason .. ")") or ""))
   m:sleep_mode("deep")  -- DFOTA needs deep sleep off; back to normal
 end)
 local function updating() return firmware.state ~= "idle" and firmware.state ~= "done" end
@@ -111,20 +118,20 @@ while REPORTS == 0 or seq < REPORTS do
   -- 958 no session), or the platform forgot us: register again and send the reading again.
   local cme = code == "cme" and tonumber(msg:match("%+CME ERROR: (%d+)"))
   if not ok and (code == "state" or code == "reboot" or cme == 954 or cme == 958) then
-    print(("   report %d: %s"):format(seq, msg))
+    print(say("   report %d: %s", "   第 %d 次上报:%s"):format(seq, msg))
     stats.reconnects = stats.reconnects + 1
     if connect() then ok, msg, code = m:send(data, {rai = 1}) end
   end
   if ok then
     stats.sent = stats.sent + 1
-    print(("report %d: %.1f C, sent"):format(seq, string.unpack(">i2", data, 2) / 10))
+    print(say("report %d: %.1f C, sent", "第 %d 次上报:%.1f ℃,已发送"):format(seq, string.unpack(">i2", data, 2) / 10))
   elseif code == "busy" then
     -- A firmware update began meanwhile: this reading is skipped.
     stats.postponed = stats.postponed + 1
-    print(("report %d: skipped, firmware update running"):format(seq))
+    print(say("report %d: skipped, firmware update running", "第 %d 次上报:跳过,固件升级正在进行"):format(seq))
   else
     stats.failed = stats.failed + 1
-    print(("report %d: not sent (%s)"):format(seq, msg))
+    print(say("report %d: not sent (%s)", "第 %d 次上报:未发送(%s)"):format(seq, msg))
   end
   if REPORTS == 0 or seq < REPORTS then pause(interval) end
 end
@@ -132,6 +139,8 @@ end
 while updating() do pause(10) end
 firmware:close()
 m:close()
-print(("%d reports sent, %d not, %d skipped, %d reconnects, %d commands applied, output %s"):format(
-  stats.sent, stats.failed, stats.postponed, stats.reconnects, stats.commands, output_on and "on" or "off"))
+print(say("%d reports sent, %d not, %d skipped, %d reconnects, %d commands applied, output %s",
+  "发送 %d 次上报,未发送 %d 次,跳过 %d 次,重新连接 %d 次,执行命令 %d 条,输出%s"):format(
+  stats.sent, stats.failed, stats.postponed, stats.reconnects, stats.commands,
+  output_on and say("on", "打开") or say("off", "关闭")))
 return stats.failed == 0 and 0 or 1

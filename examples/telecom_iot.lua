@@ -26,6 +26,10 @@ local function hex(s)
 end
 
 local function step(en, zh) print("== " .. say(en, zh)) end
+-- A yes/no answer in the language read (tostring's true/false in English).
+local function yes(ok) return say(tostring(ok), ok and "是" or "否") end
+-- The CON status's name (AT+QLWULDATASTATUS?, guide 2.3.8) in Chinese.
+local CON_STATUS_ZH = {[0] = "未发送", "已发送,等待平台响应", "发送失败", "超时", "成功", "收到 RESET 消息"}
 
 local function show_counters(m)
   local q = assert(m:queue_stats())        -- AT+NQMGR
@@ -52,7 +56,7 @@ step("uplink; the answer waits in the module's buffer", "上行数据;平台的�
 local indicated = loop.future()
 local h = m:on("urc", function(line) if line == "+NNMI" then indicated:set(true) end end)
 assert(m:send("\0ELLO"))                   -- AT+NMGS=5,00454C4C4F (NON, RAI 0: no type)
-print(say("   +NNMI indication: ", "   +NNMI 指示:") .. tostring(indicated:get(30) == true))
+print(say("   +NNMI indication: ", "   +NNMI 指示:") .. yes(indicated:get(30) == true))
 h:off()
 show_counters(m)
 local data = assert(m:receive{timeout = 30})   -- AT+NMGR
@@ -64,7 +68,7 @@ local asleep = loop.future()
 h = m:on("deepsleep", function() asleep:set(true) end)
 assert(m:sleep_mode("deep"))               -- AT+QSCLK=1
 print(say("   entered deep sleep: ", "   已进入深休眠:") ..
-  tostring(show:during(progress.DEEPSLEEP, 180, asleep.get, asleep, 180) == true))
+  yes(show:during(progress.DEEPSLEEP, 180, asleep.get, asleep, 180) == true))
 h:off()
 h = m:on("resumed", function() print(say("   session restored (+QLWEVTIND: 6)", "   会话已恢复(+QLWEVTIND: 6)")) end)
 assert(show:during(progress.WAKE, nil, m.sleep_mode, m, "off"))  -- wakes the module, then AT+QSCLK=0
@@ -76,7 +80,7 @@ assert(show:during(progress.CON_ACK, 100, m.send, m, "\1\5HELLO", {con = true}))
 data = m:receive{timeout = 30}             -- +NNMI: 4,AAAA0000
 print(say("   downlink: ", "   下行数据:") .. (data and hex(data) or say("none", "无")))
 local status, name = assert(m:uplink_status())  -- AT+QLWULDATASTATUS?
-print(say("   CON status %d (%s)", "   CON 发送状态 %d(%s)"):format(status, name))
+print(say("   CON status %d (%s)", "   CON 发送状态 %d(%s)"):format(status, say(name, CON_STATUS_ZH[status] or name)))
 assert(m:sleep_mode("deep"))
 
 assert(show:during(progress.DEREGISTER, 124, m.close, m))

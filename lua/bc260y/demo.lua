@@ -53,8 +53,8 @@ function demo.summary(platform, modem, battery_mah)
   add(i18n.t("demo.summary"))
   add(i18n.t("demo.uplinks", #ups))
   for i, u in ipairs(ups) do
-    add("  %2d  t=%7.1f  %s RAI %d  %4d bytes  %s", i, u.time or 0, u.con and "CON" or "NON",
-      u.rai or 0, #u.data, shorten(u.hex or hex(u.data)))
+    add("  %2d  t=%7.1f  %s RAI %d  %4d %s  %s", i, u.time or 0, u.con and "CON" or "NON",
+      u.rai or 0, #u.data, i18n.t("demo.bytes"), shorten(u.hex or hex(u.data)))
   end
   local downs = {}
   for _, e in ipairs(platform:events()) do
@@ -62,8 +62,9 @@ function demo.summary(platform, modem, battery_mah)
   end
   add(i18n.t("demo.downlinks", #downs))
   for i, e in ipairs(downs) do
-    add("  %2d  t=%7.1f  %s  %4d bytes  %s", i, e.time or 0,
-      e.what == "reply" and "reply  " or "command", #e.data, shorten(hex(e.data)))
+    local kind = e.what == "reply" and i18n.t("demo.reply") or i18n.t("demo.command")
+    add("  %2d  t=%7.1f  %s  %4d %s  %s", i, e.time or 0, kind .. (" "):rep(7 - utf8.len(kind)),
+      #e.data, i18n.t("demo.bytes"), shorten(hex(e.data)))
   end
   if modem then
     local ok, c = pcall(modem.counters, modem)

@@ -3,7 +3,12 @@
 -- their meaning; AT+NMGS=3,0102 shows +CME ERROR: 3 with its meaning; help NMGS shows the
 -- syntax, the 1024-byte limit and RAI; in Chinese and in English; the wait for the
 -- registration shows in the prompt. Also Tab completion, history (Up), :lua with m bound
--- to the Modem, and the session log.
+-- to the Modem, and the session log. Issue 25, in both languages: `:wait S` counts module
+-- seconds and is in `help`; a wake-up shows while it lasts, and the wake-up AT and the
+-- resync the console's Modem sends are explained; the log writes each line sent once;
+-- the lines of the 27.007 commands, the ATI lines and garbage are explained; an error
+-- names its cause; the registration indicator gives up at the module's limit; the reboot
+-- after a firmware update says to register again.
 local lu = require("luaunit")
 local core = require("bc260y.core")
 local h = require("helpers")
@@ -57,7 +62,7 @@ local function wait_for(want, seconds, times)
           .. " time(s); screen:\n" .. s)
 end
 
-local function type_line(text) tmux("send-keys -t console -l " .. q(text)); tmux("send-keys -t console Enter") end
+local function type_line(text) tmux("send-keys -t console -l -- " .. q(text)); tmux("send-keys -t console Enter") end
 
 local function start(lang, extra)
   servers = servers + 1
@@ -148,5 +153,133 @@ function TestConsole:test_tab_completes_and_up_recalls_and_lua_sees_the_modem()
   lu.assertStrMatches(text, ".*%d%d%d%d%-%d%d%-%d%d %d%d:%d%d:%d%d%.%d%d%d %-%-> AT%+NQMGR\n.*")
   lu.assertStrContains(text, "<-- BUFFERED=0,RECEIVED=0,DROPPED=0")
 end
+
+-- The texts each issue-25 check waits for, per language.
+local ISSUE25 = {
+  en = {
+    help_wait = ":wait S", wait_done = "100 s of the module's time to pass (:wait): done after",
+    wake = "    ↳ wake-up: the module may be in deep sleep", resync = "    ↳ resync: an earlier command got no answer",
+    wake_done = "the module to wake from deep sleep: done after", maker = "    ↳ the maker (ATI, AT+CGMI)",
+    csq = "    ↳ signal strength: RSSI", garbage = "not a line the module prints",
+    near = "did you mean AT+NMGS?", ncdpopen = "AT+NCDPOPEN has no execution (no parameters) form",
+    foo = "AT+FOO is not implemented by the virtual module", nmgs = "<length> is 3 but <data> holds 2 byte(s)",
+    unknown = "unknown command", gave_up = "registration (+QLWEVTIND: 0 and 3): no result within the module's limit of 126 s",
+    updated = "    ↳ rebooted after the firmware update: register again",
+    queued = "(waits its turn: the console is still running ':wait 20')",
+    sent_queued = "--> AT+CGATT?\n    ↳ typed earlier, sent now",
+  },
+  zh = {
+    help_wait = ":wait S", wait_done = "模块时间经过 100 秒(:wait):完成,用时",
+    wake = "    ↳ 唤醒:模块可能处于深休眠", resync = "    ↳ 重新同步:之前的一条命令没有应答",
+    wake_done = "模块从深休眠唤醒:完成,用时", maker = "    ↳ 厂商(ATI、AT+CGMI)",
+    csq = "    ↳ 信号强度:RSSI", garbage = "这不是模块会输出的行",
+    near = "是否想输入 AT+NMGS?", ncdpopen = "AT+NCDPOPEN 没有执行(无参数)形式",
+    foo = "虚拟模块未实现 AT+FOO", nmgs = "<length> 为 3,但 <data> 只有 2 字节",
+    unknown = "未知命令", gave_up = "注册结果(+QLWEVTIND: 0 和 3):已超过模块的时限 126 秒仍无结果",
+    updated = "    ↳ 固件升级后模块已重启:请重新注册",
+    queued = "(排队等待:控制台仍在执行 ':wait 20')",
+    sent_queued = "--> AT+CGATT?\n    ↳ 之前输入的命令现在才发送",
+  },
+}
+
+local function read_log(path)
+  local deadline = core.now() + 10
+  while tmux("has-session -t console"):find("^$") and core.now() < deadline do h.sleep(0.1) end
+  local f = assert(io.open(path))
+  local text = f:read("a")
+  f:close()
+  os.remove(path)
+  return text
+end
+
+-- :wait in module seconds (100 of them at --speed 20: 5 real seconds, where real seconds
+-- would outlast wait_for), listed in help; then the module has slept, and a typed command
+-- waits for the wake-up, shown with the lines the Modem sends and why.
+local function wait_and_wake(lang)
+  local x = ISSUE25[lang]
+  local log = os.tmpname()
+  start(lang, "--log " .. log)
+  type_line("help")
+  wait_for({x.help_wait})
+  type_line('AT+NCDPOPEN="221.229.214.202",5683')
+  wait_for({"+QLWEVTIND: 3"})
+  type_line(":wait 100")
+  wait_for({x.wait_done}, 15)
+  type_line("AT+NMSTATUS?")
+  local s = wait_for({"--> AT\n" .. x.wake, x.resync, x.wake_done, "+NMSTATUS: REGISTERED_AND_OBSERVED"})
+  lu.assertStrMatches(s, ".*%-%-> AT%+%u+%??\n" .. x.resync:gsub("[%(%)%+%-%?%.]", "%%%0") .. ".*")
+  type_line(":quit")
+  local text = read_log(log)
+  lu.assertNotStrContains(text, "--> -->")
+  lu.assertStrContains(text, ">  AT+NMSTATUS?\n") -- typed
+  lu.assertEquals(select(2, text:gsub("%-%-> AT%+NMSTATUS%?\n", "")), 1, text) -- sent once
+  lu.assertStrContains(text, x.resync)
+end
+
+function TestConsole:test_wait_counts_module_seconds_and_the_wake_up_is_explained_in_english()
+  wait_and_wake("en")
+end
+function TestConsole:test_wait_counts_module_seconds_and_the_wake_up_is_explained_in_chinese()
+  wait_and_wake("zh")
+end
+
+-- Lines outside the guide's tables and the causes of errors.
+local function lines_and_causes(lang)
+  local x = ISSUE25[lang]
+  start(lang)
+  type_line("ATI")
+  wait_for({"Quectel_Ltd\n" .. x.maker})
+  type_line("AT+CSQ")
+  wait_for({x.csq})
+  type_line("--> AT+CSQ") -- pasted from the screen: sent without the mark
+  wait_for({x.csq}, nil, 2)
+  type_line("explain hello")
+  wait_for({x.garbage})
+  type_line("AT+NMSG=1,00")
+  wait_for({x.near})
+  type_line("AT+NCDPOPEN")
+  local s = wait_for({x.ncdpopen})
+  lu.assertNotStrContains(s, x.unknown)
+  lu.assertNotStrContains(s, "CMEE=0")
+  type_line("AT+FOO")
+  wait_for({x.foo})
+  type_line("AT+NMGS=3,0102")
+  wait_for({x.nmgs})
+  -- a line typed while the console waits says so, and shows again when it goes out
+  type_line(":wait 20")
+  type_line("AT+CGATT?")
+  wait_for({x.queued})
+  wait_for({x.sent_queued, "+CGATT: 1"})
+  type_line(":quit")
+end
+
+function TestConsole:test_lines_and_causes_are_explained_in_english() lines_and_causes("en") end
+function TestConsole:test_lines_and_causes_are_explained_in_chinese() lines_and_causes("zh") end
+
+-- No +QLWEVTIND: 3 ever comes (the platform never observes): the indicator gives up at
+-- the guide's 126 s instead of counting on ("430 s (up to 126 s)").
+local function gives_up(lang)
+  start(lang)
+  type_line(":lua m.platform:set_observe(false)")
+  type_line('AT+NCDPOPEN="221.229.214.202",5683')
+  wait_for({"+QLWEVTIND: 0", ISSUE25[lang].gave_up}, 30)
+  type_line(":quit")
+end
+
+function TestConsole:test_the_registration_indicator_gives_up_in_english() gives_up("en") end
+function TestConsole:test_the_registration_indicator_gives_up_in_chinese() gives_up("zh") end
+
+-- A firmware update ends with the module's reboot: that line says to register again.
+local function reboot_after_update(lang)
+  start(lang)
+  type_line(':lua m.platform:create_fota_job{size = 1024, trigger = "register"}')
+  type_line("AT+QSCLK=0")
+  type_line('AT+NCDPOPEN="221.229.214.202",5683')
+  wait_for({'+QIND: "FOTA","END",0', "+CPIN: READY\n" .. ISSUE25[lang].updated}, 30)
+  type_line(":quit")
+end
+
+function TestConsole:test_the_reboot_after_an_update_says_register_again_in_english() reboot_after_update("en") end
+function TestConsole:test_the_reboot_after_an_update_says_register_again_in_chinese() reboot_after_update("zh") end
 
 os.exit(lu.LuaUnit.run(), true)

@@ -1,6 +1,7 @@
 -- console_waits_spec: the console's waits (bc260y.console.waits) start and end on what the
 -- C decoder makes of a line (core.decode), in either spacing the module prints, and a
--- line the decoder refuses settles nothing.
+-- line the decoder refuses settles nothing; a wait with a limit gives up once the limit
+-- has passed with no result.
 local lu = require("luaunit")
 local waits = require("bc260y.console.waits")
 
@@ -46,6 +47,26 @@ function TestWaits:test_fota_waits_start_on_the_stage_and_end_on_its_result()
   w:line('+QIND: "FOTA","END",0')
   lu.assertEquals(seen, {"progress.fota_download start", "progress.fota_download failed",
                          "progress.fota_update start", "progress.fota_update done"})
+end
+
+-- (issue 25: "430 s (up to 126 s)" went on for ever; the clock here is the module's, set
+-- by the test, and the tracker's once-a-second timer sees it)
+function TestWaits:test_a_wait_with_no_result_gives_up_after_its_limit()
+  local loop = require("bc260y.loop")
+  local core = require("bc260y.core")
+  local t, seen = 0, {}
+  local w = waits.new(function(ev) seen[#seen + 1] = ev.what .. " " .. ev.phase end, function() return t end)
+  loop.run(function()
+    w:command_ok('AT+NCDPOPEN="1.2.3.4",5683')
+    t = 126 -- at the limit: the module's own verdict may still come
+    local deadline = core.now() + 20
+    while #seen < 2 and core.now() < deadline do loop.sleep(0.05) end
+    lu.assertEquals(seen, {"progress.registration start", "progress.registration tick"})
+    t = 128
+    while seen[#seen] == "progress.registration tick" and core.now() < deadline do loop.sleep(0.05) end
+    w:stop()
+  end)
+  lu.assertEquals(seen[#seen], "progress.registration gave_up")
 end
 
 os.exit(lu.LuaUnit.run(), true)

@@ -77,8 +77,17 @@ end
 function TestExplain:test_a_value_outside_the_tables_is_said_so()
   lu.assertStrContains(explain.line("+CME ERROR: 4", "en"), "not in the guide's table")
   lu.assertStrContains(explain.line('+QIND: "FOTA","END",7', "zh"), "不在")
-  lu.assertNil(explain.line("Quectel_Ltd", "en"))
   lu.assertNil(explain.line(nil, "en"))
+end
+
+-- (issue 25: garbage used to get no word at all, and the ATI lines "no explanation")
+function TestExplain:test_garbage_is_said_not_to_be_a_line_the_module_prints()
+  for _, line in ipairs({"hello world", "\1\2zz", "~~~~"}) do
+    lu.assertStrContains(explain.line(line, "en"), "not a line the module prints", false, line)
+    lu.assertStrContains(explain.line(line, "zh"), "不是模块会输出的行", false, line)
+  end
+  lu.assertStrContains(explain.line("Quectel_Ltd", "en"), "maker")
+  lu.assertStrContains(explain.line("Revision: BC260YCNAAR02A02", "zh"), "BC260YCNAAR02A02")
 end
 
 -- What a line is comes from the C decoder (core.decode): a line it refuses is malformed,
@@ -102,6 +111,245 @@ function TestExplain:test_values_in_a_line_reach_its_meaning()
   lu.assertStrContains(explain.line('+QIND: "FOTA","UPDATING",37%,1,1', "zh"), "37%")
   lu.assertStrContains(explain.line("BUFFERED=1,RECEIVED=3,DROPPED=2", "en"), "2 dropped")
   lu.assertEquals(explain.line("+CSCON: 1,0", "en"), "RRC reports on; now: RRC connection released: the radio is idle")
+end
+
+-- Every line the virtual module can print (lua/bc260y/sim/) has a meaning in both
+-- languages, neither "malformed" nor "not a line the module prints". The lines are
+-- collected by running it: every form of every command in its table (a new command's set
+-- form needs a sample below, or this fails), and the scenarios that make it print each
+-- URC. That the scenarios miss none is checked against the sources: every line literal
+-- in lua/bc260y/sim/*.lua ("+QLWEVTIND: 7", '+NNMI: "recv",buff full', "+CGSN: " ..)
+-- must have been printed, so a new line there fails this test until it is driven here
+-- and explained.
+TestSimLines = {}
+
+local sim_rig = require("sim_rig")
+local SIM_COMMANDS = require("bc260y.sim.commands").COMMANDS
+
+-- Parameters for each command's set form, in the order they are tried (on one module).
+local SET_SAMPLES = {
+  QSCLK = {"0", "2", "1"}, QRST = {"1"}, CMEE = {"0", "2", "1"},
+  NCDPOPEN = {'"221.229.214.202",5683'}, NMGS = {"2,0102", "2,0102,100"}, NNMI = {"0", "2", "1"},
+  NCFG = {"0", "0,86400"}, CGSN = {"0", "1", "2", "3"}, CEREG = {"1", "2", "3", "4", "5", "0"},
+  CSCON = {"1", "0"}, CGATT = {"0", "1"}, CFUN = {"0", "1"}, CGDCONT = {'1,"IP","ctnb"'},
+  CGPADDR = {"0"}, CPSMS = {'1,,,"00000110","00011110"', "0", "2"}, CEDRXS = {'1,5,"0101"', "0"},
+}
+
+local function sorted_keys(t)
+  local keys = {}
+  for k in pairs(t) do keys[#keys + 1] = k end
+  table.sort(keys)
+  return keys
+end
+
+-- line -> the command it answered (nil for a URC); each scenario adds what it printed.
+local function sim_lines()
+  local seen, order = {}, {}
+  local function add(lines, command)
+    for _, line in ipairs(lines) do
+      if seen[line] == nil then order[#order + 1] = line; seen[line] = command or false end
+    end
+  end
+  -- boot banner, and echo (on after every boot)
+  local r = sim_rig.rig{boot = false}
+  add(r.lines(3))
+  add(r.cmd("AT+CSQ"), "AT+CSQ")
+  -- every form of every command, each command on a module of its own, registered
+  for _, name in ipairs(sorted_keys(SIM_COMMANDS)) do
+    local h = SIM_COMMANDS[name]
+    r = sim_rig.registered()
+    local function run(cmd, dt) add(r.cmd(cmd, dt or 3), cmd) end
+    if h.test then run("AT+" .. name .. "=?") end
+    if h.read then run("AT+" .. name .. "?") end
+    if h.exec then run("AT+" .. name) end
+    if h.set then
+      lu.assertNotNil(SET_SAMPLES[name], "AT+" .. name .. "'s set form needs a sample in SET_SAMPLES")
+      for _, args in ipairs(SET_SAMPLES[name]) do
+        run("AT+" .. name .. "=" .. args)
+        if h.read then run("AT+" .. name .. "?") end
+      end
+    end
+  end
+  r = sim_rig.ready()
+  add(r.cmd("ATI"), "ATI")
+  add(r.cmd("AT+NMGS=3,0102"), "AT+NMGS=3,0102")
+  r.cmd("AT+CMEE=2")
+  add(r.cmd("AT+NMGS=3,0102"), "AT+NMGS=3,0102")
+  -- registration reports (AT+CEREG=1..5) through a detach, an attach and a denied attach
+  for n = 1, 5 do
+    r.cmd("AT+CEREG=" .. n)
+    add(r.cmd("AT+CGATT=0", 1))
+    add(r.cmd("AT+CSQ"), "AT+CSQ"); add(r.cmd("AT+CESQ"), "AT+CESQ")
+    add(r.cmd("AT+CGATT=1", 5))
+    r.m.fault.attach_reject = 15
+    add(r.cmd("AT+CGATT=0", 1)); add(r.cmd("AT+CGATT=1", 5))
+    add(r.cmd("AT+CEREG?"), "AT+CEREG?")
+    add(r.cmd("AT+CGATT=1", 5))
+  end
+  -- a CON uplink, RRC, deep sleep and the wake-up, a failed resume
+  r = sim_rig.registered()
+  r.cmd("AT+CSCON=1")
+  add(r.lines(30)) -- RRC released: the uplink sets it up again
+  add(r.cmd("AT+NMGS=2,0102,101", 5))
+  add(r.lines(200))
+  add(r.cmd("AT", 1)); add(r.cmd("AT", 1))
+  r.m.fault.resume_fail = true
+  add(r.lines(200))
+  add(r.cmd("AT", 1)); add(r.cmd("AT", 1))
+  -- downlinks in each receive mode, a full buffer
+  r = sim_rig.registered()
+  r.p:queue_downlink("\1\2")
+  add(r.lines(2))
+  r.cmd("AT+NNMI=2")
+  r.p:queue_downlink("\3\4")
+  add(r.lines(2))
+  add(r.cmd("AT+NMGR"), "AT+NMGR")
+  r.cmd("AT+NNMI=0")
+  for _ = 1, 9 do r.p:queue_downlink("\5\6") end
+  add(r.lines(10))
+  -- rejection, RST, a failed uplink, a broken session, the lifetime update
+  r = sim_rig.ready()
+  r.p:set_registration("reject")
+  add(r.cmd('AT+NCDPOPEN="221.229.214.202",5683', 5))
+  r = sim_rig.registered()
+  r.p:cancel_observation()
+  add(r.cmd("AT+NMGS=2,0102", 3))
+  r = sim_rig.registered()
+  r.m.fault.uplink_fail = true
+  add(r.cmd("AT+NMGS=2,0102,100", 3))
+  r.m:_connection_error()
+  add(r.lines(1))
+  r = sim_rig.ready()
+  r.cmd("AT+NCFG=0,900")
+  r.cmd("AT+QRST=1", 5)
+  r.cmd("ATE0")
+  r.cmd('AT+NCDPOPEN="221.229.214.202",5683', 3)
+  r.cmd("AT+QSCLK=0")
+  add(r.lines(900))
+  -- a firmware update, its failures
+  r = sim_rig.ready()
+  r.cmd("AT+QSCLK=0") -- (deep sleep off, as guide 5.3.3 asks: else the download breaks)
+  r.p:create_fota_job{size = 1024, trigger = "register"}
+  add(r.cmd('AT+NCDPOPEN="221.229.214.202",5683', 3))
+  add(r.lines(200))
+  r.cmd("ATE0")
+  add(r.cmd('AT+NCDPOPEN="221.229.214.202",5683', 10))
+  for _, fail in ipairs({"download_2", "download_4", "download_9", "end_255"}) do
+    r = sim_rig.ready()
+    r.cmd("AT+QSCLK=0")
+    r.p:create_fota_job{size = 1024, trigger = "register", fail = fail}
+    add(r.cmd('AT+NCDPOPEN="221.229.214.202",5683', 3))
+    add(r.lines(200))
+  end
+  return seen, order
+end
+
+-- The line literals of the virtual module's sources: exact lines, and prefixes of lines
+-- built with a format or a concatenation. (transcript.lua prints nothing: it replays the
+-- guide's sessions, and its literals are lines normalised for comparing.)
+local PRINTS_NOTHING = {["transcript.lua"] = true}
+local function sim_literals()
+  local source = os.getenv("BC260Y_SOURCE_DIR") or "."
+  local p = assert(io.popen("ls " .. source .. "/lua/bc260y/sim/*.lua"))
+  local out = {}
+  for path in p:lines() do
+    if PRINTS_NOTHING[path:match("[^/]+$")] then goto next_file end
+    local f = assert(io.open(path))
+    local text = f:read("a"):gsub("%-%-[^\n]*", "")
+    f:close()
+    for _, pattern in ipairs({'"(%+%u[^"\n]*)"', "'(%+%u[^'\n]*)'"}) do
+      for literal in text:gmatch(pattern) do out[#out + 1] = literal end
+    end
+    ::next_file::
+  end
+  p:close()
+  return out
+end
+
+local MALFORMED_EN, GARBAGE_EN = "malformed", "not a line the module prints"
+
+function TestSimLines:test_every_line_the_virtual_module_prints_is_explained()
+  local seen, order = sim_lines()
+  lu.assertTrue(#order > 60, #order)
+  for _, line in ipairs(order) do
+    local ctx = {command = seen[line] or nil, cmee = 1, sim = SIM_COMMANDS}
+    local en, zh = explain.line(line, "en", ctx), explain.line(line, "zh", ctx)
+    lu.assertIsString(en, line)
+    lu.assertNotStrContains(en, MALFORMED_EN, false, line)
+    lu.assertNotStrContains(en, GARBAGE_EN, false, line)
+    lu.assertFalse(has_chinese(en), line .. ": " .. en)
+    lu.assertTrue(has_chinese(zh), line .. ": " .. tostring(zh))
+  end
+end
+
+function TestSimLines:test_every_line_literal_of_the_sources_was_printed()
+  local _, order = sim_lines()
+  local literals = sim_literals()
+  lu.assertTrue(#literals > 30, #literals)
+  local missing = {}
+  for _, literal in ipairs(literals) do
+    local prefix = literal:match("^([^%%]*)%%") or literal
+    local exact = prefix == literal and not literal:match("[ :,]$")
+    local found = false
+    for _, line in ipairs(order) do
+      if (exact and line == literal) or (not exact and line:sub(1, #prefix) == prefix) then found = true; break end
+    end
+    if not found then missing[#missing + 1] = literal end
+  end
+  lu.assertEquals(missing, {}, "lines of the virtual module that sim_lines() never makes it print")
+end
+
+-- For an error, the cause: the parameter at fault, a near name, a form or command the
+-- virtual module lacks; never "unknown command, or CMEE=0" when neither is true.
+TestCauses = {}
+
+local function meaning(line, command, lang, ctx)
+  ctx = ctx or {cmee = 1, sim = SIM_COMMANDS}
+  ctx.command = command
+  return explain.line(line, lang, ctx)
+end
+
+function TestCauses:test_the_parameter_at_fault_is_named()
+  lu.assertStrContains(meaning("+CME ERROR: 3", "AT+NMGS=3,0102", "en"), "<length> is 3 but <data> holds 2 byte(s)")
+  lu.assertStrContains(meaning("+CME ERROR: 3", "AT+NMGS=3,0102", "zh"), "<length> 为 3,但 <data> 只有 2 字节")
+  lu.assertStrContains(meaning("+CME ERROR: 17", "AT+NMGS=2,012", "en"), "odd number of hex digits (3)")
+  lu.assertStrContains(meaning("+CME ERROR: 14", "AT+NMGS=1025,00", "zh"), "1024")
+  lu.assertStrContains(meaning("+CME ERROR: 3", "AT+NMGS=2,0102,7", "en"), "<type>")
+  lu.assertStrContains(meaning("+CME ERROR: 3", "AT+NNMI=5", "en"), "<status> must be an integer in 0..2, not '5'")
+  lu.assertStrContains(meaning("+CME ERROR: 2", "AT+NMGS=2", "en"), "takes 2..3 parameter(s)")
+  lu.assertStrContains(meaning("+CME ERROR: wrong parameter value", "AT+NMGS=3,0102", "en"), "<length> is 3")
+  -- a state error names no parameter: the table's meaning is the whole story
+  lu.assertEquals(meaning("+CME ERROR: 954", "AT+NMGS=2,0102", "en"), explain.cme(954, "en"))
+end
+
+function TestCauses:test_a_near_name_is_suggested()
+  local en = meaning("ERROR", "AT+NMSG=1,00", "en")
+  lu.assertStrContains(en, "did you mean AT+NMGS?")
+  lu.assertStrContains(meaning("ERROR", "AT+NMSG=1,00", "zh"), "是否想输入 AT+NMGS")
+  lu.assertStrContains(meaning("ERROR", "at+ncdpopne=1.2.3.4", "en"), "did you mean AT+NCDPOPEN?")
+end
+
+function TestCauses:test_what_the_virtual_module_lacks_is_said_so()
+  lu.assertStrContains(meaning("ERROR", "AT+FOO", "en"), "not implemented by the virtual module")
+  lu.assertStrContains(meaning("ERROR", "AT+FOO", "zh"), "虚拟模块未实现")
+  lu.assertStrContains(meaning("ERROR", 'AT+CCLK="26/01/01,00:00:00+32"', "en"), "does not implement AT+CCLK in its set")
+  local without_ncfg = setmetatable({NCFG = false}, {__index = SIM_COMMANDS})
+  lu.assertStrContains(meaning("ERROR", "AT+NCFG=0", "en", {cmee = 1, sim = without_ncfg}),
+    "AT+NCFG is not implemented by the virtual module (the real module has it")
+  -- on a real module nobody claims what the virtual one lacks
+  lu.assertNotStrContains(meaning("ERROR", "AT+FOO", "en", {cmee = 1}), "virtual")
+end
+
+function TestCauses:test_an_existing_command_with_error_codes_on_is_not_called_unknown()
+  for _, lang in ipairs({"en", "zh"}) do
+    for _, ctx in ipairs({{cmee = 1, sim = SIM_COMMANDS}, {cmee = 1}}) do
+      local text = meaning("ERROR", "AT+NCDPOPEN", lang, ctx)
+      lu.assertNotStrContains(text, lang == "en" and "unknown command" or "未知命令")
+      lu.assertNotStrContains(text, "CMEE=0")
+      lu.assertStrContains(text, "AT+NCDPOPEN=<ip_addr>[,<port>[,<psk>]]")
+    end
+  end
+  lu.assertStrContains(meaning("ERROR", "AT+NMGS=3,0102", "en", {cmee = 0}), "AT+CMEE=0")
 end
 
 TestCommands = {}

@@ -11,7 +11,9 @@ local i18n = require("bc260y.i18n")
 
 local commands = {}
 
--- Parameters: {name, kind, range, default, meaning}; kind/meaning are {en=, zh=}.
+-- Parameters: {name, kind, range, default, meaning}; kind/meaning are {en=, zh=}, range
+-- and default too where they hold words. Forms: {syntax, answer}, the answer {en=, zh=}
+-- where it holds words.
 local INT = {en = "integer", zh = "整型"}
 local STR = {en = "string", zh = "字符串型"}
 local HEX = {en = "hex string", zh = "十六进制字符串型"}
@@ -26,11 +28,13 @@ C.NCDPOPEN = {
   title = {en = "connect the module to the platform's server", zh = "模块发起连接到服务器请求"},
   forms = {
     {"AT+NCDPOPEN=?", "OK"},
-    {"AT+NCDPOPEN=<ip_addr>[,<port>[,<psk>]]", "OK, then +QLWEVTIND: 0 and +QLWEVTIND: 3"},
+    {"AT+NCDPOPEN=<ip_addr>[,<port>[,<psk>]]", {en = "OK, then +QLWEVTIND: 0 and +QLWEVTIND: 3",
+                                               zh = "OK,随后上报 +QLWEVTIND: 0 和 +QLWEVTIND: 3"}},
   },
   params = {
     {"<ip_addr>", STR, nil, nil, {en = "IP address of the platform's server", zh = "平台服务器接入的 IP 地址"}},
-    {"<port>", INT, "0..65535", "5683 (also when 0)", {en = "the server's port", zh = "服务器接入的 IP 端口"}},
+    {"<port>", INT, "0..65535", {en = "5683 (also when 0)", zh = "5683(取 0 时也为 5683)"},
+     {en = "the server's port", zh = "服务器接入的 IP 端口"}},
     {"<psk>", HEX, {en = "up to 256 bytes", zh = "最大 256 字节"}, nil,
      {en = "key of an encrypted device, generated or set when the device is registered on the platform",
       zh = "加密设备的密钥,在平台端注册加密设备时由平台生成或自主设置"}},
@@ -85,7 +89,8 @@ C.NMGS = {
 C.NMGR = {
   guide = "2.3.4", max = 5,
   title = {en = "read one buffered downlink", zh = "读取缓存数据"},
-  forms = {{"AT+NMGR", "+NMGR: <length>,<data> then OK; only OK when the buffer is empty"}},
+  forms = {{"AT+NMGR", {en = "+NMGR: <length>,<data> then OK; only OK when the buffer is empty",
+                        zh = "+NMGR: <length>,<data>,随后 OK;缓存为空时只回 OK"}}},
   params = {
     {"<length>", INT, nil, nil, {en = "length of the received data in bytes", zh = "接收的数据长度,单位:字节"}},
     {"<data>", HEX, nil, nil, {en = "the received data", zh = "接收的数据内容"}},
@@ -112,7 +117,7 @@ C.NNMI = {
   notes = {
     {en = "Takes effect at once; not saved to NVRAM, but survives deep sleep.", zh = "立即生效;参数不保存到 NVRAM,但深休眠唤醒后仍有效。"},
     {en = "The buffer holds at most 2560 bytes or 8 messages; beyond that a new message is dropped with +NNMI: \"recv\",buff full.",
-     zh = "缓存区最多保存 2560 字节或 8 条数据,超过时新数据被丢弃,并上报 +NNMI: \"recv\",buff full。"},
+     zh = "缓存区最多保存 2560 字节或 8 条数据,超过时新数据被丢弃,并上报 `+NNMI: \"recv\",buff full`。"},
   },
 }
 
@@ -235,7 +240,7 @@ function commands.help(name, lang)
   add(("%s - %s%s"):format(commands.full_name(k), tr(c.title, lang),
     c.guide and (" (" .. text("help.guide") .. " " .. c.guide .. ")") or ""))
   add(text("help.syntax"))
-  for _, f in ipairs(c.forms) do add(("  %-42s -> %s"):format(f[1], f[2])) end
+  for _, f in ipairs(c.forms) do add(("  %-42s -> %s"):format(f[1], tr(f[2], lang))) end
   if c.forms[1] and c.guide then add(("  %s %s"):format(text("help.errors_answer"), ANSWER_ERR)) end
   if c.max then add(("%s: %d s"):format(text("help.max_time"), c.max)) end
   if #c.params > 0 then
@@ -243,7 +248,7 @@ function commands.help(name, lang)
     for _, p in ipairs(c.params) do
       local bits = {tr(p[2], lang)}
       if p[3] then bits[#bits + 1] = text("help.range") .. " " .. tr(p[3], lang) end
-      if p[4] then bits[#bits + 1] = text("help.default") .. " " .. p[4] end
+      if p[4] then bits[#bits + 1] = text("help.default") .. " " .. tr(p[4], lang) end
       add(("  %-11s %s"):format(p[1], table.concat(bits, "; ")))
       add(("  %-11s %s"):format("", tr(p[5], lang)))
     end

@@ -3,14 +3,24 @@
 -- guide's tables: every +QLWEVTIND code, NMSTATUS state, QLWULDATASTATUS value, +NNMI form,
 -- FOTA stage and result, the CSCON and deep-sleep events; +CME ERROR codes come from the
 -- error table the C core carries (bc260y.errors), not from a copy here. A few lines the
--- guide only shows in its examples (OK, RDY, +CGPADDR...) are explained too.
+-- guide only shows in its examples (OK, RDY, +CGPADDR...) are explained too, and so is every
+-- line the virtual module can print (lua/bc260y/sim/): the 27.007 answers (+CSQ, +CESQ,
+-- +CEREG, +CGATT, +CGDCONT, +CPSMS, +CEDRXS, +CCLK, +QCCID, the IMSI, +CGSN...), the ATI
+-- lines, the test forms' ranges and echoes; anything else is said not to be a line the
+-- module prints. For an error the cause comes from bc260y.console.causes when the command
+-- is known (ctx.command).
 --
---   explain.line(line[, lang]) -> text | nil (nil: nothing to say about this line)
+--   explain.line(line[, lang[, ctx]]) -> text | nil (nil: not a string)
+--     ctx (the console's knowledge, all optional): command (the command typed, whose answer
+--     this is), cmee (0..2, the error report mode), sim (the virtual module's command
+--     table: the port is the virtual module), after_update (a firmware update ended)
 --   explain.cme(code[, lang])  -> "CTIOT_...: meaning"
 --   explain.tables             the tables themselves (the tests check every code)
 local core = require("bc260y.core")
 local errors, decode = core.errors, core.decode
 local i18n = require("bc260y.i18n")
+local causes = require("bc260y.console.causes")
+local timers = require("bc260y.timers3gpp")
 
 local explain = {}
 
@@ -128,8 +138,12 @@ T.other = {
   ERROR = {en = "the command failed (no error code: unknown command, or error reports are off with AT+CMEE=0)",
            zh = "命令执行失败(无错误码:未知命令,或 AT+CMEE=0 关闭了错误码上报)"},
   RDY = {en = "the module (re)started and is ready for AT commands", zh = "模块已启动,可以接收 AT 命令"},
+  RDY_UPDATED = {en = "rebooted after the firmware update: register again (AT+NCDPOPEN) so the platform learns the result",
+                 zh = "固件升级后模块已重启:请重新注册(AT+NCDPOPEN),平台才能得知升级结果"},
   CFUN = {en = "full functionality: the radio is on", zh = "全功能模式,射频已打开"},
+  CFUN0 = {en = "minimum functionality: the radio is off (AT+CFUN=1 turns it on)", zh = "最小功能模式:射频已关闭(AT+CFUN=1 打开)"},
   CPIN = {en = "the SIM card is ready", zh = "SIM 卡已就绪"},
+  CPIN_OTHER = {en = "the SIM card is not ready: %s", zh = "SIM 卡未就绪:%s"},
   IP = {en = "attached to the network: the module has the IP address %s", zh = "已注网,模块 IP 地址为 %s"},
   CGPADDR = {en = "attached to the network (IP address %s): a connection may be started",
              zh = "已注网(IP 地址 %s),可以发起连接"},
@@ -149,6 +163,69 @@ T.other = {
                zh = "格式错误:不是指导中记载的格式(库不接受此行)"},
 }
 
+-- The everyday 27.007 lines (bc260y.sim.commands_3gpp) and the other lines the virtual
+-- module prints outside the guide's tables.
+T.std = {
+  CSQ = {en = "signal strength: RSSI %s, bit error rate %s", zh = "信号强度:RSSI %s,误码率 %s"},
+  CSQ_RSSI = {en = "%d dBm (%d: -113 + 2 x %d)", zh = "%d dBm(%d:-113 + 2 x %d)"},
+  UNKNOWN_VALUE = {en = "unknown (99: not attached)", zh = "未知(99:未注网)"},
+  CESQ = {en = "signal quality: RSRQ %s, RSRP %s (the first four fields are GSM/UMTS: 99/255, not used)",
+          zh = "信号质量:RSRQ %s,RSRP %s(前四个字段属于 GSM/UMTS,取 99/255,不使用)"},
+  CESQ_UNKNOWN = {en = "unknown (255: not attached)", zh = "未知(255:未注网)"},
+  CEREG = {en = "network registration: %s", zh = "网络注册状态:%s"},
+  CEREG_ANSWER = {en = "network registration: %s (URC level AT+CEREG=%d)", zh = "网络注册状态:%s(URC 上报级别 AT+CEREG=%d)"},
+  CGATT = {[0] = {en = "detached from the packet network (AT+CGATT=1 attaches)", zh = "未附着到分组网络(AT+CGATT=1 发起附着)"},
+           [1] = {en = "attached to the packet network", zh = "已附着到分组网络"}},
+  CGDCONT = {en = "PDP context %s: type %s, APN \"%s\"", zh = "PDP 上下文 %s:类型 %s,APN \"%s\""},
+  CPSMS = {en = "power saving (PSM) %s; requested periodic TAU (T3412) %s, Active Time (T3324) %s",
+           zh = "省电模式(PSM)%s;请求的周期性 TAU(T3412)%s,激活时间(T3324)%s"},
+  PSM_ON = {en = "on", zh = "已开启"},
+  PSM_OFF = {en = "off", zh = "已关闭"},
+  TIMER = {en = "%s = %s", zh = "%s = %s"},
+  SECONDS = {en = "%g s", zh = "%g 秒"},
+  DEACTIVATED = {en = "deactivated", zh = "已停用"},
+  CEDRXS = {en = "eDRX on for NB-IoT (5): requested cycle %s = %g s", zh = "NB-IoT(5)已开启 eDRX:请求的周期 %s = %g 秒"},
+  CCLK = {en = "the module's clock: 20%s-%s-%s %s local time, zone %s quarter hours (UTC%s)",
+          zh = "模块时钟:20%s-%s-%s %s(本地时间),时区 %s 个刻钟(UTC%s)"},
+  QCCID = {en = "the SIM card's ICCID: %s", zh = "SIM 卡的 ICCID:%s"},
+  IMSI = {en = "the SIM's IMSI (AT+CIMI): %s (460 is China, 11 China Telecom)",
+          zh = "SIM 卡的 IMSI(AT+CIMI):%s(460 为中国,11 为中国电信)"},
+  IMEI = {en = "the module's IMEI: %s (register this on the platform)", zh = "模块的 IMEI:%s(在平台注册设备时使用)"},
+  IMEISV = {en = "the IMEI with its software version (IMEISV): %s", zh = "带软件版本号的 IMEI(IMEISV):%s"},
+  SVN = {en = "the software version number: %s", zh = "软件版本号:%s"},
+  SN = {en = "the module's serial number (AT+CGSN): %s", zh = "模块序列号(AT+CGSN):%s"},
+  CMEE = {[0] = {en = "error reports off: a failed command answers a bare ERROR", zh = "错误码上报已关闭:失败的命令只回 ERROR"},
+          [1] = {en = "error reports on, numeric: +CME ERROR: <err> (help errors lists them)",
+                 zh = "错误码上报已开启(数字):+CME ERROR: <err>(help errors 列出全部错误码)"},
+          [2] = {en = "error reports on, as text: +CME ERROR: <text>", zh = "错误码上报已开启(文字):+CME ERROR: <text>"}},
+  QSCLK = {[0] = {en = "sleep mode 0: the module never sleeps", zh = "休眠模式 0:模块不休眠"},
+           [1] = {en = "sleep mode 1: light and deep sleep allowed (the first bytes after deep sleep may be lost)",
+                  zh = "休眠模式 1:允许浅休眠和深休眠(深休眠后的第一批字节可能丢失)"},
+           [2] = {en = "sleep mode 2: light sleep only", zh = "休眠模式 2:仅浅休眠"}},
+  MANUFACTURER = {en = "the maker (ATI, AT+CGMI)", zh = "厂商(ATI、AT+CGMI)"},
+  MODEL = {en = "the model (ATI, AT+CGMM)", zh = "型号(ATI、AT+CGMM)"},
+  REVISION = {en = "the firmware revision %s (R02 or later has the platform commands; DFOTA packages start from it)",
+              zh = "固件版本 %s(R02 及以后版本支持平台命令;DFOTA 差分包以此版本为起点)"},
+  TEST = {en = "what %s=? lists: the values each parameter may take", zh = "%s=? 列出的内容:各参数的取值范围"},
+  QRST_TEST = {en = "what AT+QRST=? lists: <mode> 1 (reboot now) is the only value", zh = "AT+QRST=? 列出的内容:<mode> 只能取 1(立即重启)"},
+  ECHO = {en = "the echo of a command (echo is on, as after every boot; ATE0 turns it off)",
+          zh = "命令回显(回显已开启,每次开机后默认开启;ATE0 关闭回显)"},
+  CME_TEXT = {en = "%s (AT+CMEE=2 shows the error as text)", zh = "%s(AT+CMEE=2 以文字形式显示错误)"},
+  GARBAGE = {en = "not a line the module prints: noise on the line, or another device on the port",
+             zh = "这不是模块会输出的行:可能是线路噪声,或端口上连接了其他设备"},
+  ERROR_CAUSE = {en = "the command failed: %s", zh = "命令执行失败:%s"},
+}
+
+-- +CEREG <stat> (27.007 7.2).
+T.cereg = {
+  [0] = {en = "not registered, not searching (no SIM ready, or detached)", zh = "未注册,未在搜索网络(SIM 卡未就绪或已去附着)"},
+  [1] = {en = "registered, home network", zh = "已注册,归属网络"},
+  [2] = {en = "not registered, searching (attaching)", zh = "未注册,正在搜索网络(附着中)"},
+  [3] = {en = "registration denied by the network", zh = "网络拒绝注册"},
+  [4] = {en = "unknown (out of coverage)", zh = "未知(无覆盖)"},
+  [5] = {en = "registered, roaming", zh = "已注册,漫游"},
+}
+
 local function pick(entry, lang) return entry and i18n.pick(entry, lang) end
 
 function explain.cme(code, lang)
@@ -156,6 +233,12 @@ function explain.cme(code, lang)
   local e = errors[code]
   if not e then return pick(T.other.CME_UNKNOWN, lang):format(code) end
   return ("%s: %s"):format(e.name, lang == "zh" and e.zh or e.en)
+end
+
+-- The meaning of an error final, with its cause when the command is known.
+local function with_cause(meaning, cause, lang)
+  if not cause then return meaning end
+  return meaning .. (lang == "zh" and ";" or "; ") .. cause
 end
 
 local function coded(tbl, n, what, lang)
@@ -168,8 +251,30 @@ end
 local FINALS = {OK = true, ERROR = true}
 
 -- The meaning of each decoded kind (bc260y.core.decode): d is the decoded line.
+local function stat(value, lang) return coded(T.cereg, value, "+CEREG", lang) end
+local function std(key, lang) return pick(T.std[key], lang) end
+
 local BY_KIND = {
-  cme_error = function(d, lang) return explain.cme(d.value, lang) end,
+  cme_error = function(d, lang, ctx)
+    return with_cause(explain.cme(d.value, lang), ctx.command and causes.of(ctx.command, d.value, ctx, lang), lang)
+  end,
+  csq = function(d, lang)
+    local rssi = d.rssi == 99 and std("UNKNOWN_VALUE", lang)
+      or std("CSQ_RSSI", lang):format(-113 + 2 * d.rssi, d.rssi, d.rssi)
+    local ber = d.ber == 99 and std("UNKNOWN_VALUE", lang) or tostring(d.ber)
+    return std("CSQ", lang):format(rssi, ber)
+  end,
+  cereg = function(d, lang) return std("CEREG", lang):format(stat(d.value, lang)) end,
+  cereg_answer = function(d, lang) return std("CEREG_ANSWER", lang):format(stat(d.value, lang), d.n) end,
+  cgsn = function(d, lang)
+    local v = d.value
+    if #v == 15 then return std("IMEI", lang):format(v) end
+    if #v == 16 then return std("IMEISV", lang):format(v) end
+    return std("SVN", lang):format(v)
+  end,
+  ati_manufacturer = function(_, lang) return std("MANUFACTURER", lang) end,
+  ati_model = function(_, lang) return std("MODEL", lang) end,
+  ati_revision = function(d, lang) return std("REVISION", lang):format(d.value or "") end,
   qlwevtind = function(d, lang) return coded(T.qlwevtind, d.value, "+QLWEVTIND", lang) end,
   nmstatus = function(d, lang) return pick(T.nmstatus[d.value], lang) end,
   qlwuldatastatus = function(d, lang) return coded(T.qlwuldatastatus, d.value, "+QLWULDATASTATUS", lang) end,
@@ -189,9 +294,13 @@ local BY_KIND = {
       coded(T.cscon, d.value, "+CSCON", lang))
   end,
   qnbiotevent = function(d, lang) return pick(T.deepsleep[d.value], lang) end,
-  rdy = function(_, lang) return pick(T.other.RDY, lang) end,
-  cfun = function(d, lang) if d.value == 1 then return pick(T.other.CFUN, lang) end end,
-  cpin = function(d, lang) if d.value == "READY" then return pick(T.other.CPIN, lang) end end,
+  rdy = function(_, lang, ctx) return pick(ctx.after_update and T.other.RDY_UPDATED or T.other.RDY, lang) end,
+  cfun = function(d, lang) return pick(d.value == 1 and T.other.CFUN or T.other.CFUN0, lang) end,
+  cpin = function(d, lang, ctx)
+    -- (after a firmware update's own reboot +CPIN: READY is the only banner line: guide 5.2.5)
+    if d.value == "READY" then return pick(ctx.after_update and T.other.RDY_UPDATED or T.other.CPIN, lang) end
+    return pick(T.other.CPIN_OTHER, lang):format(d.value)
+  end,
   ip = function(d, lang) return pick(T.other.IP, lang):format(d.value) end,
   cgpaddr = function(d, lang) return pick(T.other.CGPADDR, lang):format(d.ip) end,
   nmgr = function(d, lang) return pick(T.other.NMGR, lang):format(d.length) end,
@@ -199,23 +308,98 @@ local BY_KIND = {
   ncfg = function(d, lang) return pick(T.other.NCFG, lang):format(d.value) end,
 }
 
--- The meaning of one line from the module, or nil. What the line is comes from the C
--- decoder (core.decode), the one place that knows the lines' shapes: a line it refuses is
--- not explained as if it were valid. Such a line that looks like a result of the module
--- ('+' and a name: every URC and information answer does) is said to be malformed.
-function explain.line(line, lang)
+local function timer(bits, decode_fn, lang)
+  local seconds = decode_fn(bits)
+  if seconds == false then return std("TIMER", lang):format(bits, std("DEACTIVATED", lang)) end
+  if not seconds then return bits end
+  return std("TIMER", lang):format(bits, std("SECONDS", lang):format(seconds))
+end
+
+-- The 27.007 answers the C decoder leaves to their commands (it needs none of them): each
+-- a pattern of the line and its meaning from the captures. A line with such a prefix that
+-- matches no pattern is malformed.
+local STANDARD = {
+  {"^%+CESQ: (%d+),(%d+),(%d+),(%d+),(%d+),(%d+)$", function(lang, _, _, _, _, rsrq, rsrp)
+    rsrq, rsrp = tonumber(rsrq), tonumber(rsrp)
+    local q = rsrq == 255 and std("CESQ_UNKNOWN", lang) or ("%g dB"):format(-20 + rsrq / 2)
+    local p = rsrp == 255 and std("CESQ_UNKNOWN", lang) or ("%d dBm"):format(-141 + rsrp)
+    return std("CESQ", lang):format(q, p)
+  end},
+  {"^%+CGATT: ([01])$", function(lang, v) return pick(T.std.CGATT[tonumber(v)], lang) end},
+  {'^%+CGDCONT: (%d+),"([^"]*)","([^"]*)"', function(lang, cid, ty, apn) return std("CGDCONT", lang):format(cid, ty, apn) end},
+  {'^%+CPSMS: ([012]),[^,]*,[^,]*,"([01]+)","([01]+)"$', function(lang, mode, tau, active)
+    return std("CPSMS", lang):format(std(mode == "1" and "PSM_ON" or "PSM_OFF", lang),
+      timer(tau, timers.decode_tau, lang), timer(active, timers.decode_active, lang))
+  end},
+  {'^%+CEDRXS: 5,"([01][01][01][01])"$', function(lang, v) return std("CEDRXS", lang):format(v, timers.decode_edrx(v)) end},
+  {'^%+CCLK: "(%d%d)/(%d%d)/(%d%d),(%d%d:%d%d:%d%d)([%+%-]%d+)"$', function(lang, y, mo, dd, hms, tz)
+    local hours = tonumber(tz) / 4
+    return std("CCLK", lang):format(y, mo, dd, hms, tz, (hours < 0 and "-" or "+") .. ("%g"):format(math.abs(hours)))
+  end},
+  {"^%+QCCID: (%d+)$", function(lang, v) return std("QCCID", lang):format(v) end},
+  {"^%+CMEE: ([012])$", function(lang, v) return pick(T.std.CMEE[tonumber(v)], lang) end},
+  {"^%+QSCLK: ([012])$", function(lang, v) return pick(T.std.QSCLK[tonumber(v)], lang) end},
+  {"^%+QRST: 1$", function(lang) return std("QRST_TEST", lang) end},
+}
+
+-- A +CME ERROR as text (AT+CMEE=2): the code whose English text it is.
+local function verbose_cme(text)
+  for code, e in pairs(errors) do
+    if e.en == text then return code end
+  end
+end
+
+-- Lines that are not '+' lines: bare answers and echoes. The command they answer (ctx)
+-- tells a serial number from other text.
+local function bare(line, lang, ctx)
+  local cmd = ctx.command and ctx.command:upper() or ""
+  if line == "BC260Y-CN" then return std("MODEL", lang) end
+  if line:match("^%d%d%d%d%d%d%d%d%d%d%d%d%d%d%d$") and (cmd == "AT+CIMI" or line:sub(1, 3) == "460") then
+    return std("IMSI", lang):format(line)
+  end
+  if line:match("^[%u%d]+$") and line:find("%u") and line:find("%d") and #line >= 8 and #line <= 20
+     and (cmd == "" or cmd:match("^AT%+CGSN")) then
+    return std("SN", lang):format(line)
+  end
+  if line:match("^[Aa][Tt]") then return std("ECHO", lang) end
+  return nil
+end
+
+-- The meaning of one line from the module, or nil when line is no string. What a line of
+-- the guide's is comes from the C decoder (core.decode), the one place that knows their
+-- shapes: a line it refuses is not explained as if it were valid. Such a line that looks
+-- like a result of the module ('+' and a name: every URC and information answer does) is
+-- said to be malformed; any other unknown line is said not to be one the module prints.
+function explain.line(line, lang, ctx)
   lang = lang or i18n.lang()
+  ctx = ctx or {}
   if type(line) ~= "string" then return nil end
   line = line:match("^%s*(.-)%s*$")
+  if line == "ERROR" and ctx.command then
+    local cause = causes.of(ctx.command, "ERROR", ctx, lang)
+    if cause then return std("ERROR_CAUSE", lang):format(cause) end
+  end
   if FINALS[line] then return pick(T.other[line], lang) end
+  local test_of = line:match("^(%+%u[%u%d]*):%s*.*%(")
+  if test_of then return std("TEST", lang):format("AT" .. test_of) end
   local d = decode(line)
   local kind = d and d.kind
   if kind then
     local meaning = BY_KIND[kind]
-    return meaning and meaning(d, lang) or nil
+    return meaning and meaning(d, lang, ctx) or nil
+  end
+  for _, rule in ipairs(STANDARD) do
+    local caps = table.pack(line:match(rule[1]))
+    if caps[1] then return rule[2](lang, table.unpack(caps, 1, caps.n)) end
+  end
+  local text = line:match("^%+CME ERROR: (.+)$")
+  local code = text and verbose_cme(text)
+  if code then
+    return with_cause(std("CME_TEXT", lang):format(explain.cme(code, lang)),
+      ctx.command and causes.of(ctx.command, code, ctx, lang), lang)
   end
   if line:sub(1, 1) == "+" then return pick(T.other.MALFORMED, lang) end
-  return nil
+  return bare(line, lang, ctx) or std("GARBAGE", lang)
 end
 
 return explain

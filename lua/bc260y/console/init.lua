@@ -2,7 +2,10 @@
 -- goes to the module (a real one on PORT, else the virtual module); under every line the
 -- module prints, the console shows what it means (bc260y.console.explain) in English or Chinese.
 -- `help CMD` shows the guide's syntax, parameters and notes (bc260y.console.commands); `:lua`
--- runs Lua with `m` bound to the open Modem; --log FILE keeps a timestamped session log.
+-- runs Lua with `m` bound to the open Modem; `:wait S` lets S module seconds pass; --log
+-- FILE keeps a timestamped session log. What the module is busy with shows while it lasts
+-- (bc260y.console.waits, and the Modem's own waits such as a wake-up from deep sleep), and
+-- every line the console's Modem sends by itself says why (bc260y.console.sent).
 --
 --   require("bc260y.console").main(argv) -> exit status
 local bc260y = require("bc260y")
@@ -12,8 +15,10 @@ local commands = require("bc260y.console.commands")
 local lineedit = require("bc260y.console.lineedit")
 local progress = require("bc260y.progress")
 local console_waits = require("bc260y.console.waits")
+local sent = require("bc260y.console.sent")
 local loop = require("bc260y.loop")
 local trace = require("bc260y.trace")
+local decode = require("bc260y.core").decode
 
 
 local console = {}
@@ -25,9 +30,11 @@ local typed_secrets = {}
 -- (trace.redact), in a `psk = "..."` of a :lua line, or anywhere once known: typed
 -- before, or the one the Modem connected with. (A PSK held in a Lua variable first and
 -- used only later is masked from its use on, not in the line that assigned it.)
-local function redact_secrets(text, m)
+local function redact_secrets(text, m, own_text)
   text = tostring(text)
-  local redacted = trace.redact(text)
+  -- (the console's own texts hold no typed field: "AT+NCDPOPEN=<ip_addr>[,<port>[,<psk>]]"
+  -- in a help or a meaning is syntax, not a key)
+  local redacted = own_text and text or trace.redact(text)
   local field = text:sub(#(redacted:match("^(.-)<psk:%d+ bytes>$") or text) + 1):gsub('"', "")
   if field:match("^%x+$") then typed_secrets[field:upper()] = true end
   redacted = redacted:gsub("([Pp][Ss][Kk]%s*=%s*)([\"'])(.-)%2", function(key, _, value)
@@ -169,11 +176,14 @@ function console.main(argv)
     end
     f:setvbuf("line")
     -- Wall-clock time with milliseconds: the start's date plus the monotonic clock since.
+    -- Kinds: "> " a line typed, "-->" a line sent to the module (once, when it goes out),
+    -- "<--" a line from the module, "  =" its meaning, "  " the console's own text, "lua"
+    -- what :lua printed.
     local wall0, mono0 = os.time(), loop.now()
     log = function(kind, text)
       local t = wall0 + (loop.now() - mono0)
       f:write(("%s.%03d %s %s\n"):format(os.date("%Y-%m-%d %H:%M:%S", math.floor(t)),
-        math.floor(t * 1000) % 1000, kind, trace.printable(redact_secrets(text, the_modem), true)))
+        math.floor(t * 1000) % 1000, kind, trace.printable(redact_secrets(text, the_modem, kind == "  =" or kind == "  "), true)))
     end
   end
 
@@ -188,9 +198,18 @@ function console.main(argv)
   -- What the module is busy with: in the prompt on a terminal ("[waiting for ... 3 s
   -- (up to 126 s)] > "), as lines of their own in a pipe; the end always on a line.
   -- Waits count module seconds, as the guide's limits do (the virtual module may run faster).
+  -- The console's own waits (bc260y.console.waits, :wait) and the Modem's (its progress
+  -- option: a wake-up from deep sleep...) show alike.
   local module_clock = loop.now
-  local waits = console_waits.new(function(ev)
-    local text = progress.describe(ev)
+  local own = sent.new()
+  local function display(ev)
+    local text
+    if ev.phase == "gave_up" then -- (bc260y.console.waits: the module's limit passed)
+      local known, what = pcall(i18n.t, ev.what)
+      text = i18n.t("console.gave_up", known and what or tostring(ev.what), math.floor(ev.limit))
+    else
+      text = progress.describe(ev)
+    end
     if ev.phase == "start" or ev.phase == "tick" then
       if ed.tty then
         ed:set_prompt("[" .. text .. "] > ")
@@ -201,32 +220,54 @@ function console.main(argv)
       ed:set_prompt("> ")
       show(text)
     end
-  end, function() return module_clock() end)
+  end
+  local waits = console_waits.new(display, function() return module_clock() end)
+  local function on_progress(ev)
+    if ev.what == progress.WAKE then own:waking(ev.phase == "start" or ev.phase == "tick") end
+    display(ev)
+  end
 
-  local typed -- the line just typed: it is on the screen already
+  -- What the console knows that explains a line (bc260y.console.explain's ctx): the command
+  -- typed, the error report mode (the virtual module starts with AT+CMEE=1), the virtual
+  -- module's command table, whether a firmware update just ended.
+  local ctx = {}
+  local typed -- the line typed that is being run: it is on the screen already
+  local queued_line -- that line waited in the queue: shown again when it goes out
+  local in_lua = false
   local echo -- the last line sent: its echo is not shown again
   local function on_trace(dir, line)
     if dir == "out" then
       echo = line
-      -- what the library sends by itself (a wake-up AT, :lua calls) is shown
-      if not typed or line ~= trace.redact(typed) then
+      local why = own:classify(line, typed and trace.redact(typed), in_lua)
+      if log then log("-->", line) end
+      if why ~= "typed" or queued_line then
         ed:print("--> " .. trace.printable(line))
-        if log then log("-->", line) end
+        local reason = why == "typed" and "console.sent_queued" or "console.sent_" .. why
+        show("    ↳ " .. i18n.t(reason), "  =")
+        if why == "typed" then queued_line = nil end
       end
       return
     end
     if echo and line == echo then echo = nil; return end
     if log then log("<--", line) end
     ed:print(trace.printable(line))
-    local meaning = explain.line(line, lang)
+    local d = decode(line)
+    local kind = d and d.kind
+    if line == "OK" or line == "ERROR" or kind == "cme_error" or line:match("^%+CME ERROR:") then own:final() end
+    local cmee = line:match("^%+CMEE: ([012])$")
+    if cmee then ctx.cmee = tonumber(cmee) end
+    ctx.command = typed
+    local meaning = explain.line(line, lang, ctx)
     if meaning then show("    ↳ " .. meaning, "  =") end
+    if kind == "fota" and d.stage == "end" and d.value == 0 then ctx.after_update = true
+    elseif kind == "rdy" or (kind == "cpin" and ctx.after_update) then ctx.after_update = nil end
     waits:line(line)
   end
 
   local status = 0
   local function session()
     local port = o.port or "sim"
-    local m, msg = bc260y.open(port, {trace = on_trace, sim = {speed = o.speed}})
+    local m, msg = bc260y.open(port, {trace = on_trace, progress = on_progress, sim = {speed = o.speed}})
     if not m then
       io.stderr:write("bc260y console: ", i18n.t("cli.cannot_open", port, tostring(msg)), "\n")
       status = 1
@@ -234,16 +275,30 @@ function console.main(argv)
     end
     the_modem = m
     module_clock = progress.clock(m)
+    if m.sim then
+      local has, sim_commands = pcall(require, "bc260y.sim.commands")
+      ctx.sim = has and sim_commands.COMMANDS or nil
+      ctx.cmee = 1 -- the virtual module's default (bc260y.sim.module)
+    end
     -- A virtual module has just been switched on: let it boot and attach (a second or
     -- two of its time) so the first command is not lost in the boot.
     if m.sim then
       local deadline = loop.now() + 10
       while not m.sim:state().attached and loop.now() < deadline do loop.sleep(0.05) end
     end
-    local queue, arrived, finished = {}, loop.signal(), false
+    local queue, arrived, finished, busy = {}, loop.signal(), false, nil
     ed:start(function(line)
-      if log then log("-->", line) end
-      queue[#queue + 1] = line
+      if log then log("> ", line) end
+      -- A line typed while the console runs another (a :wait, a command waiting for the
+      -- module) waits its turn: say so, and show it again when it goes out.
+      local last = queue[#queue]
+      local ahead = busy or (last and last.line:match("^%s*(.-)%s*$"))
+      if ahead and ed.tty and line:match("%S") then
+        show(i18n.t("console.queued", ahead))
+        queue[#queue + 1] = {line = line, queued = true}
+      else
+        queue[#queue + 1] = {line = line}
+      end
       arrived:notify()
     end, function()
       queue[#queue + 1] = false
@@ -254,8 +309,23 @@ function console.main(argv)
     local env = setmetatable({m = m, bc260y = bc260y, print = function(...)
       local parts = table.pack(...)
       for k = 1, parts.n do parts[k] = tostring(parts[k]) end
-      show(table.concat(parts, "\t", 1, parts.n))
+      show(table.concat(parts, "\t", 1, parts.n), "lua") -- (redacted as typed text is)
     end}, {__index = _G})
+
+    -- :wait S: S seconds of the module's clock pass (the virtual module's, which may run
+    -- faster than real time), shown as a wait of its own.
+    local function wait_module_seconds(seconds)
+      local what = i18n.t("console.wait_what", seconds)
+      local t0 = module_clock()
+      local function elapsed() return module_clock() - t0 end
+      display{what = what, phase = "start", elapsed = 0, limit = seconds}
+      while elapsed() < seconds do
+        local left = (seconds - elapsed()) / m:time_scale()
+        loop.sleep(math.min(1, math.max(left, 0.001)))
+        if elapsed() < seconds then display{what = what, phase = "tick", elapsed = elapsed(), limit = seconds} end
+      end
+      display{what = what, phase = "done", elapsed = elapsed(), limit = seconds}
+    end
 
     local function run_lua(code)
       local chunk = load("return " .. code, "=:lua", "t", env)
@@ -264,13 +334,18 @@ function console.main(argv)
         chunk, err = load(code, "=:lua", "t", env)
         if not chunk then return show(i18n.t("console.lua_error", err)) end
       end
+      in_lua = true
       local r = table.pack(pcall(chunk))
+      in_lua = false
       if not r[1] then return show(i18n.t("console.lua_error", tostring(r[2]))) end
       if r.n > 1 then env.print(table.unpack(r, 2, r.n)) end
     end
 
     local function handle(line)
       local trimmed = line:match("^%s*(.-)%s*$")
+      -- A line pasted from the screen or the log keeps the console's marks ("--> AT+CMEE?",
+      -- "> AT"): what it sent is the rest. (Logged as typed, such a line read "--> --> ...".)
+      trimmed = trimmed:match("^%-%->%s+([Aa][Tt].*)$") or trimmed:match("^>%s+([Aa][Tt].*)$") or trimmed
       if trimmed == "" then return end
       local word, rest = trimmed:match("^(%S+)%s*(.*)$")
       local lw = word:lower()
@@ -290,15 +365,27 @@ function console.main(argv)
         return
       end
       if lw == ":lua" then return run_lua(rest) end
-      if lw == ":wait" then loop.sleep(tonumber(rest) or 1); return end
+      if lw == ":wait" then
+        local seconds = tonumber(rest)
+        if not seconds or seconds < 0 or seconds ~= seconds or seconds == math.huge then
+          return show(i18n.t("console.wait_usage"))
+        end
+        return wait_module_seconds(seconds)
+      end
       if not trimmed:match("^[Aa][Tt]") then return show(i18n.t("console.not_at", trimmed)) end
       typed = trimmed
       local ok, r, err, code = pcall(m.at, m, trimmed, {timeout = o.timeout})
-      typed = nil
+      typed, queued_line = nil, nil
       if not ok then return show(i18n.t("console.refused", (tostring(r):gsub("^[^:]*:%d+: ", "")))) end
-      if r then return waits:command_ok(trimmed) end
+      if r then
+        local cmee = trimmed:upper():match("^AT%+CMEE=([012])$")
+        if cmee then ctx.cmee = tonumber(cmee) end
+        return waits:command_ok(trimmed)
+      end
       -- the module's own answer (ERROR, +CME ERROR) was shown with its meaning already
-      if code == "timeout" then show(i18n.t("console.timeout", o.timeout))
+      if code == "timeout" then
+        own:timed_out()
+        show(i18n.t("console.timeout", o.timeout))
       elseif code == "busy" then show(i18n.t("console.refused", tostring(err)))
       elseif code == "closed" or code == "io" then
         show(i18n.t("console.closed", tostring(err)))
@@ -308,9 +395,14 @@ function console.main(argv)
 
     while not finished do
       if #queue == 0 then arrived:wait() end
-      local line = table.remove(queue, 1)
-      if line == false then break end
-      if line then handle(line) end
+      local item = table.remove(queue, 1)
+      if item == false then break end
+      if item then
+        busy = item.line:match("^%s*(.-)%s*$")
+        if item.queued then queued_line = busy end
+        handle(item.line)
+        busy, queued_line = nil, nil
+      end
     end
     waits:stop()
     ed:stop()

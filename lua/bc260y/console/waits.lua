@@ -2,10 +2,12 @@
 -- a person sees what is awaited and for how long: a registration after AT+NCDPOPEN (up to
 -- the guide's 126 s), a CON acknowledgement after AT+NMGS with type 100..102, a firmware
 -- download and update after their +QIND: "FOTA" start lines. The wait ends on the line
--- that settles it (+QLWEVTIND: 3, 4, DOWNLOAD,<err>, END,<err>...).
+-- that settles it (+QLWEVTIND: 3, 4, DOWNLOAD,<err>, END,<err>...). A wait with a limit (the
+-- guide's: 126 s for a registration, 93 s for a CON acknowledgement) gives up once the limit
+-- has passed with no result.
 --
 --   local w = waits.new(function(ev) ... end)   ev: {what=, phase=, elapsed=, limit=},
---                                                 the events of bc260y.progress
+--     the events of bc260y.progress, and phase "gave_up" when the limit passed unsettled
 --   w:command_ok(cmd)   a command the module accepted    w:line(line)   a line it printed
 --   w:stop()
 local loop = require("bc260y.loop")
@@ -61,6 +63,12 @@ function Tracker:_start(rule)
   local function tick()
     self.timer = loop.timer(1, function()
       if not self.active then return end
+      -- (a second's grace: the module's own verdict at the limit, +QLWEVTIND: 1 at 126 s,
+      -- settles the wait rather than the giving up)
+      if rule.limit and self.clock() - self.active.t0 > rule.limit + 1 then
+        self.timer = nil
+        return self:_finish("gave_up")
+      end
       self:_event("tick")
       tick()
     end)

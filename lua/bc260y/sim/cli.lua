@@ -37,7 +37,7 @@ and serves until interrupted (Ctrl-C or SIGTERM).
   --seed N       噪声故障的随机种子
   --auto-reply   平台对每条上行数据回复 AAAA0000
   --psk HEX      设备在平台上的 PSK(加密设备)
-  --script FILE  以任务方式运行的 Lua 脚本,参数为虚拟模块(local s = ...)
+  --script FILE  以任务方式运行的 Lua 脚本,参数为虚拟模块(`local s = ...`)
   --trace        在 stderr 上记录每一行:[秒] --> 发往模块,<-- 来自模块
   --battery MAH  退出时在 stderr 上打印能耗,并按此容量估算电池寿命(默认 2400)
 ]],

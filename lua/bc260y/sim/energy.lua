@@ -115,9 +115,11 @@ function M.summary(e, mah)
   mah = mah or 2400
   local parts = {}
   for _, s in ipairs(STATES) do
-    if (e.seconds[s] or 0) > 0 then parts[#parts + 1] = ("%s %.1f s"):format(s, e.seconds[s]) end
+    if (e.seconds[s] or 0) > 0 then
+      parts[#parts + 1] = i18n.t("sim.seconds", i18n.t("sim.state." .. s), e.seconds[s])
+    end
   end
-  return i18n.t("sim.energy", e.uah, e.elapsed, e.average_ua, table.concat(parts, ", "),
+  return i18n.t("sim.energy", e.uah, e.elapsed, e.average_ua, table.concat(parts, i18n.t("sim.separator")),
     e.wakeups, M.battery_years(mah, e.average_ua), mah)
 end
 
