@@ -186,6 +186,10 @@ local function sim_lines()
     add(r.cmd("AT+CEREG?"), "AT+CEREG?")
     add(r.cmd("AT+CGATT=1", 5))
   end
+  -- the eDRX the network granted, once one was asked for
+  r = sim_rig.registered()
+  r.cmd('AT+CEDRXS=1,5,"0101"')
+  add(r.cmd("AT+CEDRXRDP"), "AT+CEDRXRDP")
   -- a CON uplink, RRC, deep sleep and the wake-up, a failed resume
   r = sim_rig.registered()
   r.cmd("AT+CSCON=1")

@@ -185,6 +185,9 @@ T.std = {
   SECONDS = {en = "%g s", zh = "%g 秒"},
   DEACTIVATED = {en = "deactivated", zh = "已停用"},
   CEDRXS = {en = "eDRX on for NB-IoT (5): requested cycle %s = %g s", zh = "NB-IoT(5)已开启 eDRX:请求的周期 %s = %g 秒"},
+  CEDRXRDP_OFF = {en = "the network granted no eDRX (not in use)", zh = "网络未授予 eDRX(未使用)"},
+  CEDRXRDP = {en = "eDRX on NB-IoT (5): requested %s = %g s, granted by the network %s = %g s, paging time window %s",
+              zh = "NB-IoT(5)的 eDRX:请求 %s = %g 秒,网络授予 %s = %g 秒,寻呼时间窗 %s"},
   CCLK = {en = "the module's clock: 20%s-%s-%s %s local time, zone %s quarter hours (UTC%s)",
           zh = "模块时钟:20%s-%s-%s %s(本地时间),时区 %s 个刻钟(UTC%s)"},
   QCCID = {en = "the SIM card's ICCID: %s", zh = "SIM 卡的 ICCID:%s"},
@@ -332,6 +335,10 @@ local STANDARD = {
       timer(tau, timers.decode_tau, lang), timer(active, timers.decode_active, lang))
   end},
   {'^%+CEDRXS: 5,"([01][01][01][01])"$', function(lang, v) return std("CEDRXS", lang):format(v, timers.decode_edrx(v)) end},
+  {"^%+CEDRXRDP: 0$", function(lang) return std("CEDRXRDP_OFF", lang) end},
+  {'^%+CEDRXRDP: 5,"([01][01][01][01])","([01][01][01][01])","([01][01][01][01])"$', function(lang, req, nw, ptw)
+    return std("CEDRXRDP", lang):format(req, timers.decode_edrx(req), nw, timers.decode_edrx(nw), ptw)
+  end},
   {'^%+CCLK: "(%d%d)/(%d%d)/(%d%d),(%d%d:%d%d:%d%d)([%+%-]%d+)"$', function(lang, y, mo, dd, hms, tz)
     local hours = tonumber(tz) / 4
     return std("CCLK", lang):format(y, mo, dd, hms, tz, (hours < 0 and "-" or "+") .. ("%g"):format(math.abs(hours)))
