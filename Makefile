@@ -6,10 +6,12 @@ PREFIX    ?= /usr/local
 # Developer and CI builds: warnings are errors and libserialport is required (packagers
 # calling cmake directly get neither forced on them).
 DEV_ARGS  := -DBC260Y_WERROR=ON -DBC260Y_WITH_LIBSERIALPORT=ON
-# Debian packages the build, the tests and the fuzzers need.
+# Debian packages the build, the tests and the fuzzers need (libcoap3, libmicrohttpd:
+# the classroom platform, an optional part; libcoap3-bin and chromium: its tests).
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev valgrind \
                 lua5.4 liblua5.4-dev libserialport-dev lua-unit luarocks \
-                lua-luv lua-cqueues python3
+                lua-luv lua-cqueues python3 \
+                libcoap3-dev libcoap3-bin libmicrohttpd-dev chromium
 
 .PHONY: all build test bench demo deps sanitize fuzz clean install uninstall
 
