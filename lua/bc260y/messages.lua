@@ -64,6 +64,8 @@ The module's commands:]],
 
   -- bc260y sim, bc260y demo
   ["sim.imei"] = {en = "--imei: 15 digits", zh = "--imei:15 位数字"},
+  ["sim.platform_url"] = {en = "--platform takes coap://HOST:PORT (e.g. coap://127.0.0.1:5683)", zh = "--platform 的格式为 coap://HOST:PORT(例如 coap://127.0.0.1:5683)"},
+  ["sim.platform_auto_reply"] = {en = "--auto-reply steers the in-process platform: with --platform the server sends the downlinks", zh = "--auto-reply 只作用于进程内的平台:使用 --platform 时由服务器发送下行数据"},
   ["sim.seed"] = {en = "--seed: an integer", zh = "--seed:整数"},
   ["cli.battery"] = {en = "--battery needs a capacity in mAh (a positive integer)",
     zh = "--battery 需要以 mAh 为单位的容量(正整数)"},
