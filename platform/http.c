@@ -174,8 +174,10 @@ static enum MHD_Result post_downlink(struct MHD_Connection *c, struct device *d,
   if (up->too_large) return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 8 KB");
   char hex[2 * MAX_DOWNLINK + 2];
   const char *why = NULL;
-  if (json_string_member(up->body.p ? up->body.p : "", up->body.len, "hex", hex, sizeof hex,
-                         &why)) {
+  int r = json_string_member(up->body.p ? up->body.p : "", up->body.len, "hex", hex, sizeof hex,
+                             &why);
+  if (r == -2) return send_error(c, MHD_HTTP_BAD_REQUEST, "a downlink is at most 2560 bytes");
+  if (r) {
     char msg[96];
     snprintf(msg, sizeof msg, "expected {\"hex\": \"...\"}: %s", why);
     return send_error(c, MHD_HTTP_BAD_REQUEST, msg);

@@ -153,7 +153,7 @@ int json_string_member(const char *text, size_t len, const char *key, char *out,
       r = scan_string(&s, wanted ? out : NULL, outsz, NULL);
       if (r == -2) {
         *why = "the value is too long";
-        return -1;
+        return -2;
       }
       if (r) goto bad;
       if (wanted) found = 1;

@@ -22,8 +22,8 @@ void buf_json_string(struct buf *b, const char *s);
 void buf_hex(struct buf *b, const uint8_t *data, size_t len);
 
 /* The string member `key` of the JSON object text (len bytes), unescaped into out
- * (size outsz). Returns 0, or -1 with *why set when the text is not such an object or
- * the member is missing or too long. */
+ * (size outsz). Returns 0; -2 when the member's value does not fit; -1 with *why set
+ * when the text is not such an object or the member is missing. */
 int json_string_member(const char *text, size_t len, const char *key, char *out,
                        size_t outsz, const char **why);
 

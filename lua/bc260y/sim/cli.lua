@@ -20,8 +20,8 @@ usage: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
                   [--script FILE] [--trace] [--battery MAH] [--platform coap://HOST:PORT]
 Starts a virtual BC260Y-CN behind a pseudo-terminal, prints its path on the first line
 and serves until interrupted (Ctrl-C or SIGTERM).
-  --imei N       the module's IMEI (15 digits; default: one of its own, valid, new
-                 for every module)
+  --imei N       the module's IMEI (15 digits; default 869453051234566, with
+                 --platform one of its own, valid, new for every module)
   --speed S      time scale: 1 is real time (default), 10 runs ten times faster
   --seed N       seed for the noise fault
   --auto-reply   the platform answers every uplink with AAAA0000
@@ -38,7 +38,8 @@ and serves until interrupted (Ctrl-C or SIGTERM).
 用法: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
                  [--script FILE] [--trace] [--battery MAH] [--platform coap://HOST:PORT]
 在伪终端上启动虚拟 BC260Y-CN,第一行打印其路径,一直服务到被中断(Ctrl-C 或 SIGTERM)。
-  --imei N       模块的 IMEI(15 位数字;默认:每个模块各自新生成一个有效的 IMEI)
+  --imei N       模块的 IMEI(15 位数字;默认 869453051234566,使用 --platform 时
+                 每个模块各自新生成一个有效的 IMEI)
   --speed S      时间倍率:1 为实时(默认),10 为快十倍
   --seed N       噪声故障的随机种子
   --auto-reply   平台对每条上行数据回复 AAAA0000

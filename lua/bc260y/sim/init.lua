@@ -6,8 +6,9 @@
 --
 --   local s = require("bc260y.sim").new{imei = "869453051234566", speed = 100}
 --   s.path                  the pty slave path to open ("/dev/pts/7")
---   s.imei                  the module's IMEI (15 digits; by default one of its own with a
---                           valid Luhn digit, different for every module: Module.fresh_imei)
+--   s.imei                  the module's IMEI (15 digits with a valid Luhn digit; the default
+--                           is the guide's, or with a platform URL one of its own for every
+--                           module: Module.fresh_imei)
 --   s.platform              the virtual platform (bc260y.sim.platform):
 --       :register_device{imei=, psk=} :remove_device(imei) :device([imei]) :set_ports(p, e)
 --       :set_registration("accept"|"reject"|"timeout") :set_observe(bool) :set_con_ack(bool)
@@ -83,8 +84,10 @@ function sim.new(opts)
   opts = opts or {}
   local c = clock.scaled(opts.speed or 1, loop)
   local platform = opts.platform or Platform.new{clock = c}
+  local imei = opts.imei
   if type(platform) == "string" then
     platform = require("bc260y.sim.remote_platform").new{url = platform, clock = c}
+    imei = imei or Module.fresh_imei()
   end
   if not platform.clock then platform.clock = c end
   local master, path = sim_core.open_pty()
@@ -104,7 +107,7 @@ function sim.new(opts)
   }, Sim)
   self.faults = faults.new(self, opts.seed)
   local ok, m = pcall(Module.new, {
-    clock = c, platform = platform, imei = opts.imei, imsi = opts.imsi, iccid = opts.iccid,
+    clock = c, platform = platform, imei = imei, imsi = opts.imsi, iccid = opts.iccid,
     utc = opts.utc, tz = opts.tz, ip = opts.ip, rssi = opts.rssi,
     revision = opts.revision, nvram = opts.nvram, timings = opts.timings, cmee = opts.cmee,
     qsclk = opts.qsclk, out = function(bytes) self:_out(bytes) end,
@@ -257,5 +260,6 @@ end
 
 sim.Platform = Platform
 sim.Module = Module
+sim.DEFAULT_IMEI = Module.DEFAULT_IMEI
 
 return sim
