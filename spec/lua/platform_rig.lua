@@ -75,8 +75,11 @@ Server.__index = Server
 
 -- bc260y-platform with args (a string), on free ports: server.coap ("coap://127.0.0.1:N"),
 -- server.http ("http://127.0.0.1:M/"), server.coap_port.
+-- BC260Y_SPEC_PLATFORM_WRAP runs it under a tool, e.g.
+-- "valgrind --error-exitcode=99 --leak-check=full --log-file=/tmp/platform.%p".
 function rig.platform(args)
-  local proc = spawn(rig.PROGRAM .. " --coap-port 0 --http-port 0 " .. (args or ""))
+  local wrap = os.getenv("BC260Y_SPEC_PLATFORM_WRAP") or ""
+  local proc = spawn(wrap .. " " .. rig.PROGRAM .. " --coap-port 0 --http-port 0 " .. (args or ""))
   local coap, http = proc.pipe:read("l"), proc.pipe:read("l")
   if not http then
     local why = slurp(proc.err)
