@@ -42,7 +42,7 @@ static int parse_line(struct payload *p, char *line, char *err, size_t errsz, in
   for (size_t i = 0; i < sizeof TYPES / sizeof TYPES[0]; i++) {
     if (strcmp(type, TYPES[i].name) == 0) {
       struct payload_field *f = &p->fields[p->n++];
-      snprintf(f->name, sizeof f->name, "%s", name);
+      memcpy(f->name, name, strlen(name) + 1); /* fits: checked above */
       f->offset = (size_t)offset;
       f->size = TYPES[i].size;
       f->is_signed = TYPES[i].is_signed;

@@ -35,6 +35,9 @@ function TestPlatformSim:test_three_modules_register_send_uplinks_and_receive_a_
       local m = assert(bc260y.open(s.path, {progress = false}))
       modems[i] = m
       local info = assert(m:init())
+      -- Awake: a module in deep sleep takes a downlink only when it wakes, as the real one
+      -- does (at its next TAU, an hour away); a slow run would leave the test waiting.
+      assert(m:sleep_mode("off"))
       imeis[i] = info.imei
       m:on("downlink", function(bytes) received[i] = bytes end)
       assert(m:connect{host = "127.0.0.1", port = 5683})

@@ -13,6 +13,7 @@
 --   local p = RemotePlatform.new{url = "coap://127.0.0.1:5683"}
 --   p:uplinks([imei]) p:events() p:device([imei]) p:pending_downlinks([imei])
 local loop = require("bc260y.loop")
+local hex_encode = require("bc260y.sim.commands").hex_encode
 
 local RemotePlatform = {}
 RemotePlatform.__index = RemotePlatform
@@ -85,7 +86,7 @@ function RemotePlatform:uplinks(imei)
   for _, u in ipairs(self.up) do
     if not imei or u.imei == imei then
       out[#out + 1] = {imei = u.imei, data = u.data, con = u.con, rai = u.rai, type = u.type,
-                       time = u.time}
+                       time = u.time, hex = u.hex}
     end
   end
   return out
@@ -253,7 +254,7 @@ end
 
 function RemotePlatform:_uplink(imei, data, con, rai, typ, answered)
   self.up[#self.up + 1] = {imei = imei, data = data, con = con, rai = rai, type = typ,
-                           time = self:_now()}
+                           time = self:_now(), hex = hex_encode(data)}
   if #self.up > 10000 then table.remove(self.up, 1) end
   self:_event("uplink", imei, {data = data, con = con, rai = rai})
   local link = self.links[imei]
