@@ -91,9 +91,11 @@ static void skip_ws(struct scan *s) {
 }
 
 /* A JSON string at s->p into out (NULL: skipped). Only \" \\ \/ and the one-letter
- * escapes; \u is refused (a hex downlink never needs it). */
+ * escapes; \u is refused (a hex downlink never needs it). A string that does not fit
+ * is still read to its end (the scan goes on after it) and returns -2. */
 static int scan_string(struct scan *s, char *out, size_t outsz, size_t *outlen) {
   size_t n = 0;
+  int overflow = 0;
   if (s->p >= s->end || *s->p != '"') return -1;
   s->p++;
   while (s->p < s->end && *s->p != '"') {
@@ -112,14 +114,15 @@ static int scan_string(struct scan *s, char *out, size_t outsz, size_t *outlen) 
       default: return -1;
       }
     }
-    if (out) {
-      if (n + 1 >= outsz) return -2;
-      out[n] = c;
+    if (out && !overflow) {
+      if (n + 1 >= outsz) overflow = 1;
+      else out[n] = c;
     }
     n++;
   }
   if (s->p >= s->end) return -1;
   s->p++;
+  if (overflow) return -2;
   if (out) out[n] = '\0';
   if (outlen) *outlen = n;
   return 0;

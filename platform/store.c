@@ -41,11 +41,6 @@ struct device *store_find(struct store *s, const char *ep) {
   return NULL;
 }
 
-struct device *store_find_id(struct store *s, int id) {
-  if (id < 1 || (size_t)id > s->n_devices) return NULL;
-  return s->devices[id - 1];
-}
-
 struct device *store_get(struct store *s, const char *ep) {
   struct device *d = store_find(s, ep);
   if (d) return d;

@@ -15,8 +15,6 @@
 #define STORE_MAX_LINKS 1024     /* the registration's object links */
 #define STORE_MAX_TOKEN 8
 
-struct buf; /* json.h */
-
 enum device_state { DEV_REGISTERED, DEV_OBSERVED, DEV_DEREGISTERED, DEV_EXPIRED };
 
 struct uplink {
@@ -73,7 +71,6 @@ double store_mono_now(void);
 void store_init(struct store *s);
 void store_free(struct store *s);
 struct device *store_find(struct store *s, const char *ep);
-struct device *store_find_id(struct store *s, int id);
 /* The device named ep, created when new (NULL when the store is full). */
 struct device *store_get(struct store *s, const char *ep);
 const char *store_state_name(enum device_state st);

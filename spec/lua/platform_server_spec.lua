@@ -107,7 +107,11 @@ function TestPlatformServer:test_the_api_refuses_bad_downlinks_with_clear_errors
     lu.assertEquals(status, c[2], c[1]:sub(1, 40))
     lu.assertStrContains(answer.error, c[3])
   end
-  local status, answer = server:api("POST", "/api/devices/869453059999999/downlinks", '{"hex": "00"}')
+  -- other members are ignored, however long their names
+  local status = server:api("POST", base, '{"comment_from_the_teacher_of_class_three": "x", "hex": "0A"}')
+  lu.assertEquals(status, 202)
+  local answer
+  status, answer = server:api("POST", "/api/devices/869453059999999/downlinks", '{"hex": "00"}')
   lu.assertEquals(status, 404)
   lu.assertStrContains(answer.error, "no such device")
   status = server:api("DELETE", "/api/devices")
