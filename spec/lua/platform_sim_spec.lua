@@ -95,9 +95,23 @@ function TestPlatformSim:test_the_lua_sim_option_registers_in_process_and_close_
   end)
 end
 
-function TestPlatformSim:test_a_bad_platform_url_is_refused()
+function TestPlatformSim:test_modules_sharing_one_remote_platform_get_imeis_of_their_own()
+  local sim = require("bc260y.sim")
+  local shared = require("bc260y.sim.remote_platform").new{url = server.coap}
+  local a, b = sim.new{platform = shared}, sim.new{platform = shared}
+  lu.assertNotEquals(a.imei, b.imei)
+  lu.assertTrue(rig.luhn_valid(a.imei) and rig.luhn_valid(b.imei))
+  local given = sim.new{platform = shared, imei = "861234567890124"}
+  lu.assertEquals(given.imei, "861234567890124")
+  a:close()
+  b:close()
+  given:close()
+end
+
+function TestPlatformSim:test_a_bad_platform_url_or_a_psk_is_refused()
   local sim = require("bc260y.sim")
   lu.assertErrorMsgContains("expected coap://HOST:PORT", sim.new, {platform = "http://127.0.0.1:5683"})
+  lu.assertErrorMsgContains("serves no DTLS", sim.new, {platform = server.coap, psk = "00112233"})
   local p = io.popen(rig.CLI .. " sim --platform 127.0.0.1:5683 2>&1")
   local out = p:read("a")
   local _, _, code = p:close()

@@ -87,6 +87,9 @@ function sim.new(opts)
   local imei = opts.imei
   if type(platform) == "string" then
     platform = require("bc260y.sim.remote_platform").new{url = platform, clock = c}
+  end
+  if platform.url then -- a real server (bc260y.sim.remote_platform), shared with others
+    if opts.psk then error("sim.new: psk: the platform " .. platform.url .. " serves no DTLS", 2) end
     imei = imei or Module.fresh_imei()
   end
   if not platform.clock then platform.clock = c end
