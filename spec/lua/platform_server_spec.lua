@@ -192,6 +192,32 @@ function TestPlatformServer:test_notifications_are_uplinks_decoded_by_the_payloa
   client:close()
 end
 
+function TestPlatformServer:test_a_notification_of_an_observation_from_before_a_new_registration_gets_rst()
+  local client = assert(coap.client("127.0.0.1", server.coap_port))
+  local events = {}
+  client:register("869453051234566", 300, "</19/0/0>")
+  rig.wait("observed", function() pump(client, events); return has(events, "observed") end)
+  -- the device registers again from elsewhere (as after a reboot): the platform forgets
+  -- the observation, and a CON notification of it is refused (+QLWEVTIND: 10 on a module)
+  assert(coap_client("post", "rd?ep=869453051234566&lt=300", "</19/0/0>"))
+  assert(client:notify("\1", true))
+  local failed = rig.wait("the notification refused", function()
+    pump(client, events)
+    return has(events, "failed")
+  end)
+  lu.assertEquals(failed.reason, "rst")
+  local _, uplinks = server:api("GET", "/api/devices/869453051234566/uplinks")
+  lu.assertEquals(uplinks, {})
+  client:close()
+end
+
+function TestPlatformServer:test_the_cli_runs_the_platform_program()
+  local p = io.popen(rig.CLI .. " platform --help 2>&1")
+  local out = p:read("a")
+  lu.assertTrue(p:close())
+  lu.assertStrContains(out, "usage: bc260y platform [--coap-port N] [--http-port M]")
+end
+
 function TestPlatformServer:test_a_bad_payload_description_or_port_is_refused()
   local desc = os.tmpname()
   local f = assert(io.open(desc, "w"))

@@ -95,6 +95,29 @@ function TestPlatformSim:test_the_lua_sim_option_registers_in_process_and_close_
   end)
 end
 
+function TestPlatformSim:test_the_lifetime_update_renews_the_registration_on_the_server()
+  loop.run(function()
+    -- lifetime 900 s (AT+NCFG=0 kept in NVRAM): the module renews it after 810 module
+    -- seconds, two real seconds at this speed
+    local m = assert(bc260y.open("sim", {progress = false,
+      sim = {platform = server.coap, speed = 400, nvram = {lifetime = 900}}}))
+    local imei = assert(m:init()).imei
+    local renewed = false
+    m:on("lifetime_updated", function() renewed = true end)
+    assert(m:connect{host = "127.0.0.1"})
+    lu.assertEquals(server:device(imei).lifetime, 900)
+    rig.wait("the server's update event", function()
+      local _, events = server:api("GET", "/api/devices/" .. imei .. "/events")
+      for _, e in ipairs(events) do
+        if e.what == "update" then return true end
+      end
+    end, 60, loop.sleep)
+    rig.wait("+QLWEVTIND: 2 on the module", function() return renewed end, 60, loop.sleep)
+    lu.assertEquals(server:device(imei).state, "observed")
+    m:close()
+  end)
+end
+
 function TestPlatformSim:test_modules_sharing_one_remote_platform_get_imeis_of_their_own()
   local sim = require("bc260y.sim")
   local shared = require("bc260y.sim.remote_platform").new{url = server.coap}
