@@ -118,6 +118,21 @@ function TestPlatformSim:test_the_lifetime_update_renews_the_registration_on_the
   end)
 end
 
+function TestPlatformSim:test_a_platform_that_is_gone_times_the_registration_out()
+  local gone = server.coap
+  server:stop()
+  server = rig.platform() -- (for tearDown)
+  loop.run(function()
+    local m = assert(bc260y.open("sim", {progress = false, sim = {platform = gone, speed = 50}}))
+    assert(m:init())
+    local ok, _, code = m:connect{host = "127.0.0.1"}
+    lu.assertNil(ok)
+    lu.assertEquals(code, "timeout")
+    lu.assertEquals(m:status(), "TIMEOUT")
+    m:close()
+  end)
+end
+
 function TestPlatformSim:test_modules_sharing_one_remote_platform_get_imeis_of_their_own()
   local sim = require("bc260y.sim")
   local shared = require("bc260y.sim.remote_platform").new{url = server.coap}
