@@ -1,8 +1,9 @@
 -- platform_browser_spec: the teacher's page of `bc260y platform` in a real browser
 -- (Debian's Chromium, headless). A virtual module registers with the platform (the Lua
--- `sim` option), sends an uplink and takes a downlink; the page, as Chromium renders it
--- after running its script, lists the device and shows the uplink, the downlink and the
--- session's timeline picture. Skipped (77) when the platform is not built or Chromium is
+-- `sim` option), sends an uplink and takes a downlink, then another sent with the page's
+-- form (spec/platform/browser_form.py types it in and submits it); the page, as Chromium
+-- renders it after running its script, lists the device and shows the uplink, the
+-- downlink and the session's timeline picture. Skipped (77) when the platform is not built or Chromium is
 -- missing.
 local lu = require("luaunit")
 local rig = require("platform_rig")
@@ -51,6 +52,15 @@ function TestPlatformBrowser:test_the_page_shows_a_registered_device_its_uplink_
       local _, downlinks = server:api("GET", "/api/devices/" .. imei .. "/downlinks")
       return downlinks[1].state == "delivered"
     end, 30, loop.sleep)
+    -- The page's form, filled in and submitted in the browser, sends one too.
+    got = nil
+    local p = assert(io.popen(("python3 %s/spec/platform/browser_form.py '%s#%s' BEEF01 2>&1"):format(
+      os.getenv("BC260Y_SOURCE_DIR") or ".", server.http, imei)))
+    local said = p:read("a")
+    p:close()
+    lu.assertEquals(said, "queued\n")
+    rig.wait("the form's downlink received", function() return got end, 30, loop.sleep)
+    lu.assertEquals(got, "\xBE\xEF\x01")
     m:close()
   end)
   -- The device list, on the page itself.
