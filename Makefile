@@ -6,12 +6,15 @@ PREFIX    ?= /usr/local
 # Developer and CI builds: warnings are errors and libserialport is required (packagers
 # calling cmake directly get neither forced on them).
 DEV_ARGS  := -DBC260Y_WERROR=ON -DBC260Y_WITH_LIBSERIALPORT=ON
-# Debian packages the build, the tests and the fuzzers need.
+# Debian packages the build, the tests and the fuzzers need (libcoap3, libmicrohttpd:
+# the classroom platform, an optional part; libcoap3-bin and chromium: its tests).
 DEB_PACKAGES := build-essential cmake pkg-config clang libclang-rt-14-dev valgrind \
                 lua5.4 liblua5.4-dev libserialport-dev lua-unit luarocks \
-                lua-luv lua-cqueues python3
+                lua-luv lua-cqueues python3 \
+                libcoap3-dev libcoap3-bin libmicrohttpd-dev
 # The lab's printable handouts (make docs, lab_handout_spec): Chromium prints them, a CJK
-# font sets the Chinese one, poppler-utils reads them back in the test.
+# font sets the Chinese one, poppler-utils reads them back in the test. Chromium also runs
+# the classroom platform's page in its browser spec.
 DEB_PACKAGES += chromium fonts-wqy-microhei poppler-utils
 
 .PHONY: all build test bench demo deps docs sanitize fuzz clean install uninstall

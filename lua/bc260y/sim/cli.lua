@@ -3,7 +3,9 @@
 -- until SIGINT (Ctrl-C) or SIGTERM, then closes the pty and exits 0.
 --
 --   bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
---              [--script FILE] [--trace]
+--              [--script FILE] [--trace] [--platform coap://HOST:PORT]
+--   --platform     registers with that LwM2M server (bc260y platform) instead of the
+--                  in-process platform (bc260y.sim.remote_platform)
 --   --script FILE  runs FILE as a task with the sim as its argument (`local s = ...`):
 --                  queue downlinks, create DFOTA jobs, inject faults while a tool is attached.
 --   --trace        logs every line in both directions on stderr, as a Modem's trace does:
@@ -15,10 +17,11 @@ local i18n = require("bc260y.i18n")
 local USAGE = {
   en = [[
 usage: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
-                  [--script FILE] [--trace] [--battery MAH]
+                  [--script FILE] [--trace] [--battery MAH] [--platform coap://HOST:PORT]
 Starts a virtual BC260Y-CN behind a pseudo-terminal, prints its path on the first line
 and serves until interrupted (Ctrl-C or SIGTERM).
-  --imei N       the module's IMEI (15 digits; default 869453051234566)
+  --imei N       the module's IMEI (15 digits; default 869453051234566, with
+                 --platform one of its own, valid, new for every module)
   --speed S      time scale: 1 is real time (default), 10 runs ten times faster
   --seed N       seed for the noise fault
   --auto-reply   the platform answers every uplink with AAAA0000
@@ -27,12 +30,16 @@ and serves until interrupted (Ctrl-C or SIGTERM).
   --trace        log every line on stderr: [seconds] --> to the module, <-- from it
   --battery MAH  at exit, the energy account's line on stderr gives the life on this
                  cell (default 2400)
+  --platform URL register with this LwM2M server (bc260y platform) over UDP instead of
+                 the in-process platform: coap://127.0.0.1:5683; without it no packet
+                 leaves the process
 ]],
   zh = [[
 用法: bc260y sim [--imei N] [--speed S] [--seed N] [--auto-reply] [--psk HEX]
-                 [--script FILE] [--trace] [--battery MAH]
+                 [--script FILE] [--trace] [--battery MAH] [--platform coap://HOST:PORT]
 在伪终端上启动虚拟 BC260Y-CN,第一行打印其路径,一直服务到被中断(Ctrl-C 或 SIGTERM)。
-  --imei N       模块的 IMEI(15 位数字;默认 869453051234566)
+  --imei N       模块的 IMEI(15 位数字;默认 869453051234566,使用 --platform 时
+                 每个模块各自新生成一个有效的 IMEI)
   --speed S      时间倍率:1 为实时(默认),10 为快十倍
   --seed N       噪声故障的随机种子
   --auto-reply   平台对每条上行数据回复 AAAA0000
@@ -40,6 +47,8 @@ and serves until interrupted (Ctrl-C or SIGTERM).
   --script FILE  以任务方式运行的 Lua 脚本,参数为虚拟模块(`local s = ...`)
   --trace        在 stderr 上记录每一行:[秒] --> 发往模块,<-- 来自模块
   --battery MAH  退出时在 stderr 上打印能耗,并按此容量估算电池寿命(默认 2400)
+  --platform URL 通过 UDP 向该 LwM2M 服务器(bc260y platform)注册,而不是进程内的平台:
+                 coap://127.0.0.1:5683;不加此选项时不会有任何数据包离开本进程
 ]],
 }
 
@@ -70,6 +79,11 @@ local function parse(argv)
       if not o.seed then error(i18n.t("sim.seed"), 0) end
     elseif a == "--psk" then
       o.psk = value(a)
+    elseif a == "--platform" then
+      o.platform = value(a)
+      if not require("bc260y.sim.remote_platform").parse_url(o.platform) then
+        error(i18n.t("sim.platform_url"), 0)
+      end
     elseif a == "--auto-reply" then
       o.auto_reply = true
     elseif a == "--script" then
@@ -112,8 +126,12 @@ function cli.main(argv, out, err)
       if dir == "in" then lines.output(bytes) else lines.input(bytes) end
     end
   end
+  if o.platform and o.auto_reply then
+    err:write("bc260y sim: ", i18n.t("sim.platform_auto_reply"), "\n")
+    return 2
+  end
   local okn, s = pcall(sim.new, {imei = o.imei, speed = o.speed, seed = o.seed, psk = o.psk,
-                                 trace = trace})
+                                 trace = trace, platform = o.platform})
   if not okn then
     err:write("bc260y sim: ", tostring(s), "\n")
     return 1

@@ -6,7 +6,9 @@
 --
 --   local s = require("bc260y.sim").new{imei = "869453051234566", speed = 100}
 --   s.path                  the pty slave path to open ("/dev/pts/7")
---   s.imei                  the module's IMEI (15 digits; the default has a valid Luhn digit)
+--   s.imei                  the module's IMEI (15 digits with a valid Luhn digit; the default
+--                           is the guide's, or with a platform URL one of its own for every
+--                           module: Module.fresh_imei)
 --   s.platform              the virtual platform (bc260y.sim.platform):
 --       :register_device{imei=, psk=} :remove_device(imei) :device([imei]) :set_ports(p, e)
 --       :set_registration("accept"|"reject"|"timeout") :set_observe(bool) :set_con_ack(bool)
@@ -29,7 +31,9 @@
 --
 -- sim.new(opts): imei, speed (time scale: every module delay is divided by it; default 1,
 -- real time), register (default true: the platform knows this IMEI), psk (the device's
--- psk on the platform), platform (share one Platform between several modules), nvram
+-- psk on the platform), platform (share one Platform between several modules; or a
+-- "coap://HOST:PORT" URL: the module registers with that LwM2M server over UDP, such as
+-- `bc260y platform`, through bc260y.sim.remote_platform), nvram
 -- (a table kept across sims: NCFG lifetime), timings (module seconds, see
 -- bc260y.sim.module DEFAULT_TIMINGS), imsi (AT+CIMI, 15 digits; default 46011 and ten
 -- digits of the IMEI), iccid (AT+QCCID, 19 or 20 digits; default 8986 11..., 20 digits with
@@ -80,6 +84,14 @@ function sim.new(opts)
   opts = opts or {}
   local c = clock.scaled(opts.speed or 1, loop)
   local platform = opts.platform or Platform.new{clock = c}
+  local imei = opts.imei
+  if type(platform) == "string" then
+    platform = require("bc260y.sim.remote_platform").new{url = platform, clock = c}
+  end
+  if platform.url then -- a real server (bc260y.sim.remote_platform), shared with others
+    if opts.psk then error("sim.new: psk: the platform " .. platform.url .. " serves no DTLS", 2) end
+    imei = imei or Module.fresh_imei()
+  end
   if not platform.clock then platform.clock = c end
   local master, path = sim_core.open_pty()
   if not master then error("sim.new: cannot open a pseudo-terminal: " .. tostring(path), 2) end
@@ -98,7 +110,7 @@ function sim.new(opts)
   }, Sim)
   self.faults = faults.new(self, opts.seed)
   local ok, m = pcall(Module.new, {
-    clock = c, platform = platform, imei = opts.imei, imsi = opts.imsi, iccid = opts.iccid,
+    clock = c, platform = platform, imei = imei, imsi = opts.imsi, iccid = opts.iccid,
     utc = opts.utc, tz = opts.tz, ip = opts.ip, rssi = opts.rssi,
     revision = opts.revision, nvram = opts.nvram, timings = opts.timings, cmee = opts.cmee,
     qsclk = opts.qsclk, out = function(bytes) self:_out(bytes) end,

@@ -108,7 +108,25 @@ function Module.valid_imei(imei)
     and Module.luhn_digit(imei:sub(1, 14)) == imei:sub(15)
 end
 
+-- The guide's module: the IMEI of a virtual module with the in-process platform (so that
+-- printed sessions, the lab's expected outputs among them, stay the same from run to run).
 Module.DEFAULT_IMEI = "86945305123456" .. Module.luhn_digit("86945305123456")
+
+-- A virtual module that registers with a real server (bc260y platform) gets an IMEI of
+-- its own unless it is given one, so that a class's modules, in many processes, are told
+-- apart there: the BC260Y's TAC (86945305, as on the guide's module), a serial number
+-- that starts somewhere different in every process and counts up within it, and the
+-- Luhn digit.
+local imei_serial
+function Module.fresh_imei()
+  if not imei_serial then
+    local address = tonumber(tostring({}):match("0x(%x+)") or "0", 16) or 0
+    imei_serial = (os.time() * 7919 + math.floor(os.clock() * 1e6) + address // 16) % 1000000
+  end
+  imei_serial = (imei_serial + 1) % 1000000
+  local body = ("86945305%06d"):format(imei_serial)
+  return body .. Module.luhn_digit(body)
+end
 
 -- The card's identities follow the IMEI so that several virtual modules differ: China
 -- Telecom's MCC 460 MNC 11 and a 10-digit MSIN; an ICCID of 19 digits (89 86 11: telecom,
@@ -651,9 +669,7 @@ function Module:_start_registration(host, port, psk)
   self:_named("lifetime", nil)
   self:_rrc_up()
   local delay = t.register + (psk and t.dtls or 0)
-  self:_named("register", delay, function()
-    local decision = self.platform:_register(self, {imei = self.imei, host = host, port = port,
-                                                    psk = psk, lifetime = self.lifetime})
+  local function decided(decision)
     self:_rrc_up()
     if decision == "accept" then
       self.status = "REGISTERED"
@@ -672,6 +688,16 @@ function Module:_start_registration(host, port, psk)
         self:_idle_check()
       end)
     end
+  end
+  self:_named("register", delay, function()
+    -- The in-process platform decides at once; a remote one (bc260y.sim.remote_platform)
+    -- answers when its server does, unless the module has moved on meanwhile.
+    local decision = self.platform:_register(self, {imei = self.imei, host = host, port = port,
+                                                    psk = psk, lifetime = self.lifetime},
+                                             function(later)
+                                               if self.status == "REGISTERING" then decided(later) end
+                                             end)
+    if decision then decided(decision) end
   end)
 end
 
@@ -702,7 +728,7 @@ function Module:_schedule_lifetime_update()
       self:_rrc_up()
       self:after(self.t.lifetime_update, function()
         if not STATUS_SESSION[self.status] then return end
-        self.platform:_event("lifetime_update", self.imei)
+        self.platform:_lifetime_update(self.imei)
         self:_urc("+QLWEVTIND: 2")
         self:_schedule_lifetime_update()
       end)
@@ -730,51 +756,67 @@ function Module:_uplink(data, con, rai, ty)
       return
     end
     self.energy:burst("tx", t.uplink)
-    local answer = self.platform:_uplink(self.imei, data, con, rai, ty)
-    if answer == "rst" then
-      if con then self.uldata, self.con_pending = 5, false end
-      self.status = "REGISTERED"
-      self.observe_reset = true
-      self:_urc("+QLWEVTIND: 10")
+    -- The in-process platform answers at once; a remote one when its server does (nil
+    -- now), unless the session is gone by then.
+    local answer = self.platform:_uplink(self.imei, data, con, rai, ty, function(later)
+      if STATUS_SESSION[self.status] then self:_uplink_answered(later, con, rai) end
+    end)
+    if answer then self:_uplink_answered(answer, con, rai) end
+  end)
+end
+
+-- What the platform answered to an uplink: "ack" (CON acknowledged), "none" (NON, or a
+-- CON never acknowledged: the module retransmits until it gives up), "lost" (a CON whose
+-- retransmissions already gave up, on a real network) or "rst" (the observation is gone).
+function Module:_uplink_answered(answer, con, rai)
+  local t = self.t
+  if answer == "rst" then
+    if con then self.uldata, self.con_pending = 5, false end
+    self.status = "REGISTERED"
+    self.observe_reset = true
+    self:_urc("+QLWEVTIND: 10")
+    self:_idle_check()
+    return
+  end
+  local reply = self.platform:_reply()
+  local job = self.platform:_fota_due(self.imei, "uplink")
+  local function released() -- RAI: the network lets go as soon as the exchange is done
+    if rai == 1 or (rai == 2 and (con or not reply)) then
+      self:_rrc_release_in(rai == 2 and not con and t.rai2_guard or t.rai_release)
+    end
+  end
+  if con then
+    if answer == "ack" then
+      self:after(t.con_ack, function()
+        self.uldata, self.con_pending = 4, false
+        self:_urc("+QLWEVTIND: 4")
+        released()
+        self:_idle_check()
+      end)
+    elseif answer == "lost" then
+      self.uldata, self.con_pending = 3, false
+      self:_urc("+QLWEVTIND: 5")
       self:_idle_check()
-      return
-    end
-    local reply = self.platform:_reply()
-    local job = self.platform:_fota_due(self.imei, "uplink")
-    local function released() -- RAI: the network lets go as soon as the exchange is done
-      if rai == 1 or (rai == 2 and (con or not reply)) then
-        self:_rrc_release_in(rai == 2 and not con and t.rai2_guard or t.rai_release)
-      end
-    end
-    if con then
-      if answer == "ack" then
-        self:after(t.con_ack, function()
-          self.uldata, self.con_pending = 4, false
-          self:_urc("+QLWEVTIND: 4")
-          released()
-          self:_idle_check()
-        end)
-      else
-        self:after(t.con_timeout, function()
-          self.uldata, self.con_pending = 3, false
-          self:_urc("+QLWEVTIND: 5")
-          self:_idle_check()
-        end)
-      end
     else
-      released()
-    end
-    if reply then
-      self:after(t.reply, function()
-        if not STATUS_SESSION[self.status] then return end
-        self.platform:_event("reply", self.imei, {data = reply})
-        self:_rrc_up()
-        self:_receive(reply)
-        if rai == 2 then self:_rrc_release_in(t.rai_release) end
+      self:after(t.con_timeout, function()
+        self.uldata, self.con_pending = 3, false
+        self:_urc("+QLWEVTIND: 5")
+        self:_idle_check()
       end)
     end
-    if job then fota.start(self, job) end
-  end)
+  else
+    released()
+  end
+  if reply then
+    self:after(t.reply, function()
+      if not STATUS_SESSION[self.status] then return end
+      self.platform:_event("reply", self.imei, {data = reply})
+      self:_rrc_up()
+      self:_receive(reply)
+      if rai == 2 then self:_rrc_release_in(t.rai_release) end
+    end)
+  end
+  if job then fota.start(self, job) end
 end
 
 function Module:_can_receive()

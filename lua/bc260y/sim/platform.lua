@@ -275,6 +275,9 @@ function Platform:_deregister(imei)
   self:_event("deregistered", imei)
 end
 
+-- The module renewed its registration before its lifetime ran out.
+function Platform:_lifetime_update(imei) self:_event("lifetime_update", imei) end
+
 -- The module rebooted or lost its session without telling us.
 function Platform:_lost(imei)
   local d = self.devices[imei]
