@@ -18,7 +18,7 @@ local CLI = ROOT .. "/lua/bin/bc260y"
 local KEPT = {uAh = true, mAh = true, uA = true, dB = true, dBm = true, Lua = true, Ctrl = true,
   stderr = true, Modem = true, lifetime = true, Lifetime = true, object = true, Data = true, Engine = true, reboot = true,
   Quectel = true, IoT = true, Revision = true,
-  run = true, console = true, sim = true, ports = true, demo = true, check = true, en = true, zh = true,
+  run = true, console = true, sim = true, ports = true, demo = true, check = true, platform = true, en = true, zh = true,
   help = true, explain = true, errors = true, quit = true, wait = true, lua = true}
 
 -- The English words of a line: runs of letters with a lower-case one, standing alone (not
