@@ -93,6 +93,11 @@ static int l_catch(lua_State *L) {
     int signo = signo_at(L, i);
     for (size_t k = 0; k < SIGNAL_COUNT; k++)
       if (signal_names[k].signo == signo) {
+        /* A signal the parent set to be ignored stays ignored: `nohup` (SIGHUP), a
+         * background job of a non-interactive shell (SIGINT). */
+        struct sigaction now;
+        if (!(catching & 1u << k) && sigaction(signo, NULL, &now) == 0 && now.sa_handler == SIG_IGN)
+          continue;
         if (sigaction(signo, &sa, catching & 1u << k ? NULL : &before[k]) != 0) return fail(L);
         catching |= 1u << k;
       }

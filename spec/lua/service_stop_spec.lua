@@ -91,11 +91,11 @@ end
 
 -- Starts the device script; returns once it registered (it prints so; a failed start
 -- ends the process, and the read then fails the test instead of waiting).
-function TestServiceStop:start(args)
+function TestServiceStop:start(args, shell_first)
   local err = self.dir .. "/run.err"
   -- (the shell io.popen starts becomes the CLI: its close tells how the CLI ended)
-  local p = assert(io.popen(("echo $$; exec %s run %s --port %s %s 2>%s")
-    :format(CLI, self.script, self.path, args or "", err), "r"))
+  local p = assert(io.popen(("echo $$; %s exec %s run %s --port %s %s 2>%s")
+    :format(shell_first or "", CLI, self.script, self.path, args or "", err), "r"))
   local run = {p = p, pid = p:read("l"), err = err}
   self.runs[#self.runs + 1] = run
   local line = p:read("l")
@@ -195,6 +195,17 @@ function TestServiceStop:test_a_second_signal_ends_the_stop_at_once()
   local how, status = stop(run, "INT")
   lu.assertEquals({how, status}, {"signal", 2})
   lu.assertEquals(closes(slurp(self.sim_err)), 0)
+end
+
+-- A signal the parent set to be ignored (nohup's SIGHUP) stays ignored: the script goes on,
+-- and the next signal that is not ignored stops it.
+function TestServiceStop:test_an_ignored_signal_stays_ignored()
+  local run = self:start(nil, "trap '' HUP;")
+  os.execute("kill -HUP " .. run.pid)
+  local how, status, out = stop(run, "TERM")
+  lu.assertEquals({how, status}, {"signal", 15})
+  lu.assertStrContains(out, "stopping on TERM")
+  lu.assertNotStrContains(out, "stopping on HUP")
 end
 
 -- In one process: bc260y.stop() from a script. The handlers see the reason, every open
