@@ -12,9 +12,12 @@ mkdir -p "$out"
 out=$(cd "$out" && pwd)
 for lang in en zh; do
   lua5.4 "$here/handout.lua" "$lang" > "$out/lab-handout.$lang.html"
-  # a profile of its own: no state shared with a browser the user runs
+  # a profile of its own: no state shared with a browser the user runs; no background
+  # networking and no host name resolves: printing a local file sends nothing anywhere
   profile=$(mktemp -d)
   "$chromium" --headless --no-sandbox --disable-gpu --user-data-dir="$profile" \
+    --disable-background-networking --disable-component-update --disable-sync --no-first-run --disable-default-apps --disable-domain-reliability --no-pings \
+    "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1" \
     --no-pdf-header-footer --print-to-pdf="$out/lab-handout.$lang.pdf" \
     "file://$out/lab-handout.$lang.html" > /dev/null 2>&1
   rm -rf "$profile"
