@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_BODY 8192        /* a POST body: {"hex": "..."} of the largest downlink */
 #define MAX_DOWNLINK 2560    /* bytes: the module's receive buffer (docs/design.md, bc260y.sim.platform) */
@@ -172,6 +173,14 @@ static int hex_value(char ch) {
 static enum MHD_Result post_downlink(struct MHD_Connection *c, struct device *d,
                                      struct upload *up) {
   if (up->too_large) return send_error(c, MHD_HTTP_CONTENT_TOO_LARGE, "body larger than 8 KB");
+  /* application/json only: a page of another site can POST text/plain or a form to
+   * 127.0.0.1 without the browser asking first (a "simple" request); JSON needs a
+   * preflight, which this server never grants. */
+  const char *type = MHD_lookup_connection_value(c, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+  size_t json_len = strlen("application/json");
+  if (!type || strncasecmp(type, "application/json", json_len) != 0 ||
+      (type[json_len] != '\0' && type[json_len] != ';' && type[json_len] != ' '))
+    return send_error(c, MHD_HTTP_UNSUPPORTED_MEDIA_TYPE, "Content-Type must be application/json");
   char hex[2 * MAX_DOWNLINK + 2];
   const char *why = NULL;
   int r = json_string_member(up->body.p ? up->body.p : "", up->body.len, "hex", hex, sizeof hex,
@@ -207,9 +216,9 @@ static enum MHD_Result api(struct http *h, struct MHD_Connection *c, const char 
     if (!is_get) return send_error(c, MHD_HTTP_METHOD_NOT_ALLOWED, "GET only");
     return list_devices(h, c);
   }
-  const char *rest = url + strlen("/api/devices/");
   if (strncmp(url, "/api/devices/", strlen("/api/devices/")) != 0)
     return send_error(c, MHD_HTTP_NOT_FOUND, "no such API");
+  const char *rest = url + strlen("/api/devices/");
   const char *slash = strchr(rest, '/');
   char ep[STORE_MAX_EP + 1];
   size_t eplen = slash ? (size_t)(slash - rest) : strlen(rest);

@@ -111,6 +111,13 @@ static void hnd_register(coap_resource_t *resource, coap_session_t *session,
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_REQUEST_TOO_LARGE);
     return;
   }
+  /* Link format is printable ASCII: anything else (a NUL, a control byte, invalid UTF-8)
+   * would reach the JSON API as it came. */
+  for (size_t i = 0; i < len; i++)
+    if (body[i] < 0x20 || body[i] > 0x7e) {
+      coap_pdu_set_code(response, COAP_RESPONSE_CODE_BAD_REQUEST);
+      return;
+    }
   struct device *d = store_get(l->store, ep);
   if (!d) {
     coap_pdu_set_code(response, COAP_RESPONSE_CODE_SERVICE_UNAVAILABLE);
@@ -119,9 +126,9 @@ static void hnd_register(coap_resource_t *resource, coap_session_t *session,
   if (!d->resource) {
     char path[24];
     int n = snprintf(path, sizeof path, "rd/%d", d->id);
-    coap_resource_t *r = coap_resource_init(coap_new_str_const((const uint8_t *)path, (size_t)n),
-                                            COAP_RESOURCE_FLAGS_RELEASE_URI);
-    if (!r) {
+    coap_str_const_t *uri = coap_new_str_const((const uint8_t *)path, (size_t)n);
+    coap_resource_t *r = uri ? coap_resource_init(uri, COAP_RESOURCE_FLAGS_RELEASE_URI) : NULL;
+    if (!r) { /* (out of memory: a uri left over is not worth a double free on this path) */
       coap_pdu_set_code(response, COAP_RESPONSE_CODE_INTERNAL_ERROR);
       return;
     }
@@ -370,6 +377,9 @@ long lwm2m_timeout_ms(struct lwm2m *l) {
   unsigned int coap_ms = coap_io_prepare_epoll(l->ctx, now);
   long ms = coap_ms ? (long)coap_ms : -1;
   if (next >= 0) {
+    /* the client chooses its lifetime (up to 2^31 - 1 s): a day at most, so that the
+     * milliseconds fit a 32-bit long (armhf, i386); the next poll looks again */
+    if (next > 86400) next = 86400;
     long lifetime_ms = (long)(next * 1000) + 1;
     if (ms < 0 || lifetime_ms < ms) ms = lifetime_ms;
   }
@@ -433,6 +443,11 @@ struct lwm2m *lwm2m_new(struct store *store, const char *bind_addr, int port, ch
   l->port = colon ? atoi(colon + 1) : port;
 
   coap_resource_t *rd = coap_resource_init(coap_make_str_const("rd"), 0);
+  if (!rd) {
+    snprintf(err, errsz, "out of memory");
+    lwm2m_free(l);
+    return NULL;
+  }
   coap_register_request_handler(rd, COAP_REQUEST_POST, hnd_register);
   coap_resource_set_userdata(rd, l);
   coap_add_resource(l->ctx, rd);

@@ -92,10 +92,12 @@ function rig.platform(args)
   return self
 end
 
--- One request to the JSON API: status, the answer (JSON as Lua tables).
-function Server:api(method, path, body)
-  local command = ("python3 %s %s %s %s"):format(quote(SOURCE .. "/spec/platform/http_request.py"),
-    method, quote(self.http .. path:gsub("^/", "")), body and quote(body) or "")
+-- One request to the JSON API: status, the answer (JSON as Lua tables). A body goes as
+-- application/json unless content_type names another type.
+function Server:api(method, path, body, content_type)
+  local command = ("python3 %s %s %s %s %s"):format(quote(SOURCE .. "/spec/platform/http_request.py"),
+    method, quote(self.http .. path:gsub("^/", "")), body and quote(body) or "''",
+    content_type and quote(content_type) or "")
   local p = assert(io.popen(command, "r"))
   local status = tonumber(p:read("l"))
   local value = p:read("a")

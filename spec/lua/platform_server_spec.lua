@@ -82,6 +82,14 @@ function TestPlatformServer:test_a_registration_without_a_valid_endpoint_or_life
   lu.assertEquals(devices, {})
 end
 
+-- Link format is printable ASCII: a registration carrying a control byte is refused (4.00),
+-- so nothing but text reaches the JSON API's links.
+function TestPlatformServer:test_a_registration_with_bytes_that_are_not_link_format_is_refused()
+  local _, out = coap_client("post", "rd?ep=869453051234574&lt=300", "</19/0/0>\1")
+  lu.assertStrContains(out, "4.00")
+  lu.assertNil(server:device("869453051234574"))
+end
+
 function TestPlatformServer:test_the_lifetime_runs_out_without_an_update()
   assert(coap_client("post", "rd?ep=869453051234567&lt=1", "</19/0/0>"))
   rig.wait("the registration expired", function() return state_of("869453051234567") == "expired" end, 10)
@@ -107,6 +115,14 @@ function TestPlatformServer:test_the_api_refuses_bad_downlinks_with_clear_errors
     lu.assertEquals(status, c[2], c[1]:sub(1, 40))
     lu.assertStrContains(answer.error, c[3])
   end
+  -- a body another site's page could send without asking first (a "simple" cross-origin
+  -- POST: text/plain, a form) is refused, so no page the teacher visits can queue a downlink
+  for _, type in ipairs({"text/plain", "application/x-www-form-urlencoded"}) do
+    local status, answer = server:api("POST", base, '{"hex": "0A"}', type)
+    lu.assertEquals(status, 415, type)
+    lu.assertStrContains(answer.error, "application/json")
+  end
+  lu.assertEquals(server:api("POST", base, '{"hex": "0A"}', "application/json; charset=utf-8"), 202)
   -- other members are ignored, however long their names
   local status = server:api("POST", base, '{"comment_from_the_teacher_of_class_three": "x", "hex": "0A"}')
   lu.assertEquals(status, 202)

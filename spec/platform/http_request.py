@@ -27,9 +27,10 @@ def lua(value):
 
 def main():
     method, url = sys.argv[1], sys.argv[2]
-    body = sys.argv[3].encode("utf-8") if len(sys.argv) > 3 else None
+    body = sys.argv[3].encode("utf-8") if len(sys.argv) > 3 and sys.argv[3] else None
+    content_type = sys.argv[4] if len(sys.argv) > 4 else "application/json"
     request = urllib.request.Request(url, data=body, method=method,
-                                     headers={"Content-Type": "application/json"})
+                                     headers={"Content-Type": content_type})
     try:
         with urllib.request.urlopen(request, timeout=10) as answer:
             status, text = answer.status, answer.read()
