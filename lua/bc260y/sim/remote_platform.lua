@@ -43,6 +43,11 @@ function RemotePlatform.new(opts)
   if not ok then
     error("platform " .. opts.url .. ": bc260y.sim.coap is not built (it needs libcoap3-dev)", 3)
   end
+  -- A host that does not resolve fails here, at start (a client resolves and opens a UDP
+  -- socket; nothing is sent), not later inside the module's timers.
+  local probe, err = coap.client(host, port)
+  if not probe then error("platform " .. opts.url .. ": " .. tostring(err), 3) end
+  probe:close()
   return setmetatable({
     url = opts.url, host = host, port = port, coap = coap, clock = opts.clock,
     devices = {},  -- imei -> {imei, state, lifetime, registrations, location}
@@ -208,11 +213,19 @@ end
 function RemotePlatform:_register(m, req, decided)
   local d = self.devices[req.imei] or self:register_device{imei = req.imei}
   d.lifetime = req.lifetime
-  local link = self:_open_link(req.imei, m)
-  link.decided = decided
-  link.client:register(req.imei, (req.lifetime and req.lifetime > 0) and req.lifetime
-                       or DEFAULT_LIFETIME, LINKS)
-  self:_arm(link)
+  -- This runs in the module's timers: a failure to send is a registration that gets no
+  -- answer (the module's own limit then says TIMEOUT), never an error out of the loop.
+  local ok, err = pcall(function()
+    local link = self:_open_link(req.imei, m)
+    link.decided = decided
+    link.client:register(req.imei, (req.lifetime and req.lifetime > 0) and req.lifetime
+                         or DEFAULT_LIFETIME, LINKS)
+    self:_arm(link)
+  end)
+  if not ok then
+    self:_event("unreachable", req.imei, {error = tostring(err)})
+    self:_close_link(req.imei)
+  end
   return nil -- the server answers later
 end
 
@@ -258,7 +271,13 @@ function RemotePlatform:_uplink(imei, data, con, rai, typ, answered)
   if #self.up > 10000 then table.remove(self.up, 1) end
   self:_event("uplink", imei, {data = data, con = con, rai = rai})
   local link = self.links[imei]
-  if not link or not link.client:notify(data, con) then return "rst" end
+  if not link then return "rst" end
+  local ok, sent = pcall(link.client.notify, link.client, data, con)
+  if not ok then -- could not be sent (or too many CON unacknowledged): never answered
+    self:_event("unsent", imei, {error = tostring(sent)})
+    return con and "lost" or "none"
+  end
+  if not sent then return "rst" end
   self:_arm(link)
   if not con then return "none" end
   link.pending[#link.pending + 1] = answered
