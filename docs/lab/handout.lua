@@ -70,7 +70,8 @@ local function page(md, dir)
   return table.concat(out, "\n")
 end
 
-local p = assert(io.popen("ls " .. LAB .. "/" .. lang .. "/*.md"))
+-- (the directory quoted for the shell: a checkout's path may hold spaces)
+local p = assert(io.popen("ls '" .. (LAB .. "/" .. lang):gsub("'", "'\\''") .. "'/*.md"))
 local pages = {}
 for path in p:lines() do pages[#pages + 1] = path end
 p:close()

@@ -43,4 +43,9 @@ function paths.example(name)
   return nil, ("examples/%s not found (looked in %s)"):format(name, table.concat(dirs, ", "))
 end
 
+-- One word for /bin/sh, whatever it holds (a path with spaces, quotes or `$`).
+function paths.shell_quote(s)
+  return "'" .. tostring(s):gsub("'", "'\\''") .. "'"
+end
+
 return paths

@@ -52,7 +52,7 @@ function check.find(exercise)
   local number = math.tointeger(tonumber(exercise))
   for _, dir in ipairs(check_dirs()) do
     if number then
-      local p = io.popen(("ls %s/%02d-*.lua 2>/dev/null"):format(dir, number))
+      local p = io.popen(("ls %s/%02d-*.lua 2>/dev/null"):format(paths.shell_quote(dir), number))
       local found = p and p:read("l")
       if p then p:close() end
       if found then return found end
